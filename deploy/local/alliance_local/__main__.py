@@ -1,0 +1,73 @@
+"""`python -m alliance_local up`: start everything, load demo data, print where to go.
+
+Runs in the foreground; Ctrl-C (or SIGTERM) stops every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from alliance_local.infra import REPO, say
+from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
+
+
+def up(args: argparse.Namespace) -> int:
+    workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
+    stack = Stack(workdir)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        stack.start()
+        if not args.no_demo:
+            from alliance_local.demo import load
+
+            load(stack.gateway_url)
+        g = stack.gateway_url
+        print(f"""
+Alliance Platform is running.
+  API docs (all services) {g}/docs
+  Event catalogue         {g}/events/asyncapi.json
+  Trace UI (Zipkin)       {stack.infra.zipkin.url}/zipkin/
+  Gateway health          {g}/readyz
+  Kafka                   {stack.infra.kafka.bootstrap}
+  MongoDB wire (FerretDB) {stack.infra.ferretdb.url}
+  Logs                    {workdir / 'logs'}
+
+Get a token (development login), then call the API:
+  curl -s -X POST {g}/auth/dev-login -H 'content-type: application/json' \\
+       -d '{{"subject":"secretariat@alliance.example","roles":["secretariat"]}}'
+Agency machine credentials: client_id={DEMO_AGENCY_CLIENT} client_secret={DEMO_AGENCY_SECRET} (POST {g}/auth/token)
+
+Press Ctrl-C to stop everything.""", flush=True)
+        while not stopping.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        say("stopping")
+        stack.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="alliance_local")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start infrastructure, services, gateway and demo data")
+    p_up.add_argument("--no-demo", action="store_true", help="skip loading demo data")
+    sub.add_parser("fetch", help="download and build the infrastructure only (warm the cache)")
+    args = parser.parse_args(argv)
+    if args.command == "fetch":
+        from alliance_local.infra import ensure_ferretdb, ensure_kafka, ensure_zipkin
+
+        ensure_kafka(), ensure_ferretdb(), ensure_zipkin()
+        return 0
+    return up(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""The whole platform as local processes: infrastructure, four services and the gateway."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from alliance_local.infra import Infra, Proc, free_port, say
+
+SERVICES = ("membership", "licensing", "standards", "training")
+
+# A machine client for the agencies' integration API (development credentials only).
+DEMO_AGENCY_CLIENT = "agency-demo"
+DEMO_AGENCY_SECRET = "agency-demo-secret"  # noqa: S105 - a published development credential
+
+
+def write_keypair(directory: Path) -> tuple[Path, Path]:
+    """An RS256 key pair for the local token issuer (the gateway) and its verifiers."""
+    directory.mkdir(parents=True, exist_ok=True)
+    private, public = directory / "jwt-private.pem", directory / "jwt-public.pem"
+    if not private.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+        private.chmod(0o600)
+    return private, public
+
+
+class Stack:
+    def __init__(self, workdir: Path, infra: Infra | None = None) -> None:
+        self.workdir = workdir
+        self.infra = infra or Infra(workdir)
+        self.private_key, self.public_key = write_keypair(workdir / "keys")
+        self.ports = {name: free_port() for name in (*SERVICES, "gateway")}
+        self.procs: dict[str, Proc] = {
+            name: Proc(name, [sys.executable, "-m", name], workdir / "logs" / f"{name}.log", env=self.env_for(name))
+            for name in self.ports
+        }
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def common_env(self) -> dict[str, str]:
+        return {
+            "ENVIRONMENT": "development",
+            "HOST": "127.0.0.1",
+            "JWT_PUBLIC_KEY_FILE": str(self.public_key),
+            "ZIPKIN_ENDPOINT": self.infra.zipkin.spans_endpoint,
+            "OTEL_BATCH_DELAY_MS": "200",
+        }
+
+    def env_for(self, name: str) -> dict[str, str]:
+        env = {**self.common_env(), "PORT": str(self.ports[name])}
+        if name == "gateway":
+            env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
+            env["JWT_PRIVATE_KEY_FILE"] = str(self.private_key)
+            env["MACHINE_CLIENTS_JSON"] = json.dumps({
+                DEMO_AGENCY_CLIENT: {
+                    "name": "Demo provincial market regulator",
+                    "secret_sha256": hashlib.sha256(DEMO_AGENCY_SECRET.encode()).hexdigest(),
+                    "scopes": ["statistics:read", "standards:read"],
+                }
+            })
+        else:
+            env.update({
+                "MONGODB_URL": self.infra.ferretdb.url,
+                "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka.bootstrap,
+            })
+        return env
+
+    def start_process(self, name: str) -> None:
+        """Start (or restart) one service and wait until it answers its health check."""
+        self.procs[name].start()
+        self.wait_healthy(name)
+
+    def wait_healthy(self, name: str, timeout: float = 60) -> None:
+        proc = self.procs[name]
+        assert proc.popen is not None
+        deadline = time.monotonic() + timeout
+        url = f"{self.url(name)}/healthz"
+        while time.monotonic() < deadline:
+            if proc.popen.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.popen.returncode}; see {proc.log}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"{name} did not become healthy within {timeout}s; see {proc.log}")
+
+    def start(self, start_infra: bool = True) -> None:
+        if start_infra:
+            self.infra.start()
+        say("starting the services and the gateway")
+        for proc in self.procs.values():  # boot in parallel, then wait for each
+            proc.start()
+        for name in self.procs:
+            self.wait_healthy(name)
+
+    def stop(self, stop_infra: bool = True) -> None:
+        for proc in self.procs.values():
+            proc.stop()
+        if stop_infra:
+            self.infra.stop()

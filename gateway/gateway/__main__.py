@@ -1,0 +1,14 @@
+"""`python -m gateway` serves the API (uvicorn) with settings from the environment."""
+
+from alliance_common.runner import serve
+
+from gateway.bootstrap import create_app
+from gateway.settings import get_settings
+
+
+def main() -> None:
+    serve(create_app, get_settings())
+
+
+if __name__ == "__main__":
+    main()

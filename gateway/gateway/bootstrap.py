@@ -1,0 +1,63 @@
+"""Composition root of the gateway. Nothing runs at import."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from alliance_common.auth import TokenVerifier
+from alliance_common.health import Check, health_router
+from alliance_common.problems import install_problem_handlers
+from alliance_common.service import operation_id
+from alliance_common.telemetry import instrument_app, setup_tracing, shutdown_tracing
+from fastapi import FastAPI
+
+from gateway import auth_routes, docs, proxy
+from gateway.issuer import Issuer
+from gateway.ratelimit import RateLimiter
+from gateway.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.jwt_public_key_file is None:
+        raise RuntimeError("JWT_PUBLIC_KEY_FILE must name the token issuer's public key (PEM)")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
+        async with httpx.AsyncClient(timeout=settings.upstream_timeout_s, limits=limits) as client:
+            app.state.http = client
+            yield
+        shutdown_tracing()
+
+    app = FastAPI(
+        title="Alliance Platform gateway", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None,
+        redoc_url=None, generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.verifier = TokenVerifier.from_file(settings.jwt_public_key_file, settings.jwt_issuer,
+                                                 settings.jwt_audience)
+    app.state.issuer = (
+        Issuer(settings.jwt_private_key_file.read_text(), settings.jwt_issuer, settings.jwt_audience,
+               settings.token_ttl_s)
+        if settings.jwt_private_key_file else None
+    )
+    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    install_problem_handlers(app)
+
+    async def upstream_probe(name: str, url: str) -> None:
+        response = await app.state.http.get(f"{url}/healthz", timeout=2)
+        response.raise_for_status()
+
+    app.include_router(health_router([
+        # One service down leaves the others reachable: the gateway reports "degraded", stays ready.
+        Check(name, lambda name=name, url=url: upstream_probe(name, url), critical=False)  # type: ignore[misc]
+        for name, url in settings.upstreams.items()
+    ]))
+    app.include_router(auth_routes.router)
+    app.include_router(docs.router)
+    app.include_router(proxy.router)
+    instrument_app(app, setup_tracing(settings))
+    return app

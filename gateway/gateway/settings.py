@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from alliance_common.settings import ServiceSettings
+from pydantic import BaseModel, Field, model_validator
+
+
+class MachineClient(BaseModel):
+    """A government agency's (or other system's) client-credentials registration."""
+
+    name: str
+    secret_sha256: str
+    scopes: list[str]
+
+
+class Settings(ServiceSettings):
+    service_name: str = "gateway"
+    port: int = 8000
+
+    membership_url: str = "http://127.0.0.1:8001"
+    licensing_url: str = "http://127.0.0.1:8002"
+    standards_url: str = "http://127.0.0.1:8003"
+    training_url: str = "http://127.0.0.1:8004"
+
+    # Local issuer: signs portal-user tokens in development/test, and machine tokens always.
+    jwt_private_key_file: Path | None = None
+    dev_login_enabled: bool = True
+    token_ttl_s: int = 3600
+    machine_clients_json: str = "{}"
+
+    rate_limit_per_s: float = Field(default=100.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    upstream_timeout_s: float = Field(default=10.0, gt=0)
+
+    @property
+    def upstreams(self) -> dict[str, str]:
+        return {
+            "membership": self.membership_url,
+            "licensing": self.licensing_url,
+            "standards": self.standards_url,
+            "training": self.training_url,
+        }
+
+    @property
+    def machine_clients(self) -> dict[str, MachineClient]:
+        return {k: MachineClient.model_validate(v) for k, v in json.loads(self.machine_clients_json).items()}
+
+    @model_validator(mode="after")
+    def _no_dev_login_in_production(self) -> Settings:
+        if self.environment == "production" and self.dev_login_enabled:
+            raise ValueError("dev_login_enabled must be false in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Infrastructure shared by every Alliance Platform service. No domain code lives here."""

@@ -1,0 +1,73 @@
+"""Kafka wiring: topics, the idempotent producer and consumers (aiokafka)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from alliance_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    # Idempotent + acks=all: a retried send is written once, in order, on every in-sync replica.
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{settings.service_name}-relay",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=1,
+        request_timeout_ms=10000,
+        retry_backoff_ms=200,
+    )
+
+
+def new_consumer(settings: ServiceSettings, topics: Iterable[str], group_id: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=f"{group_id}-consumer",
+        enable_auto_commit=False,  # offsets are committed only after the effect is stored
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_interval_ms=300000,
+        session_timeout_ms=15000,
+        heartbeat_interval_ms=3000,
+        metadata_max_age_ms=5000,
+    )
+
+
+async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
+    """Create our topics if missing (idempotent; safe to run from every replica)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(t, settings.kafka_topic_partitions, settings.kafka_replication_factor)
+            for t in topics
+            if t not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass
+            log.info("created topics %s", [t.name for t in wanted])
+    finally:
+        await admin.close()
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake at once when the service is stopping."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

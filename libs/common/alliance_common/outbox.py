@@ -1,0 +1,264 @@
+"""Transactional outbox without multi-document transactions.
+
+An aggregate's document carries its own ``outbox`` array: the state change and the
+events that record it are one single-document write (atomic on FerretDB and MongoDB
+alike), guarded by an optimistic ``version``. The relay publishes pending entries with
+the idempotent producer and then removes exactly those entries with ``$pullAll``.
+A crash between publish and removal only re-publishes; consumers drop duplicates by id.
+
+The relay is woken by every write (no polling delay on the normal path) and also scans
+on a slow timer for what no wake announced (a crash, another replica, Kafka outages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from alliance_common.errors import Conflict
+from alliance_common.events import IntegrationEvent, envelope_for
+from alliance_common.kafka import new_producer, sleep_or_stop
+from alliance_common.mongo import Document
+from alliance_common.settings import ServiceSettings
+from alliance_common.telemetry import current_trace_carrier, end_publish_span, start_publish_span
+
+log = logging.getLogger(__name__)
+
+RESERVED_FIELDS = ("_id", "version", "outbox", "applied_events")
+
+
+class ConcurrencyConflict(Conflict):
+    """The aggregate changed since it was read; reload and try again (a 409 over HTTP)."""
+
+
+class AlreadyExists(Conflict):
+    """An aggregate with this id exists already."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A stored aggregate's state as read, with the version to write against."""
+
+    id: str
+    version: int
+    state: Document
+    applied_events: tuple[str, ...]
+
+
+class AggregateStore:
+    """One collection of aggregates; every save writes state and outbox entries together."""
+
+    def __init__(self, collection: AsyncCollection[Document], relay: OutboxRelay, source: str, topic: str) -> None:
+        self.collection = collection
+        self.relay = relay
+        self.source = source
+        self.topic = topic
+        relay.register(collection)
+
+    async def get(self, doc_id: str) -> Loaded | None:
+        doc = await self.collection.find_one({"_id": doc_id}, {"outbox": 0})
+        if doc is None:
+            return None
+        return Loaded(
+            id=doc_id,
+            version=int(doc["version"]),
+            state={k: v for k, v in doc.items() if k not in RESERVED_FIELDS},
+            applied_events=tuple(doc.get("applied_events", ())),
+        )
+
+    def _entries(self, subject: str, events: Sequence[IntegrationEvent], correlation_id: str | None) -> list[Document]:
+        trace = current_trace_carrier()
+        entries = []
+        for event in events:
+            envelope = envelope_for(event, source=self.source, subject=subject, correlation_id=correlation_id)
+            entries.append(
+                {
+                    "id": envelope.id,
+                    "topic": event.topic,
+                    "key": subject,
+                    "type": envelope.type,
+                    "value": envelope.to_bytes().decode(),
+                    "trace": trace,
+                }
+            )
+        return entries
+
+    async def save(
+        self,
+        doc_id: str,
+        expected_version: int,
+        state: Document,
+        events: Sequence[IntegrationEvent] = (),
+        *,
+        applied_event: str | None = None,
+        correlation_id: str | None = None,
+    ) -> int:
+        """Write ``state`` and its events atomically; returns the new version.
+
+        ``expected_version`` is 0 for a new aggregate. ``applied_event`` records the id
+        of the consumed event that caused this change, so it is never applied twice.
+        """
+        entries = self._entries(doc_id, events, correlation_id)
+        clean = {k: v for k, v in state.items() if k not in RESERVED_FIELDS}
+        if expected_version == 0:
+            doc = {"_id": doc_id, "version": 1, **clean, "outbox": entries,
+                   "applied_events": [applied_event] if applied_event else []}
+            try:
+                await self.collection.insert_one(doc)
+            except DuplicateKeyError as exc:
+                if "_id" in str(exc.details or exc):
+                    raise AlreadyExists(doc_id) from exc
+                raise
+        else:
+            update: Document = {"$set": {**clean, "version": expected_version + 1}}
+            push: Document = {}
+            if entries:
+                push["outbox"] = {"$each": entries}
+            if applied_event:
+                push["applied_events"] = applied_event
+            if push:
+                update["$push"] = push
+            result = await self.collection.update_one({"_id": doc_id, "version": expected_version}, update)
+            if result.matched_count == 0:
+                raise ConcurrencyConflict(f"{self.collection.name}/{doc_id} is no longer at version {expected_version}")
+        if entries:
+            self.relay.notify(self.collection.name, doc_id)
+        return expected_version + 1
+
+
+class OutboxRelay:
+    """Publishes every pending outbox entry of the registered collections to Kafka."""
+
+    def __init__(self, db: AsyncDatabase[Document], settings: ServiceSettings) -> None:
+        self.db = db
+        self.settings = settings
+        self.collections: dict[str, AsyncCollection[Document]] = {}
+        self._dirty: dict[str, set[str]] = {}
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self.published = 0
+        self.kafka_ok = False
+
+    def register(self, collection: AsyncCollection[Document]) -> None:
+        self.collections[collection.name] = collection
+
+    def notify(self, collection: str, doc_id: str) -> None:
+        self._dirty.setdefault(collection, set()).add(doc_id)
+        self._wake.set()
+
+    async def backlog(self) -> int:
+        total = 0
+        for collection in self.collections.values():
+            total += await collection.count_documents({"outbox.0": {"$exists": True}})
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        next_scan = 0.0  # scan at once on start: entries left by a previous process
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                if loop.time() >= next_scan:
+                    await self._publish_scan()
+                    next_scan = loop.time() + self.settings.outbox_poll_interval_s
+                await self._publish_dirty()
+                backoff = 0.2
+                self.kafka_ok = True
+            except (KafkaError, OSError, asyncio.TimeoutError, PyMongoError) as exc:
+                self.kafka_ok = not isinstance(exc, KafkaError | asyncio.TimeoutError)
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
+                await self._drop_producer()
+                await sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not any(self._dirty.values()):
+                self._wake.clear()
+                timeout = max(0.0, next_scan - loop.time())
+                waiter = asyncio.ensure_future(self._wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+        await self._drop_producer()
+
+    async def _producer_ready(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = new_producer(self.settings)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _drop_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                await producer.stop()
+            except Exception:  # a broken connection may fail to close; it is discarded anyway
+                log.debug("closing producer failed", exc_info=True)
+
+    async def _publish_dirty(self) -> None:
+        while any(self._dirty.values()):
+            for name in list(self._dirty):
+                chosen = list(self._dirty.pop(name, ()))
+                try:
+                    for i in range(0, len(chosen), 500):
+                        docs = await self.collections[name].find(
+                            {"_id": {"$in": chosen[i : i + 500]}}, {"outbox": 1}
+                        ).to_list()
+                        await self._publish_documents([(name, d) for d in docs])
+                except BaseException:
+                    # Keep them marked: the next round (or the scan) publishes them.
+                    self._dirty.setdefault(name, set()).update(chosen)
+                    raise
+
+    async def _publish_scan(self) -> None:
+        for name, collection in self.collections.items():
+            while True:
+                docs = await collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(500).to_list()
+                if not docs:
+                    break
+                await self._publish_documents([(name, d) for d in docs])
+                if len(docs) < 500:
+                    break
+
+    async def _publish_documents(self, docs: list[tuple[str, Document]]) -> None:
+        pending = [(name, doc) for name, doc in docs if doc.get("outbox")]
+        if not pending:
+            return
+        producer = await self._producer_ready()
+        sends: list[tuple[Any, Any]] = []
+        for _, doc in pending:
+            for entry in doc["outbox"]:
+                span, headers = start_publish_span(entry["topic"], entry.get("trace") or {}, entry["id"], entry["key"])
+                headers.append(("content-type", b"application/cloudevents+json"))
+                headers.append(("ce_type", entry["type"].encode()))
+                future = await producer.send(
+                    entry["topic"], entry["value"].encode(), key=entry["key"].encode(), headers=headers
+                )
+                sends.append((future, span))
+        results = await asyncio.gather(*(f for f, _ in sends), return_exceptions=True)
+        failed = None
+        for (_, span), result in zip(sends, results, strict=True):
+            end_publish_span(span, result if isinstance(result, BaseException) else None)
+            if isinstance(result, BaseException):
+                failed = result
+        if failed is not None:
+            raise failed
+        for name, doc in pending:
+            # Remove exactly what was published; entries appended meanwhile stay.
+            await self.collections[name].update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
+            self.published += len(doc["outbox"])
+

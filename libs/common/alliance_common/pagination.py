@@ -1,0 +1,47 @@
+"""Cursor pagination for every list: stable under inserts, no page drift, O(page) reads."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from alliance_common.errors import InvalidInput
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; absent on the last page.")
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("not a cursor returned by this API", field="cursor") from exc
+
+
+CursorParam = Annotated[str | None, Query(description="Opaque cursor from the previous page's `next_cursor`.")]
+LimitParam = Annotated[int, Query(ge=1, le=200, description="Page size (1-200).")]
+
+
+def after_filter(base: dict[str, Any], cursor: str | None) -> dict[str, Any]:
+    """Mongo filter for the page after ``cursor`` (lists are ordered by ``_id``)."""
+    after = decode_cursor(cursor)
+    return {**base, "_id": {"$gt": after}} if after is not None else base
+
+
+def next_cursor(docs: list[dict[str, Any]], limit: int) -> str | None:
+    return encode_cursor(str(docs[-1]["_id"])) if len(docs) == limit else None

@@ -1,0 +1,115 @@
+"""RFC 9457 problem details for every error a service or the gateway returns.
+
+Validation errors name each field and the reason; nothing is ever answered with a
+stack trace, and unexpected errors become a plain 500 problem (logged with the trace).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from alliance_common.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_response(
+    request: Request, status: int, title: str, detail: str | None = None,
+    errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(title=title, status=status, detail=detail, instance=request.url.path, errors=errors)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_REASONS = {
+    "extra_forbidden": "unknown field",
+    "missing": "field required",
+}
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def field_errors(errors: list[Any]) -> list[FieldError]:
+    return [
+        FieldError(field=_field_name(tuple(e.get("loc", ()))), reason=_REASONS.get(e.get("type", ""), e.get("msg", "invalid")))
+        for e in errors
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = field_errors(list(exc.errors()))
+        detail = "; ".join(f"{e.field}: {e.reason}" for e in errors)
+        return problem_response(request, 422, "Invalid request", detail, errors)
+
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        errors = [FieldError(field=exc.field, reason=exc.detail)] if exc.field else None
+        return problem_response(request, exc.status, exc.title, exc.detail, errors)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(request, exc.status_code, _title(exc.status_code), str(exc.detail), headers=exc.headers)
+
+    async def on_store_down(request: Request, exc: Exception) -> JSONResponse:
+        log.error("store unavailable: %s", exc)
+        return problem_response(request, 503, "Service unavailable", "the data store is unreachable; retry later",
+                                headers={"Retry-After": "2"})
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "Internal server error", "an unexpected error occurred")
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ServerSelectionTimeoutError, on_store_down)
+    app.add_exception_handler(ConnectionFailure, on_store_down)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields are rejected, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -1,0 +1,150 @@
+"""The service defaults every service starts with (eShop's ``AddServiceDefaults``).
+
+``ServiceRuntime`` owns the process's Mongo client, its outbox relay and its consumers;
+``create_app`` builds the FastAPI app with problem details, tracing, health and a
+lifespan that starts and stops the background work. Nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from pymongo.asynchronous.database import AsyncDatabase
+
+from alliance_common.auth import TokenVerifier
+from alliance_common.consumer import EventConsumer, EventHandler, ensure_inbox_indexes
+from alliance_common.events import IntegrationEvent
+from alliance_common.health import Check, health_router
+from alliance_common.kafka import ensure_topics, sleep_or_stop
+from alliance_common.mongo import Document, connect, ping
+from alliance_common.outbox import AggregateStore, OutboxRelay
+from alliance_common.problems import install_problem_handlers
+from alliance_common.settings import ServiceSettings
+from alliance_common.telemetry import instrument_app, setup_tracing, shutdown_tracing
+
+log = logging.getLogger(__name__)
+
+
+def operation_id(route: APIRoute) -> str:
+    """Clean OpenAPI operation ids: ``<tag>-<route name>``."""
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.client = connect(settings.mongodb_url, settings.service_name)
+        self.db: AsyncDatabase[Document] = self.client[settings.mongodb_database]
+        self.relay = OutboxRelay(self.db, settings)
+        self.consumers: list[EventConsumer] = []
+        self.stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def source(self) -> str:
+        return f"/alliance/{self.settings.service_name}"
+
+    def store(self, collection: str) -> AggregateStore:
+        return AggregateStore(self.db[collection], self.relay, self.source, self.settings.topic)
+
+    def subscribe(self, handlers: dict[type[IntegrationEvent], EventHandler], name: str = "main") -> EventConsumer:
+        prefix = self.settings.consumer_group_prefix or self.settings.service_name
+        consumer = EventConsumer(self.settings, self.db, f"{prefix}.{name}", handlers)
+        self.consumers.append(consumer)
+        return consumer
+
+    async def _kafka_probe(self) -> dict[str, Any]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers, request_timeout_ms=2000)
+        try:
+            await admin.start()
+            topics = await admin.list_topics()
+        finally:
+            await admin.close()
+        return {"topics": len(topics), "outbox_backlog": await self.relay.backlog(), "published": self.relay.published,
+                "consumers": {c.group_id: {"processed": c.processed, "duplicates": c.duplicates,
+                                            "dead_lettered": c.dead_lettered, "connected": c.connected}
+                              for c in self.consumers}}
+
+    async def _background(self) -> None:
+        """Create topics (retrying while Kafka is away), then run the relay and consumers."""
+        topics = {self.settings.topic, self.settings.dead_letter_topic}
+        for consumer in self.consumers:
+            topics.update(consumer.topics)
+        delay = 0.5
+        while not self.stop.is_set():
+            try:
+                await ensure_topics(self.settings, sorted(topics))
+                break
+            except Exception as exc:
+                log.warning("creating topics failed (%s); retrying in %.1fs", exc, delay)
+                await sleep_or_stop(self.stop, delay)
+                delay = min(delay * 2, 5.0)
+        await asyncio.gather(*(c.run(self.stop) for c in self.consumers))
+
+    def create_app(
+        self,
+        *,
+        title: str,
+        description: str,
+        routers: Sequence[APIRouter],
+        setup: Callable[[], Awaitable[None]] | None = None,
+    ) -> FastAPI:
+        settings = self.settings
+        if settings.jwt_public_key_file is None:
+            raise RuntimeError("JWT_PUBLIC_KEY_FILE must name the token issuer's public key (PEM)")
+        verifier = TokenVerifier.from_file(settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience)
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            await ensure_inbox_indexes(self.db)
+            if setup is not None:
+                await setup()
+            # The relay starts at once (it tolerates Kafka being down); consumers after topics exist.
+            self._tasks = [
+                asyncio.create_task(self.relay.run(self.stop), name="outbox-relay"),
+                asyncio.create_task(self._background(), name="consumers"),
+            ]
+            try:
+                yield
+            finally:
+                self.stop.set()
+                done, pending = await asyncio.wait(self._tasks, timeout=15)
+                for task in pending:
+                    task.cancel()
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+                await self.client.close()
+                shutdown_tracing()
+
+        app = FastAPI(
+            title=title,
+            description=description,
+            version="1.0.0",
+            lifespan=lifespan,
+            generate_unique_id_function=operation_id,
+        )
+        app.state.runtime = self
+        app.state.settings = settings
+        app.state.verifier = verifier
+        install_problem_handlers(app)
+        app.include_router(
+            health_router(
+                [
+                    Check("store", lambda: ping(self.db)),
+                    Check("kafka", self._kafka_probe, critical=False),
+                ]
+            )
+        )
+        for router in routers:
+            app.include_router(router)
+        instrument_app(app, setup_tracing(settings))
+        return app

@@ -1,0 +1,63 @@
+"""Typed settings read from the environment (12-factor), one class per service.
+
+Each service subclasses ``ServiceSettings`` to name itself and its database; nothing is
+read at import time: ``create_app(settings)`` receives an instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    mongodb_url: str = "mongodb://127.0.0.1:27017/"
+    mongodb_database: str = ""
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = 3
+    kafka_replication_factor: int = 1
+
+    # The relay is woken on every write; this poll only catches what a wake missed
+    # (a crash between write and publish, writes made by another replica).
+    outbox_poll_interval_s: float = 2.0
+    # Consumer groups are "<prefix>.<name>"; the prefix defaults to the service name.
+    consumer_group_prefix: str = ""
+    consumer_max_attempts: int = 4
+    consumer_retry_backoff_s: float = 0.2
+
+    # Public key (PEM) that verifies the bearer tokens the gateway accepted.
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "alliance-dev-issuer"
+    jwt_audience: str = "alliance-platform"
+
+    # Tracing: OTLP/HTTP to a collector, or straight to Zipkin's v2 API; both may be set.
+    otel_exporter_otlp_endpoint: str | None = None
+    zipkin_endpoint: str | None = None
+    otel_batch_delay_ms: int = Field(default=500, ge=10)
+
+    @property
+    def topic(self) -> str:
+        return f"{self.service_name}.events"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.service_name}.dlq"
+
+    @model_validator(mode="after")
+    def _defaults_and_safety(self) -> ServiceSettings:
+        if not self.mongodb_database:
+            self.mongodb_database = self.service_name
+        if self.environment == "production" and self.jwt_public_key_file is None:
+            raise ValueError("jwt_public_key_file is required in production")
+        return self

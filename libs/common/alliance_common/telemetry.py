@@ -1,0 +1,152 @@
+"""OpenTelemetry: tracer provider, exporters, instrumentation and Kafka context propagation.
+
+Spans follow the messaging conventions: the outbox relay opens ``<topic> publish``
+(PRODUCER) as a child of the request that wrote the event, and consumers open
+``<topic> process`` (CONSUMER) as a child of the context carried in the Kafka headers,
+so one trace runs gateway → service → Kafka → consumer → its store write.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind, StatusCode
+
+from alliance_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+_provider: TracerProvider | None = None
+
+
+def setup_tracing(settings: ServiceSettings) -> TracerProvider:
+    """Install the process-wide tracer provider once, with the exporters that are configured."""
+    global _provider
+    if _provider is not None:
+        return _provider
+    provider = TracerProvider(
+        resource=Resource.create(
+            {"service.name": settings.service_name, "deployment.environment": settings.environment}
+        )
+    )
+    delay = settings.otel_batch_delay_ms
+    if settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), schedule_delay_millis=delay))
+    if settings.zipkin_endpoint:
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+        provider.add_span_processor(
+            BatchSpanProcessor(ZipkinExporter(endpoint=settings.zipkin_endpoint), schedule_delay_millis=delay)
+        )
+    trace.set_tracer_provider(provider)
+    _instrument_libraries(provider)
+    _provider = provider
+    return provider
+
+
+def _instrument_libraries(provider: TracerProvider) -> None:
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.pymongo import PymongoInstrumentor
+
+    HTTPXClientInstrumentor().instrument(tracer_provider=provider)
+    PymongoInstrumentor().instrument(tracer_provider=provider)
+
+
+def instrument_app(app: Any, provider: TracerProvider) -> None:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="healthz,readyz")
+
+
+def shutdown_tracing() -> None:
+    if _provider is not None:
+        _provider.force_flush(5000)
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer("alliance")
+
+
+def current_trace_carrier() -> dict[str, str]:
+    """The active W3C trace context, to be stored with an outbox entry."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+KafkaHeaders = Sequence[tuple[str, bytes]]
+
+
+def headers_from_carrier(carrier: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode()) for k, v in carrier.items()]
+
+
+def carrier_from_headers(headers: KafkaHeaders | None) -> dict[str, str]:
+    return {k: v.decode(errors="replace") for k, v in headers or () if v is not None}
+
+
+def start_publish_span(
+    topic: str, parent_carrier: Mapping[str, str], message_id: str, key: str
+) -> tuple[Span, list[tuple[str, bytes]]]:
+    """A PRODUCER span under the writing request's context, and the headers that carry it.
+
+    The caller ends it with ``end_publish_span`` once the broker acknowledged the send.
+    """
+    parent = propagate.extract(dict(parent_carrier))
+    span = tracer().start_span(
+        f"{topic} publish",
+        context=parent,
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": topic,
+            "messaging.message.id": message_id,
+            "messaging.kafka.message.key": key,
+        },
+    )
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return span, headers_from_carrier(carrier)
+
+
+def end_publish_span(span: Span, error: BaseException | None) -> None:
+    if error is not None:
+        span.record_exception(error)
+        span.set_status(StatusCode.ERROR, str(error))
+    span.end()
+
+
+@contextmanager
+def process_span(topic: str, headers: KafkaHeaders | None, message_id: str, group: str, partition: int, offset: int) -> Iterator[Span]:
+    """A CONSUMER span continuing the trace that the message's headers carry."""
+    parent = propagate.extract(carrier_from_headers(headers))
+    token = otel_context.attach(parent)
+    try:
+        with tracer().start_as_current_span(
+            f"{topic} process",
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": topic,
+                "messaging.consumer.group.name": group,
+                "messaging.message.id": message_id,
+                "messaging.destination.partition.id": str(partition),
+                "messaging.kafka.offset": offset,
+            },
+        ) as span:
+            yield span
+    finally:
+        otel_context.detach(token)

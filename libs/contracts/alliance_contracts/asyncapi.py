@@ -1,0 +1,72 @@
+"""The event catalogue as an AsyncAPI 3.0 document, generated from the event models.
+
+`python -m alliance_contracts.asyncapi` prints it; the gateway serves it at
+`/events/asyncapi.json`; `docs/asyncapi.json` is a committed copy a test keeps current.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alliance_common.events import Envelope, IntegrationEvent
+
+import alliance_contracts  # noqa: F401  (importing registers every event model)
+
+
+def asyncapi_document() -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"CloudEventEnvelope": Envelope.model_json_schema()}
+    for event_type, model in sorted(IntegrationEvent.registry.items()):
+        name = model.__name__
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for sub_name, sub in schema.pop("$defs", {}).items():
+            schemas[sub_name] = sub
+        schemas[name] = schema
+        messages[name] = {
+            "name": event_type,
+            "title": name,
+            "summary": model.summary,
+            "contentType": "application/cloudevents+json",
+            "payload": {"$ref": f"#/components/schemas/{name}"},
+            "headers": {
+                "type": "object",
+                "properties": {
+                    "traceparent": {"type": "string", "description": "W3C trace context"},
+                    "ce_type": {"type": "string", "const": event_type},
+                },
+            },
+            "description": f"CloudEvents 1.0 envelope with type `{event_type}`; this schema is its `data`. "
+                           "Kafka key: the envelope's `subject` (the aggregate id).",
+        }
+        channel = channels.setdefault(
+            model.topic,
+            {"address": model.topic, "description": f"Facts published on {model.topic}.", "messages": {}},
+        )
+        channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+    for topic in channels:
+        operations[f"publish-{topic}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{topic}"},
+            "messages": [{"$ref": f"#/channels/{topic}/messages/{m}"} for m in channels[topic]["messages"]],
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Alliance Platform events",
+            "version": "1.0.0",
+            "description": "Every integration event, generated from the code. Envelopes follow CloudEvents 1.0 "
+                           "(structured JSON mode); schemas evolve additively, breaking changes get a new `.vN` type.",
+        },
+        "defaultContentType": "application/cloudevents+json",
+        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka"}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncapi_document(), indent=2, sort_keys=True))

@@ -1,0 +1,1 @@
+"""Licensing: patents, pool programmes, licences and royalties."""

@@ -1,0 +1,85 @@
+"""Licences. The internal cross-licence follows its member's standing, from membership events.
+
+Plain Python, no I/O; state changes append the integration events that record them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from alliance_common.events import IntegrationEvent
+from alliance_contracts.licensing import LicenceGranted, LicenceRestored, LicenceSuspended
+
+
+class LicenceKind(StrEnum):
+    INTERNAL_CROSS_LICENCE = "internal_cross_licence"
+
+
+class LicenceStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+INTERNAL_PROGRAMME = "alliance-internal"
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    action: str
+    cause: str  # the event (or request) that made this change: every state is explainable
+    reason: str | None = None
+
+
+@dataclass
+class Licence:
+    id: str
+    licensee_id: str
+    licensee_name: str
+    kind: LicenceKind
+    programme: str
+    status: LicenceStatus
+    granted_at: datetime
+    history: list[HistoryEntry] = field(default_factory=list)
+    version: int = 0
+    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+
+    @staticmethod
+    def cross_licence_id(member_id: str) -> str:
+        return f"XL-{member_id}"
+
+    @classmethod
+    def grant_cross_licence(cls, member_id: str, member_name: str, now: datetime, cause: str) -> Licence:
+        licence = cls(
+            id=cls.cross_licence_id(member_id), licensee_id=member_id, licensee_name=member_name,
+            kind=LicenceKind.INTERNAL_CROSS_LICENCE, programme=INTERNAL_PROGRAMME,
+            status=LicenceStatus.ACTIVE, granted_at=now,
+        )
+        licence.history.append(HistoryEntry(now, "granted", cause))
+        licence.events.append(
+            LicenceGranted(licence_id=licence.id, licensee_id=member_id, kind=licence.kind,
+                           programme=licence.programme, granted_at=now)
+        )
+        return licence
+
+    @property
+    def in_force(self) -> bool:
+        return self.status is LicenceStatus.ACTIVE
+
+    def suspend(self, reason: str, now: datetime, cause: str) -> None:
+        """Suspend if in force; suspending a suspended licence changes nothing."""
+        if self.status is LicenceStatus.SUSPENDED:
+            return
+        self.status = LicenceStatus.SUSPENDED
+        self.history.append(HistoryEntry(now, "suspended", cause, reason))
+        self.events.append(LicenceSuspended(licence_id=self.id, licensee_id=self.licensee_id, reason=reason, suspended_at=now))
+
+    def restore(self, now: datetime, cause: str) -> None:
+        """Back in force; restoring an active licence changes nothing."""
+        if self.status is LicenceStatus.ACTIVE:
+            return
+        self.status = LicenceStatus.ACTIVE
+        self.history.append(HistoryEntry(now, "restored", cause))
+        self.events.append(LicenceRestored(licence_id=self.id, licensee_id=self.licensee_id, restored_at=now))

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from alliance_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "licensing"
+    port: int = 8002
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Membership: organisations, applications, admission and standing."""

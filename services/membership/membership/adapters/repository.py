@@ -1,0 +1,93 @@
+"""Organisations in MongoDB: one document per organisation, with its outbox entries."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from alliance_common.mongo import Document
+from alliance_common.outbox import AggregateStore, AlreadyExists
+from alliance_common.errors import Conflict
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from membership.domain.model import (
+    ApplicationStatus,
+    Contact,
+    HistoryEntry,
+    Organisation,
+    OrgType,
+    Segment,
+    Standing,
+    Tier,
+)
+
+
+def to_document(org: Organisation) -> Document:
+    doc = asdict(org)
+    for transient in ("id", "version", "events"):
+        doc.pop(transient)
+    return doc
+
+
+def from_document(doc_id: str, version: int, doc: Document) -> Organisation:
+    return Organisation(
+        id=doc_id,
+        name=doc["name"],
+        credit_code=doc["credit_code"],
+        org_type=OrgType(doc["org_type"]),
+        segments=[Segment(s) for s in doc["segments"]],
+        region=doc["region"],
+        tier=Tier(doc["tier"]),
+        contact=Contact(**doc["contact"]),
+        applicant=doc["applicant"],
+        submitted_at=doc["submitted_at"],
+        status=ApplicationStatus(doc["status"]),
+        standing=Standing(doc["standing"]) if doc.get("standing") else None,
+        membership_number=doc.get("membership_number"),
+        admitted_at=doc.get("admitted_at"),
+        history=[HistoryEntry(**h) for h in doc.get("history", [])],
+        version=version,
+    )
+
+
+class OrganisationRepository:
+    def __init__(self, store: AggregateStore, counters: AsyncCollection[Document]) -> None:
+        self.store = store
+        self.collection = store.collection
+        self.counters = counters
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("credit_code", ASCENDING)], unique=True)
+        await self.collection.create_index([("applicant", ASCENDING)])
+
+    async def get(self, org_id: str) -> Organisation | None:
+        loaded = await self.store.get(org_id)
+        return from_document(loaded.id, loaded.version, loaded.state) if loaded else None
+
+    async def add(self, org: Organisation, correlation_id: str | None = None) -> None:
+        try:
+            await self.store.save(org.id, 0, to_document(org), org.events, correlation_id=correlation_id)
+        except AlreadyExists as exc:
+            raise Conflict(f"organisation {org.id} exists already") from exc
+        except DuplicateKeyError as exc:
+            raise Conflict("an organisation with this unified social credit code is registered already",
+                           field="credit_code") from exc
+        org.version, org.events = 1, []
+
+    async def save(self, org: Organisation, correlation_id: str | None = None) -> None:
+        org.version = await self.store.save(org.id, org.version, to_document(org), org.events,
+                                            correlation_id=correlation_id)
+        org.events = []
+
+    async def list(self, query: dict[str, Any], limit: int) -> list[Organisation]:
+        docs = await self.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
+        return [from_document(d["_id"], d["version"], d) for d in docs]
+
+    async def next_sequence(self, name: str) -> int:
+        """A gap-free-enough, never-reused sequence (atomic on one counter document)."""
+        doc = await self.counters.find_one_and_update(
+            {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        return int(doc["value"])

@@ -1,0 +1,1 @@
+"""Standards: alliance standards drafting, from proposal to publication."""

@@ -1,0 +1,12 @@
+"""Event subscriptions of the standards service, all in one place."""
+
+from __future__ import annotations
+
+from alliance_common.consumer import EventHandler
+from alliance_common.events import IntegrationEvent
+from alliance_contracts.standing import StandingProjection
+
+
+def event_handlers(standing: StandingProjection) -> dict[type[IntegrationEvent], EventHandler]:
+    # Membership standing decides who may propose projects (and, later, join groups and vote).
+    return standing.handlers()

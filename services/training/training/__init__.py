@@ -1,0 +1,1 @@
+"""Training: IP training sessions, registrations, attendance and certificates."""
