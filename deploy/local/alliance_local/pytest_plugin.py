@@ -130,15 +130,31 @@ async def wait_for_events(
 
 
 async def eventually(probe: Callable[[], Any], timeout: float = 15, interval: float = 0.1) -> Any:
-    """Await ``probe()`` until it returns a truthy value (a bounded retry, never a bare sleep)."""
+    """Call ``probe()`` (sync or async) until it returns a truthy value: a bounded retry."""
     import asyncio
+    import inspect
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last: Any = None
     while loop.time() < deadline:
-        last = await probe()
+        last = probe()
+        if inspect.isawaitable(last):
+            last = await last
         if last:
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
+
+
+async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
+                  headers: list[tuple[str, bytes]] | None = None) -> None:
+    """Publish one raw message (to inject events, duplicates or poison in tests)."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key, headers=headers or [])
+    finally:
+        await producer.stop()

@@ -77,7 +77,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_domain(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
         errors = [FieldError(field=exc.field, reason=exc.detail)] if exc.field else None
-        return problem_response(request, exc.status, exc.title, exc.detail, errors)
+        headers = {"WWW-Authenticate": 'Bearer realm="alliance"'} if exc.status == 401 else None
+        return problem_response(request, exc.status, exc.title, exc.detail, errors, headers)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

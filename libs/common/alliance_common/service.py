@@ -41,6 +41,9 @@ def operation_id(route: APIRoute) -> str:
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
+        # Before the Mongo client exists: PyMongo's instrumentation is a global command
+        # listener, which only clients created after it see.
+        self.tracer_provider = setup_tracing(settings)
         self.client = connect(settings.mongodb_url, settings.service_name)
         self.db: AsyncDatabase[Document] = self.client[settings.mongodb_database]
         self.relay = OutboxRelay(self.db, settings)
@@ -146,5 +149,5 @@ class ServiceRuntime:
         )
         for router in routers:
             app.include_router(router)
-        instrument_app(app, setup_tracing(settings))
+        instrument_app(app, self.tracer_provider)
         return app

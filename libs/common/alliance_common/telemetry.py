@@ -66,7 +66,9 @@ def _instrument_libraries(provider: TracerProvider) -> None:
 def instrument_app(app: Any, provider: TracerProvider) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="healthz,readyz")
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+    )
 
 
 def shutdown_tracing() -> None:

@@ -8,7 +8,13 @@ from alliance_common.auth import CorrelationId, CurrentPrincipal
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from training.entrypoints.schemas import RegistrationCreate, RegistrationPublic, SessionCreate, SessionPublic
+from training.entrypoints.schemas import (
+    QuotePublic,
+    RegistrationCreate,
+    RegistrationPublic,
+    SessionCreate,
+    SessionPublic,
+)
 from training.service_layer.handlers import Register, ScheduleSession, TrainingService
 
 
@@ -41,6 +47,14 @@ async def list_sessions(principal: CurrentPrincipal, service: Service, cursor: C
 @router.get("/sessions/{session_id}", response_model=SessionPublic, summary="One training session")
 async def get_session(session_id: str, principal: CurrentPrincipal, service: Service) -> SessionPublic:
     return SessionPublic.of(await service.get(session_id))
+
+
+@router.get("/sessions/{session_id}/quote", response_model=QuotePublic,
+            summary="The price your organisation pays for this session now")
+async def quote(session_id: str, principal: CurrentPrincipal, service: Service) -> QuotePublic:
+    session, member = await service.quote(session_id, principal)
+    return QuotePublic(session_id=session.id, price=session.price_for(member), currency=session.currency,
+                       member_price_applied=member)
 
 
 @router.post("/sessions/{session_id}/registrations", status_code=status.HTTP_201_CREATED,

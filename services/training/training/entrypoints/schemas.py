@@ -68,6 +68,13 @@ class SessionPublic(BaseModel):
         )
 
 
+class QuotePublic(BaseModel):
+    session_id: str
+    price: Decimal
+    currency: str
+    member_price_applied: bool
+
+
 class RegistrationPublic(BaseModel):
     id: str
     session_id: str

@@ -79,6 +79,11 @@ class TrainingService:
                     raise
         raise AssertionError("unreachable")
 
+    async def quote(self, session_id: str, principal: Principal) -> tuple[Session, bool]:
+        """The session and whether the caller's organisation gets the member price now."""
+        session = await self.get(session_id)
+        return session, await self.standing.in_good_standing(principal.org_id)
+
     async def get(self, session_id: str) -> Session:
         session = await self.repo.get(session_id)
         if session is None:

@@ -1,0 +1,61 @@
+"""Cursor pagination helpers."""
+
+from __future__ import annotations
+
+import pytest
+from alliance_common.errors import InvalidInput
+from alliance_common.pagination import after_filter, decode_cursor, encode_cursor, next_cursor
+
+
+@pytest.mark.parametrize("last_id", ["org-1", "a", "XL-org-42", "会员-001", "a/b+c=d?e"])
+def test_cursor_round_trips(last_id: str) -> None:
+    assert decode_cursor(encode_cursor(last_id)) == last_id
+
+
+def test_cursor_is_url_safe_without_padding() -> None:
+    cursor = encode_cursor("a/b+c=d?e~~~")
+    assert "=" not in cursor
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@pytest.mark.parametrize("cursor", [None, ""])
+def test_no_cursor_decodes_to_none(cursor: str | None) -> None:
+    assert decode_cursor(cursor) is None
+
+
+@pytest.mark.parametrize("cursor", ["a", "abc", "not a cursor", "____", "/w"])
+def test_garbage_cursor_is_invalid_input_on_cursor(cursor: str) -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        decode_cursor(cursor)
+    assert excinfo.value.field == "cursor"
+
+
+def test_after_filter_without_cursor_is_the_base_filter() -> None:
+    assert after_filter({"status": "active"}, None) == {"status": "active"}
+
+
+def test_after_filter_adds_id_greater_than_the_cursor() -> None:
+    base = {"status": "active"}
+    assert after_filter(base, encode_cursor("org-5")) == {"status": "active", "_id": {"$gt": "org-5"}}
+    assert base == {"status": "active"}
+
+
+def test_after_filter_rejects_a_garbage_cursor() -> None:
+    with pytest.raises(InvalidInput):
+        after_filter({}, "abc")
+
+
+def test_next_cursor_points_after_the_last_document_of_a_full_page() -> None:
+    docs = [{"_id": "org-1"}, {"_id": "org-2"}]
+    cursor = next_cursor(docs, limit=2)
+    assert cursor is not None
+    assert decode_cursor(cursor) == "org-2"
+
+
+def test_next_cursor_is_none_on_a_short_page() -> None:
+    assert next_cursor([{"_id": "org-1"}], limit=2) is None
+    assert next_cursor([], limit=2) is None
+
+
+def test_next_cursor_stringifies_non_string_ids() -> None:
+    assert decode_cursor(next_cursor([{"_id": 7}], limit=1)) == "7"

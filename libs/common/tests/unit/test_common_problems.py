@@ -1,0 +1,75 @@
+"""Validation errors become named fields with plain reasons."""
+
+from __future__ import annotations
+
+import pytest
+from alliance_common.problems import FieldError, Problem, RequestModel, field_errors
+from pydantic import ValidationError
+
+
+class ContactBody(RequestModel):
+    name: str
+    email: str
+
+
+class ApplicationBody(RequestModel):
+    name: str
+    contact: ContactBody
+
+
+def test_extra_forbidden_is_reported_as_unknown_field() -> None:
+    errors = [{"type": "extra_forbidden", "loc": ("body", "nickname"), "msg": "Extra inputs are not permitted"}]
+    assert field_errors(errors) == [FieldError(field="nickname", reason="unknown field")]
+
+
+def test_missing_is_reported_as_field_required() -> None:
+    errors = [{"type": "missing", "loc": ("body", "contact", "email"), "msg": "Field required"}]
+    assert field_errors(errors) == [FieldError(field="contact.email", reason="field required")]
+
+
+def test_other_errors_keep_pydantic_message() -> None:
+    errors = [{"type": "string_too_short", "loc": ("body", "name"), "msg": "String should have at least 1 character"}]
+    assert field_errors(errors) == [FieldError(field="name", reason="String should have at least 1 character")]
+
+
+def test_an_error_without_message_or_type_is_invalid() -> None:
+    assert field_errors([{"loc": ("body", "name")}]) == [FieldError(field="name", reason="invalid")]
+
+
+@pytest.mark.parametrize(
+    ("loc", "field"),
+    [
+        (("body", "segments", 0), "segments.0"),
+        (("query", "limit"), "limit"),
+        (("path", "org_id"), "org_id"),
+        (("header", "x-request-id"), "x-request-id"),
+        (("cookie", "session"), "session"),
+        (("contact", "name"), "contact.name"),
+    ],
+)
+def test_the_location_prefix_is_stripped_and_parts_joined_with_dots(loc: tuple[object, ...], field: str) -> None:
+    assert field_errors([{"type": "missing", "loc": loc}])[0].field == field
+
+
+def test_an_error_on_the_whole_body_is_named_body() -> None:
+    assert field_errors([{"type": "model_type", "loc": ("body",), "msg": "Input should be an object"}])[0].field == "body"
+
+
+def test_an_error_without_location_is_named_body() -> None:
+    assert field_errors([{"type": "missing", "msg": "x"}])[0].field == "body"
+
+
+def test_every_pydantic_error_of_a_request_model_is_mapped() -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        ApplicationBody.model_validate({"contact": {"name": "Chen"}, "colour": "blue"})
+    mapped = {(e.field, e.reason) for e in field_errors(list(excinfo.value.errors()))}
+    assert mapped == {("name", "field required"), ("contact.email", "field required"), ("colour", "unknown field")}
+
+
+def test_request_models_trim_strings() -> None:
+    assert ContactBody(name="  Chen  ", email=" c@example.com").name == "Chen"
+
+
+def test_problem_leaves_out_absent_members() -> None:
+    body = Problem(title="Conflict", status=409, detail="full").model_dump(exclude_none=True)
+    assert body == {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "full"}

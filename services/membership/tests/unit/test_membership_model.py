@@ -1,0 +1,311 @@
+"""The organisation aggregate: application, review, council decision, standing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alliance_common.errors import Conflict, InvalidInput
+from alliance_contracts.membership import (
+    ApplicationSubmitted,
+    MemberAdmitted,
+    MemberReinstated,
+    MemberSuspended,
+)
+
+from membership.domain.model import (
+    ApplicationStatus,
+    Contact,
+    CouncilDecision,
+    Organisation,
+    OrgType,
+    ReviewDecision,
+    Segment,
+    Standing,
+    Tier,
+    membership_number,
+)
+
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+LATER = NOW + timedelta(days=1)
+CODE = "91350100M000100Y43"
+
+
+def apply(**overrides: object) -> Organisation:
+    values: dict[str, object] = dict(
+        id="org-1", name="Fujian LED Co.", credit_code=CODE, org_type=OrgType.ENTERPRISE,
+        segments=[Segment.CHIP, Segment.PACKAGING], region="Fujian", tier=Tier.ORDINARY_MEMBER,
+        contact=Contact("Chen Li", "chen.li@example.com"), applicant="chen.li@example.com", now=NOW,
+    )
+    values.update(overrides)
+    return Organisation.apply(**values)  # type: ignore[arg-type]
+
+
+def accepted() -> Organisation:
+    org = apply()
+    org.review(ReviewDecision.ACCEPT, None, "secretariat-1", NOW)
+    return org
+
+
+def admitted() -> Organisation:
+    org = accepted()
+    org.decide(CouncilDecision.ADMIT, None, "M2025-00001", "council-1", LATER)
+    return org
+
+
+def in_status(status: ApplicationStatus) -> Organisation:
+    org = apply()
+    if status is ApplicationStatus.ACCEPTED_FOR_DECISION:
+        org.review(ReviewDecision.ACCEPT, None, "s", NOW)
+    elif status is ApplicationStatus.CHANGES_REQUESTED:
+        org.review(ReviewDecision.REQUEST_CHANGES, "add contact phone", "s", NOW)
+    elif status is ApplicationStatus.REJECTED:
+        org.review(ReviewDecision.REJECT, "not in the industry", "s", NOW)
+    elif status is ApplicationStatus.ADMITTED:
+        org.review(ReviewDecision.ACCEPT, None, "s", NOW)
+        org.decide(CouncilDecision.ADMIT, None, "M2025-00001", "c", NOW)
+    assert org.status is status
+    return org
+
+
+# --- apply ---------------------------------------------------------------------------------
+
+def test_apply_with_an_invalid_credit_code_is_invalid_input_on_credit_code() -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        apply(credit_code=CODE[:17] + "0")
+    assert excinfo.value.field == "credit_code"
+    assert "check character" in excinfo.value.detail
+
+
+def test_apply_without_segments_is_invalid_input_on_segments() -> None:
+    with pytest.raises(InvalidInput) as excinfo:
+        apply(segments=[])
+    assert excinfo.value.field == "segments"
+
+
+def test_apply_starts_as_a_submitted_application_without_standing() -> None:
+    org = apply()
+    assert org.status is ApplicationStatus.SUBMITTED
+    assert org.standing is None
+    assert org.membership_number is None
+    assert not org.in_good_standing
+    assert [(h.action, h.by) for h in org.history] == [("applied", "chen.li@example.com")]
+
+
+def test_apply_sorts_and_deduplicates_segments() -> None:
+    org = apply(segments=[Segment.PACKAGING, Segment.CHIP, Segment.PACKAGING])
+    assert org.segments == [Segment.CHIP, Segment.PACKAGING]
+
+
+def test_apply_appends_application_submitted() -> None:
+    org = apply()
+    assert len(org.events) == 1
+    event = org.events[0]
+    assert isinstance(event, ApplicationSubmitted)
+    assert event.member_id == "org-1"
+    assert event.credit_code == CODE
+    assert event.segments == ["chip", "packaging"]
+    assert event.submitted_at == NOW
+
+
+# --- review --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("decision", "reason", "status"),
+    [
+        (ReviewDecision.ACCEPT, None, ApplicationStatus.ACCEPTED_FOR_DECISION),
+        (ReviewDecision.REQUEST_CHANGES, "add a phone", ApplicationStatus.CHANGES_REQUESTED),
+        (ReviewDecision.REJECT, "out of scope", ApplicationStatus.REJECTED),
+    ],
+)
+def test_review_of_a_submitted_application_moves_it(
+    decision: ReviewDecision, reason: str | None, status: ApplicationStatus
+) -> None:
+    org = apply()
+    org.review(decision, reason, "secretariat-1", LATER)
+    assert org.status is status
+    assert org.history[-1].action == f"review:{decision}"
+    assert org.history[-1].reason == reason
+
+
+def test_an_application_with_changes_requested_can_be_reviewed_again() -> None:
+    org = in_status(ApplicationStatus.CHANGES_REQUESTED)
+    org.review(ReviewDecision.ACCEPT, None, "secretariat-1", LATER)
+    assert org.status is ApplicationStatus.ACCEPTED_FOR_DECISION
+
+
+@pytest.mark.parametrize(
+    "status", [ApplicationStatus.ACCEPTED_FOR_DECISION, ApplicationStatus.REJECTED, ApplicationStatus.ADMITTED]
+)
+def test_review_in_other_statuses_is_a_conflict_on_decision(status: ApplicationStatus) -> None:
+    org = in_status(status)
+    with pytest.raises(Conflict) as excinfo:
+        org.review(ReviewDecision.ACCEPT, None, "secretariat-1", LATER)
+    assert excinfo.value.field == "decision"
+    assert org.status is status
+
+
+@pytest.mark.parametrize("decision", [ReviewDecision.REQUEST_CHANGES, ReviewDecision.REJECT])
+@pytest.mark.parametrize("reason", [None, ""])
+def test_review_other_than_accept_needs_a_reason(decision: ReviewDecision, reason: str | None) -> None:
+    org = apply()
+    with pytest.raises(InvalidInput) as excinfo:
+        org.review(decision, reason, "secretariat-1", LATER)
+    assert excinfo.value.field == "reason"
+    assert org.status is ApplicationStatus.SUBMITTED
+
+
+def test_review_emits_no_integration_event() -> None:
+    org = apply()
+    org.review(ReviewDecision.ACCEPT, None, "secretariat-1", LATER)
+    assert [type(e) for e in org.events] == [ApplicationSubmitted]
+
+
+# --- check_decision / decide ---------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "status",
+    [ApplicationStatus.SUBMITTED, ApplicationStatus.CHANGES_REQUESTED, ApplicationStatus.REJECTED,
+     ApplicationStatus.ADMITTED],
+)
+@pytest.mark.parametrize("decision", list(CouncilDecision))
+def test_council_decides_only_accepted_applications(status: ApplicationStatus, decision: CouncilDecision) -> None:
+    org = in_status(status)
+    with pytest.raises(Conflict) as excinfo:
+        org.check_decision(decision, "a reason")
+    assert excinfo.value.field == "decision"
+    with pytest.raises(Conflict):
+        org.decide(decision, "a reason", "M2025-00009", "council-1", LATER)
+    assert org.status is status
+
+
+def test_check_decision_allows_admit_without_reason() -> None:
+    accepted().check_decision(CouncilDecision.ADMIT, None)
+
+
+@pytest.mark.parametrize("reason", [None, ""])
+def test_council_rejection_needs_a_reason(reason: str | None) -> None:
+    org = accepted()
+    with pytest.raises(InvalidInput) as excinfo:
+        org.check_decision(CouncilDecision.REJECT, reason)
+    assert excinfo.value.field == "reason"
+    with pytest.raises(InvalidInput):
+        org.decide(CouncilDecision.REJECT, reason, None, "council-1", LATER)
+    assert org.status is ApplicationStatus.ACCEPTED_FOR_DECISION
+
+
+def test_council_rejection_rejects_without_membership_or_event() -> None:
+    org = accepted()
+    org.decide(CouncilDecision.REJECT, "not eligible", None, "council-1", LATER)
+    assert org.status is ApplicationStatus.REJECTED
+    assert org.standing is None
+    assert org.membership_number is None
+    assert org.history[-1].action == "council:reject"
+    assert [type(e) for e in org.events] == [ApplicationSubmitted]
+
+
+def test_admission_needs_a_membership_number() -> None:
+    org = accepted()
+    with pytest.raises(ValueError):
+        org.decide(CouncilDecision.ADMIT, None, None, "council-1", LATER)
+    assert org.status is ApplicationStatus.ACCEPTED_FOR_DECISION
+
+
+def test_admission_makes_a_current_member_with_its_number() -> None:
+    org = admitted()
+    assert org.status is ApplicationStatus.ADMITTED
+    assert org.standing is Standing.CURRENT
+    assert org.membership_number == "M2025-00001"
+    assert org.admitted_at == LATER
+    assert org.in_good_standing
+    assert org.history[-1].action == "council:admit"
+
+
+def test_admission_emits_member_admitted_with_the_membership_number() -> None:
+    org = admitted()
+    event = org.events[-1]
+    assert isinstance(event, MemberAdmitted)
+    assert event.member_id == "org-1"
+    assert event.membership_number == "M2025-00001"
+    assert event.in_good_standing is True
+    assert event.admitted_at == LATER
+    assert event.tier == "ordinary_member"
+
+
+# --- suspend / reinstate -------------------------------------------------------------------
+
+def test_suspending_a_current_member_emits_member_suspended() -> None:
+    org = admitted()
+    org.suspend("unpaid dues", "secretariat-1", LATER)
+    assert org.standing is Standing.SUSPENDED
+    assert not org.in_good_standing
+    event = org.events[-1]
+    assert isinstance(event, MemberSuspended)
+    assert (event.member_id, event.reason, event.in_good_standing) == ("org-1", "unpaid dues", False)
+    assert (org.history[-1].action, org.history[-1].reason) == ("suspended", "unpaid dues")
+
+
+def test_suspending_a_suspended_member_is_a_conflict() -> None:
+    org = admitted()
+    org.suspend("unpaid dues", "secretariat-1", LATER)
+    events = len(org.events)
+    with pytest.raises(Conflict):
+        org.suspend("again", "secretariat-1", LATER)
+    assert len(org.events) == events
+
+
+@pytest.mark.parametrize("status", [s for s in ApplicationStatus if s is not ApplicationStatus.ADMITTED])
+def test_a_non_member_cannot_be_suspended(status: ApplicationStatus) -> None:
+    org = in_status(status)
+    with pytest.raises(Conflict):
+        org.suspend("unpaid dues", "secretariat-1", LATER)
+    assert org.standing is None
+
+
+def test_reinstating_a_suspended_member_emits_member_reinstated() -> None:
+    org = admitted()
+    org.suspend("unpaid dues", "secretariat-1", LATER)
+    org.reinstate("paid", "secretariat-1", LATER)
+    assert org.standing is Standing.CURRENT
+    assert org.in_good_standing
+    event = org.events[-1]
+    assert isinstance(event, MemberReinstated)
+    assert (event.member_id, event.in_good_standing, event.reinstated_at) == ("org-1", True, LATER)
+
+
+def test_reinstating_a_current_member_is_a_conflict() -> None:
+    org = admitted()
+    with pytest.raises(Conflict):
+        org.reinstate(None, "secretariat-1", LATER)
+    assert org.standing is Standing.CURRENT
+
+
+def test_a_non_member_cannot_be_reinstated() -> None:
+    org = apply()
+    with pytest.raises(Conflict):
+        org.reinstate(None, "secretariat-1", LATER)
+    assert org.standing is None
+
+
+def test_events_record_the_whole_lifecycle_in_order() -> None:
+    org = admitted()
+    org.suspend("unpaid dues", "s", LATER)
+    org.reinstate(None, "s", LATER)
+    assert [type(e) for e in org.events] == [ApplicationSubmitted, MemberAdmitted, MemberSuspended, MemberReinstated]
+
+
+# --- in_good_standing / membership_number --------------------------------------------------
+
+@pytest.mark.parametrize(("standing", "good"), [(None, False), (Standing.CURRENT, True), (Standing.SUSPENDED, False)])
+def test_only_current_members_are_in_good_standing(standing: Standing | None, good: bool) -> None:
+    org = apply()
+    org.standing = standing
+    assert org.in_good_standing is good
+
+
+@pytest.mark.parametrize(
+    ("year", "sequence", "number"),
+    [(2025, 1, "M2025-00001"), (2025, 42, "M2025-00042"), (2026, 99999, "M2026-99999")],
+)
+def test_membership_number_is_m_year_dash_five_digit_sequence(year: int, sequence: int, number: str) -> None:
+    assert membership_number(year, sequence) == number
