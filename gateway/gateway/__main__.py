@@ -1,7 +1,6 @@
 """`python -m gateway` serves the API (uvicorn) with settings from the environment."""
 
 from alliance_common.runner import serve
-
 from gateway.bootstrap import create_app
 from gateway.settings import get_settings
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from alliance_common.auth import ORGANISATION_ROLES, Role, Unauthenticated
-from alliance_common.errors import Forbidden, InvalidInput, NotFound
-from alliance_common.problems import RequestModel
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field, StringConstraints
 
+from alliance_common.auth import ORGANISATION_ROLES, Role, Unauthenticated
+from alliance_common.errors import Forbidden, InvalidInput, NotFound
+from alliance_common.problems import RequestModel
 from gateway.issuer import Issuer, secret_matches
 from gateway.settings import Settings
 
@@ -37,8 +37,9 @@ def _issuer(request: Request) -> Issuer:
     return issuer
 
 
-@router.post("/dev-login", response_model=TokenResponse,
-             summary="Development only: a portal user's token with the roles given")
+@router.post(
+    "/dev-login", response_model=TokenResponse, summary="Development only: a portal user's token with the roles given"
+)
 async def dev_login(body: DevLogin, request: Request) -> TokenResponse:
     settings: Settings = request.app.state.settings
     if not settings.dev_login_enabled:

@@ -6,13 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
+from fastapi import FastAPI
+
 from alliance_common.auth import TokenVerifier
 from alliance_common.health import Check, health_router
 from alliance_common.problems import install_problem_handlers
 from alliance_common.service import operation_id
 from alliance_common.telemetry import instrument_app, setup_tracing, shutdown_tracing
-from fastapi import FastAPI
-
 from gateway import auth_routes, docs, proxy
 from gateway.issuer import Issuer
 from gateway.ratelimit import RateLimiter
@@ -33,16 +33,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shutdown_tracing()
 
     app = FastAPI(
-        title="Alliance Platform gateway", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None,
-        redoc_url=None, generate_unique_id_function=operation_id,
+        title="Alliance Platform gateway",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
-    app.state.verifier = TokenVerifier.from_file(settings.jwt_public_key_file, settings.jwt_issuer,
-                                                 settings.jwt_audience)
+    app.state.verifier = TokenVerifier.from_file(
+        settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience
+    )
     app.state.issuer = (
-        Issuer(settings.jwt_private_key_file.read_text(), settings.jwt_issuer, settings.jwt_audience,
-               settings.token_ttl_s)
-        if settings.jwt_private_key_file else None
+        Issuer(
+            settings.jwt_private_key_file.read_text(), settings.jwt_issuer, settings.jwt_audience, settings.token_ttl_s
+        )
+        if settings.jwt_private_key_file
+        else None
     )
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     install_problem_handlers(app)
@@ -51,11 +59,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response = await app.state.http.get(f"{url}/healthz", timeout=2)
         response.raise_for_status()
 
-    app.include_router(health_router([
-        # One service down leaves the others reachable: the gateway reports "degraded", stays ready.
-        Check(name, lambda name=name, url=url: upstream_probe(name, url), critical=False)  # type: ignore[misc]
-        for name, url in settings.upstreams.items()
-    ]))
+    app.include_router(
+        health_router(
+            [
+                # One service down leaves the others reachable: the gateway reports "degraded", stays ready.
+                Check(name, lambda name=name, url=url: upstream_probe(name, url), critical=False)  # type: ignore[misc]
+                for name, url in settings.upstreams.items()
+            ]
+        )
+    )
     app.include_router(auth_routes.router)
     app.include_router(docs.router)
     app.include_router(proxy.router)

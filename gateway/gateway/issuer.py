@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Iterable
 
 import jwt
-from alliance_common.auth import Role
 
+from alliance_common.auth import Role
 from gateway.settings import MachineClient
 
 
@@ -26,13 +26,25 @@ class Issuer:
         self.ttl_s = ttl_s
 
     def issue(
-        self, subject: str, roles: Iterable[Role], *, org_id: str | None = None, name: str | None = None,
-        kind: str = "user", scopes: Iterable[str] = (),
+        self,
+        subject: str,
+        roles: Iterable[Role],
+        *,
+        org_id: str | None = None,
+        name: str | None = None,
+        kind: str = "user",
+        scopes: Iterable[str] = (),
     ) -> str:
         now = int(time.time())
         claims: dict[str, object] = {
-            "iss": self.issuer, "aud": self.audience, "sub": subject, "iat": now, "nbf": now,
-            "exp": now + self.ttl_s, "jti": str(uuid.uuid4()), "roles": sorted(r.value for r in roles),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.ttl_s,
+            "jti": str(uuid.uuid4()),
+            "roles": sorted(r.value for r in roles),
             "typ": kind,
         }
         if org_id:

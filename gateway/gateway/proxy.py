@@ -11,19 +11,28 @@ import uuid
 from typing import Annotated
 
 import httpx
-from alliance_common.auth import Principal, get_principal
-from alliance_common.errors import Forbidden
-from alliance_common.problems import problem_response
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from alliance_common.auth import Principal, get_principal
+from alliance_common.errors import Forbidden
+from alliance_common.problems import problem_response
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 
 # Not forwarded in either direction (RFC 9110 hop-by-hop, plus what httpx recomputes).
 HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-    "transfer-encoding", "upgrade", "host", "content-length", "content-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "content-encoding",
 }
 
 router = APIRouter()
@@ -55,8 +64,9 @@ def authorise_route(principal: Principal, method: str) -> None:
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     include_in_schema=False,
 )
-async def forward(service: str, path: str, request: Request,
-                  principal: Annotated[Principal, Depends(get_principal)]) -> Response:
+async def forward(
+    service: str, path: str, request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> Response:
     settings: Settings = request.app.state.settings
     upstream = settings.upstreams.get(service)
     if upstream is None:
@@ -64,13 +74,19 @@ async def forward(service: str, path: str, request: Request,
     limiter: RateLimiter = request.app.state.limiter
     wait = limiter.take(principal.subject)
     if wait > 0:
-        return problem_response(request, 429, "Too many requests", "rate limit exceeded; slow down",
-                                headers={"Retry-After": str(max(1, round(wait)))})
+        return problem_response(
+            request,
+            429,
+            "Too many requests",
+            "rate limit exceeded; slow down",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
     authorise_route(principal, request.method)
     body = await read_limited_body(request, settings.max_body_bytes)
     if body is None:
-        return problem_response(request, 413, "Content too large",
-                                f"request bodies are limited to {settings.max_body_bytes} bytes")
+        return problem_response(
+            request, 413, "Content too large", f"request bodies are limited to {settings.max_body_bytes} bytes"
+        )
 
     request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
     headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -79,15 +95,24 @@ async def forward(service: str, path: str, request: Request,
     client: httpx.AsyncClient = request.app.state.http
     try:
         upstream_response = await client.request(
-            request.method, f"{upstream}/api/v1/{service}/{path}", params=request.query_params,
-            content=body, headers=headers,
+            request.method,
+            f"{upstream}/api/v1/{service}/{path}",
+            params=request.query_params,
+            content=body,
+            headers=headers,
         )
     except httpx.TimeoutException:
-        return problem_response(request, 504, "Gateway timeout", f"{service} did not answer in time",
-                                headers={"x-request-id": request_id})
+        return problem_response(
+            request, 504, "Gateway timeout", f"{service} did not answer in time", headers={"x-request-id": request_id}
+        )
     except httpx.TransportError:
-        return problem_response(request, 503, "Service unavailable", f"{service} is unreachable; retry later",
-                                headers={"x-request-id": request_id, "Retry-After": "2"})
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            f"{service} is unreachable; retry later",
+            headers={"x-request-id": request_id, "Retry-After": "2"},
+        )
     out_headers = {k: v for k, v in upstream_response.headers.items() if k.lower() not in HOP_BY_HOP}
     out_headers["x-request-id"] = request_id
     return Response(upstream_response.content, status_code=upstream_response.status_code, headers=out_headers)

@@ -4,8 +4,9 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from alliance_common.settings import ServiceSettings
 from pydantic import BaseModel, Field, model_validator
+
+from alliance_common.settings import ServiceSettings
 
 
 class MachineClient(BaseModel):

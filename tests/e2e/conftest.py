@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from alliance_local.stack import Stack
 from membership.domain.credit_code import ALPHABET, with_check_characters
 
@@ -42,24 +43,36 @@ class Portal:
         return await self.token("council@alliance.example", "council")
 
     def application(self, name: str = "Changzhou MOCVD Equipment Co., Ltd.") -> dict[str, Any]:
-        return {"name": name, "credit_code": fresh_credit_code(), "org_type": "enterprise",
-                "segments": ["equipment"], "region": "CN-JS",
-                "contact": {"name": "Zhou Jie", "email": "zhou.jie@example.com"}}
+        return {
+            "name": name,
+            "credit_code": fresh_credit_code(),
+            "org_type": "enterprise",
+            "segments": ["equipment"],
+            "region": "CN-JS",
+            "contact": {"name": "Zhou Jie", "email": "zhou.jie@example.com"},
+        }
 
     async def apply(self, name: str = "Changzhou MOCVD Equipment Co., Ltd.") -> dict[str, Any]:
         applicant = await self.token(f"applicant-{uuid.uuid4().hex[:6]}@example.com", "member_admin", org_id="pending")
-        response = await self.client.post("/api/v1/membership/applications", json=self.application(name),
-                                          headers=applicant)
+        response = await self.client.post(
+            "/api/v1/membership/applications", json=self.application(name), headers=applicant
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 
     async def admit(self, name: str = "Changzhou MOCVD Equipment Co., Ltd.") -> dict[str, Any]:
         org = await self.apply(name)
-        reviewed = await self.client.post(f"/api/v1/membership/organisations/{org['id']}/review",
-                                          json={"decision": "accept"}, headers=await self.secretariat())
+        reviewed = await self.client.post(
+            f"/api/v1/membership/organisations/{org['id']}/review",
+            json={"decision": "accept"},
+            headers=await self.secretariat(),
+        )
         assert reviewed.status_code == 200, reviewed.text
-        admitted = await self.client.post(f"/api/v1/membership/organisations/{org['id']}/decision",
-                                          json={"decision": "admit"}, headers=await self.council())
+        admitted = await self.client.post(
+            f"/api/v1/membership/organisations/{org['id']}/decision",
+            json={"decision": "admit"},
+            headers=await self.council(),
+        )
         assert admitted.status_code == 200, admitted.text
         return dict(admitted.json())
 
@@ -67,8 +80,9 @@ class Portal:
         return await self.token(f"{role}@{org_id[:8]}.example", role, org_id=org_id)
 
     async def licence(self, member_id: str, headers: dict[str, str] | None = None) -> dict[str, Any] | None:
-        response = await self.client.get(f"/api/v1/licensing/licences/XL-{member_id}",
-                                         headers=headers or await self.secretariat())
+        response = await self.client.get(
+            f"/api/v1/licensing/licences/XL-{member_id}", headers=headers or await self.secretariat()
+        )
         return response.json() if response.status_code == 200 else None
 
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from alliance_local.pytest_plugin import eventually, produce, wait_for_events
 from pymongo import AsyncMongoClient
+
+from alliance_local.pytest_plugin import eventually, produce, wait_for_events
 
 pytestmark = [pytest.mark.infra, pytest.mark.faults]
 
@@ -58,18 +59,18 @@ async def test_writes_accepted_while_kafka_is_down_are_delivered_once_after_it_r
         await store.close()
 
 
-async def test_a_consumer_killed_mid_stream_loses_nothing_and_applies_nothing_twice(
-    platform: Any, portal: Any
-) -> None:
+async def test_a_consumer_killed_mid_stream_loses_nothing_and_applies_nothing_twice(platform: Any, portal: Any) -> None:
     members = [await portal.admit(f"Before Crash Lighting {i} Co., Ltd.") for i in range(3)]
     await asyncio.to_thread(platform.procs["licensing"].kill)  # SIGKILL: no graceful commit
     try:
         members += [await portal.admit(f"During Crash Lighting {i} Co., Ltd.") for i in range(3)]
         secretariat = await portal.secretariat()
         for m in members[:2]:
-            response = await portal.client.post(f"/api/v1/membership/organisations/{m['id']}/suspension",
-                                                json={"reason": "suspended while licensing was down"},
-                                                headers=secretariat)
+            response = await portal.client.post(
+                f"/api/v1/membership/organisations/{m['id']}/suspension",
+                json={"reason": "suspended while licensing was down"},
+                headers=secretariat,
+            )
             assert response.status_code == 200
     finally:
         await asyncio.to_thread(platform.start_process, "licensing")
@@ -85,11 +86,16 @@ async def test_a_consumer_killed_mid_stream_loses_nothing_and_applies_nothing_tw
 
 async def test_a_poison_event_is_dead_lettered_and_the_flow_goes_on(platform: Any, portal: Any) -> None:
     marker = uuid.uuid4().hex
-    await produce(platform.infra.kafka.bootstrap, "membership.events",
-                  f'{{"specversion": "1.0", "garbage": "{marker}"}}'.encode(), b"poison")
+    await produce(
+        platform.infra.kafka.bootstrap,
+        "membership.events",
+        f'{{"specversion": "1.0", "garbage": "{marker}"}}'.encode(),
+        b"poison",
+    )
     for service in ("licensing", "standards", "training"):
-        dead = await wait_for_events(platform.infra.kafka.bootstrap, f"{service}.dlq",
-                                     lambda e: marker in str(e), timeout=30)
+        dead = await wait_for_events(
+            platform.infra.kafka.bootstrap, f"{service}.dlq", lambda e: marker in str(e), timeout=30
+        )
         assert dead, f"{service} did not dead-letter the poison event"
         assert dict(dead[0][1])["dlq.original.topic"] == b"membership.events"
     member = await portal.admit("After The Poison Co., Ltd.")

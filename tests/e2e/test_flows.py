@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from alliance_local.pytest_plugin import eventually
 
 pytestmark = pytest.mark.infra
@@ -33,8 +34,11 @@ async def test_admission_reaches_licensing_and_suspension_suspends_the_licence(p
     assert own is not None and own["status"] == "active"
 
     secretariat = await portal.secretariat()
-    suspended = await portal.client.post(f"/api/v1/membership/organisations/{member['id']}/suspension",
-                                         json={"reason": "dues unpaid after the grace period"}, headers=secretariat)
+    suspended = await portal.client.post(
+        f"/api/v1/membership/organisations/{member['id']}/suspension",
+        json={"reason": "dues unpaid after the grace period"},
+        headers=secretariat,
+    )
     assert suspended.status_code == 200 and suspended.json()["in_good_standing"] is False
 
     async def licence_suspended() -> dict[str, Any] | None:
@@ -43,19 +47,25 @@ async def test_admission_reaches_licensing_and_suspension_suspends_the_licence(p
 
     assert (await eventually(licence_suspended))["in_force"] is False
 
-    reinstated = await portal.client.post(f"/api/v1/membership/organisations/{member['id']}/reinstatement",
-                                          json={"reason": "dues paid"}, headers=secretariat)
+    reinstated = await portal.client.post(
+        f"/api/v1/membership/organisations/{member['id']}/reinstatement",
+        json={"reason": "dues paid"},
+        headers=secretariat,
+    )
     assert reinstated.status_code == 200
     restored = await eventually(active)
     assert [h["action"] for h in restored["history"]] == ["granted", "suspended", "restored"]
 
 
 async def test_standards_accepts_proposals_only_from_members_in_good_standing(portal: Any) -> None:
-    proposal = {"title": "Luminous efficacy test method for LED modules",
-                "scope": "Test conditions and reporting of luminous efficacy for LED modules."}
+    proposal = {
+        "title": "Luminous efficacy test method for LED modules",
+        "scope": "Test conditions and reporting of luminous efficacy for LED modules.",
+    }
     applicant_org = await portal.apply("Not Yet A Member Lighting Co., Ltd.")
-    refused = await portal.client.post("/api/v1/standards/projects", json=proposal,
-                                       headers=await portal.member(applicant_org["id"]))
+    refused = await portal.client.post(
+        "/api/v1/standards/projects", json=proposal, headers=await portal.member(applicant_org["id"])
+    )
     assert refused.status_code == 403
 
     member = await portal.admit("Wuhan Lumen Chip Technology Co., Ltd.")
@@ -73,11 +83,21 @@ async def test_standards_accepts_proposals_only_from_members_in_good_standing(po
 
 async def test_training_session_scheduled_and_member_registers_at_the_member_price(portal: Any) -> None:
     starts = datetime.now(UTC) + timedelta(days=45)
-    session = await portal.client.post("/api/v1/training/sessions", headers=await portal.secretariat(), json={
-        "title": "IP strategy salon for executives", "audience": "executives", "format": "salon",
-        "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=3)).isoformat(), "online": True,
-        "capacity": 2, "member_price": "0.00", "non_member_price": "600.00",
-    })
+    session = await portal.client.post(
+        "/api/v1/training/sessions",
+        headers=await portal.secretariat(),
+        json={
+            "title": "IP strategy salon for executives",
+            "audience": "executives",
+            "format": "salon",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=3)).isoformat(),
+            "online": True,
+            "capacity": 2,
+            "member_price": "0.00",
+            "non_member_price": "600.00",
+        },
+    )
     assert session.status_code == 201, session.text
     session_id = session.json()["id"]
 
@@ -91,17 +111,25 @@ async def test_training_session_scheduled_and_member_registers_at_the_member_pri
 
     await eventually(member_price_quoted)
     registration = await portal.client.post(
-        f"/api/v1/training/sessions/{session_id}/registrations", headers=headers,
-        json={"attendee_name": "Liu Yang", "attendee_email": "liu.yang@glow.example"})
+        f"/api/v1/training/sessions/{session_id}/registrations",
+        headers=headers,
+        json={"attendee_name": "Liu Yang", "attendee_email": "liu.yang@glow.example"},
+    )
     assert registration.status_code == 201, registration.text
     assert registration.json()["member_price_applied"] is True
     assert Decimal(registration.json()["price"]) == Decimal("0.00")
 
     outsider = await portal.token("visitor@outside.example", "licensee")
-    other = await portal.client.post(f"/api/v1/training/sessions/{session_id}/registrations", headers=outsider,
-                                     json={"attendee_name": "Guest", "attendee_email": "guest@outside.example"})
+    other = await portal.client.post(
+        f"/api/v1/training/sessions/{session_id}/registrations",
+        headers=outsider,
+        json={"attendee_name": "Guest", "attendee_email": "guest@outside.example"},
+    )
     assert other.status_code == 201 and Decimal(other.json()["price"]) == Decimal("600.00")
 
-    full = await portal.client.post(f"/api/v1/training/sessions/{session_id}/registrations", headers=outsider,
-                                    json={"attendee_name": "Late", "attendee_email": "late@outside.example"})
+    full = await portal.client.post(
+        f"/api/v1/training/sessions/{session_id}/registrations",
+        headers=outsider,
+        json={"attendee_name": "Late", "attendee_email": "late@outside.example"},
+    )
     assert full.status_code == 409 and "full" in full.json()["detail"]

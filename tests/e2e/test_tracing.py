@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from alliance_local.pytest_plugin import eventually
 
 pytestmark = pytest.mark.infra
@@ -20,14 +21,30 @@ async def test_admission_trace_runs_from_the_gateway_through_kafka_to_the_licens
 
     async def find_trace() -> list[dict[str, Any]] | None:
         async with httpx.AsyncClient(timeout=5) as client:
-            response = await client.get(f"{zipkin}/api/v2/traces", params={
-                "serviceName": "licensing", "spanName": "membership.events process",
-                "annotationQuery": f"cloudevents.event_subject={member['id']}", "limit": 5})
-        traces = [t for t in response.json() if any(s.get("kind") == "SERVER" and
-                                                     s["localEndpoint"]["serviceName"] == "gateway" for s in t)]
+            response = await client.get(
+                f"{zipkin}/api/v2/traces",
+                params={
+                    "serviceName": "licensing",
+                    "spanName": "membership.events process",
+                    "annotationQuery": f"cloudevents.event_subject={member['id']}",
+                    "limit": 5,
+                },
+            )
+        traces = [
+            t
+            for t in response.json()
+            if any(s.get("kind") == "SERVER" and s["localEndpoint"]["serviceName"] == "gateway" for s in t)
+        ]
         # Spans are exported in batches: wait until the licensing store write has arrived too.
-        return traces[0] if traces and any(s["localEndpoint"]["serviceName"] == "licensing" and
-                                           s.get("tags", {}).get("db.system") == "mongodb" for s in traces[0]) else None
+        return (
+            traces[0]
+            if traces
+            and any(
+                s["localEndpoint"]["serviceName"] == "licensing" and s.get("tags", {}).get("db.system") == "mongodb"
+                for s in traces[0]
+            )
+            else None
+        )
 
     trace = await eventually(find_trace, timeout=30, interval=0.5)
     spans = {s["id"]: s for s in trace}
@@ -40,8 +57,11 @@ async def test_admission_trace_runs_from_the_gateway_through_kafka_to_the_licens
         return chain
 
     def one(service: str, kind: str | None, name_part: str) -> dict[str, Any]:
-        found = [s for s in trace if s["localEndpoint"]["serviceName"] == service and kind in (None, s.get("kind"))
-                 and name_part in s["name"]]
+        found = [
+            s
+            for s in trace
+            if s["localEndpoint"]["serviceName"] == service and kind in (None, s.get("kind")) and name_part in s["name"]
+        ]
         assert found, f"no {service} {kind} span named like {name_part!r} in {[s['name'] for s in trace]}"
         return found[0]
 
@@ -49,10 +69,18 @@ async def test_admission_trace_runs_from_the_gateway_through_kafka_to_the_licens
     assert "parentId" not in gateway  # the gateway starts the trace
     decision = one("membership", "SERVER", "/decision")
     publish = one("membership", "PRODUCER", "membership.events publish")
-    process = [s for s in trace if s["localEndpoint"]["serviceName"] == "licensing"
-               and s["name"] == "membership.events process"][0]
-    store_writes = [s for s in trace if s["localEndpoint"]["serviceName"] == "licensing"
-                    and s.get("tags", {}).get("db.system") == "mongodb" and process in ancestors(s)]
+    process = [
+        s
+        for s in trace
+        if s["localEndpoint"]["serviceName"] == "licensing" and s["name"] == "membership.events process"
+    ][0]
+    store_writes = [
+        s
+        for s in trace
+        if s["localEndpoint"]["serviceName"] == "licensing"
+        and s.get("tags", {}).get("db.system") == "mongodb"
+        and process in ancestors(s)
+    ]
     assert store_writes, "the licensing store write is not under the consume span"
     assert gateway in ancestors(decision)
     assert decision in ancestors(publish)

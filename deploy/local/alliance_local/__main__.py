@@ -10,7 +10,6 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
 from alliance_local.infra import REPO, say
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
@@ -28,7 +27,8 @@ def up(args: argparse.Namespace) -> int:
 
             load(stack.gateway_url)
         g = stack.gateway_url
-        print(f"""
+        print(
+            f"""
 Alliance Platform is running.
   API docs (all services) {g}/docs
   Event catalogue         {g}/events/asyncapi.json
@@ -36,14 +36,16 @@ Alliance Platform is running.
   Gateway health          {g}/readyz
   Kafka                   {stack.infra.kafka.bootstrap}
   MongoDB wire (FerretDB) {stack.infra.ferretdb.url}
-  Logs                    {workdir / 'logs'}
+  Logs                    {workdir / "logs"}
 
 Get a token (development login), then call the API:
   curl -s -X POST {g}/auth/dev-login -H 'content-type: application/json' \\
        -d '{{"subject":"secretariat@alliance.example","roles":["secretariat"]}}'
 Agency machine credentials: client_id={DEMO_AGENCY_CLIENT} client_secret={DEMO_AGENCY_SECRET} (POST {g}/auth/token)
 
-Press Ctrl-C to stop everything.""", flush=True)
+Press Ctrl-C to stop everything.""",
+            flush=True,
+        )
         while not stopping.wait(1):
             pass
     except KeyboardInterrupt:

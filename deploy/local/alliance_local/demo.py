@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from membership.domain.credit_code import with_check_characters
 
 from alliance_local.infra import say
+from membership.domain.credit_code import with_check_characters
 
 # (name, segments, region, org type, tier) along the LED industry chain.
 ORGANISATIONS = [
@@ -47,30 +47,48 @@ def load(gateway_url: str) -> dict[str, Any]:
         members: list[dict[str, Any]] = []
         for i, (name, segments, region, org_type, tier) in enumerate(ORGANISATIONS):
             applicant = token(client, f"admin{i}@member.example", ["member_admin"], org_id=f"pending-{i}")
-            org = client.post("/api/v1/membership/applications", headers=applicant, json={
-                "name": name, "credit_code": credit_code(i), "org_type": org_type, "segments": segments,
-                "region": region, "tier": tier, "contact": {"name": f"Contact {i}", "email": f"admin{i}@member.example"},
-            })
+            org = client.post(
+                "/api/v1/membership/applications",
+                headers=applicant,
+                json={
+                    "name": name,
+                    "credit_code": credit_code(i),
+                    "org_type": org_type,
+                    "segments": segments,
+                    "region": region,
+                    "tier": tier,
+                    "contact": {"name": f"Contact {i}", "email": f"admin{i}@member.example"},
+                },
+            )
             org.raise_for_status()
             org_id = org.json()["id"]
-            client.post(f"/api/v1/membership/organisations/{org_id}/review", headers=secretariat,
-                        json={"decision": "accept"}).raise_for_status()
-            admitted = client.post(f"/api/v1/membership/organisations/{org_id}/decision", headers=council,
-                                   json={"decision": "admit"})
+            client.post(
+                f"/api/v1/membership/organisations/{org_id}/review", headers=secretariat, json={"decision": "accept"}
+            ).raise_for_status()
+            admitted = client.post(
+                f"/api/v1/membership/organisations/{org_id}/decision", headers=council, json={"decision": "admit"}
+            )
             admitted.raise_for_status()
             members.append(admitted.json())
         suspended = members[-1]
-        client.post(f"/api/v1/membership/organisations/{suspended['id']}/suspension", headers=secretariat,
-                    json={"reason": "dues unpaid after the grace period"}).raise_for_status()
+        client.post(
+            f"/api/v1/membership/organisations/{suspended['id']}/suspension",
+            headers=secretariat,
+            json={"reason": "dues unpaid after the grace period"},
+        ).raise_for_status()
 
         # Standing reaches standards and training by events: wait until it has.
         first = token(client, "admin1@member.example", ["member_admin"], org_id=members[1]["id"])
         deadline = time.monotonic() + 30
         while True:
-            project = client.post("/api/v1/standards/projects", headers=first, json={
-                "title": "Test method for lumen maintenance of LED packages",
-                "scope": "Test conditions, sampling and reporting for lumen maintenance of LED packages.",
-            })
+            project = client.post(
+                "/api/v1/standards/projects",
+                headers=first,
+                json={
+                    "title": "Test method for lumen maintenance of LED packages",
+                    "scope": "Test conditions, sampling and reporting for lumen maintenance of LED packages.",
+                },
+            )
             if project.status_code == 201 or time.monotonic() > deadline:
                 project.raise_for_status()
                 break
@@ -83,14 +101,28 @@ def load(gateway_url: str) -> dict[str, Any]:
             ("LED patent landscape course for engineers", "engineers", "course", 14),
         ]:
             begins = start + timedelta(days=days)
-            response = client.post("/api/v1/training/sessions", headers=secretariat, json={
-                "title": title, "audience": audience, "format": fmt, "starts_at": begins.isoformat(),
-                "ends_at": (begins + timedelta(hours=8)).isoformat(), "venue": "Shenzhen Convention Centre",
-                "capacity": 30, "member_price": "800.00", "non_member_price": "1500.00", "currency": "CNY",
-            })
+            response = client.post(
+                "/api/v1/training/sessions",
+                headers=secretariat,
+                json={
+                    "title": title,
+                    "audience": audience,
+                    "format": fmt,
+                    "starts_at": begins.isoformat(),
+                    "ends_at": (begins + timedelta(hours=8)).isoformat(),
+                    "venue": "Shenzhen Convention Centre",
+                    "capacity": 30,
+                    "member_price": "800.00",
+                    "non_member_price": "1500.00",
+                    "currency": "CNY",
+                },
+            )
             response.raise_for_status()
             sessions.append(response.json())
-        client.post(f"/api/v1/training/sessions/{sessions[0]['id']}/registrations", headers=first,
-                    json={"attendee_name": "Lin Wei", "attendee_email": "lin.wei@member.example"}).raise_for_status()
+        client.post(
+            f"/api/v1/training/sessions/{sessions[0]['id']}/registrations",
+            headers=first,
+            json={"attendee_name": "Lin Wei", "attendee_email": "lin.wei@member.example"},
+        ).raise_for_status()
     say(f"demo data: {len(members)} members (1 suspended), 1 project, {len(sessions)} training sessions")
     return {"members": members, "sessions": sessions}

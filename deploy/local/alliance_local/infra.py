@@ -91,8 +91,14 @@ def maven_copy(pom: Path, dest: Path, what: str) -> None:
     dest.mkdir(parents=True)
     run_step(
         [
-            "mvn", "-B", "-ntp", "-f", str(pom),
-            "dependency:copy-dependencies", f"-DoutputDirectory={dest}", "-DincludeScope=runtime",
+            "mvn",
+            "-B",
+            "-ntp",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={dest}",
+            "-DincludeScope=runtime",
         ],
         f"fetching {what} from Maven Central (first run only)",
     )
@@ -181,9 +187,15 @@ class Kafka:
         self.proc = Proc(
             "kafka",
             [
-                "java", "-Xms512m", "-Xmx1g", "-XX:+UseG1GC",
+                "java",
+                "-Xms512m",
+                "-Xmx1g",
+                "-XX:+UseG1GC",
                 f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.properties'}",
-                "-cp", f"{self.libs}/*", "kafka.Kafka", str(self.config),
+                "-cp",
+                f"{self.libs}/*",
+                "kafka.Kafka",
+                str(self.config),
             ],
             workdir / "logs" / "kafka.log",
         )
@@ -223,11 +235,20 @@ class Kafka:
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             subprocess.run(
                 [
-                    "java", f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.properties'}",
-                    "-cp", f"{self.libs}/*", "kafka.tools.StorageTool", "format",
-                    "-t", cluster_id, "-c", str(self.config),
+                    "java",
+                    f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.properties'}",
+                    "-cp",
+                    f"{self.libs}/*",
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(self.config),
                 ],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         say(f"starting Kafka on {self.bootstrap}")
         popen = self.proc.start()

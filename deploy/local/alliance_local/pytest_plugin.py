@@ -107,8 +107,9 @@ async def wait_for_events(
 
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     found: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = []
     try:
@@ -147,8 +148,9 @@ async def eventually(probe: Callable[[], Any], timeout: float = 15, interval: fl
     raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")
 
 
-async def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
-                  headers: list[tuple[str, bytes]] | None = None) -> None:
+async def produce(
+    bootstrap: str, topic: str, value: bytes, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None
+) -> None:
     """Publish one raw message (to inject events, duplicates or poison in tests)."""
     from aiokafka import AIOKafkaProducer
 

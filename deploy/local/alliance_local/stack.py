@@ -27,10 +27,14 @@ def write_keypair(directory: Path) -> tuple[Path, Path]:
     private, public = directory / "jwt-private.pem", directory / "jwt-public.pem"
     if not private.exists():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()))
-        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+        private.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        public.write_bytes(
+            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
         private.chmod(0o600)
     return private, public
 
@@ -67,18 +71,22 @@ class Stack:
         if name == "gateway":
             env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
             env["JWT_PRIVATE_KEY_FILE"] = str(self.private_key)
-            env["MACHINE_CLIENTS_JSON"] = json.dumps({
-                DEMO_AGENCY_CLIENT: {
-                    "name": "Demo provincial market regulator",
-                    "secret_sha256": hashlib.sha256(DEMO_AGENCY_SECRET.encode()).hexdigest(),
-                    "scopes": ["statistics:read", "standards:read"],
+            env["MACHINE_CLIENTS_JSON"] = json.dumps(
+                {
+                    DEMO_AGENCY_CLIENT: {
+                        "name": "Demo provincial market regulator",
+                        "secret_sha256": hashlib.sha256(DEMO_AGENCY_SECRET.encode()).hexdigest(),
+                        "scopes": ["statistics:read", "standards:read"],
+                    }
                 }
-            })
+            )
         else:
-            env.update({
-                "MONGODB_URL": self.infra.ferretdb.url,
-                "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka.bootstrap,
-            })
+            env.update(
+                {
+                    "MONGODB_URL": self.infra.ferretdb.url,
+                    "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka.bootstrap,
+                }
+            )
         return env
 
     def start_process(self, name: str) -> None:

@@ -75,8 +75,13 @@ class TokenVerifier:
     def verify(self, token: str) -> Principal:
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self.key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]}, leeway=5,
+                token,
+                self.key,
+                algorithms=["RS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=5,
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("the bearer token has expired") from exc

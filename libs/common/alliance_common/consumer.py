@@ -73,7 +73,7 @@ class EventConsumer:
                 self.connected = True
                 backoff = 0.5
                 await self._consume(consumer, stop)
-            except (KafkaError, OSError, asyncio.TimeoutError, PyMongoError) as exc:
+            except (TimeoutError, KafkaError, OSError, PyMongoError) as exc:
                 # Restart from the last committed offsets: nothing uncommitted is lost.
                 log.warning("consumer %s: %s; restarting in %.1fs", self.group_id, exc, backoff)
             finally:
@@ -122,7 +122,9 @@ class EventConsumer:
             seen.add(envelope.id)
 
     async def _handle(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> None:
-        with process_span(record.topic, record.headers, envelope.id, self.group_id, record.partition, record.offset) as span:
+        with process_span(
+            record.topic, record.headers, envelope.id, self.group_id, record.partition, record.offset
+        ) as span:
             span.set_attribute("cloudevents.event_type", envelope.type)
             span.set_attribute("cloudevents.event_subject", envelope.subject)
             attempts = self.settings.consumer_max_attempts
@@ -137,7 +139,9 @@ class EventConsumer:
                 except Exception as exc:
                     span.record_exception(exc)
                     if attempt == attempts:
-                        log.error("consumer %s: %s failed %d times", self.group_id, envelope.id, attempts, exc_info=True)
+                        log.error(
+                            "consumer %s: %s failed %d times", self.group_id, envelope.id, attempts, exc_info=True
+                        )
                         await self._dead_letter(record, exc, envelope.id)
                         return
                     await asyncio.sleep(self.settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
@@ -147,8 +151,13 @@ class EventConsumer:
     async def _mark_processed(self, envelope: Envelope) -> None:
         try:
             await self.db[PROCESSED].insert_one(
-                {"consumer": self.group_id, "event_id": envelope.id, "type": envelope.type,
-                 "subject": envelope.subject, "processed_at": datetime.now(UTC)}
+                {
+                    "consumer": self.group_id,
+                    "event_id": envelope.id,
+                    "type": envelope.type,
+                    "subject": envelope.subject,
+                    "processed_at": datetime.now(UTC),
+                }
             )
         except DuplicateKeyError:
             pass  # another replica recorded it first: the effect itself was guarded
@@ -169,11 +178,23 @@ class EventConsumer:
             self.settings.dead_letter_topic, record.value, key=record.key, headers=headers
         )
         await self.db["dead_letters"].insert_one(
-            {"consumer": self.group_id, "event_id": event_id, "topic": record.topic,
-             "partition": record.partition, "offset": record.offset,
-             "error": f"{type(error).__name__}: {error}"[:2000], "at": datetime.now(UTC)}
+            {
+                "consumer": self.group_id,
+                "event_id": event_id,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": f"{type(error).__name__}: {error}"[:2000],
+                "at": datetime.now(UTC),
+            }
         )
         self.dead_lettered += 1
-        log.error("consumer %s: sent %s@%s/%d to %s: %s", self.group_id, event_id, record.topic,
-                  record.offset, self.settings.dead_letter_topic, error)
-
+        log.error(
+            "consumer %s: sent %s@%s/%d to %s: %s",
+            self.group_id,
+            event_id,
+            record.topic,
+            record.offset,
+            self.settings.dead_letter_topic,
+            error,
+        )

@@ -78,9 +78,7 @@ class PoisonEvent(Exception):
     """A message that can never be processed: it goes to the dead-letter topic at once."""
 
 
-def envelope_for(
-    event: IntegrationEvent, *, source: str, subject: str, correlation_id: str | None = None
-) -> Envelope:
+def envelope_for(event: IntegrationEvent, *, source: str, subject: str, correlation_id: str | None = None) -> Envelope:
     return Envelope(
         source=source,
         type=event.event_type,

@@ -16,9 +16,7 @@ Document = dict[str, Any]
 
 def connect(url: str, app_name: str) -> AsyncMongoClient[Document]:
     # Short server selection: a request should fail fast with 503, not hang 30 s.
-    return AsyncMongoClient(
-        url, appname=app_name, serverSelectionTimeoutMS=5000, connectTimeoutMS=3000, tz_aware=True
-    )
+    return AsyncMongoClient(url, appname=app_name, serverSelectionTimeoutMS=5000, connectTimeoutMS=3000, tz_aware=True)
 
 
 async def ping(db: AsyncDatabase[Document]) -> None:

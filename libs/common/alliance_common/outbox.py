@@ -110,8 +110,13 @@ class AggregateStore:
         entries = self._entries(doc_id, events, correlation_id)
         clean = {k: v for k, v in state.items() if k not in RESERVED_FIELDS}
         if expected_version == 0:
-            doc = {"_id": doc_id, "version": 1, **clean, "outbox": entries,
-                   "applied_events": [applied_event] if applied_event else []}
+            doc = {
+                "_id": doc_id,
+                "version": 1,
+                **clean,
+                "outbox": entries,
+                "applied_events": [applied_event] if applied_event else [],
+            }
             try:
                 await self.collection.insert_one(doc)
             except DuplicateKeyError as exc:
@@ -173,7 +178,7 @@ class OutboxRelay:
                 await self._publish_dirty()
                 backoff = 0.2
                 self.kafka_ok = True
-            except (KafkaError, OSError, asyncio.TimeoutError, PyMongoError) as exc:
+            except (TimeoutError, KafkaError, OSError, PyMongoError) as exc:
                 self.kafka_ok = not isinstance(exc, KafkaError | asyncio.TimeoutError)
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
                 await self._drop_producer()
@@ -215,9 +220,11 @@ class OutboxRelay:
                 chosen = list(self._dirty.pop(name, ()))
                 try:
                     for i in range(0, len(chosen), 500):
-                        docs = await self.collections[name].find(
-                            {"_id": {"$in": chosen[i : i + 500]}}, {"outbox": 1}
-                        ).to_list()
+                        docs = (
+                            await self.collections[name]
+                            .find({"_id": {"$in": chosen[i : i + 500]}}, {"outbox": 1})
+                            .to_list()
+                        )
                         await self._publish_documents([(name, d) for d in docs])
                 except BaseException:
                     # Keep them marked: the next round (or the scan) publishes them.
@@ -261,4 +268,3 @@ class OutboxRelay:
             # Remove exactly what was published; entries appended meanwhile stay.
             await self.collections[name].update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
             self.published += len(doc["outbox"])
-

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from alliance_common.errors import InvalidInput
 
-
 T = TypeVar("T")
 
 
@@ -28,9 +27,13 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("not a cursor returned by this API", field="cursor") from exc
+    # The decoder skips characters outside the alphabet: only an exact round trip is ours.
+    if encode_cursor(decoded) != cursor:
+        raise InvalidInput("not a cursor returned by this API", field="cursor")
+    return decoded
 
 
 CursorParam = Annotated[str | None, Query(description="Opaque cursor from the previous page's `next_cursor`.")]

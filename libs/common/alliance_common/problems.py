@@ -42,11 +42,17 @@ class Problem(BaseModel):
 
 
 def problem_response(
-    request: Request, status: int, title: str, detail: str | None = None,
-    errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = Problem(title=title, status=status, detail=detail, instance=request.url.path, errors=errors)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 _REASONS = {
@@ -62,7 +68,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 def field_errors(errors: list[Any]) -> list[FieldError]:
     return [
-        FieldError(field=_field_name(tuple(e.get("loc", ()))), reason=_REASONS.get(e.get("type", ""), e.get("msg", "invalid")))
+        FieldError(
+            field=_field_name(tuple(e.get("loc", ()))), reason=_REASONS.get(e.get("type", ""), e.get("msg", "invalid"))
+        )
         for e in errors
     ]
 
@@ -82,12 +90,23 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        return problem_response(request, exc.status_code, _title(exc.status_code), str(exc.detail), headers=exc.headers)
+        return problem_response(
+            request,
+            exc.status_code,
+            _title(exc.status_code),
+            str(exc.detail),
+            headers=dict(exc.headers) if exc.headers else None,
+        )
 
     async def on_store_down(request: Request, exc: Exception) -> JSONResponse:
         log.error("store unavailable: %s", exc)
-        return problem_response(request, 503, "Service unavailable", "the data store is unreachable; retry later",
-                                headers={"Retry-After": "2"})
+        return problem_response(
+            request,
+            503,
+            "Service unavailable",
+            "the data store is unreachable; retry later",
+            headers={"Retry-After": "2"},
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -16,5 +16,11 @@ def serve(create_app: Callable[[Any], Any], settings: ServiceSettings) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [" + settings.service_name + "] %(message)s"
     )
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
-                access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )

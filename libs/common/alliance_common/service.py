@@ -71,10 +71,20 @@ class ServiceRuntime:
             topics = await admin.list_topics()
         finally:
             await admin.close()
-        return {"topics": len(topics), "outbox_backlog": await self.relay.backlog(), "published": self.relay.published,
-                "consumers": {c.group_id: {"processed": c.processed, "duplicates": c.duplicates,
-                                            "dead_lettered": c.dead_lettered, "connected": c.connected}
-                              for c in self.consumers}}
+        return {
+            "topics": len(topics),
+            "outbox_backlog": await self.relay.backlog(),
+            "published": self.relay.published,
+            "consumers": {
+                c.group_id: {
+                    "processed": c.processed,
+                    "duplicates": c.duplicates,
+                    "dead_lettered": c.dead_lettered,
+                    "connected": c.connected,
+                }
+                for c in self.consumers
+            },
+        }
 
     async def _background(self) -> None:
         """Create topics (retrying while Kafka is away), then run the relay and consumers."""

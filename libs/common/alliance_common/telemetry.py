@@ -42,7 +42,9 @@ def setup_tracing(settings: ServiceSettings) -> TracerProvider:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), schedule_delay_millis=delay))
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), schedule_delay_millis=delay)
+        )
     if settings.zipkin_endpoint:
         from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
@@ -131,7 +133,9 @@ def end_publish_span(span: Span, error: BaseException | None) -> None:
 
 
 @contextmanager
-def process_span(topic: str, headers: KafkaHeaders | None, message_id: str, group: str, partition: int, offset: int) -> Iterator[Span]:
+def process_span(
+    topic: str, headers: KafkaHeaders | None, message_id: str, group: str, partition: int, offset: int
+) -> Iterator[Span]:
     """A CONSUMER span continuing the trace that the message's headers carry."""
     parent = propagate.extract(carrier_from_headers(headers))
     token = otel_context.attach(parent)

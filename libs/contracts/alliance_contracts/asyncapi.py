@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alliance_common.events import Envelope, IntegrationEvent
-
 import alliance_contracts  # noqa: F401  (importing registers every event model)
+from alliance_common.events import Envelope, IntegrationEvent
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -39,7 +38,7 @@ def asyncapi_document() -> dict[str, Any]:
                 },
             },
             "description": f"CloudEvents 1.0 envelope with type `{event_type}`; this schema is its `data`. "
-                           "Kafka key: the envelope's `subject` (the aggregate id).",
+            "Kafka key: the envelope's `subject` (the aggregate id).",
         }
         channel = channels.setdefault(
             model.topic,
@@ -58,7 +57,7 @@ def asyncapi_document() -> dict[str, Any]:
             "title": "Alliance Platform events",
             "version": "1.0.0",
             "description": "Every integration event, generated from the code. Envelopes follow CloudEvents 1.0 "
-                           "(structured JSON mode); schemas evolve additively, breaking changes get a new `.vN` type.",
+            "(structured JSON mode); schemas evolve additively, breaking changes get a new `.vN` type.",
         },
         "defaultContentType": "application/cloudevents+json",
         "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka"}},

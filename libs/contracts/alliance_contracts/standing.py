@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from alliance_common.consumer import EventHandler
-from alliance_common.events import Envelope, IntegrationEvent
-from alliance_common.mongo import Document
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from alliance_common.consumer import EventHandler
+from alliance_common.events import Envelope, IntegrationEvent
+from alliance_common.mongo import Document
 from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
 
 StandingEvent = MemberAdmitted | MemberSuspended | MemberReinstated
@@ -25,8 +25,11 @@ class StandingProjection:
         self.collection = collection
 
     async def apply(self, envelope: Envelope, event: StandingEvent) -> None:
-        changes: dict[str, Any] = {"in_good_standing": event.in_good_standing, "changed_at": envelope.time,
-                                   "last_event_type": envelope.type}
+        changes: dict[str, Any] = {
+            "in_good_standing": event.in_good_standing,
+            "changed_at": envelope.time,
+            "last_event_type": envelope.type,
+        }
         if isinstance(event, MemberAdmitted):
             changes.update(name=event.name, membership_number=event.membership_number, tier=event.tier)
         try:
@@ -46,5 +49,7 @@ class StandingProjection:
 
     def handlers(self) -> dict[type[IntegrationEvent], EventHandler]:
         apply: Any = self.apply
-        return cast(dict[type[IntegrationEvent], EventHandler],
-                    {MemberAdmitted: apply, MemberSuspended: apply, MemberReinstated: apply})
+        return cast(
+            dict[type[IntegrationEvent], EventHandler],
+            {MemberAdmitted: apply, MemberSuspended: apply, MemberReinstated: apply},
+        )

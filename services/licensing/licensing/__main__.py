@@ -1,7 +1,6 @@
 """`python -m licensing` serves the API (uvicorn) with settings from the environment."""
 
 from alliance_common.runner import serve
-
 from licensing.bootstrap import create_app
 from licensing.settings import get_settings
 

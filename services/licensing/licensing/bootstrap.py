@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alliance_common.service import ServiceRuntime
 from fastapi import FastAPI
 
+from alliance_common.service import ServiceRuntime
 from licensing.adapters.repository import LicenceRepository
 from licensing.entrypoints import api
 from licensing.entrypoints.events import event_handlers

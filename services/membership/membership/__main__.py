@@ -1,7 +1,6 @@
 """`python -m membership` serves the API (uvicorn) with settings from the environment."""
 
 from alliance_common.runner import serve
-
 from membership.bootstrap import create_app
 from membership.settings import get_settings
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alliance_common.service import ServiceRuntime
 from fastapi import FastAPI
 
+from alliance_common.service import ServiceRuntime
 from membership.adapters.repository import OrganisationRepository
 from membership.entrypoints import api
 from membership.service_layer.handlers import MembershipService

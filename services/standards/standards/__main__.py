@@ -1,7 +1,6 @@
 """`python -m standards` serves the API (uvicorn) with settings from the environment."""
 
 from alliance_common.runner import serve
-
 from standards.bootstrap import create_app
 from standards.settings import get_settings
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from alliance_common.service import ServiceRuntime
-from alliance_contracts.standing import StandingProjection
 from fastapi import FastAPI
 
+from alliance_common.service import ServiceRuntime
+from alliance_contracts.standing import StandingProjection
 from standards.adapters.repository import ProjectRepository
 from standards.entrypoints import api
 from standards.entrypoints.events import event_handlers

@@ -1,7 +1,6 @@
 """`python -m training` serves the API (uvicorn) with settings from the environment."""
 
 from alliance_common.runner import serve
-
 from training.bootstrap import create_app
 from training.settings import get_settings
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import jwt
 import pytest
-from alliance_common.auth import Principal, Role, TokenVerifier, Unauthenticated, require_roles
-from alliance_common.errors import Forbidden
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from alliance_common.auth import Principal, Role, TokenVerifier, Unauthenticated, require_roles
+from alliance_common.errors import Forbidden
 
 ISSUER = "alliance-test-issuer"
 AUDIENCE = "alliance-platform"
@@ -18,10 +19,14 @@ AUDIENCE = "alliance-platform"
 
 def keypair() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -42,20 +47,34 @@ def verifier(keys: tuple[str, str]) -> TokenVerifier:
 
 def token(private_key: str, **overrides: Any) -> str:
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": "chen.li@example.com", "iat": now,
-                              "exp": now + 300, "roles": ["member_admin"], "org": "org-1",
-                              "scope": "members:read standing:read", "typ": "user", "name": "Chen Li"}
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "chen.li@example.com",
+        "iat": now,
+        "exp": now + 300,
+        "roles": ["member_admin"],
+        "org": "org-1",
+        "scope": "members:read standing:read",
+        "typ": "user",
+        "name": "Chen Li",
+    }
     claims.update(overrides)
     return jwt.encode({k: v for k, v in claims.items() if v is not None}, private_key, algorithm="RS256")
 
 
 # --- TokenVerifier -------------------------------------------------------------------------
 
+
 def test_a_valid_token_gives_the_principal(verifier: TokenVerifier, keys: tuple[str, str]) -> None:
     principal = verifier.verify(token(keys[0]))
     assert principal == Principal(
-        subject="chen.li@example.com", roles=frozenset({Role.MEMBER_ADMIN}), org_id="org-1",
-        scopes=frozenset({"members:read", "standing:read"}), kind="user", name="Chen Li",
+        subject="chen.li@example.com",
+        roles=frozenset({Role.MEMBER_ADMIN}),
+        org_id="org-1",
+        scopes=frozenset({"members:read", "standing:read"}),
+        kind="user",
+        name="Chen Li",
     )
 
 
@@ -118,8 +137,9 @@ def test_a_token_missing_a_required_claim_is_unauthenticated(
 
 def test_an_unsigned_token_is_unauthenticated(verifier: TokenVerifier) -> None:
     now = int(time.time())
-    unsigned = jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "iat": now, "exp": now + 60}, None,
-                          algorithm="none")
+    unsigned = jwt.encode(
+        {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "iat": now, "exp": now + 60}, None, algorithm="none"
+    )
     with pytest.raises(Unauthenticated):
         verifier.verify(unsigned)
 
@@ -139,6 +159,7 @@ def test_garbage_is_unauthenticated(verifier: TokenVerifier, garbage: str) -> No
 
 
 # --- Principal -----------------------------------------------------------------------------
+
 
 def principal(*roles: Role, org_id: str | None = None) -> Principal:
     return Principal(subject="someone", roles=frozenset(roles), org_id=org_id)

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
+from pydantic import ValidationError
+
 from alliance_common.events import CONTENT_TYPE, SPEC_VERSION, Envelope, IntegrationEvent, PoisonEvent, envelope_for
 from alliance_contracts.membership import MemberSuspended
 
@@ -22,7 +24,8 @@ def suspended() -> MemberSuspended:
 
 def envelope(**overrides: object) -> Envelope:
     return envelope_for(suspended(), source="/membership", subject="org-1", correlation_id="req-1").model_copy(
-        update=overrides)
+        update=overrides
+    )
 
 
 @pytest.fixture
@@ -49,12 +52,18 @@ def test_envelope_for_fills_the_cloudevents_attributes() -> None:
     assert env.correlationid == "req-1"
     assert env.datacontenttype == "application/json"
     assert env.time.tzinfo is not None
-    assert env.data == {"member_id": "org-1", "reason": "unpaid dues", "in_good_standing": False,
-                        "suspended_at": "2025-07-01T10:00:00Z"}
+    assert env.data == {
+        "member_id": "org-1",
+        "reason": "unpaid dues",
+        "in_good_standing": False,
+        "suspended_at": "2025-07-01T10:00:00Z",
+    }
 
 
 def test_every_envelope_gets_its_own_id() -> None:
-    assert envelope_for(suspended(), source="s", subject="x").id != envelope_for(suspended(), source="s", subject="x").id
+    first = envelope_for(suspended(), source="s", subject="x")
+    second = envelope_for(suspended(), source="s", subject="x")
+    assert first.id != second.id
 
 
 def test_serialised_envelope_has_the_required_cloudevents_attributes() -> None:
@@ -162,6 +171,7 @@ def test_registry_refuses_a_duplicate_event_type(forget_test_event_types: None) 
         topic: ClassVar[str] = "test.unit"
 
     with pytest.raises(TypeError, match="declared twice"):
+
         class Second(IntegrationEvent):
             event_type: ClassVar[str] = "test.unit.duplicate.v1"
             topic: ClassVar[str] = "test.unit"
@@ -172,13 +182,15 @@ def test_registry_refuses_a_duplicate_event_type(forget_test_event_types: None) 
 def test_registry_refuses_to_redeclare_a_contract_event_type() -> None:
     before = dict(IntegrationEvent.registry)
     with pytest.raises(TypeError):
+
         class Impostor(IntegrationEvent):
             event_type: ClassVar[str] = MemberSuspended.event_type
             topic: ClassVar[str] = "test.unit"
+
     assert IntegrationEvent.registry == before
 
 
 def test_events_are_immutable() -> None:
     event = suspended()
-    with pytest.raises(Exception):  # pydantic ValidationError for a frozen model
+    with pytest.raises(ValidationError, match="frozen"):
         event.reason = "changed"  # type: ignore[misc]

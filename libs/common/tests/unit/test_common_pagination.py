@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from alliance_common.errors import InvalidInput
 from alliance_common.pagination import after_filter, decode_cursor, encode_cursor, next_cursor
 
@@ -59,3 +60,10 @@ def test_next_cursor_is_none_on_a_short_page() -> None:
 
 def test_next_cursor_stringifies_non_string_ids() -> None:
     assert decode_cursor(next_cursor([{"_id": 7}], limit=1)) == "7"
+
+
+@pytest.mark.parametrize("garbage", ["!!!!", "%%%", "~~~~", "b3JnLTU=!"])
+def test_cursors_with_characters_outside_the_alphabet_are_refused(garbage: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        decode_cursor(garbage)
+    assert caught.value.field == "cursor"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from alliance_common.problems import FieldError, Problem, RequestModel, field_errors
 from pydantic import ValidationError
+
+from alliance_common.problems import FieldError, Problem, RequestModel, field_errors
 
 
 class ContactBody(RequestModel):
@@ -52,7 +53,8 @@ def test_the_location_prefix_is_stripped_and_parts_joined_with_dots(loc: tuple[o
 
 
 def test_an_error_on_the_whole_body_is_named_body() -> None:
-    assert field_errors([{"type": "model_type", "loc": ("body",), "msg": "Input should be an object"}])[0].field == "body"
+    errors = [{"type": "model_type", "loc": ("body",), "msg": "Input should be an object"}]
+    assert field_errors(errors)[0].field == "body"
 
 
 def test_an_error_without_location_is_named_body() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from alliance_common.events import IntegrationEvent
 from alliance_contracts import licensing, membership, standards, training
 from alliance_contracts.asyncapi import asyncapi_document

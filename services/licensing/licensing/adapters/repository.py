@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from alliance_common.mongo import Document
-from alliance_common.outbox import AggregateStore
 from pymongo import ASCENDING
 
+from alliance_common.mongo import Document
+from alliance_common.outbox import AggregateStore
 from licensing.domain.model import HistoryEntry, Licence, LicenceKind, LicenceStatus
 
 
@@ -21,9 +21,14 @@ def to_document(licence: Licence) -> Document:
 
 def from_document(doc_id: str, version: int, doc: Document) -> Licence:
     return Licence(
-        id=doc_id, licensee_id=doc["licensee_id"], licensee_name=doc["licensee_name"],
-        kind=LicenceKind(doc["kind"]), programme=doc["programme"], status=LicenceStatus(doc["status"]),
-        granted_at=doc["granted_at"], history=[HistoryEntry(**h) for h in doc.get("history", [])],
+        id=doc_id,
+        licensee_id=doc["licensee_id"],
+        licensee_name=doc["licensee_name"],
+        kind=LicenceKind(doc["kind"]),
+        programme=doc["programme"],
+        status=LicenceStatus(doc["status"]),
+        granted_at=doc["granted_at"],
+        history=[HistoryEntry(**h) for h in doc.get("history", [])],
         version=version,
     )
 
@@ -49,6 +54,6 @@ class LicenceRepository:
         )
         licence.events = []
 
-    async def list(self, query: dict[str, Any], limit: int) -> list[Licence]:
+    async def find(self, query: dict[str, Any], limit: int) -> list[Licence]:
         docs = await self.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
         return [from_document(d["_id"], d["version"], d) for d in docs]

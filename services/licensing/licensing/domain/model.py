@@ -53,14 +53,23 @@ class Licence:
     @classmethod
     def grant_cross_licence(cls, member_id: str, member_name: str, now: datetime, cause: str) -> Licence:
         licence = cls(
-            id=cls.cross_licence_id(member_id), licensee_id=member_id, licensee_name=member_name,
-            kind=LicenceKind.INTERNAL_CROSS_LICENCE, programme=INTERNAL_PROGRAMME,
-            status=LicenceStatus.ACTIVE, granted_at=now,
+            id=cls.cross_licence_id(member_id),
+            licensee_id=member_id,
+            licensee_name=member_name,
+            kind=LicenceKind.INTERNAL_CROSS_LICENCE,
+            programme=INTERNAL_PROGRAMME,
+            status=LicenceStatus.ACTIVE,
+            granted_at=now,
         )
         licence.history.append(HistoryEntry(now, "granted", cause))
         licence.events.append(
-            LicenceGranted(licence_id=licence.id, licensee_id=member_id, kind=licence.kind,
-                           programme=licence.programme, granted_at=now)
+            LicenceGranted(
+                licence_id=licence.id,
+                licensee_id=member_id,
+                kind=licence.kind,
+                programme=licence.programme,
+                granted_at=now,
+            )
         )
         return licence
 
@@ -74,7 +83,9 @@ class Licence:
             return
         self.status = LicenceStatus.SUSPENDED
         self.history.append(HistoryEntry(now, "suspended", cause, reason))
-        self.events.append(LicenceSuspended(licence_id=self.id, licensee_id=self.licensee_id, reason=reason, suspended_at=now))
+        self.events.append(
+            LicenceSuspended(licence_id=self.id, licensee_id=self.licensee_id, reason=reason, suspended_at=now)
+        )
 
     def restore(self, now: datetime, cause: str) -> None:
         """Back in force; restoring an active licence changes nothing."""

@@ -7,7 +7,6 @@ from typing import Any, cast
 from alliance_common.consumer import EventHandler
 from alliance_common.events import IntegrationEvent
 from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
-
 from licensing.service_layer.handlers import LicensingService
 
 

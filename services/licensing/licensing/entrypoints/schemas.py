@@ -30,8 +30,13 @@ class LicencePublic(BaseModel):
     @classmethod
     def of(cls, licence: Licence) -> LicencePublic:
         return cls(
-            id=licence.id, licensee_id=licence.licensee_id, licensee_name=licence.licensee_name, kind=licence.kind,
-            programme=licence.programme, status=licence.status, in_force=licence.in_force,
+            id=licence.id,
+            licensee_id=licence.licensee_id,
+            licensee_name=licence.licensee_name,
+            kind=licence.kind,
+            programme=licence.programme,
+            status=licence.status,
+            in_force=licence.in_force,
             granted_at=licence.granted_at,
             history=[HistoryPublic(at=h.at, action=h.action, cause=h.cause, reason=h.reason) for h in licence.history],
         )

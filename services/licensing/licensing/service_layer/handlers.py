@@ -10,7 +10,6 @@ from alliance_common.errors import NotFound
 from alliance_common.events import Envelope
 from alliance_common.pagination import after_filter
 from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
-
 from licensing.adapters.repository import LicenceRepository
 from licensing.domain.model import Licence
 
@@ -62,10 +61,12 @@ class LicensingService:
             raise NotFound(f"licence {licence_id} not found")
         return found[0]
 
-    async def list_for(self, principal: Principal, cursor: str | None, limit: int, licensee_id: str | None) -> list[Licence]:
+    async def list_for(
+        self, principal: Principal, cursor: str | None, limit: int, licensee_id: str | None
+    ) -> list[Licence]:
         query: dict[str, object] = {}
         if not principal.is_staff:
             query["licensee_id"] = principal.org_id or ""
         elif licensee_id:
             query["licensee_id"] = licensee_id
-        return await self.repo.list(after_filter(query, cursor), limit)
+        return await self.repo.find(after_filter(query, cursor), limit)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from alliance_common.events import envelope_for
 from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
 from alliance_local.pytest_plugin import eventually, produce, running, wait_for_events
@@ -25,9 +26,15 @@ SOURCE = "/alliance/membership"
 
 def admitted(member_id: str) -> MemberAdmitted:
     return MemberAdmitted(
-        member_id=member_id, name="Shenzhen Radiant Packaging Co., Ltd.", membership_number="M2026-00042",
-        credit_code="91350100M000100Y43", org_type="enterprise", segments=["packaging"], region="CN-GD",
-        tier="ordinary_member", admitted_at=datetime.now(UTC),
+        member_id=member_id,
+        name="Shenzhen Radiant Packaging Co., Ltd.",
+        membership_number="M2026-00042",
+        credit_code="91350100M000100Y43",
+        org_type="enterprise",
+        segments=["packaging"],
+        region="CN-GD",
+        tier="ordinary_member",
+        admitted_at=datetime.now(UTC),
     )
 
 
@@ -51,8 +58,11 @@ async def test_admission_grants_and_suspension_suspends_the_cross_licence_once_e
         granted = await eventually(licence)
         assert granted["status"] == "active" and granted["licensee_id"] == member
 
-        suspend = envelope_for(MemberSuspended(member_id=member, reason="dues unpaid", suspended_at=datetime.now(UTC)),
-                               source=SOURCE, subject=member)
+        suspend = envelope_for(
+            MemberSuspended(member_id=member, reason="dues unpaid", suspended_at=datetime.now(UTC)),
+            source=SOURCE,
+            subject=member,
+        )
         await produce(infra.kafka.bootstrap, "membership.events", suspend.to_bytes(), member.encode())
 
         async def suspended() -> dict[str, Any] | None:
@@ -69,13 +79,17 @@ async def test_admission_grants_and_suspension_suspends_the_cross_licence_once_e
         assert processed == 1
 
         # Licensing published its own facts through its outbox.
-        published = await wait_for_events(infra.kafka.bootstrap, "licensing.events",
-                                          lambda e: e["subject"] == f"XL-{member}", count=2)
+        published = await wait_for_events(
+            infra.kafka.bootstrap, "licensing.events", lambda e: e["subject"] == f"XL-{member}", count=2
+        )
         assert [e["type"] for e, _ in published] == [
-            "alliance.licensing.licence.granted.v1", "alliance.licensing.licence.suspended.v1"]
+            "alliance.licensing.licence.granted.v1",
+            "alliance.licensing.licence.suspended.v1",
+        ]
 
-        restore = envelope_for(MemberReinstated(member_id=member, reinstated_at=datetime.now(UTC)),
-                               source=SOURCE, subject=member)
+        restore = envelope_for(
+            MemberReinstated(member_id=member, reinstated_at=datetime.now(UTC)), source=SOURCE, subject=member
+        )
         await produce(infra.kafka.bootstrap, "membership.events", restore.to_bytes(), member.encode())
 
         async def restored() -> dict[str, Any] | None:
@@ -97,13 +111,15 @@ async def test_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_goe
         poison = f'{{"not": "a cloudevent", "marker": "{marker}"}}'.encode()
         await produce(infra.kafka.bootstrap, "membership.events", poison, member.encode())
         bad_data = envelope_for(admitted(member), source=SOURCE, subject=member).model_copy(
-            update={"data": {"member_id": member, "marker": marker}})  # required fields missing
+            update={"data": {"member_id": member, "marker": marker}}
+        )  # required fields missing
         await produce(infra.kafka.bootstrap, "membership.events", bad_data.to_bytes(), member.encode())
         good = envelope_for(admitted(member), source=SOURCE, subject=member)
         await produce(infra.kafka.bootstrap, "membership.events", good.to_bytes(), member.encode())
 
-        dead = await wait_for_events(infra.kafka.bootstrap, "licensing.dlq",
-                                     lambda e: marker in str(e), count=2, timeout=30)
+        dead = await wait_for_events(
+            infra.kafka.bootstrap, "licensing.dlq", lambda e: marker in str(e), count=2, timeout=30
+        )
         assert len(dead) == 2
         headers = dict(dead[0][1])
         assert headers["dlq.original.topic"] == b"membership.events"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from alliance_contracts.licensing import LicenceGranted, LicenceRestored, LicenceSuspended
-
 from licensing.domain.model import INTERNAL_PROGRAMME, Licence, LicenceKind, LicenceStatus
 
 NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
@@ -36,7 +35,12 @@ def test_grant_emits_licence_granted() -> None:
     event = events[0]
     assert isinstance(event, LicenceGranted)
     assert (event.licence_id, event.licensee_id, event.kind, event.programme, event.granted_at) == (
-        "XL-org-1", "org-1", "internal_cross_licence", INTERNAL_PROGRAMME, NOW)
+        "XL-org-1",
+        "org-1",
+        "internal_cross_licence",
+        INTERNAL_PROGRAMME,
+        NOW,
+    )
 
 
 def test_grant_records_its_cause() -> None:
@@ -52,7 +56,11 @@ def test_suspend_takes_the_licence_out_of_force_and_emits_licence_suspended() ->
     event = licence.events[-1]
     assert isinstance(event, LicenceSuspended)
     assert (event.licence_id, event.licensee_id, event.reason, event.suspended_at) == (
-        "XL-org-1", "org-1", "member suspended", LATER)
+        "XL-org-1",
+        "org-1",
+        "member suspended",
+        LATER,
+    )
 
 
 def test_suspend_records_cause_and_reason() -> None:
@@ -60,7 +68,11 @@ def test_suspend_records_cause_and_reason() -> None:
     licence.suspend("member suspended", LATER, cause="event-suspended-1")
     entry = licence.history[-1]
     assert (entry.action, entry.cause, entry.reason, entry.at) == (
-        "suspended", "event-suspended-1", "member suspended", LATER)
+        "suspended",
+        "event-suspended-1",
+        "member suspended",
+        LATER,
+    )
 
 
 def test_suspending_a_suspended_licence_changes_nothing() -> None:
@@ -99,5 +111,9 @@ def test_history_explains_every_state_by_its_cause() -> None:
     licence.restore(NOW, cause="e3")
     licence.suspend("member suspended again", LATER, cause="e4")
     assert [(h.action, h.cause) for h in licence.history] == [
-        ("granted", "event-admitted-1"), ("suspended", "e2"), ("restored", "e3"), ("suspended", "e4")]
+        ("granted", "event-admitted-1"),
+        ("suspended", "e2"),
+        ("restored", "e3"),
+        ("suspended", "e4"),
+    ]
     assert [type(e) for e in licence.events] == [LicenceGranted, LicenceSuspended, LicenceRestored, LicenceSuspended]

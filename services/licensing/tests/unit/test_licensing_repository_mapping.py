@@ -34,7 +34,9 @@ def test_round_trip_of_a_suspended_licence_keeps_status_history_and_version() ->
     assert back.version == 5
     assert back.status is LicenceStatus.SUSPENDED
     assert [(h.action, h.cause, h.reason) for h in back.history] == [
-        ("granted", "event-1", None), ("suspended", "event-2", "member suspended")]
+        ("granted", "event-1", None),
+        ("suspended", "event-2", "member suspended"),
+    ]
     assert back.events == []
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from alliance_common.mongo import Document
-from alliance_common.outbox import AggregateStore, AlreadyExists
-from alliance_common.errors import Conflict
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from alliance_common.errors import Conflict
+from alliance_common.mongo import Document
+from alliance_common.outbox import AggregateStore, AlreadyExists
 from membership.domain.model import (
     ApplicationStatus,
     Contact,
@@ -72,16 +72,18 @@ class OrganisationRepository:
         except AlreadyExists as exc:
             raise Conflict(f"organisation {org.id} exists already") from exc
         except DuplicateKeyError as exc:
-            raise Conflict("an organisation with this unified social credit code is registered already",
-                           field="credit_code") from exc
+            raise Conflict(
+                "an organisation with this unified social credit code is registered already", field="credit_code"
+            ) from exc
         org.version, org.events = 1, []
 
     async def save(self, org: Organisation, correlation_id: str | None = None) -> None:
-        org.version = await self.store.save(org.id, org.version, to_document(org), org.events,
-                                            correlation_id=correlation_id)
+        org.version = await self.store.save(
+            org.id, org.version, to_document(org), org.events, correlation_id=correlation_id
+        )
         org.events = []
 
-    async def list(self, query: dict[str, Any], limit: int) -> list[Organisation]:
+    async def find(self, query: dict[str, Any], limit: int) -> list[Organisation]:
         docs = await self.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
         return [from_document(d["_id"], d["version"], d) for d in docs]
 
@@ -90,4 +92,5 @@ class OrganisationRepository:
         doc = await self.counters.find_one_and_update(
             {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
         )
+        assert doc is not None  # upsert=True always returns the document
         return int(doc["value"])

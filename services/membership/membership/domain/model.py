@@ -18,7 +18,6 @@ from alliance_contracts.membership import (
     MemberReinstated,
     MemberSuspended,
 )
-
 from membership.domain.credit_code import credit_code_problem
 
 
@@ -113,8 +112,18 @@ class Organisation:
 
     @classmethod
     def apply(
-        cls, *, id: str, name: str, credit_code: str, org_type: OrgType, segments: list[Segment],
-        region: str, tier: Tier, contact: Contact, applicant: str, now: datetime,
+        cls,
+        *,
+        id: str,
+        name: str,
+        credit_code: str,
+        org_type: OrgType,
+        segments: list[Segment],
+        region: str,
+        tier: Tier,
+        contact: Contact,
+        applicant: str,
+        now: datetime,
     ) -> Organisation:
         problem = credit_code_problem(credit_code)
         if problem:
@@ -122,14 +131,28 @@ class Organisation:
         if not segments:
             raise InvalidInput("name at least one industry-chain segment", field="segments")
         org = cls(
-            id=id, name=name, credit_code=credit_code, org_type=org_type, segments=sorted(set(segments)),
-            region=region, tier=tier, contact=contact, applicant=applicant, submitted_at=now,
+            id=id,
+            name=name,
+            credit_code=credit_code,
+            org_type=org_type,
+            segments=sorted(set(segments)),
+            region=region,
+            tier=tier,
+            contact=contact,
+            applicant=applicant,
+            submitted_at=now,
         )
         org.history.append(HistoryEntry(now, "applied", applicant))
         org.events.append(
             ApplicationSubmitted(
-                member_id=id, name=name, credit_code=credit_code, org_type=org_type, segments=org.segments,
-                region=region, tier=tier, submitted_at=now,
+                member_id=id,
+                name=name,
+                credit_code=credit_code,
+                org_type=org_type,
+                segments=[str(s) for s in org.segments],
+                region=region,
+                tier=tier,
+                submitted_at=now,
             )
         )
         return org
@@ -149,11 +172,15 @@ class Organisation:
     def check_decision(self, decision: CouncilDecision, reason: str | None) -> None:
         """Raise if the council may not take ``decision`` now (before a number is spent)."""
         if self.status is not ApplicationStatus.ACCEPTED_FOR_DECISION:
-            raise Conflict(f"the council decides only applications accepted for decision, not {self.status}", field="decision")
+            raise Conflict(
+                f"the council decides only applications accepted for decision, not {self.status}", field="decision"
+            )
         if decision is CouncilDecision.REJECT and not reason:
             raise InvalidInput("a reason is required to reject", field="reason")
 
-    def decide(self, decision: CouncilDecision, reason: str | None, membership_number: str | None, by: str, now: datetime) -> None:
+    def decide(
+        self, decision: CouncilDecision, reason: str | None, membership_number: str | None, by: str, now: datetime
+    ) -> None:
         self.check_decision(decision, reason)
         if decision is CouncilDecision.REJECT:
             self.status = ApplicationStatus.REJECTED
@@ -168,9 +195,15 @@ class Organisation:
         self.history.append(HistoryEntry(now, "council:admit", by, reason))
         self.events.append(
             MemberAdmitted(
-                member_id=self.id, name=self.name, membership_number=membership_number,
-                credit_code=self.credit_code, org_type=self.org_type, segments=list(self.segments),
-                region=self.region, tier=self.tier, admitted_at=now,
+                member_id=self.id,
+                name=self.name,
+                membership_number=membership_number,
+                credit_code=self.credit_code,
+                org_type=self.org_type,
+                segments=[str(s) for s in self.segments],
+                region=self.region,
+                tier=self.tier,
+                admitted_at=now,
             )
         )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from alliance_common.auth import CorrelationId, CurrentPrincipal
-from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from fastapi import APIRouter, Depends, Request, status
 
+from alliance_common.auth import CorrelationId, CurrentPrincipal
+from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from membership.domain.model import ApplicationStatus, Contact
 from membership.entrypoints.schemas import (
     ApplicationCreate,
@@ -30,23 +30,43 @@ Service = Annotated[MembershipService, Depends(get_service)]
 router = APIRouter(prefix="/api/v1/membership", tags=["membership"])
 
 
-@router.post("/applications", status_code=status.HTTP_201_CREATED, response_model=OrganisationPublic,
-             summary="Apply for membership (any signed-in user, for their organisation)")
-async def apply(body: ApplicationCreate, principal: CurrentPrincipal, service: Service,
-                correlation: CorrelationId) -> OrganisationPublic:
+@router.post(
+    "/applications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganisationPublic,
+    summary="Apply for membership (any signed-in user, for their organisation)",
+)
+async def apply(
+    body: ApplicationCreate, principal: CurrentPrincipal, service: Service, correlation: CorrelationId
+) -> OrganisationPublic:
     org = await service.apply(
-        Apply(name=body.name, credit_code=body.credit_code, org_type=body.org_type, segments=body.segments,
-              region=body.region, tier=body.tier,
-              contact=Contact(body.contact.name, body.contact.email, body.contact.phone)),
-        principal, correlation,
+        Apply(
+            name=body.name,
+            credit_code=body.credit_code,
+            org_type=body.org_type,
+            segments=body.segments,
+            region=body.region,
+            tier=body.tier,
+            contact=Contact(body.contact.name, body.contact.email, body.contact.phone),
+        ),
+        principal,
+        correlation,
     )
     return OrganisationPublic.of(org)
 
 
-@router.get("/organisations", response_model=Page[OrganisationPublic],
-            summary="Organisations: all for staff, your own for members")
-async def list_organisations(principal: CurrentPrincipal, service: Service, cursor: CursorParam = None,
-                             limit: LimitParam = 50, status: ApplicationStatus | None = None) -> Page[OrganisationPublic]:
+@router.get(
+    "/organisations",
+    response_model=Page[OrganisationPublic],
+    summary="Organisations: all for staff, your own for members",
+)
+async def list_organisations(
+    principal: CurrentPrincipal,
+    service: Service,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+    status: ApplicationStatus | None = None,
+) -> Page[OrganisationPublic]:
     orgs = await service.list_for(principal, cursor, limit, status)
     items = [OrganisationPublic.of(o) for o in orgs]
     return Page(items=items, next_cursor=next_cursor([{"_id": o.id} for o in orgs], limit))
@@ -57,25 +77,39 @@ async def get_organisation(org_id: str, principal: CurrentPrincipal, service: Se
     return OrganisationPublic.of(await service.get_for(org_id, principal))
 
 
-@router.post("/organisations/{org_id}/review", response_model=OrganisationPublic,
-             summary="Secretariat review: accept for decision, request changes, or reject")
+@router.post(
+    "/organisations/{org_id}/review",
+    response_model=OrganisationPublic,
+    summary="Secretariat review: accept for decision, request changes, or reject",
+)
 async def review(org_id: str, body: ReviewIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
     return OrganisationPublic.of(await service.review(org_id, body.decision, body.reason, principal))
 
 
-@router.post("/organisations/{org_id}/decision", response_model=OrganisationPublic,
-             summary="Council decision: admit (emits member.admitted) or reject")
+@router.post(
+    "/organisations/{org_id}/decision",
+    response_model=OrganisationPublic,
+    summary="Council decision: admit (emits member.admitted) or reject",
+)
 async def decide(org_id: str, body: DecisionIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
     return OrganisationPublic.of(await service.decide(org_id, body.decision, body.reason, principal))
 
 
-@router.post("/organisations/{org_id}/suspension", response_model=OrganisationPublic,
-             summary="Suspend a member (emits member.suspended)")
+@router.post(
+    "/organisations/{org_id}/suspension",
+    response_model=OrganisationPublic,
+    summary="Suspend a member (emits member.suspended)",
+)
 async def suspend(org_id: str, body: SuspensionIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
     return OrganisationPublic.of(await service.suspend(org_id, body.reason, principal))
 
 
-@router.post("/organisations/{org_id}/reinstatement", response_model=OrganisationPublic,
-             summary="Reinstate a suspended member (emits member.reinstated)")
-async def reinstate(org_id: str, body: ReinstatementIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
+@router.post(
+    "/organisations/{org_id}/reinstatement",
+    response_model=OrganisationPublic,
+    summary="Reinstate a suspended member (emits member.reinstated)",
+)
+async def reinstate(
+    org_id: str, body: ReinstatementIn, principal: CurrentPrincipal, service: Service
+) -> OrganisationPublic:
     return OrganisationPublic.of(await service.reinstate(org_id, body.reason, principal))

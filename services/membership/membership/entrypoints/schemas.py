@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from alliance_common.problems import RequestModel
 from pydantic import BaseModel, Field, StringConstraints
 
+from alliance_common.problems import RequestModel
 from membership.domain.model import (
     ApplicationStatus,
     CouncilDecision,
@@ -112,10 +112,19 @@ class OrganisationPublic(BaseModel):
     @classmethod
     def of(cls, org: Organisation) -> OrganisationPublic:
         return cls(
-            id=org.id, name=org.name, credit_code=org.credit_code, org_type=org.org_type, segments=org.segments,
-            region=org.region, tier=org.tier,
+            id=org.id,
+            name=org.name,
+            credit_code=org.credit_code,
+            org_type=org.org_type,
+            segments=org.segments,
+            region=org.region,
+            tier=org.tier,
             contact=ContactPublic(name=org.contact.name, email=org.contact.email, phone=org.contact.phone),
-            status=org.status, standing=org.standing, in_good_standing=org.in_good_standing,
-            membership_number=org.membership_number, submitted_at=org.submitted_at, admitted_at=org.admitted_at,
+            status=org.status,
+            standing=org.standing,
+            in_good_standing=org.in_good_standing,
+            membership_number=org.membership_number,
+            submitted_at=org.submitted_at,
+            admitted_at=org.admitted_at,
             history=[HistoryPublic(at=h.at, action=h.action, by=h.by, reason=h.reason) for h in org.history],
         )

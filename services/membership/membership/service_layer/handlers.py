@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from alliance_common.auth import Principal, Role, require_roles
 from alliance_common.errors import NotFound
 from alliance_common.pagination import after_filter
-
 from membership.adapters.repository import OrganisationRepository
 from membership.domain.model import (
     Contact,
@@ -49,21 +48,32 @@ class MembershipService:
 
     async def apply(self, cmd: Apply, principal: Principal, correlation_id: str | None = None) -> Organisation:
         org = Organisation.apply(
-            id=str(uuid.uuid4()), name=cmd.name, credit_code=cmd.credit_code, org_type=cmd.org_type,
-            segments=cmd.segments, region=cmd.region, tier=cmd.tier, contact=cmd.contact,
-            applicant=principal.subject, now=self.clock(),
+            id=str(uuid.uuid4()),
+            name=cmd.name,
+            credit_code=cmd.credit_code,
+            org_type=cmd.org_type,
+            segments=cmd.segments,
+            region=cmd.region,
+            tier=cmd.tier,
+            contact=cmd.contact,
+            applicant=principal.subject,
+            now=self.clock(),
         )
         await self.repo.add(org, correlation_id)
         return org
 
-    async def review(self, org_id: str, decision: ReviewDecision, reason: str | None, principal: Principal) -> Organisation:
+    async def review(
+        self, org_id: str, decision: ReviewDecision, reason: str | None, principal: Principal
+    ) -> Organisation:
         require_roles(principal, Role.SECRETARIAT)
         org = await self._get(org_id)
         org.review(decision, reason, principal.subject, self.clock())
         await self.repo.save(org)
         return org
 
-    async def decide(self, org_id: str, decision: CouncilDecision, reason: str | None, principal: Principal) -> Organisation:
+    async def decide(
+        self, org_id: str, decision: CouncilDecision, reason: str | None, principal: Principal
+    ) -> Organisation:
         require_roles(principal, Role.COUNCIL)
         org = await self._get(org_id)
         now = self.clock()
@@ -96,13 +106,15 @@ class MembershipService:
             raise NotFound(f"organisation {org_id} not found")
         return org
 
-    async def list_for(self, principal: Principal, cursor: str | None, limit: int, status: str | None) -> list[Organisation]:
-        query: dict[str, object] = {} if principal.is_staff else {
-            "$or": [{"_id": principal.org_id or ""}, {"applicant": principal.subject}]
-        }
+    async def list_for(
+        self, principal: Principal, cursor: str | None, limit: int, status: str | None
+    ) -> list[Organisation]:
+        query: dict[str, object] = (
+            {} if principal.is_staff else {"$or": [{"_id": principal.org_id or ""}, {"applicant": principal.subject}]}
+        )
         if status:
             query["status"] = status
-        return await self.repo.list(after_filter(query, cursor), limit)
+        return await self.repo.find(after_filter(query, cursor), limit)
 
     async def _get(self, org_id: str) -> Organisation:
         org = await self.repo.get(org_id)

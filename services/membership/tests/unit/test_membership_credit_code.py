@@ -26,7 +26,7 @@ prefixes = st.builds(
 
 
 def replace(code: str, position: int, char: str) -> str:
-    return code[:position] + char + code[position + 1:]
+    return code[:position] + char + code[position + 1 :]
 
 
 def test_alphabet_has_31_symbols_without_i_o_s_v_z() -> None:

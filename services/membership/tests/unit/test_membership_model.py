@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from alliance_common.errors import Conflict, InvalidInput
 from alliance_contracts.membership import (
     ApplicationSubmitted,
@@ -12,7 +13,6 @@ from alliance_contracts.membership import (
     MemberReinstated,
     MemberSuspended,
 )
-
 from membership.domain.model import (
     ApplicationStatus,
     Contact,
@@ -32,11 +32,18 @@ CODE = "91350100M000100Y43"
 
 
 def apply(**overrides: object) -> Organisation:
-    values: dict[str, object] = dict(
-        id="org-1", name="Fujian LED Co.", credit_code=CODE, org_type=OrgType.ENTERPRISE,
-        segments=[Segment.CHIP, Segment.PACKAGING], region="Fujian", tier=Tier.ORDINARY_MEMBER,
-        contact=Contact("Chen Li", "chen.li@example.com"), applicant="chen.li@example.com", now=NOW,
-    )
+    values: dict[str, object] = {
+        "id": "org-1",
+        "name": "Fujian LED Co.",
+        "credit_code": CODE,
+        "org_type": OrgType.ENTERPRISE,
+        "segments": [Segment.CHIP, Segment.PACKAGING],
+        "region": "Fujian",
+        "tier": Tier.ORDINARY_MEMBER,
+        "contact": Contact("Chen Li", "chen.li@example.com"),
+        "applicant": "chen.li@example.com",
+        "now": NOW,
+    }
     values.update(overrides)
     return Organisation.apply(**values)  # type: ignore[arg-type]
 
@@ -69,6 +76,7 @@ def in_status(status: ApplicationStatus) -> Organisation:
 
 
 # --- apply ---------------------------------------------------------------------------------
+
 
 def test_apply_with_an_invalid_credit_code_is_invalid_input_on_credit_code() -> None:
     with pytest.raises(InvalidInput) as excinfo:
@@ -109,6 +117,7 @@ def test_apply_appends_application_submitted() -> None:
 
 
 # --- review --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("decision", "reason", "status"),
@@ -163,10 +172,15 @@ def test_review_emits_no_integration_event() -> None:
 
 # --- check_decision / decide ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "status",
-    [ApplicationStatus.SUBMITTED, ApplicationStatus.CHANGES_REQUESTED, ApplicationStatus.REJECTED,
-     ApplicationStatus.ADMITTED],
+    [
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.CHANGES_REQUESTED,
+        ApplicationStatus.REJECTED,
+        ApplicationStatus.ADMITTED,
+    ],
 )
 @pytest.mark.parametrize("decision", list(CouncilDecision))
 def test_council_decides_only_accepted_applications(status: ApplicationStatus, decision: CouncilDecision) -> None:
@@ -234,6 +248,7 @@ def test_admission_emits_member_admitted_with_the_membership_number() -> None:
 
 # --- suspend / reinstate -------------------------------------------------------------------
 
+
 def test_suspending_a_current_member_emits_member_suspended() -> None:
     org = admitted()
     org.suspend("unpaid dues", "secretariat-1", LATER)
@@ -295,6 +310,7 @@ def test_events_record_the_whole_lifecycle_in_order() -> None:
 
 
 # --- in_good_standing / membership_number --------------------------------------------------
+
 
 @pytest.mark.parametrize(("standing", "good"), [(None, False), (Standing.CURRENT, True), (Standing.SUSPENDED, False)])
 def test_only_current_members_are_in_good_standing(standing: Standing | None, good: bool) -> None:

@@ -20,10 +20,16 @@ NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 def organisation() -> Organisation:
     return Organisation.apply(
-        id="org-7", name="Xiamen Epitaxy Ltd.", credit_code="91440300708461136T",
-        org_type=OrgType.RESEARCH_INSTITUTE, segments=[Segment.EPITAXY], region="Fujian",
-        tier=Tier.COUNCIL_MEMBER, contact=Contact("Wang Fang", "wang@example.com", "+86 592 000"),
-        applicant="wang@example.com", now=NOW,
+        id="org-7",
+        name="Xiamen Epitaxy Ltd.",
+        credit_code="91440300708461136T",
+        org_type=OrgType.RESEARCH_INSTITUTE,
+        segments=[Segment.EPITAXY],
+        region="Fujian",
+        tier=Tier.COUNCIL_MEMBER,
+        contact=Contact("Wang Fang", "wang@example.com", "+86 592 000"),
+        applicant="wang@example.com",
+        now=NOW,
     )
 
 

@@ -41,13 +41,27 @@ class Project:
 
     @classmethod
     def propose(
-        cls, *, id: str, title: str, scope: str, proposer_id: str, proposer_in_good_standing: bool,
-        by: str, now: datetime,
+        cls,
+        *,
+        id: str,
+        title: str,
+        scope: str,
+        proposer_id: str,
+        proposer_in_good_standing: bool,
+        by: str,
+        now: datetime,
     ) -> Project:
         if not proposer_in_good_standing:
             raise Forbidden(f"organisation {proposer_id} is not a member in good standing and may not propose projects")
-        project = cls(id=id, title=title, scope=scope, proposer_id=proposer_id, proposed_by=by,
-                      status=ProjectStatus.PROPOSED, proposed_at=now)
+        project = cls(
+            id=id,
+            title=title,
+            scope=scope,
+            proposer_id=proposer_id,
+            proposed_by=by,
+            status=ProjectStatus.PROPOSED,
+            proposed_at=now,
+        )
         project.history.append(HistoryEntry(now, "proposed", by))
         project.events.append(
             ProjectProposed(project_id=id, title=title, scope=scope, proposer_id=proposer_id, proposed_at=now)

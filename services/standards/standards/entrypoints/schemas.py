@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from alliance_common.problems import RequestModel
 from pydantic import BaseModel, StringConstraints
 
+from alliance_common.problems import RequestModel
 from standards.domain.model import Project, ProjectStatus
 
 
@@ -17,10 +17,14 @@ class ProjectCreate(RequestModel):
 
     model_config = {
         **RequestModel.model_config,
-        "json_schema_extra": {"examples": [{
-            "title": "Test method for luminous flux maintenance of LED packages",
-            "scope": "Specifies the test conditions and method for lumen maintenance of LED packages.",
-        }]},
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "Test method for luminous flux maintenance of LED packages",
+                    "scope": "Specifies the test conditions and method for lumen maintenance of LED packages.",
+                }
+            ]
+        },
     }
 
 
@@ -43,7 +47,11 @@ class ProjectPublic(BaseModel):
     @classmethod
     def of(cls, project: Project) -> ProjectPublic:
         return cls(
-            id=project.id, title=project.title, scope=project.scope, proposer_id=project.proposer_id,
-            status=project.status, proposed_at=project.proposed_at,
+            id=project.id,
+            title=project.title,
+            scope=project.scope,
+            proposer_id=project.proposer_id,
+            status=project.status,
+            proposed_at=project.proposed_at,
             history=[HistoryPublic(at=h.at, action=h.action, by=h.by, reason=h.reason) for h in project.history],
         )

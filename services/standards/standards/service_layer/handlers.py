@@ -10,7 +10,6 @@ from alliance_common.auth import Principal, Role, require_roles
 from alliance_common.errors import Forbidden, NotFound
 from alliance_common.pagination import after_filter
 from alliance_contracts.standing import StandingProjection
-
 from standards.adapters.repository import ProjectRepository
 from standards.domain.model import Project
 
@@ -20,8 +19,9 @@ def utcnow() -> datetime:
 
 
 class StandardsService:
-    def __init__(self, repo: ProjectRepository, standing: StandingProjection,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, repo: ProjectRepository, standing: StandingProjection, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.repo = repo
         self.standing = standing
         self.clock = clock
@@ -31,9 +31,13 @@ class StandardsService:
         if principal.org_id is None:
             raise Forbidden("your account is not linked to a member organisation")
         project = Project.propose(
-            id=str(uuid.uuid4()), title=title, scope=scope, proposer_id=principal.org_id,
+            id=str(uuid.uuid4()),
+            title=title,
+            scope=scope,
+            proposer_id=principal.org_id,
             proposer_in_good_standing=await self.standing.in_good_standing(principal.org_id),
-            by=principal.subject, now=self.clock(),
+            by=principal.subject,
+            now=self.clock(),
         )
         await self.repo.add(project, correlation_id)
         return project
@@ -44,6 +48,6 @@ class StandardsService:
             raise NotFound(f"project {project_id} not found")
         return project
 
-    async def list(self, cursor: str | None, limit: int, proposer_id: str | None) -> list[Project]:
+    async def list_projects(self, cursor: str | None, limit: int, proposer_id: str | None) -> list[Project]:
         query: dict[str, object] = {"proposer_id": proposer_id} if proposer_id else {}
-        return await self.repo.list(after_filter(query, cursor), limit)
+        return await self.repo.find(after_filter(query, cursor), limit)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from alliance_common.events import envelope_for
 from alliance_contracts.membership import MemberAdmitted, MemberSuspended
 from alliance_local.pytest_plugin import eventually, produce, running, wait_for_events
@@ -16,8 +17,10 @@ from standards.settings import Settings
 
 pytestmark = pytest.mark.infra
 
-PROPOSAL = {"title": "Colour consistency of white LED packages",
-            "scope": "Binning and test method for chromaticity consistency of white LED packages."}
+PROPOSAL = {
+    "title": "Colour consistency of white LED packages",
+    "scope": "Binning and test method for chromaticity consistency of white LED packages.",
+}
 
 
 async def test_only_members_in_good_standing_may_propose(
@@ -30,13 +33,27 @@ async def test_only_members_in_good_standing_may_propose(
         refused = await client.post("/api/v1/standards/projects", json=PROPOSAL, headers=headers)
         assert refused.status_code == 403, refused.text
         assert "not a member in good standing" in refused.json()["detail"]
-        assert (await client.get(f"/api/v1/standards/projects?proposer_id={member}", headers=headers)).json()["items"] == []
+        assert (await client.get(f"/api/v1/standards/projects?proposer_id={member}", headers=headers)).json()[
+            "items"
+        ] == []
 
-        event = MemberAdmitted(member_id=member, name="Wuhan Lumen Chip", membership_number="M2026-00007",
-                               credit_code="91350100M000100Y43", org_type="enterprise", segments=["chip"],
-                               region="CN-HB", tier="council_member", admitted_at=datetime.now(UTC))
-        await produce(infra.kafka.bootstrap, "membership.events",
-                      envelope_for(event, source="/alliance/membership", subject=member).to_bytes(), member.encode())
+        event = MemberAdmitted(
+            member_id=member,
+            name="Wuhan Lumen Chip",
+            membership_number="M2026-00007",
+            credit_code="91350100M000100Y43",
+            org_type="enterprise",
+            segments=["chip"],
+            region="CN-HB",
+            tier="council_member",
+            admitted_at=datetime.now(UTC),
+        )
+        await produce(
+            infra.kafka.bootstrap,
+            "membership.events",
+            envelope_for(event, source="/alliance/membership", subject=member).to_bytes(),
+            member.encode(),
+        )
 
         async def propose() -> Any:
             response = await client.post("/api/v1/standards/projects", json=PROPOSAL, headers=headers)
@@ -44,13 +61,18 @@ async def test_only_members_in_good_standing_may_propose(
 
         created = (await eventually(propose)).json()
         assert created["proposer_id"] == member and created["status"] == "proposed"
-        published = await wait_for_events(infra.kafka.bootstrap, "standards.events",
-                                          lambda e: e["subject"] == created["id"])
+        published = await wait_for_events(
+            infra.kafka.bootstrap, "standards.events", lambda e: e["subject"] == created["id"]
+        )
         assert published[0][0]["type"] == "alliance.standards.project.proposed.v1"
 
         suspended = MemberSuspended(member_id=member, reason="expelled pending appeal", suspended_at=datetime.now(UTC))
-        await produce(infra.kafka.bootstrap, "membership.events",
-                      envelope_for(suspended, source="/alliance/membership", subject=member).to_bytes(), member.encode())
+        await produce(
+            infra.kafka.bootstrap,
+            "membership.events",
+            envelope_for(suspended, source="/alliance/membership", subject=member).to_bytes(),
+            member.encode(),
+        )
 
         async def refused_again() -> bool:
             response = await client.post("/api/v1/standards/projects", json=PROPOSAL, headers=headers)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from alliance_common.errors import Forbidden
 from alliance_contracts.standards import ProjectProposed
-
 from standards.domain.model import Project, ProjectStatus
 
 NOW = datetime(2025, 5, 1, 8, 30, tzinfo=UTC)
@@ -15,8 +15,13 @@ NOW = datetime(2025, 5, 1, 8, 30, tzinfo=UTC)
 
 def propose(in_good_standing: bool) -> Project:
     return Project.propose(
-        id="proj-1", title="Mini-LED reliability test method", scope="Accelerated ageing of mini-LED backlights",
-        proposer_id="org-1", proposer_in_good_standing=in_good_standing, by="chen.li@example.com", now=NOW,
+        id="proj-1",
+        title="Mini-LED reliability test method",
+        scope="Accelerated ageing of mini-LED backlights",
+        proposer_id="org-1",
+        proposer_in_good_standing=in_good_standing,
+        by="chen.li@example.com",
+        now=NOW,
     )
 
 
@@ -38,5 +43,10 @@ def test_proposal_emits_project_proposed() -> None:
     (event,) = propose(True).events
     assert isinstance(event, ProjectProposed)
     assert (event.project_id, event.title, event.scope, event.proposer_id, event.proposed_at) == (
-        "proj-1", "Mini-LED reliability test method", "Accelerated ageing of mini-LED backlights", "org-1", NOW)
+        "proj-1",
+        "Mini-LED reliability test method",
+        "Accelerated ageing of mini-LED backlights",
+        "org-1",
+        NOW,
+    )
     assert event.topic == "standards.events"

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from alliance_common.events import envelope_for
 from alliance_contracts.membership import MemberAdmitted
 from alliance_local.pytest_plugin import eventually, produce, running, wait_for_events
@@ -21,9 +22,17 @@ pytestmark = pytest.mark.infra
 
 def session_body(capacity: int) -> dict[str, Any]:
     starts = datetime.now(UTC) + timedelta(days=20)
-    return {"title": "FRAND licensing for IP managers", "audience": "ip_managers", "format": "seminar",
-            "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=6)).isoformat(),
-            "venue": "Xiamen", "capacity": capacity, "member_price": "800.00", "non_member_price": "1500.00"}
+    return {
+        "title": "FRAND licensing for IP managers",
+        "audience": "ip_managers",
+        "format": "seminar",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=6)).isoformat(),
+        "venue": "Xiamen",
+        "capacity": capacity,
+        "member_price": "800.00",
+        "non_member_price": "1500.00",
+    }
 
 
 async def test_members_pay_the_member_price_and_others_the_full_price(
@@ -39,17 +48,35 @@ async def test_members_pay_the_member_price_and_others_the_full_price(
         assert created.status_code == 201, created.text
         session_id = created.json()["id"]
 
-        event = MemberAdmitted(member_id=member, name="Foshan Glow", membership_number="M2026-00011",
-                               credit_code="91350100M000100Y43", org_type="enterprise", segments=["application"],
-                               region="CN-GD", tier="ordinary_member", admitted_at=datetime.now(UTC))
-        await produce(infra.kafka.bootstrap, "membership.events",
-                      envelope_for(event, source="/alliance/membership", subject=member).to_bytes(), member.encode())
+        event = MemberAdmitted(
+            member_id=member,
+            name="Foshan Glow",
+            membership_number="M2026-00011",
+            credit_code="91350100M000100Y43",
+            org_type="enterprise",
+            segments=["application"],
+            region="CN-GD",
+            tier="ordinary_member",
+            admitted_at=datetime.now(UTC),
+        )
+        await produce(
+            infra.kafka.bootstrap,
+            "membership.events",
+            envelope_for(event, source="/alliance/membership", subject=member).to_bytes(),
+            member.encode(),
+        )
         await eventually(lambda: app.state.runtime.db["member_standing"].find_one({"_id": member}))
 
-        mine = await client.post(f"/api/v1/training/sessions/{session_id}/registrations", headers=as_member,
-                                 json={"attendee_name": "Lin Wei", "attendee_email": "Lin.Wei@member.example"})
-        theirs = await client.post(f"/api/v1/training/sessions/{session_id}/registrations", headers=as_outsider,
-                                   json={"attendee_name": "Zhao Min", "attendee_email": "zhao.min@other.example"})
+        mine = await client.post(
+            f"/api/v1/training/sessions/{session_id}/registrations",
+            headers=as_member,
+            json={"attendee_name": "Lin Wei", "attendee_email": "Lin.Wei@member.example"},
+        )
+        theirs = await client.post(
+            f"/api/v1/training/sessions/{session_id}/registrations",
+            headers=as_outsider,
+            json={"attendee_name": "Zhao Min", "attendee_email": "zhao.min@other.example"},
+        )
         assert mine.status_code == theirs.status_code == 201
         assert Decimal(mine.json()["price"]) == Decimal("800.00") and mine.json()["member_price_applied"]
         assert Decimal(theirs.json()["price"]) == Decimal("1500.00") and not theirs.json()["member_price_applied"]
@@ -58,9 +85,12 @@ async def test_members_pay_the_member_price_and_others_the_full_price(
         own = (await client.get("/api/v1/training/registrations", headers=as_member)).json()
         assert [r["attendee_email"] for r in own] == ["lin.wei@member.example"]
 
-        confirmed = await wait_for_events(infra.kafka.bootstrap, "training.events",
-                                          lambda e: e["subject"] == session_id
-                                          and e["type"] == "alliance.training.registration.confirmed.v1", count=2)
+        confirmed = await wait_for_events(
+            infra.kafka.bootstrap,
+            "training.events",
+            lambda e: e["subject"] == session_id and e["type"] == "alliance.training.registration.confirmed.v1",
+            count=2,
+        )
         assert sorted(e["data"]["price"] for e, _ in confirmed) == ["1500.00", "800.00"]
 
 
@@ -75,8 +105,11 @@ async def test_racing_registrations_never_overfill_a_session(
 
         async def register(i: int) -> int:
             headers = {"Authorization": f"Bearer {make_token(f'p{i}@x.example', 'member_staff', org_id=f'org-{i}')}"}
-            response = await client.post(f"/api/v1/training/sessions/{session_id}/registrations", headers=headers,
-                                         json={"attendee_name": f"Person {i}", "attendee_email": f"p{i}@x.example"})
+            response = await client.post(
+                f"/api/v1/training/sessions/{session_id}/registrations",
+                headers=headers,
+                json={"attendee_name": f"Person {i}", "attendee_email": f"p{i}@x.example"},
+            )
             return response.status_code
 
         statuses = await asyncio.gather(*(register(i) for i in range(12)))

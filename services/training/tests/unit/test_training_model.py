@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from alliance_common.errors import Conflict, InvalidInput
 from alliance_contracts.training import RegistrationConfirmed, SessionScheduled
-
 from training.domain.model import Audience, Registration, Session, SessionFormat
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
@@ -17,25 +17,47 @@ END = START + timedelta(hours=3)
 
 
 def schedule(**overrides: object) -> Session:
-    values: dict[str, object] = dict(
-        id="sess-1", title="Patent pools for LED makers", audience=Audience.IP_MANAGERS, format=SessionFormat.SEMINAR,
-        starts_at=START, ends_at=END, venue="Xiamen, Room 3", online=False, capacity=2,
-        member_price=Decimal("800"), non_member_price=Decimal("1200.5"), currency="CNY",
-        registration_closes_at=None, by="secretariat-1", now=NOW,
-    )
+    values: dict[str, object] = {
+        "id": "sess-1",
+        "title": "Patent pools for LED makers",
+        "audience": Audience.IP_MANAGERS,
+        "format": SessionFormat.SEMINAR,
+        "starts_at": START,
+        "ends_at": END,
+        "venue": "Xiamen, Room 3",
+        "online": False,
+        "capacity": 2,
+        "member_price": Decimal("800"),
+        "non_member_price": Decimal("1200.5"),
+        "currency": "CNY",
+        "registration_closes_at": None,
+        "by": "secretariat-1",
+        "now": NOW,
+    }
     values.update(overrides)
     return Session.schedule(**values)  # type: ignore[arg-type]
 
 
-def register(session: Session, email: str = "a@example.com", member: bool = True, now: datetime = NOW,
-             registration_id: str = "reg-1") -> Registration:
+def register(
+    session: Session,
+    email: str = "a@example.com",
+    member: bool = True,
+    now: datetime = NOW,
+    registration_id: str = "reg-1",
+) -> Registration:
     return session.register(
-        registration_id=registration_id, attendee_name="Attendee", attendee_email=email,
-        organisation_id="org-1" if member else None, member_in_good_standing=member, by=email, now=now,
+        registration_id=registration_id,
+        attendee_name="Attendee",
+        attendee_email=email,
+        organisation_id="org-1" if member else None,
+        member_in_good_standing=member,
+        by=email,
+        now=now,
     )
 
 
 # --- schedule ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("starts_at", [NOW, NOW - timedelta(seconds=1)])
 def test_a_session_must_start_in_the_future(starts_at: datetime) -> None:
@@ -104,6 +126,7 @@ def test_schedule_emits_session_scheduled_with_exact_prices() -> None:
 
 # --- register ------------------------------------------------------------------------------
 
+
 def test_a_member_in_good_standing_pays_the_member_price() -> None:
     registration = register(schedule(), member=True)
     assert registration.price == Decimal("800.00")
@@ -124,7 +147,11 @@ def test_registration_emits_registration_confirmed_with_the_price() -> None:
     event = session.events[-1]
     assert isinstance(event, RegistrationConfirmed)
     assert (event.session_id, event.registration_id, event.organisation_id, event.attendee_email) == (
-        "sess-1", "reg-9", None, "li.wei@example.com")
+        "sess-1",
+        "reg-9",
+        None,
+        "li.wei@example.com",
+    )
     assert event.price == Decimal("1200.50")
     assert (event.currency, event.member_price_applied) == ("CNY", False)
 

@@ -13,15 +13,40 @@ NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 
 def session_with_registrations() -> Session:
     session = Session.schedule(
-        id="sess-1", title="Salon", audience=Audience.EXECUTIVES, format=SessionFormat.SALON,
-        starts_at=NOW + timedelta(days=10), ends_at=NOW + timedelta(days=10, hours=2), venue="Fuzhou", online=False,
-        capacity=10, member_price=Decimal("99.9"), non_member_price=Decimal("1234.56"), currency="CNY",
-        registration_closes_at=None, by="secretariat-1", now=NOW,
+        id="sess-1",
+        title="Salon",
+        audience=Audience.EXECUTIVES,
+        format=SessionFormat.SALON,
+        starts_at=NOW + timedelta(days=10),
+        ends_at=NOW + timedelta(days=10, hours=2),
+        venue="Fuzhou",
+        online=False,
+        capacity=10,
+        member_price=Decimal("99.9"),
+        non_member_price=Decimal("1234.56"),
+        currency="CNY",
+        registration_closes_at=None,
+        by="secretariat-1",
+        now=NOW,
     )
-    session.register(registration_id="r1", attendee_name="A", attendee_email="a@example.com", organisation_id="org-1",
-                     member_in_good_standing=True, by="a@example.com", now=NOW)
-    session.register(registration_id="r2", attendee_name="B", attendee_email="b@example.com", organisation_id=None,
-                     member_in_good_standing=False, by="b@example.com", now=NOW)
+    session.register(
+        registration_id="r1",
+        attendee_name="A",
+        attendee_email="a@example.com",
+        organisation_id="org-1",
+        member_in_good_standing=True,
+        by="a@example.com",
+        now=NOW,
+    )
+    session.register(
+        registration_id="r2",
+        attendee_name="B",
+        attendee_email="b@example.com",
+        organisation_id=None,
+        member_in_good_standing=False,
+        by="b@example.com",
+        now=NOW,
+    )
     return session
 
 

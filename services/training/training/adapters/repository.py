@@ -9,10 +9,10 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from alliance_common.mongo import Document
-from alliance_common.outbox import AggregateStore
 from pymongo import ASCENDING
 
+from alliance_common.mongo import Document
+from alliance_common.outbox import AggregateStore
 from training.domain.model import Audience, Registration, RegistrationStatus, Session, SessionFormat
 
 
@@ -29,11 +29,20 @@ def to_document(session: Session) -> Document:
 
 def from_document(doc_id: str, version: int, doc: Document) -> Session:
     return Session(
-        id=doc_id, title=doc["title"], audience=Audience(doc["audience"]), format=SessionFormat(doc["format"]),
-        starts_at=doc["starts_at"], ends_at=doc["ends_at"], venue=doc.get("venue"), online=doc["online"],
-        capacity=doc["capacity"], member_price=Decimal(doc["member_price"]),
-        non_member_price=Decimal(doc["non_member_price"]), currency=doc["currency"],
-        registration_closes_at=doc["registration_closes_at"], scheduled_by=doc["scheduled_by"],
+        id=doc_id,
+        title=doc["title"],
+        audience=Audience(doc["audience"]),
+        format=SessionFormat(doc["format"]),
+        starts_at=doc["starts_at"],
+        ends_at=doc["ends_at"],
+        venue=doc.get("venue"),
+        online=doc["online"],
+        capacity=doc["capacity"],
+        member_price=Decimal(doc["member_price"]),
+        non_member_price=Decimal(doc["non_member_price"]),
+        currency=doc["currency"],
+        registration_closes_at=doc["registration_closes_at"],
+        scheduled_by=doc["scheduled_by"],
         registrations=[
             Registration(**{**r, "price": Decimal(r["price"]), "status": RegistrationStatus(r["status"])})
             for r in doc.get("registrations", [])
@@ -56,10 +65,11 @@ class SessionRepository:
         return from_document(loaded.id, loaded.version, loaded.state) if loaded else None
 
     async def save(self, session: Session, correlation_id: str | None = None) -> None:
-        session.version = await self.store.save(session.id, session.version, to_document(session), session.events,
-                                                correlation_id=correlation_id)
+        session.version = await self.store.save(
+            session.id, session.version, to_document(session), session.events, correlation_id=correlation_id
+        )
         session.events = []
 
-    async def list(self, query: dict[str, Any], limit: int) -> list[Session]:
+    async def find(self, query: dict[str, Any], limit: int) -> list[Session]:
         docs = await self.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
         return [from_document(d["_id"], d["version"], d) for d in docs]

@@ -68,9 +68,23 @@ class Session:
 
     @classmethod
     def schedule(
-        cls, *, id: str, title: str, audience: Audience, format: SessionFormat, starts_at: datetime,
-        ends_at: datetime, venue: str | None, online: bool, capacity: int, member_price: Decimal,
-        non_member_price: Decimal, currency: str, registration_closes_at: datetime | None, by: str, now: datetime,
+        cls,
+        *,
+        id: str,
+        title: str,
+        audience: Audience,
+        format: SessionFormat,
+        starts_at: datetime,
+        ends_at: datetime,
+        venue: str | None,
+        online: bool,
+        capacity: int,
+        member_price: Decimal,
+        non_member_price: Decimal,
+        currency: str,
+        registration_closes_at: datetime | None,
+        by: str,
+        now: datetime,
     ) -> Session:
         if starts_at <= now:
             raise InvalidInput("a session must start in the future", field="starts_at")
@@ -84,15 +98,32 @@ class Session:
         if closes > starts_at:
             raise InvalidInput("registration must close no later than the start", field="registration_closes_at")
         session = cls(
-            id=id, title=title, audience=audience, format=format, starts_at=starts_at, ends_at=ends_at, venue=venue,
-            online=online, capacity=capacity, member_price=member_price.quantize(CENT),
-            non_member_price=non_member_price.quantize(CENT), currency=currency, registration_closes_at=closes,
+            id=id,
+            title=title,
+            audience=audience,
+            format=format,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            venue=venue,
+            online=online,
+            capacity=capacity,
+            member_price=member_price.quantize(CENT),
+            non_member_price=non_member_price.quantize(CENT),
+            currency=currency,
+            registration_closes_at=closes,
             scheduled_by=by,
         )
         session.events.append(
-            SessionScheduled(session_id=id, title=title, audience=audience, starts_at=starts_at, capacity=capacity,
-                             member_price=session.member_price, non_member_price=session.non_member_price,
-                             currency=currency)
+            SessionScheduled(
+                session_id=id,
+                title=title,
+                audience=audience,
+                starts_at=starts_at,
+                capacity=capacity,
+                member_price=session.member_price,
+                non_member_price=session.non_member_price,
+                currency=currency,
+            )
         )
         return session
 
@@ -108,8 +139,15 @@ class Session:
         return self.member_price if member_in_good_standing else self.non_member_price
 
     def register(
-        self, *, registration_id: str, attendee_name: str, attendee_email: str, organisation_id: str | None,
-        member_in_good_standing: bool, by: str, now: datetime,
+        self,
+        *,
+        registration_id: str,
+        attendee_name: str,
+        attendee_email: str,
+        organisation_id: str | None,
+        member_in_good_standing: bool,
+        by: str,
+        now: datetime,
     ) -> Registration:
         if now >= self.registration_closes_at:
             raise Conflict("registration for this session has closed")
@@ -119,14 +157,26 @@ class Session:
         if self.seats_left <= 0:
             raise Conflict("the session is full")
         registration = Registration(
-            id=registration_id, attendee_name=attendee_name, attendee_email=email, organisation_id=organisation_id,
-            registered_by=by, price=self.price_for(member_in_good_standing),
-            member_price_applied=member_in_good_standing, status=RegistrationStatus.CONFIRMED, registered_at=now,
+            id=registration_id,
+            attendee_name=attendee_name,
+            attendee_email=email,
+            organisation_id=organisation_id,
+            registered_by=by,
+            price=self.price_for(member_in_good_standing),
+            member_price_applied=member_in_good_standing,
+            status=RegistrationStatus.CONFIRMED,
+            registered_at=now,
         )
         self.registrations.append(registration)
         self.events.append(
-            RegistrationConfirmed(session_id=self.id, registration_id=registration_id, organisation_id=organisation_id,
-                                  attendee_email=email, price=registration.price, currency=self.currency,
-                                  member_price_applied=member_in_good_standing)
+            RegistrationConfirmed(
+                session_id=self.id,
+                registration_id=registration_id,
+                organisation_id=organisation_id,
+                attendee_email=email,
+                price=registration.price,
+                currency=self.currency,
+                member_price_applied=member_in_good_standing,
+            )
         )
         return registration

@@ -6,9 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from alliance_common.problems import RequestModel
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
+from alliance_common.problems import RequestModel
 from training.domain.model import Audience, Registration, RegistrationStatus, Session, SessionFormat
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -30,11 +30,22 @@ class SessionCreate(RequestModel):
 
     model_config = {
         **RequestModel.model_config,
-        "json_schema_extra": {"examples": [{
-            "title": "Patent pools for LED engineers", "audience": "engineers", "format": "seminar",
-            "starts_at": "2027-03-10T01:00:00Z", "ends_at": "2027-03-10T09:00:00Z", "venue": "Shenzhen",
-            "capacity": 40, "member_price": "800.00", "non_member_price": "1500.00", "currency": "CNY",
-        }]},
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "Patent pools for LED engineers",
+                    "audience": "engineers",
+                    "format": "seminar",
+                    "starts_at": "2027-03-10T01:00:00Z",
+                    "ends_at": "2027-03-10T09:00:00Z",
+                    "venue": "Shenzhen",
+                    "capacity": 40,
+                    "member_price": "800.00",
+                    "non_member_price": "1500.00",
+                    "currency": "CNY",
+                }
+            ]
+        },
     }
 
 
@@ -62,9 +73,20 @@ class SessionPublic(BaseModel):
     @classmethod
     def of(cls, s: Session) -> SessionPublic:
         return cls(
-            id=s.id, title=s.title, audience=s.audience, format=s.format, starts_at=s.starts_at, ends_at=s.ends_at,
-            venue=s.venue, online=s.online, capacity=s.capacity, seats_left=s.seats_left, member_price=s.member_price,
-            non_member_price=s.non_member_price, currency=s.currency, registration_closes_at=s.registration_closes_at,
+            id=s.id,
+            title=s.title,
+            audience=s.audience,
+            format=s.format,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            venue=s.venue,
+            online=s.online,
+            capacity=s.capacity,
+            seats_left=s.seats_left,
+            member_price=s.member_price,
+            non_member_price=s.non_member_price,
+            currency=s.currency,
+            registration_closes_at=s.registration_closes_at,
         )
 
 
@@ -90,7 +112,14 @@ class RegistrationPublic(BaseModel):
     @classmethod
     def of(cls, s: Session, r: Registration) -> RegistrationPublic:
         return cls(
-            id=r.id, session_id=s.id, attendee_name=r.attendee_name, attendee_email=r.attendee_email,
-            organisation_id=r.organisation_id, price=r.price, currency=s.currency,
-            member_price_applied=r.member_price_applied, status=r.status, registered_at=r.registered_at,
+            id=r.id,
+            session_id=s.id,
+            attendee_name=r.attendee_name,
+            attendee_email=r.attendee_email,
+            organisation_id=r.organisation_id,
+            price=r.price,
+            currency=s.currency,
+            member_price_applied=r.member_price_applied,
+            status=r.status,
+            registered_at=r.registered_at,
         )

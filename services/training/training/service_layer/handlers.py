@@ -13,7 +13,6 @@ from alliance_common.errors import NotFound
 from alliance_common.outbox import ConcurrencyConflict
 from alliance_common.pagination import after_filter
 from alliance_contracts.standing import StandingProjection
-
 from training.adapters.repository import SessionRepository
 from training.domain.model import Audience, Registration, Session, SessionFormat
 
@@ -48,8 +47,9 @@ class TrainingService:
     # Racing registrations for one session: each retry re-reads the latest version.
     MAX_ATTEMPTS = 20
 
-    def __init__(self, repo: SessionRepository, standing: StandingProjection,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, repo: SessionRepository, standing: StandingProjection, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.repo = repo
         self.standing = standing
         self.clock = clock
@@ -60,15 +60,20 @@ class TrainingService:
         await self.repo.save(session, correlation_id)
         return session
 
-    async def register(self, session_id: str, cmd: Register, principal: Principal,
-                       correlation_id: str | None = None) -> tuple[Session, Registration]:
+    async def register(
+        self, session_id: str, cmd: Register, principal: Principal, correlation_id: str | None = None
+    ) -> tuple[Session, Registration]:
         member = await self.standing.in_good_standing(principal.org_id)
         registration_id = str(uuid.uuid4())
         for attempt in range(self.MAX_ATTEMPTS):
             session = await self.get(session_id)
             registration = session.register(
-                registration_id=registration_id, attendee_name=cmd.attendee_name, attendee_email=cmd.attendee_email,
-                organisation_id=principal.org_id, member_in_good_standing=member, by=principal.subject,
+                registration_id=registration_id,
+                attendee_name=cmd.attendee_name,
+                attendee_email=cmd.attendee_email,
+                organisation_id=principal.org_id,
+                member_in_good_standing=member,
+                by=principal.subject,
                 now=self.clock(),
             )
             try:
@@ -90,20 +95,27 @@ class TrainingService:
             raise NotFound(f"session {session_id} not found")
         return session
 
-    async def list(self, cursor: str | None, limit: int) -> list[Session]:
-        return await self.repo.list(after_filter({}, cursor), limit)
+    async def list_sessions(self, cursor: str | None, limit: int) -> list[Session]:
+        return await self.repo.find(after_filter({}, cursor), limit)
 
-    async def registrations_for(self, principal: Principal, session_id: str | None) -> list[tuple[Session, Registration]]:
+    async def registrations_for(
+        self, principal: Principal, session_id: str | None
+    ) -> list[tuple[Session, Registration]]:
         """Your organisation's registrations (your own if you have none); staff see all."""
         query: dict[str, object] = {}
         if session_id:
             query["_id"] = session_id
         if not principal.is_staff:
-            query["$or"] = [{"registrations.organisation_id": principal.org_id or ""},
-                            {"registrations.registered_by": principal.subject}]
-        sessions = await self.repo.list(query, 200)
+            query["$or"] = [
+                {"registrations.organisation_id": principal.org_id or ""},
+                {"registrations.registered_by": principal.subject},
+            ]
+        sessions = await self.repo.find(query, 200)
         return [
-            (s, r) for s in sessions for r in s.registrations
-            if principal.is_staff or (principal.org_id and r.organisation_id == principal.org_id)
+            (s, r)
+            for s in sessions
+            for r in s.registrations
+            if principal.is_staff
+            or (principal.org_id and r.organisation_id == principal.org_id)
             or r.registered_by == principal.subject
         ]
