@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alliance_common.auth import TokenVerifier
 from alliance_common.health import Check, health_router
 from alliance_common.problems import install_problem_handlers
 from alliance_common.service import operation_id
-from alliance_common.telemetry import instrument_app, setup_tracing, shutdown_tracing
+from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 from gateway import auth_routes, docs, proxy
 from gateway.issuer import Issuer
 from gateway.ratelimit import RateLimiter
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        telemetry=FASTAPI_NATIVE_TELEMETRY_OFF,
     )
     app.state.settings = settings
     app.state.verifier = TokenVerifier.from_file(
@@ -72,4 +74,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(proxy.router)
     instrument_app(app, setup_tracing(settings))
+    start_traces_at_the_edge(app)
     return app
+
+
+def start_traces_at_the_edge(app: FastAPI) -> None:
+    """Drop clients' trace headers, so every trace starts at the gateway.
+
+    Public clients must not choose trace ids or sampling for the platform. The strip has
+    to run outside the OpenTelemetry middleware, which wraps the whole middleware stack.
+    """
+    build = app.build_middleware_stack
+    untrusted = {b"traceparent", b"tracestate", b"baggage"}
+
+    def build_with_boundary() -> ASGIApp:
+        inner = build()
+
+        async def boundary(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in untrusted]}
+            await inner(scope, receive, send)
+
+        return boundary
+
+    app.build_middleware_stack = build_with_boundary  # type: ignore[method-assign]

@@ -36,8 +36,11 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
         renames: dict[str, str] = {}
         while True:
             rewritten = _rewrite_refs(own, renames)
-            clashes = {name for name, schema in rewritten.items()
-                       if name in schemas and schemas[name] != schema and name not in renames}
+            clashes = {
+                name
+                for name, schema in rewritten.items()
+                if name in schemas and schemas[name] != schema and name not in renames
+            }
             if not clashes:
                 break
             renames.update({name: f"{service.capitalize()}{name}" for name in clashes})

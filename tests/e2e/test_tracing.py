@@ -88,3 +88,29 @@ async def test_admission_trace_runs_from_the_gateway_through_kafka_to_the_licens
     assert process["tags"]["messaging.destination.name"] == "membership.events"
     # The grant is stored: an insert into licensing's own database, inside the consume span.
     assert any(s["name"] == "licensing.insert" for s in store_writes), [s["name"] for s in store_writes]
+
+
+async def test_the_gateway_starts_a_new_trace_whatever_the_client_sends(platform: Any, portal: Any) -> None:
+    foreign_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {**await portal.secretariat(), "traceparent": f"00-{foreign_trace}-00f067aa0ba902b7-01"}
+    response = await portal.client.get("/api/v1/standards/projects", headers=headers)
+    assert response.status_code == 200
+    zipkin = platform.infra.zipkin.url
+
+    async def gateway_spans() -> list[Any] | None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            found = await client.get(
+                f"{zipkin}/api/v2/traces",
+                params={"serviceName": "gateway", "spanName": "get /api/v1/{service}/{path:path}", "limit": 50},
+            )
+        spans = [
+            s
+            for t in found.json()
+            for s in t
+            if s.get("kind") == "SERVER" and s["localEndpoint"]["serviceName"] == "gateway"
+        ]
+        return spans or None
+
+    spans = await eventually(gateway_spans, timeout=30, interval=0.5)
+    assert all(s["traceId"] != foreign_trace for s in spans), [s for s in spans if s["traceId"] == foreign_trace]
+    assert all("parentId" not in s for s in spans), [s for s in spans if "parentId" in s]

@@ -123,7 +123,11 @@ async def wait_for_events(
                         envelope = json.loads(record.value or b"")
                     except ValueError:
                         continue
-                    if isinstance(envelope, dict) and match(envelope):
+                    try:
+                        matched = isinstance(envelope, dict) and match(envelope)
+                    except (KeyError, TypeError):  # not an envelope (e.g. poison injected by a test)
+                        matched = False
+                    if matched:
                         found.append((envelope, list(record.headers or ())))
     finally:
         await consumer.stop()

@@ -27,7 +27,7 @@ from alliance_common.mongo import Document, connect, ping
 from alliance_common.outbox import AggregateStore, OutboxRelay
 from alliance_common.problems import install_problem_handlers
 from alliance_common.settings import ServiceSettings
-from alliance_common.telemetry import instrument_app, setup_tracing, shutdown_tracing
+from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ class ServiceRuntime:
             version="1.0.0",
             lifespan=lifespan,
             generate_unique_id_function=operation_id,
+            telemetry=FASTAPI_NATIVE_TELEMETRY_OFF,
         )
         app.state.runtime = self
         app.state.settings = settings

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -63,6 +64,13 @@ def _instrument_libraries(provider: TracerProvider) -> None:
 
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
     PymongoInstrumentor().instrument(tracer_provider=provider)
+
+
+# FastAPI (>= 0.16x) ships its own OpenTelemetry hooks, which extract the inbound trace
+# context before any middleware runs. We instrument with the OpenTelemetry contrib package
+# instead, so the native hooks are off: one mechanism, and the gateway can drop clients'
+# trace headers before anything reads them.
+FASTAPI_NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def instrument_app(app: Any, provider: TracerProvider) -> None:

@@ -1,0 +1,599 @@
+"""Invariants of the production deployment (deploy/k8s, deploy/docker), checked without a cluster.
+
+The manifests are read as YAML and compared with the code they deploy: the settings classes
+(every environment variable must be a field), the topics the services use, the health
+endpoints. When `kustomize` or `kubectl` is on the PATH, the overlays are also rendered
+(offline) and the rendered output is checked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+BASE = K8S / "base"
+INFRA = K8S / "infra"
+OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization.yaml").is_file())
+DOCKER = ROOT / "deploy" / "docker"
+README = ROOT / "deploy" / "README.md"
+
+SERVICES = ("membership", "licensing", "standards", "training")
+PROCESSES = (*SERVICES, "gateway")
+UID = 10001
+HTTP_PORT_NAME = "http"
+
+Doc = dict[str, Any]
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_all(path: Path) -> list[Doc]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+def is_manifest(doc: Any) -> bool:
+    return isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc and doc["kind"] != "Kustomization"
+
+
+def kustomization(directory: Path) -> Doc:
+    data = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    assert isinstance(data, dict), directory
+    return data
+
+
+def kustomization_dirs() -> list[Path]:
+    return sorted(p.parent for p in K8S.rglob("kustomization.yaml"))
+
+
+def resource_files(directory: Path) -> list[Path]:
+    """The manifest files a kustomization includes, following directory resources (bases)."""
+    files: list[Path] = []
+    for entry in kustomization(directory).get("resources", []):
+        path = (directory / entry).resolve()
+        files.extend(resource_files(path) if path.is_dir() else [path])
+    return files
+
+
+def manifests_of(directory: Path) -> list[Doc]:
+    return [doc for path in resource_files(directory) for doc in load_all(path) if is_manifest(doc)]
+
+
+def one(docs: list[Doc], kind: str, name: str) -> Doc:
+    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind}/{name}, found {len(found)}"
+    return found[0]
+
+
+def generated_configmaps(directory: Path) -> dict[str, dict[str, str]]:
+    """The data of every generated ConfigMap, with the bases' generators merged in as kustomize does."""
+    maps: dict[str, dict[str, str]] = {}
+    spec = kustomization(directory)
+    for entry in spec.get("resources", []):
+        path = (directory / entry).resolve()
+        if path.is_dir():
+            maps.update(generated_configmaps(path))
+    for generator in spec.get("configMapGenerator", []):
+        data: dict[str, str] = {}
+        for literal in generator.get("literals", []):
+            key, sep, value = literal.partition("=")
+            assert sep, f"{directory}: literal without '=': {literal}"
+            data[key] = value
+        for entry in generator.get("files", []):
+            key, _, file = entry.rpartition("=")
+            data[key or Path(file).name] = (directory / file).read_text()
+        name, behavior = generator["name"], generator.get("behavior", "create")
+        if behavior == "merge":
+            assert name in maps, f"{directory}: merges into unknown ConfigMap {name}"
+            maps[name] = {**maps[name], **data}
+        elif behavior == "replace":
+            maps[name] = data
+        else:
+            assert name not in maps, f"{directory}: ConfigMap {name} generated twice"
+            maps[name] = data
+    return maps
+
+
+# --- the code being deployed ---------------------------------------------------------------------
+
+
+@cache
+def settings_class(process: str) -> type:
+    return importlib.import_module(f"{process}.settings").Settings  # type: ignore[no-any-return]
+
+
+def env_fields(process: str) -> set[str]:
+    return {name.upper() for name in settings_class(process).model_fields}
+
+
+def service_name(process: str) -> str:
+    return str(settings_class(process).model_fields["service_name"].default)
+
+
+def expected_topics() -> set[str]:
+    # ServiceSettings.topic / .dead_letter_topic
+    return {f"{service_name(s)}.{suffix}" for s in SERVICES for suffix in ("events", "dlq")}
+
+
+# --- pod spec helpers ----------------------------------------------------------------------------
+
+
+def pod_spec(deployment: Doc) -> Doc:
+    return deployment["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+
+
+def container(deployment: Doc) -> Doc:
+    containers = pod_spec(deployment)["containers"]
+    assert len(containers) == 1, deployment["metadata"]["name"]
+    return containers[0]  # type: ignore[no-any-return]
+
+
+def env_of(deployment: Doc, configmaps: dict[str, dict[str, str]]) -> dict[str, str | None]:
+    """Variable name -> value (None when it comes from a Secret), ConfigMaps first as Kubernetes does."""
+    c = container(deployment)
+    env: dict[str, str | None] = {}
+    for source in c.get("envFrom", []):
+        assert "configMapRef" in source, "envFrom only from ConfigMaps; Secrets are named one by one"
+        name = source["configMapRef"]["name"]
+        assert name in configmaps, f"{deployment['metadata']['name']}: no ConfigMap {name}"
+        env.update(configmaps[name])
+    for var in c.get("env", []):
+        env[var["name"]] = var.get("value")
+    return env
+
+
+def process_deployments(docs: list[Doc]) -> dict[str, Doc]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] in PROCESSES}
+
+
+# --- files and kustomizations --------------------------------------------------------------------
+
+
+def test_every_yaml_file_parses_and_every_manifest_is_named() -> None:
+    files = sorted(K8S.rglob("*.yaml"))
+    assert files
+    for path in files:
+        for doc in load_all(path):
+            assert isinstance(doc, dict), path
+            if is_manifest(doc):
+                assert doc["metadata"]["name"], path
+
+
+def test_every_kustomization_reference_exists() -> None:
+    for directory in kustomization_dirs():
+        spec = kustomization(directory)
+        assert spec.get("kind") == "Kustomization", directory
+        for entry in spec.get("resources", []) + spec.get("components", []):
+            path = directory / entry
+            assert path.exists(), f"{directory}: missing resource {entry}"
+            if path.is_dir():
+                assert (path / "kustomization.yaml").is_file(), f"{directory}: {entry} is no kustomization"
+        for patch in spec.get("patches", []):
+            if "path" in patch:
+                assert (directory / patch["path"]).is_file(), f"{directory}: missing patch {patch['path']}"
+        for generator in spec.get("configMapGenerator", []):
+            for entry in generator.get("files", []):
+                assert (directory / entry.rpartition("=")[2]).is_file(), f"{directory}: missing {entry}"
+
+
+def test_every_manifest_file_is_used_by_a_kustomization() -> None:
+    used: set[Path] = set()
+    for directory in kustomization_dirs():
+        spec = kustomization(directory)
+        used.update((directory / e).resolve() for e in spec.get("resources", []))
+        used.update((directory / p["path"]).resolve() for p in spec.get("patches", []) if "path" in p)
+        for generator in spec.get("configMapGenerator", []):
+            used.update((directory / e.rpartition("=")[2]).resolve() for e in generator.get("files", []))
+    for path in K8S.rglob("*.yaml"):
+        if path.name != "kustomization.yaml":
+            assert path.resolve() in used, f"{path.relative_to(ROOT)} is not part of any kustomization"
+
+
+def test_no_secret_is_committed() -> None:
+    for path in [*K8S.rglob("*"), *DOCKER.rglob("*")]:
+        if path.is_file():
+            text = path.read_text()
+            assert "PRIVATE KEY-----" not in text, path
+            for doc in load_all(path) if path.suffix == ".yaml" else []:
+                assert not (is_manifest(doc) and doc["kind"] == "Secret"), f"{path}: create Secrets out of band"
+
+
+# --- the five processes --------------------------------------------------------------------------
+
+
+def test_base_has_deployment_service_and_budget_per_process() -> None:
+    docs = manifests_of(BASE)
+    for process in PROCESSES:
+        deployment = one(docs, "Deployment", process)
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        port_names = {p["name"]: p["containerPort"] for p in container(deployment)["ports"]}
+        assert HTTP_PORT_NAME in port_names
+
+        service = one(docs, "Service", process)
+        assert service["spec"]["selector"].items() <= labels.items()
+        assert [p["targetPort"] for p in service["spec"]["ports"]] == [HTTP_PORT_NAME]
+
+        budget = one(docs, "PodDisruptionBudget", process)
+        assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        assert budget["spec"].get("maxUnavailable") == 1 or budget["spec"].get("minAvailable") == 1
+
+
+def test_processes_run_their_module_with_two_or_more_replicas() -> None:
+    docs = manifests_of(BASE)
+    for process, deployment in process_deployments(docs).items():
+        assert container(deployment)["command"] == ["python", "-m", process]
+        autoscalers = [
+            d
+            for d in docs
+            if d["kind"] == "HorizontalPodAutoscaler"
+            and d["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": process}
+        ]
+        if autoscalers:  # the autoscaler owns the count; a fixed one would fight it on every apply
+            assert "replicas" not in deployment["spec"], process
+            assert autoscalers[0]["spec"]["minReplicas"] >= 2
+        else:
+            assert deployment["spec"]["replicas"] == 2, process
+    assert any(d["kind"] == "HorizontalPodAutoscaler" and d["metadata"]["name"] == "gateway" for d in docs)
+
+
+def test_processes_probe_healthz_and_readyz() -> None:
+    for process, deployment in process_deployments(manifests_of(BASE)).items():
+        c = container(deployment)
+        for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+            assert c[probe]["httpGet"] == {"path": path, "port": HTTP_PORT_NAME}, f"{process} {probe}"
+
+
+def assert_hardened(deployment: Doc) -> None:
+    name = deployment["metadata"]["name"]
+    spec = pod_spec(deployment)
+    assert spec["securityContext"]["runAsNonRoot"] is True, name
+    assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+    assert spec.get("automountServiceAccountToken") is False, name
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    for c in spec["containers"]:
+        sc = c["securityContext"]
+        assert sc["runAsNonRoot"] is True and sc["runAsUser"] == UID, name
+        assert sc["allowPrivilegeEscalation"] is False, name
+        assert sc["readOnlyRootFilesystem"] is True, name
+        assert sc["capabilities"] == {"drop": ["ALL"]}, name
+        assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(c["resources"][kind]), f"{name}: resources.{kind}"
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert probe in c, f"{name}: {probe}"
+        tmp = [m for m in c.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
+        assert tmp and "emptyDir" in volumes[tmp[0]["name"]], f"{name}: /tmp must be a writable emptyDir"
+
+
+def test_every_deployment_is_hardened() -> None:
+    deployments = [
+        d
+        for path in K8S.rglob("*.yaml")
+        for d in load_all(path)
+        if is_manifest(d) and d["kind"] == "Deployment" and "template" in d.get("spec", {})
+    ]
+    assert {d["metadata"]["name"] for d in deployments} >= set(PROCESSES)
+    for deployment in deployments:
+        assert_hardened(deployment)
+
+
+@pytest.mark.parametrize("directory", [BASE, *OVERLAYS], ids=lambda p: p.name)
+def test_environment_variables_are_settings_fields(directory: Path) -> None:
+    configmaps = generated_configmaps(directory)
+    for process, deployment in process_deployments(manifests_of(BASE)).items():
+        unknown = set(env_of(deployment, configmaps)) - env_fields(process)
+        assert not unknown, f"{directory.name}/{process}: not settings of {process}: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_settings_accept_the_overlay_configuration(directory: Path) -> None:
+    """Build each process's settings from what the overlay gives it (Secrets as stand-ins)."""
+    configmaps = generated_configmaps(directory)
+    stand_ins = {
+        "MONGODB_URL": "mongodb://user:password@mongo-0,mongo-1,mongo-2/admin?replicaSet=rs",
+        "MACHINE_CLIENTS_JSON": "{}",
+    }
+    for process, deployment in process_deployments(manifests_of(BASE)).items():
+        env = env_of(deployment, configmaps)
+        assert {k for k, v in env.items() if v is None} <= set(stand_ins), process
+        values = {k.lower(): (stand_ins[k] if v is None else v) for k, v in env.items()}
+        settings = settings_class(process)(**values)  # raises on an invalid value or combination
+        assert settings.environment == "production", f"{directory.name}/{process}"
+        assert settings.host == "0.0.0.0"
+        assert settings.port == container(deployment)["ports"][0]["containerPort"]
+        assert settings.jwt_issuer != settings_class(process).model_fields["jwt_issuer"].default
+        assert settings.otel_exporter_otlp_endpoint, f"{directory.name}/{process}: tracing is off"
+        if process == "gateway":
+            assert settings.dev_login_enabled is False
+            assert settings.upstreams == {s: f"http://{s}" for s in SERVICES}  # the Services' names
+        else:
+            assert settings.mongodb_database == service_name(process)
+
+
+def test_production_turns_off_development_login_explicitly() -> None:
+    production = K8S / "overlays" / "production"
+    configmaps = generated_configmaps(production)
+    gateway = process_deployments(manifests_of(BASE))["gateway"]
+    env = env_of(gateway, configmaps)
+    assert env["ENVIRONMENT"] == "production"
+    assert env["DEV_LOGIN_ENABLED"] == "false"
+    # Stated in the overlay itself, not only inherited from the base.
+    literals = [lit for g in kustomization(production)["configMapGenerator"] for lit in g.get("literals", [])]
+    assert "ENVIRONMENT=production" in literals and "DEV_LOGIN_ENABLED=false" in literals
+
+
+def test_key_files_are_mounted_from_secrets() -> None:
+    configmaps = generated_configmaps(BASE)
+    for process, deployment in process_deployments(manifests_of(BASE)).items():
+        env = env_of(deployment, configmaps)
+        volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
+        mounts = {m["mountPath"]: volumes[m["name"]] for m in container(deployment)["volumeMounts"]}
+        for var in ("JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE"):
+            if var in env:
+                path = Path(str(env[var]))
+                assert "secret" in mounts[str(path.parent)], f"{process}: {var} must come from a Secret"
+        assert "JWT_PUBLIC_KEY_FILE" in env
+        assert ("JWT_PRIVATE_KEY_FILE" in env) == (process == "gateway"), "only the gateway signs tokens"
+
+
+def referenced_secrets(docs: list[Doc]) -> set[str]:
+    names: set[str] = set()
+    for deployment in docs:
+        if deployment["kind"] != "Deployment":
+            continue
+        names.update(v["secret"]["secretName"] for v in pod_spec(deployment).get("volumes", []) if "secret" in v)
+        for c in pod_spec(deployment)["containers"]:
+            names.update(
+                e["valueFrom"]["secretKeyRef"]["name"]
+                for e in c.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})
+            )
+    return names
+
+
+def test_secrets_to_create_are_documented() -> None:
+    readme = README.read_text()
+    infra_secrets = {
+        u["passwordSecretRef"]["name"]
+        for d in manifests_of(INFRA)
+        if d["kind"] == "MongoDBCommunity"
+        for u in d["spec"]["users"]
+    }
+    ingress_secrets = {t["secretName"] for d in manifests_of(BASE) if d["kind"] == "Ingress" for t in d["spec"]["tls"]}
+    for name in referenced_secrets(manifests_of(BASE)) | infra_secrets | ingress_secrets:
+        assert f"`{name}`" in readme or f" {name} " in readme, f"deploy/README.md does not say how to create {name}"
+
+
+def test_only_the_gateway_reaches_the_services() -> None:
+    docs = manifests_of(BASE)
+    deployments = process_deployments(docs)
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    assert len(policies) == 1
+    policy = policies[0]["spec"]
+    selected = {
+        name
+        for name, d in deployments.items()
+        if policy["podSelector"]["matchLabels"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+    }
+    assert selected == set(SERVICES)
+    assert policy["policyTypes"] == ["Ingress"]
+    [rule] = policy["ingress"]
+    [peer] = rule["from"]
+    gateway_labels = deployments["gateway"]["spec"]["template"]["metadata"]["labels"]
+    assert set(peer) == {"podSelector"} and peer["podSelector"]["matchLabels"].items() <= gateway_labels.items()
+    ports = {p["containerPort"] for s in SERVICES for p in container(deployments[s])["ports"]}
+    assert [p["port"] for p in rule["ports"]] == sorted(ports)
+
+
+def test_gateway_is_exposed_by_ingress_and_autoscaled() -> None:
+    docs = manifests_of(BASE)
+    ingress = one(docs, "Ingress", "gateway")
+    for rule in ingress["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            assert path["backend"]["service"] == {"name": "gateway", "port": {"name": HTTP_PORT_NAME}}
+    hpa = one(docs, "HorizontalPodAutoscaler", "gateway")
+    assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"] >= 2
+    for overlay in OVERLAYS:
+        hosts = {
+            str(p["value"])
+            for patch in kustomization(overlay).get("patches", [])
+            if "patch" in patch and patch["target"]["kind"] == "Ingress"
+            for p in yaml.safe_load(patch["patch"])
+        }
+        assert hosts and "api.alliance.example" not in hosts, f"{overlay.name} must set its host"
+
+
+def test_overlays_pin_every_image() -> None:
+    for overlay in OVERLAYS:
+        images = {i["name"]: i for i in kustomization(overlay)["images"]}
+        assert set(images) == {f"alliance/{p}" for p in PROCESSES}, overlay.name
+        for image in images.values():
+            assert image.get("digest") or image.get("newTag") not in (None, "", "latest"), image
+
+
+# --- infrastructure ------------------------------------------------------------------------------
+
+
+def test_kafka_is_kraft_with_three_replicas_and_two_in_sync() -> None:
+    docs = manifests_of(INFRA)
+    [kafka] = [d for d in docs if d["kind"] == "Kafka"]
+    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    assert "zookeeper" not in kafka["spec"]
+    pools = [d for d in docs if d["kind"] == "KafkaNodePool"]
+    assert all(p["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"] for p in pools)
+    controllers = sum(p["spec"]["replicas"] for p in pools if "controller" in p["spec"]["roles"])
+    brokers = sum(p["spec"]["replicas"] for p in pools if "broker" in p["spec"]["roles"])
+    assert controllers == 3 and brokers == 3
+    config = kafka["spec"]["kafka"]["config"]
+    assert config["default.replication.factor"] == 3 and config["min.insync.replicas"] == 2
+    assert config["offsets.topic.replication.factor"] == 3
+
+    # The services' bootstrap address is this cluster's bootstrap Service.
+    [listener] = [x for x in kafka["spec"]["kafka"]["listeners"] if x["type"] == "internal"]
+    namespace = kustomization(INFRA)["namespace"]
+    bootstrap = f"{kafka['metadata']['name']}-kafka-bootstrap.{namespace}.svc:{listener['port']}"
+    assert generated_configmaps(BASE)["alliance-services"]["KAFKA_BOOTSTRAP_SERVERS"] == bootstrap
+
+
+def test_kafka_topics_are_the_services_topics() -> None:
+    docs = manifests_of(INFRA)
+    [kafka] = [d for d in docs if d["kind"] == "Kafka"]
+    topics = [d for d in docs if d["kind"] == "KafkaTopic"]
+    names = [t["spec"].get("topicName", t["metadata"]["name"]) for t in topics]
+    assert sorted(names) == sorted(expected_topics()) and len(names) == 8
+    services_config = generated_configmaps(BASE)["alliance-services"]
+    for topic in topics:
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+        assert topic["spec"]["partitions"] == 6 == int(services_config["KAFKA_TOPIC_PARTITIONS"])
+        assert topic["spec"]["replicas"] == 3 == int(services_config["KAFKA_REPLICATION_FACTOR"])
+
+
+def test_mongodb_replica_set_has_one_user_per_service_database() -> None:
+    [mongo] = [d for d in manifests_of(INFRA) if d["kind"] == "MongoDBCommunity"]
+    assert mongo["spec"]["type"] == "ReplicaSet" and mongo["spec"]["members"] == 3
+    assert str(mongo["spec"]["version"]).startswith("7.")
+    configmaps = generated_configmaps(BASE)
+    users = {u["name"]: u for u in mongo["spec"]["users"]}
+    assert set(users) == set(SERVICES)
+    for service in SERVICES:
+        database = configmaps[f"{service}-config"]["MONGODB_DATABASE"]
+        assert users[service]["roles"] == [{"name": "readWrite", "db": database}], "least privilege"
+
+
+def test_tracing_goes_to_the_collector_over_otlp_http() -> None:
+    docs = manifests_of(INFRA)
+    collector = one(docs, "Deployment", "otel-collector")
+    service = one(docs, "Service", "otel-collector")
+    config = yaml.safe_load(generated_configmaps(INFRA)["otel-collector"]["config.yaml"])
+    http = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    port = int(http.rpartition(":")[2])
+    assert port in {p["containerPort"] for p in container(collector)["ports"]}
+    [service_port] = service["spec"]["ports"]
+    pipeline = config["service"]["pipelines"]["traces"]
+    assert pipeline["receivers"] == ["otlp"] and all(e in config["exporters"] for e in pipeline["exporters"])
+    assert all(p in config["processors"] for p in pipeline["processors"])
+    namespace = kustomization(INFRA)["namespace"]
+    endpoint = f"http://{service['metadata']['name']}.{namespace}.svc:{service_port['port']}"
+    for overlay in OVERLAYS:
+        # A base URL: the exporter appends /v1/traces itself.
+        assert generated_configmaps(overlay)["alliance-common"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == endpoint
+
+
+# --- rendered with kustomize (offline), when a binary is available -------------------------------
+
+
+def kustomize_command() -> list[str] | None:
+    if shutil.which("kustomize"):
+        return ["kustomize", "build"]
+    if shutil.which("kubectl"):
+        return ["kubectl", "kustomize"]
+    return None
+
+
+@pytest.mark.parametrize("directory", [BASE, INFRA, *OVERLAYS], ids=lambda p: p.name)
+def test_kustomize_renders(directory: Path) -> None:
+    command = kustomize_command()
+    if command is None:
+        pytest.skip("neither kustomize nor kubectl is installed")
+    result = subprocess.run([*command, str(directory)], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    assert all(d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace")
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for d in docs if d["kind"] == "ConfigMap"}
+    for deployment in (d for d in docs if d["kind"] == "Deployment"):
+        assert_hardened(deployment)
+        name = deployment["metadata"]["name"]
+        for volume in pod_spec(deployment).get("volumes", []):
+            if "configMap" in volume:
+                assert volume["configMap"]["name"] in configmaps, f"{name}: {volume['configMap']['name']}"
+        if name in PROCESSES:
+            env = env_of(deployment, configmaps)  # every envFrom resolves to a rendered ConfigMap
+            assert set(env) <= env_fields(name)
+            if directory in OVERLAYS:
+                image = container(deployment)["image"]
+                assert re.search(r"(:[\w.-]+|@sha256:[0-9a-f]{64})$", image) and not image.endswith(":latest")
+                assert env["ENVIRONMENT"] == "production"
+                if name == "gateway":
+                    assert env["DEV_LOGIN_ENABLED"] == "false"
+
+
+# --- the image -----------------------------------------------------------------------------------
+
+
+def dockerfile() -> str:
+    return (DOCKER / "Dockerfile").read_text()
+
+
+def test_dockerfile_builds_every_process_as_non_root() -> None:
+    text = dockerfile()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim" in text
+    assert re.search(rf"^USER {UID}:{UID}$", text, re.M)
+    for process in PROCESSES:
+        assert f'FROM runtime AS app-{process}\nCMD ["python", "-m", "{process}"]' in text
+    assert text.rstrip().endswith("FROM app-${SERVICE}")
+    # No secret-looking build arguments or environment variables.
+    for name in re.findall(r"^(?:ARG|ENV)\s+(\w+)", text, re.M):
+        assert not re.search(r"SECRET|PASSWORD|TOKEN|KEY|MONGODB_URL", name), name
+
+
+def test_dockerignore_is_an_allow_list() -> None:
+    lines = [
+        line
+        for line in (DOCKER / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert lines[0] == "*"
+    assert {"!requirements.lock", "!libs", "!services", "!gateway"} <= set(lines)
+    assert "**/tests" in lines
+
+
+def runtime_closure() -> set[str]:
+    """Every distribution the deployed packages need, from the installed metadata."""
+    # python-multipart: FastAPI's Form() needs it (the gateway's /auth/token), though no pyproject says so.
+    roots = [
+        "alliance-common",
+        "alliance-contracts",
+        "alliance-gateway",
+        *(f"alliance-{s}" for s in SERVICES),
+        "python-multipart",
+    ]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    stack: list[tuple[str, frozenset[str]]] = [(r, frozenset()) for r in roots]
+    while stack:
+        name, extras = stack.pop()
+        if (canonicalize_name(name), extras) in seen:
+            continue
+        seen.add((canonicalize_name(name), extras))
+        for line in importlib.metadata.distribution(name).requires or []:
+            requirement = Requirement(line)
+            if requirement.marker is None or any(requirement.marker.evaluate({"extra": e}) for e in extras or {""}):
+                stack.append((requirement.name, frozenset(requirement.extras)))
+    return {name for name, _ in seen}
+
+
+def test_image_leaves_out_only_what_nothing_at_runtime_needs() -> None:
+    match = re.search(r"grep -viE '\^\(([^)]*)\)=='", dockerfile())
+    assert match, "the Dockerfile filters the development tools out of requirements.lock"
+    excluded = {canonicalize_name(n) for n in match.group(1).split("|")}
+    locked = {
+        canonicalize_name(line.split("==")[0])
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    assert excluded <= locked, f"not in requirements.lock: {sorted(excluded - locked)}"
+    needed = runtime_closure() & excluded
+    assert not needed, f"the image would lack runtime dependencies: {sorted(needed)}"
