@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from alliance_local.pytest_plugin import eventually
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET
 
 pytestmark = pytest.mark.infra
@@ -15,7 +16,8 @@ async def test_a_member_is_denied_another_members_records(portal: Any) -> None:
     mine = await portal.admit("Shenzhen Radiant Packaging Co., Ltd.")
     theirs = await portal.admit("Fujian Sapphire Substrate Co., Ltd.")
     me = await portal.member(mine["id"])
-    assert await portal.licence(mine["id"], me) is not None
+    assert await eventually(lambda: portal.licence(mine["id"], me))  # granted by event, soon after admission
+    await eventually(lambda: portal.licence(theirs["id"]))
 
     other_org = await portal.client.get(f"/api/v1/membership/organisations/{theirs['id']}", headers=me)
     assert other_org.status_code == 404  # not even its existence is disclosed
@@ -179,6 +181,8 @@ async def test_every_process_reports_health_and_readiness(platform: Any, portal:
             assert ready.status_code == 200, (name, ready.text)
         detail = (await client.get(f"{platform.url('licensing')}/readyz")).json()
         assert detail["checks"]["store"]["status"] == "ok" and detail["checks"]["kafka"]["status"] == "ok"
+        consumer = detail["checks"]["kafka"]["detail"]["consumers"]["licensing.main"]
+        assert consumer["connected"] is True and consumer["processed"] >= 1 and consumer["lag"] == 0
     docs = await portal.client.get("/openapi.json")
     assert {
         "/api/v1/membership/applications",

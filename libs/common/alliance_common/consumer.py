@@ -63,6 +63,7 @@ class EventConsumer:
         self.dead_lettered = 0
         self.connected = False
         self._producer: AIOKafkaProducer | None = None
+        self._consumer: AIOKafkaConsumer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.5
@@ -70,6 +71,7 @@ class EventConsumer:
             consumer = new_consumer(self.settings, self.topics, self.group_id)
             try:
                 await consumer.start()
+                self._consumer = consumer
                 self.connected = True
                 backoff = 0.5
                 await self._consume(consumer, stop)
@@ -78,6 +80,7 @@ class EventConsumer:
                 log.warning("consumer %s: %s; restarting in %.1fs", self.group_id, exc, backoff)
             finally:
                 self.connected = False
+                self._consumer = None
                 try:
                     await consumer.stop()
                 except Exception:
@@ -87,6 +90,18 @@ class EventConsumer:
                 backoff = min(backoff * 2, 5.0)
         if self._producer is not None:
             await self._producer.stop()
+
+    async def lag(self) -> int | None:
+        """Messages on the assigned partitions not yet consumed (None when not connected)."""
+        consumer = self._consumer
+        if consumer is None:
+            return None
+        total = 0
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)  # known after the first fetch from that partition
+            if end is not None:
+                total += max(0, end - await consumer.position(tp))
+        return total
 
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         while not stop.is_set():

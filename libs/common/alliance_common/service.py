@@ -77,6 +77,7 @@ class ServiceRuntime:
             "published": self.relay.published,
             "consumers": {
                 c.group_id: {
+                    "lag": await c.lag(),
                     "processed": c.processed,
                     "duplicates": c.duplicates,
                     "dead_lettered": c.dead_lettered,
