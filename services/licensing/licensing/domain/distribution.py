@@ -1,0 +1,189 @@
+"""Distribution of a period's collected royalties among the licensors, with a statement for each.
+
+Plain Python, no I/O. The rule, exactly:
+
+1. Collected ``C`` is the sum of the collected lines. The administration fee ``F`` is ``C × fee%``
+   rounded to the cent, half up. The distributable amount is ``D = C − F``.
+2. Each line bears the fee in proportion to its amount: its distributable part is ``amount × D / C``.
+3. A line's part is split among the licensors (owners) of the listed, evaluated-essential patents
+   in force, on the line's date, in the line's country of manufacture or country of sale, in
+   proportion to each licensor's count of such patents. A patent in force in both countries counts once; every listed
+   patent counts, family members too (each is a separate right in its own territory).
+4. The line's date is the date the royalty engine judged coverage on (``ReportLine.dated``: the sale
+   date, or the quarter's last day for an undated line), so a patent that expires mid-period counts
+   only for lines dated before its expiry — the same patents that made the royalty due.
+5. Rounding: every share is computed exactly (rationals, no rounding); each licensor's exact total
+   is floored to the cent; the cents left over (``D`` minus the floors: fewer than the number of
+   licensors) go one each to the licensors with the largest fractional remainders, ties broken by
+   licensor id. The statements therefore sum exactly to ``D``, and each is within one cent of its
+   exact pro-rata share; a licensor with no patent in force for any line gets 0.00.
+6. A line with a positive amount and no listed patent in force in either country cannot be
+   distributed: ``Conflict`` — the secretariat corrects or refunds it first. Zero lines are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from alliance_common.errors import Conflict, InvalidInput
+from licensing.domain.patents import Patent, check_country
+from licensing.domain.royalties import CENT, HUNDRED, ZERO, Period, ReportResult, is_cents, to_cents
+
+
+@dataclass(frozen=True)
+class CollectedLine:
+    ref: str  # the report line it comes from, e.g. "RPT-2025Q1-ACME#3"
+    country_of_manufacture: str
+    country_of_sale: str
+    dated: date  # the date coverage is judged on (the report line's ``dated``)
+    amount: Decimal  # the royalty collected for this line
+
+
+@dataclass(frozen=True)
+class LineShare:
+    ref: str
+    country_of_manufacture: str
+    country_of_sale: str
+    dated: date
+    collected: Decimal  # the line's collected amount
+    patent_ids: tuple[str, ...]  # this licensor's patents counted for the line
+    patents_counted: int  # all licensors' patents counted for the line
+    exact: Fraction  # collected × D / C × len(patent_ids) / patents_counted
+
+
+@dataclass(frozen=True)
+class Statement:
+    licensor_id: str
+    exact: Fraction  # the exact pro-rata share: the sum of the lines' exact shares
+    floor: Decimal  # the exact share floored to the cent
+    extra_cent: bool  # one of the left-over cents (largest fractional remainder)
+    amount: Decimal  # floor, plus 0.01 if extra_cent
+    lines: tuple[LineShare, ...]  # the lines in which the licensor had a patent in force
+
+    @property
+    def explanation(self) -> str:
+        extra = " + 0.01 (a left-over cent, by largest remainder)" if self.extra_cent else ""
+        return f"exact share {approximate(self.exact)} floored to {self.floor}{extra} = {self.amount}"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    period: Period
+    collected: Decimal
+    admin_fee_percent: Decimal
+    admin_fee: Decimal
+    distributable: Decimal  # collected − admin fee; the statements sum to exactly this
+    statements: tuple[Statement, ...]  # one per licensor owning a listed patent, by licensor id
+
+
+def approximate(value: Fraction, places: int = 6) -> Decimal:
+    """An exact share written with ``places`` decimals, half up (for reading only; never summed)."""
+    units = math.floor(value * 10**places + Fraction(1, 2))
+    return Decimal(units).scaleb(-places).quantize(Decimal(10) ** -places)
+
+
+def collected_lines(result: ReportResult, ref_prefix: str) -> tuple[CollectedLine, ...]:
+    """A priced report's lines as collected lines (once the report has been paid in full)."""
+    return tuple(
+        CollectedLine(
+            f"{ref_prefix}#{r.index + 1}",
+            r.line.country_of_manufacture,
+            r.line.country_of_sale,
+            r.line.dated,
+            r.amount,
+        )
+        for r in result.lines
+    )
+
+
+def admin_fee(collected: Decimal, admin_fee_percent: Decimal) -> Decimal:
+    """The administration fee: a percentage of the collected amount, rounded to the cent half up."""
+    if not admin_fee_percent.is_finite() or not ZERO <= admin_fee_percent <= HUNDRED:
+        raise InvalidInput("a percentage between 0 and 100", field="admin_fee_percent")
+    return to_cents(collected * admin_fee_percent / HUNDRED)
+
+
+def distribute(
+    period: Period,
+    lines: Sequence[CollectedLine],
+    patents: Iterable[Patent],
+    *,
+    admin_fee_percent: Decimal,
+) -> Distribution:
+    """Share ``period``'s collected ``lines`` among the owners of the listed ``patents``."""
+    listed = tuple(patents)
+    if len({p.id for p in listed}) != len(listed):
+        raise InvalidInput("a patent is listed twice", field="patents")
+    if len({line.ref for line in lines}) != len(lines):
+        raise InvalidInput("two lines have the same ref", field="ref")
+    for line in lines:
+        if not (is_cents(line.amount) and line.amount >= 0):
+            raise InvalidInput(f"line {line.ref}: a non-negative amount in cents", field="amount")
+        check_country(line.country_of_manufacture, "country_of_manufacture")
+        check_country(line.country_of_sale, "country_of_sale")
+
+    collected = sum((line.amount for line in lines), ZERO)
+    fee = admin_fee(collected, admin_fee_percent)
+    distributable = collected - fee
+    # Every line gives the same fraction of itself to the fee: D / C.
+    kept = Fraction(distributable) / Fraction(collected) if collected else Fraction(0)
+
+    licensors = sorted({p.owner_id for p in listed})
+    shares: dict[str, list[LineShare]] = {licensor: [] for licensor in licensors}
+    uncovered: list[str] = []
+    for line in lines:
+        if line.amount == 0:
+            continue
+        countries = {line.country_of_manufacture, line.country_of_sale}
+        counted: dict[str, list[str]] = {}  # licensor → its patents in force in either country
+        for patent in listed:
+            if countries & patent.countries_in_force(line.dated):
+                counted.setdefault(patent.owner_id, []).append(patent.id)
+        total = sum(len(ids) for ids in counted.values())
+        if not total:
+            uncovered.append(line.ref)
+            continue
+        part = Fraction(line.amount) * kept
+        for licensor, ids in counted.items():
+            shares[licensor].append(
+                LineShare(
+                    line.ref,
+                    line.country_of_manufacture,
+                    line.country_of_sale,
+                    line.dated,
+                    line.amount,
+                    tuple(ids),
+                    total,
+                    part * len(ids) / total,
+                )
+            )
+    if uncovered:
+        raise Conflict(
+            f"no listed patent was in force for line(s) {', '.join(uncovered)}: correct or refund them first",
+            field="lines",
+        )
+
+    exact = {licensor: sum((s.exact for s in shares[licensor]), Fraction(0)) for licensor in licensors}
+    floor_cents = {licensor: math.floor(value * 100) for licensor, value in exact.items()}
+    left_over = int(distributable / CENT) - sum(floor_cents.values())  # fewer than the licensors
+    # Largest fractional remainder first; ties by licensor id (a stable sort over ids already sorted).
+    by_remainder = sorted(licensors, key=lambda licensor: exact[licensor] * 100 - floor_cents[licensor], reverse=True)
+    extra = set(by_remainder[:left_over])
+
+    statements = tuple(
+        Statement(
+            licensor,
+            exact[licensor],
+            Decimal(floor_cents[licensor]) * CENT,
+            licensor in extra,
+            Decimal(floor_cents[licensor] + (1 if licensor in extra else 0)) * CENT,
+            tuple(shares[licensor]),
+        )
+        for licensor in licensors
+    )
+    return Distribution(period, collected, admin_fee_percent, fee, distributable, statements)
