@@ -60,7 +60,7 @@ class Portal:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    async def admit(self, name: str = "Changzhou MOCVD Equipment Co., Ltd.") -> dict[str, Any]:
+    async def admit(self, name: str = "Changzhou MOCVD Equipment Co., Ltd.", **decision: Any) -> dict[str, Any]:
         org = await self.apply(name)
         reviewed = await self.client.post(
             f"/api/v1/membership/organisations/{org['id']}/review",
@@ -70,7 +70,7 @@ class Portal:
         assert reviewed.status_code == 200, reviewed.text
         admitted = await self.client.post(
             f"/api/v1/membership/organisations/{org['id']}/decision",
-            json={"decision": "admit"},
+            json={"decision": "admit", **decision},
             headers=await self.council(),
         )
         assert admitted.status_code == 200, admitted.text

@@ -48,6 +48,7 @@ class ServiceRuntime:
         self.db: AsyncDatabase[Document] = self.client[settings.mongodb_database]
         self.relay = OutboxRelay(self.db, settings)
         self.consumers: list[EventConsumer] = []
+        self.jobs: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
         self.stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -63,6 +64,18 @@ class ServiceRuntime:
         consumer = EventConsumer(self.settings, self.db, f"{prefix}.{name}", handlers)
         self.consumers.append(consumer)
         return consumer
+
+    def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` at start and then every ``interval_s``; a failure is logged, not fatal."""
+        self.jobs.append((name, interval_s, job))
+
+    async def _run_job(self, name: str, interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
+        while not self.stop.is_set():
+            try:
+                log.info("job %s: %s", name, await job())
+            except Exception:
+                log.exception("job %s failed; next run in %.0fs", name, interval_s)
+            await sleep_or_stop(self.stop, interval_s)
 
     async def _kafka_probe(self) -> dict[str, Any]:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers, request_timeout_ms=2000)
@@ -125,6 +138,7 @@ class ServiceRuntime:
             self._tasks = [
                 asyncio.create_task(self.relay.run(self.stop), name="outbox-relay"),
                 asyncio.create_task(self._background(), name="consumers"),
+                *(asyncio.create_task(self._run_job(*job), name=job[0]) for job in self.jobs),
             ]
             try:
                 yield

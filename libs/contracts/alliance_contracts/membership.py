@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from alliance_common.events import IntegrationEvent
@@ -28,6 +28,7 @@ class ApplicationSubmitted(MembershipEvent):
 
 
 class MemberAdmitted(MembershipEvent):
+    # status/start_date/end_date were added additively: older readers ignore them.
     event_type: ClassVar[str] = "alliance.membership.member.admitted.v1"
     summary: ClassVar[str] = "The council admitted an organisation; it is a member in good standing."
     name: str
@@ -39,6 +40,9 @@ class MemberAdmitted(MembershipEvent):
     tier: str
     in_good_standing: bool = True
     admitted_at: datetime
+    status: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
 
 
 class MemberSuspended(MembershipEvent):
@@ -54,3 +58,40 @@ class MemberReinstated(MembershipEvent):
     summary: ClassVar[str] = "A suspended member was reinstated to good standing."
     in_good_standing: bool = True
     reinstated_at: datetime
+
+
+class MemberStatusChanged(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.member.status_changed.v1"
+    summary: ClassVar[str] = (
+        "A member's status changed by the status rules (new, current, grace, expired), an override or a renewal."
+    )
+    old_status: str
+    new_status: str
+    in_good_standing: bool
+    was_in_good_standing: bool
+    reason: str | None = None
+    changed_on: date
+
+
+class MemberRenewed(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.member.renewed.v1"
+    summary: ClassVar[str] = "A member renewed; its membership now runs to the new end date."
+    start_date: date
+    end_date: date
+    in_good_standing: bool
+
+
+class MemberWithdrawn(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.member.withdrawn.v1"
+    summary: ClassVar[str] = "A member withdrew from the alliance (final)."
+    reason: str | None = None
+    in_good_standing: bool = False
+    withdrawn_on: date
+
+
+class MemberExpelled(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.member.expelled.v1"
+    summary: ClassVar[str] = "A member was expelled from the alliance (final)."
+    reason: str
+    in_good_standing: bool = False
+    expelled_on: date

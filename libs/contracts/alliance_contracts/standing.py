@@ -15,9 +15,35 @@ from pymongo.errors import DuplicateKeyError
 from alliance_common.consumer import EventHandler
 from alliance_common.events import Envelope, IntegrationEvent
 from alliance_common.mongo import Document
-from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
+from alliance_contracts.membership import (
+    MemberAdmitted,
+    MemberExpelled,
+    MemberReinstated,
+    MemberRenewed,
+    MemberStatusChanged,
+    MemberSuspended,
+    MemberWithdrawn,
+)
 
-StandingEvent = MemberAdmitted | MemberSuspended | MemberReinstated
+# Every membership event that states whether the member is in good standing.
+STANDING_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    MemberAdmitted,
+    MemberSuspended,
+    MemberReinstated,
+    MemberStatusChanged,
+    MemberRenewed,
+    MemberWithdrawn,
+    MemberExpelled,
+)
+StandingEvent = (
+    MemberAdmitted
+    | MemberSuspended
+    | MemberReinstated
+    | MemberStatusChanged
+    | MemberRenewed
+    | MemberWithdrawn
+    | MemberExpelled
+)
 
 
 class StandingProjection:
@@ -49,7 +75,4 @@ class StandingProjection:
 
     def handlers(self) -> dict[type[IntegrationEvent], EventHandler]:
         apply: Any = self.apply
-        return cast(
-            dict[type[IntegrationEvent], EventHandler],
-            {MemberAdmitted: apply, MemberSuspended: apply, MemberReinstated: apply},
-        )
+        return cast(dict[type[IntegrationEvent], EventHandler], dict.fromkeys(STANDING_EVENTS, apply))

@@ -22,5 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[api.router],
         setup=repo.ensure_indexes,
     )
-    app.state.service = MembershipService(repo)
+    service = MembershipService(repo)
+    runtime.every("standing-recalculation", settings.standing_job_interval_s, service.recalculate_all)
+    app.state.service = service
     return app

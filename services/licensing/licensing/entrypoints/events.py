@@ -6,14 +6,14 @@ from typing import Any, cast
 
 from alliance_common.consumer import EventHandler
 from alliance_common.events import IntegrationEvent
-from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
+from alliance_contracts.membership import MemberAdmitted
+from alliance_contracts.standing import STANDING_EVENTS
 from licensing.service_layer.handlers import LicensingService
 
 
 def event_handlers(service: LicensingService) -> dict[type[IntegrationEvent], EventHandler]:
-    handlers: dict[type[IntegrationEvent], Any] = {
-        MemberAdmitted: service.on_member_admitted,
-        MemberSuspended: service.on_member_suspended,
-        MemberReinstated: service.on_member_reinstated,
-    }
+    # The cross-licence follows standing: granted on admission, then in force exactly while
+    # the member is in good standing (every standing event says whether it is).
+    handlers: dict[type[IntegrationEvent], Any] = dict.fromkeys(STANDING_EVENTS, service.on_member_standing)
+    handlers[MemberAdmitted] = service.on_member_admitted
     return cast(dict[type[IntegrationEvent], EventHandler], handlers)

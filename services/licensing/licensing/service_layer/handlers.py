@@ -9,7 +9,14 @@ from alliance_common.auth import Principal
 from alliance_common.errors import NotFound
 from alliance_common.events import Envelope
 from alliance_common.pagination import after_filter
-from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
+from alliance_contracts.membership import (
+    MemberAdmitted,
+    MemberExpelled,
+    MemberStatusChanged,
+    MemberSuspended,
+    MemberWithdrawn,
+)
+from alliance_contracts.standing import StandingEvent
 from licensing.adapters.repository import LicenceRepository
 from licensing.domain.model import Licence
 
@@ -29,28 +36,25 @@ class LicensingService:
         found = await self.repo.get(Licence.cross_licence_id(event.member_id))
         if found is None:
             licence = Licence.grant_cross_licence(event.member_id, event.name, self.clock(), envelope.id)
-            await self.repo.save(licence, applied_event=envelope.id)
-            return
-        licence, applied = found
-        if envelope.id in applied:
-            return
-        licence.restore(self.clock(), envelope.id)  # re-admitted after leaving
+        else:
+            licence, applied = found
+            if envelope.id in applied:
+                return
+            licence.restore(self.clock(), envelope.id)  # re-admitted after leaving
+        if not event.in_good_standing:  # an existing member brought in with a lapsed period
+            licence.suspend(f"member status {event.status}", self.clock(), envelope.id)
         await self.repo.save(licence, applied_event=envelope.id)
 
-    async def on_member_suspended(self, envelope: Envelope, event: MemberSuspended) -> None:
+    async def on_member_standing(self, envelope: Envelope, event: StandingEvent) -> None:
+        """Any other standing event: the cross-licence is in force exactly while in good standing."""
         found = await self.repo.get(Licence.cross_licence_id(event.member_id))
         if found is None or envelope.id in found[1]:
-            return  # never licensed (or already applied): nothing to suspend
+            return  # never licensed (or already applied)
         licence = found[0]
-        licence.suspend(f"member suspended: {event.reason}", self.clock(), envelope.id)
-        await self.repo.save(licence, applied_event=envelope.id)
-
-    async def on_member_reinstated(self, envelope: Envelope, event: MemberReinstated) -> None:
-        found = await self.repo.get(Licence.cross_licence_id(event.member_id))
-        if found is None or envelope.id in found[1]:
-            return
-        licence = found[0]
-        licence.restore(self.clock(), envelope.id)
+        if event.in_good_standing:
+            licence.restore(self.clock(), envelope.id)
+        else:
+            licence.suspend(_why(event), self.clock(), envelope.id)
         await self.repo.save(licence, applied_event=envelope.id)
 
     # --- queries ---
@@ -70,3 +74,17 @@ class LicensingService:
         elif licensee_id:
             query["licensee_id"] = licensee_id
         return await self.repo.find(after_filter(query, cursor), limit)
+
+
+def _why(event: StandingEvent) -> str:
+    match event:
+        case MemberSuspended():
+            return f"member suspended: {event.reason}"
+        case MemberStatusChanged():
+            return f"member status {event.new_status}" + (f": {event.reason}" if event.reason else "")
+        case MemberWithdrawn():
+            return "member withdrew" + (f": {event.reason}" if event.reason else "")
+        case MemberExpelled():
+            return f"member expelled: {event.reason}"
+        case _:
+            return "member not in good standing"

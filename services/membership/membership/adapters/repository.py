@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from datetime import date
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -13,21 +14,65 @@ from alliance_common.errors import Conflict
 from alliance_common.mongo import Document
 from alliance_common.outbox import AggregateStore, AlreadyExists
 from membership.domain.model import (
+    MEMBERSHIP_TYPES,
     ApplicationStatus,
     Contact,
     HistoryEntry,
     Organisation,
     OrgType,
     Segment,
-    Standing,
     Tier,
 )
+from membership.domain.standing import Membership, MembershipStatus, StatusOverride
+
+
+def membership_to_document(m: Membership) -> Document:
+    """Dates as ISO strings (BSON has datetimes only); the type by its tier (configuration)."""
+    override = None
+    if m.override is not None:
+        override = {
+            "status": m.override.status,
+            "reason": m.override.reason,
+            "set_on": m.override.set_on.isoformat(),
+            "until": m.override.until.isoformat() if m.override.until else None,
+        }
+    return {
+        "tier": m.membership_type.tier,
+        "join_date": m.join_date.isoformat(),
+        "start_date": m.start_date.isoformat(),
+        "end_date": m.end_date.isoformat(),
+        "status": m.status,
+        "override": override,
+    }
+
+
+def membership_from_document(member_id: str, doc: Document) -> Membership:
+    override = doc.get("override")
+    return Membership(
+        member_id=member_id,
+        membership_type=MEMBERSHIP_TYPES[Tier(doc["tier"])],
+        join_date=date.fromisoformat(doc["join_date"]),
+        start_date=date.fromisoformat(doc["start_date"]),
+        end_date=date.fromisoformat(doc["end_date"]),
+        status=MembershipStatus(doc["status"]),
+        override=StatusOverride(
+            status=MembershipStatus(override["status"]),
+            reason=override["reason"],
+            set_on=date.fromisoformat(override["set_on"]),
+            until=date.fromisoformat(override["until"]) if override["until"] else None,
+        )
+        if override
+        else None,
+    )
 
 
 def to_document(org: Organisation) -> Document:
-    doc = asdict(org)
+    doc = asdict(replace(org, membership=None, events=[]))
     for transient in ("id", "version", "events"):
         doc.pop(transient)
+    doc["membership"] = membership_to_document(org.membership) if org.membership else None
+    # Denormalised for queries (the daily job, lists by status).
+    doc["membership_status"] = org.membership.status if org.membership else None
     return doc
 
 
@@ -44,7 +89,7 @@ def from_document(doc_id: str, version: int, doc: Document) -> Organisation:
         applicant=doc["applicant"],
         submitted_at=doc["submitted_at"],
         status=ApplicationStatus(doc["status"]),
-        standing=Standing(doc["standing"]) if doc.get("standing") else None,
+        membership=membership_from_document(doc_id, doc["membership"]) if doc.get("membership") else None,
         membership_number=doc.get("membership_number"),
         admitted_at=doc.get("admitted_at"),
         history=[HistoryEntry(**h) for h in doc.get("history", [])],
@@ -61,6 +106,7 @@ class OrganisationRepository:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("credit_code", ASCENDING)], unique=True)
         await self.collection.create_index([("applicant", ASCENDING)])
+        await self.collection.create_index([("membership_status", ASCENDING)])
 
     async def get(self, org_id: str) -> Organisation | None:
         loaded = await self.store.get(org_id)

@@ -7,7 +7,8 @@ to ``events``; the repository writes state and events in one document write.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, InvalidInput
@@ -15,10 +16,27 @@ from alliance_common.events import IntegrationEvent
 from alliance_contracts.membership import (
     ApplicationSubmitted,
     MemberAdmitted,
+    MemberExpelled,
     MemberReinstated,
+    MemberRenewed,
+    MemberStatusChanged,
     MemberSuspended,
+    MemberWithdrawn,
 )
+from membership.domain import standing as rules
 from membership.domain.credit_code import credit_code_problem
+from membership.domain.standing import (
+    DEFAULT_RULES,
+    Membership,
+    MembershipStatus,
+    MembershipType,
+    PeriodKind,
+    StatusChange,
+    Tier,
+    is_good_standing,
+)
+
+__all__ = ["MEMBERSHIP_TYPES", "Organisation", "Tier"]  # Tier lives with the standing rules
 
 
 class OrgType(StrEnum):
@@ -38,12 +56,6 @@ class Segment(StrEnum):
     MATERIALS = "materials"
 
 
-class Tier(StrEnum):
-    COUNCIL_MEMBER = "council_member"
-    ORDINARY_MEMBER = "ordinary_member"
-    OBSERVER = "observer"
-
-
 class ApplicationStatus(StrEnum):
     SUBMITTED = "submitted"
     ACCEPTED_FOR_DECISION = "accepted_for_decision"
@@ -52,12 +64,12 @@ class ApplicationStatus(StrEnum):
     ADMITTED = "admitted"
 
 
-class Standing(StrEnum):
-    CURRENT = "current"
-    SUSPENDED = "suspended"
-
-
-GOOD_STANDING = frozenset({Standing.CURRENT})
+# Yearly dues per tier; a membership runs twelve months from its start (rolling periods).
+MEMBERSHIP_TYPES: dict[Tier, MembershipType] = {
+    Tier.COUNCIL_MEMBER: MembershipType(Tier.COUNCIL_MEMBER, Decimal("50000.00"), PeriodKind.ROLLING),
+    Tier.ORDINARY_MEMBER: MembershipType(Tier.ORDINARY_MEMBER, Decimal("20000.00"), PeriodKind.ROLLING),
+    Tier.OBSERVER: MembershipType(Tier.OBSERVER, Decimal("5000.00"), PeriodKind.ROLLING),
+}
 
 
 class ReviewDecision(StrEnum):
@@ -99,7 +111,7 @@ class Organisation:
     applicant: str  # subject of the user who applied
     submitted_at: datetime
     status: ApplicationStatus = ApplicationStatus.SUBMITTED
-    standing: Standing | None = None
+    membership: Membership | None = None
     membership_number: str | None = None
     admitted_at: datetime | None = None
     history: list[HistoryEntry] = field(default_factory=list)
@@ -107,8 +119,12 @@ class Organisation:
     events: list[IntegrationEvent] = field(default_factory=list, repr=False)
 
     @property
+    def standing(self) -> MembershipStatus | None:
+        return self.membership.status if self.membership else None
+
+    @property
     def in_good_standing(self) -> bool:
-        return self.standing in GOOD_STANDING
+        return self.membership is not None and is_good_standing(self.membership.status)
 
     @classmethod
     def apply(
@@ -179,8 +195,16 @@ class Organisation:
             raise InvalidInput("a reason is required to reject", field="reason")
 
     def decide(
-        self, decision: CouncilDecision, reason: str | None, membership_number: str | None, by: str, now: datetime
+        self,
+        decision: CouncilDecision,
+        reason: str | None,
+        membership_number: str | None,
+        by: str,
+        now: datetime,
+        start_date: date | None = None,
     ) -> None:
+        """Admit or reject. The first period starts on ``start_date`` (default today); a past
+        date brings in an existing member, whose period may have lapsed already."""
         self.check_decision(decision, reason)
         if decision is CouncilDecision.REJECT:
             self.status = ApplicationStatus.REJECTED
@@ -189,7 +213,10 @@ class Organisation:
         if not membership_number:
             raise ValueError("admission needs a membership number")
         self.status = ApplicationStatus.ADMITTED
-        self.standing = Standing.CURRENT
+        today = now.date()
+        first_day = start_date or today
+        opened = rules.open_membership(self.id, MEMBERSHIP_TYPES[self.tier], join_date=first_day)
+        self.membership = rules.refresh(opened, DEFAULT_RULES, today).membership
         self.membership_number = membership_number
         self.admitted_at = now
         self.history.append(HistoryEntry(now, "council:admit", by, reason))
@@ -203,23 +230,87 @@ class Organisation:
                 segments=[str(s) for s in self.segments],
                 region=self.region,
                 tier=self.tier,
+                in_good_standing=self.in_good_standing,
                 admitted_at=now,
+                status=self.membership.status,
+                start_date=self.membership.start_date,
+                end_date=self.membership.end_date,
             )
         )
 
+    def _member(self) -> Membership:
+        if self.membership is None:
+            raise Conflict(f"{self.name} is not a member (application status: {self.status})")
+        return self.membership
+
     def suspend(self, reason: str, by: str, now: datetime) -> None:
-        if self.standing is not Standing.CURRENT:
-            raise Conflict(f"only a current member can be suspended (standing: {self.standing or 'not a member'})")
-        self.standing = Standing.SUSPENDED
+        self.membership, _ = rules.suspend(self._member(), reason, now.date())
         self.history.append(HistoryEntry(now, "suspended", by, reason))
         self.events.append(MemberSuspended(member_id=self.id, reason=reason, suspended_at=now))
 
     def reinstate(self, reason: str | None, by: str, now: datetime) -> None:
-        if self.standing is not Standing.SUSPENDED:
-            raise Conflict(f"only a suspended member can be reinstated (standing: {self.standing or 'not a member'})")
-        self.standing = Standing.CURRENT
+        """End a suspension: back to what the rules say today (Expired if it lapsed meanwhile)."""
+        self.membership, _ = rules.reinstate(self._member(), reason, now.date())
         self.history.append(HistoryEntry(now, "reinstated", by, reason))
-        self.events.append(MemberReinstated(member_id=self.id, reinstated_at=now))
+        self.events.append(
+            MemberReinstated(member_id=self.id, reinstated_at=now, in_good_standing=self.in_good_standing)
+        )
+
+    def withdraw(self, reason: str | None, by: str, now: datetime) -> None:
+        self.membership, _ = rules.withdraw(self._member(), reason, now.date())
+        self.history.append(HistoryEntry(now, "withdrawn", by, reason))
+        self.events.append(MemberWithdrawn(member_id=self.id, reason=reason, withdrawn_on=now.date()))
+
+    def expel(self, reason: str, by: str, now: datetime) -> None:
+        self.membership, _ = rules.expel(self._member(), reason, now.date())
+        self.history.append(HistoryEntry(now, "expelled", by, reason))
+        self.events.append(MemberExpelled(member_id=self.id, reason=reason, expelled_on=now.date()))
+
+    def renew(self, by: str, now: datetime) -> None:
+        """Extend the period (in standing) or start a new one (lapsed)."""
+        renewed = rules.renew(self._member(), now.date())
+        self.membership, change = rules.refresh(renewed, DEFAULT_RULES, now.date())
+        self.history.append(HistoryEntry(now, f"renewed:{renewed.start_date}..{renewed.end_date}", by))
+        self.events.append(
+            MemberRenewed(
+                member_id=self.id,
+                start_date=renewed.start_date,
+                end_date=renewed.end_date,
+                in_good_standing=self.in_good_standing,
+            )
+        )
+        self._record(change, by, now)
+
+    def override_status(
+        self, status: MembershipStatus, reason: str | None, until: date | None, by: str, now: datetime
+    ) -> None:
+        self.membership, change = rules.set_override(self._member(), status, reason, now.date(), until)
+        self.history.append(HistoryEntry(now, f"override:{status}", by, reason))
+        self._record(change, by, now)
+
+    def recalculate(self, today: date, now: datetime) -> bool:
+        """Apply the status rules as of ``today``; True if the status changed."""
+        if self.membership is None:
+            return False
+        self.membership, change = rules.refresh(self.membership, DEFAULT_RULES, today)
+        self._record(change, "status-rules", now)
+        return change is not None
+
+    def _record(self, change: StatusChange | None, by: str, now: datetime) -> None:
+        if change is None:
+            return
+        self.history.append(HistoryEntry(now, f"status:{change.old}->{change.new}", by, change.reason))
+        self.events.append(
+            MemberStatusChanged(
+                member_id=self.id,
+                old_status=change.old,
+                new_status=change.new,
+                in_good_standing=change.in_good_standing_new,
+                was_in_good_standing=change.in_good_standing_old,
+                reason=change.reason,
+                changed_on=change.on,
+            )
+        )
 
 
 def membership_number(year: int, sequence: int) -> str:

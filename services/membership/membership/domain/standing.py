@@ -43,7 +43,6 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
-from membership.domain.model import Tier
 
 CENT = Decimal("0.01")
 ONE_DAY = timedelta(days=1)
@@ -63,6 +62,12 @@ def to_cents(value: Decimal, field: str) -> Decimal:
 
 # ---------------------------------------------------------------------------------------------
 # Types and periods
+
+
+class Tier(StrEnum):
+    COUNCIL_MEMBER = "council_member"
+    ORDINARY_MEMBER = "ordinary_member"
+    OBSERVER = "observer"
 
 
 class PeriodKind(StrEnum):

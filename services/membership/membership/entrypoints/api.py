@@ -12,10 +12,16 @@ from membership.domain.model import ApplicationStatus, Contact
 from membership.entrypoints.schemas import (
     ApplicationCreate,
     DecisionIn,
+    ExpulsionIn,
     OrganisationPublic,
+    RecalculationIn,
+    RecalculationPublic,
     ReinstatementIn,
+    RenewalIn,
     ReviewIn,
+    StatusOverrideIn,
     SuspensionIn,
+    WithdrawalIn,
 )
 from membership.service_layer.handlers import Apply, MembershipService
 
@@ -92,7 +98,7 @@ async def review(org_id: str, body: ReviewIn, principal: CurrentPrincipal, servi
     summary="Council decision: admit (emits member.admitted) or reject",
 )
 async def decide(org_id: str, body: DecisionIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.decide(org_id, body.decision, body.reason, principal))
+    return OrganisationPublic.of(await service.decide(org_id, body.decision, body.reason, principal, body.start_date))
 
 
 @router.post(
@@ -113,3 +119,52 @@ async def reinstate(
     org_id: str, body: ReinstatementIn, principal: CurrentPrincipal, service: Service
 ) -> OrganisationPublic:
     return OrganisationPublic.of(await service.reinstate(org_id, body.reason, principal))
+
+
+@router.post(
+    "/organisations/{org_id}/renewal",
+    response_model=OrganisationPublic,
+    summary="Renew: extends the period while in standing, starts a new one once lapsed (secretariat)",
+)
+async def renew(org_id: str, body: RenewalIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
+    return OrganisationPublic.of(await service.renew(org_id, principal))
+
+
+@router.post(
+    "/organisations/{org_id}/withdrawal",
+    response_model=OrganisationPublic,
+    summary="Withdraw from the alliance (the member's admin or the secretariat; final)",
+)
+async def withdraw(
+    org_id: str, body: WithdrawalIn, principal: CurrentPrincipal, service: Service
+) -> OrganisationPublic:
+    return OrganisationPublic.of(await service.withdraw(org_id, body.reason, principal))
+
+
+@router.post(
+    "/organisations/{org_id}/expulsion",
+    response_model=OrganisationPublic,
+    summary="Expel a member (council; final)",
+)
+async def expel(org_id: str, body: ExpulsionIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
+    return OrganisationPublic.of(await service.expel(org_id, body.reason, principal))
+
+
+@router.post(
+    "/organisations/{org_id}/status-override",
+    response_model=OrganisationPublic,
+    summary="Set a member's status by hand, with a reason and an optional end date (secretariat)",
+)
+async def override_status(
+    org_id: str, body: StatusOverrideIn, principal: CurrentPrincipal, service: Service
+) -> OrganisationPublic:
+    return OrganisationPublic.of(await service.override_status(org_id, body.status, body.reason, body.until, principal))
+
+
+@router.post(
+    "/standing/recalculation",
+    response_model=RecalculationPublic,
+    summary="Run the daily status job now (secretariat); one event per member whose status changes",
+)
+async def recalculate(body: RecalculationIn, principal: CurrentPrincipal, service: Service) -> RecalculationPublic:
+    return RecalculationPublic(**await service.recalculate_all(body.on, principal))

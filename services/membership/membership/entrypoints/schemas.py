@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -15,9 +16,9 @@ from membership.domain.model import (
     OrgType,
     ReviewDecision,
     Segment,
-    Standing,
     Tier,
 )
+from membership.domain.standing import MembershipStatus, is_good_standing
 
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)]
 Reason = Annotated[str, StringConstraints(min_length=3, max_length=2000)]
@@ -69,6 +70,36 @@ class ReviewIn(RequestModel):
 class DecisionIn(RequestModel):
     decision: CouncilDecision
     reason: Reason | None = None
+    start_date: date | None = Field(
+        None, description="First day of membership (default today; a past date brings in an existing member)."
+    )
+
+
+class WithdrawalIn(RequestModel):
+    reason: Reason | None = None
+
+
+class ExpulsionIn(RequestModel):
+    reason: Reason
+
+
+class RenewalIn(RequestModel):
+    pass
+
+
+class StatusOverrideIn(RequestModel):
+    status: MembershipStatus
+    reason: Reason
+    until: date | None = Field(None, description="Last day the override applies; open-ended if absent.")
+
+
+class RecalculationIn(RequestModel):
+    on: date | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
+
+
+class RecalculationPublic(BaseModel):
+    checked: int
+    changed: int
 
 
 class SuspensionIn(RequestModel):
@@ -92,6 +123,37 @@ class HistoryPublic(BaseModel):
     reason: str | None
 
 
+class MembershipPublic(BaseModel):
+    status: MembershipStatus
+    in_good_standing: bool
+    tier: Tier
+    annual_fee: Decimal
+    join_date: date
+    start_date: date
+    end_date: date
+    override_status: MembershipStatus | None
+    override_reason: str | None
+    override_until: date | None
+
+    @classmethod
+    def of(cls, org: Organisation) -> MembershipPublic | None:
+        m = org.membership
+        if m is None:
+            return None
+        return cls(
+            status=m.status,
+            in_good_standing=is_good_standing(m.status),
+            tier=m.membership_type.tier,
+            annual_fee=m.membership_type.annual_fee,
+            join_date=m.join_date,
+            start_date=m.start_date,
+            end_date=m.end_date,
+            override_status=m.override.status if m.override else None,
+            override_reason=m.override.reason if m.override else None,
+            override_until=m.override.until if m.override else None,
+        )
+
+
 class OrganisationPublic(BaseModel):
     id: str
     name: str
@@ -102,8 +164,9 @@ class OrganisationPublic(BaseModel):
     tier: Tier
     contact: ContactPublic
     status: ApplicationStatus
-    standing: Standing | None
+    standing: MembershipStatus | None
     in_good_standing: bool
+    membership: MembershipPublic | None
     membership_number: str | None
     submitted_at: datetime
     admitted_at: datetime | None
@@ -123,6 +186,7 @@ class OrganisationPublic(BaseModel):
             status=org.status,
             standing=org.standing,
             in_good_standing=org.in_good_standing,
+            membership=MembershipPublic.of(org),
             membership_number=org.membership_number,
             submitted_at=org.submitted_at,
             admitted_at=org.admitted_at,

@@ -8,11 +8,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import NotFound
-from alliance_common.pagination import after_filter
+from alliance_common.errors import InvalidInput, NotFound
+from alliance_common.outbox import ConcurrencyConflict
+from alliance_common.pagination import after_filter, encode_cursor
 from membership.adapters.repository import OrganisationRepository
 from membership.domain.model import (
     Contact,
@@ -24,6 +25,7 @@ from membership.domain.model import (
     Tier,
     membership_number,
 )
+from membership.domain.standing import MembershipStatus
 
 
 def utcnow() -> datetime:
@@ -72,7 +74,12 @@ class MembershipService:
         return org
 
     async def decide(
-        self, org_id: str, decision: CouncilDecision, reason: str | None, principal: Principal
+        self,
+        org_id: str,
+        decision: CouncilDecision,
+        reason: str | None,
+        principal: Principal,
+        start_date: date | None = None,
     ) -> Organisation:
         require_roles(principal, Role.COUNCIL)
         org = await self._get(org_id)
@@ -81,21 +88,78 @@ class MembershipService:
         org.check_decision(decision, reason)
         if decision is CouncilDecision.ADMIT:
             number = membership_number(now.year, await self.repo.next_sequence(f"membership-number-{now.year}"))
-        org.decide(decision, reason, number, principal.subject, now)
+        org.decide(decision, reason, number, principal.subject, now, start_date)
         await self.repo.save(org)
         return org
 
     async def suspend(self, org_id: str, reason: str, principal: Principal) -> Organisation:
         require_roles(principal, Role.SECRETARIAT)
-        org = await self._get(org_id)
-        org.suspend(reason, principal.subject, self.clock())
-        await self.repo.save(org)
-        return org
+        return await self._change(org_id, lambda org, now: org.suspend(reason, principal.subject, now))
 
     async def reinstate(self, org_id: str, reason: str | None, principal: Principal) -> Organisation:
         require_roles(principal, Role.SECRETARIAT)
+        return await self._change(org_id, lambda org, now: org.reinstate(reason, principal.subject, now))
+
+    async def withdraw(self, org_id: str, reason: str | None, principal: Principal) -> Organisation:
+        """A member's own admin, or the secretariat, records its withdrawal."""
+        if not principal.is_staff:
+            require_roles(principal, Role.MEMBER_ADMIN)
+        principal.require_org(org_id)
+        return await self._change(org_id, lambda org, now: org.withdraw(reason, principal.subject, now))
+
+    async def expel(self, org_id: str, reason: str, principal: Principal) -> Organisation:
+        require_roles(principal, Role.COUNCIL)
+        return await self._change(org_id, lambda org, now: org.expel(reason, principal.subject, now))
+
+    async def renew(self, org_id: str, principal: Principal) -> Organisation:
+        require_roles(principal, Role.SECRETARIAT)
+        return await self._change(org_id, lambda org, now: org.renew(principal.subject, now))
+
+    async def override_status(
+        self, org_id: str, status: MembershipStatus, reason: str | None, until: date | None, principal: Principal
+    ) -> Organisation:
+        require_roles(principal, Role.SECRETARIAT)
+        return await self._change(
+            org_id, lambda org, now: org.override_status(status, reason, until, principal.subject, now)
+        )
+
+    async def recalculate_all(self, on: date | None = None, principal: Principal | None = None) -> dict[str, int]:
+        """The daily job: apply the status rules to every member; one event per change.
+
+        Staff may run it for a past date (to catch up a missed day), never a future one.
+        """
+        if principal is not None:
+            require_roles(principal, Role.SECRETARIAT)
+        now = self.clock()
+        today = on or now.date()
+        if today > now.date():
+            raise InvalidInput("the status rules cannot be applied to a future date", field="on")
+        checked = changed = 0
+        cursor: str | None = None
+        while True:
+            page = await self.repo.find(after_filter({"status": "admitted"}, cursor), 200)
+            for org in page:
+                checked += 1
+                if await self._recalculate_one(org, today, now):
+                    changed += 1
+            if len(page) < 200:
+                return {"checked": checked, "changed": changed}
+            cursor = encode_cursor(page[-1].id)
+
+    async def _recalculate_one(self, org: Organisation, today: date, now: datetime) -> bool:
+        for _ in range(5):  # a concurrent change to the same member: reload and reapply
+            if not org.recalculate(today, now):
+                return False
+            try:
+                await self.repo.save(org)
+                return True
+            except ConcurrencyConflict:
+                org = await self._get(org.id)
+        raise ConcurrencyConflict(f"organisation {org.id} kept changing during recalculation")
+
+    async def _change(self, org_id: str, action: Callable[[Organisation, datetime], None]) -> Organisation:
         org = await self._get(org_id)
-        org.reinstate(reason, principal.subject, self.clock())
+        action(org, self.clock())
         await self.repo.save(org)
         return org
 

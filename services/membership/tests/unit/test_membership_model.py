@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -10,8 +11,12 @@ from alliance_common.errors import Conflict, InvalidInput
 from alliance_contracts.membership import (
     ApplicationSubmitted,
     MemberAdmitted,
+    MemberExpelled,
     MemberReinstated,
+    MemberRenewed,
+    MemberStatusChanged,
     MemberSuspended,
+    MemberWithdrawn,
 )
 from membership.domain.model import (
     ApplicationStatus,
@@ -21,10 +26,10 @@ from membership.domain.model import (
     OrgType,
     ReviewDecision,
     Segment,
-    Standing,
     Tier,
     membership_number,
 )
+from membership.domain.standing import MembershipStatus
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -225,10 +230,10 @@ def test_admission_needs_a_membership_number() -> None:
     assert org.status is ApplicationStatus.ACCEPTED_FOR_DECISION
 
 
-def test_admission_makes_a_current_member_with_its_number() -> None:
+def test_admission_makes_a_new_member_in_good_standing_with_its_number() -> None:
     org = admitted()
     assert org.status is ApplicationStatus.ADMITTED
-    assert org.standing is Standing.CURRENT
+    assert org.standing is MembershipStatus.NEW
     assert org.membership_number == "M2025-00001"
     assert org.admitted_at == LATER
     assert org.in_good_standing
@@ -252,7 +257,7 @@ def test_admission_emits_member_admitted_with_the_membership_number() -> None:
 def test_suspending_a_current_member_emits_member_suspended() -> None:
     org = admitted()
     org.suspend("unpaid dues", "secretariat-1", LATER)
-    assert org.standing is Standing.SUSPENDED
+    assert org.standing is MembershipStatus.SUSPENDED
     assert not org.in_good_standing
     event = org.events[-1]
     assert isinstance(event, MemberSuspended)
@@ -281,7 +286,7 @@ def test_reinstating_a_suspended_member_emits_member_reinstated() -> None:
     org = admitted()
     org.suspend("unpaid dues", "secretariat-1", LATER)
     org.reinstate("paid", "secretariat-1", LATER)
-    assert org.standing is Standing.CURRENT
+    assert org.standing is MembershipStatus.NEW
     assert org.in_good_standing
     event = org.events[-1]
     assert isinstance(event, MemberReinstated)
@@ -292,7 +297,7 @@ def test_reinstating_a_current_member_is_a_conflict() -> None:
     org = admitted()
     with pytest.raises(Conflict):
         org.reinstate(None, "secretariat-1", LATER)
-    assert org.standing is Standing.CURRENT
+    assert org.standing is MembershipStatus.NEW
 
 
 def test_a_non_member_cannot_be_reinstated() -> None:
@@ -312,11 +317,90 @@ def test_events_record_the_whole_lifecycle_in_order() -> None:
 # --- in_good_standing / membership_number --------------------------------------------------
 
 
-@pytest.mark.parametrize(("standing", "good"), [(None, False), (Standing.CURRENT, True), (Standing.SUSPENDED, False)])
-def test_only_current_members_are_in_good_standing(standing: Standing | None, good: bool) -> None:
-    org = apply()
-    org.standing = standing
-    assert org.in_good_standing is good
+def test_an_applicant_is_not_in_good_standing() -> None:
+    assert apply().in_good_standing is False
+
+
+@pytest.mark.parametrize("status", list(MembershipStatus))
+def test_good_standing_follows_the_status_rules_flags(status: MembershipStatus) -> None:
+    org = admitted()
+    assert org.membership is not None
+    org.membership = replace(org.membership, status=status)
+    good = {MembershipStatus.NEW, MembershipStatus.CURRENT, MembershipStatus.GRACE}
+    assert org.in_good_standing is (status in good)
+
+
+# --- the membership period: admission dates, daily rules, renewal, leaving ----------------------
+
+
+def test_admission_opens_a_twelve_month_period_from_today() -> None:
+    org = admitted()
+    assert org.membership is not None
+    # Rolling periods: twelve months, the last day covered being the day before the anniversary.
+    assert (org.membership.start_date, org.membership.end_date) == (date(2025, 3, 2), date(2026, 3, 1))
+    event = org.events[-1]
+    assert isinstance(event, MemberAdmitted)
+    assert (event.status, event.start_date, event.end_date) == ("new", date(2025, 3, 2), date(2026, 3, 1))
+
+
+def test_an_existing_member_admitted_with_a_lapsed_period_is_expired_and_not_in_good_standing() -> None:
+    org = accepted()
+    org.decide(CouncilDecision.ADMIT, None, "M2025-00009", "council-1", LATER, start_date=date(2023, 1, 1))
+    assert org.standing is MembershipStatus.EXPIRED
+    event = org.events[-1]
+    assert isinstance(event, MemberAdmitted) and event.in_good_standing is False
+
+
+def test_the_daily_rules_move_a_member_through_its_statuses_with_one_event_per_change() -> None:
+    org = admitted()
+    end = date(2026, 3, 1)
+    assert org.recalculate(date(2025, 7, 1), LATER) is True  # past the first three months
+    assert org.recalculate(date(2025, 7, 1), LATER) is False  # idempotent the same day
+    assert org.recalculate(end + timedelta(days=1), LATER) is True
+    assert org.recalculate(end + timedelta(days=31), LATER) is True
+    changes = [e for e in org.events if isinstance(e, MemberStatusChanged)]
+    assert [(e.old_status, e.new_status, e.in_good_standing) for e in changes] == [
+        ("new", "current", True),
+        ("current", "grace", True),
+        ("grace", "expired", False),
+    ]
+    assert org.in_good_standing is False
+
+
+def test_renewing_a_lapsed_member_starts_a_new_period_and_restores_good_standing() -> None:
+    org = admitted()
+    org.recalculate(date(2026, 6, 1), LATER)
+    assert org.standing is MembershipStatus.EXPIRED
+    org.renew("secretariat-1", datetime(2026, 6, 2, tzinfo=UTC))
+    assert org.in_good_standing
+    assert org.membership is not None
+    assert (org.membership.start_date, org.membership.end_date) == (date(2026, 6, 2), date(2027, 6, 1))
+    renewed = [e for e in org.events if isinstance(e, MemberRenewed)]
+    assert renewed and renewed[-1].in_good_standing is True
+    assert isinstance(org.events[-1], MemberStatusChanged) and org.events[-1].new_status == "current"
+
+
+def test_withdrawal_and_expulsion_are_final() -> None:
+    org = admitted()
+    org.withdraw("leaving the industry", "admin-1", LATER)
+    assert isinstance(org.events[-1], MemberWithdrawn) and not org.in_good_standing
+    with pytest.raises(Conflict):
+        org.reinstate(None, "secretariat-1", LATER)
+    other = admitted()
+    other.expel("breach of the IPR policy", "council-1", LATER)
+    assert isinstance(other.events[-1], MemberExpelled)
+    with pytest.raises(Conflict):
+        other.withdraw(None, "admin-1", LATER)
+
+
+def test_a_status_override_needs_a_reason_and_emits_a_change() -> None:
+    org = admitted()
+    with pytest.raises(InvalidInput) as caught:
+        org.override_status(MembershipStatus.CURRENT, "", None, "secretariat-1", LATER)
+    assert caught.value.field == "reason"
+    org.override_status(MembershipStatus.EXPIRED, "dues waived in error, correcting", None, "secretariat-1", LATER)
+    assert isinstance(org.events[-1], MemberStatusChanged) and org.events[-1].reason
+    assert not org.in_good_standing
 
 
 @pytest.mark.parametrize(
