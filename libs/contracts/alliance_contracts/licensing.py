@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from alliance_common.events import IntegrationEvent
@@ -35,3 +35,57 @@ class LicenceRestored(LicensingEvent):
     event_type: ClassVar[str] = "alliance.licensing.licence.restored.v1"
     summary: ClassVar[str] = "A suspended licence is in force again."
     restored_at: datetime
+
+
+class PoolEvent(IntegrationEvent):
+    """Facts about the patent pool (patents, programmes, evaluations), also on licensing.events."""
+
+    topic: ClassVar[str] = TOPIC
+
+
+class ProgrammeCreated(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.programme.created.v1"
+    summary: ClassVar[str] = "A pool programme (a patent pool tied to a standard) was created."
+    programme_id: str
+    name: str
+    standard_ref: str
+
+
+class PatentContributed(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.patent.contributed.v1"
+    summary: ClassVar[str] = "A member contributed a patent to the alliance's register."
+    patent_id: str
+    owner_id: str
+    office: str
+    number: str
+    family_id: str
+    expiry_date: date
+
+
+class PatentSubmitted(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.patent.submitted.v1"
+    summary: ClassVar[str] = "A patent was submitted to a programme for an essentiality evaluation."
+    submission_id: str
+    patent_id: str
+    programme_id: str
+    owner_id: str
+
+
+class EvaluatorAssigned(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.evaluation.assigned.v1"
+    summary: ClassVar[str] = "An independent expert was assigned to evaluate a submitted patent."
+    submission_id: str
+    patent_id: str
+    evaluator_id: str
+
+
+class PatentEvaluated(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.patent.evaluated.v1"
+    summary: ClassVar[str] = "An expert found a submitted patent essential (it is listed in the programme) or not."
+    submission_id: str
+    patent_id: str
+    programme_id: str
+    owner_id: str
+    essential: bool
+    reason: str
+    evaluated_on: date

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from alliance_common.service import ServiceRuntime
+from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
-from licensing.entrypoints import api
+from licensing.entrypoints import api, pool_api
 from licensing.entrypoints.events import event_handlers
 from licensing.service_layer.handlers import LicensingService
+from licensing.service_layer.pool import PoolService
 from licensing.settings import Settings, get_settings
 
 
@@ -17,12 +19,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     repo = LicenceRepository(runtime.store("licences"))
     service = LicensingService(repo)
+    pool_repo = PoolRepository(runtime.store("patents"), runtime.store("programmes"), runtime.store("submissions"))
     runtime.subscribe(event_handlers(service))
     app = runtime.create_app(
         title="Alliance licensing",
-        description="Licences (the internal cross-licence follows membership standing). Publishes `licensing.events`.",
-        routers=[api.router],
-        setup=repo.ensure_indexes,
+        description="The patent pool (patents, programmes, independent essentiality evaluations) and licences. "
+        "Publishes `licensing.events`.",
+        routers=[api.router, pool_api.router],
+        setup=lambda: _ensure_indexes(repo, pool_repo),
     )
     app.state.service = service
+    app.state.pool = PoolService(pool_repo)
     return app
+
+
+async def _ensure_indexes(repo: LicenceRepository, pool_repo: PoolRepository) -> None:
+    await repo.ensure_indexes()
+    await pool_repo.ensure_indexes()

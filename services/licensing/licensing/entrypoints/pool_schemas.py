@@ -1,0 +1,121 @@
+"""HTTP bodies of the patent pool."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from alliance_common.problems import RequestModel
+from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
+from licensing.domain.pool import Programme, Submission, SubmissionStatus
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class PatentCreate(RequestModel):
+    office: PatentOffice
+    number: Annotated[str, StringConstraints(min_length=3, max_length=40, to_upper=True)]
+    family_id: Text
+    title: Text
+    filing_date: date
+    expiry_date: date
+    status: LegalStatus = LegalStatus.GRANTED
+    segment: ChainSegment
+    grant_date: date | None = None
+    validated_in: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
+        default_factory=list, description="EP patents only: the countries where it was validated."
+    )
+    owner_id: str | None = Field(None, description="Staff only: the owning member (members contribute their own).")
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{
+            "office": "CN", "number": "CN102354789B", "family_id": "FAM-2011-0042",
+            "title": "GaN-based LED epitaxial structure with a superlattice stress-relief layer",
+            "filing_date": "2011-08-05", "grant_date": "2014-01-22", "expiry_date": "2031-08-05",
+            "status": "granted", "segment": "epitaxy",
+        }]},
+    }  # fmt: skip
+
+
+class PatentPublic(BaseModel):
+    id: str
+    owner_id: str
+    office: PatentOffice
+    number: str
+    family_id: str
+    title: str
+    filing_date: date
+    grant_date: date | None
+    expiry_date: date
+    ended_on: date | None
+    status: LegalStatus
+    segment: ChainSegment
+    validated_in: list[str]
+
+    @classmethod
+    def of(cls, p: Patent) -> PatentPublic:
+        return cls(
+            id=p.id, owner_id=p.owner_id, office=p.office, number=p.number, family_id=p.family_id, title=p.title,
+            filing_date=p.filing_date, grant_date=p.grant_date, expiry_date=p.expiry_date, ended_on=p.ended_on,
+            status=p.status, segment=p.segment, validated_in=sorted(p.validated_in),
+        )  # fmt: skip
+
+
+class ProgrammeCreate(RequestModel):
+    name: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    standard_ref: Annotated[str, StringConstraints(min_length=3, max_length=100)] = Field(examples=["T/LEDA 001—2026"])
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class ProgrammePublic(BaseModel):
+    id: str
+    name: str
+    standard_ref: str
+    description: str
+    created_on: date
+
+    @classmethod
+    def of(cls, p: Programme) -> ProgrammePublic:
+        return cls(id=p.id, name=p.name, standard_ref=p.standard_ref, description=p.description,
+                   created_on=p.created_on)  # fmt: skip
+
+
+class SubmissionCreate(RequestModel):
+    patent_id: str
+
+
+class AssignmentIn(RequestModel):
+    evaluator_id: Text = Field(description="The expert's user id (the subject of their token).")
+    evaluator_org_id: str | None = Field(None, description="The expert's organisation, if any.")
+
+
+class EvaluationIn(RequestModel):
+    result: Annotated[str, StringConstraints(pattern=r"^(essential|not_essential)$")]
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=10000)]
+
+
+class SubmissionPublic(BaseModel):
+    id: str
+    patent_id: str
+    programme_id: str
+    owner_id: str
+    status: SubmissionStatus
+    submitted_on: date
+    evaluator_id: str | None
+    assigned_on: date | None
+    result: str | None
+    reason: str | None
+    evaluated_on: date | None
+
+    @classmethod
+    def of(cls, s: Submission) -> SubmissionPublic:
+        a, e = s.assignment, s.evaluation
+        return cls(
+            id=s.id, patent_id=s.patent_id, programme_id=s.programme_id, owner_id=s.owner_id, status=s.status,
+            submitted_on=s.submitted_on, evaluator_id=a.evaluator_id if a else None,
+            assigned_on=a.assigned_on if a else None, result=e.result if e else None, reason=e.reason if e else None,
+            evaluated_on=e.evaluated_on if e else None,
+        )  # fmt: skip

@@ -1,0 +1,162 @@
+"""Use cases of the patent pool: contribute patents, run programmes, evaluate submissions.
+
+Who sees what: a member sees its own patents and submissions; an expert only the
+submissions assigned to them (and those patents); the secretariat sees everything; every
+signed-in user sees each programme's list of essential patents (no opaque pools).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from alliance_common.auth import Principal, Role, require_roles
+from alliance_common.errors import Forbidden, NotFound
+from alliance_common.pagination import after_filter
+from licensing.adapters.pool_repository import PoolRepository
+from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
+from licensing.domain.pool import Programme, Submission, SubmissionStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ContributePatent:
+    office: PatentOffice
+    number: str
+    family_id: str
+    title: str
+    filing_date: date
+    expiry_date: date
+    status: LegalStatus
+    segment: ChainSegment
+    grant_date: date | None
+    validated_in: frozenset[str]
+    owner_id: str | None  # staff may register for a member; members contribute their own
+
+
+class PoolService:
+    def __init__(self, repo: PoolRepository, clock: Callable[[], datetime] = utcnow) -> None:
+        self.repo = repo
+        self.clock = clock
+
+    async def contribute(self, cmd: ContributePatent, principal: Principal) -> Patent:
+        if principal.is_staff:
+            owner = cmd.owner_id or principal.org_id
+        else:
+            require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF)
+            if cmd.owner_id not in (None, principal.org_id):
+                raise Forbidden("you may contribute only your own organisation's patents", field="owner_id")
+            owner = principal.org_id
+        if not owner:
+            raise Forbidden("name the owning organisation", field="owner_id")
+        patent = Patent(
+            id=str(uuid.uuid4()), owner_id=owner, office=cmd.office, number=cmd.number, family_id=cmd.family_id,
+            title=cmd.title, filing_date=cmd.filing_date, expiry_date=cmd.expiry_date, status=cmd.status,
+            segment=cmd.segment, grant_date=cmd.grant_date, validated_in=cmd.validated_in,
+        )  # fmt: skip
+        await self.repo.add_patent(patent)
+        return patent
+
+    async def patent_for(self, patent_id: str, principal: Principal) -> Patent:
+        patent = await self.repo.patent(patent_id)
+        if patent is None or not (
+            principal.can_access_org(patent.owner_id) or await self._evaluates(principal, patent)
+        ):
+            raise NotFound(f"patent {patent_id} not found")
+        return patent
+
+    async def patents_for(self, principal: Principal, cursor: str | None, limit: int) -> list[Patent]:
+        query: dict[str, object] = {} if principal.is_staff else {"owner_id": principal.org_id or ""}
+        return await self.repo.find_patents(after_filter(query, cursor), limit)
+
+    async def create_programme(self, name: str, standard_ref: str, description: str, principal: Principal) -> Programme:
+        require_roles(principal, Role.SECRETARIAT)
+        programme = Programme.create(
+            id=str(uuid.uuid4()), name=name, standard_ref=standard_ref, description=description,
+            on=self.clock().date(),
+        )  # fmt: skip
+        await self.repo.add_programme(programme)
+        return programme
+
+    async def programme(self, programme_id: str) -> Programme:
+        programme = await self.repo.programme(programme_id)
+        if programme is None:
+            raise NotFound(f"programme {programme_id} not found")
+        return programme
+
+    async def programmes(self, cursor: str | None, limit: int) -> list[Programme]:
+        return await self.repo.find_programmes(after_filter({}, cursor), limit)
+
+    async def listed_patents(self, programme_id: str, cursor: str | None, limit: int) -> list[Patent]:
+        """The programme's essential patents: open to every licensee and member."""
+        await self.programme(programme_id)
+        essential = await self.repo.find_submissions(
+            after_filter({"programme_id": programme_id, "status": SubmissionStatus.ESSENTIAL}, cursor), limit
+        )
+        ids = [s.patent_id for s in essential]
+        found = {p.id: p for p in await self.repo.find_patents({"_id": {"$in": ids}}, len(ids) or 1)}
+        return [found[i] for i in ids if i in found]
+
+    async def submit(self, programme_id: str, patent_id: str, principal: Principal) -> Submission:
+        programme = await self.programme(programme_id)
+        patent = await self.repo.patent(patent_id)
+        if patent is None or not principal.can_access_org(patent.owner_id):
+            raise NotFound(f"patent {patent_id} not found")
+        submission = Submission.submit(patent, programme, principal.subject, self.clock().date())
+        await self.repo.save_submission(submission)
+        return submission
+
+    async def assign(self, submission_id: str, evaluator_id: str, evaluator_org_id: str | None,
+                     principal: Principal) -> Submission:  # fmt: skip
+        require_roles(principal, Role.SECRETARIAT)
+        submission, patent = await self._open(submission_id)
+        submission.assign(patent, evaluator_id, evaluator_org_id, self.clock().date())
+        await self.repo.save_submission(submission)
+        return submission
+
+    async def record(self, submission_id: str, result: str, reason: str, principal: Principal) -> Submission:
+        require_roles(principal, Role.EXPERT)
+        submission, patent = await self._open(submission_id)
+        if submission.assignment is None or submission.assignment.evaluator_id != principal.subject:
+            raise NotFound(f"submission {submission_id} not found")  # not assigned to you
+        submission.record(patent, principal.subject, principal.org_id, result, reason, self.clock().date())
+        await self.repo.save_submission(submission)
+        return submission
+
+    async def submissions_for(self, principal: Principal, programme_id: str | None, cursor: str | None,
+                              limit: int) -> list[Submission]:  # fmt: skip
+        query: dict[str, object] = {"programme_id": programme_id} if programme_id else {}
+        if not principal.is_staff:
+            if principal.has_any(Role.EXPERT):
+                query["evaluator_id"] = principal.subject
+            else:
+                query["owner_id"] = principal.org_id or ""
+        return await self.repo.find_submissions(after_filter(query, cursor), limit)
+
+    async def submission_for(self, submission_id: str, principal: Principal) -> Submission:
+        submission = await self.repo.submission(submission_id)
+        visible = submission is not None and (
+            principal.can_access_org(submission.owner_id)
+            or (submission.assignment is not None and submission.assignment.evaluator_id == principal.subject)
+        )
+        if submission is None or not visible:
+            raise NotFound(f"submission {submission_id} not found")
+        return submission
+
+    async def _open(self, submission_id: str) -> tuple[Submission, Patent]:
+        submission = await self.repo.submission(submission_id)
+        patent = await self.repo.patent(submission.patent_id) if submission else None
+        if submission is None or patent is None:
+            raise NotFound(f"submission {submission_id} not found")
+        return submission, patent
+
+    async def _evaluates(self, principal: Principal, patent: Patent) -> bool:
+        if not principal.has_any(Role.EXPERT):
+            return False
+        assigned = await self.repo.find_submissions({"patent_id": patent.id, "evaluator_id": principal.subject}, 1)
+        return bool(assigned)
