@@ -120,7 +120,8 @@ class AggregateStore:
             try:
                 await self.collection.insert_one(doc)
             except DuplicateKeyError as exc:
-                if "_id" in str(exc.details or exc):
+                # Which unique index refused it? Stores word the error differently; ask the data.
+                if await self.collection.find_one({"_id": doc_id}, {"_id": 1}) is not None:
                     raise AlreadyExists(doc_id) from exc
                 raise
         else:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from alliance_common.events import IntegrationEvent
 
@@ -89,3 +92,49 @@ class PatentEvaluated(PoolEvent):
     essential: bool
     reason: str
     evaluated_on: date
+
+
+class RoyaltyReported(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.royalty.reported.v1"
+    summary: ClassVar[str] = "A licensee filed a quarterly royalty report; the amount due is invoiced."
+    report_id: str
+    programme_id: str
+    licensee_id: str
+    period: str
+    total: Decimal
+    currency: str
+    due_on: date
+    lines: int
+
+
+class RoyaltyPaid(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.royalty.paid.v1"
+    summary: ClassVar[str] = "A payment was received against a royalty invoice (with any late interest)."
+    report_id: str
+    programme_id: str
+    licensee_id: str
+    amount: Decimal
+    late_interest: Decimal
+    outstanding: Decimal
+    received_on: date
+
+
+class LicensorShare(BaseModel):
+    """One licensor's line in a distribution (part of an event, not an event)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    licensor_id: str
+    amount: Decimal
+
+
+class RoyaltiesDistributed(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.royalties.distributed.v1"
+    summary: ClassVar[str] = "A period's collected royalties, less the administration fee, were shared among licensors."
+    distribution_id: str
+    programme_id: str
+    period: str
+    collected: Decimal
+    admin_fee: Decimal
+    distributed: Decimal
+    shares: list[LicensorShare]

@@ -7,10 +7,12 @@ from fastapi import FastAPI
 from alliance_common.service import ServiceRuntime
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
-from licensing.entrypoints import api, pool_api
+from licensing.adapters.royalty_repository import RoyaltyRepository
+from licensing.entrypoints import api, pool_api, royalty_api
 from licensing.entrypoints.events import event_handlers
 from licensing.service_layer.handlers import LicensingService
 from licensing.service_layer.pool import PoolService
+from licensing.service_layer.royalties import RoyaltyService
 from licensing.settings import Settings, get_settings
 
 
@@ -20,19 +22,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     repo = LicenceRepository(runtime.store("licences"))
     service = LicensingService(repo)
     pool_repo = PoolRepository(runtime.store("patents"), runtime.store("programmes"), runtime.store("submissions"))
+    royalty_repo = RoyaltyRepository(runtime.store("royalty_accounts"), runtime.store("distributions"))
     runtime.subscribe(event_handlers(service))
     app = runtime.create_app(
         title="Alliance licensing",
         description="The patent pool (patents, programmes, independent essentiality evaluations) and licences. "
         "Publishes `licensing.events`.",
-        routers=[api.router, pool_api.router],
-        setup=lambda: _ensure_indexes(repo, pool_repo),
+        routers=[api.router, pool_api.router, royalty_api.router],
+        setup=lambda: _ensure_indexes(repo, pool_repo, royalty_repo),
     )
     app.state.service = service
     app.state.pool = PoolService(pool_repo)
+    app.state.royalties = RoyaltyService(pool_repo, repo, royalty_repo)
     return app
 
 
-async def _ensure_indexes(repo: LicenceRepository, pool_repo: PoolRepository) -> None:
+async def _ensure_indexes(repo: LicenceRepository, pool_repo: PoolRepository, royalty_repo: RoyaltyRepository) -> None:
     await repo.ensure_indexes()
     await pool_repo.ensure_indexes()
+    await royalty_repo.ensure_indexes()

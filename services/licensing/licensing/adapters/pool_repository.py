@@ -6,6 +6,7 @@ Dates are stored as ISO strings: BSON has datetimes only, and a patent's dates a
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pymongo import ASCENDING
@@ -24,6 +25,7 @@ from licensing.domain.patents import (
     PatentOffice,
 )
 from licensing.domain.pool import Programme, Submission, SubmissionStatus, contributed
+from licensing.domain.royalties import RateSchedule, Tier
 
 
 def _day(value: str | None) -> date | None:
@@ -53,14 +55,48 @@ def patent_from_document(doc_id: str, d: Document) -> Patent:
     )  # fmt: skip
 
 
+def schedule_to_document(s: RateSchedule) -> Document:
+    return {
+        "categories": {name: [{"up_to": t.up_to, "standard_rate": str(t.standard_rate),
+                               "compliant_rate": str(t.compliant_rate)} for t in tiers]
+                       for name, tiers in s.categories.items()},
+        "free_units_per_year": s.free_units_per_year,
+        "annual_cap": str(s.annual_cap) if s.annual_cap is not None else None,
+        "regional_markets": sorted(s.regional_markets),
+        "regional_discount_percent": str(s.regional_discount_percent),
+        "member_discount_percent": str(s.member_discount_percent),
+        "currency": s.currency,
+    }  # fmt: skip
+
+
+def schedule_from_document(programme: str, d: Document) -> RateSchedule:
+    return RateSchedule(
+        programme=programme,
+        categories={name: tuple(Tier(t["up_to"], Decimal(t["standard_rate"]), Decimal(t["compliant_rate"]))
+                                for t in tiers) for name, tiers in d["categories"].items()},
+        free_units_per_year=d["free_units_per_year"],
+        annual_cap=Decimal(d["annual_cap"]) if d.get("annual_cap") is not None else None,
+        regional_markets=frozenset(d["regional_markets"]),
+        regional_discount_percent=Decimal(d["regional_discount_percent"]),
+        member_discount_percent=Decimal(d["member_discount_percent"]),
+        currency=d["currency"],
+    )  # fmt: skip
+
+
 def programme_to_document(p: Programme) -> Document:
     return {"name": p.name, "standard_ref": p.standard_ref, "description": p.description,
-            "created_on": _iso(p.created_on)}  # fmt: skip
+            "created_on": _iso(p.created_on), "schedule": schedule_to_document(p.schedule) if p.schedule else None,
+            "admin_fee_percent": str(p.admin_fee_percent),
+            "late_interest_percent": str(p.late_interest_percent)}  # fmt: skip
 
 
 def programme_from_document(doc_id: str, version: int, d: Document) -> Programme:
     return Programme(id=doc_id, name=d["name"], standard_ref=d["standard_ref"], description=d["description"],
-                     created_on=date.fromisoformat(d["created_on"]), version=version)  # fmt: skip
+                     created_on=date.fromisoformat(d["created_on"]),
+                     schedule=schedule_from_document(d["name"], d["schedule"]) if d.get("schedule") else None,
+                     admin_fee_percent=Decimal(d.get("admin_fee_percent", "10")),
+                     late_interest_percent=Decimal(d.get("late_interest_percent", "6")),
+                     version=version)  # fmt: skip
 
 
 def submission_to_document(s: Submission) -> Document:
@@ -124,6 +160,20 @@ class PoolRepository:
             programme.id, 0, programme_to_document(programme), programme.events
         )
         programme.events = []
+
+    async def save_programme(self, programme: Programme) -> None:
+        programme.version = await self.programmes.save(
+            programme.id, programme.version, programme_to_document(programme), programme.events
+        )
+        programme.events = []
+
+    async def listed_patents(self, programme_id: str) -> list[Patent]:
+        """The programme's essential patents (all of them: the engine and distribution need every one)."""
+        essential = await self.submissions.collection.find(
+            {"programme_id": programme_id, "status": SubmissionStatus.ESSENTIAL}, {"patent_id": 1}
+        ).to_list()
+        ids = [d["patent_id"] for d in essential]
+        return await self.find_patents({"_id": {"$in": ids}}, 0) if ids else []
 
     async def programme(self, programme_id: str) -> Programme | None:
         loaded = await self.programmes.get(programme_id)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
-from alliance_common.errors import Conflict, Forbidden
+from alliance_common.errors import Conflict, Forbidden, InvalidInput
 from alliance_common.events import IntegrationEvent
 from alliance_contracts.licensing import (
     EvaluatorAssigned,
@@ -28,6 +29,7 @@ from licensing.domain.patents import (
     assign_evaluator,
     record_evaluation,
 )
+from licensing.domain.royalties import RateSchedule
 
 
 @dataclass
@@ -37,8 +39,21 @@ class Programme:
     standard_ref: str  # the standard whose essential patents this pool licenses
     description: str
     created_on: date
+    schedule: RateSchedule | None = None  # the published rates; reports need one
+    admin_fee_percent: Decimal = Decimal("10")  # kept by the administrator before distribution
+    late_interest_percent: Decimal = Decimal("6")  # simple annual interest on overdue royalties
     version: int = 0
     events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+
+    def publish_schedule(
+        self, schedule: RateSchedule, admin_fee_percent: Decimal, late_interest_percent: Decimal
+    ) -> None:
+        for value, name in ((admin_fee_percent, "admin_fee_percent"), (late_interest_percent, "late_interest_percent")):
+            if not Decimal(0) <= value <= Decimal(100):
+                raise InvalidInput("a percentage between 0 and 100", field=name)
+        self.schedule = schedule
+        self.admin_fee_percent = admin_fee_percent
+        self.late_interest_percent = late_interest_percent
 
     @classmethod
     def create(cls, *, id: str, name: str, standard_ref: str, description: str, on: date) -> Programme:

@@ -1,0 +1,187 @@
+"""A licensee's royalty account for one programme: its reports, invoices and year to date.
+
+Plain Python, no I/O. One aggregate per (programme, licensee group): filing a report
+reads and advances the year-to-date position (tiers, free units, cap) in the same
+versioned write that stores the report and its invoice, so two filings can never both
+use the same free units or the same room under the cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from alliance_common.errors import Conflict, InvalidInput
+from alliance_common.events import IntegrationEvent
+from alliance_contracts.licensing import RoyaltyPaid, RoyaltyReported
+from licensing.domain.distribution import CollectedLine, collected_lines
+from licensing.domain.patents import Patent
+from licensing.domain.royalties import (
+    ZERO,
+    Period,
+    RateSchedule,
+    ReportResult,
+    RoyaltyReport,
+    YearToDate,
+    compute_report,
+    is_cents,
+    late_interest,
+)
+
+PAYMENT_TERMS = timedelta(days=30)
+FILING_DEADLINE = timedelta(days=30)  # after the end of the quarter
+
+
+@dataclass(frozen=True)
+class ExplainedLine:
+    """A priced report line as stored: the amount and the steps that explain it."""
+
+    index: int
+    product_category: str
+    units: int
+    country_of_manufacture: str
+    country_of_sale: str
+    period: str
+    amount: Decimal
+    covered_by: tuple[str, ...]
+    steps: tuple[tuple[str, str, Decimal], ...]  # (rule, detail, amount)
+
+
+@dataclass(frozen=True)
+class Payment:
+    amount: Decimal
+    received_on: date
+    late_interest: Decimal  # interest charged on what was overdue when this payment arrived
+
+
+@dataclass
+class FiledReport:
+    id: str
+    period: Period
+    filed_on: date
+    lines: tuple[ExplainedLine, ...]
+    collected: tuple[CollectedLine, ...]  # what distribution shares once the invoice is paid
+    total: Decimal
+    due_on: date
+    payments: list[Payment] = field(default_factory=list)
+
+    @property
+    def interest(self) -> Decimal:
+        return sum((p.late_interest for p in self.payments), ZERO)
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount for p in self.payments), ZERO)
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(ZERO, self.total + self.interest - self.paid)
+
+    @property
+    def settled(self) -> bool:
+        return self.outstanding == ZERO
+
+    def overdue(self, today: date) -> bool:
+        return not self.settled and today > self.due_on
+
+    @property
+    def filed_late(self) -> bool:
+        return self.filed_on > self.period.end + FILING_DEADLINE
+
+
+@dataclass
+class RoyaltyAccount:
+    id: str
+    programme_id: str
+    licensee_id: str  # the licensee group: a company and its >50% subsidiaries
+    year_to_date: dict[int, YearToDate] = field(default_factory=dict)
+    reports: list[FiledReport] = field(default_factory=list)
+    version: int = 0
+    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+
+    @staticmethod
+    def id_for(programme_id: str, licensee_id: str) -> str:
+        return f"{programme_id}:{licensee_id}"
+
+    def compliant(self, today: date) -> bool:
+        """In compliance: no invoice overdue, and the last report filed on time.
+
+        A late filer or payer loses the compliant rate until it is current again.
+        """
+        if any(r.overdue(today) for r in self.reports):
+            return False
+        latest = max(self.reports, key=lambda r: (r.period, r.filed_on), default=None)
+        return latest is None or not latest.filed_late
+
+    def file(
+        self, report_id: str, report: RoyaltyReport, schedule: RateSchedule, patents: list[Patent], *,
+        member_in_good_standing: bool, today: date,
+    ) -> FiledReport:  # fmt: skip
+        if any(r.period == report.period for r in self.reports):
+            raise Conflict(f"{report.period} is reported already; correct it with back-royalty lines", field="period")
+        years = {line.period.year for line in report.lines} | {report.period.year}
+        prior = {year: self.year_to_date.get(year, YearToDate()) for year in years}
+        result = compute_report(
+            report, schedule, patents, compliant=self.compliant(today),
+            member_in_good_standing=member_in_good_standing, prior=prior, today=today,
+        )  # fmt: skip
+        filed = FiledReport(
+            id=report_id, period=report.period, filed_on=today, lines=explain(result),
+            collected=collected_lines(result, report_id), total=result.total, due_on=today + PAYMENT_TERMS,
+        )  # fmt: skip
+        self.year_to_date.update(result.year_to_date)
+        self.reports.append(filed)
+        self.events.append(
+            RoyaltyReported(
+                report_id=report_id, programme_id=self.programme_id, licensee_id=self.licensee_id,
+                period=str(report.period), total=result.total, currency=schedule.currency, due_on=filed.due_on,
+                lines=len(result.lines),
+            )
+        )  # fmt: skip
+        return filed
+
+    def pay(self, report_id: str, amount: Decimal, received_on: date, annual_interest_percent: Decimal) -> Payment:
+        report = self.report(report_id)
+        if not is_cents(amount) or amount <= 0:
+            raise InvalidInput("a payment is a positive amount in cents", field="amount")
+        if report.settled:
+            raise Conflict(f"report {report_id} is paid in full")
+        interest = ZERO
+        if received_on > report.due_on:  # simple interest on what was outstanding, for the days late
+            owed = report.total - report.paid
+            days_paid_for = max((p.received_on for p in report.payments), default=report.due_on)
+            start = max(report.due_on, days_paid_for)
+            interest = late_interest(max(ZERO, owed), annual_interest_percent, start, received_on).interest
+        payment = Payment(amount=amount, received_on=received_on, late_interest=interest)
+        report.payments.append(payment)
+        self.events.append(
+            RoyaltyPaid(
+                report_id=report_id, programme_id=self.programme_id, licensee_id=self.licensee_id, amount=amount,
+                late_interest=interest, outstanding=report.outstanding, received_on=received_on,
+            )
+        )  # fmt: skip
+        return payment
+
+    def report(self, report_id: str) -> FiledReport:
+        for report in self.reports:
+            if report.id == report_id:
+                return report
+        raise InvalidInput(f"no report {report_id} in this account", field="report_id")
+
+
+def explain(result: ReportResult) -> tuple[ExplainedLine, ...]:
+    return tuple(
+        ExplainedLine(
+            index=r.index,
+            product_category=r.line.product_category,
+            units=r.line.units,
+            country_of_manufacture=r.line.country_of_manufacture,
+            country_of_sale=r.line.country_of_sale,
+            period=str(r.line.period),
+            amount=r.amount,
+            covered_by=r.covered_by,
+            steps=tuple((str(s.rule), s.detail, s.amount) for s in r.steps),
+        )  # fmt: skip
+        for r in result.lines
+    )

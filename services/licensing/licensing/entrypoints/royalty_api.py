@@ -1,0 +1,117 @@
+"""HTTP routes of royalties."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from alliance_common.auth import CurrentPrincipal
+from licensing.domain.royalties import Period, RateSchedule, ReportLine, Tier
+from licensing.entrypoints.pool_schemas import ProgrammePublic
+from licensing.entrypoints.royalty_schemas import (
+    DistributionIn,
+    DistributionPublic,
+    PaymentIn,
+    ReportIn,
+    ReportPublic,
+    ScheduleIn,
+)
+from licensing.service_layer.royalties import RoyaltyService
+
+
+def get_royalties(request: Request) -> RoyaltyService:
+    royalties: RoyaltyService = request.app.state.royalties
+    return royalties
+
+
+Royalties = Annotated[RoyaltyService, Depends(get_royalties)]
+ProgrammeFilter = Annotated[str | None, Query(description="Only this programme's.")]
+
+router = APIRouter(prefix="/api/v1/licensing", tags=["royalties"])
+
+
+@router.put(
+    "/programmes/{programme_id}/schedule",
+    response_model=ProgrammePublic,
+    summary="Publish the programme's rate schedule (secretariat)",
+)
+async def publish_schedule(
+    programme_id: str, body: ScheduleIn, principal: CurrentPrincipal, royalties: Royalties
+) -> ProgrammePublic:
+    schedule = RateSchedule(
+        programme=programme_id,
+        categories={name: tuple(Tier(t.up_to, t.standard_rate, t.compliant_rate) for t in tiers)
+                    for name, tiers in body.categories.items()},
+        free_units_per_year=body.free_units_per_year, annual_cap=body.annual_cap,
+        regional_markets=frozenset(body.regional_markets), regional_discount_percent=body.regional_discount_percent,
+        member_discount_percent=body.member_discount_percent, currency=body.currency,
+    )  # fmt: skip
+    programme = await royalties.publish_schedule(programme_id, schedule, body.admin_fee_percent,
+                                                 body.late_interest_percent, principal)  # fmt: skip
+    return ProgrammePublic.of(programme)
+
+
+@router.post(
+    "/programmes/{programme_id}/reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReportPublic,
+    summary="File your organisation's quarterly royalty report; every line's amount is explained",
+)
+async def file_report(
+    programme_id: str, body: ReportIn, principal: CurrentPrincipal, royalties: Royalties
+) -> ReportPublic:
+    period = Period.parse(body.period)
+    lines = [
+        ReportLine(x.product_category, x.units, x.country_of_manufacture, x.country_of_sale,
+                   Period.parse(x.period) if x.period else period, x.sold_on)
+        for x in body.lines
+    ]  # fmt: skip
+    account, filed = await royalties.file(programme_id, period, lines, principal)
+    return ReportPublic.of(account, filed)
+
+
+@router.get("/reports", response_model=list[ReportPublic], summary="Royalty reports: your own, or all for staff")
+async def list_reports(
+    principal: CurrentPrincipal, royalties: Royalties, programme_id: ProgrammeFilter = None
+) -> list[ReportPublic]:
+    return [ReportPublic.of(a, r) for a, r in await royalties.reports_for(principal, programme_id)]
+
+
+@router.get("/reports/{report_id}", response_model=ReportPublic, summary="One royalty report with its invoice")
+async def get_report(report_id: str, principal: CurrentPrincipal, royalties: Royalties) -> ReportPublic:
+    return ReportPublic.of(*await royalties.report_for(report_id, principal))
+
+
+@router.post(
+    "/reports/{report_id}/payments",
+    response_model=ReportPublic,
+    summary="Record a payment received (secretariat); late payments carry interest",
+)
+async def pay(report_id: str, body: PaymentIn, principal: CurrentPrincipal, royalties: Royalties) -> ReportPublic:
+    await royalties.pay(report_id, body.amount, body.received_on, principal)
+    return ReportPublic.of(*await royalties.report_for(report_id, principal))
+
+
+@router.post(
+    "/programmes/{programme_id}/distributions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DistributionPublic,
+    summary="Distribute a period's collected royalties among the licensors (secretariat)",
+)
+async def distribute(
+    programme_id: str, body: DistributionIn, principal: CurrentPrincipal, royalties: Royalties
+) -> DistributionPublic:
+    _, doc = await royalties.distribute(programme_id, Period.parse(body.period), principal)
+    return DistributionPublic.of(doc)
+
+
+@router.get(
+    "/statements",
+    response_model=list[DistributionPublic],
+    summary="Distribution statements: a licensor sees its own; staff see all",
+)
+async def statements(
+    principal: CurrentPrincipal, royalties: Royalties, programme_id: ProgrammeFilter = None
+) -> list[DistributionPublic]:
+    return [DistributionPublic.of(d) for d in await royalties.statements_for(principal, programme_id)]

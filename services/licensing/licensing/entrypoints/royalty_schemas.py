@@ -1,0 +1,158 @@
+"""HTTP bodies of royalties: rate schedules, reports, payments, distributions."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from alliance_common.problems import RequestModel
+from licensing.domain.accounts import FiledReport, RoyaltyAccount
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Rate = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, description="Per unit.")]
+Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+PeriodText = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
+
+
+class TierIn(RequestModel):
+    up_to: int | None = Field(None, ge=1, description="Cumulative units in the year this tier runs to; last: none.")
+    standard_rate: Rate
+    compliant_rate: Rate
+
+
+class ScheduleIn(RequestModel):
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    categories: dict[Annotated[str, StringConstraints(min_length=1, max_length=60)], list[TierIn]] = Field(min_length=1)
+    free_units_per_year: int = Field(0, ge=0)
+    annual_cap: Money | None = None
+    regional_markets: list[Country] = Field(default_factory=list)
+    regional_discount_percent: Percent = Decimal(0)
+    member_discount_percent: Percent = Decimal(0)
+    admin_fee_percent: Percent = Decimal(10)
+    late_interest_percent: Percent = Decimal(6)
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{
+            "currency": "USD",
+            "categories": {
+                "led_package": [{"up_to": 1000000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
+                                {"standard_rate": "0.0060", "compliant_rate": "0.0050"}],
+                "luminaire": [{"standard_rate": "0.2000", "compliant_rate": "0.1600"}],
+            },
+            "free_units_per_year": 10000, "annual_cap": "2000000.00", "regional_markets": ["VN", "ID"],
+            "regional_discount_percent": "30", "member_discount_percent": "20", "admin_fee_percent": "10",
+        }]},
+    }  # fmt: skip
+
+
+class ReportLineIn(RequestModel):
+    product_category: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    units: int = Field(ge=0)
+    country_of_manufacture: Country
+    country_of_sale: Country
+    period: PeriodText | None = Field(
+        None, description="An earlier quarter: a back-royalty line. Default: the report's."
+    )
+    sold_on: date | None = None
+
+
+class ReportIn(RequestModel):
+    period: PeriodText
+    lines: list[ReportLineIn] = Field(min_length=1, max_length=100_000)
+
+
+class StepPublic(BaseModel):
+    rule: str
+    detail: str
+    amount: Decimal
+
+
+class ReportLinePublic(BaseModel):
+    index: int
+    product_category: str
+    units: int
+    country_of_manufacture: str
+    country_of_sale: str
+    period: str
+    amount: Decimal
+    covered_by: list[str]
+    steps: list[StepPublic]
+
+
+class ReportPublic(BaseModel):
+    id: str
+    programme_id: str
+    licensee_id: str
+    period: str
+    filed_on: date
+    filed_late: bool
+    total: Decimal
+    due_on: date
+    late_interest: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    settled: bool
+    lines: list[ReportLinePublic]
+
+    @classmethod
+    def of(cls, account: RoyaltyAccount, r: FiledReport) -> ReportPublic:
+        return cls(
+            id=r.id, programme_id=account.programme_id, licensee_id=account.licensee_id, period=str(r.period),
+            filed_on=r.filed_on, filed_late=r.filed_late, total=r.total, due_on=r.due_on, late_interest=r.interest,
+            paid=r.paid, outstanding=r.outstanding, settled=r.settled,
+            lines=[ReportLinePublic(
+                index=x.index, product_category=x.product_category, units=x.units,
+                country_of_manufacture=x.country_of_manufacture, country_of_sale=x.country_of_sale, period=x.period,
+                amount=x.amount, covered_by=list(x.covered_by),
+                steps=[StepPublic(rule=rule, detail=detail, amount=amount) for rule, detail, amount in x.steps],
+            ) for x in r.lines],
+        )  # fmt: skip
+
+
+class PaymentIn(RequestModel):
+    amount: Money
+    received_on: date
+
+
+class DistributionIn(RequestModel):
+    period: PeriodText
+
+
+class StatementLinePublic(BaseModel):
+    ref: str
+    country_of_manufacture: str
+    country_of_sale: str
+    dated: date
+    collected: Decimal
+    patent_ids: list[str]
+    patents_counted: int
+    exact: str = Field(description="The exact share as a fraction n/d, before rounding.")
+
+
+class StatementPublic(BaseModel):
+    licensor_id: str
+    amount: Decimal
+    exact: str
+    floor: Decimal
+    extra_cent: bool
+    lines: list[StatementLinePublic]
+
+
+class DistributionPublic(BaseModel):
+    id: str
+    programme_id: str
+    period: str
+    collected: Decimal
+    admin_fee_percent: Decimal
+    admin_fee: Decimal
+    distributable: Decimal
+    statements: list[StatementPublic]
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> DistributionPublic:
+        return cls.model_validate({**doc, "id": doc["_id"]})

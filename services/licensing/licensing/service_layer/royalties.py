@@ -1,0 +1,141 @@
+"""Use cases of royalties: publish rates, file reports, record payments, distribute.
+
+A licensee (a member or an outside licensee) files for its own organisation; staff see
+and settle everything; a licensor sees its own distribution statements.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from alliance_common.auth import Principal, Role, require_roles
+from alliance_common.errors import Conflict, Forbidden, NotFound
+from alliance_common.mongo import Document
+from alliance_common.outbox import ConcurrencyConflict
+from licensing.adapters.pool_repository import PoolRepository
+from licensing.adapters.repository import LicenceRepository
+from licensing.adapters.royalty_repository import RoyaltyRepository
+from licensing.domain.accounts import FiledReport, RoyaltyAccount
+from licensing.domain.distribution import distribute
+from licensing.domain.model import Licence
+from licensing.domain.pool import Programme
+from licensing.domain.royalties import Period, RateSchedule, ReportLine, RoyaltyReport
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RoyaltyService:
+    def __init__(self, pool: PoolRepository, licences: LicenceRepository, repo: RoyaltyRepository,
+                 clock: Callable[[], datetime] = utcnow) -> None:  # fmt: skip
+        self.pool = pool
+        self.licences = licences
+        self.repo = repo
+        self.clock = clock
+
+    async def publish_schedule(self, programme_id: str, schedule: RateSchedule, admin_fee_percent: Decimal,
+                               late_interest_percent: Decimal, principal: Principal) -> Programme:  # fmt: skip
+        require_roles(principal, Role.SECRETARIAT)
+        programme = await self._programme(programme_id)
+        programme.publish_schedule(schedule, admin_fee_percent, late_interest_percent)
+        await self.pool.save_programme(programme)
+        return programme
+
+    async def file(self, programme_id: str, period: Period, lines: list[ReportLine],
+                   principal: Principal) -> tuple[RoyaltyAccount, FiledReport]:  # fmt: skip
+        require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF, Role.LICENSEE)
+        if not principal.org_id:
+            raise Forbidden("your account is not linked to a licensee organisation")
+        programme = await self._programme(programme_id)
+        if programme.schedule is None:
+            raise Conflict("this programme has no published rate schedule yet")
+        patents = await self.pool.listed_patents(programme_id)
+        # A member in good standing holds the internal cross-licence: that is what earns the discount.
+        cross = await self.licences.get(Licence.cross_licence_id(principal.org_id))
+        member = cross is not None and cross[0].in_force
+        report = RoyaltyReport(principal.org_id, period, tuple(lines))
+        report_id = f"RPT-{period}-{uuid.uuid4().hex[:8]}"
+        account_id = RoyaltyAccount.id_for(programme_id, principal.org_id)
+        for _ in range(10):  # two filings for one account at once: the loser re-reads and refiles
+            account = await self.repo.account(account_id) or RoyaltyAccount(account_id, programme_id, principal.org_id)
+            filed = account.file(report_id, report, programme.schedule, patents, member_in_good_standing=member,
+                                 today=self.clock().date())  # fmt: skip
+            try:
+                await self.repo.save_account(account)
+                return account, filed
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict(f"account {account_id} kept changing; try again")
+
+    async def pay(self, report_id: str, amount: Decimal, received_on: date, principal: Principal) -> FiledReport:
+        require_roles(principal, Role.SECRETARIAT)
+        if received_on > self.clock().date():
+            raise Conflict("a payment cannot be received in the future", field="received_on")
+        for _ in range(10):
+            account = await self._account_of(report_id)
+            programme = await self._programme(account.programme_id)
+            account.pay(report_id, amount, received_on, programme.late_interest_percent)
+            try:
+                await self.repo.save_account(account)
+                return account.report(report_id)
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict("the account kept changing; try again")
+
+    async def reports_for(
+        self, principal: Principal, programme_id: str | None
+    ) -> list[tuple[RoyaltyAccount, FiledReport]]:
+        query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
+        if not principal.is_staff:
+            query["licensee_id"] = principal.org_id or ""
+        return [(a, r) for a in await self.repo.find_accounts(query) for r in a.reports]
+
+    async def report_for(self, report_id: str, principal: Principal) -> tuple[RoyaltyAccount, FiledReport]:
+        account = await self._account_of(report_id)
+        if not principal.can_access_org(account.licensee_id):
+            raise NotFound(f"report {report_id} not found")
+        return account, account.report(report_id)
+
+    async def distribute(self, programme_id: str, period: Period, principal: Principal) -> tuple[str, Document]:
+        """Share the period's collected royalties (reports paid in full) among the licensors."""
+        require_roles(principal, Role.SECRETARIAT)
+        programme = await self._programme(programme_id)
+        if not period.has_ended(self.clock().date()):
+            raise Conflict(f"{period} has not ended yet", field="period")
+        accounts = await self.repo.find_accounts({"programme_id": programme_id, "periods": str(period)})
+        lines = [c for a in accounts for r in a.reports if r.period == period and r.settled for c in r.collected]
+        if not lines:
+            raise Conflict(f"nothing was collected for {period} yet", field="period")
+        result = distribute(period, lines, await self.pool.listed_patents(programme_id),
+                            admin_fee_percent=programme.admin_fee_percent)  # fmt: skip
+        distribution_id = await self.repo.add_distribution(programme_id, result)
+        docs = await self.repo.find_distributions({"_id": distribution_id}, 1)
+        return distribution_id, docs[0]
+
+    async def statements_for(self, principal: Principal, programme_id: str | None) -> list[Document]:
+        """Distributions with, for a licensor, only its own statement."""
+        query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
+        if not principal.is_staff:
+            query["licensors"] = principal.org_id or ""
+        docs = await self.repo.find_distributions(query, 200)
+        if not principal.is_staff:
+            for doc in docs:
+                doc["statements"] = [s for s in doc["statements"] if s["licensor_id"] == principal.org_id]
+        return docs
+
+    async def _programme(self, programme_id: str) -> Programme:
+        programme = await self.pool.programme(programme_id)
+        if programme is None:
+            raise NotFound(f"programme {programme_id} not found")
+        return programme
+
+    async def _account_of(self, report_id: str) -> RoyaltyAccount:
+        found = await self.repo.find_accounts({"reports.id": report_id})
+        if not found:
+            raise NotFound(f"report {report_id} not found")
+        return found[0]

@@ -1,0 +1,268 @@
+"""Royalties against the real FerretDB and Kafka: rates, an explained report, payment and a
+distribution whose statements sum to the cent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from alliance_common.events import envelope_for
+from alliance_contracts.membership import MemberAdmitted, MemberStatusChanged
+from alliance_local.pytest_plugin import eventually, produce, running
+from licensing.bootstrap import create_app
+from licensing.settings import Settings
+
+pytestmark = pytest.mark.infra
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def last_quarter(today: date) -> str:
+    first_of_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    day = first_of_quarter - timedelta(days=1)
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+SCHEDULE = {
+    "currency": "USD",
+    "categories": {
+        "led_package": [
+            {"up_to": 50000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
+            {"standard_rate": "0.0050", "compliant_rate": "0.0040"},
+        ]
+    },
+    "free_units_per_year": 1000,
+    "member_discount_percent": "25",
+    "admin_fee_percent": "10",
+}
+
+
+async def listed_patent(
+    client: Any, secretariat: dict[str, str], programme_id: str, owner: str, office: str, make_token: Callable[..., str]
+) -> str:
+    headers = bearer(make_token(f"ip@{owner[:6]}.example", "member_admin", org_id=owner))
+    number = f"{office}{uuid.uuid4().int % 10**9}B"
+    created = await client.post(
+        "/api/v1/licensing/patents",
+        headers=headers,
+        json={
+            "office": office,
+            "number": number,
+            "family_id": f"F-{number}",
+            "title": "Phosphor-converted white LED",
+            "filing_date": "2012-01-10",
+            "grant_date": "2015-06-01",
+            "expiry_date": "2032-01-10",
+            "segment": "packaging",
+        },
+    )
+    assert created.status_code == 201, created.text
+    patent_id = created.json()["id"]
+    sub = await client.post(
+        f"/api/v1/licensing/programmes/{programme_id}/submissions", headers=headers, json={"patent_id": patent_id}
+    )
+    sid = sub.json()["id"]
+    await client.post(
+        f"/api/v1/licensing/submissions/{sid}/assignment",
+        headers=secretariat,
+        json={"evaluator_id": "expert@independent.example"},
+    )
+    done = await client.post(
+        f"/api/v1/licensing/submissions/{sid}/evaluation",
+        headers=bearer(make_token("expert@independent.example", "expert")),
+        json={"result": "essential", "reason": "Claim 1 reads on clause 4.3 of the standard."},
+    )
+    assert done.json()["status"] == "essential"
+    return patent_id
+
+
+async def test_a_report_is_priced_line_by_line_paid_and_distributed_to_the_cent(
+    service_settings: Callable[..., Any], make_token: Callable[..., str], infra: Any
+) -> None:
+    period = last_quarter(date.today())
+    licensor_a, licensor_b, licensee = (str(uuid.uuid4()) for _ in range(3))
+    secretariat = bearer(make_token("s", "secretariat"))
+    as_licensee = bearer(make_token("finance@licensee.example", "licensee", org_id=licensee))
+    async with running(create_app(service_settings(Settings))) as client:
+        programme = await client.post(
+            "/api/v1/licensing/programmes",
+            headers=secretariat,
+            json={"name": "White LED pool", "standard_ref": "T/LEDA 002—2026"},
+        )
+        programme_id = programme.json()["id"]
+        no_rates = await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/reports",
+            headers=as_licensee,
+            json={
+                "period": period,
+                "lines": [
+                    {
+                        "product_category": "led_package",
+                        "units": 1,
+                        "country_of_manufacture": "CN",
+                        "country_of_sale": "US",
+                    }
+                ],
+            },
+        )
+        assert no_rates.status_code == 409
+        published = await client.put(
+            f"/api/v1/licensing/programmes/{programme_id}/schedule", json=SCHEDULE, headers=secretariat
+        )
+        assert published.status_code == 200, published.text
+        for owner, office in ((licensor_a, "CN"), (licensor_a, "US"), (licensor_b, "CN")):
+            await listed_patent(client, secretariat, programme_id, owner, office, make_token)
+
+        def report(units: int, sale: str = "US", category: str = "led_package") -> dict[str, Any]:
+            return {
+                "period": period,
+                "lines": [
+                    {
+                        "product_category": category,
+                        "units": units,
+                        "country_of_manufacture": "CN",
+                        "country_of_sale": sale,
+                    }
+                ],
+            }
+
+        url = f"/api/v1/licensing/programmes/{programme_id}/reports"
+        for body, field in (
+            (report(-5), "lines.0.units"),
+            (report(10, sale="XX"), "country_of_sale"),
+            (report(10, category="laser"), "product_category"),
+            ({**report(10), "period": "2099-Q1"}, "period"),
+        ):
+            refused = await client.post(url, json=body, headers=as_licensee)
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["field"] == field
+        assert (await client.get("/api/v1/licensing/reports", headers=as_licensee)).json() == []  # nothing stored
+
+        filed = await client.post(url, json=report(61000), headers=as_licensee)
+        assert filed.status_code == 201, filed.text
+        body = filed.json()
+        # 1,000 free; 49,000 at the compliant 0.0080 = 392.00; 11,000 at 0.0040 = 44.00; not a member.
+        assert Decimal(body["total"]) == Decimal("436.00")
+        line = body["lines"][0]
+        assert sum(Decimal(s["amount"]) for s in line["steps"]) == Decimal(line["amount"])
+        assert {"free_units", "tier"} <= {s["rule"] for s in line["steps"]}
+        assert len(line["covered_by"]) == 3  # CN patents of A and B, and A's US patent
+        assert (await client.post(url, json=report(5), headers=as_licensee)).status_code == 409  # period filed
+
+        paid = await client.post(
+            f"/api/v1/licensing/reports/{body['id']}/payments",
+            headers=secretariat,
+            json={"amount": "436.00", "received_on": date.today().isoformat()},
+        )
+        assert paid.status_code == 200 and paid.json()["settled"] is True
+
+        distributed = await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/distributions", json={"period": period}, headers=secretariat
+        )
+        assert distributed.status_code == 201, distributed.text
+        d = distributed.json()
+        assert Decimal(d["admin_fee"]) == Decimal("43.60") and Decimal(d["distributable"]) == Decimal("392.40")
+        shares = {s["licensor_id"]: Decimal(s["amount"]) for s in d["statements"]}
+        assert sum(shares.values()) == Decimal("392.40")
+        assert shares[licensor_a] == Decimal("261.60") and shares[licensor_b] == Decimal("130.80")  # 2:1 patents
+        again = await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/distributions", json={"period": period}, headers=secretariat
+        )
+        assert again.status_code == 409
+
+        mine = await client.get(
+            "/api/v1/licensing/statements",
+            headers=bearer(make_token("finance@b.example", "member_admin", org_id=licensor_b)),
+        )
+        assert [[s["licensor_id"] for s in x["statements"]] for x in mine.json()] == [[licensor_b]]
+
+
+async def test_a_member_pays_the_member_rate_only_while_in_good_standing(
+    service_settings: Callable[..., Any], make_token: Callable[..., str], infra: Any
+) -> None:
+    member = str(uuid.uuid4())
+    secretariat = bearer(make_token("s", "secretariat"))
+    as_member = bearer(make_token("finance@member.example", "member_admin", org_id=member))
+    app = create_app(service_settings(Settings))
+    async with running(app) as client:
+        programme_id = (
+            await client.post(
+                "/api/v1/licensing/programmes",
+                headers=secretariat,
+                json={"name": "Member-rate pool", "standard_ref": "T/LEDA 003—2026"},
+            )
+        ).json()["id"]
+        await client.put(f"/api/v1/licensing/programmes/{programme_id}/schedule", json=SCHEDULE, headers=secretariat)
+        await listed_patent(client, secretariat, programme_id, str(uuid.uuid4()), "CN", make_token)
+
+        admitted = MemberAdmitted(
+            member_id=member,
+            name="Member Lighting",
+            membership_number="M2026-00100",
+            credit_code="91350100M000100Y43",
+            org_type="enterprise",
+            segments=["packaging"],
+            region="CN-GD",
+            tier="ordinary_member",
+            admitted_at=datetime.now(UTC),
+        )
+        await produce(
+            infra.kafka.bootstrap,
+            "membership.events",
+            envelope_for(admitted, source="/alliance/membership", subject=member).to_bytes(),
+            member.encode(),
+        )
+
+        async def licence_status() -> str | None:
+            found = await client.get(f"/api/v1/licensing/licences/XL-{member}", headers=secretariat)
+            return found.json()["status"] if found.status_code == 200 else None
+
+        assert await eventually(licence_status) == "active"
+        today = date.today()
+        this_year_q = [f"{today.year - 1}-Q{q}" for q in (1, 2)]  # two ended quarters of last year
+        url = f"/api/v1/licensing/programmes/{programme_id}/reports"
+
+        def lines(units: int, period: str) -> dict[str, Any]:
+            return {
+                "period": period,
+                "lines": [
+                    {
+                        "product_category": "led_package",
+                        "units": units,
+                        "country_of_manufacture": "CN",
+                        "country_of_sale": "CN",
+                    }
+                ],
+            }
+
+        first = (await client.post(url, json=lines(11000, this_year_q[0]), headers=as_member)).json()
+        assert "member_discount" in {s["rule"] for s in first["lines"][0]["steps"]}
+
+        lapsed = MemberStatusChanged(
+            member_id=member,
+            old_status="grace",
+            new_status="expired",
+            in_good_standing=False,
+            was_in_good_standing=True,
+            changed_on=today,
+        )
+        await produce(
+            infra.kafka.bootstrap,
+            "membership.events",
+            envelope_for(lapsed, source="/alliance/membership", subject=member).to_bytes(),
+            member.encode(),
+        )
+        assert await eventually(lambda: _is(licence_status(), "suspended"))
+        second = (await client.post(url, json=lines(10000, this_year_q[1]), headers=as_member)).json()
+        assert "member_discount" not in {s["rule"] for s in second["lines"][0]["steps"]}
+
+
+async def _is(value: Any, expected: str) -> bool:
+    return (await value) == expected
