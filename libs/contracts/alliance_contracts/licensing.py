@@ -138,3 +138,12 @@ class RoyaltiesDistributed(PoolEvent):
     admin_fee: Decimal
     distributed: Decimal
     shares: list[LicensorShare]
+
+
+class PatentLegalStatusChanged(PoolEvent):
+    event_type: ClassVar[str] = "alliance.licensing.patent.legal_status_changed.v1"
+    summary: ClassVar[str] = "A patent expired, was invalidated or lapsed: out of force from ended_on."
+    patent_id: str
+    owner_id: str
+    status: str
+    ended_on: date | None

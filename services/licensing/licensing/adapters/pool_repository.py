@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from alliance_common.errors import Conflict
 from alliance_common.mongo import Document
 from alliance_common.outbox import AggregateStore, AlreadyExists
+from alliance_contracts.licensing import PatentLegalStatusChanged
 from licensing.domain.patents import (
     ChainSegment,
     Essentiality,
@@ -146,6 +147,15 @@ class PoolRepository:
             raise Conflict(f"patent {patent.id} exists already") from exc
         except DuplicateKeyError as exc:  # the unique (office, number) index
             raise Conflict(f"{patent.office} {patent.number} is registered already", field="number") from exc
+
+    async def patent_with_version(self, patent_id: str) -> tuple[Patent, int] | None:
+        loaded = await self.patents.get(patent_id)
+        return (patent_from_document(loaded.id, loaded.state), loaded.version) if loaded else None
+
+    async def update_patent(self, patent: Patent, version: int) -> None:
+        event = PatentLegalStatusChanged(patent_id=patent.id, owner_id=patent.owner_id, status=patent.status,
+                                         ended_on=patent.ended_on)  # fmt: skip
+        await self.patents.save(patent.id, version, patent_to_document(patent), [event])
 
     async def patent(self, patent_id: str) -> Patent | None:
         loaded = await self.patents.get(patent_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from pymongo import ASCENDING
@@ -16,6 +17,8 @@ def to_document(licence: Licence) -> Document:
     doc = asdict(licence)
     for transient in ("id", "version", "events"):
         doc.pop(transient)
+    doc["start_date"] = licence.start_date.isoformat() if licence.start_date else None  # BSON has no date
+    doc["territory"] = list(licence.territory)
     return doc
 
 
@@ -28,6 +31,8 @@ def from_document(doc_id: str, version: int, doc: Document) -> Licence:
         programme=doc["programme"],
         status=LicenceStatus(doc["status"]),
         granted_at=doc["granted_at"],
+        start_date=date.fromisoformat(doc["start_date"]) if doc.get("start_date") else None,
+        territory=tuple(doc.get("territory", ())),
         history=[HistoryEntry(**h) for h in doc.get("history", [])],
         version=version,
     )

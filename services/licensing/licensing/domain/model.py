@@ -6,7 +6,7 @@ Plain Python, no I/O; state changes append the integration events that record th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from alliance_common.events import IntegrationEvent
@@ -15,6 +15,7 @@ from alliance_contracts.licensing import LicenceGranted, LicenceRestored, Licenc
 
 class LicenceKind(StrEnum):
     INTERNAL_CROSS_LICENCE = "internal_cross_licence"
+    PROGRAMME_LICENCE = "programme_licence"  # an outside licensee's licence to one programme
 
 
 class LicenceStatus(StrEnum):
@@ -43,6 +44,8 @@ class Licence:
     status: LicenceStatus
     granted_at: datetime
     history: list[HistoryEntry] = field(default_factory=list)
+    start_date: date | None = None  # programme licences: royalties are due from this day
+    territory: tuple[str, ...] = ()  # programme licences: countries of sale covered; () = worldwide
     version: int = 0
     events: list[IntegrationEvent] = field(default_factory=list, repr=False)
 
@@ -72,6 +75,30 @@ class Licence:
             )
         )
         return licence
+
+    @staticmethod
+    def programme_licence_id(programme_id: str, licensee_id: str) -> str:
+        return f"PL-{programme_id}-{licensee_id}"
+
+    @classmethod
+    def sign_programme_licence(
+        cls, *, programme_id: str, licensee_id: str, licensee_name: str, start_date: date,
+        territory: tuple[str, ...], now: datetime, by: str,
+    ) -> Licence:  # fmt: skip
+        licence = cls(
+            id=cls.programme_licence_id(programme_id, licensee_id), licensee_id=licensee_id,
+            licensee_name=licensee_name, kind=LicenceKind.PROGRAMME_LICENCE, programme=programme_id,
+            status=LicenceStatus.ACTIVE, granted_at=now, start_date=start_date, territory=tuple(sorted(territory)),
+        )  # fmt: skip
+        licence.history.append(HistoryEntry(now, "signed", by))
+        licence.events.append(
+            LicenceGranted(licence_id=licence.id, licensee_id=licensee_id, kind=licence.kind,
+                           programme=programme_id, granted_at=now)
+        )  # fmt: skip
+        return licence
+
+    def covers_sale_in(self, country: str) -> bool:
+        return not self.territory or country in self.territory
 
     @property
     def in_force(self) -> bool:

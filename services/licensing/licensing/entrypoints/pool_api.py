@@ -11,6 +11,7 @@ from alliance_common.pagination import CursorParam, LimitParam, Page, next_curso
 from licensing.entrypoints.pool_schemas import (
     AssignmentIn,
     EvaluationIn,
+    LegalStatusIn,
     PatentCreate,
     PatentPublic,
     ProgrammeCreate,
@@ -57,6 +58,15 @@ async def list_patents(
 @router.get("/patents/{patent_id}", response_model=PatentPublic, summary="One patent (owner, staff, its evaluator)")
 async def get_patent(patent_id: str, principal: CurrentPrincipal, pool: Pool) -> PatentPublic:
     return PatentPublic.of(await pool.patent_for(patent_id, principal))
+
+
+@router.post(
+    "/patents/{patent_id}/legal-status",
+    response_model=PatentPublic,
+    summary="Record an expiry, invalidation or lapse (owner or secretariat)",
+)
+async def legal_status(patent_id: str, body: LegalStatusIn, principal: CurrentPrincipal, pool: Pool) -> PatentPublic:
+    return PatentPublic.of(await pool.end_patent(patent_id, body.status, body.ended_on, principal))
 
 
 @router.post(

@@ -64,6 +64,11 @@ class PatentPublic(BaseModel):
         )  # fmt: skip
 
 
+class LegalStatusIn(RequestModel):
+    status: LegalStatus
+    ended_on: date | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
+
+
 class ProgrammeCreate(RequestModel):
     name: Annotated[str, StringConstraints(min_length=3, max_length=200)]
     standard_ref: Annotated[str, StringConstraints(min_length=3, max_length=100)] = Field(examples=["T/LEDA 001—2026"])

@@ -12,11 +12,13 @@ from licensing.entrypoints.pool_schemas import ProgrammePublic
 from licensing.entrypoints.royalty_schemas import (
     DistributionIn,
     DistributionPublic,
+    LicenceCreate,
     PaymentIn,
     ReportIn,
     ReportPublic,
     ScheduleIn,
 )
+from licensing.entrypoints.schemas import LicencePublic
 from licensing.service_layer.royalties import RoyaltyService
 
 
@@ -50,6 +52,21 @@ async def publish_schedule(
     programme = await royalties.publish_schedule(programme_id, schedule, body.admin_fee_percent,
                                                  body.late_interest_percent, principal)  # fmt: skip
     return ProgrammePublic.of(programme)
+
+
+@router.post(
+    "/programmes/{programme_id}/licences",
+    status_code=status.HTTP_201_CREATED,
+    response_model=LicencePublic,
+    summary="Sign an outside licensee's licence to this programme (secretariat)",
+)
+async def sign_licence(
+    programme_id: str, body: LicenceCreate, principal: CurrentPrincipal, royalties: Royalties
+) -> LicencePublic:
+    licence = await royalties.sign_licence(
+        programme_id, body.licensee_id, body.licensee_name, body.start_date, tuple(body.territory), principal
+    )
+    return LicencePublic.of(licence)
 
 
 @router.post(

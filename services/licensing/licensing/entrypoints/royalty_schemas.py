@@ -114,6 +114,13 @@ class ReportPublic(BaseModel):
         )  # fmt: skip
 
 
+class LicenceCreate(RequestModel):
+    licensee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    licensee_name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    start_date: date
+    territory: list[Country] = Field(default_factory=list, description="Countries of sale covered; empty: worldwide.")
+
+
 class PaymentIn(RequestModel):
     amount: Money
     received_on: date

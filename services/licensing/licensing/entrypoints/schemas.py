@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -25,6 +25,8 @@ class LicencePublic(BaseModel):
     status: LicenceStatus
     in_force: bool
     granted_at: datetime
+    start_date: date | None
+    territory: list[str]
     history: list[HistoryPublic]
 
     @classmethod
@@ -38,5 +40,7 @@ class LicencePublic(BaseModel):
             status=licence.status,
             in_force=licence.in_force,
             granted_at=licence.granted_at,
+            start_date=licence.start_date,
+            territory=list(licence.territory),
             history=[HistoryPublic(at=h.at, action=h.action, cause=h.cause, reason=h.reason) for h in licence.history],
         )

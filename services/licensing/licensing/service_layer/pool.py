@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal, Role, require_roles
@@ -73,6 +73,17 @@ class PoolService:
     async def patents_for(self, principal: Principal, cursor: str | None, limit: int) -> list[Patent]:
         query: dict[str, object] = {} if principal.is_staff else {"owner_id": principal.org_id or ""}
         return await self.repo.find_patents(after_filter(query, cursor), limit)
+
+    async def end_patent(self, patent_id: str, status: LegalStatus, ended_on: date | None,
+                         principal: Principal) -> Patent:  # fmt: skip
+        """Record an expiry, invalidation or lapse (owner or secretariat): out of force from that day."""
+        found = await self.repo.patent_with_version(patent_id)
+        if found is None or not principal.can_access_org(found[0].owner_id):
+            raise NotFound(f"patent {patent_id} not found")
+        patent, version = found
+        updated = replace(patent, status=status, ended_on=ended_on)  # the domain validates the combination
+        await self.repo.update_patent(updated, version)
+        return updated
 
     async def create_programme(self, name: str, standard_ref: str, description: str, principal: Principal) -> Programme:
         require_roles(principal, Role.SECRETARIAT)

@@ -13,15 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import Conflict, Forbidden, NotFound
+from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from alliance_common.mongo import Document
-from alliance_common.outbox import ConcurrencyConflict
+from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
 from licensing.adapters.royalty_repository import RoyaltyRepository
 from licensing.domain.accounts import FiledReport, RoyaltyAccount
 from licensing.domain.distribution import distribute
 from licensing.domain.model import Licence
+from licensing.domain.patents import check_country
 from licensing.domain.pool import Programme
 from licensing.domain.royalties import Period, RateSchedule, ReportLine, RoyaltyReport
 
@@ -58,6 +59,14 @@ class RoyaltyService:
         # A member in good standing holds the internal cross-licence: that is what earns the discount.
         cross = await self.licences.get(Licence.cross_licence_id(principal.org_id))
         member = cross is not None and cross[0].in_force
+        signed = await self.licences.get(Licence.programme_licence_id(programme_id, principal.org_id))
+        if signed is None and cross is None:
+            raise Forbidden("you hold no licence to this programme: outside licensees sign one first")
+        if signed is not None:
+            for i, line in enumerate(lines):
+                if not signed[0].covers_sale_in(line.country_of_sale):
+                    raise InvalidInput(f"line {i + 1}: {line.country_of_sale} is outside the licensed territory",
+                                       field="country_of_sale")  # fmt: skip
         report = RoyaltyReport(principal.org_id, period, tuple(lines))
         report_id = f"RPT-{period}-{uuid.uuid4().hex[:8]}"
         account_id = RoyaltyAccount.id_for(programme_id, principal.org_id)
@@ -71,6 +80,22 @@ class RoyaltyService:
             except ConcurrencyConflict:
                 continue
         raise ConcurrencyConflict(f"account {account_id} kept changing; try again")
+
+    async def sign_licence(self, programme_id: str, licensee_id: str, licensee_name: str, start_date: date,
+                           territory: tuple[str, ...], principal: Principal) -> Licence:  # fmt: skip
+        require_roles(principal, Role.SECRETARIAT)
+        await self._programme(programme_id)
+        for country in territory:
+            check_country(country, "territory")
+        licence = Licence.sign_programme_licence(
+            programme_id=programme_id, licensee_id=licensee_id, licensee_name=licensee_name, start_date=start_date,
+            territory=territory, now=self.clock(), by=principal.subject,
+        )  # fmt: skip
+        try:
+            await self.licences.save(licence)
+        except AlreadyExists as exc:
+            raise Conflict("this licensee holds a licence to this programme already", field="licensee_id") from exc
+        return licence
 
     async def pay(self, report_id: str, amount: Decimal, received_on: date, principal: Principal) -> FiledReport:
         require_roles(principal, Role.SECRETARIAT)

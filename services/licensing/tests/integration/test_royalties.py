@@ -134,6 +134,28 @@ async def test_a_report_is_priced_line_by_line_paid_and_distributed_to_the_cent(
             }
 
         url = f"/api/v1/licensing/programmes/{programme_id}/reports"
+        unlicensed = await client.post(url, json=report(10), headers=as_licensee)
+        assert unlicensed.status_code == 403  # an outside licensee signs a licence first
+        signed = await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/licences",
+            headers=secretariat,
+            json={
+                "licensee_id": licensee,
+                "licensee_name": "Bright Lamps Inc.",
+                "start_date": "2024-01-01",
+                "territory": ["US", "CN", "DE", "FR", "GB"],
+            },
+        )
+        assert signed.status_code == 201, signed.text
+        assert signed.json()["kind"] == "programme_licence" and signed.json()["territory"] == [
+            "CN",
+            "DE",
+            "FR",
+            "GB",
+            "US",
+        ]
+        outside = await client.post(url, json=report(10, sale="VN"), headers=as_licensee)
+        assert outside.status_code == 422 and "territory" in outside.json()["errors"][0]["reason"]
         for body, field in (
             (report(-5), "lines.0.units"),
             (report(10, sale="XX"), "country_of_sale"),
