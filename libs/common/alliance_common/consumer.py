@@ -117,13 +117,12 @@ class EventConsumer:
                 parsed.append((record, Envelope.from_bytes(record.value or b"")))
             except (ValueError, ValidationError) as exc:
                 parsed.append((record, PoisonEvent(f"not a CloudEvents envelope: {exc}")))
-        ids = [env.id for _, env in parsed if isinstance(env, Envelope)]
-        seen = {
-            doc["event_id"]
-            async for doc in self.db[PROCESSED].find(
-                {"consumer": self.group_id, "event_id": {"$in": ids}}, {"event_id": 1}
-            )
-        }
+        # Primary-key reads: the inbox only grows, and a store may scan it for anything else.
+        seen = set()
+        for _, env in parsed:
+            if isinstance(env, Envelope) and env.type in self.handlers:
+                if await self.db[PROCESSED].find_one({"_id": self._inbox_id(env.id)}, {"_id": 1}) is not None:
+                    seen.add(env.id)
         for record, envelope in parsed:
             if isinstance(envelope, PoisonEvent):
                 await self._dead_letter(record, envelope, "?")
@@ -167,6 +166,7 @@ class EventConsumer:
         try:
             await self.db[PROCESSED].insert_one(
                 {
+                    "_id": self._inbox_id(envelope.id),
                     "consumer": self.group_id,
                     "event_id": envelope.id,
                     "type": envelope.type,
@@ -176,6 +176,9 @@ class EventConsumer:
             )
         except DuplicateKeyError:
             pass  # another replica recorded it first: the effect itself was guarded
+
+    def _inbox_id(self, event_id: str) -> str:
+        return f"{self.group_id}:{event_id}"
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: BaseException, event_id: str) -> None:
         if self._producer is None:

@@ -220,13 +220,14 @@ class OutboxRelay:
             for name in list(self._dirty):
                 chosen = list(self._dirty.pop(name, ()))
                 try:
+                    # Reads by _id alone: some stores use the primary key only for that exact
+                    # shape (FerretDB 1.x scans the collection for an $in); the dirty set is small.
+                    collection = self.collections[name]
                     for i in range(0, len(chosen), 500):
-                        docs = (
-                            await self.collections[name]
-                            .find({"_id": {"$in": chosen[i : i + 500]}}, {"outbox": 1})
-                            .to_list()
-                        )
-                        await self._publish_documents([(name, d) for d in docs])
+                        found = [
+                            await collection.find_one({"_id": doc_id}, {"outbox": 1}) for doc_id in chosen[i : i + 500]
+                        ]
+                        await self._publish_documents([(name, d) for d in found if d is not None])
                 except BaseException:
                     # Keep them marked: the next round (or the scan) publishes them.
                     self._dirty.setdefault(name, set()).update(chosen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import ClassVar
 
 from alliance_common.events import IntegrationEvent
@@ -95,3 +96,33 @@ class MemberExpelled(MembershipEvent):
     reason: str
     in_good_standing: bool = False
     expelled_on: date
+
+
+class DuesInvoiced(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.dues.invoiced.v1"
+    summary: ClassVar[str] = "A member was invoiced its yearly dues (less any credit)."
+    invoice_id: str
+    amount: Decimal
+    credit_applied: Decimal
+    period_start: date
+    period_end: date
+    due_on: date
+
+
+class DuesPaid(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.dues.paid.v1"
+    summary: ClassVar[str] = "A dues payment was received; any overpayment is kept as credit."
+    invoice_id: str
+    amount: Decimal
+    outstanding: Decimal
+    credit: Decimal
+    received_on: date
+
+
+class DuesReminderDue(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.dues.reminder_due.v1"
+    summary: ClassVar[str] = "A dues reminder is due (before lapse, in grace, on expiry); notifications send it."
+    kind: str
+    period_end: date
+    days_before: int | None = None
+    invoice_id: str | None = None

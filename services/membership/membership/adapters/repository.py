@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -13,10 +14,12 @@ from pymongo.errors import DuplicateKeyError
 from alliance_common.errors import Conflict
 from alliance_common.mongo import Document
 from alliance_common.outbox import AggregateStore, AlreadyExists
+from membership.domain.dues import Account, Invoice, InvoiceStatus, Payment, Reminder, ReminderKind
 from membership.domain.model import (
     MEMBERSHIP_TYPES,
     ApplicationStatus,
     Contact,
+    Dues,
     HistoryEntry,
     Organisation,
     OrgType,
@@ -66,11 +69,53 @@ def membership_from_document(member_id: str, doc: Document) -> Membership:
     )
 
 
+def _invoice_to_document(i: Invoice) -> Document:
+    return {
+        "id": i.id, "period_start": i.period_start.isoformat(), "period_end": i.period_end.isoformat(),
+        "fee": str(i.fee), "credit_applied": str(i.credit_applied), "amount": str(i.amount),
+        "issued_on": i.issued_on.isoformat(), "due_on": i.due_on.isoformat(), "status": i.status,
+        "payments": [{"id": p.id, "amount": str(p.amount), "received_on": p.received_on.isoformat(),
+                      "method": p.method, "reference": p.reference} for p in i.payments],
+    }  # fmt: skip
+
+
+def dues_to_document(d: Dues) -> Document:
+    """Money as decimal strings, days as ISO dates."""
+    return {
+        "credit": str(d.account.credit),
+        "invoices": [_invoice_to_document(i) for i in d.invoices],
+        "reminders_sent": [{"kind": r.kind, "period_end": r.period_end.isoformat(), "on": r.on.isoformat(),
+                            "days_before": r.days_before, "invoice_id": r.invoice_id} for r in d.reminders_sent],
+    }  # fmt: skip
+
+
+def dues_from_document(member_id: str, d: Document) -> Dues:
+    return Dues(
+        account=Account(member_id, Decimal(d["credit"])),
+        invoices=[
+            Invoice(
+                id=i["id"], member_id=member_id, period_start=date.fromisoformat(i["period_start"]),
+                period_end=date.fromisoformat(i["period_end"]), fee=Decimal(i["fee"]),
+                credit_applied=Decimal(i["credit_applied"]), amount=Decimal(i["amount"]),
+                issued_on=date.fromisoformat(i["issued_on"]), due_on=date.fromisoformat(i["due_on"]),
+                status=InvoiceStatus(i["status"]),
+                payments=tuple(Payment(p["id"], Decimal(p["amount"]), date.fromisoformat(p["received_on"]),
+                                       p["method"], p.get("reference")) for p in i["payments"]),
+            )
+            for i in d["invoices"]
+        ],
+        reminders_sent=[Reminder(member_id, ReminderKind(r["kind"]), date.fromisoformat(r["period_end"]),
+                                 date.fromisoformat(r["on"]), r.get("days_before"), r.get("invoice_id"))
+                        for r in d["reminders_sent"]],
+    )  # fmt: skip
+
+
 def to_document(org: Organisation) -> Document:
-    doc = asdict(replace(org, membership=None, events=[]))
+    doc = asdict(replace(org, membership=None, dues=None, events=[]))
     for transient in ("id", "version", "events"):
         doc.pop(transient)
     doc["membership"] = membership_to_document(org.membership) if org.membership else None
+    doc["dues"] = dues_to_document(org.dues) if org.dues else None
     # Denormalised for queries (the daily job, lists by status).
     doc["membership_status"] = org.membership.status if org.membership else None
     return doc
@@ -90,6 +135,7 @@ def from_document(doc_id: str, version: int, doc: Document) -> Organisation:
         submitted_at=doc["submitted_at"],
         status=ApplicationStatus(doc["status"]),
         membership=membership_from_document(doc_id, doc["membership"]) if doc.get("membership") else None,
+        dues=dues_from_document(doc_id, doc["dues"]) if doc.get("dues") else None,
         membership_number=doc.get("membership_number"),
         admitted_at=doc.get("admitted_at"),
         history=[HistoryEntry(**h) for h in doc.get("history", [])],

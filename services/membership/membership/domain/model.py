@@ -6,7 +6,7 @@ to ``events``; the repository writes state and events in one document write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -15,6 +15,9 @@ from alliance_common.errors import Conflict, InvalidInput
 from alliance_common.events import IntegrationEvent
 from alliance_contracts.membership import (
     ApplicationSubmitted,
+    DuesInvoiced,
+    DuesPaid,
+    DuesReminderDue,
     MemberAdmitted,
     MemberExpelled,
     MemberReinstated,
@@ -25,6 +28,18 @@ from alliance_contracts.membership import (
 )
 from membership.domain import standing as rules
 from membership.domain.credit_code import credit_code_problem
+from membership.domain.dues import (
+    Account,
+    Invoice,
+    InvoicePeriod,
+    InvoiceStatus,
+    Payment,
+    Reminder,
+    apply_payment,
+    issue_invoice,
+    outstanding,
+    reminders_due,
+)
 from membership.domain.standing import (
     DEFAULT_RULES,
     Membership,
@@ -98,6 +113,15 @@ class HistoryEntry:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Dues:
+    """A member's dues: its account (credit), its invoices and the reminders already sent."""
+
+    account: Account
+    invoices: list[Invoice] = field(default_factory=list)
+    reminders_sent: list[Reminder] = field(default_factory=list)
+
+
 @dataclass
 class Organisation:
     id: str
@@ -112,6 +136,7 @@ class Organisation:
     submitted_at: datetime
     status: ApplicationStatus = ApplicationStatus.SUBMITTED
     membership: Membership | None = None
+    dues: Dues | None = None
     membership_number: str | None = None
     admitted_at: datetime | None = None
     history: list[HistoryEntry] = field(default_factory=list)
@@ -237,6 +262,57 @@ class Organisation:
                 end_date=self.membership.end_date,
             )
         )
+
+    # --- dues ---
+
+    def invoice_dues(self, invoice_id: str, period: InvoicePeriod, now: datetime) -> Invoice:
+        m = self._member()
+        dues = self.dues or Dues(Account(self.id))
+        account, invoice = issue_invoice(dues.account, m, now.date(), invoice_id, period=period,
+                                         existing=dues.invoices)  # fmt: skip
+        self.dues = replace(dues, account=account, invoices=[*dues.invoices, invoice])
+        self.events.append(
+            DuesInvoiced(member_id=self.id, invoice_id=invoice.id, amount=invoice.amount,
+                         credit_applied=invoice.credit_applied, period_start=invoice.period_start,
+                         period_end=invoice.period_end, due_on=invoice.due_on)
+        )  # fmt: skip
+        return invoice
+
+    def pay_dues(self, invoice_id: str, payment: Payment, by: str, now: datetime) -> Invoice:
+        """Apply a payment; paying a renewal invoice in full renews the membership."""
+        m = self._member()
+        dues = self.dues or Dues(Account(self.id))
+        invoice = next((i for i in dues.invoices if i.id == invoice_id), None)
+        if invoice is None:
+            raise InvalidInput(f"no invoice {invoice_id} for this member", field="invoice_id")
+        account, paid = apply_payment(dues.account, invoice, payment)
+        self.dues = replace(dues, account=account, invoices=[paid if i.id == invoice_id else i for i in dues.invoices])
+        self.events.append(
+            DuesPaid(member_id=self.id, invoice_id=invoice_id, amount=payment.amount, outstanding=outstanding(paid),
+                     credit=account.credit, received_on=payment.received_on)
+        )  # fmt: skip
+        if (
+            paid.status is InvoiceStatus.PAID
+            and invoice.status is not InvoiceStatus.PAID
+            and paid.period_end > m.end_date
+        ):
+            self.renew(by, now)
+        return paid
+
+    def remind(self, today: date) -> list[Reminder]:
+        """Record the dues reminders due today (each sent once); a notifier acts on the events."""
+        if self.membership is None:
+            return []
+        dues = self.dues or Dues(Account(self.id))
+        due = reminders_due(dues.invoices, [self.membership], DEFAULT_RULES, today, dues.reminders_sent)
+        if due:
+            self.dues = replace(dues, reminders_sent=[*dues.reminders_sent, *due])
+            for r in due:
+                self.events.append(
+                    DuesReminderDue(member_id=self.id, kind=r.kind, period_end=r.period_end,
+                                    days_before=r.days_before, invoice_id=r.invoice_id)
+                )  # fmt: skip
+        return due
 
     def _member(self) -> Membership:
         if self.membership is None:

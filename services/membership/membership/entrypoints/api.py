@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
 from alliance_common.auth import CorrelationId, CurrentPrincipal
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
+from membership.domain.dues import Payment
 from membership.domain.model import ApplicationStatus, Contact
 from membership.entrypoints.schemas import (
     ApplicationCreate,
     DecisionIn,
+    DuesPublic,
     ExpulsionIn,
+    InvoiceCreate,
+    InvoicePublic,
     OrganisationPublic,
+    PaymentIn,
     RecalculationIn,
     RecalculationPublic,
     ReinstatementIn,
@@ -168,3 +175,45 @@ async def override_status(
 )
 async def recalculate(body: RecalculationIn, principal: CurrentPrincipal, service: Service) -> RecalculationPublic:
     return RecalculationPublic(**await service.recalculate_all(body.on, principal))
+
+
+@router.post(
+    "/organisations/{org_id}/invoices",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvoicePublic,
+    summary="Invoice a member's yearly dues, less its credit (secretariat)",
+)
+async def invoice_dues(
+    org_id: str, body: InvoiceCreate, principal: CurrentPrincipal, service: Service
+) -> InvoicePublic:
+    return InvoicePublic.of(await service.invoice_dues(org_id, body.period, principal))
+
+
+@router.get(
+    "/organisations/{org_id}/invoices",
+    response_model=DuesPublic,
+    summary="A member's dues invoices and credit (the member itself, or staff)",
+)
+async def list_invoices(org_id: str, principal: CurrentPrincipal, service: Service) -> DuesPublic:
+    org = await service.get_for(org_id, principal)
+    dues = org.dues
+    return DuesPublic(
+        credit=dues.account.credit if dues else Decimal("0.00"),
+        invoices=[InvoicePublic.of(i) for i in dues.invoices] if dues else [],
+    )
+
+
+@router.post(
+    "/organisations/{org_id}/invoices/{invoice_id}/payments",
+    response_model=DuesPublic,
+    summary="Record a dues payment (secretariat); overpayment becomes credit; paying a renewal renews",
+)
+async def pay_dues(
+    org_id: str, invoice_id: str, body: PaymentIn, principal: CurrentPrincipal, service: Service
+) -> DuesPublic:
+    payment = Payment(
+        f"PAY-{uuid.uuid4().hex[:10].upper()}", body.amount, body.received_on, body.method, body.reference
+    )
+    org = await service.pay_dues(org_id, invoice_id, payment, principal)
+    assert org.dues is not None
+    return DuesPublic(credit=org.dues.account.credit, invoices=[InvoicePublic.of(i) for i in org.dues.invoices])

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
+from membership.domain.dues import Invoice, InvoicePeriod, InvoiceStatus, outstanding
 from membership.domain.model import (
     ApplicationStatus,
     CouncilDecision,
@@ -95,6 +96,54 @@ class StatusOverrideIn(RequestModel):
 
 class RecalculationIn(RequestModel):
     on: date | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
+
+
+class InvoiceCreate(RequestModel):
+    period: InvoicePeriod = Field(InvoicePeriod.NEXT, description="next: the renewal period; current: this one.")
+
+
+class PaymentIn(RequestModel):
+    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+    received_on: date
+    method: Annotated[str, StringConstraints(min_length=2, max_length=40)] = "bank_transfer"
+    reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class PaymentPublic(BaseModel):
+    id: str
+    amount: Decimal
+    received_on: date
+    method: str
+    reference: str | None
+
+
+class InvoicePublic(BaseModel):
+    id: str
+    period_start: date
+    period_end: date
+    fee: Decimal
+    credit_applied: Decimal
+    amount: Decimal
+    outstanding: Decimal
+    issued_on: date
+    due_on: date
+    status: InvoiceStatus
+    payments: list[PaymentPublic]
+
+    @classmethod
+    def of(cls, i: Invoice) -> InvoicePublic:
+        return cls(
+            id=i.id, period_start=i.period_start, period_end=i.period_end, fee=i.fee,
+            credit_applied=i.credit_applied, amount=i.amount, outstanding=outstanding(i), issued_on=i.issued_on,
+            due_on=i.due_on, status=i.status,
+            payments=[PaymentPublic(id=p.id, amount=p.amount, received_on=p.received_on, method=p.method,
+                                    reference=p.reference) for p in i.payments],
+        )  # fmt: skip
+
+
+class DuesPublic(BaseModel):
+    credit: Decimal
+    invoices: list[InvoicePublic]
 
 
 class RecalculationPublic(BaseModel):

@@ -15,6 +15,7 @@ from alliance_common.errors import InvalidInput, NotFound
 from alliance_common.outbox import ConcurrencyConflict
 from alliance_common.pagination import after_filter, encode_cursor
 from membership.adapters.repository import OrganisationRepository
+from membership.domain.dues import Invoice, InvoicePeriod, Payment
 from membership.domain.model import (
     Contact,
     CouncilDecision,
@@ -147,17 +148,33 @@ class MembershipService:
             cursor = encode_cursor(page[-1].id)
 
     async def _recalculate_one(self, org: Organisation, today: date, now: datetime) -> bool:
+        """Apply the status rules and record due reminders; True if the status changed."""
         for _ in range(5):  # a concurrent change to the same member: reload and reapply
-            if not org.recalculate(today, now):
+            changed = org.recalculate(today, now)
+            reminded = org.remind(today)
+            if not changed and not reminded:
                 return False
             try:
                 await self.repo.save(org)
-                return True
+                return changed
             except ConcurrencyConflict:
                 org = await self._get(org.id)
         raise ConcurrencyConflict(f"organisation {org.id} kept changing during recalculation")
 
-    async def _change(self, org_id: str, action: Callable[[Organisation, datetime], None]) -> Organisation:
+    async def invoice_dues(self, org_id: str, period: InvoicePeriod, principal: Principal) -> Invoice:
+        require_roles(principal, Role.SECRETARIAT)
+        invoice_id = f"DUES-{uuid.uuid4().hex[:10].upper()}"
+        org = await self._change(org_id, lambda org, now: org.invoice_dues(invoice_id, period, now))
+        assert org.dues is not None
+        return next(i for i in org.dues.invoices if i.id == invoice_id)
+
+    async def pay_dues(self, org_id: str, invoice_id: str, payment: Payment, principal: Principal) -> Organisation:
+        require_roles(principal, Role.SECRETARIAT)
+        if payment.received_on > self.clock().date():
+            raise InvalidInput("a payment cannot be received in the future", field="received_on")
+        return await self._change(org_id, lambda org, now: org.pay_dues(invoice_id, payment, principal.subject, now))
+
+    async def _change(self, org_id: str, action: Callable[[Organisation, datetime], object]) -> Organisation:
         org = await self._get(org_id)
         action(org, self.clock())
         await self.repo.save(org)
