@@ -10,8 +10,9 @@
 // $inc on one document left 8). MongoDB guarantees single-document atomicity, and the
 // platform's optimistic concurrency and outbox rely on it. So FerretDB listens on a
 // private Unix socket, and this program's TCP front forwards the wire protocol
-// unchanged while letting only one write command be in flight at a time. Reads stay
-// concurrent. SQLite has a single writer anyway, so little throughput is lost.
+// unchanged while letting only one write command per collection be in flight at a time
+// (a document lives in one collection, so that is all atomicity needs). Reads stay
+// concurrent; if a command cannot be parsed, it takes a lock shared by everything.
 package main
 
 import (
@@ -95,7 +96,7 @@ func main() {
 
 	logger.Info("FerretDB listening", "addr", *listen, "data", *dataDir)
 
-	var writes sync.Mutex
+	writes := &writeLocks{byCollection: map[string]*sync.Mutex{}}
 	for {
 		client, err := ln.Accept()
 		if err != nil {
@@ -105,7 +106,7 @@ func main() {
 			logger.Warn("accept failed", "error", err)
 			continue
 		}
-		go serve(client, socket, &writes, logger)
+		go serve(client, socket, writes, logger)
 	}
 
 	if err := <-done; err != nil && ctx.Err() == nil {
@@ -127,7 +128,24 @@ func waitForSocket(path string, timeout time.Duration) error {
 
 // serve relays one client connection. The wire protocol is request/reply per
 // connection, so each request is forwarded and its reply read before the next.
-func serve(client net.Conn, socket string, writes *sync.Mutex, logger *slog.Logger) {
+// writeLocks holds one mutex per "<db>.<collection>" written to.
+type writeLocks struct {
+	mu           sync.Mutex
+	byCollection map[string]*sync.Mutex
+}
+
+func (w *writeLocks) lock(key string) *sync.Mutex {
+	w.mu.Lock()
+	m, ok := w.byCollection[key]
+	if !ok {
+		m = &sync.Mutex{}
+		w.byCollection[key] = m
+	}
+	w.mu.Unlock()
+	return m
+}
+
+func serve(client net.Conn, socket string, writes *writeLocks, logger *slog.Logger) {
 	defer client.Close()
 
 	server, err := net.Dial("unix", socket)
@@ -146,13 +164,14 @@ func serve(client net.Conn, socket string, writes *sync.Mutex, logger *slog.Logg
 			return
 		}
 
-		isWrite := writeCommands[commandName(request)]
-		if isWrite {
-			writes.Lock()
+		var held *sync.Mutex
+		if command, target := commandTarget(request); writeCommands[command] {
+			held = writes.lock(target)
+			held.Lock()
 		}
 		err = exchange(request, client, server)
-		if isWrite {
-			writes.Unlock()
+		if held != nil {
+			held.Unlock()
 		}
 		if err != nil {
 			logger.Debug("relay failed", "error", err)
@@ -209,17 +228,102 @@ func flags(frame []byte) uint32 {
 	return binary.LittleEndian.Uint32(frame[16:20])
 }
 
-// commandName is the first key of an OP_MSG body section (the command), or "".
-func commandName(frame []byte) string {
-	// header(16) flags(4) kind(1)=0, then the body document: int32 length, element type, key.
-	if opCode(frame) != opMsg || len(frame) < 27 || frame[20] != 0 {
-		return ""
+// commandTarget parses an OP_MSG body section: the command (its first key) and
+// "<db>.<collection>" (the first value and $db). Anything unexpected gives the target ""
+// (one lock shared by all such commands), never a wrong but distinct one.
+func commandTarget(frame []byte) (string, string) {
+	// header(16) flags(4) kind(1)=0, then the body document.
+	if opCode(frame) != opMsg || len(frame) < 26 || frame[20] != 0 {
+		return "", ""
 	}
-	start := 26
-	for i := start; i < len(frame); i++ {
-		if frame[i] == 0 {
-			return string(frame[start:i])
+	body := frame[21:]
+	size := int(binary.LittleEndian.Uint32(body[:4]))
+	if size < 5 || size > len(body) {
+		return "", ""
+	}
+	var command, collection, db string
+	pos := 4
+	for first := true; pos < size-1; first = false {
+		kind := body[pos]
+		keyEnd := indexZero(body, pos+1)
+		if keyEnd < 0 {
+			return command, ""
+		}
+		key := string(body[pos+1 : keyEnd])
+		value := keyEnd + 1
+		if first {
+			command = key
+		}
+		if kind == 0x02 && (first || key == "$db") {
+			text, ok := bsonString(body, value)
+			if !ok {
+				return command, ""
+			}
+			if first {
+				collection = text
+			} else {
+				db = text
+			}
+		}
+		next, ok := skipValue(body, kind, value)
+		if !ok {
+			return command, ""
+		}
+		pos = next
+	}
+	if collection == "" || db == "" {
+		return command, ""
+	}
+	return command, db + "." + collection
+}
+
+func indexZero(b []byte, from int) int {
+	for i := from; i < len(b); i++ {
+		if b[i] == 0 {
+			return i
 		}
 	}
-	return ""
+	return -1
+}
+
+func bsonString(b []byte, at int) (string, bool) {
+	if at+4 > len(b) {
+		return "", false
+	}
+	n := int(binary.LittleEndian.Uint32(b[at : at+4]))
+	if n < 1 || at+4+n > len(b) {
+		return "", false
+	}
+	return string(b[at+4 : at+4+n-1]), true
+}
+
+// skipValue returns the offset just past a value of BSON type kind starting at at.
+func skipValue(b []byte, kind byte, at int) (int, bool) {
+	fixed := map[byte]int{0x01: 8, 0x06: 0, 0x07: 12, 0x08: 1, 0x09: 8, 0x0A: 0, 0x10: 4, 0x11: 8, 0x12: 8,
+		0x13: 16, 0xFF: 0, 0x7F: 0}
+	if n, ok := fixed[kind]; ok {
+		return at + n, at+n <= len(b)
+	}
+	if at+4 > len(b) {
+		return 0, false
+	}
+	n := int(binary.LittleEndian.Uint32(b[at : at+4]))
+	switch kind {
+	case 0x02, 0x0D, 0x0E: // string, JavaScript, symbol: int32 length + bytes
+		return at + 4 + n, n >= 1 && at+4+n <= len(b)
+	case 0x03, 0x04, 0x0F: // document, array, code with scope: int32 total length
+		return at + n, n >= 5 && at+n <= len(b)
+	case 0x05: // binary: int32 length + subtype + bytes
+		return at + 5 + n, n >= 0 && at+5+n <= len(b)
+	case 0x0C: // DBPointer: string + 12-byte id
+		return at + 4 + n + 12, n >= 1 && at+4+n+12 <= len(b)
+	case 0x0B: // regex: two C strings
+		first := indexZero(b, at)
+		if first < 0 {
+			return 0, false
+		}
+		second := indexZero(b, first+1)
+		return second + 1, second >= 0
+	}
+	return 0, false
 }
