@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from alliance_common.service import ServiceRuntime
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
-from licensing.adapters.royalty_repository import RoyaltyRepository
+from licensing.adapters.royalty_repository import GroupRepository, RoyaltyRepository
 from licensing.entrypoints import api, pool_api, royalty_api
 from licensing.entrypoints.events import event_handlers
 from licensing.service_layer.handlers import LicensingService
@@ -23,21 +23,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     service = LicensingService(repo)
     pool_repo = PoolRepository(runtime.store("patents"), runtime.store("programmes"), runtime.store("submissions"))
     royalty_repo = RoyaltyRepository(runtime.store("royalty_accounts"), runtime.store("distributions"))
+    groups = GroupRepository(runtime.store("licensee_groups"))
     runtime.subscribe(event_handlers(service))
     app = runtime.create_app(
         title="Alliance licensing",
         description="The patent pool (patents, programmes, independent essentiality evaluations) and licences. "
         "Publishes `licensing.events`.",
         routers=[api.router, pool_api.router, royalty_api.router],
-        setup=lambda: _ensure_indexes(repo, pool_repo, royalty_repo),
+        setup=lambda: _ensure_indexes(repo, pool_repo, royalty_repo, groups),
     )
     app.state.service = service
     app.state.pool = PoolService(pool_repo)
-    app.state.royalties = RoyaltyService(pool_repo, repo, royalty_repo)
+    app.state.royalties = RoyaltyService(pool_repo, repo, royalty_repo, groups)
     return app
 
 
-async def _ensure_indexes(repo: LicenceRepository, pool_repo: PoolRepository, royalty_repo: RoyaltyRepository) -> None:
+async def _ensure_indexes(
+    repo: LicenceRepository, pool_repo: PoolRepository, royalty_repo: RoyaltyRepository, groups: GroupRepository
+) -> None:
     await repo.ensure_indexes()
     await pool_repo.ensure_indexes()
     await royalty_repo.ensure_indexes()
+    await groups.ensure_indexes()

@@ -18,6 +18,7 @@ from alliance_common.outbox import AggregateStore, AlreadyExists
 from alliance_contracts.licensing import LicensorShare, RoyaltiesDistributed
 from licensing.domain.accounts import ExplainedLine, FiledReport, Payment, RoyaltyAccount
 from licensing.domain.distribution import CollectedLine, Distribution
+from licensing.domain.groups import LicenseeGroup, Subsidiary
 from licensing.domain.royalties import Period, YearToDate
 
 
@@ -34,6 +35,7 @@ def account_to_document(a: RoyaltyAccount) -> Document:
         "reports": [
             {
                 "id": r.id, "period": str(r.period), "filed_on": r.filed_on.isoformat(), "total": str(r.total),
+                "filed_by": r.filed_by,
                 "due_on": r.due_on.isoformat(),
                 "lines": [{"index": x.index, "product_category": x.product_category, "units": x.units,
                            "country_of_manufacture": x.country_of_manufacture, "country_of_sale": x.country_of_sale,
@@ -47,8 +49,9 @@ def account_to_document(a: RoyaltyAccount) -> Document:
             }
             for r in a.reports
         ],
-        # Denormalised for queries: which periods this account reported.
+        # Denormalised for queries: which periods this account reported, and who filed.
         "periods": [str(r.period) for r in a.reports],
+        "filers": sorted({r.filed_by for r in a.reports}),
     }  # fmt: skip
 
 
@@ -60,6 +63,7 @@ def account_from_document(doc_id: str, version: int, d: Document) -> RoyaltyAcco
             FiledReport(
                 id=r["id"], period=Period.parse(r["period"]), filed_on=date.fromisoformat(r["filed_on"]),
                 total=Decimal(r["total"]), due_on=date.fromisoformat(r["due_on"]),
+                filed_by=r.get("filed_by") or d["licensee_id"],
                 lines=tuple(ExplainedLine(
                     index=x["index"], product_category=x["product_category"], units=x["units"],
                     country_of_manufacture=x["country_of_manufacture"], country_of_sale=x["country_of_sale"],
@@ -147,3 +151,43 @@ class RoyaltyRepository:
         return (
             await self.distributions.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
         )
+
+
+class GroupRepository:
+    """Licensee groups, one document per parent company (``member_ids`` for lookups)."""
+
+    def __init__(self, store: AggregateStore) -> None:
+        self.store = store
+
+    async def ensure_indexes(self) -> None:
+        await self.store.collection.create_index([("member_ids", ASCENDING)])
+
+    async def get(self, parent_id: str) -> LicenseeGroup | None:
+        loaded = await self.store.get(parent_id)
+        if loaded is None:
+            return None
+        d = loaded.state
+        return LicenseeGroup(
+            id=loaded.id, name=d["name"], version=loaded.version,
+            subsidiaries=[Subsidiary(s["org_id"], s["name"], Decimal(s["ownership_percent"]),
+                                     date.fromisoformat(s["since"])) for s in d["subsidiaries"]],
+        )  # fmt: skip
+
+    async def save(self, group: LicenseeGroup) -> None:
+        doc = {
+            "name": group.name,
+            "subsidiaries": [{"org_id": s.org_id, "name": s.name, "ownership_percent": str(s.ownership_percent),
+                              "since": s.since.isoformat()} for s in group.subsidiaries],
+            "member_ids": sorted(group.members()),
+        }  # fmt: skip
+        group.version = await self.store.save(group.id, group.version, doc)
+
+    async def group_of(self, org_id: str) -> str:
+        """The parent of the group ``org_id`` belongs to (itself if none)."""
+        doc = await self.store.collection.find_one({"member_ids": org_id}, {"_id": 1})
+        return str(doc["_id"]) if doc else org_id
+
+    async def parent_holding(self, org_id: str) -> str | None:
+        """The parent of another group that already counts ``org_id`` as a subsidiary."""
+        doc = await self.store.collection.find_one({"member_ids": org_id, "_id": {"$ne": org_id}}, {"_id": 1})
+        return str(doc["_id"]) if doc else None

@@ -65,6 +65,7 @@ class FiledReport:
     total: Decimal
     due_on: date
     payments: list[Payment] = field(default_factory=list)
+    filed_by: str = ""  # the company that filed: the group's parent or one of its subsidiaries
 
     @property
     def interest(self) -> Decimal:
@@ -116,7 +117,7 @@ class RoyaltyAccount:
 
     def file(
         self, report_id: str, report: RoyaltyReport, schedule: RateSchedule, patents: list[Patent], *,
-        member_in_good_standing: bool, today: date,
+        member_in_good_standing: bool, today: date, filed_by: str = "",
     ) -> FiledReport:  # fmt: skip
         if any(r.period == report.period for r in self.reports):
             raise Conflict(f"{report.period} is reported already; correct it with back-royalty lines", field="period")
@@ -129,6 +130,7 @@ class RoyaltyAccount:
         filed = FiledReport(
             id=report_id, period=report.period, filed_on=today, lines=explain(result),
             collected=collected_lines(result, report_id), total=result.total, due_on=today + PAYMENT_TERMS,
+            filed_by=filed_by or self.licensee_id,
         )  # fmt: skip
         self.year_to_date.update(result.year_to_date)
         self.reports.append(filed)

@@ -12,11 +12,13 @@ from licensing.entrypoints.pool_schemas import ProgrammePublic
 from licensing.entrypoints.royalty_schemas import (
     DistributionIn,
     DistributionPublic,
+    GroupPublic,
     LicenceCreate,
     PaymentIn,
     ReportIn,
     ReportPublic,
     ScheduleIn,
+    SubsidiaryIn,
 )
 from licensing.entrypoints.schemas import LicencePublic
 from licensing.service_layer.royalties import RoyaltyService
@@ -132,3 +134,22 @@ async def statements(
     principal: CurrentPrincipal, royalties: Royalties, programme_id: ProgrammeFilter = None
 ) -> list[DistributionPublic]:
     return [DistributionPublic.of(d) for d in await royalties.statements_for(principal, programme_id)]
+
+
+@router.put(
+    "/licensee-groups/{parent_id}/subsidiaries/{org_id}",
+    response_model=GroupPublic,
+    summary="Record a >50 %-owned subsidiary: it shares its parent's free units, tiers and cap (secretariat)",
+)
+async def add_subsidiary(
+    parent_id: str, org_id: str, body: SubsidiaryIn, principal: CurrentPrincipal, royalties: Royalties
+) -> GroupPublic:
+    group = await royalties.add_subsidiary(
+        parent_id, body.parent_name, org_id, body.name, body.ownership_percent, body.since, principal
+    )
+    return GroupPublic.of(group)
+
+
+@router.get("/licensee-groups/{parent_id}", response_model=GroupPublic, summary="A licensee group")
+async def get_group(parent_id: str, principal: CurrentPrincipal, royalties: Royalties) -> GroupPublic:
+    return GroupPublic.of(await royalties.group(parent_id, principal))

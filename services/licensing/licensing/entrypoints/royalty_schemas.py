@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
 from licensing.domain.accounts import FiledReport, RoyaltyAccount
+from licensing.domain.groups import LicenseeGroup
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 Rate = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, description="Per unit.")]
@@ -87,7 +88,8 @@ class ReportLinePublic(BaseModel):
 class ReportPublic(BaseModel):
     id: str
     programme_id: str
-    licensee_id: str
+    licensee_id: str = Field(description="The licensee group (its parent company) the report counts for.")
+    filed_by: str
     period: str
     filed_on: date
     filed_late: bool
@@ -102,7 +104,8 @@ class ReportPublic(BaseModel):
     @classmethod
     def of(cls, account: RoyaltyAccount, r: FiledReport) -> ReportPublic:
         return cls(
-            id=r.id, programme_id=account.programme_id, licensee_id=account.licensee_id, period=str(r.period),
+            id=r.id, programme_id=account.programme_id, licensee_id=account.licensee_id, filed_by=r.filed_by,
+            period=str(r.period),
             filed_on=r.filed_on, filed_late=r.filed_late, total=r.total, due_on=r.due_on, late_interest=r.interest,
             paid=r.paid, outstanding=r.outstanding, settled=r.settled,
             lines=[ReportLinePublic(
@@ -119,6 +122,32 @@ class LicenceCreate(RequestModel):
     licensee_name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
     start_date: date
     territory: list[Country] = Field(default_factory=list, description="Countries of sale covered; empty: worldwide.")
+
+
+class SubsidiaryIn(RequestModel):
+    parent_name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    ownership_percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
+    since: date
+
+
+class SubsidiaryPublic(BaseModel):
+    org_id: str
+    name: str
+    ownership_percent: Decimal
+    since: date
+
+
+class GroupPublic(BaseModel):
+    id: str
+    name: str
+    subsidiaries: list[SubsidiaryPublic]
+
+    @classmethod
+    def of(cls, g: LicenseeGroup) -> GroupPublic:
+        return cls(id=g.id, name=g.name, subsidiaries=[
+            SubsidiaryPublic(org_id=s.org_id, name=s.name, ownership_percent=s.ownership_percent, since=s.since)
+            for s in g.subsidiaries])  # fmt: skip
 
 
 class PaymentIn(RequestModel):

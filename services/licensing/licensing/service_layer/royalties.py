@@ -18,9 +18,10 @@ from alliance_common.mongo import Document
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
-from licensing.adapters.royalty_repository import RoyaltyRepository
+from licensing.adapters.royalty_repository import GroupRepository, RoyaltyRepository
 from licensing.domain.accounts import FiledReport, RoyaltyAccount
 from licensing.domain.distribution import distribute
+from licensing.domain.groups import LicenseeGroup
 from licensing.domain.model import Licence
 from licensing.domain.patents import check_country
 from licensing.domain.pool import Programme
@@ -33,10 +34,11 @@ def utcnow() -> datetime:
 
 class RoyaltyService:
     def __init__(self, pool: PoolRepository, licences: LicenceRepository, repo: RoyaltyRepository,
-                 clock: Callable[[], datetime] = utcnow) -> None:  # fmt: skip
+                 groups: GroupRepository, clock: Callable[[], datetime] = utcnow) -> None:  # fmt: skip
         self.pool = pool
         self.licences = licences
         self.repo = repo
+        self.groups = groups
         self.clock = clock
 
     async def publish_schedule(self, programme_id: str, schedule: RateSchedule, admin_fee_percent: Decimal,
@@ -59,7 +61,11 @@ class RoyaltyService:
         # A member in good standing holds the internal cross-licence: that is what earns the discount.
         cross = await self.licences.get(Licence.cross_licence_id(principal.org_id))
         member = cross is not None and cross[0].in_force
+        group = await self.groups.group_of(principal.org_id)
+        # A subsidiary sells under its own licence or under its parent's.
         signed = await self.licences.get(Licence.programme_licence_id(programme_id, principal.org_id))
+        if signed is None and group != principal.org_id:
+            signed = await self.licences.get(Licence.programme_licence_id(programme_id, group))
         if signed is None and cross is None:
             raise Forbidden("you hold no licence to this programme: outside licensees sign one first")
         if signed is not None:
@@ -67,13 +73,14 @@ class RoyaltyService:
                 if not signed[0].covers_sale_in(line.country_of_sale):
                     raise InvalidInput(f"line {i + 1}: {line.country_of_sale} is outside the licensed territory",
                                        field="country_of_sale")  # fmt: skip
-        report = RoyaltyReport(principal.org_id, period, tuple(lines))
+        # Free units, tiers and the cap count per group: one account per programme and group.
+        report = RoyaltyReport(group, period, tuple(lines))
         report_id = f"RPT-{period}-{uuid.uuid4().hex[:8]}"
-        account_id = RoyaltyAccount.id_for(programme_id, principal.org_id)
+        account_id = RoyaltyAccount.id_for(programme_id, group)
         for _ in range(10):  # two filings for one account at once: the loser re-reads and refiles
-            account = await self.repo.account(account_id) or RoyaltyAccount(account_id, programme_id, principal.org_id)
+            account = await self.repo.account(account_id) or RoyaltyAccount(account_id, programme_id, group)
             filed = account.file(report_id, report, programme.schedule, patents, member_in_good_standing=member,
-                                 today=self.clock().date())  # fmt: skip
+                                 today=self.clock().date(), filed_by=principal.org_id)  # fmt: skip
             try:
                 await self.repo.save_account(account)
                 return account, filed
@@ -97,6 +104,38 @@ class RoyaltyService:
             raise Conflict("this licensee holds a licence to this programme already", field="licensee_id") from exc
         return licence
 
+    async def add_subsidiary(
+        self,
+        parent_id: str,
+        parent_name: str,
+        org_id: str,
+        name: str,
+        ownership_percent: Decimal,
+        since: date,
+        principal: Principal,
+    ) -> LicenseeGroup:
+        """Record that ``parent_id`` controls ``org_id`` (secretariat)."""
+        require_roles(principal, Role.SECRETARIAT)
+        if await self.groups.parent_holding(org_id) not in (None, parent_id):
+            raise Conflict(f"{org_id} is a subsidiary in another group already", field="org_id")
+        if await self.groups.group_of(parent_id) != parent_id:
+            raise Conflict(f"{parent_id} is itself a subsidiary: record the group under its parent", field="parent_id")
+        for _ in range(5):
+            group = await self.groups.get(parent_id) or LicenseeGroup(parent_id, parent_name)
+            group.add(org_id, name, ownership_percent, since)
+            try:
+                await self.groups.save(group)
+                return group
+            except ConcurrencyConflict:
+                continue
+        raise ConcurrencyConflict("the group kept changing; try again")
+
+    async def group(self, parent_id: str, principal: Principal) -> LicenseeGroup:
+        group = await self.groups.get(parent_id)
+        if group is None or not (principal.is_staff or principal.org_id in group.members()):
+            raise NotFound(f"licensee group {parent_id} not found")
+        return group
+
     async def pay(self, report_id: str, amount: Decimal, received_on: date, principal: Principal) -> FiledReport:
         require_roles(principal, Role.SECRETARIAT)
         if received_on > self.clock().date():
@@ -115,16 +154,24 @@ class RoyaltyService:
     async def reports_for(
         self, principal: Principal, programme_id: str | None
     ) -> list[tuple[RoyaltyAccount, FiledReport]]:
+        """A group's parent sees all its group's reports; a subsidiary those it filed; staff all."""
         query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
+        org = principal.org_id or ""
         if not principal.is_staff:
-            query["licensee_id"] = principal.org_id or ""
-        return [(a, r) for a in await self.repo.find_accounts(query) for r in a.reports]
+            query["$or"] = [{"licensee_id": org}, {"filers": org}]
+        return [
+            (a, r)
+            for a in await self.repo.find_accounts(query)
+            for r in a.reports
+            if principal.is_staff or a.licensee_id == org or r.filed_by == org
+        ]
 
     async def report_for(self, report_id: str, principal: Principal) -> tuple[RoyaltyAccount, FiledReport]:
         account = await self._account_of(report_id)
-        if not principal.can_access_org(account.licensee_id):
+        report = account.report(report_id)
+        if not (principal.can_access_org(account.licensee_id) or principal.can_access_org(report.filed_by)):
             raise NotFound(f"report {report_id} not found")
-        return account, account.report(report_id)
+        return account, report
 
     async def distribute(self, programme_id: str, period: Period, principal: Principal) -> tuple[str, Document]:
         """Share the period's collected royalties (reports paid in full) among the licensors."""

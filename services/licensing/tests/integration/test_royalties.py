@@ -288,3 +288,80 @@ async def test_a_member_pays_the_member_rate_only_while_in_good_standing(
 
 async def _is(value: Any, expected: str) -> bool:
     return (await value) == expected
+
+
+async def test_a_subsidiary_shares_its_parents_free_units_and_sees_only_its_own_reports(
+    service_settings: Callable[..., Any], make_token: Callable[..., str], infra: Any
+) -> None:
+    parent, subsidiary = str(uuid.uuid4()), str(uuid.uuid4())
+    secretariat = bearer(make_token("s", "secretariat"))
+    as_parent = bearer(make_token("finance@parent.example", "licensee", org_id=parent))
+    as_subsidiary = bearer(make_token("finance@subsidiary.example", "licensee", org_id=subsidiary))
+    async with running(create_app(service_settings(Settings))) as client:
+        programme_id = (
+            await client.post(
+                "/api/v1/licensing/programmes",
+                headers=secretariat,
+                json={"name": "Group pool", "standard_ref": "T/LEDA 004—2026"},
+            )
+        ).json()["id"]
+        await client.put(f"/api/v1/licensing/programmes/{programme_id}/schedule", json=SCHEDULE, headers=secretariat)
+        await listed_patent(client, secretariat, programme_id, str(uuid.uuid4()), "CN", make_token)
+        await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/licences",
+            headers=secretariat,
+            json={"licensee_id": parent, "licensee_name": "Parent Lighting Group", "start_date": "2024-01-01"},
+        )
+        minority = await client.put(
+            f"/api/v1/licensing/licensee-groups/{parent}/subsidiaries/{subsidiary}",
+            headers=secretariat,
+            json={
+                "parent_name": "Parent Lighting Group",
+                "name": "Sub Lamps",
+                "ownership_percent": "50",
+                "since": "2024-01-01",
+            },
+        )
+        assert minority.status_code == 422 and minority.json()["errors"][0]["field"] == "ownership_percent"
+        added = await client.put(
+            f"/api/v1/licensing/licensee-groups/{parent}/subsidiaries/{subsidiary}",
+            headers=secretariat,
+            json={
+                "parent_name": "Parent Lighting Group",
+                "name": "Sub Lamps",
+                "ownership_percent": "75.5",
+                "since": "2024-01-01",
+            },
+        )
+        assert added.status_code == 200, added.text
+
+        today = date.today()
+        url = f"/api/v1/licensing/programmes/{programme_id}/reports"
+
+        def body(period: str) -> dict[str, Any]:
+            return {
+                "period": period,
+                "lines": [
+                    {
+                        "product_category": "led_package",
+                        "units": 1000,
+                        "country_of_manufacture": "CN",
+                        "country_of_sale": "CN",
+                    }
+                ],
+            }
+
+        first = await client.post(url, json=body(f"{today.year - 1}-Q1"), headers=as_parent)
+        assert first.status_code == 201 and Decimal(first.json()["total"]) == Decimal("0.00")  # the 1,000 free units
+        # The subsidiary files under its parent's licence, and the group's free units are used up.
+        second = await client.post(url, json=body(f"{today.year - 1}-Q2"), headers=as_subsidiary)
+        assert second.status_code == 201, second.text
+        assert second.json()["licensee_id"] == parent and second.json()["filed_by"] == subsidiary
+        # No free units left for the group, and its last report was filed late: the standard rate.
+        assert Decimal(second.json()["total"]) == Decimal("10.00")  # 1,000 × 0.0100
+        assert "standard_rate" in {s["rule"] for s in second.json()["lines"][0]["steps"]}
+
+        theirs = await client.get("/api/v1/licensing/reports", headers=as_subsidiary)
+        assert [r["id"] for r in theirs.json()] == [second.json()["id"]]
+        group_view = await client.get("/api/v1/licensing/reports", headers=as_parent)
+        assert len(group_view.json()) == 2
