@@ -179,7 +179,7 @@ async def test_a_patent_that_lapses_mid_quarter_changes_the_shares_from_that_day
     own = await portal.client.get(
         "/api/v1/licensing/statements", headers=await portal.member(b["id"]), params={"programme_id": programme_id}
     )
-    assert [[s["licensor_id"] for s in d["statements"]] for d in own.json()] == [[b["id"]]]
+    assert [[s["licensor_id"] for s in d["statements"]] for d in own.json()["items"]] == [[b["id"]]]
 
 
 async def _equals(value: Any, expected: str) -> bool:

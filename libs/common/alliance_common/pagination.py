@@ -48,3 +48,32 @@ def after_filter(base: dict[str, Any], cursor: str | None) -> dict[str, Any]:
 
 def next_cursor(docs: list[dict[str, Any]], limit: int) -> str | None:
     return encode_cursor(str(docs[-1]["_id"])) if len(docs) == limit else None
+
+
+def page_of_children(
+    parents: list[tuple[str, list[tuple[str, T]]]], cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
+    """A page over children kept inside parent documents (ordered parent id, then child order).
+
+    ``parents`` are the parents from the cursor's parent onwards (``_id >= that``), each with
+    its children as (child id, item). The cursor is "<parent id>/<child id>" of the last item.
+    """
+    after = decode_cursor(cursor)
+    parent_after, _, child_after = after.partition("/") if after else ("", "", "")
+    items: list[tuple[str, str, T]] = []
+    for parent_id, children in parents:
+        skipping = parent_id == parent_after and bool(child_after)
+        for child_id, item in children:
+            if skipping:
+                skipping = child_id != child_after
+                continue
+            items.append((parent_id, child_id, item))
+    page = items[:limit]
+    more = len(items) > limit
+    return [item for _, _, item in page], encode_cursor(f"{page[-1][0]}/{page[-1][1]}") if more and page else None
+
+
+def parent_from(cursor: str | None) -> str | None:
+    """The parent id a ``page_of_children`` cursor starts from."""
+    after = decode_cursor(cursor)
+    return after.partition("/")[0] if after else None

@@ -67,3 +67,15 @@ def test_cursors_with_characters_outside_the_alphabet_are_refused(garbage: str) 
     with pytest.raises(InvalidInput) as caught:
         decode_cursor(garbage)
     assert caught.value.field == "cursor"
+
+
+def test_pages_over_children_kept_inside_parents_continue_where_they_stopped() -> None:
+    from alliance_common.pagination import page_of_children, parent_from
+
+    parents = [("a", [("1", "a1"), ("2", "a2")]), ("b", [("1", "b1")]), ("c", [("1", "c1"), ("2", "c2")])]
+    first, cursor = page_of_children(parents, None, 3)
+    assert first == ["a1", "a2", "b1"] and cursor is not None
+    assert parent_from(cursor) == "b"
+    rest = [p for p in parents if p[0] >= "b"]  # what the caller reads next: parents from the cursor's
+    second, cursor = page_of_children(rest, cursor, 3)
+    assert second == ["c1", "c2"] and cursor is None

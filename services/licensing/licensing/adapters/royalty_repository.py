@@ -132,9 +132,9 @@ class RoyaltyRepository:
         )
         account.events = []
 
-    async def find_accounts(self, query: dict[str, Any]) -> list[RoyaltyAccount]:
-        docs = await self.accounts.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).to_list()
-        return [account_from_document(d["_id"], d["version"], d) for d in docs]
+    async def find_accounts(self, query: dict[str, Any], limit: int = 0) -> list[RoyaltyAccount]:
+        cursor = self.accounts.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit)
+        return [account_from_document(d["_id"], d["version"], d) for d in await cursor.to_list()]
 
     async def add_distribution(self, programme_id: str, distribution: Distribution) -> str:
         distribution_id = f"{programme_id}:{distribution.period}"

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from alliance_common.auth import CurrentPrincipal
+from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from licensing.domain.royalties import Period, RateSchedule, ReportLine, Tier
 from licensing.entrypoints.pool_schemas import ProgrammePublic
 from licensing.entrypoints.royalty_schemas import (
@@ -90,11 +91,16 @@ async def file_report(
     return ReportPublic.of(account, filed)
 
 
-@router.get("/reports", response_model=list[ReportPublic], summary="Royalty reports: your own, or all for staff")
+@router.get("/reports", response_model=Page[ReportPublic], summary="Royalty reports: your own, or all for staff")
 async def list_reports(
-    principal: CurrentPrincipal, royalties: Royalties, programme_id: ProgrammeFilter = None
-) -> list[ReportPublic]:
-    return [ReportPublic.of(a, r) for a, r in await royalties.reports_for(principal, programme_id)]
+    principal: CurrentPrincipal,
+    royalties: Royalties,
+    programme_id: ProgrammeFilter = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[ReportPublic]:
+    found, next_page = await royalties.reports_for(principal, programme_id, cursor, limit)
+    return Page(items=[ReportPublic.of(a, r) for a, r in found], next_cursor=next_page)
 
 
 @router.get("/reports/{report_id}", response_model=ReportPublic, summary="One royalty report with its invoice")
@@ -127,13 +133,18 @@ async def distribute(
 
 @router.get(
     "/statements",
-    response_model=list[DistributionPublic],
+    response_model=Page[DistributionPublic],
     summary="Distribution statements: a licensor sees its own; staff see all",
 )
 async def statements(
-    principal: CurrentPrincipal, royalties: Royalties, programme_id: ProgrammeFilter = None
-) -> list[DistributionPublic]:
-    return [DistributionPublic.of(d) for d in await royalties.statements_for(principal, programme_id)]
+    principal: CurrentPrincipal,
+    royalties: Royalties,
+    programme_id: ProgrammeFilter = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[DistributionPublic]:
+    docs = await royalties.statements_for(principal, programme_id, cursor, limit)
+    return Page(items=[DistributionPublic.of(d) for d in docs], next_cursor=next_cursor(docs, limit))
 
 
 @router.put(

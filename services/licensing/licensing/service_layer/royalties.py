@@ -16,6 +16,7 @@ from alliance_common.auth import Principal, Role, require_roles
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from alliance_common.mongo import Document
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
+from alliance_common.pagination import after_filter, page_of_children, parent_from
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
 from licensing.adapters.royalty_repository import GroupRepository, RoyaltyRepository
@@ -152,19 +153,22 @@ class RoyaltyService:
         raise ConcurrencyConflict("the account kept changing; try again")
 
     async def reports_for(
-        self, principal: Principal, programme_id: str | None
-    ) -> list[tuple[RoyaltyAccount, FiledReport]]:
+        self, principal: Principal, programme_id: str | None, cursor: str | None = None, limit: int = 50
+    ) -> tuple[list[tuple[RoyaltyAccount, FiledReport]], str | None]:
         """A group's parent sees all its group's reports; a subsidiary those it filed; staff all."""
         query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
         org = principal.org_id or ""
         if not principal.is_staff:
             query["$or"] = [{"licensee_id": org}, {"filers": org}]
-        return [
-            (a, r)
-            for a in await self.repo.find_accounts(query)
-            for r in a.reports
-            if principal.is_staff or a.licensee_id == org or r.filed_by == org
+        start = parent_from(cursor)
+        if start:
+            query["_id"] = {"$gte": start}
+        accounts = await self.repo.find_accounts(query, limit + 1)
+        parents = [
+            (a.id, [(r.id, (a, r)) for r in a.reports if principal.is_staff or org in (a.licensee_id, r.filed_by)])
+            for a in accounts
         ]
+        return page_of_children(parents, cursor, limit)
 
     async def report_for(self, report_id: str, principal: Principal) -> tuple[RoyaltyAccount, FiledReport]:
         account = await self._account_of(report_id)
@@ -189,12 +193,14 @@ class RoyaltyService:
         docs = await self.repo.find_distributions({"_id": distribution_id}, 1)
         return distribution_id, docs[0]
 
-    async def statements_for(self, principal: Principal, programme_id: str | None) -> list[Document]:
+    async def statements_for(
+        self, principal: Principal, programme_id: str | None, cursor: str | None = None, limit: int = 50
+    ) -> list[Document]:
         """Distributions with, for a licensor, only its own statement."""
         query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
         if not principal.is_staff:
             query["licensors"] = principal.org_id or ""
-        docs = await self.repo.find_distributions(query, 200)
+        docs = await self.repo.find_distributions(after_filter(query, cursor), limit)
         if not principal.is_staff:
             for doc in docs:
                 doc["statements"] = [s for s in doc["statements"] if s["licensor_id"] == principal.org_id]

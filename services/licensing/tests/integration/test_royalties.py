@@ -165,7 +165,8 @@ async def test_a_report_is_priced_line_by_line_paid_and_distributed_to_the_cent(
             refused = await client.post(url, json=body, headers=as_licensee)
             assert refused.status_code == 422, refused.text
             assert refused.json()["errors"][0]["field"] == field
-        assert (await client.get("/api/v1/licensing/reports", headers=as_licensee)).json() == []  # nothing stored
+        stored = await client.get("/api/v1/licensing/reports", headers=as_licensee)
+        assert stored.json()["items"] == []  # nothing stored
 
         filed = await client.post(url, json=report(61000), headers=as_licensee)
         assert filed.status_code == 201, filed.text
@@ -203,7 +204,7 @@ async def test_a_report_is_priced_line_by_line_paid_and_distributed_to_the_cent(
             "/api/v1/licensing/statements",
             headers=bearer(make_token("finance@b.example", "member_admin", org_id=licensor_b)),
         )
-        assert [[s["licensor_id"] for s in x["statements"]] for x in mine.json()] == [[licensor_b]]
+        assert [[s["licensor_id"] for s in x["statements"]] for x in mine.json()["items"]] == [[licensor_b]]
 
 
 async def test_a_member_pays_the_member_rate_only_while_in_good_standing(
@@ -362,6 +363,6 @@ async def test_a_subsidiary_shares_its_parents_free_units_and_sees_only_its_own_
         assert "standard_rate" in {s["rule"] for s in second.json()["lines"][0]["steps"]}
 
         theirs = await client.get("/api/v1/licensing/reports", headers=as_subsidiary)
-        assert [r["id"] for r in theirs.json()] == [second.json()["id"]]
+        assert [r["id"] for r in theirs.json()["items"]] == [second.json()["id"]]
         group_view = await client.get("/api/v1/licensing/reports", headers=as_parent)
-        assert len(group_view.json()) == 2
+        assert len(group_view.json()["items"]) == 2
