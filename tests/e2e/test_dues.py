@@ -50,3 +50,36 @@ async def test_paying_the_renewal_invoice_renews_and_an_overpayment_becomes_cred
         pay, json={"amount": "1.00", "received_on": today.isoformat()}, headers=await portal.member(member["id"])
     )
     assert member_pays.status_code == 403  # payments are recorded by the secretariat
+
+
+async def test_a_member_admin_manages_its_own_users_and_no_one_elses(portal: Any) -> None:
+    member = await portal.admit("User Managing Optics Co., Ltd.")
+    users = f"/api/v1/membership/organisations/{member['id']}/users"
+    admin = await portal.member(member["id"], "member_admin")
+    listed = await portal.client.get(users, headers=admin)
+    assert [u["role"] for u in listed.json()] == ["member_admin"]  # the applicant administers it
+    added = await portal.client.post(
+        users,
+        headers=admin,
+        json={
+            "subject": "engineer@optics.example",
+            "name": "Zhang Wei",
+            "email": "zhang.wei@optics.example",
+            "role": "member_staff",
+        },
+    )
+    assert added.status_code == 201 and {u["subject"] for u in added.json()} >= {"engineer@optics.example"}
+    staff = await portal.member(member["id"], "member_staff")
+    assert (
+        await portal.client.post(
+            users,
+            headers=staff,
+            json={"subject": "x@optics.example", "name": "X", "email": "x@optics.example", "role": "member_admin"},
+        )
+    ).status_code == 403
+    other = await portal.admit("Other Optics Co., Ltd.")
+    other_admin = await portal.member(other["id"], "member_admin")
+    assert (await portal.client.get(users, headers=other_admin)).status_code == 404
+    last_admin = listed.json()[0]["subject"]
+    refused = await portal.client.delete(f"{users}/{last_admin}", headers=admin)
+    assert refused.status_code == 409  # an organisation keeps at least one member admin

@@ -23,8 +23,10 @@ from membership.domain.model import (
     HistoryEntry,
     Organisation,
     OrgType,
+    OrgUser,
     Segment,
     Tier,
+    UserRole,
 )
 from membership.domain.standing import Membership, MembershipStatus, StatusOverride
 
@@ -139,6 +141,7 @@ def from_document(doc_id: str, version: int, doc: Document) -> Organisation:
         membership_number=doc.get("membership_number"),
         admitted_at=doc.get("admitted_at"),
         history=[HistoryEntry(**h) for h in doc.get("history", [])],
+        users=[OrgUser(u["subject"], u["name"], u["email"], UserRole(u["role"])) for u in doc.get("users", [])],
         version=version,
     )
 
@@ -153,6 +156,7 @@ class OrganisationRepository:
         await self.collection.create_index([("credit_code", ASCENDING)], unique=True)
         await self.collection.create_index([("applicant", ASCENDING)])
         await self.collection.create_index([("membership_status", ASCENDING)])
+        await self.collection.create_index([("users.subject", ASCENDING)])
 
     async def get(self, org_id: str) -> Organisation | None:
         loaded = await self.store.get(org_id)

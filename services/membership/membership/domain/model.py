@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from alliance_common.errors import Conflict, InvalidInput
+from alliance_common.errors import Conflict, InvalidInput, NotFound
 from alliance_common.events import IntegrationEvent
 from alliance_contracts.membership import (
     ApplicationSubmitted,
@@ -105,6 +105,21 @@ class Contact:
     phone: str | None = None
 
 
+class UserRole(StrEnum):
+    MEMBER_ADMIN = "member_admin"
+    MEMBER_STAFF = "member_staff"
+
+
+@dataclass(frozen=True)
+class OrgUser:
+    """A person who acts for the organisation on the portal (their login is the subject)."""
+
+    subject: str
+    name: str
+    email: str
+    role: UserRole
+
+
 @dataclass
 class HistoryEntry:
     at: datetime
@@ -137,6 +152,7 @@ class Organisation:
     status: ApplicationStatus = ApplicationStatus.SUBMITTED
     membership: Membership | None = None
     dues: Dues | None = None
+    users: list[OrgUser] = field(default_factory=list)
     membership_number: str | None = None
     admitted_at: datetime | None = None
     history: list[HistoryEntry] = field(default_factory=list)
@@ -244,6 +260,8 @@ class Organisation:
         self.membership = rules.refresh(opened, DEFAULT_RULES, today).membership
         self.membership_number = membership_number
         self.admitted_at = now
+        if not any(u.subject == self.applicant for u in self.users):  # the applicant administers it
+            self.users.append(OrgUser(self.applicant, self.contact.name, self.contact.email, UserRole.MEMBER_ADMIN))
         self.history.append(HistoryEntry(now, "council:admit", by, reason))
         self.events.append(
             MemberAdmitted(
@@ -262,6 +280,24 @@ class Organisation:
                 end_date=self.membership.end_date,
             )
         )
+
+    # --- users ---
+
+    def add_user(self, user: OrgUser, by: str, now: datetime) -> None:
+        if any(u.subject == user.subject for u in self.users):
+            raise Conflict(f"{user.subject} is a user of this organisation already", field="subject")
+        self.users.append(user)
+        self.history.append(HistoryEntry(now, f"user-added:{user.role}", by, user.subject))
+
+    def remove_user(self, subject: str, by: str, now: datetime) -> None:
+        user = next((u for u in self.users if u.subject == subject), None)
+        if user is None:
+            raise NotFound(f"no user {subject} in this organisation")
+        admins = [u for u in self.users if u.role is UserRole.MEMBER_ADMIN]
+        if user.role is UserRole.MEMBER_ADMIN and len(admins) == 1:
+            raise Conflict("an organisation keeps at least one member admin", field="subject")
+        self.users.remove(user)
+        self.history.append(HistoryEntry(now, "user-removed", by, subject))
 
     # --- dues ---
 

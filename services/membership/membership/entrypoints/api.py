@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, status
 from alliance_common.auth import CorrelationId, CurrentPrincipal
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from membership.domain.dues import Payment
-from membership.domain.model import ApplicationStatus, Contact
+from membership.domain.model import ApplicationStatus, Contact, Organisation, OrgUser
 from membership.entrypoints.schemas import (
     ApplicationCreate,
     DecisionIn,
@@ -28,6 +28,8 @@ from membership.entrypoints.schemas import (
     ReviewIn,
     StatusOverrideIn,
     SuspensionIn,
+    UserCreate,
+    UserPublic,
     WithdrawalIn,
 )
 from membership.service_layer.handlers import Apply, MembershipService
@@ -217,3 +219,35 @@ async def pay_dues(
     org = await service.pay_dues(org_id, invoice_id, payment, principal)
     assert org.dues is not None
     return DuesPublic(credit=org.dues.account.credit, invoices=[InvoicePublic.of(i) for i in org.dues.invoices])
+
+
+def _users(org: Organisation) -> list[UserPublic]:
+    return [UserPublic(subject=u.subject, name=u.name, email=u.email, role=u.role) for u in org.users]
+
+
+@router.get(
+    "/organisations/{org_id}/users",
+    response_model=list[UserPublic],
+    summary="The organisation's portal users and their roles (its members, or staff)",
+)
+async def list_users(org_id: str, principal: CurrentPrincipal, service: Service) -> list[UserPublic]:
+    return _users(await service.get_for(org_id, principal))
+
+
+@router.post(
+    "/organisations/{org_id}/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[UserPublic],
+    summary="Add a user with a role (the organisation's member admin, or the secretariat)",
+)
+async def add_user(org_id: str, body: UserCreate, principal: CurrentPrincipal, service: Service) -> list[UserPublic]:
+    return _users(await service.add_user(org_id, OrgUser(body.subject, body.name, body.email, body.role), principal))
+
+
+@router.delete(
+    "/organisations/{org_id}/users/{subject}",
+    response_model=list[UserPublic],
+    summary="Remove a user (at least one member admin stays)",
+)
+async def remove_user(org_id: str, subject: str, principal: CurrentPrincipal, service: Service) -> list[UserPublic]:
+    return _users(await service.remove_user(org_id, subject, principal))

@@ -18,6 +18,7 @@ from membership.domain.model import (
     ReviewDecision,
     Segment,
     Tier,
+    UserRole,
 )
 from membership.domain.standing import MembershipStatus, is_good_standing
 
@@ -96,6 +97,22 @@ class StatusOverrideIn(RequestModel):
 
 class RecalculationIn(RequestModel):
     on: date | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
+
+
+class UserCreate(RequestModel):
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The person's login (the subject of their token)."
+    )
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    email: Email
+    role: UserRole
+
+
+class UserPublic(BaseModel):
+    subject: str
+    name: str
+    email: str
+    role: UserRole
 
 
 class InvoiceCreate(RequestModel):

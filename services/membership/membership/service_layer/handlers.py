@@ -21,6 +21,7 @@ from membership.domain.model import (
     CouncilDecision,
     Organisation,
     OrgType,
+    OrgUser,
     ReviewDecision,
     Segment,
     Tier,
@@ -173,6 +174,21 @@ class MembershipService:
         if payment.received_on > self.clock().date():
             raise InvalidInput("a payment cannot be received in the future", field="received_on")
         return await self._change(org_id, lambda org, now: org.pay_dues(invoice_id, payment, principal.subject, now))
+
+    async def add_user(self, org_id: str, user: OrgUser, principal: Principal) -> Organisation:
+        self._may_manage_users(org_id, principal)
+        return await self._change(org_id, lambda org, now: org.add_user(user, principal.subject, now))
+
+    async def remove_user(self, org_id: str, subject: str, principal: Principal) -> Organisation:
+        self._may_manage_users(org_id, principal)
+        return await self._change(org_id, lambda org, now: org.remove_user(subject, principal.subject, now))
+
+    @staticmethod
+    def _may_manage_users(org_id: str, principal: Principal) -> None:
+        """The secretariat, or a member admin of this very organisation."""
+        if not principal.is_staff:
+            require_roles(principal, Role.MEMBER_ADMIN)
+            principal.require_org(org_id)
 
     async def _change(self, org_id: str, action: Callable[[Organisation, datetime], object]) -> Organisation:
         org = await self._get(org_id)
