@@ -24,7 +24,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pool_repo = PoolRepository(runtime.store("patents"), runtime.store("programmes"), runtime.store("submissions"))
     royalty_repo = RoyaltyRepository(runtime.store("royalty_accounts"), runtime.store("distributions"))
     groups = GroupRepository(runtime.store("licensee_groups"))
-    runtime.subscribe(event_handlers(service))
+    pool = PoolService(pool_repo)
+    runtime.subscribe(event_handlers(service, pool))
     app = runtime.create_app(
         title="Alliance licensing",
         description="The patent pool (patents, programmes, independent essentiality evaluations) and licences. "
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         setup=lambda: _ensure_indexes(repo, pool_repo, royalty_repo, groups),
     )
     app.state.service = service
-    app.state.pool = PoolService(pool_repo)
+    app.state.pool = pool
     app.state.royalties = RoyaltyService(pool_repo, repo, royalty_repo, groups)
     return app
 

@@ -7,17 +7,23 @@ signed-in user sees each programme's list of essential patents (no opaque pools)
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import Forbidden, NotFound
+from alliance_common.errors import Conflict, Forbidden, NotFound
+from alliance_common.events import Envelope
+from alliance_common.outbox import AlreadyExists
 from alliance_common.pagination import after_filter
+from alliance_contracts.standards import StandardPublished
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
 from licensing.domain.pool import Programme, Submission, SubmissionStatus
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -84,6 +90,40 @@ class PoolService:
         updated = replace(patent, status=status, ended_on=ended_on)  # the domain validates the combination
         await self.repo.update_patent(updated, version)
         return updated
+
+    async def on_standard_published(self, envelope: Envelope, event: StandardPublished) -> None:
+        """A published standard opens its pool programme; its declared patents are submitted.
+
+        Idempotent by construction: the programme's and each submission's ids derive from the
+        standard and the patent, so a redelivered event finds them and changes nothing.
+        """
+        today = self.clock().date()
+        programme_id = f"PRG-{event.project_id}"
+        programme = await self.repo.programme(programme_id)
+        if programme is None:
+            programme = Programme.create(
+                id=programme_id, name=f"{event.number} patent pool", standard_ref=event.number,
+                description=f"Essential patents of {event.number} {event.title}", on=today,
+            )  # fmt: skip
+            try:
+                await self.repo.add_programme(programme)
+            except AlreadyExists:
+                pass
+        for declared in event.declarations:
+            if declared.commitment == "unwilling":
+                continue  # a holder unwilling to license keeps its patent out of the pool
+            found = await self.repo.find_patents({"office": declared.office, "number": declared.number}, 1)
+            if not found or found[0].owner_id != declared.holder_id:
+                log.info("declared patent %s %s is not registered by its holder; not submitted",
+                         declared.office, declared.number)  # fmt: skip
+                continue
+            patent = found[0]
+            if await self.repo.submission(Submission.id_for(patent.id, programme_id)) is not None:
+                continue
+            try:
+                await self.repo.save_submission(Submission.submit(patent, programme, "standards-publication", today))
+            except Conflict:
+                log.info("patent %s could not be submitted to %s", patent.number, programme_id)
 
     async def create_programme(self, name: str, standard_ref: str, description: str, principal: Principal) -> Programme:
         require_roles(principal, Role.SECRETARIAT)

@@ -115,3 +115,56 @@ async def test_a_patent_goes_from_contribution_to_the_programmes_open_list(
         lambda e: e["type"] == "alliance.licensing.patent.evaluated.v1" and e["data"]["patent_id"] == patent_id,
     )
     assert published[0][0]["data"]["essential"] is True
+
+
+async def test_a_published_standard_opens_its_programme_and_submits_the_declared_patents(
+    service_settings: Callable[..., Any], make_token: Callable[..., str], infra: Any
+) -> None:
+    from datetime import date
+
+    from alliance_common.events import envelope_for
+    from alliance_contracts.standards import DeclaredPatent, StandardPublished
+    from alliance_local.pytest_plugin import eventually, produce
+
+    holder = str(uuid.uuid4())
+    project = str(uuid.uuid4())
+    number = f"CN{uuid.uuid4().int % 10**9}B"
+    secretariat = bearer(make_token("s", "secretariat"))
+    async with running(create_app(service_settings(Settings))) as client:
+        created = await client.post(
+            "/api/v1/licensing/patents",
+            json=patent(number),
+            headers=bearer(make_token("ip@holder.example", "member_admin", org_id=holder)),
+        )
+        assert created.status_code == 201
+        event = StandardPublished(
+            project_id=project,
+            number="T/LEDA 007—2026",
+            title="Lumen maintenance of LED packages",
+            published_on=date.today(),
+            declarations=[
+                DeclaredPatent(holder_id=holder, office="CN", number=number, commitment="frand"),
+                DeclaredPatent(holder_id=holder, office="US", number="US1234567B2", commitment="frand"),
+                DeclaredPatent(holder_id=holder, office="CN", number="CN999B", commitment="unwilling"),
+            ],
+        )
+        envelope = envelope_for(event, source="/alliance/standards", subject=project)
+        for _ in range(2):  # delivered twice: applied once
+            await produce(infra.kafka.bootstrap, "standards.events", envelope.to_bytes(), project.encode())
+
+        async def programme() -> dict[str, Any] | None:
+            found = await client.get(f"/api/v1/licensing/programmes/PRG-{project}", headers=secretariat)
+            return found.json() if found.status_code == 200 else None
+
+        opened = await eventually(programme)
+        assert opened["standard_ref"] == "T/LEDA 007—2026"
+
+        async def submissions() -> list[dict[str, Any]]:
+            found = await client.get(
+                "/api/v1/licensing/submissions", params={"programme_id": f"PRG-{project}"}, headers=secretariat
+            )
+            return list(found.json()["items"])
+
+        listed = await eventually(submissions)
+        assert [s["patent_id"] for s in listed] == [created.json()["id"]]
+        assert listed[0]["status"] == "awaiting_evaluator"
