@@ -1,0 +1,527 @@
+"""Event propagation latency through the platform, beside raw aiokafka on the same broker.
+
+Platform: admit N members through the gateway (apply -> review -> admit), wait until each
+cross-licence ``XL-<id>`` exists, then at a fixed rate (open loop: every send time is
+planned before the run starts) suspend and later reinstate each member through the
+gateway. For each write, the latency is the time from the HTTP 200 of the write until
+the licensing service shows the new licence status, found by polling
+``GET /api/v1/licensing/licences/XL-<id>`` through the gateway every ``--poll-ms``.
+
+Raw: on the same broker and at the same rate, a fresh topic, an idempotent acks=all
+producer and a consumer looping on ``getmany`` with a small timeout; the latency is the
+time the consumer got a record minus the time it was handed to ``producer.send``.
+
+Run:  .venv/bin/python bench/propagation.py            (starts its own platform)
+      .venv/bin/python bench/propagation.py --gateway-url http://127.0.0.1:8000 --kafka 127.0.0.1:9092
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import re
+import shutil
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from benchlib import MeasurementFailed, exit_on_sigterm, now, percentile, say, shield_cleanup, table
+
+from alliance_common.events import envelope_for
+from alliance_contracts.membership import MemberSuspended
+from membership.domain.credit_code import with_check_characters
+
+LICENCE_URL = "/api/v1/licensing/licences/XL-{id}"
+ORG_URL = "/api/v1/membership/organisations/{id}"
+
+
+@dataclass
+class Sample:
+    member: str
+    action: str  # "suspension" | "reinstatement"
+    planned: float
+    sent: float = 0.0
+    accepted: float = 0.0
+    visible: float = 0.0
+    polls: int = 0
+
+
+class EffectTimeout(MeasurementFailed):
+    """A write was accepted but its effect did not become visible within the bound."""
+
+
+@dataclass
+class PlatformResult:
+    samples: list[Sample] = field(default_factory=list)
+    poll_rtts: list[float] = field(default_factory=list)
+    throttled: int = 0
+    gated: int = 0  # reinstatements that had to wait for their suspension to be visible
+    pending: int = 0  # writes accepted whose effect is not yet visible
+    peak_pending: int = 0
+    timed_out: int = 0
+    failures: list[str] = field(default_factory=list)
+    isolated: list[float] = field(default_factory=list)  # warm-up writes, one at a time
+    # At most this many polls in flight in total: unbounded 5 ms polling of every pending
+    # write through the gateway would itself starve the services on a small machine.
+    poll_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+
+
+# ----------------------------------------------------------------------------- platform
+
+
+async def dev_token(client: httpx.AsyncClient, subject: str, roles: list[str],
+                    org_id: str | None = None) -> dict[str, str]:
+    body: dict[str, Any] = {"subject": subject, "roles": roles}
+    if org_id:
+        body["org_id"] = org_id
+    response = await client.post("/auth/dev-login", json=body)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def post_retrying(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, Any],
+                        attempts: int = 20) -> httpx.Response:
+    """POST for set-up work: waits out the gateway's per-caller rate limit (429)."""
+    for _ in range(attempts):
+        response = await client.post(url, headers=headers, json=body)
+        if response.status_code != 429:
+            return response
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    return response
+
+
+def credit_code(rng: random.Random) -> str:
+    return with_check_characters(f"91350100{rng.randrange(10**8):08d}")
+
+
+async def admit_members(client: httpx.AsyncClient, count: int, run: str, timeout: float) -> list[str]:
+    """Apply, review and admit ``count`` organisations; return their ids once licensed."""
+    rng = random.Random()
+    applicant = await dev_token(client, f"bench-applicant-{run}@bench.example", ["member_admin"],
+                                org_id=f"pending-{run}")
+    secretariat = await dev_token(client, f"bench-secretariat-{run}@bench.example", ["secretariat"])
+    council = await dev_token(client, f"bench-council-{run}@bench.example", ["council"])
+    gate = asyncio.Semaphore(8)
+
+    async def admit(i: int) -> str:
+        async with gate:
+            for _ in range(5):  # a credit code already taken (409) gets another random one
+                applied = await post_retrying(client, "/api/v1/membership/applications", applicant, {
+                    "name": f"Bench Photonics {run}-{i} Co., Ltd.", "credit_code": credit_code(rng),
+                    "org_type": "enterprise", "segments": ["chip"], "region": "CN-GD", "tier": "ordinary_member",
+                    "contact": {"name": f"Bench {i}", "email": f"bench{i}@bench.example"},
+                })
+                if applied.status_code != 409:
+                    break
+            if applied.status_code != 201:
+                raise MeasurementFailed(f"apply failed: {applied.status_code} {applied.text[:300]}")
+            org_id: str = applied.json()["id"]
+            org_url = ORG_URL.format(id=org_id)
+            reviewed = await post_retrying(client, f"{org_url}/review", secretariat, {"decision": "accept"})
+            if reviewed.status_code != 200:
+                raise MeasurementFailed(f"review failed: {reviewed.status_code} {reviewed.text[:300]}")
+            admitted = await post_retrying(client, f"{org_url}/decision", council, {"decision": "admit"})
+            if admitted.status_code != 200:
+                raise MeasurementFailed(f"admission failed: {admitted.status_code} {admitted.text[:300]}")
+            return org_id
+
+    say(f"admitting {count} members through the gateway")
+    started = now()
+    members = list(await asyncio.gather(*(admit(i) for i in range(count))))
+    say(f"admitted {count} members in {now() - started:.1f}s; waiting for their cross-licences")
+
+    async def licensed(org_id: str) -> None:
+        deadline = now() + timeout
+        async with gate:
+            while True:
+                response = await client.get(LICENCE_URL.format(id=org_id), headers=secretariat)
+                if response.status_code == 200 and response.json().get("status") == "active":
+                    return
+                if now() > deadline:
+                    raise MeasurementFailed(f"licence XL-{org_id} not active {timeout}s after admission "
+                                            f"(last answer {response.status_code} {response.text[:200]})")
+                await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(licensed(m) for m in members))
+    say(f"all {count} cross-licences active after {now() - started:.1f}s")
+    return members
+
+
+async def member_tokens(client: httpx.AsyncClient, members: list[str], run: str) -> dict[str, dict[str, str]]:
+    """A secretariat token per member: the gateway limits rate per caller, and 5 ms
+    polling of one caller's pending items must not run into that limit."""
+    gate = asyncio.Semaphore(8)
+
+    async def one(i: int) -> dict[str, str]:
+        async with gate:
+            return await dev_token(client, f"bench-operator-{run}-{i}@bench.example", ["secretariat"])
+
+    tokens = await asyncio.gather(*(one(i) for i in range(len(members))))
+    return dict(zip(members, tokens, strict=True))
+
+
+def restored(licence: dict[str, Any]) -> bool:
+    """Whether the licence was restored after a suspension: ``active`` alone cannot tell a
+    reinstatement's effect from a suspension that has not arrived yet."""
+    return any(entry.get("action") == "restored" for entry in licence.get("history", ()))
+
+
+async def run_op(client: httpx.AsyncClient, sample: Sample, headers: dict[str, str], poll_s: float, timeout: float,
+                 result: PlatformResult, after: asyncio.Event | None) -> None:
+    delay = sample.planned - now()
+    if delay > 0:
+        await asyncio.sleep(delay)
+    if after is not None and not after.is_set():
+        result.gated += 1
+        await after.wait()
+    body = {"reason": "bench: dues unpaid"} if sample.action == "suspension" else {"reason": "bench: dues paid"}
+    expected = "suspended" if sample.action == "suspension" else "active"
+    sample.sent = now()
+    response = await client.post(ORG_URL.format(id=sample.member) + f"/{sample.action}", headers=headers, json=body)
+    answered = now()
+    if response.status_code != 200:
+        raise MeasurementFailed(f"{sample.action} of {sample.member}: {response.status_code} "
+                                f"after {answered - sample.sent:.1f}s: {response.text[:300]}")
+    sample.accepted = answered
+    deadline = sample.accepted + timeout
+    url = LICENCE_URL.format(id=sample.member)
+    result.pending += 1
+    result.peak_pending = max(result.peak_pending, result.pending)
+    try:
+        await poll_until_visible(client, sample, headers, poll_s, url, expected, deadline, timeout, result)
+    finally:
+        result.pending -= 1
+
+
+async def poll_until_visible(client: httpx.AsyncClient, sample: Sample, headers: dict[str, str], poll_s: float,
+                             url: str, expected: str, deadline: float, timeout: float, result: PlatformResult) -> None:
+    last = ""
+    while True:
+        async with result.poll_slots:
+            asked = now()
+            polled = await client.get(url, headers=headers)
+            answered = now()
+        sample.polls += 1
+        result.poll_rtts.append(answered - asked)
+        if polled.status_code == 200:
+            licence = polled.json()
+            status = licence.get("status")
+            if status == expected and (sample.action == "suspension" or restored(licence)):
+                sample.visible = answered
+                return
+            last = f"status {status!r}"
+        elif polled.status_code == 429:
+            result.throttled += 1
+            last = "429"
+        else:
+            last = f"{polled.status_code} {polled.text[:200]}"
+        if answered > deadline:
+            raise EffectTimeout(f"licence XL-{sample.member} not {expected} {timeout:g}s after the "
+                                f"{sample.action} was accepted (last poll: {last})")
+        await asyncio.sleep(max(0.0, asked + poll_s - now()))
+
+
+async def measure_platform(gateway_url: str, args: argparse.Namespace) -> PlatformResult:
+    run = uuid.uuid4().hex[:8]
+    pairs = args.samples // 2
+    # Idle connections expire before uvicorn's 5 s keep-alive closes them on the server side,
+    # so a write never goes out on a connection the gateway is closing at that moment.
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2.0)
+    timeout = httpx.Timeout(30, pool=None)  # waiting for a free connection is not an error
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=timeout, limits=limits) as client:
+        members = await admit_members(client, pairs + args.warmup, run, args.timeout)
+        tokens = await member_tokens(client, members, run)
+        warm, measured = members[: args.warmup], members[args.warmup :]
+
+        # Warm-up: one write at a time, each after the previous effect was visible; not part
+        # of the fixed-rate figures, reported as context ("isolated").
+        result = PlatformResult(poll_slots=asyncio.Semaphore(args.max_polls))
+        if warm:
+            say(f"warm-up: {len(warm)} suspend/reinstate pairs, one at a time")
+            scratch = PlatformResult()
+            for member in warm:
+                for action in ("suspension", "reinstatement"):
+                    sample = Sample(member, action, now())
+                    await run_op(client, sample, tokens[member], args.poll_ms / 1000, args.timeout, scratch, None)
+                    result.isolated.append(sample.visible - sample.accepted)
+                    await asyncio.sleep(0.2)
+
+        # Open loop: all send times are fixed before the first send. Each member is
+        # suspended in the first half and reinstated in the second half of the schedule.
+        start = now() + 0.2
+        interval = 1 / args.rate
+        schedule = [(m, "suspension") for m in measured] + [(m, "reinstatement") for m in measured]
+        result.samples = [Sample(m, action, start + i * interval) for i, (m, action) in enumerate(schedule)]
+        suspended = {m: asyncio.Event() for m in measured}
+
+        async def op(sample: Sample) -> None:
+            after = suspended[sample.member] if sample.action == "reinstatement" else None
+            try:
+                await run_op(client, sample, tokens[sample.member], args.poll_ms / 1000, args.timeout, result, after)
+            except EffectTimeout as exc:
+                result.timed_out += 1
+                result.failures.append(f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                result.failures.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                if sample.action == "suspension":
+                    suspended[sample.member].set()  # even on failure, so that nothing waits forever
+
+        say(f"platform: {len(schedule)} writes at {args.rate:g}/s "
+            f"(~{len(schedule) / args.rate:.0f}s), polling every {args.poll_ms:g} ms")
+        await asyncio.gather(*(op(s) for s in result.samples))
+        return result
+
+
+# ----------------------------------------------------------------------------- raw Kafka
+
+
+@dataclass
+class RawResult:
+    latencies: list[float] = field(default_factory=list)
+    acks: list[float] = field(default_factory=list)
+    lag: list[float] = field(default_factory=list)
+
+
+async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int, timeout: float) -> RawResult:
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 3, 1)])
+    finally:
+        await admin.close()
+    # A message of the size and shape of a real membership event.
+    member = str(uuid.uuid4())
+    value = envelope_for(MemberSuspended(member_id=member, reason="bench: dues unpaid", suspended_at=datetime.now(UTC)),
+                         source="/alliance/membership", subject=member).to_bytes()
+    headers = [("content-type", b"application/cloudevents+json"), ("ce_type", MemberSuspended.event_type.encode())]
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=1,
+                                request_timeout_ms=10000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest", isolation_level="read_committed")
+    total = warmup + count
+    sent: dict[int, float] = {}
+    acked: dict[int, float] = {}
+    received: dict[int, float] = {}
+    result = RawResult()
+    await producer.start()
+    try:
+        await consumer.start()
+        try:
+            consumer.assign([TopicPartition(topic, p) for p in range(3)])
+            await consumer.seek_to_beginning()
+            await consumer.getmany(timeout_ms=200)
+
+            async def consume() -> None:
+                while len(received) < total:
+                    batches = await consumer.getmany(timeout_ms=5)
+                    got = now()
+                    for records in batches.values():
+                        for record in records:
+                            received.setdefault(int(record.key or b"-1"), got)
+
+            async def produce() -> None:
+                start = now() + 0.1
+                interval = 1 / rate
+                pending = []
+                for seq in range(total):
+                    planned = start + seq * interval
+                    delay = planned - now()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    sent[seq] = now()
+                    if seq >= warmup:
+                        result.lag.append(sent[seq] - planned)
+                    future = await producer.send(topic, value, key=str(seq).encode(), headers=headers)
+                    future.add_done_callback(lambda _f, seq=seq: acked.__setitem__(seq, now()))
+                    pending.append(future)
+                await asyncio.gather(*pending)
+
+            say(f"raw aiokafka: {count} messages (+{warmup} warm-up) at {rate:g}/s on topic {topic}")
+            consumer_task = asyncio.create_task(consume())
+            await produce()
+            try:
+                await asyncio.wait_for(consumer_task, timeout)
+            except TimeoutError:
+                raise MeasurementFailed(f"raw consumer got {len(received)} of {total} messages "
+                                        f"{timeout}s after the last send") from None
+        finally:
+            await consumer.stop()
+    finally:
+        await producer.stop()
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+        try:
+            await admin.start()
+            await admin.delete_topics([topic])
+        except Exception as exc:  # tidiness only
+            say(f"could not delete {topic}: {exc}")
+        finally:
+            await admin.close()
+    for seq in range(warmup, total):
+        result.latencies.append(received[seq] - sent[seq])
+        result.acks.append(acked[seq] - sent[seq])
+    return result
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -> str:
+    done = [s for s in platform.samples if s.visible]
+    unseen = [s for s in platform.samples if s.accepted and not s.visible]  # accepted, effect never seen
+    # Effects not visible within the bound count as +inf: percentiles above them read "> bound".
+    propagation = [s.visible - s.accepted for s in done] + [math.inf] * len(unseen)
+    writes = [s.accepted - s.sent for s in platform.samples if s.accepted]
+    lag = [s.sent - s.planned for s in platform.samples if s.sent]
+    bound_ms = args.timeout * 1000
+
+    def cell(value: float) -> object:
+        return f"> {bound_ms:,.0f}" if math.isinf(value) else value
+
+    def row(metric: str, values: list[float]) -> list[object]:
+        ms = [v * 1000 for v in values]
+        return [metric, len(ms), *(cell(percentile(ms, p)) for p in (50, 90, 99)), cell(max(ms, default=math.nan))]
+
+    def by_action(action: str) -> list[float]:
+        return [s.visible - s.accepted for s in done if s.action == action] + [
+            math.inf for s in unseen if s.action == action]
+
+    rows = [
+        row("platform: write accepted -> licence visible", propagation),
+        row("raw aiokafka: send -> consumed (same broker)", raw.latencies),
+        row("  context: suspension -> visible", by_action("suspension")),
+        row("  context: reinstatement -> visible", by_action("reinstatement")),
+        row("  context: isolated writes -> visible (warm-up)", platform.isolated),
+        row("  context: write POST via gateway (200)", writes),
+        row("  context: licence GET via gateway (poll)", platform.poll_rtts),
+        row("  context: raw send -> broker ack", raw.acks),
+    ]
+
+    def ratio(p: float) -> str:
+        value = percentile(propagation, p) / percentile(raw.latencies, p)
+        return f"> {bound_ms / 1000 / percentile(raw.latencies, p):.0f}x" if math.isinf(value) else f"{value:.1f}x"
+
+    lines = [
+        "",
+        f"Event propagation at a fixed {args.rate:g}/s (open loop), poll every {args.poll_ms:g} ms "
+        f"(at most {args.max_polls} polls in flight), "
+        f"effect wait bounded at {args.timeout:g} s; {len(platform.samples)} platform writes, "
+        f"{len(raw.latencies)} raw messages",
+        "",
+        table(["metric", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"], rows),
+        "",
+        f"ratio platform/raw: p50 {ratio(50)}, p99 {ratio(99)}",
+        f"effects not visible within {args.timeout:g} s: {platform.timed_out}; other failed writes: "
+        f"{len(platform.failures) - platform.timed_out}; peak writes awaiting their effect: {platform.peak_pending}",
+        f"schedule lag (actual - planned send) p99: platform {percentile(lag, 99) * 1000:.1f} ms, "
+        f"raw {percentile(raw.lag, 99) * 1000:.1f} ms; polls per sample p50 "
+        f"{percentile([s.polls for s in done], 50):.0f}; 429s while polling: {platform.throttled}; "
+        f"reinstatements held for their suspension: {platform.gated}",
+    ]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+async def measure(gateway_url: str, bootstrap: str, args: argparse.Namespace) -> tuple[PlatformResult, RawResult]:
+    platform = await measure_platform(gateway_url, args)
+    raw = await measure_raw_kafka(bootstrap, len(platform.samples), args.rate, args.warmup * 2, args.timeout)
+    return platform, raw
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, default=300,
+                        help="propagation samples (half suspensions, half reinstatements)")
+    parser.add_argument("--rate", type=float, default=20.0, help="writes (and raw messages) per second")
+    parser.add_argument("--poll-ms", type=float, default=5.0, help="poll interval per pending write")
+    parser.add_argument("--max-polls", type=int, default=4, help="polls in flight at most, over all pending writes")
+    parser.add_argument("--timeout", type=float, default=20.0, help="bound on each wait for an effect, seconds")
+    parser.add_argument("--warmup", type=int, default=5, help="suspend/reinstate pairs run first, not recorded")
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="bound on the whole measurement")
+    parser.add_argument("--gateway-url", help="a running platform's gateway (then --kafka is required)")
+    parser.add_argument("--kafka", help="the running platform's Kafka bootstrap servers")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    parser.add_argument("--dump", type=Path, help="also write every platform sample to this file (JSON lines)")
+    args = parser.parse_args()
+    if bool(args.gateway_url) != bool(args.kafka):
+        parser.error("--gateway-url and --kafka go together")
+    if args.samples < 2 or args.samples % 2:
+        parser.error("--samples must be a positive even number")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    exit_on_sigterm()
+    stack = None
+    workdir: Path | None = None
+    ok = False
+    try:
+        if args.gateway_url:
+            gateway_url, bootstrap = args.gateway_url.rstrip("/"), args.kafka
+        else:
+            from alliance_local.stack import Stack
+
+            workdir = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
+            say(f"starting the platform in {workdir}")
+            stack = Stack(workdir)
+            started = now()
+            stack.start()
+            say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")
+            gateway_url, bootstrap = stack.gateway_url, stack.infra.kafka.bootstrap
+        try:
+            platform, raw = asyncio.run(asyncio.wait_for(measure(gateway_url, bootstrap, args), args.max_seconds))
+        except TimeoutError:
+            say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
+            return 1
+        except MeasurementFailed as exc:
+            say(f"FAILED: {exc}")
+            return 1
+        except KeyboardInterrupt:
+            say("interrupted")
+            return 130
+        print(report(args, platform, raw), flush=True)
+        if args.dump:
+            with args.dump.open("w") as out:
+                origin = min(s.planned for s in platform.samples)
+                for s in platform.samples:
+                    out.write(json.dumps({"member": s.member, "action": s.action, "polls": s.polls, **{
+                        k: round(getattr(s, k) - origin, 4) if getattr(s, k) else None
+                        for k in ("planned", "sent", "accepted", "visible")}}) + "\n")
+        if platform.failures:
+            say(f"FAILED: {len(platform.failures)} of {len(platform.samples)} writes did not complete:")
+            kinds = Counter(re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", f)[:240] for f in platform.failures)
+            for kind, count in kinds.most_common():
+                say(f"  {count} x {kind}")
+            return 1
+        ok = True
+        return 0
+    finally:
+        shield_cleanup()
+        if stack is not None:
+            say("stopping the platform")
+            stack.stop()
+        if workdir is not None:
+            if ok and not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                say(f"logs kept in {workdir / 'logs'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
