@@ -1,0 +1,135 @@
+"""A small gateway client for the demo loader: dev-login tokens, JSON calls, bounded parallelism.
+
+Every call goes through the gateway like any real client's. A 429 is waited out (the gateway's
+limiter counts per caller); any other unexpected status raises ``DemoError`` naming the call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+Json = dict[str, Any]
+Headers = dict[str, str]
+
+WORKERS = 6  # bounded concurrency: the services and FerretDB share two cores, more threads only queue
+HEAVY_WORKERS = 3  # for calls that read and rewrite a whole royalty account (reports, payments)
+
+
+class DemoError(RuntimeError):
+    """The platform answered a demo call with an unexpected status."""
+
+
+class Gateway:
+    def __init__(self, base_url: str, workers: int = WORKERS) -> None:
+        self.client = httpx.Client(
+            base_url=base_url,
+            timeout=httpx.Timeout(60.0, connect=10.0),
+            limits=httpx.Limits(max_connections=workers + 4, max_keepalive_connections=workers + 4),
+        )
+        self.workers = workers
+        self._tokens: dict[tuple[str, tuple[str, ...], str | None], Headers] = {}
+        self._lock = threading.Lock()
+        self.calls = 0
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- tokens ---
+
+    def login(self, subject: str, roles: list[str], org_id: str | None = None) -> Headers:
+        """Bearer headers for a development login (cached per subject, roles and organisation)."""
+        key = (subject, tuple(roles), org_id)
+        with self._lock:
+            cached = self._tokens.get(key)
+        if cached is not None:
+            return cached
+        body: Json = {"subject": subject, "roles": roles}
+        if org_id:
+            body["org_id"] = org_id
+        token = self.call("POST", "/auth/dev-login", None, body)["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        with self._lock:
+            self._tokens[key] = headers
+        return headers
+
+    # --- calls ---
+
+    def request(
+        self, method: str, path: str, headers: Headers | None, body: Json | None = None,
+        params: dict[str, str] | None = None, expect: Iterable[int] = (200, 201),
+    ) -> httpx.Response:  # fmt: skip
+        """The response, if its status is one of ``expect``; 429 is retried after its Retry-After."""
+        accepted = set(expect)
+        for _ in range(60):
+            response = self.client.request(method, path, headers=headers, json=body, params=params)
+            with self._lock:
+                self.calls += 1
+            if response.status_code == 429:
+                time.sleep(min(float(response.headers.get("Retry-After", "1")), 5.0))
+                continue
+            if response.status_code in accepted:
+                return response
+            raise DemoError(f"{method} {path} answered {response.status_code}: {response.text[:1000]}")
+        raise DemoError(f"{method} {path}: still rate-limited after a minute of retries")
+
+    def call(
+        self, method: str, path: str, headers: Headers | None, body: Json | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Json:  # fmt: skip
+        result: Json = self.request(method, path, headers, body, params).json()
+        return result
+
+    def post(self, path: str, headers: Headers, body: Json) -> Json:
+        return self.call("POST", path, headers, body)
+
+    def get(self, path: str, headers: Headers, params: dict[str, str] | None = None) -> Any:
+        return self.request("GET", path, headers, params=params).json()
+
+    def get_all(self, path: str, headers: Headers, params: dict[str, str] | None = None) -> list[Json]:
+        """Every item of a cursor-paginated list."""
+        items: list[Json] = []
+        query = dict(params or {})
+        while True:
+            page = self.get(path, headers, query)
+            items.extend(page["items"])
+            if not page.get("next_cursor"):
+                return items
+            query["cursor"] = page["next_cursor"]
+
+    # --- parallelism ---
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
+        """``fn`` over ``items`` on at most ``workers`` threads, results in input order; the first error is raised
+        (the remaining items are cancelled)."""
+        with ThreadPoolExecutor(max_workers=workers or self.workers, thread_name_prefix="demo") as pool:
+            futures = [pool.submit(fn, item) for item in items]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+
+def wait_until(what: str, check: Callable[[], bool], timeout: float = 60.0, interval: float = 0.3) -> None:
+    """Poll ``check`` until it holds (events travel through Kafka); raise naming ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
