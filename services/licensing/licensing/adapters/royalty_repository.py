@@ -45,7 +45,7 @@ def account_to_document(a: RoyaltyAccount) -> Document:
                           for x in r.lines],
                 "collected": [_collected(c) for c in r.collected],
                 "payments": [{"amount": str(p.amount), "received_on": p.received_on.isoformat(),
-                              "late_interest": str(p.late_interest)} for p in r.payments],
+                              "late_interest": str(p.late_interest), "key": p.key} for p in r.payments],
             }
             for r in a.reports
         ],
@@ -74,7 +74,7 @@ def account_from_document(doc_id: str, version: int, d: Document) -> RoyaltyAcco
                                               date.fromisoformat(c["dated"]), Decimal(c["amount"]))
                                 for c in r["collected"]),
                 payments=[Payment(Decimal(p["amount"]), date.fromisoformat(p["received_on"]),
-                                  Decimal(p["late_interest"])) for p in r["payments"]],
+                                  Decimal(p["late_interest"]), p.get("key")) for p in r["payments"]],
             )
             for r in d["reports"]
         ],

@@ -53,6 +53,7 @@ class Payment:
     amount: Decimal
     received_on: date
     late_interest: Decimal  # interest charged on what was overdue when this payment arrived
+    key: str | None = None  # the client's idempotency key: a retried request is recorded once
 
 
 @dataclass
@@ -143,7 +144,14 @@ class RoyaltyAccount:
         )  # fmt: skip
         return filed
 
-    def pay(self, report_id: str, amount: Decimal, received_on: date, annual_interest_percent: Decimal) -> Payment:
+    def pay(
+        self,
+        report_id: str,
+        amount: Decimal,
+        received_on: date,
+        annual_interest_percent: Decimal,
+        key: str | None = None,
+    ) -> Payment:
         report = self.report(report_id)
         if not is_cents(amount) or amount <= 0:
             raise InvalidInput("a payment is a positive amount in cents", field="amount")
@@ -155,7 +163,7 @@ class RoyaltyAccount:
             days_paid_for = max((p.received_on for p in report.payments), default=report.due_on)
             start = max(report.due_on, days_paid_for)
             interest = late_interest(max(ZERO, owed), annual_interest_percent, start, received_on).interest
-        payment = Payment(amount=amount, received_on=received_on, late_interest=interest)
+        payment = Payment(amount=amount, received_on=received_on, late_interest=interest, key=key)
         report.payments.append(payment)
         self.events.append(
             RoyaltyPaid(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from alliance_common.auth import CurrentPrincipal
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
@@ -113,8 +113,16 @@ async def get_report(report_id: str, principal: CurrentPrincipal, royalties: Roy
     response_model=ReportPublic,
     summary="Record a payment received (secretariat); late payments carry interest",
 )
-async def pay(report_id: str, body: PaymentIn, principal: CurrentPrincipal, royalties: Royalties) -> ReportPublic:
-    await royalties.pay(report_id, body.amount, body.received_on, principal)
+async def pay(
+    report_id: str,
+    body: PaymentIn,
+    principal: CurrentPrincipal,
+    royalties: Royalties,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, description="Send the same key when retrying: recorded once.")
+    ] = None,
+) -> ReportPublic:
+    await royalties.pay(report_id, body.amount, body.received_on, principal, idempotency_key)
     return ReportPublic.of(*await royalties.report_for(report_id, principal))
 
 

@@ -6,7 +6,6 @@ and settle everything; a licensor sees its own distribution statements.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -76,8 +75,9 @@ class RoyaltyService:
                                        field="country_of_sale")  # fmt: skip
         # Free units, tiers and the cap count per group: one account per programme and group.
         report = RoyaltyReport(group, period, tuple(lines))
-        report_id = f"RPT-{period}-{uuid.uuid4().hex[:8]}"
         account_id = RoyaltyAccount.id_for(programme_id, group)
+        # One report per account and period, so this names it and finds its account by key.
+        report_id = f"{account_id}~{period}"
         for _ in range(10):  # two filings for one account at once: the loser re-reads and refiles
             account = await self.repo.account(account_id) or RoyaltyAccount(account_id, programme_id, group)
             filed = account.file(report_id, report, programme.schedule, patents, member_in_good_standing=member,
@@ -137,14 +137,18 @@ class RoyaltyService:
             raise NotFound(f"licensee group {parent_id} not found")
         return group
 
-    async def pay(self, report_id: str, amount: Decimal, received_on: date, principal: Principal) -> FiledReport:
+    async def pay(
+        self, report_id: str, amount: Decimal, received_on: date, principal: Principal, key: str | None = None
+    ) -> FiledReport:
         require_roles(principal, Role.SECRETARIAT)
         if received_on > self.clock().date():
             raise Conflict("a payment cannot be received in the future", field="received_on")
         for _ in range(10):
             account = await self._account_of(report_id)
             programme = await self._programme(account.programme_id)
-            account.pay(report_id, amount, received_on, programme.late_interest_percent)
+            if key and any(p.key == key for p in account.report(report_id).payments):
+                return account.report(report_id)  # a retried request: recorded already
+            account.pay(report_id, amount, received_on, programme.late_interest_percent, key)
             try:
                 await self.repo.save_account(account)
                 return account.report(report_id)
@@ -213,7 +217,8 @@ class RoyaltyService:
         return programme
 
     async def _account_of(self, report_id: str) -> RoyaltyAccount:
-        found = await self.repo.find_accounts({"reports.id": report_id})
-        if not found:
+        account_id, sep, _ = report_id.rpartition("~")
+        account = await self.repo.account(account_id) if sep else None
+        if account is None or not any(r.id == report_id for r in account.reports):
             raise NotFound(f"report {report_id} not found")
-        return found[0]
+        return account

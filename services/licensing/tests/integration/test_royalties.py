@@ -179,10 +179,16 @@ async def test_a_report_is_priced_line_by_line_paid_and_distributed_to_the_cent(
         assert len(line["covered_by"]) == 3  # CN patents of A and B, and A's US patent
         assert (await client.post(url, json=report(5), headers=as_licensee)).status_code == 409  # period filed
 
+        pay_url = f"/api/v1/licensing/reports/{body['id']}/payments"
+        retried = {"Idempotency-Key": "bank-ref-0001", **secretariat}
+        for _ in range(2):  # a client retrying after a timeout: recorded once
+            part = await client.post(
+                pay_url, headers=retried, json={"amount": "200.00", "received_on": date.today().isoformat()}
+            )
+            assert part.status_code == 200, part.text
+        assert Decimal(part.json()["paid"]) == Decimal("200.00") and part.json()["settled"] is False
         paid = await client.post(
-            f"/api/v1/licensing/reports/{body['id']}/payments",
-            headers=secretariat,
-            json={"amount": "436.00", "received_on": date.today().isoformat()},
+            pay_url, headers=secretariat, json={"amount": "236.00", "received_on": date.today().isoformat()}
         )
         assert paid.status_code == 200 and paid.json()["settled"] is True
 
