@@ -1,0 +1,586 @@
+"""Royalty computation and distribution for N report lines, beside the time to read those lines from the store.
+
+A deterministic pool (seeded ``random.Random``): ~300 listed patents (CN, US, EP validated in
+European countries, JP, KR) owned by ~40 licensors, some expiring or invalidated during the year;
+one rate schedule (3 product categories, 2–3 volume tiers each, free units, an annual cap,
+regional markets, member discount); N report lines over ~200 licensee groups and the four
+quarters of one past year (a few back-royalty lines for an earlier quarter of the same year).
+
+Setup (not measured): FerretDB is started and the N lines are stored, one document per line,
+in a ``report_lines`` collection (``insert_many``, batches of 10,000).
+
+Measured, side by side in one run, ``--reps`` times each (medians printed):
+
+- READ: every line read back with PyMongo's AsyncMongoClient (``find({})``, batch_size 10,000)
+  and turned into a ``ReportLine``;
+- COMPUTE: the lines read grouped into one ``RoyaltyReport`` per (licensee group, quarter),
+  priced with ``compute_report`` in quarter order, each group's ``YearToDate`` carried forward;
+- DISTRIBUTE: per quarter, ``collected_lines`` of every priced report, then ``distribute``; the
+  statements must sum to the distributable amount, and the collected amount to the reports'
+  totals (asserted).
+
+Then one more, untimed pass under ``tracemalloc`` for the memory peak, by default of Q1 only
+(``--trace-quarters``): each quarter's priced reports and distribution are released before the
+next, so one quarter shows the peak, and tracemalloc makes this allocation-heavy code ~3x slower,
+so it stays out of the timed repetitions. ``ru_maxrss`` gives the whole process's peak.
+``--profile K`` adds a cProfile pass and prints its top K functions.
+
+1,000,000 lines take hours on a 2-core machine (see bench/README.md); ``--max-seconds`` (SIGALRM)
+bounds the run, FerretDB is stopped in every case.
+
+Run:  .venv/bin/python bench/royalties.py --lines 100000      (starts FerretDB only)
+      .venv/bin/python bench/royalties.py                     (1,000,000 lines; long, see README)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import itertools
+import os
+import pstats
+import random
+import resource
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from benchlib import MeasurementFailed, exit_on_sigterm, median, now, say, shield_cleanup, table
+from pymongo import AsyncMongoClient
+
+from licensing.domain.distribution import CollectedLine, collected_lines, distribute
+from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
+from licensing.domain.royalties import (
+    ZERO,
+    Period,
+    RateSchedule,
+    ReportLine,
+    RoyaltyReport,
+    Tier,
+    YearToDate,
+    compute_report,
+)
+
+PROGRAMME = "PRG-LED-2"
+DB_NAME = "bench_royalties"
+COLLECTION = "report_lines"
+INSERT_BATCH = 10_000
+READ_BATCH = 10_000
+ADMIN_FEE_PERCENT = Decimal("5")
+
+# Where pool patents are granted (weights) and where EP patents are validated.
+OFFICES = [(PatentOffice.CN, 30), (PatentOffice.US, 25), (PatentOffice.EP, 18), (PatentOffice.JP, 15),
+           (PatentOffice.KR, 12)]  # fmt: skip
+EP_STATES = [("DE", 0.95), ("FR", 0.8), ("GB", 0.8), ("IT", 0.5), ("NL", 0.45), ("ES", 0.35), ("SE", 0.25),
+             ("CH", 0.2), ("AT", 0.2), ("PL", 0.15), ("BE", 0.15)]  # fmt: skip
+# Countries of manufacture and of sale, weighted (a LED supply chain: made mostly in Asia, sold everywhere).
+MADE_IN = [("CN", 55), ("VN", 9), ("MY", 4), ("KR", 6), ("JP", 5), ("TW", 5), ("IN", 4), ("MX", 4), ("US", 3),
+           ("DE", 3), ("TH", 2)]  # fmt: skip
+SOLD_IN = [("US", 22), ("CN", 20), ("DE", 8), ("JP", 7), ("GB", 5), ("FR", 5), ("KR", 4), ("IN", 5), ("BR", 4),
+           ("MX", 3), ("VN", 3), ("IT", 3), ("ES", 2), ("NL", 2), ("CA", 2), ("AU", 2), ("ID", 2),
+           ("PL", 1)]  # fmt: skip
+CATEGORIES = [("led_package", 60), ("led_lamp", 30), ("display_module", 10)]
+
+
+# ----------------------------------------------------------------------------- data
+
+
+class Weighted:
+    """Draws from ``choices`` (value, weight) with a given ``random.Random``."""
+
+    def __init__(self, choices: Sequence[tuple[Any, float]]) -> None:
+        self.values = [c for c, _ in choices]
+        self.cum_weights = list(itertools.accumulate(w for _, w in choices))
+
+    def __call__(self, rng: random.Random) -> Any:
+        return rng.choices(self.values, cum_weights=self.cum_weights)[0]
+
+
+def rate_schedule() -> RateSchedule:
+    d = Decimal
+    return RateSchedule(
+        programme=PROGRAMME,
+        categories={
+            "led_package": (Tier(1_000_000, d("0.020"), d("0.018")), Tier(10_000_000, d("0.015"), d("0.0135")),
+                            Tier(None, d("0.010"), d("0.009"))),
+            "led_lamp": (Tier(500_000, d("0.050"), d("0.045")), Tier(None, d("0.035"), d("0.0315"))),
+            "display_module": (Tier(100_000, d("0.40"), d("0.36")), Tier(400_000, d("0.30"), d("0.27")),
+                               Tier(None, d("0.20"), d("0.18"))),
+        },
+        free_units_per_year=20_000,
+        annual_cap=d("750000.00"),
+        regional_markets=frozenset({"IN", "VN", "BR", "MX", "ID"}),
+        regional_discount_percent=d("25"),
+        member_discount_percent=d("10"),
+    )  # fmt: skip
+
+
+def patent_pool(rng: random.Random, year: int, count: int, licensors: int) -> list[Patent]:
+    """Listed patents: filed 20 years or less before ``year`` (+ a few that expired the year before),
+    granted 1–5 years after filing; ~1 in 15 expires during ``year``, a few are invalidated or lapse in it."""
+    owners = [f"LIC-{i:02d}" for i in range(1, licensors + 1)]
+    owner_weights = [1 / (i**0.8) for i in range(1, licensors + 1)]  # a few large licensors, a long tail
+    segments = list(ChainSegment)
+    patents = []
+    for i in range(count):
+        office = Weighted(OFFICES)(rng)
+        roll = rng.random()
+        if roll < 0.07:  # expires during the year: filed 20 years before
+            filed = date(year - 20, rng.randint(1, 12), rng.randint(1, 28))
+        elif roll < 0.10:  # expired the year before: listed, in force nowhere this year
+            filed = date(year - 21, rng.randint(1, 12), rng.randint(1, 28))
+        else:
+            filed = date(rng.randint(year - 19, year - 3), rng.randint(1, 12), rng.randint(1, 28))
+        expiry = filed.replace(year=filed.year + 20)
+        granted = filed + timedelta(days=rng.randint(365, 5 * 365))
+        if granted >= date(year, 12, 31):
+            granted = date(year, rng.randint(1, 11), rng.randint(1, 28))  # granted during the year
+        status = LegalStatus.EXPIRED if expiry <= date(year + 1, 2, 15) else LegalStatus.GRANTED
+        ended_on = None
+        if rng.random() < 0.02:  # invalidated or lapsed during the year
+            status = rng.choice([LegalStatus.INVALIDATED, LegalStatus.LAPSED])
+            ended_on = max(date(year, rng.randint(1, 12), rng.randint(1, 28)), granted + timedelta(days=1))
+        validated = frozenset()
+        if office is PatentOffice.EP:
+            validated = frozenset(c for c, p in EP_STATES if rng.random() < p) or frozenset({"DE"})
+        family = f"FAM-{rng.randint(1, count // 3):04d}"
+        patents.append(Patent(
+            id=f"PAT-{i + 1:04d}", owner_id=rng.choices(owners, weights=owner_weights)[0], office=office,
+            number=f"{office}{rng.randint(1_000_000, 9_999_999)}", family_id=family,
+            title=f"Light-emitting device {i + 1}", filing_date=filed, expiry_date=expiry, status=status,
+            segment=rng.choice(segments), grant_date=granted, ended_on=ended_on, validated_in=validated,
+        ))  # fmt: skip
+    return patents
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    weight: float  # share of the lines
+    compliant_every: int  # not compliant in quarters where (index + quarter) % this == 0
+    member: bool
+
+
+def licensee_groups(rng: random.Random, count: int) -> list[Group]:
+    return [
+        Group(f"GRP-{i:03d}", 1 / (i**0.7), rng.choice([3, 5, 7, 11, 1000]), i % 3 != 0)
+        for i in range(1, count + 1)
+    ]
+
+
+def compliant(group_index: int, group: Group, quarter: int) -> bool:
+    return (group_index + quarter) % group.compliant_every != 0
+
+
+def report_line_documents(rng: random.Random, year: int, n: int, groups: list[Group]) -> Iterator[dict[str, Any]]:
+    """N report-line documents in filing order: quarter by quarter, group by group, lines in report order.
+
+    Shaped like a filed report's input lines (as ``ReportLineIn`` and the royalty repository name
+    them; dates as ISO strings). Units 0–50,000, skewed to small orders; ~1 % of the lines of a
+    Q2–Q4 report are back royalties for an earlier quarter of the same year."""
+    per_quarter = [n // 4 + (1 if q < n % 4 else 0) for q in range(4)]
+    weights = [g.weight for g in groups]
+    category, made_in, sold_in = Weighted(CATEGORIES), Weighted(MADE_IN), Weighted(SOLD_IN)
+    periods = [Period(year, q) for q in range(1, 5)]
+    for q, quarter_lines in enumerate(per_quarter, start=1):
+        counts = [0] * len(groups)
+        for g in rng.choices(range(len(groups)), weights=weights, k=quarter_lines):
+            counts[g] += 1
+        reported = periods[q - 1]
+        for g, lines in enumerate(counts):
+            report_id = f"RPT-{reported}-{groups[g].id}"
+            for index in range(lines):
+                period = reported
+                if q > 1 and rng.random() < 0.01:
+                    period = periods[rng.randrange(q - 1)]
+                days = (period.end - period.start).days
+                yield {
+                    "_id": f"{report_id}#{index + 1}", "programme_id": PROGRAMME, "report_id": report_id,
+                    "licensee_id": groups[g].id, "report_period": str(reported), "index": index,
+                    "product_category": category(rng), "units": int(50_000 * rng.random() ** 2),
+                    "country_of_manufacture": made_in(rng), "country_of_sale": sold_in(rng),
+                    "period": str(period), "sold_on": (period.start + timedelta(days=rng.randint(0, days))).isoformat(),
+                }  # fmt: skip
+
+
+async def load(client: AsyncMongoClient[dict[str, Any]], docs: Iterator[dict[str, Any]], n: int) -> float:
+    collection = client[DB_NAME][COLLECTION]
+    await client.drop_database(DB_NAME)
+    started = now()
+    batch: list[dict[str, Any]] = []
+    stored = 0
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) == INSERT_BATCH:
+            await collection.insert_many(batch, ordered=False)
+            stored += len(batch)
+            batch = []
+            if stored % 100_000 == 0:
+                say(f"stored {stored:,} of {n:,} lines ({now() - started:.0f}s)")
+    if batch:
+        await collection.insert_many(batch, ordered=False)
+    elapsed = now() - started
+    count = await collection.count_documents({})
+    if count != n:
+        raise MeasurementFailed(f"{count:,} of {n:,} report lines stored")
+    return elapsed
+
+
+# ----------------------------------------------------------------------------- measured passes
+
+Read = tuple[str, str, int, ReportLine]  # licensee group, reported quarter, index in the report, the line
+
+
+async def read_lines(client: AsyncMongoClient[dict[str, Any]]) -> list[Read]:
+    """Every stored line as a ``ReportLine`` (with the report it belongs to)."""
+    periods: dict[str, Period] = {}
+
+    def period(text: str) -> Period:
+        p = periods.get(text)
+        if p is None:
+            p = periods[text] = Period.parse(text)
+        return p
+
+    out: list[Read] = []
+    async for d in client[DB_NAME][COLLECTION].find({}, batch_size=READ_BATCH):
+        line = ReportLine(d["product_category"], d["units"], d["country_of_manufacture"], d["country_of_sale"],
+                          period(d["period"]), date.fromisoformat(d["sold_on"]))  # fmt: skip
+        out.append((d["licensee_id"], d["report_period"], d["index"], line))
+    return out
+
+
+@dataclass
+class Quarter:
+    period: Period
+    reports: int
+    lines: int
+    total: Decimal  # sum of the reports' totals
+    collected: Decimal
+    distributable: Decimal
+    statements: Decimal  # sum of the statements
+    licensors_paid: int
+    line_shares: int
+
+
+@dataclass
+class Pass:
+    compute: float
+    distribute: float
+    quarters: list[Quarter]
+    compute_cpu: float = 0.0  # CPU seconds of this process (the machine is shared: wall time includes waiting)
+    distribute_cpu: float = 0.0
+    compute_peak: int = 0  # bytes (tracemalloc), 0 when not traced
+    distribute_peak: int = 0
+
+
+def compute_and_distribute(
+    lines: list[Read],
+    schedule: RateSchedule,
+    patents: list[Patent],
+    groups: list[Group],
+    year: int,
+    traced: bool,
+    quarters_run: int = 4,
+) -> Pass:
+    """Price every report of Q1..Q``quarters_run`` and distribute each quarter (see the module's docstring)."""
+    index_of = {g.id: i for i, g in enumerate(groups)}
+    today = date(year + 1, 2, 15)  # every quarter of the year has ended
+    compute_s = distribute_s = compute_cpu = distribute_cpu = 0.0
+    compute_peak = distribute_peak = 0
+    quarters: list[Quarter] = []
+
+    started, cpu = now(), time.process_time()
+    by_report: dict[tuple[str, str], list[tuple[int, ReportLine]]] = defaultdict(list)
+    for group_id, reported, index, line in lines:
+        by_report[(reported, group_id)].append((index, line))
+    year_to_date: dict[str, dict[int, YearToDate]] = {}
+    compute_s += now() - started
+    compute_cpu += time.process_time() - cpu
+
+    for q in range(1, quarters_run + 1):
+        period = Period(year, q)
+        if traced:
+            tracemalloc.reset_peak()
+        started, cpu = now(), time.process_time()
+        results = []
+        for (reported, group_id), items in sorted(by_report.items()):
+            if reported != str(period):
+                continue
+            items.sort(key=lambda item: item[0])
+            report = RoyaltyReport(group_id, period, tuple(line for _, line in items))
+            g = index_of[group_id]
+            prior = year_to_date.get(group_id) or {year: YearToDate()}
+            result = compute_report(report, schedule, patents, compliant=compliant(g, groups[g], q),
+                                    member_in_good_standing=groups[g].member, prior=prior, today=today)  # fmt: skip
+            year_to_date[group_id] = dict(result.year_to_date)
+            results.append(result)
+        compute_s += now() - started
+        compute_cpu += time.process_time() - cpu
+        if traced:
+            compute_peak = max(compute_peak, tracemalloc.get_traced_memory()[1])
+            tracemalloc.reset_peak()
+
+        started, cpu = now(), time.process_time()
+        collected: list[CollectedLine] = []
+        total = ZERO
+        for result in results:
+            collected.extend(collected_lines(result, f"RPT-{period}-{result.licensee_group_id}"))
+            total += result.total
+        distribution = distribute(period, collected, patents, admin_fee_percent=ADMIN_FEE_PERCENT)
+        distribute_s += now() - started
+        distribute_cpu += time.process_time() - cpu
+        if traced:
+            distribute_peak = max(distribute_peak, tracemalloc.get_traced_memory()[1])
+
+        statements = sum((s.amount for s in distribution.statements), ZERO)
+        assert statements == distribution.distributable, f"{period}: statements {statements} != distributable"
+        assert distribution.collected == total, f"{period}: collected {distribution.collected} != reports {total}"
+        assert distribution.distributable + distribution.admin_fee == distribution.collected
+        quarters.append(Quarter(period, len(results), len(collected), total, distribution.collected,
+                                distribution.distributable, statements,
+                                sum(1 for s in distribution.statements if s.amount),
+                                sum(len(s.lines) for s in distribution.statements)))  # fmt: skip
+        del results, collected, distribution
+    return Pass(compute_s, distribute_s, quarters, compute_cpu, distribute_cpu, compute_peak, distribute_peak)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:,.0f} MiB"
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) another process has used so far; NaN if unknown (Linux /proc only)."""
+    if pid is None:
+        return float("nan")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | None) -> str:
+    rng = random.Random(args.seed)
+    schedule = rate_schedule()
+    patents = patent_pool(rng, args.year, args.patents, args.licensors)
+    groups = licensee_groups(rng, args.groups)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
+    try:
+        say(f"storing {args.lines:,} report lines in {COLLECTION} (setup, not measured)")
+        load_s = await load(client, report_line_documents(rng, args.year, args.lines, groups), args.lines)
+        say(f"stored in {load_s:.0f}s ({args.lines / load_s:,.0f} lines/s)")
+        sample = await client[DB_NAME][COLLECTION].find_one({})
+        assert sample is not None
+
+        reads: list[float] = []
+        reads_cpu: list[float] = []
+        reads_store_cpu: list[float] = []
+        passes: list[Pass] = []
+        lines: list[Read] = []
+        for rep in range(1, args.reps + 1):
+            lines = []
+            gc.collect()
+            started, cpu, store_cpu = now(), time.process_time(), process_cpu(store_pid)
+            lines = await read_lines(client)
+            reads.append(now() - started)
+            reads_cpu.append(time.process_time() - cpu)
+            reads_store_cpu.append(process_cpu(store_pid) - store_cpu)
+            if len(lines) != args.lines:
+                raise MeasurementFailed(f"read {len(lines):,} of {args.lines:,} lines")
+            say(f"rep {rep}: read {reads[-1]:.1f}s (cpu {reads_cpu[-1]:.1f}s, FerretDB {reads_store_cpu[-1]:.1f}s)")
+            gc.collect()
+            done = compute_and_distribute(lines, schedule, patents, groups, args.year, traced=False)
+            passes.append(done)
+            say(f"rep {rep}: compute {done.compute:.1f}s (cpu {done.compute_cpu:.1f}s), distribute "
+                f"{done.distribute:.1f}s (cpu {done.distribute_cpu:.1f}s)")
+            if passes[0].quarters != done.quarters:
+                raise MeasurementFailed("two repetitions gave different figures")
+    finally:
+        await client.close()
+
+    traced: Pass | None = None
+    if args.trace_quarters:
+        gc.collect()
+        say(f"one more pass of {args.trace_quarters} quarter(s) under tracemalloc (memory peak, not timed)")
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            traced = compute_and_distribute(lines, schedule, patents, groups, args.year, traced=True,
+                                            quarters_run=args.trace_quarters)  # fmt: skip
+        finally:
+            tracemalloc.stop()
+        traced.compute_peak -= base
+        traced.distribute_peak -= base
+
+    profile = ""
+    if args.profile:
+        say("one more pass under cProfile (not timed)")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        compute_and_distribute(lines, schedule, patents, groups, args.year, traced=False)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.profile)
+        profile = out.getvalue()
+
+    n = args.lines
+    read_m = median(reads)
+    compute_m = median([p.compute for p in passes])
+    dist_m = median([p.distribute for p in passes])
+    both = [p.compute + p.distribute for p in passes]
+    both_m = median(both)
+
+    def row(name: str, values: list[float], cpu: list[float]) -> list[object]:
+        m = median(values)
+        return [name, m, min(values), max(values), n / m, median(cpu)]
+
+    rows = [
+        row("READ: find() -> ReportLine (batch_size 10,000)", reads, reads_cpu),
+        row("COMPUTE: group into reports + compute_report", [p.compute for p in passes],
+            [p.compute_cpu for p in passes]),
+        row("DISTRIBUTE: collected_lines + distribute", [p.distribute for p in passes],
+            [p.distribute_cpu for p in passes]),
+        row("compute + distribute", both, [p.compute_cpu + p.distribute_cpu for p in passes]),
+    ]  # fmt: skip
+    q_rows = [
+        [str(q.period), q.reports, f"{q.lines:,}", f"{q.total:,}", f"{q.collected - q.distributable:,}",
+         f"{q.distributable:,}", f"{q.statements:,}", q.licensors_paid, f"{q.line_shares:,}"]
+        for q in passes[0].quarters
+    ]  # fmt: skip
+    in_force = sum(1 for p in patents if p.in_force_on(date(args.year, 6, 30)))
+    expiring = sum(1 for p in patents if date(args.year, 1, 1) < p.expiry_date <= date(args.year, 12, 31))
+    out = [
+        "",
+        f"Royalties: {n:,} report lines, {len(groups)} licensee groups x 4 quarters of {args.year} "
+        f"({sum(q.reports for q in passes[0].quarters)} reports), {len(patents)} listed patents "
+        f"({in_force} in force on {args.year}-06-30, {expiring} expiring during the year) of "
+        f"{len({p.owner_id for p in patents})} licensors; {args.reps} repetitions, medians (min, max)",
+        "",
+        table(["phase", "median s", "min s", "max s", "lines/s", "cpu s"], rows),
+        "(wall-clock seconds; cpu s: median CPU time of this process, which for READ leaves out FerretDB's own: "
+        f"median {median(reads_store_cpu):.1f} s of FerretDB CPU per read)",
+        "",
+        f"ratio compute/read: {compute_m / read_m:.1f}x; (compute+distribute)/read: {both_m / read_m:.1f}x; "
+        f"distribute/read: {dist_m / read_m:.1f}x",
+    ]
+    if traced is not None:
+        quarters = "Q1" if args.trace_quarters == 1 else f"Q1-Q{args.trace_quarters}"
+        out.append(
+            f"memory peak (tracemalloc, one more untimed pass over {quarters}; allocations made during it, the lines "
+            f"read not counted): compute {mib(traced.compute_peak)}, distribute {mib(traced.distribute_peak)} "
+            f"(compute + distribute: {mib(max(traced.compute_peak, traced.distribute_peak))})"
+        )
+    out.append(
+        f"process peak RSS (ru_maxrss, whole run incl. setup and the lines read): "
+        f"{mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}"
+    )
+    out += [
+        f"store: {n:,} documents of ~{len(str(sample))} chars, loaded in {load_s:.0f}s "
+        f"({n / load_s:,.0f} lines/s, insert_many batches of {INSERT_BATCH:,}; setup, not measured)",
+        "",
+        "Per quarter (reconciled: sum of statements == distributable, collected == sum of report totals)",
+        "",
+        table(["quarter", "reports", "lines", "reports total", "admin fee", "distributable", "statements",
+               "licensors paid", "line shares"], q_rows),  # fmt: skip
+    ]
+    if profile:
+        out += ["", "cProfile of one compute + distribute pass (sorted by own time):", profile]
+    return "\n".join(out)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", "-n", type=int, default=1_000_000, help="report lines (N)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each measurement (medians reported)")
+    parser.add_argument("--year", type=int, default=2024, help="the (past) year reported")
+    parser.add_argument("--patents", type=int, default=300, help="listed patents in the pool")
+    parser.add_argument("--licensors", type=int, default=40, help="licensors owning them")
+    parser.add_argument("--groups", type=int, default=200, help="licensee groups")
+    parser.add_argument("--seed", type=int, default=20240101, help="seed of the generated data")
+    parser.add_argument("--trace-quarters", type=int, default=1, choices=range(5), metavar="Q",
+                        help="quarters (from Q1) of the extra tracemalloc pass: memory is released between quarters, "
+                        "so one shows the peak; 4 = the whole year (slow: ~3x a pass), 0 = no tracemalloc pass")
+    parser.add_argument("--profile", type=int, default=0, metavar="K",
+                        help="also run one pass under cProfile and print its top K functions")  # fmt: skip
+    parser.add_argument("--max-seconds", type=float, default=4 * 3600,
+                        help="bound on the whole measurement (setup included)")  # fmt: skip
+    parser.add_argument("--mongodb-url", help="use a running FerretDB/MongoDB (its bench_royalties db is dropped)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
+    args = parser.parse_args()
+    if args.lines < 1 or args.reps < 1 or args.patents < 1 or args.licensors < 1 or args.groups < 1:
+        parser.error("counts must be positive")
+    if date(args.year, 12, 31) >= date.today():
+        parser.error("--year must be a past year")
+    return args
+
+
+class OutOfTime(Exception):
+    pass
+
+
+def on_alarm(signum: int, frame: object) -> None:
+    raise OutOfTime
+
+
+def main() -> int:
+    args = parse_args()
+    exit_on_sigterm()
+    workdir = Path(tempfile.mkdtemp(prefix="alliance-bench-royalties-"))
+    ferretdb = None
+    ok = False
+    try:
+        if args.mongodb_url:
+            mongodb_url = args.mongodb_url
+        else:
+            from alliance_local.infra import FerretDB
+
+            ferretdb = FerretDB(workdir)
+            ferretdb.start()
+            mongodb_url = ferretdb.url
+        # The computation is synchronous (no await to time out at): SIGALRM bounds the whole measurement.
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(max(1, int(args.max_seconds)))
+        try:
+            store_pid = ferretdb.proc.popen.pid if ferretdb is not None and ferretdb.proc.popen else None
+            output = asyncio.run(measure(args, mongodb_url, store_pid))
+        except OutOfTime:
+            say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
+            return 1
+        except MeasurementFailed as exc:
+            say(f"FAILED: {exc}")
+            return 1
+        except KeyboardInterrupt:
+            say("interrupted")
+            return 130
+        print(output, flush=True)
+        ok = True
+        return 0
+    finally:
+        shield_cleanup()
+        if ferretdb is not None:
+            say("stopping FerretDB")
+            ferretdb.stop()
+        if ok and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            say(f"work directory kept: {workdir}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
