@@ -35,6 +35,11 @@ class DeclaredPatent(BaseModel):
     office: str
     number: str
     commitment: str  # royalty_free | frand | declaration_later | unwilling
+    # Optional since v1 grew them (readers of older events see None).
+    title: str | None = None
+    family_id: str | None = None
+    draft_version: int | None = None
+    declaration_id: str | None = None
 
 
 class StandardPublished(StandardsEvent):
@@ -44,3 +49,30 @@ class StandardPublished(StandardsEvent):
     title: str
     published_on: date
     declarations: list[DeclaredPatent] = []
+    # Optional since v1 grew them.
+    scope: str | None = None
+    drafting_organisations: list[str] = []
+    implementation_on: date | None = None
+    revision_of: str | None = None
+
+
+class ProjectStageChanged(StandardsEvent):
+    event_type: ClassVar[str] = "alliance.standards.project.stage_changed.v1"
+    summary: ClassVar[str] = (
+        "A standards project moved through its life cycle (from one stage to another, or repeated a stage)."
+    )
+    from_stage: str
+    to_stage: str
+    action: str
+    by: str
+    reason: str | None = None
+    at: datetime
+
+
+class BallotVoteVoided(StandardsEvent):
+    event_type: ClassVar[str] = "alliance.standards.ballot.vote_voided.v1"
+    summary: ClassVar[str] = "A member organisation's ballot vote was voided (e.g. it lost good standing)."
+    ballot: int
+    organisation_id: str
+    reason: str
+    voided_at: datetime

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from alliance_common.consumer import EventHandler
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.standing import StandingProjection
+from alliance_common.events import Envelope, IntegrationEvent
+from alliance_contracts.standing import STANDING_EVENTS, StandingEvent, StandingProjection
+from standards.service_layer.handlers import StandardsService
 
 
-def event_handlers(standing: StandingProjection) -> dict[type[IntegrationEvent], EventHandler]:
-    # Membership standing decides who may propose projects (and, later, join groups and vote).
-    return standing.handlers()
+def event_handlers(
+    standing: StandingProjection, service: StandardsService | None = None
+) -> dict[type[IntegrationEvent], EventHandler]:
+    """Membership standing decides who may propose, join working groups and vote.
+
+    After the projection is updated, a member that is no longer in good standing has its
+    votes in open ballots voided (idempotently: a vote already voided is left alone, and the
+    event id is recorded on the project it changed).
+    """
+    if service is None:
+        return standing.handlers()
+
+    async def on_standing(envelope: Envelope, event: StandingEvent) -> None:
+        await standing.apply(envelope, event)
+        if not event.in_good_standing:
+            reason = f"{event.member_id} lost good standing ({envelope.type}, event {envelope.id})"
+            await service.void_votes_of(event.member_id, reason, envelope.id)
+
+    handler: Any = on_standing
+    return cast(dict[type[IntegrationEvent], EventHandler], dict.fromkeys(STANDING_EVENTS, handler))

@@ -2,30 +2,65 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from alliance_common.pagination import decode_cursor, encode_cursor
 from alliance_common.problems import RequestModel
-from standards.domain.model import Project, ProjectStatus
+from standards.domain.lifecycle import TRANSITIONS, Action, Stage
+from standards.domain.model import (
+    Ballot,
+    CallAnswerKind,
+    Comment,
+    Commitment,
+    Declaration,
+    DeclarationStatus,
+    Disposition,
+    DraftVersion,
+    GroupRole,
+    IprCall,
+    Position,
+    Project,
+    Vote,
+)
+
+T = TypeVar("T")
+
+
+def examples(*values: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(**{**RequestModel.model_config, "json_schema_extra": {"examples": list(values)}})
+
+
+def page_of(items: Sequence[T], key: Callable[[T], str], cursor: str | None, limit: int) -> tuple[list[T], str | None]:
+    """Cursor pagination over a project's children (ordered as kept: oldest first)."""
+    after = decode_cursor(cursor)
+    start = 0
+    if after is not None:
+        keys = [key(i) for i in items]
+        start = keys.index(after) + 1 if after in keys else len(items)
+    chosen = list(items[start : start + limit])
+    more = start + limit < len(items)
+    return chosen, encode_cursor(key(chosen[-1])) if more and chosen else None
+
+
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
 class ProjectCreate(RequestModel):
     title: Annotated[str, StringConstraints(min_length=5, max_length=300)]
     scope: Annotated[str, StringConstraints(min_length=10, max_length=5000)]
 
-    model_config = {
-        **RequestModel.model_config,
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "title": "Test method for luminous flux maintenance of LED packages",
-                    "scope": "Specifies the test conditions and method for lumen maintenance of LED packages.",
-                }
-            ]
-        },
-    }
+    model_config = examples(
+        {
+            "title": "Test method for luminous flux maintenance of LED packages",
+            "scope": "Specifies the test conditions and method for lumen maintenance of LED packages.",
+        }
+    )
 
 
 class HistoryPublic(BaseModel):
@@ -33,6 +68,34 @@ class HistoryPublic(BaseModel):
     action: str
     by: str
     reason: str | None
+    from_stage: str | None = None
+    to_stage: str | None = None
+
+
+class GroupMemberBody(RequestModel):
+    org_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    role: GroupRole
+    person: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class WorkingGroupBody(RequestModel):
+    members: list[GroupMemberBody] = Field(min_length=1, max_length=200)
+
+    model_config = examples(
+        {
+            "members": [
+                {"org_id": "5b0c...-chair-org", "role": "chair", "person": "Dr. Chen Li"},
+                {"org_id": "9a1d...-editor-org", "role": "editor", "person": "Wang Fang"},
+                {"org_id": "77e2...-participant-org", "role": "participant"},
+            ]
+        }
+    )
+
+
+class CommentPeriodPublic(BaseModel):
+    number: int
+    opens_at: datetime
+    closes_at: datetime
 
 
 class ProjectPublic(BaseModel):
@@ -40,12 +103,28 @@ class ProjectPublic(BaseModel):
     title: str
     scope: str
     proposer_id: str
-    status: ProjectStatus
+    status: Stage
     proposed_at: datetime
     history: list[HistoryPublic]
+    working_group: list[GroupMemberBody] = []
+    draft_versions: int = 0
+    comment_period: CommentPeriodPublic | None = None
+    ballots: int = 0
+    standard_number: str | None = None
+    approved_on: date | None = None
+    published_on: date | None = None
+    implementation_on: date | None = None
+    registry_reference: str | None = None
+    filed_on: date | None = None
+    review_due: date | None = None
+    withdrawn_on: date | None = None
+    revision_of: str | None = None
+    revised_by: str | None = None
+    next_actions: list[Action] = Field(description="Actions the transition table allows in the current stage.")
 
     @classmethod
     def of(cls, project: Project) -> ProjectPublic:
+        period = project.current_comment_period
         return cls(
             id=project.id,
             title=project.title,
@@ -53,5 +132,317 @@ class ProjectPublic(BaseModel):
             proposer_id=project.proposer_id,
             status=project.status,
             proposed_at=project.proposed_at,
-            history=[HistoryPublic(at=h.at, action=h.action, by=h.by, reason=h.reason) for h in project.history],
-        )
+            history=[HistoryPublic(**h.__dict__) for h in project.history],
+            working_group=[
+                GroupMemberBody(org_id=m.org_id, role=m.role, person=m.person) for m in project.working_group
+            ],
+            draft_versions=len(project.drafts),
+            comment_period=CommentPeriodPublic(**period.__dict__) if period else None,
+            ballots=len(project.ballots),
+            standard_number=project.standard_number, approved_on=project.approved_on,
+            published_on=project.published_on, implementation_on=project.implementation_on,
+            registry_reference=project.registry_reference, filed_on=project.filed_on, review_due=project.review_due,
+            withdrawn_on=project.withdrawn_on, revision_of=project.revision_of, revised_by=project.revised_by,
+            next_actions=[a for (s, a) in TRANSITIONS if s is project.status],
+        )  # fmt: skip
+
+
+class TransitionBody(RequestModel):
+    action: Action
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    comment_closes_at: datetime | None = Field(
+        None, description="open/repeat_public_comment: when the period closes (at least the minimum period)."
+    )
+    ballot_closes_at: datetime | None = Field(None, description="open/repeat_ballot: when voting ends.")
+    ballot_quorum: int | None = Field(
+        None, ge=1, description="open/repeat_ballot: votes (abstentions included) needed; default half the eligible."
+    )
+    ballot_threshold: Decimal | None = Field(
+        None, gt=Decimal("0.5"), le=1, description="open/repeat_ballot: share of votes cast that must approve (0.75)."
+    )
+    registry_reference: Reference | None = Field(None, description="file: the government registry's reference.")
+    filed_on: date | None = Field(None, description="file: the filing date (default today).")
+
+    model_config = examples(
+        {"action": "approve_proposal", "reason": "In scope of the 2026 work programme."},
+        {"action": "open_ballot", "ballot_quorum": 5, "ballot_threshold": "0.75"},
+        {"action": "file", "registry_reference": "T/LEDA 001-2026 (filing no. 440300-2026-0017)"},
+    )
+
+
+class TransitionRule(BaseModel):
+    from_stage: Stage
+    action: Action
+    to_stage: Stage
+    actors: list[str]
+    reason_required: bool
+    guard: str | None
+    description: str
+
+
+class DraftCreate(RequestModel):
+    uri: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+    notes: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+    model_config = examples(
+        {"uri": "https://docs.alliance.example/wd/lumen-maintenance-v2.pdf", "notes": "Clause 6 reworked after WG 3."}
+    )
+
+
+class DraftPublic(BaseModel):
+    version: int
+    uri: str
+    notes: str
+    stage: str
+    added_by: str
+    added_at: datetime
+
+    @classmethod
+    def of(cls, draft: DraftVersion) -> DraftPublic:
+        return cls(**draft.__dict__)
+
+
+class CommentCreate(RequestModel):
+    clause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    text: Text
+    proposed_change: Text | None = None
+
+    model_config = examples(
+        {
+            "clause": "6.2",
+            "text": "The 6,000 h test duration is too short to extrapolate L70.",
+            "proposed_change": "Require 10,000 h as in IES TM-21.",
+        }
+    )
+
+
+class CommentPublic(BaseModel):
+    id: str
+    period: int
+    draft_version: int
+    organisation_id: str | None
+    author: str | None = Field(
+        description="Shown only to staff, the chair and editors, and the commenter's organisation."
+    )
+    clause: str
+    text: str
+    proposed_change: str | None
+    submitted_at: datetime
+    disposition: Disposition | None
+    disposition_reason: str | None
+    disposed_at: datetime | None
+
+    @classmethod
+    def of(cls, comment: Comment, show_author: bool) -> CommentPublic:
+        return cls(
+            id=comment.id, period=comment.period, draft_version=comment.draft_version,
+            organisation_id=comment.organisation_id, author=comment.author if show_author else None,
+            clause=comment.clause, text=comment.text, proposed_change=comment.proposed_change,
+            submitted_at=comment.submitted_at, disposition=comment.disposition,
+            disposition_reason=comment.disposition_reason, disposed_at=comment.disposed_at,
+        )  # fmt: skip
+
+
+class DispositionBody(RequestModel):
+    disposition: Disposition
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+    model_config = examples(
+        {"disposition": "rejected", "reason": "TM-21 extrapolation is out of this standard's scope."},
+        {"disposition": "accepted"},
+    )
+
+
+class DeclarationCreate(RequestModel):
+    draft_version: int = Field(ge=1, description="The draft version the declaration is made on (must exist).")
+    office: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+    family_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    commitment: Commitment
+    holder_id: str | None = Field(None, description="Staff only: declare for this participant organisation.")
+
+    model_config = examples(
+        {
+            "draft_version": 2,
+            "office": "CN",
+            "number": "CN112345678B",
+            "title": "LED package lumen maintenance measurement fixture",
+            "family_id": "F-2019-0042",
+            "commitment": "frand",
+        }
+    )
+
+
+class DeclarationPublic(BaseModel):
+    id: str
+    holder_id: str
+    draft_version: int
+    office: str
+    number: str
+    title: str
+    family_id: str | None
+    commitment: Commitment
+    declared_by: str
+    declared_at: datetime
+    status: DeclarationStatus
+    edition_of: str | None
+
+    @classmethod
+    def of(cls, d: Declaration) -> DeclarationPublic:
+        return cls(**d.__dict__)
+
+
+class CallAnswerBody(RequestModel):
+    no_patents_known: bool = Field(
+        description="true: the organisation knows of no patents it holds that may be essential; "
+        "false: it has made its declarations (at least one must exist)."
+    )
+    org_id: str | None = Field(None, description="Staff only: answer for this organisation.")
+
+    model_config = examples({"no_patents_known": True})
+
+
+class CallAnswerPublic(BaseModel):
+    org_id: str
+    answer: CallAnswerKind
+    at: datetime
+
+
+class IprCallPublic(BaseModel):
+    id: str
+    reason: str
+    issued_at: datetime
+    deadline: datetime
+    draft_version: int | None
+    participants: list[str]
+    answers: list[CallAnswerPublic]
+    unanswered: list[str]
+
+    @classmethod
+    def of(cls, call: IprCall) -> IprCallPublic:
+        return cls(
+            id=call.id, reason=call.reason, issued_at=call.issued_at, deadline=call.deadline,
+            draft_version=call.draft_version, participants=call.participants,
+            answers=[CallAnswerPublic(org_id=a.org_id, answer=a.answer, at=a.at) for a in call.answers],
+            unanswered=call.unanswered(),
+        )  # fmt: skip
+
+
+class VoteCreate(RequestModel):
+    position: Position
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
+        None, description="Required when disapproving."
+    )
+
+    model_config = examples(
+        {"position": "approve"},
+        {"position": "disapprove", "reason": "Clause 6.2 conflicts with GB/T 24824."},
+    )
+
+
+class VotePublic(BaseModel):
+    organisation_id: str
+    position: Position
+    reason: str | None
+    at: datetime
+    voided_at: datetime | None
+    void_reason: str | None
+
+    @classmethod
+    def of(cls, vote: Vote) -> VotePublic:
+        return cls(
+            organisation_id=vote.organisation_id, position=vote.position, reason=vote.reason, at=vote.at,
+            voided_at=vote.voided_at, void_reason=vote.void_reason,
+        )  # fmt: skip
+
+
+class TallyPublic(BaseModel):
+    approve: int
+    disapprove: int
+    abstain: int
+    cast: int = Field(description="Approvals and disapprovals (abstentions are not cast).")
+    returned: int = Field(description="Counted votes, abstentions included: what the quorum counts.")
+    voided: int
+    quorum_met: bool
+    threshold_met: bool
+    can_pass: bool = Field(description="Whether the votes so far are enough for the ballot to close as approved.")
+    votes_needed_for_quorum: int
+    approvals_needed: int | None = Field(description="More approvals needed if nobody else disapproves (null: never).")
+
+
+class BallotPublic(BaseModel):
+    project_id: str
+    number: int
+    opened_at: datetime
+    closes_at: datetime
+    quorum: int
+    threshold: Decimal
+    eligible_voters: int
+    drafting_organisations: list[str]
+    result: str | None
+    closed_at: datetime | None
+    tally: TallyPublic
+    own_vote: VotePublic | None = Field(description="Your organisation's vote, if any.")
+
+    @classmethod
+    def of(cls, project_id: str, ballot: Ballot, own: Vote | None) -> BallotPublic:
+        t = ballot.tally()
+        return cls(
+            project_id=project_id, number=ballot.number, opened_at=ballot.opened_at, closes_at=ballot.closes_at,
+            quorum=ballot.quorum, threshold=ballot.threshold, eligible_voters=len(ballot.eligible),
+            drafting_organisations=ballot.drafters, result=ballot.result, closed_at=ballot.closed_at,
+            tally=TallyPublic(
+                approve=t.approve, disapprove=t.disapprove, abstain=t.abstain, cast=t.cast, returned=t.returned,
+                voided=t.voided, quorum_met=t.quorum_met, threshold_met=t.threshold_met, can_pass=t.can_pass,
+                votes_needed_for_quorum=t.votes_needed_for_quorum, approvals_needed=t.approvals_needed,
+            ),
+            own_vote=VotePublic.of(own) if own else None,
+        )  # fmt: skip
+
+
+class DraftingOrganisationPublic(BaseModel):
+    org_id: str
+    name: str | None
+    role: GroupRole
+
+
+class PatentInformation(BaseModel):
+    holder_id: str
+    office: str
+    number: str
+    title: str
+    commitment: Commitment
+
+
+class FilingPublic(BaseModel):
+    """What a government group-standards registry asks for when a standard is filed."""
+
+    project_id: str
+    number: str
+    title: str
+    scope: str
+    status: Stage
+    drafting_organisations: list[DraftingOrganisationPublic]
+    patents_declared: int
+    patent_information: list[PatentInformation]
+    approved_on: date | None
+    published_on: date | None
+    implementation_on: date | None
+    registry_reference: str | None = Field(description="Set once filed.")
+    filed_on: date | None
+    withdrawn_on: date | None
+
+    @classmethod
+    def of(cls, p: Project) -> FilingPublic:
+        declared = p.current_declarations
+        return cls(
+            project_id=p.id, number=p.standard_number or "", title=p.title, scope=p.scope, status=p.status,
+            drafting_organisations=[DraftingOrganisationPublic(org_id=d.org_id, name=d.name, role=d.role)
+                                    for d in p.drafting_organisations],
+            patents_declared=len(declared),
+            patent_information=[PatentInformation(holder_id=d.holder_id, office=d.office, number=d.number,
+                                                  title=d.title, commitment=d.commitment) for d in declared],
+            approved_on=p.approved_on, published_on=p.published_on, implementation_on=p.implementation_on,
+            registry_reference=p.registry_reference, filed_on=p.filed_on, withdrawn_on=p.withdrawn_on,
+        )  # fmt: skip
