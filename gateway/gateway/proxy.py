@@ -7,6 +7,7 @@ trace context to the service, so the gateway's span is the root of the whole tra
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
@@ -53,6 +54,21 @@ async def read_limited_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+# The one route anyone may call without a token: checking a training certificate by its code.
+ANONYMOUS_GET = re.compile(r"training/certificates/verify/[A-Za-z0-9]{1,64}")
+
+
+def is_anonymous_route(method: str, service: str, path: str) -> bool:
+    return method in ("GET", "HEAD") and ANONYMOUS_GET.fullmatch(f"{service}/{path}") is not None
+
+
+def principal_unless_anonymous(service: str, path: str, request: Request) -> Principal | None:
+    """The verified caller; None only on the anonymous route when no token is sent (a sent token is verified)."""
+    if is_anonymous_route(request.method, service, path) and "authorization" not in request.headers:
+        return None
+    return get_principal(request)
+
+
 def authorise_route(principal: Principal, method: str) -> None:
     # Machine clients (agencies) are read-only integrators; the services check the rest.
     if principal.kind == "machine" and method not in ("GET", "HEAD"):
@@ -65,14 +81,18 @@ def authorise_route(principal: Principal, method: str) -> None:
     include_in_schema=False,
 )
 async def forward(
-    service: str, path: str, request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    service: str,
+    path: str,
+    request: Request,
+    principal: Annotated[Principal | None, Depends(principal_unless_anonymous)],
 ) -> Response:
     settings: Settings = request.app.state.settings
     upstream = settings.upstreams.get(service)
     if upstream is None:
         return problem_response(request, 404, "Not found", f"no service named {service!r}")
     limiter: RateLimiter = request.app.state.limiter
-    wait = limiter.take(principal.subject)
+    caller = principal.subject if principal else f"anonymous:{request.client.host if request.client else ''}"
+    wait = limiter.take(caller)
     if wait > 0:
         return problem_response(
             request,
@@ -81,7 +101,8 @@ async def forward(
             "rate limit exceeded; slow down",
             headers={"Retry-After": str(max(1, round(wait)))},
         )
-    authorise_route(principal, request.method)
+    if principal is not None:
+        authorise_route(principal, request.method)
     body = await read_limited_body(request, settings.max_body_bytes)
     if body is None:
         return problem_response(

@@ -87,6 +87,12 @@ class Stack:
                     "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka.bootstrap,
                 }
             )
+        if name == "standards":
+            # Short periods so that tests and the demo go from proposal to publication in seconds.
+            env.update({"COMMENT_PERIOD_MIN_S": "2", "BALLOT_PERIOD_S": "60", "IPR_CALL_PERIOD_S": "5"})
+        if name == "training":
+            # Waiting-list offers lapse in seconds here, so that tests can watch one expire.
+            env.update({"OFFER_DURATION_S": "8", "OFFER_CHECK_INTERVAL_S": "1"})
         return env
 
     def start_process(self, name: str) -> None:

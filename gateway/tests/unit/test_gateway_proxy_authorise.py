@@ -1,4 +1,4 @@
-"""The gateway's own route rule: machine credentials are read-only."""
+"""The gateway's own route rules: machine credentials are read-only; one route is anonymous."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from alliance_common.auth import Principal, Role
 from alliance_common.errors import Forbidden
-from gateway.proxy import HOP_BY_HOP, authorise_route
+from gateway.proxy import HOP_BY_HOP, authorise_route, is_anonymous_route
 
 MACHINE = Principal(subject="agency-1", roles=frozenset({Role.AGENCY}), kind="machine")
 USER = Principal(subject="chen.li@example.com", roles=frozenset({Role.MEMBER_ADMIN}), org_id="org-1")
@@ -36,3 +36,26 @@ def test_hop_by_hop_headers_are_not_forwarded() -> None:
     assert {"connection", "transfer-encoding", "host", "content-length", "upgrade"} <= HOP_BY_HOP
     assert "authorization" not in HOP_BY_HOP
     assert "x-request-id" not in HOP_BY_HOP
+
+
+@pytest.mark.parametrize(
+    ("method", "service", "path"),
+    [("GET", "training", "certificates/verify/7KQ4M9XT2HCA"), ("HEAD", "training", "certificates/verify/ABC234")],
+)
+def test_only_certificate_verification_is_anonymous(method: str, service: str, path: str) -> None:
+    assert is_anonymous_route(method, service, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "service", "path"),
+    [
+        ("POST", "training", "certificates/verify/7KQ4M9XT2HCA"),
+        ("GET", "training", "certificates/verify/7KQ4M9XT2HCA/extra"),
+        ("GET", "training", "certificates/verify/"),
+        ("GET", "training", "certificates/verify/../../sessions"),
+        ("GET", "training", "sessions"),
+        ("GET", "membership", "certificates/verify/7KQ4M9XT2HCA"),
+    ],
+)
+def test_every_other_route_needs_a_token(method: str, service: str, path: str) -> None:
+    assert not is_anonymous_route(method, service, path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
@@ -37,3 +37,60 @@ class RegistrationConfirmed(TrainingEvent):
     price: Decimal
     currency: str
     member_price_applied: bool
+
+
+class RegistrationStatusChanged(TrainingEvent):
+    event_type: ClassVar[str] = "alliance.training.registration.status_changed.v1"
+    summary: ClassVar[str] = (
+        "A registration changed status (pending approval, wait-listed, offered a place, rejected, cancelled, "
+        "offer expired); confirmations are `registration.confirmed.v1`."
+    )
+    registration_id: str
+    organisation_id: str | None
+    attendee_email: str
+    status: str
+    previous_status: str | None = None
+    reason: str | None = None
+    offer_expires_at: datetime | None = None
+    cancellation_fee: Decimal | None = None
+    currency: str | None = None
+
+
+class CertificateIssued(TrainingEvent):
+    event_type: ClassVar[str] = "alliance.training.certificate.issued.v1"
+    summary: ClassVar[str] = "An attendee who attended as the session requires received a certificate."
+    registration_id: str
+    organisation_id: str | None
+    attendee_name: str
+    attendee_email: str
+    verification_code: str
+    credit_hours: Decimal
+    issued_on: date
+
+
+class CreditHoursEarned(TrainingEvent):
+    event_type: ClassVar[str] = "alliance.training.credit_hours.earned.v1"
+    summary: ClassVar[str] = (
+        "A person earned credit hours by attending a session (hours = days attended x the session's hours per day); "
+        "membership keeps each organisation's totals."
+    )
+    registration_id: str
+    organisation_id: str | None
+    attendee_name: str
+    attendee_email: str
+    hours: Decimal
+    days: list[date]
+    session_title: str
+    earned_on: date
+
+
+class SessionProposed(TrainingEvent):
+    """``session_id`` is the proposal's id; scheduling it creates the session."""
+
+    event_type: ClassVar[str] = "alliance.training.session.proposed.v1"
+    summary: ClassVar[str] = (
+        "A training session on a newly published standard was proposed for the secretariat to schedule."
+    )
+    title: str
+    standard_number: str
+    project_id: str

@@ -5,8 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from alliance_common.service import ServiceRuntime
+from membership.adapters.credit_hours import CreditHoursRepository
 from membership.adapters.repository import OrganisationRepository
 from membership.entrypoints import api
+from membership.entrypoints.events import event_handlers
+from membership.service_layer.credit_hours import CreditHoursService
 from membership.service_layer.handlers import MembershipService
 from membership.settings import Settings, get_settings
 
@@ -15,14 +18,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = ServiceRuntime(settings)
     repo = OrganisationRepository(runtime.store("organisations"), runtime.db["counters"])
-    # Membership publishes standing; it consumes no events yet.
+    credit_hours = CreditHoursService(CreditHoursRepository(runtime.db["credit_hours"]))
+    # Membership publishes standing; it consumes training's credit hours.
+    runtime.subscribe(event_handlers(credit_hours))
+
+    async def setup() -> None:
+        await repo.ensure_indexes()
+        await credit_hours.repo.ensure_indexes()
+
     app = runtime.create_app(
         title="Alliance membership",
         description="Organisations, applications, admission and standing. Publishes `membership.events`.",
         routers=[api.router],
-        setup=repo.ensure_indexes,
+        setup=setup,
     )
     service = MembershipService(repo)
     runtime.every("standing-recalculation", settings.standing_job_interval_s, service.recalculate_all)
     app.state.service = service
+    app.state.credit_hours = credit_hours
     return app

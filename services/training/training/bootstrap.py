@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from alliance_common.service import ServiceRuntime
@@ -16,14 +18,17 @@ from training.settings import Settings, get_settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = ServiceRuntime(settings)
-    repo = SessionRepository(runtime.store("sessions"))
+    repo = SessionRepository(runtime.store("sessions"), runtime.store("proposals"))
     standing = StandingProjection(runtime.db["member_standing"])
-    runtime.subscribe(event_handlers(standing))
+    service = TrainingService(repo, standing, offer_for=timedelta(seconds=settings.offer_duration_s))
+    runtime.subscribe(event_handlers(standing, service))
+    runtime.every("waiting-list-offers", settings.offer_check_interval_s, service.expire_offers)
     app = runtime.create_app(
         title="Alliance training",
-        description="Training sessions and registrations. Publishes `training.events`.",
+        description="Training sessions, registrations, waiting lists, attendance, certificates and credit hours. "
+        "Publishes `training.events`.",
         routers=[api.router],
         setup=repo.ensure_indexes,
     )
-    app.state.service = TrainingService(repo, standing)
+    app.state.service = service
     return app

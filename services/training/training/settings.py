@@ -2,12 +2,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
+
 from alliance_common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "training"
     port: int = 8004
+    # How long a place offered from the waiting list stays open before it goes to the next person.
+    offer_duration_s: float = Field(default=48 * 3600.0, gt=0)
+    # How often the job looks for lapsed offers.
+    offer_check_interval_s: float = Field(default=60.0, gt=0)
 
 
 @lru_cache

@@ -14,6 +14,7 @@ from membership.domain.dues import Payment
 from membership.domain.model import ApplicationStatus, Contact, Organisation, OrgUser
 from membership.entrypoints.schemas import (
     ApplicationCreate,
+    CreditHoursPublic,
     DecisionIn,
     DuesPublic,
     ExpulsionIn,
@@ -21,6 +22,7 @@ from membership.entrypoints.schemas import (
     InvoicePublic,
     OrganisationPublic,
     PaymentIn,
+    PersonHoursPublic,
     RecalculationIn,
     RecalculationPublic,
     ReinstatementIn,
@@ -32,6 +34,7 @@ from membership.entrypoints.schemas import (
     UserPublic,
     WithdrawalIn,
 )
+from membership.service_layer.credit_hours import CreditHoursService
 from membership.service_layer.handlers import Apply, MembershipService
 
 
@@ -41,6 +44,14 @@ def get_service(request: Request) -> MembershipService:
 
 
 Service = Annotated[MembershipService, Depends(get_service)]
+
+
+def get_credit_hours(request: Request) -> CreditHoursService:
+    credit_hours: CreditHoursService = request.app.state.credit_hours
+    return credit_hours
+
+
+CreditHours = Annotated[CreditHoursService, Depends(get_credit_hours)]
 
 router = APIRouter(prefix="/api/v1/membership", tags=["membership"])
 
@@ -251,3 +262,23 @@ async def add_user(org_id: str, body: UserCreate, principal: CurrentPrincipal, s
 )
 async def remove_user(org_id: str, subject: str, principal: CurrentPrincipal, service: Service) -> list[UserPublic]:
     return _users(await service.remove_user(org_id, subject, principal))
+
+
+@router.get(
+    "/organisations/{org_id}/credit-hours",
+    response_model=CreditHoursPublic,
+    summary="Training credit hours of the organisation's people (its own users, or staff)",
+)
+async def credit_hours(org_id: str, principal: CurrentPrincipal, credit_hours: CreditHours) -> CreditHoursPublic:
+    hours = await credit_hours.for_organisation(org_id, principal)
+    return CreditHoursPublic(
+        organisation_id=hours.organisation_id,
+        total_hours=hours.total_hours,
+        sessions=hours.sessions,
+        people=[
+            PersonHoursPublic(
+                attendee_email=p.attendee_email, attendee_name=p.attendee_name, hours=p.hours, sessions=p.sessions
+            )
+            for p in hours.people
+        ],
+    )

@@ -258,3 +258,45 @@ class OrganisationPublic(BaseModel):
             admitted_at=org.admitted_at,
             history=[HistoryPublic(at=h.at, action=h.action, by=h.by, reason=h.reason) for h in org.history],
         )
+
+
+class PersonHoursPublic(BaseModel):
+    attendee_email: str
+    attendee_name: str
+    hours: Decimal
+    sessions: int
+
+
+class CreditHoursPublic(BaseModel):
+    """Training credit hours an organisation's people earned (from training's events)."""
+
+    organisation_id: str
+    total_hours: Decimal
+    sessions: int
+    people: list[PersonHoursPublic]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                    "total_hours": "24.0",
+                    "sessions": 2,
+                    "people": [
+                        {
+                            "attendee_email": "lin.wei@huaxing.example",
+                            "attendee_name": "Lin Wei",
+                            "hours": "18.0",
+                            "sessions": 1,
+                        },
+                        {
+                            "attendee_email": "chen.jing@huaxing.example",
+                            "attendee_name": "Chen Jing",
+                            "hours": "6.0",
+                            "sessions": 1,
+                        },
+                    ],
+                }
+            ]
+        }
+    }

@@ -83,7 +83,7 @@ async def test_members_pay_the_member_price_and_others_the_full_price(
 
         # Each organisation sees only its own registrations.
         own = (await client.get("/api/v1/training/registrations", headers=as_member)).json()
-        assert [r["attendee_email"] for r in own] == ["lin.wei@member.example"]
+        assert [r["attendee_email"] for r in own["items"]] == ["lin.wei@member.example"]
 
         confirmed = await wait_for_events(
             infra.kafka.bootstrap,

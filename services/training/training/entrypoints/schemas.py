@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, JsonValue, StringConstraints
 
 from alliance_common.problems import RequestModel
-from training.domain.model import Audience, Registration, RegistrationStatus, Session, SessionFormat
+from training.domain.model import (
+    Audience,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionFormat,
+)
+from training.domain.proposal import Proposal, ProposalStatus
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Hours = Annotated[Decimal, Field(ge=0, le=24, max_digits=4, decimal_places=1)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+
+SESSION_EXAMPLE: dict[str, JsonValue] = {
+    "title": "Patent pools for LED engineers",
+    "audience": "engineers",
+    "format": "seminar",
+    "starts_at": "2027-03-10T01:00:00Z",
+    "ends_at": "2027-03-10T09:00:00Z",
+    "venue": "Shenzhen",
+    "capacity": 40,
+    "member_price": "800.00",
+    "non_member_price": "1500.00",
+    "currency": "CNY",
+    "registration_opens_at": "2027-01-10T00:00:00Z",
+    "registration_closes_at": "2027-03-08T00:00:00Z",
+    "early_bird_price": "600.00",
+    "early_bird_until": "2027-02-10T00:00:00Z",
+    "cancellation_deadline": "2027-03-01T00:00:00Z",
+    "cancellation_fee": "200.00",
+    "credit_hours_per_day": "6.0",
+    "requires_approval": False,
+}
 
 
 class SessionCreate(RequestModel):
@@ -26,32 +57,100 @@ class SessionCreate(RequestModel):
     member_price: Money
     non_member_price: Money
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
-    registration_closes_at: AwareDatetime | None = None
+    registration_opens_at: AwareDatetime | None = Field(None, description="Default: now.")
+    registration_closes_at: AwareDatetime | None = Field(None, description="Default: the start.")
+    requires_approval: bool = Field(False, description="Registrations wait (holding their place) for staff approval.")
+    early_bird_price: Money | None = Field(None, description="Paid instead when lower, until `early_bird_until`.")
+    early_bird_until: AwareDatetime | None = None
+    cancellation_deadline: AwareDatetime | None = Field(
+        None, description="Free cancellation until then (default: the registration close); the fee after it."
+    )
+    cancellation_fee: Money = Decimal("0.00")
+    credit_hours_per_day: Hours | None = Field(
+        None, description="Credit hours per day attended (default: a one-day session's length, else 6)."
+    )
+    min_days_for_certificate: int | None = Field(
+        None, ge=1, le=60, description="Days an attendee must attend for a certificate (default: every day)."
+    )
+
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [SESSION_EXAMPLE]}}
+
+
+class ProposalSchedule(SessionCreate):
+    """Schedule a proposed session: title, audience and format default to the proposal's."""
+
+    title: Annotated[str, StringConstraints(min_length=3, max_length=300)] | None = None  # type: ignore[assignment]
+    audience: Audience | None = None  # type: ignore[assignment]
+    format: SessionFormat | None = None  # type: ignore[assignment]
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [{k: v for k, v in SESSION_EXAMPLE.items() if k not in ("title", "audience", "format")}]
+        },
+    }
+
+
+class RegistrationCreate(RequestModel):
+    attendee_name: Name
+    attendee_email: Email
+    waitlist: bool = Field(False, description="If the session is full, join its waiting list instead of a 409.")
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [{"attendee_name": "Lin Wei", "attendee_email": "lin.wei@huaxing.example", "waitlist": True}]
+        },
+    }
+
+
+class AttendeeIn(RequestModel):
+    attendee_name: Name
+    attendee_email: Email
+
+
+class GroupRegistrationCreate(RequestModel):
+    attendees: list[AttendeeIn] = Field(min_length=1, max_length=50)
+    waitlist: bool = Field(
+        False,
+        description="Without it a group gets places for all or none (409); with it the rest join the waiting list.",
+    )
 
     model_config = {
         **RequestModel.model_config,
         "json_schema_extra": {
             "examples": [
                 {
-                    "title": "Patent pools for LED engineers",
-                    "audience": "engineers",
-                    "format": "seminar",
-                    "starts_at": "2027-03-10T01:00:00Z",
-                    "ends_at": "2027-03-10T09:00:00Z",
-                    "venue": "Shenzhen",
-                    "capacity": 40,
-                    "member_price": "800.00",
-                    "non_member_price": "1500.00",
-                    "currency": "CNY",
+                    "attendees": [
+                        {"attendee_name": "Lin Wei", "attendee_email": "lin.wei@huaxing.example"},
+                        {"attendee_name": "Chen Jing", "attendee_email": "chen.jing@huaxing.example"},
+                    ],
+                    "waitlist": False,
                 }
             ]
         },
     }
 
 
-class RegistrationCreate(RequestModel):
-    attendee_name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
-    attendee_email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)]
+class CancelIn(RequestModel):
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"reason": "travel cancelled"}]}}
+
+
+class RejectIn(RequestModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"reason": "this course is for IP managers; please join the seminar"}]},
+    }
+
+
+class CheckInIn(RequestModel):
+    day: date | None = Field(None, description="The day attended (default: the first day).")
+
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"day": "2027-03-10"}]}}
 
 
 class SessionPublic(BaseModel):
@@ -61,14 +160,26 @@ class SessionPublic(BaseModel):
     format: SessionFormat
     starts_at: datetime
     ends_at: datetime
+    days: list[date]
     venue: str | None
     online: bool
     capacity: int
     seats_left: int
+    waiting: int
     member_price: Decimal
     non_member_price: Decimal
+    early_bird_price: Decimal | None
+    early_bird_until: datetime | None
     currency: str
+    registration_opens_at: datetime | None
     registration_closes_at: datetime
+    requires_approval: bool
+    cancellation_deadline: datetime | None
+    cancellation_fee: Decimal
+    credit_hours_per_day: Decimal
+    days_required_for_certificate: int
+    attendance_closed_at: datetime | None
+    proposal_id: str | None
 
     @classmethod
     def of(cls, s: Session) -> SessionPublic:
@@ -79,14 +190,26 @@ class SessionPublic(BaseModel):
             format=s.format,
             starts_at=s.starts_at,
             ends_at=s.ends_at,
+            days=s.days,
             venue=s.venue,
             online=s.online,
             capacity=s.capacity,
             seats_left=s.seats_left,
+            waiting=len(s.waiting),
             member_price=s.member_price,
             non_member_price=s.non_member_price,
+            early_bird_price=s.early_bird_price,
+            early_bird_until=s.early_bird_until,
             currency=s.currency,
+            registration_opens_at=s.registration_opens_at,
             registration_closes_at=s.registration_closes_at,
+            requires_approval=s.requires_approval,
+            cancellation_deadline=s.cancellation_deadline,
+            cancellation_fee=s.cancellation_fee,
+            credit_hours_per_day=s.credit_hours_per_day,
+            days_required_for_certificate=s.days_required,
+            attendance_closed_at=s.attendance_closed_at,
+            proposal_id=s.proposal_id,
         )
 
 
@@ -95,6 +218,14 @@ class QuotePublic(BaseModel):
     price: Decimal
     currency: str
     member_price_applied: bool
+    early_bird_applied: bool = False
+
+
+class StatusChangePublic(BaseModel):
+    status: RegistrationStatus
+    at: datetime
+    by: str
+    reason: str | None
 
 
 class RegistrationPublic(BaseModel):
@@ -106,11 +237,20 @@ class RegistrationPublic(BaseModel):
     price: Decimal
     currency: str
     member_price_applied: bool
+    early_bird_applied: bool
     status: RegistrationStatus
     registered_at: datetime
+    waitlist_position: int | None = Field(None, description="Place on the waiting list (1 = next), while waiting.")
+    offer_expires_at: datetime | None
+    cancellation_fee: Decimal | None
+    days_attended: list[date]
+    credit_hours: Decimal | None
+    certificate_code: str | None
+    history: list[StatusChangePublic]
 
     @classmethod
     def of(cls, s: Session, r: Registration) -> RegistrationPublic:
+        waiting = [w.id for w in s.waiting]
         return cls(
             id=r.id,
             session_id=s.id,
@@ -120,6 +260,80 @@ class RegistrationPublic(BaseModel):
             price=r.price,
             currency=s.currency,
             member_price_applied=r.member_price_applied,
+            early_bird_applied=r.early_bird_applied,
             status=r.status,
             registered_at=r.registered_at,
+            waitlist_position=waiting.index(r.id) + 1 if r.id in waiting else None,
+            offer_expires_at=r.offer_expires_at,
+            cancellation_fee=r.cancellation_fee,
+            days_attended=r.days_attended,
+            credit_hours=r.credit_hours,
+            certificate_code=r.certificate.code if r.certificate else None,
+            history=[StatusChangePublic(status=h.status, at=h.at, by=h.by, reason=h.reason) for h in r.history],
         )
+
+
+class GroupRegistrationPublic(BaseModel):
+    session_id: str
+    registrations: list[RegistrationPublic]
+    placed: int = Field(description="Registrations holding a place (confirmed or pending approval).")
+    waitlisted: int
+
+
+class CertificateIssuedPublic(BaseModel):
+    registration_id: str
+    attendee_name: str
+    verification_code: str
+    credit_hours: Decimal
+
+
+class AttendanceClosedPublic(BaseModel):
+    session_id: str
+    certificates: list[CertificateIssuedPublic]
+    credited: int = Field(description="Attendees whose credit hours were sent to membership.")
+
+
+class CertificateVerification(BaseModel):
+    """What anyone may learn from a verification code, and nothing else."""
+
+    attendee_name: str
+    course: str
+    dates: list[date]
+    credit_hours: Decimal
+    issued_on: date
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "attendee_name": "Lin Wei",
+                    "course": "LED patent landscape course for engineers",
+                    "dates": ["2027-03-10", "2027-03-11", "2027-03-12"],
+                    "credit_hours": "18.0",
+                    "issued_on": "2027-03-12",
+                }
+            ]
+        }
+    }
+
+
+class ProposalPublic(BaseModel):
+    id: str
+    project_id: str
+    standard_number: str
+    standard_title: str
+    published_on: date
+    title: str
+    audience: Audience
+    format: SessionFormat
+    status: ProposalStatus
+    proposed_at: datetime
+    session_id: str | None
+
+    @classmethod
+    def of(cls, p: Proposal) -> ProposalPublic:
+        return cls(
+            id=p.id, project_id=p.project_id, standard_number=p.standard_number, standard_title=p.standard_title,
+            published_on=p.published_on, title=p.title, audience=p.audience, format=p.format, status=p.status,
+            proposed_at=p.proposed_at, session_id=p.session_id,
+        )  # fmt: skip

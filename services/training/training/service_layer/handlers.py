@@ -1,20 +1,36 @@
-"""Use cases of the training service."""
+"""Use cases of the training service: load a session, let the domain decide, save; authorise here."""
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import NotFound
-from alliance_common.outbox import ConcurrencyConflict
-from alliance_common.pagination import after_filter
+from alliance_common.errors import Conflict, NotFound
+from alliance_common.events import Envelope
+from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
+from alliance_common.pagination import after_filter, page_of_children, parent_from
+from alliance_contracts.standards import StandardPublished
 from alliance_contracts.standing import StandingProjection
 from training.adapters.repository import SessionRepository
-from training.domain.model import Audience, Registration, Session, SessionFormat
+from training.domain.model import (
+    Attendee,
+    Audience,
+    Quote,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionFormat,
+    new_verification_code,
+)
+from training.domain.proposal import Proposal, ProposalStatus
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -35,87 +51,337 @@ class ScheduleSession:
     non_member_price: Decimal
     currency: str
     registration_closes_at: datetime | None
+    registration_opens_at: datetime | None = None
+    requires_approval: bool = False
+    early_bird_price: Decimal | None = None
+    early_bird_until: datetime | None = None
+    cancellation_deadline: datetime | None = None
+    cancellation_fee: Decimal = Decimal("0")
+    credit_hours_per_day: Decimal | None = None
+    min_days_for_certificate: int | None = None
 
 
 @dataclass(frozen=True)
 class Register:
     attendee_name: str
     attendee_email: str
+    waitlist: bool = False
+
+
+def can_see(principal: Principal, registration: Registration) -> bool:
+    """Staff see every registration; others their organisation's, or those they made."""
+    return (
+        principal.is_staff
+        or (principal.org_id is not None and registration.organisation_id == principal.org_id)
+        or registration.registered_by == principal.subject
+    )
 
 
 class TrainingService:
-    # Racing registrations for one session: each retry re-reads the latest version.
-    MAX_ATTEMPTS = 20
+    # Racing changes to one session: each retry re-reads the latest version.
+    MAX_ATTEMPTS = 30
 
     def __init__(
-        self, repo: SessionRepository, standing: StandingProjection, clock: Callable[[], datetime] = utcnow
+        self,
+        repo: SessionRepository,
+        standing: StandingProjection,
+        clock: Callable[[], datetime] = utcnow,
+        offer_for: timedelta = timedelta(hours=48),
+        new_code: Callable[[], str] = new_verification_code,
     ) -> None:
         self.repo = repo
         self.standing = standing
         self.clock = clock
+        self.offer_for = offer_for
+        self.new_code = new_code
 
-    async def schedule(self, cmd: ScheduleSession, principal: Principal, correlation_id: str | None = None) -> Session:
+    async def _change(
+        self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
+    ) -> tuple[Session, Any]:
+        """Apply ``change`` to the latest version and save; a lost race re-reads and re-decides."""
+        for attempt in range(self.MAX_ATTEMPTS):
+            session = await self.get(session_id)
+            result = change(session)
+            try:
+                await self.repo.save(session, correlation_id)
+                return session, result
+            except ConcurrencyConflict:
+                if attempt == self.MAX_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # --- sessions ------------------------------------------------------------------------
+
+    async def schedule(
+        self,
+        cmd: ScheduleSession,
+        principal: Principal,
+        correlation_id: str | None = None,
+        *,
+        session_id: str | None = None,
+        proposal_id: str | None = None,
+    ) -> Session:
         require_roles(principal, Role.SECRETARIAT)
-        session = Session.schedule(id=str(uuid.uuid4()), by=principal.subject, now=self.clock(), **cmd.__dict__)
+        session = Session.schedule(
+            id=session_id or str(uuid.uuid4()), by=principal.subject, now=self.clock(), proposal_id=proposal_id,
+            **cmd.__dict__,
+        )  # fmt: skip
         await self.repo.save(session, correlation_id)
         return session
+
+    async def get(self, session_id: str) -> Session:
+        session = await self.repo.get(session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} not found", field="session_id")
+        return session
+
+    async def list_sessions(self, cursor: str | None, limit: int, audience: Audience | None = None) -> list[Session]:
+        return await self.repo.find(after_filter({"audience": audience.value} if audience else {}, cursor), limit)
+
+    async def quote(self, session_id: str, principal: Principal) -> tuple[Session, Quote]:
+        """The session and the price the caller's organisation pays now."""
+        session = await self.get(session_id)
+        member = await self.standing.in_good_standing(principal.org_id)
+        return session, session.quote(member, self.clock())
+
+    # --- registering ---------------------------------------------------------------------
 
     async def register(
         self, session_id: str, cmd: Register, principal: Principal, correlation_id: str | None = None
     ) -> tuple[Session, Registration]:
         member = await self.standing.in_good_standing(principal.org_id)
         registration_id = str(uuid.uuid4())
-        for attempt in range(self.MAX_ATTEMPTS):
-            session = await self.get(session_id)
-            registration = session.register(
-                registration_id=registration_id,
-                attendee_name=cmd.attendee_name,
-                attendee_email=cmd.attendee_email,
-                organisation_id=principal.org_id,
-                member_in_good_standing=member,
-                by=principal.subject,
-                now=self.clock(),
-            )
-            try:
-                await self.repo.save(session, correlation_id)
-                return session, registration
-            except ConcurrencyConflict:
-                if attempt == self.MAX_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
 
-    async def quote(self, session_id: str, principal: Principal) -> tuple[Session, bool]:
-        """The session and whether the caller's organisation gets the member price now."""
+        def change(session: Session) -> Registration:
+            return session.register(
+                registration_id=registration_id, attendee_name=cmd.attendee_name, attendee_email=cmd.attendee_email,
+                organisation_id=principal.org_id, member_in_good_standing=member, by=principal.subject,
+                now=self.clock(), waitlist=cmd.waitlist,
+            )  # fmt: skip
+
+        session, registration = await self._change(session_id, change, correlation_id)
+        return session, registration
+
+    async def register_group(
+        self,
+        session_id: str,
+        attendees: Sequence[Attendee],
+        waitlist: bool,
+        principal: Principal,
+        correlation_id: str | None = None,
+    ) -> tuple[Session, list[Registration]]:
+        member = await self.standing.in_good_standing(principal.org_id)
+        ids = [str(uuid.uuid4()) for _ in attendees]
+
+        def change(session: Session) -> list[Registration]:
+            return session.register_group(
+                registration_ids=ids, attendees=attendees, organisation_id=principal.org_id,
+                member_in_good_standing=member, by=principal.subject, now=self.clock(), waitlist=waitlist,
+            )  # fmt: skip
+
+        session, registrations = await self._change(session_id, change, correlation_id)
+        return session, registrations
+
+    async def registration_for(
+        self, session_id: str, registration_id: str, principal: Principal
+    ) -> tuple[Session, Registration]:
         session = await self.get(session_id)
-        return session, await self.standing.in_good_standing(principal.org_id)
+        registration = session.registration(registration_id)
+        if not can_see(principal, registration):
+            raise NotFound(f"registration {registration_id} not found", field="registration_id")
+        return session, registration
 
-    async def get(self, session_id: str) -> Session:
-        session = await self.repo.get(session_id)
-        if session is None:
-            raise NotFound(f"session {session_id} not found")
-        return session
+    async def _own(
+        self,
+        session_id: str,
+        registration_id: str,
+        principal: Principal,
+        act: Callable[[Session], Registration],
+        correlation_id: str | None,
+    ) -> tuple[Session, Registration]:
+        """A change to a registration the caller may see (another member's answers 404, changing nothing)."""
 
-    async def list_sessions(self, cursor: str | None, limit: int) -> list[Session]:
-        return await self.repo.find(after_filter({}, cursor), limit)
+        def change(session: Session) -> Registration:
+            if not can_see(principal, session.registration(registration_id)):
+                raise NotFound(f"registration {registration_id} not found", field="registration_id")
+            return act(session)
+
+        session, registration = await self._change(session_id, change, correlation_id)
+        return session, registration
+
+    async def cancel(
+        self,
+        session_id: str,
+        registration_id: str,
+        reason: str | None,
+        principal: Principal,
+        correlation_id: str | None = None,
+    ) -> tuple[Session, Registration]:
+        return await self._own(
+            session_id, registration_id, principal,
+            lambda s: s.cancel(registration_id, by=principal.subject, now=self.clock(), offer_for=self.offer_for,
+                               reason=reason),
+            correlation_id,
+        )  # fmt: skip
+
+    async def accept_offer(
+        self, session_id: str, registration_id: str, principal: Principal, correlation_id: str | None = None
+    ) -> tuple[Session, Registration]:
+        return await self._own(
+            session_id, registration_id, principal,
+            lambda s: s.accept_offer(registration_id, by=principal.subject, now=self.clock()),
+            correlation_id,
+        )  # fmt: skip
+
+    async def approve(
+        self, session_id: str, registration_id: str, principal: Principal, correlation_id: str | None = None
+    ) -> tuple[Session, Registration]:
+        require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
+        session, registration = await self._change(
+            session_id, lambda s: s.approve(registration_id, by=principal.subject, now=self.clock()), correlation_id
+        )
+        return session, registration
+
+    async def reject(
+        self,
+        session_id: str,
+        registration_id: str,
+        reason: str,
+        principal: Principal,
+        correlation_id: str | None = None,
+    ) -> tuple[Session, Registration]:
+        require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
+        session, registration = await self._change(
+            session_id,
+            lambda s: s.reject(registration_id, reason=reason, by=principal.subject, now=self.clock(),
+                               offer_for=self.offer_for),
+            correlation_id,
+        )  # fmt: skip
+        return session, registration
+
+    async def expire_offers(self) -> int:
+        """The periodic job: lapse offers not taken in time and offer those places to the next people."""
+        expired = 0
+        for session_id in await self.repo.ids_with_offers():
+            _, lapsed = await self._change(
+                session_id, lambda s: s.expire_offers(now=self.clock(), offer_for=self.offer_for)
+            )
+            expired += len(lapsed)
+        return expired
 
     async def registrations_for(
-        self, principal: Principal, session_id: str | None
-    ) -> list[tuple[Session, Registration]]:
+        self,
+        principal: Principal,
+        session_id: str | None,
+        status: RegistrationStatus | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[tuple[Session, Registration]], str | None]:
         """Your organisation's registrations (your own if you have none); staff see all."""
-        query: dict[str, object] = {}
+        query: dict[str, Any] = {}
+        start = parent_from(cursor)
         if session_id:
             query["_id"] = session_id
+        elif start:
+            query["_id"] = {"$gte": start}
         if not principal.is_staff:
             query["$or"] = [
                 {"registrations.organisation_id": principal.org_id or ""},
                 {"registrations.registered_by": principal.subject},
             ]
-        sessions = await self.repo.find(query, 200)
-        return [
-            (s, r)
+        sessions = await self.repo.find(query, limit + 1)
+        parents = [
+            (s.id, [(r.id, (s, r)) for r in s.registrations
+                    if can_see(principal, r) and (status is None or r.status is status)])
             for s in sessions
-            for r in s.registrations
-            if principal.is_staff
-            or (principal.org_id and r.organisation_id == principal.org_id)
-            or r.registered_by == principal.subject
-        ]
+        ]  # fmt: skip
+        return page_of_children(parents, cursor, limit)
+
+    # --- attendance and certificates -------------------------------------------------------
+
+    async def check_in(
+        self, session_id: str, registration_id: str, day: date | None, principal: Principal
+    ) -> tuple[Session, Registration]:
+        require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
+        session, registration = await self._change(
+            session_id, lambda s: s.check_in(registration_id, day=day, by=principal.subject, now=self.clock())
+        )
+        return session, registration
+
+    async def close_attendance(
+        self, session_id: str, principal: Principal, correlation_id: str | None = None
+    ) -> tuple[Session, list[Registration]]:
+        require_roles(principal, Role.SECRETARIAT)
+        session, certified = await self._change(
+            session_id,
+            lambda s: s.close_attendance(by=principal.subject, now=self.clock(), new_code=self.new_code),
+            correlation_id,
+        )
+        return session, certified
+
+    async def verify(self, code: str) -> tuple[Session, Registration]:
+        """Anyone may check a certificate by its code (no principal: the one anonymous use case)."""
+        normalised = code.strip().upper()
+        session = await self.repo.by_certificate(normalised)
+        for r in session.registrations if session else []:
+            if r.certificate is not None and r.certificate.code == normalised:
+                assert session is not None
+                return session, r
+        raise NotFound("no certificate has this verification code", field="code")
+
+    # --- proposals from published standards ----------------------------------------------------
+
+    async def on_standard_published(self, envelope: Envelope, event: StandardPublished) -> None:
+        """A newly published standard gets a proposed session; a redelivered event finds it and stops."""
+        if await self.repo.proposal(Proposal.id_for(event.project_id)) is not None:
+            return
+        proposal = Proposal.from_standard(
+            project_id=event.project_id, number=event.number, title=event.title, published_on=event.published_on,
+            now=self.clock(),
+        )  # fmt: skip
+        try:
+            await self.repo.save_proposal(proposal, applied_event=envelope.id)
+        except AlreadyExists:
+            log.info("a session on %s was proposed already", event.number)
+
+    async def list_proposals(
+        self, principal: Principal, status: ProposalStatus | None, cursor: str | None, limit: int
+    ) -> list[Proposal]:
+        require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
+        return await self.repo.find_proposals(after_filter({"status": status.value} if status else {}, cursor), limit)
+
+    async def proposal(self, proposal_id: str, principal: Principal) -> Proposal:
+        require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
+        proposal = await self.repo.proposal(proposal_id)
+        if proposal is None:
+            raise NotFound(f"proposal {proposal_id} not found", field="proposal_id")
+        return proposal
+
+    async def schedule_proposal(
+        self, proposal_id: str, cmd: ScheduleSession, principal: Principal, correlation_id: str | None = None
+    ) -> Session:
+        """Schedule a proposed session; its id derives from the proposal, so it is scheduled once."""
+        proposal = await self.proposal(proposal_id, principal)
+        proposal.require_proposed()
+        session_id = proposal.session_id_for()
+        try:
+            session = await self.schedule(cmd, principal, correlation_id, session_id=session_id,
+                                          proposal_id=proposal.id)  # fmt: skip
+        except AlreadyExists as exc:
+            # Another request (or one that crashed before marking the proposal) scheduled it.
+            await self._mark_scheduled(proposal_id, session_id, principal)
+            raise Conflict(f"this proposal was scheduled already as session {session_id}", field="proposal_id") from exc
+        await self._mark_scheduled(proposal_id, session.id, principal)
+        return session
+
+    async def _mark_scheduled(self, proposal_id: str, session_id: str, principal: Principal) -> None:
+        for _ in range(self.MAX_ATTEMPTS):
+            current = await self.proposal(proposal_id, principal)
+            if current.status is ProposalStatus.SCHEDULED:
+                return
+            current.mark_scheduled(session_id, by=principal.subject, now=self.clock())
+            try:
+                await self.repo.save_proposal(current)
+                return
+            except ConcurrencyConflict:
+                continue
