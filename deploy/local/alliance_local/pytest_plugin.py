@@ -36,9 +36,14 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         infra.stop()
 
 
+# Waiting-list offers lapse in seconds in the tests' platform, so that a test can watch one expire
+# (the demo keeps the 48-hour default).
+TEST_ENV = {"training": {"OFFER_DURATION_S": "8", "OFFER_CHECK_INTERVAL_S": "1"}}
+
+
 @pytest.fixture(scope="session")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("platform"), infra=infra)
+    stack = Stack(tmp_path_factory.mktemp("platform"), infra=infra, env_overrides=TEST_ENV)
     try:
         stack.start(start_infra=False)
         yield stack

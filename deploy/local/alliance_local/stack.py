@@ -7,6 +7,7 @@ import json
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -40,8 +41,11 @@ def write_keypair(directory: Path) -> tuple[Path, Path]:
 
 
 class Stack:
-    def __init__(self, workdir: Path, infra: Infra | None = None) -> None:
+    def __init__(
+        self, workdir: Path, infra: Infra | None = None, env_overrides: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
         self.workdir = workdir
+        self.env_overrides = env_overrides or {}
         self.infra = infra or Infra(workdir)
         self.private_key, self.public_key = write_keypair(workdir / "keys")
         self.ports = {name: free_port() for name in (*SERVICES, "gateway")}
@@ -90,9 +94,7 @@ class Stack:
         if name == "standards":
             # Short periods so that tests and the demo go from proposal to publication in seconds.
             env.update({"COMMENT_PERIOD_MIN_S": "2", "BALLOT_PERIOD_S": "60", "IPR_CALL_PERIOD_S": "5"})
-        if name == "training":
-            # Waiting-list offers lapse in seconds here, so that tests can watch one expire.
-            env.update({"OFFER_DURATION_S": "8", "OFFER_CHECK_INTERVAL_S": "1"})
+        env.update(self.env_overrides.get(name, {}))
         return env
 
     def start_process(self, name: str) -> None:

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -54,6 +54,17 @@ class Loaded:
     applied_events: tuple[str, ...]
 
 
+class Origin(NamedTuple):
+    """Who caused an event: the request's correlation id and its W3C trace context."""
+
+    correlation_id: str | None
+    trace: dict[str, str]
+
+    @classmethod
+    def here(cls, correlation_id: str | None) -> Origin:
+        return cls(correlation_id, current_trace_carrier())
+
+
 class AggregateStore:
     """One collection of aggregates; every save writes state and outbox entries together."""
 
@@ -75,11 +86,20 @@ class AggregateStore:
             applied_events=tuple(doc.get("applied_events", ())),
         )
 
-    def _entries(self, subject: str, events: Sequence[IntegrationEvent], correlation_id: str | None) -> list[Document]:
-        trace = current_trace_carrier()
+    def _entries(
+        self,
+        subject: str,
+        events: Sequence[IntegrationEvent],
+        correlation_id: str | None,
+        origins: Sequence[Origin] | None = None,
+    ) -> list[Document]:
+        if origins is not None and len(origins) != len(events):
+            raise ValueError(f"{len(origins)} origins for {len(events)} events")
+        here = Origin.here(correlation_id)
         entries = []
-        for event in events:
-            envelope = envelope_for(event, source=self.source, subject=subject, correlation_id=correlation_id)
+        for i, event in enumerate(events):
+            origin = origins[i] if origins is not None else here
+            envelope = envelope_for(event, source=self.source, subject=subject, correlation_id=origin.correlation_id)
             entries.append(
                 {
                     "id": envelope.id,
@@ -87,7 +107,7 @@ class AggregateStore:
                     "key": subject,
                     "type": envelope.type,
                     "value": envelope.to_bytes().decode(),
-                    "trace": trace,
+                    "trace": origin.trace,
                 }
             )
         return entries
@@ -101,13 +121,16 @@ class AggregateStore:
         *,
         applied_event: str | None = None,
         correlation_id: str | None = None,
+        origins: Sequence[Origin] | None = None,
     ) -> int:
         """Write ``state`` and its events atomically; returns the new version.
 
         ``expected_version`` is 0 for a new aggregate. ``applied_event`` records the id
         of the consumed event that caused this change, so it is never applied twice.
+        ``origins`` (one per event) is for a write that combines several callers' changes:
+        each event then keeps its own caller's correlation id and trace.
         """
-        entries = self._entries(doc_id, events, correlation_id)
+        entries = self._entries(doc_id, events, correlation_id, origins)
         clean = {k: v for k, v in state.items() if k not in RESERVED_FIELDS}
         if expected_version == 0:
             doc = {

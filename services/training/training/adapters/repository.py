@@ -6,6 +6,7 @@ and readable by any MongoDB-wire store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from pymongo import ASCENDING
 
 from alliance_common.mongo import Document
-from alliance_common.outbox import AggregateStore
+from alliance_common.outbox import AggregateStore, Origin
 from training.domain.model import (
     Attendance,
     Audience,
@@ -235,9 +236,16 @@ class SessionRepository:
         loaded = await self.store.get(session_id)
         return from_document(loaded.id, loaded.version, loaded.state) if loaded else None
 
-    async def save(self, session: Session, correlation_id: str | None = None) -> None:
+    async def save(
+        self, session: Session, correlation_id: str | None = None, origins: Sequence[Origin] | None = None
+    ) -> None:
         session.version = await self.store.save(
-            session.id, session.version, to_document(session), session.events, correlation_id=correlation_id
+            session.id,
+            session.version,
+            to_document(session),
+            session.events,
+            correlation_id=correlation_id,
+            origins=origins,
         )
         session.events = []
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from alliance_common.auth import Principal, Role, require_roles
+from alliance_common.combiner import ChangeCombiner
 from alliance_common.errors import Conflict, NotFound
 from alliance_common.events import Envelope
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
@@ -94,21 +95,19 @@ class TrainingService:
         self.clock = clock
         self.offer_for = offer_for
         self.new_code = new_code
+        self.writer: ChangeCombiner[Session] = ChangeCombiner(
+            self.get, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
+        )
 
     async def _change(
         self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
     ) -> tuple[Session, Any]:
-        """Apply ``change`` to the latest version and save; a lost race re-reads and re-decides."""
-        for attempt in range(self.MAX_ATTEMPTS):
-            session = await self.get(session_id)
-            result = change(session)
-            try:
-                await self.repo.save(session, correlation_id)
-                return session, result
-            except ConcurrencyConflict:
-                if attempt == self.MAX_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+        """Apply ``change`` to the latest version and save it.
+
+        Changes racing for one session (the last places of a popular one) are combined: one read,
+        each decided in arrival order, one write (see alliance_common.combiner).
+        """
+        return await self.writer.apply(session_id, change, correlation_id)
 
     # --- sessions ------------------------------------------------------------------------
 

@@ -1,0 +1,337 @@
+"""Registrations per second for one popular session under concurrent load, beside the store's raw write rate.
+
+Platform: the whole platform is started (real Kafka, FerretDB, the services, the gateway). Per
+repetition the secretariat schedules one session with CAPACITY places; then WORKERS concurrent
+clients, each its own caller (member staff of its own organisation, so the gateway's per-caller
+rate limit does not throttle the crowd), send ATTEMPTS registrations through the gateway, every
+other one consenting to the waiting list. Measured: completed requests per second and placed
+(confirmed) registrations per second over the whole burst, and each request's latency. Checked
+after every repetition (the run FAILS otherwise): exactly CAPACITY confirmed, every consenting
+overflow request wait-listed, every other overflow request a 409,
+no 5xx, and the session's own counts agree with the responses.
+
+Raw: on the same FerretDB, WORKERS concurrent PyMongo clients perform the store's cheapest
+equivalent of a registration with the same capacity guarantee: one conditional single-document
+update `{_id, confirmed < CAPACITY}` → `$push` a registration-shaped entry + `$inc` (the database
+alone enforcing the limit), then, once full, the same update failing. Beside it: plain
+`insert_one` of the same entry into a collection (no shared document, no guarantee).
+
+Run:  .venv/bin/python bench/registrations.py                  (starts the platform; ~3-5 min)
+      .venv/bin/python bench/registrations.py --capacity 100 --attempts 300 --workers 32 --reps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import tempfile
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from benchlib import (
+    MeasurementFailed,
+    exit_on_sigterm,
+    median,
+    now,
+    percentile,
+    say,
+    shield_cleanup,
+    table,
+)
+from pymongo import AsyncMongoClient
+
+API = "/api/v1/training"
+
+
+@dataclass
+class PlatformRun:
+    seconds: float  # first request sent -> last response received
+    placed_seconds: float  # first request sent -> the response that filled the last place
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def requests_per_s(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def placed_per_s(self, capacity: int) -> float:
+        return capacity / self.placed_seconds
+
+
+@dataclass
+class RawRun:
+    conditional_per_s: float  # successful conditional pushes per second until full
+    all_per_s: float  # all conditional updates (including the refused ones) per second
+    insert_per_s: float  # insert_one per second
+
+
+async def dev_token(client: httpx.AsyncClient, subject: str, roles: list[str], org_id: str | None = None) -> str:
+    body: dict[str, Any] = {"subject": subject, "roles": roles}
+    if org_id:
+        body["org_id"] = org_id
+    for _ in range(50):
+        response = await client.post("/auth/dev-login", json=body)
+        if response.status_code != 429:
+            response.raise_for_status()
+            return str(response.json()["access_token"])
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    raise MeasurementFailed("could not obtain a token (rate limited)")
+
+
+def session_body(run: str, capacity: int) -> dict[str, Any]:
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    return {
+        "title": f"Popular seminar {run}",
+        "audience": "engineers",
+        "format": "seminar",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=8)).isoformat(),
+        "venue": "Shenzhen Convention Centre",
+        "capacity": capacity,
+        "member_price": "800.00",
+        "non_member_price": "1500.00",
+    }
+
+
+async def measure_platform(gateway_url: str, args: argparse.Namespace, rep: int) -> PlatformRun:
+    run = f"{rep}-{uuid.uuid4().hex[:6]}"
+    limits = httpx.Limits(max_connections=args.workers + 4, max_keepalive_connections=args.workers + 4)
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as client:
+        staff = {"Authorization": f"Bearer {await dev_token(client, f'secretariat-{run}', ['secretariat'])}"}
+        created = await client.post(f"{API}/sessions", json=session_body(run, args.capacity), headers=staff)
+        if created.status_code != 201:
+            raise MeasurementFailed(f"scheduling the session: {created.status_code} {created.text[:300]}")
+        session_id = created.json()["id"]
+        tokens = [
+            await dev_token(client, f"staff-{run}-{w}@org{w}.example", ["member_staff"], org_id=f"bench-org-{run}-{w}")
+            for w in range(args.workers)
+        ]
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(args.attempts):
+            queue.put_nowait(i)
+        result = PlatformRun(seconds=0.0, placed_seconds=0.0)
+        placed_at: list[float] = []
+        failures: list[str] = []
+        started = now()
+
+        async def worker(w: int) -> None:
+            headers = {"Authorization": f"Bearer {tokens[w]}"}
+            while True:
+                try:
+                    i = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                body = {
+                    "attendee_name": f"Attendee {i}",
+                    "attendee_email": f"attendee-{run}-{i}@org{w}.example",
+                    "waitlist": i % 2 == 1,
+                }
+                sent = now()
+                response = await client.post(f"{API}/sessions/{session_id}/registrations", json=body, headers=headers)
+                done = now()
+                result.latencies.append(done - sent)
+                if response.status_code == 201:
+                    status = response.json()["status"]
+                    result.statuses[status] += 1
+                    if status == "confirmed":
+                        placed_at.append(done)
+                    elif status == "waitlisted" and not body["waitlist"]:
+                        failures.append(f"request {i} wait-listed without consent")
+                else:
+                    result.statuses[str(response.status_code)] += 1
+                    if response.status_code != 409 or body["waitlist"]:
+                        failures.append(f"request {i}: {response.status_code} {response.text[:200]}")
+
+        await asyncio.gather(*(worker(w) for w in range(args.workers)))
+        result.seconds = now() - started
+        result.placed_seconds = (max(placed_at) - started) if placed_at else float("nan")
+
+        if result.statuses["confirmed"] != args.capacity:
+            failures.append(f"{result.statuses['confirmed']} confirmed for {args.capacity} places")
+        stored = await client.get(f"{API}/sessions/{session_id}", headers=staff)
+        if stored.status_code != 200:
+            failures.append(f"reading the session back: {stored.status_code}")
+        else:
+            body = stored.json()
+            if body["seats_left"] != 0:
+                failures.append(f"the session says {body['seats_left']} seats left, not 0")
+            waiting = body["waiting"]
+            if waiting != result.statuses["waitlisted"]:
+                failures.append(f"the session says {waiting} waiting, the responses {result.statuses['waitlisted']}")
+        if failures:
+            raise MeasurementFailed("; ".join(failures[:5]))
+        return result
+
+
+async def measure_raw(mongodb_url: str, args: argparse.Namespace) -> RawRun:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, maxPoolSize=args.workers + 4)
+    db = client[f"bench_raw_{uuid.uuid4().hex[:8]}"]
+    try:
+        sessions, plain = db["sessions"], db["registrations"]
+        await sessions.insert_one({"_id": "s", "confirmed": 0, "registrations": []})
+        await plain.insert_one({"_id": "warm"})
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(args.attempts):
+            queue.put_nowait(i)
+        placed: list[float] = []
+
+        def entry(i: int) -> dict[str, Any]:
+            return {
+                "id": str(uuid.uuid4()),
+                "attendee_name": f"Attendee {i}",
+                "attendee_email": f"attendee-{i}@example.com",
+                "status": "confirmed",
+                "price": "1500.00",
+                "registered_at": datetime.now(UTC).isoformat(),
+            }
+
+        started = now()
+
+        async def conditional() -> None:
+            while True:
+                try:
+                    i = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                outcome = await sessions.update_one(
+                    {"_id": "s", "confirmed": {"$lt": args.capacity}},
+                    {"$push": {"registrations": entry(i)}, "$inc": {"confirmed": 1}},
+                )
+                if outcome.modified_count:
+                    placed.append(now())
+
+        await asyncio.gather(*(conditional() for _ in range(args.workers)))
+        all_seconds = now() - started
+        doc = await sessions.find_one({"_id": "s"})
+        if doc is None or doc["confirmed"] != args.capacity or len(doc["registrations"]) != args.capacity:
+            raise MeasurementFailed(f"raw: the store placed {doc and doc['confirmed']} for {args.capacity} places")
+
+        for i in range(args.attempts):
+            queue.put_nowait(i)
+        inserted = now()
+
+        async def insert() -> None:
+            while True:
+                try:
+                    i = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                await plain.insert_one(entry(i))
+
+        await asyncio.gather(*(insert() for _ in range(args.workers)))
+        insert_seconds = now() - inserted
+        return RawRun(
+            conditional_per_s=args.capacity / (max(placed) - started),
+            all_per_s=args.attempts / all_seconds,
+            insert_per_s=args.attempts / insert_seconds,
+        )
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+async def measure(
+    gateway_url: str, mongodb_url: str, args: argparse.Namespace
+) -> tuple[list[PlatformRun], list[RawRun]]:
+    platform: list[PlatformRun] = []
+    raw: list[RawRun] = []
+    for rep in range(args.reps):
+        say(f"repetition {rep + 1}/{args.reps}: platform")
+        platform.append(await measure_platform(gateway_url, args, rep))
+        say(f"repetition {rep + 1}/{args.reps}: raw store")
+        raw.append(await measure_raw(mongodb_url, args))
+    return platform, raw
+
+
+def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawRun]) -> str:
+    placed = median([p.placed_per_s(args.capacity) for p in platform])
+    requests = median([p.requests_per_s for p in platform])
+    raw_placed = median([r.conditional_per_s for r in raw])
+    raw_all = median([r.all_per_s for r in raw])
+    inserts = median([r.insert_per_s for r in raw])
+    latencies = [x * 1000 for p in platform for x in p.latencies]
+    statuses = Counter[str]()
+    for p in platform:
+        statuses.update(p.statuses)
+    rows: list[list[object]] = [
+        ["platform: places filled / s (through the gateway)", placed, f"{placed / raw_placed:.2f}x raw"],
+        ["platform: requests answered / s", requests, f"{requests / raw_all:.2f}x raw"],
+        ["raw store: conditional push / s until full", raw_placed, "1.00x"],
+        ["raw store: conditional updates / s (incl. refused)", raw_all, ""],
+        ["raw store: insert_one / s (no shared document)", inserts, ""],
+    ]
+    lines = [
+        f"one session, capacity {args.capacity}, {args.attempts} registrations from {args.workers} concurrent "
+        f"callers, half consenting to the waiting list; medians of {args.reps} repetitions",
+        table(["measure", "per second", "ratio"], rows),
+        "",
+        table(
+            ["platform latency (ms)", "p50", "p90", "p99", "max"],
+            [["per registration request", *(percentile(latencies, p) for p in (50, 90, 99, 100))]],
+        ),
+        f"outcomes over all repetitions: {dict(sorted(statuses.items()))}; exactly {args.capacity} confirmed "
+        "in every repetition (checked against the stored session)",
+    ]
+    return "\n".join(lines)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--capacity", type=int, default=100)
+    parser.add_argument("--attempts", type=int, default=300, help="registrations sent per repetition")
+    parser.add_argument("--workers", type=int, default=32, help="concurrent callers")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the whole measurement")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    args = parser.parse_args()
+    if args.attempts < args.capacity:
+        parser.error("--attempts must be at least --capacity")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    exit_on_sigterm()
+    from alliance_local.stack import Stack
+
+    workdir = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
+    stack = None
+    ok = False
+    try:
+        say(f"starting the platform in {workdir}")
+        stack = Stack(workdir)
+        started = now()
+        stack.start()
+        say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")
+        try:
+            platform, raw = asyncio.run(
+                asyncio.wait_for(measure(stack.gateway_url, stack.infra.ferretdb.url, args), args.max_seconds)
+            )
+        except TimeoutError:
+            say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
+            return 1
+        except MeasurementFailed as exc:
+            say(f"FAILED: {exc}")
+            return 1
+        print(report(args, platform, raw), flush=True)
+        ok = True
+        return 0
+    finally:
+        shield_cleanup()
+        if stack is not None:
+            say("stopping the platform")
+            stack.stop()
+        if ok and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            say(f"logs kept in {workdir}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
