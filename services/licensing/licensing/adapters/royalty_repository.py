@@ -5,7 +5,7 @@ No nested arrays: FerretDB 1.x (like some MongoDB-wire stores) refuses them.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -16,7 +16,7 @@ from alliance_common.errors import Conflict
 from alliance_common.mongo import Document
 from alliance_common.outbox import AggregateStore, AlreadyExists
 from alliance_contracts.licensing import LicensorShare, RoyaltiesDistributed
-from licensing.domain.accounts import ExplainedLine, FiledReport, Payment, RoyaltyAccount
+from licensing.domain.accounts import ExplainedLine, FiledReport, Payment, ReportHistoryEntry, RoyaltyAccount
 from licensing.domain.distribution import CollectedLine, Distribution
 from licensing.domain.groups import LicenseeGroup, Subsidiary
 from licensing.domain.royalties import Period, YearToDate
@@ -46,6 +46,8 @@ def account_to_document(a: RoyaltyAccount) -> Document:
                 "collected": [_collected(c) for c in r.collected],
                 "payments": [{"amount": str(p.amount), "received_on": p.received_on.isoformat(),
                               "late_interest": str(p.late_interest), "key": p.key} for p in r.payments],
+                "history": [{"at": h.at.isoformat(), "action": h.action, "by": h.by, "detail": h.detail}
+                            for h in r.history],
             }
             for r in a.reports
         ],
@@ -75,6 +77,8 @@ def account_from_document(doc_id: str, version: int, d: Document) -> RoyaltyAcco
                                 for c in r["collected"]),
                 payments=[Payment(Decimal(p["amount"]), date.fromisoformat(p["received_on"]),
                                   Decimal(p["late_interest"]), p.get("key")) for p in r["payments"]],
+                history=[ReportHistoryEntry(datetime.fromisoformat(h["at"]), h["action"], h["by"], h["detail"])
+                         for h in r.get("history", [])],  # none before history was kept
             )
             for r in d["reports"]
         ],

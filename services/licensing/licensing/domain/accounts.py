@@ -4,12 +4,20 @@ Plain Python, no I/O. One aggregate per (programme, licensee group): filing a re
 reads and advances the year-to-date position (tiers, free units, cap) in the same
 versioned write that stores the report and its invoice, so two filings can never both
 use the same free units or the same room under the cap.
+
+Filing date. A report is filed today, unless the secretariat records one filed earlier (history
+imported from paper or another system) and gives its filing date: then compliance (was the
+licensee current on that day?), the late-filing flag and the invoice's due date all count from
+that date. History is entered in the order it happened: a filing date is never in the future,
+never on or before the last day of the quarter reported, and never before the filing date of a
+report already in the account. Each report keeps a history of who entered what, and when.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from alliance_common.errors import Conflict, InvalidInput
@@ -33,7 +41,7 @@ PAYMENT_TERMS = timedelta(days=30)
 FILING_DEADLINE = timedelta(days=30)  # after the end of the quarter
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExplainedLine:
     """A priced report line as stored: the amount and the steps that explain it."""
 
@@ -56,6 +64,16 @@ class Payment:
     key: str | None = None  # the client's idempotency key: a retried request is recorded once
 
 
+@dataclass(frozen=True)
+class ReportHistoryEntry:
+    """Who entered what about a report, and when (``at``: the time it was entered, not the date it names)."""
+
+    at: datetime
+    action: str  # "filed", "recorded" (a report filed earlier, entered by the secretariat), "payment"
+    by: str  # the user who entered it
+    detail: str
+
+
 @dataclass
 class FiledReport:
     id: str
@@ -67,6 +85,7 @@ class FiledReport:
     due_on: date
     payments: list[Payment] = field(default_factory=list)
     filed_by: str = ""  # the company that filed: the group's parent or one of its subsidiaries
+    history: list[ReportHistoryEntry] = field(default_factory=list)
 
     @property
     def interest(self) -> Decimal:
@@ -84,8 +103,14 @@ class FiledReport:
     def settled(self) -> bool:
         return self.outstanding == ZERO
 
+    def outstanding_on(self, day: date) -> Decimal:
+        """What was owed at the end of ``day``: only the payments received by then count."""
+        received = [p for p in self.payments if p.received_on <= day]
+        return max(ZERO, self.total + sum((p.late_interest for p in received), ZERO)
+                   - sum((p.amount for p in received), ZERO))  # fmt: skip
+
     def overdue(self, today: date) -> bool:
-        return not self.settled and today > self.due_on
+        return today > self.due_on and self.outstanding_on(today) > ZERO
 
     @property
     def filed_late(self) -> bool:
@@ -117,22 +142,33 @@ class RoyaltyAccount:
         return latest is None or not latest.filed_late
 
     def file(
-        self, report_id: str, report: RoyaltyReport, schedule: RateSchedule, patents: list[Patent], *,
-        member_in_good_standing: bool, today: date, filed_by: str = "",
+        self, report_id: str, report: RoyaltyReport, schedule: RateSchedule, patents: Iterable[Patent], *,
+        member_in_good_standing: bool, today: date, filed_by: str = "", filed_on: date | None = None,
+        entered_by: str = "", entered_at: datetime | None = None,
     ) -> FiledReport:  # fmt: skip
+        """Price and store ``report``, filed ``today`` or, for history the secretariat records, on ``filed_on``."""
         if any(r.period == report.period for r in self.reports):
             raise Conflict(f"{report.period} is reported already; correct it with back-royalty lines", field="period")
+        on = today if filed_on is None else self._check_filing_date(filed_on, report.period, today)
         years = {line.period.year for line in report.lines} | {report.period.year}
         prior = {year: self.year_to_date.get(year, YearToDate()) for year in years}
         result = compute_report(
-            report, schedule, patents, compliant=self.compliant(today),
-            member_in_good_standing=member_in_good_standing, prior=prior, today=today,
+            report, schedule, patents, compliant=self.compliant(on),
+            member_in_good_standing=member_in_good_standing, prior=prior, today=on,
         )  # fmt: skip
         filed = FiledReport(
-            id=report_id, period=report.period, filed_on=today, lines=explain(result),
-            collected=collected_lines(result, report_id), total=result.total, due_on=today + PAYMENT_TERMS,
+            id=report_id, period=report.period, filed_on=on, lines=explain(result),
+            collected=collected_lines(result, report_id), total=result.total, due_on=on + PAYMENT_TERMS,
             filed_by=filed_by or self.licensee_id,
         )  # fmt: skip
+        late = " (late: the deadline was " + str(report.period.end + FILING_DEADLINE) + ")" if filed.filed_late else ""
+        if filed_on is None:
+            detail = f"filed on {on}{late}"
+        else:
+            detail = f"recorded by the secretariat for {filed.filed_by}: filed on {on} (date given){late}"
+        filed.history.append(ReportHistoryEntry(entered_at or datetime.combine(today, time(), UTC),
+                                                "filed" if filed_on is None else "recorded",
+                                                entered_by or filed.filed_by, detail))  # fmt: skip
         self.year_to_date.update(result.year_to_date)
         self.reports.append(filed)
         self.events.append(
@@ -144,6 +180,21 @@ class RoyaltyAccount:
         )  # fmt: skip
         return filed
 
+    def _check_filing_date(self, filed_on: date, period: Period, today: date) -> date:
+        if filed_on > today:
+            raise InvalidInput(f"the filing date {filed_on} is in the future", field="filed_on")
+        if not period.has_ended(filed_on):
+            raise InvalidInput(
+                f"{period} could be filed from {period.end + timedelta(days=1)}, not on {filed_on}", field="filed_on"
+            )
+        latest = max((r.filed_on for r in self.reports), default=None)
+        if latest is not None and filed_on < latest:
+            raise InvalidInput(
+                f"a report of this account was filed on {latest}: enter history in the order it was filed",
+                field="filed_on",
+            )
+        return filed_on
+
     def pay(
         self,
         report_id: str,
@@ -151,12 +202,26 @@ class RoyaltyAccount:
         received_on: date,
         annual_interest_percent: Decimal,
         key: str | None = None,
+        *,
+        entered_by: str = "",
+        entered_at: datetime | None = None,
     ) -> Payment:
         report = self.report(report_id)
         if not is_cents(amount) or amount <= 0:
             raise InvalidInput("a payment is a positive amount in cents", field="amount")
         if report.settled:
             raise Conflict(f"report {report_id} is paid in full")
+        if received_on < report.filed_on:
+            raise InvalidInput(
+                f"report {report_id} was filed on {report.filed_on}: a payment for it is received then or later",
+                field="received_on",
+            )
+        last = max((p.received_on for p in report.payments), default=None)
+        if last is not None and received_on < last:
+            raise InvalidInput(
+                f"a payment received on {last} is recorded already: enter payments in the order received",
+                field="received_on",
+            )
         interest = ZERO
         if received_on > report.due_on:  # simple interest on what was outstanding, for the days late
             owed = report.total - report.paid
@@ -165,6 +230,10 @@ class RoyaltyAccount:
             interest = late_interest(max(ZERO, owed), annual_interest_percent, start, received_on).interest
         payment = Payment(amount=amount, received_on=received_on, late_interest=interest, key=key)
         report.payments.append(payment)
+        report.history.append(ReportHistoryEntry(
+            entered_at or datetime.combine(received_on, time(), UTC), "payment", entered_by or "secretariat",
+            f"{amount} received on {received_on}" + (f", with {interest} late interest" if interest else ""),
+        ))  # fmt: skip
         self.events.append(
             RoyaltyPaid(
                 report_id=report_id, programme_id=self.programme_id, licensee_id=self.licensee_id, amount=amount,

@@ -12,11 +12,12 @@ Plain Python, no I/O. The rule, exactly:
 4. The line's date is the date the royalty engine judged coverage on (``ReportLine.dated``: the sale
    date, or the quarter's last day for an undated line), so a patent that expires mid-period counts
    only for lines dated before its expiry — the same patents that made the royalty due.
-5. Rounding: every share is computed exactly (rationals, no rounding); each licensor's exact total
-   is floored to the cent; the cents left over (``D`` minus the floors: fewer than the number of
-   licensors) go one each to the licensors with the largest fractional remainders, ties broken by
-   licensor id. The statements therefore sum exactly to ``D``, and each is within one cent of its
-   exact pro-rata share; a licensor with no patent in force for any line gets 0.00.
+5. Rounding: every share is computed exactly (integer cents and rationals, no rounding); each
+   licensor's exact total is floored to the cent; the cents left over (``D`` minus the floors:
+   fewer than the number of licensors) go one each to the licensors with the largest fractional
+   remainders, ties broken by licensor id. The statements therefore sum exactly to ``D``, and each
+   is within one cent of its exact pro-rata share; a licensor with no patent in force for any line
+   gets 0.00.
 6. A line with a positive amount and no listed patent in force in either country cannot be
    distributed: ``Conflict`` — the secretariat corrects or refunds it first. Zero lines are ignored.
 """
@@ -29,13 +30,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
-from licensing.domain.patents import Patent, check_country
+from licensing.domain.patents import Covering, Patent, PatentIndex, check_country
 from licensing.domain.royalties import CENT, HUNDRED, ZERO, Period, ReportResult, is_cents, to_cents
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CollectedLine:
     ref: str  # the report line it comes from, e.g. "RPT-2025Q1-ACME#3"
     country_of_manufacture: str
@@ -44,16 +46,47 @@ class CollectedLine:
     amount: Decimal  # the royalty collected for this line
 
 
-@dataclass(frozen=True)
-class LineShare:
-    ref: str
-    country_of_manufacture: str
-    country_of_sale: str
-    dated: date
-    collected: Decimal  # the line's collected amount
+class LineShare(NamedTuple):
+    """One licensor's part of one collected line.
+
+    Kept small and cheap to make (a distribution has one per line and licensor: an immutable tuple):
+    the line's fields are read through ``line``, and the exact share is computed when asked for.
+    """
+
+    line: CollectedLine
     patent_ids: tuple[str, ...]  # this licensor's patents counted for the line
     patents_counted: int  # all licensors' patents counted for the line
-    exact: Fraction  # collected × D / C × len(patent_ids) / patents_counted
+    kept: Fraction  # D / C: the part of every line that is distributed (the same for every line)
+
+    @property
+    def ref(self) -> str:
+        return self.line.ref
+
+    @property
+    def country_of_manufacture(self) -> str:
+        return self.line.country_of_manufacture
+
+    @property
+    def country_of_sale(self) -> str:
+        return self.line.country_of_sale
+
+    @property
+    def dated(self) -> date:
+        return self.line.dated
+
+    @property
+    def collected(self) -> Decimal:
+        """The line's collected amount."""
+        return self.line.amount
+
+    @property
+    def exact(self) -> Fraction:
+        """collected × D / C × len(patent_ids) / patents_counted, exactly."""
+        amount = Fraction(self.line.amount)
+        return Fraction(
+            amount.numerator * self.kept.numerator * len(self.patent_ids),
+            amount.denominator * self.kept.denominator * self.patents_counted,
+        )
 
 
 @dataclass(frozen=True)
@@ -116,7 +149,8 @@ def distribute(
     admin_fee_percent: Decimal,
 ) -> Distribution:
     """Share ``period``'s collected ``lines`` among the owners of the listed ``patents``."""
-    listed = tuple(patents)
+    index = patents if isinstance(patents, PatentIndex) else PatentIndex(patents)
+    listed = index.patents
     if len({p.id for p in listed}) != len(listed):
         raise InvalidInput("a patent is listed twice", field="patents")
     if len({line.ref for line in lines}) != len(lines):
@@ -135,40 +169,39 @@ def distribute(
 
     licensors = sorted({p.owner_id for p in listed})
     shares: dict[str, list[LineShare]] = {licensor: [] for licensor in licensors}
+    # The cents collected per set of patents counted (lines with the same answer share its object).
+    cents_by_covering: dict[Covering, int] = {}
     uncovered: list[str] = []
     for line in lines:
         if line.amount == 0:
             continue
-        countries = {line.country_of_manufacture, line.country_of_sale}
-        counted: dict[str, list[str]] = {}  # licensor → its patents in force in either country
-        for patent in listed:
-            if countries & patent.countries_in_force(line.dated):
-                counted.setdefault(patent.owner_id, []).append(patent.id)
-        total = sum(len(ids) for ids in counted.values())
-        if not total:
+        # The licensors' patents in force in either country on the line's date, each patent once.
+        covering = index.covering(line.country_of_manufacture, line.country_of_sale, line.dated)
+        counted = covering.counted
+        if not counted:
             uncovered.append(line.ref)
             continue
-        part = Fraction(line.amount) * kept
-        for licensor, ids in counted.items():
-            shares[licensor].append(
-                LineShare(
-                    line.ref,
-                    line.country_of_manufacture,
-                    line.country_of_sale,
-                    line.dated,
-                    line.amount,
-                    tuple(ids),
-                    total,
-                    part * len(ids) / total,
-                )
-            )
+        cents_by_covering[covering] = cents_by_covering.get(covering, 0) + int(line.amount / CENT)
+        for licensor, ids in covering.by_owner:
+            shares[licensor].append(LineShare(line, ids, counted, kept))
     if uncovered:
         raise Conflict(
             f"no listed patent was in force for line(s) {', '.join(uncovered)}: correct or refund them first",
             field="lines",
         )
 
-    exact = {licensor: sum((s.exact for s in shares[licensor]), Fraction(0)) for licensor in licensors}
+    # A licensor's exact share is kept × Σ line amount × its patents / patents counted, over its lines.
+    # Summed in integer cents, one sum per distinct count of patents (a few), then made one rational:
+    # weights[licensor][counted] = Σ cents × the licensor's patents, over lines with that many counted.
+    weights: dict[str, dict[int, int]] = {licensor: {} for licensor in licensors}
+    for covering, cents in cents_by_covering.items():
+        for licensor, ids in covering.by_owner:
+            weight = weights[licensor]
+            weight[covering.counted] = weight.get(covering.counted, 0) + cents * len(ids)
+    exact = {
+        licensor: kept * sum((Fraction(w, counted) for counted, w in weights[licensor].items()), Fraction(0)) / 100
+        for licensor in licensors
+    }
     floor_cents = {licensor: math.floor(value * 100) for licensor, value in exact.items()}
     left_over = int(distributable / CENT) - sum(floor_cents.values())  # fewer than the licensors
     # Largest fractional remainder first; ties by licensor id (a stable sort over ids already sorted).

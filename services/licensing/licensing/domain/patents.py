@@ -22,7 +22,8 @@ Countries are ISO 3166-1 alpha-2 codes (the United Kingdom is GB, not UK).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -152,13 +153,19 @@ class Patent:
             return False
         return self.ended_on is None or on < self.ended_on
 
+    @property
+    def territory(self) -> frozenset[str]:
+        """Where the patent has effect while it is in force (nowhere for a WO application)."""
+        if self.office is PatentOffice.EP:
+            return self.validated_in
+        if self.office is PatentOffice.WO:
+            return frozenset()
+        return frozenset({NATIONAL_OFFICE_COUNTRY[self.office]})
+
     def countries_in_force(self, on: date) -> frozenset[str]:
         if not self.in_force_on(on):
             return frozenset()
-        if self.office is PatentOffice.EP:
-            return self.validated_in
-        # WO never reaches here (never granted); every other office is national.
-        return frozenset({NATIONAL_OFFICE_COUNTRY[self.office]})
+        return self.territory
 
     def in_force_in(self, country: str, on: date) -> bool:
         return country in self.countries_in_force(on)
@@ -167,6 +174,105 @@ class Patent:
 def coverage(patents: Iterable[Patent], country: str, on_date: date) -> tuple[Patent, ...]:
     """The patents in force in ``country`` on ``on_date``, in the given order."""
     return tuple(p for p in patents if p.in_force_in(country, on_date))
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: an index answers with one object
+class Covering:
+    """The listed patents in force in a line's country of manufacture or of sale on its date."""
+
+    patents: tuple[Patent, ...]  # once each (by id): the manufacture country's in listed order, then the sale's
+    ids: tuple[str, ...]  # the same patents' ids
+    by_owner: tuple[tuple[str, tuple[str, ...]], ...]  # (owner, its patents' ids in listed order), owners by first
+    counted: int  # the patents counted for distribution (in force in either country, each once)
+    numbers: str  # ``patents`` written "number (office)", comma-separated, for explanations
+
+
+_MAX_MEMO = 500_000  # (country, country, date) answers kept by one index
+
+
+class PatentIndex:
+    """The listed patents, indexed for "which are in force in this country on this date".
+
+    Same answers as ``coverage`` and ``Patent.countries_in_force``, memoised. A patent can be in force
+    only in its ``territory``, and its force changes only at a few dates: its grant and the end of
+    its force (expiry, invalidation, lapse). So each country keeps its candidate patents and the
+    sorted dates at which one of them changes: two dates between the same changes have the same
+    patents in force, and each answer is worked out once per such interval (and looked up by date
+    afterwards). Build one index per list of listed patents (they are frozen) and pass it wherever
+    the listed patents are expected: it iterates over them in the given order.
+    """
+
+    def __init__(self, patents: Iterable[Patent]) -> None:
+        self.patents = tuple(patents)
+        candidates: dict[str, list[tuple[int, Patent]]] = {}
+        for position, patent in enumerate(self.patents):
+            for country in patent.territory:
+                candidates.setdefault(country, []).append((position, patent))
+        self._candidates = {country: tuple(found) for country, found in candidates.items()}
+        self._changes = {
+            country: sorted({d for _, p in found for d in (p.grant_date, p.expiry_date, p.ended_on) if d is not None})
+            for country, found in candidates.items()
+        }
+        self._in_force: dict[tuple[str, int], tuple[tuple[int, Patent], ...]] = {}
+        self._by_interval: dict[tuple[str, int, str, int], Covering] = {}
+        self._by_date: dict[tuple[str, str, date], Covering] = {}
+
+    def __iter__(self) -> Iterator[Patent]:
+        return iter(self.patents)
+
+    def __len__(self) -> int:
+        return len(self.patents)
+
+    def _interval(self, country: str, on: date) -> int:
+        """Which interval between the country's change dates ``on`` falls in."""
+        return bisect_right(self._changes.get(country, ()), on)
+
+    def _positioned(self, country: str, on: date) -> tuple[tuple[int, Patent], ...]:
+        key = (country, self._interval(country, on))
+        found = self._in_force.get(key)
+        if found is None:
+            found = self._in_force[key] = tuple(
+                (position, patent) for position, patent in self._candidates.get(country, ()) if patent.in_force_on(on)
+            )
+        return found
+
+    def in_force(self, country: str, on: date) -> tuple[Patent, ...]:
+        """The patents in force in ``country`` on ``on``, in listed order (as ``coverage``)."""
+        return tuple(patent for _, patent in self._positioned(country, on))
+
+    def covering(self, country_of_manufacture: str, country_of_sale: str, on: date) -> Covering:
+        """The patents in force in either country on ``on``; the same object for the same answer."""
+        key = (country_of_manufacture, country_of_sale, on)
+        found = self._by_date.get(key)
+        if found is None:
+            interval = (country_of_manufacture, self._interval(country_of_manufacture, on),
+                        country_of_sale, self._interval(country_of_sale, on))  # fmt: skip
+            found = self._by_interval.get(interval)
+            if found is None:
+                found = self._by_interval[interval] = self._build(country_of_manufacture, country_of_sale, on)
+            if len(self._by_date) >= _MAX_MEMO:  # a long-lived index: keep the memo bounded
+                self._by_date.clear()
+            self._by_date[key] = found
+        return found
+
+    def _build(self, country_of_manufacture: str, country_of_sale: str, on: date) -> Covering:
+        made = self._positioned(country_of_manufacture, on)
+        sold = self._positioned(country_of_sale, on) if country_of_sale != country_of_manufacture else ()
+        by_id: dict[str, Patent] = {}  # the royalty engine's order: the manufacture country's first
+        for _, patent in made + sold:
+            by_id.setdefault(patent.id, patent)
+        # Distribution counts each listed patent in force in either country once, in listed order.
+        listed = sorted(dict(made + sold).items())  # by position, each once
+        owners: dict[str, list[str]] = {}
+        for _, patent in listed:
+            owners.setdefault(patent.owner_id, []).append(patent.id)
+        return Covering(
+            patents=tuple(by_id.values()),
+            ids=tuple(by_id),
+            by_owner=tuple((owner, tuple(ids)) for owner, ids in owners.items()),
+            counted=len(listed),
+            numbers=", ".join(f"{p.number} ({p.office})" for p in by_id.values()),
+        )
 
 
 def check_country(code: str, field_name: str) -> None:

@@ -40,7 +40,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from alliance_common.errors import InvalidInput
-from licensing.domain.patents import COUNTRY_CODES, Patent, check_country, coverage
+from licensing.domain.patents import COUNTRY_CODES, Patent, PatentIndex, check_country
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -243,7 +243,7 @@ class Rule(StrEnum):
     CAP_REACHED = "cap_reached"  # the cap was reached before this line: its units are free
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     rule: Rule
     detail: str
@@ -251,7 +251,7 @@ class Step:
     balance: Decimal  # the line's amount after this step
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineResult:
     index: int  # position of the line in the report
     line: ReportLine
@@ -302,12 +302,13 @@ def compute_report(
 ) -> ReportResult:
     """The amount due for each line of ``report`` and in total.
 
-    ``patents`` are the programme's listed (evaluated-essential) patents. ``prior`` gives, for every
+    ``patents`` are the programme's listed (evaluated-essential) patents; pass a ``PatentIndex`` of
+    them to share its memoised coverage between many reports. ``prior`` gives, for every
     calendar year the report's lines fall in, the licensee group's units and royalties already due
     for that year before this report (``YearToDate()`` for a fresh year): the engine does not guess.
     """
     validate_report(report, schedule, today)
-    listed = tuple(patents)
+    listed = patents if isinstance(patents, PatentIndex) else PatentIndex(patents)
     years = {line.period.year for line in report.lines}
     missing = sorted(years - prior.keys())
     if missing:
@@ -347,7 +348,7 @@ def _price_line(
     line: ReportLine,
     reported: Period,
     schedule: RateSchedule,
-    patents: tuple[Patent, ...],
+    patents: PatentIndex,
     position: YearToDate,
     *,
     compliant: bool,
@@ -363,13 +364,11 @@ def _price_line(
 
     year, on = line.period.year, line.dated
     back = line.period < reported
-    covered: dict[str, Patent] = {}
-    for country in (line.country_of_manufacture, line.country_of_sale):
-        for patent in coverage(patents, country, on):
-            covered.setdefault(patent.id, patent)
+    # Listed patents in force in either country on the line's date: the manufacture country's first.
+    covered = patents.covering(line.country_of_manufacture, line.country_of_sale, on)
 
     def result() -> LineResult:
-        return LineResult(index, line, back, tuple(covered), position.units, balance, tuple(steps))
+        return LineResult(index, line, back, covered.ids, position.units, balance, tuple(steps))
 
     if back:
         step(
@@ -378,11 +377,10 @@ def _price_line(
             f"after the {position.units:,} units already reported for {year}",
         )
     countries = f"{line.country_of_manufacture} (manufacture) or {line.country_of_sale} (sale)"
-    if not covered:
+    if not covered.ids:
         step(Rule.NOT_COVERED, f"no listed patent in force in {countries} on {on}: no royalty due")
         return result()
-    numbers = ", ".join(f"{p.number} ({p.office})" for p in covered.values())
-    step(Rule.COVERED, f"{len(covered)} listed patent(s) in force in {countries} on {on}: {numbers}")
+    step(Rule.COVERED, f"{len(covered.ids)} listed patent(s) in force in {countries} on {on}: {covered.numbers}")
 
     # The line's units are units first..last of the group's year.
     first, last = position.units + 1, position.units + line.units

@@ -76,7 +76,8 @@ async def sign_licence(
     "/programmes/{programme_id}/reports",
     status_code=status.HTTP_201_CREATED,
     response_model=ReportPublic,
-    summary="File your organisation's quarterly royalty report; every line's amount is explained",
+    summary="File your organisation's quarterly royalty report (the secretariat: record an earlier one, with its "
+    "filing date); every line's amount is explained",
 )
 async def file_report(
     programme_id: str, body: ReportIn, principal: CurrentPrincipal, royalties: Royalties
@@ -87,7 +88,7 @@ async def file_report(
                    Period.parse(x.period) if x.period else period, x.sold_on)
         for x in body.lines
     ]  # fmt: skip
-    account, filed = await royalties.file(programme_id, period, lines, principal)
+    account, filed = await royalties.file(programme_id, period, lines, principal, body.filed_on, body.filed_by)
     return ReportPublic.of(account, filed)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -65,6 +65,29 @@ class ReportLineIn(RequestModel):
 class ReportIn(RequestModel):
     period: PeriodText
     lines: list[ReportLineIn] = Field(min_length=1, max_length=100_000)
+    filed_on: date | None = Field(
+        None,
+        description="Secretariat only (403 for anyone else), when recording a report filed earlier (imported "
+        "history): the day it was filed. Compliance (the compliant rate), the late-filing flag and the due date "
+        "count from it. Not in the future, after the quarter's last day, and not before the filing date of a "
+        "report already recorded for the account (history is entered in filing order). Default: today.",
+    )
+    filed_by: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        None,
+        description="Secretariat only, and then required: the organisation whose report is recorded. "
+        "A licensee always files for its own organisation.",
+    )
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [
+            {"period": "2025-Q1", "lines": [{"product_category": "led_package", "units": 120000,
+                                             "country_of_manufacture": "CN", "country_of_sale": "US"}]},
+            {"period": "2024-Q3", "filed_on": "2024-10-21", "filed_by": "org-4711",
+             "lines": [{"product_category": "led_package", "units": 80000, "country_of_manufacture": "CN",
+                        "country_of_sale": "DE", "sold_on": "2024-08-14"}]},
+        ]},
+    }  # fmt: skip
 
 
 class StepPublic(BaseModel):
@@ -85,6 +108,13 @@ class ReportLinePublic(BaseModel):
     steps: list[StepPublic]
 
 
+class ReportHistoryPublic(BaseModel):
+    at: datetime = Field(description="When it was entered.")
+    action: str = Field(description="filed, recorded (an earlier report entered by the secretariat), payment")
+    by: str = Field(description="The user who entered it.")
+    detail: str
+
+
 class ReportPublic(BaseModel):
     id: str
     programme_id: str
@@ -100,6 +130,7 @@ class ReportPublic(BaseModel):
     outstanding: Decimal
     settled: bool
     lines: list[ReportLinePublic]
+    history: list[ReportHistoryPublic]
 
     @classmethod
     def of(cls, account: RoyaltyAccount, r: FiledReport) -> ReportPublic:
@@ -114,6 +145,7 @@ class ReportPublic(BaseModel):
                 amount=x.amount, covered_by=list(x.covered_by),
                 steps=[StepPublic(rule=rule, detail=detail, amount=amount) for rule, detail, amount in x.steps],
             ) for x in r.lines],
+            history=[ReportHistoryPublic(at=h.at, action=h.action, by=h.by, detail=h.detail) for h in r.history],
         )  # fmt: skip
 
 
@@ -152,7 +184,15 @@ class GroupPublic(BaseModel):
 
 class PaymentIn(RequestModel):
     amount: Money
-    received_on: date
+    received_on: date = Field(
+        description="The day the payment was received (also for history recorded later): not in the future, not "
+        "before the report's filing date, and not before a payment already recorded for the report."
+    )
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"amount": "436.00", "received_on": "2024-11-15"}]},
+    }
 
 
 class DistributionIn(RequestModel):

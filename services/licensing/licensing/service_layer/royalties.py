@@ -23,7 +23,7 @@ from licensing.domain.accounts import FiledReport, RoyaltyAccount
 from licensing.domain.distribution import distribute
 from licensing.domain.groups import LicenseeGroup
 from licensing.domain.model import Licence
-from licensing.domain.patents import check_country
+from licensing.domain.patents import Patent, PatentIndex, check_country
 from licensing.domain.pool import Programme
 from licensing.domain.royalties import Period, RateSchedule, ReportLine, RoyaltyReport
 
@@ -40,6 +40,7 @@ class RoyaltyService:
         self.repo = repo
         self.groups = groups
         self.clock = clock
+        self._indexes: dict[str, PatentIndex] = {}  # per programme: its listed patents, indexed
 
     async def publish_schedule(self, programme_id: str, schedule: RateSchedule, admin_fee_percent: Decimal,
                                late_interest_percent: Decimal, principal: Principal) -> Programme:  # fmt: skip
@@ -49,22 +50,23 @@ class RoyaltyService:
         await self.pool.save_programme(programme)
         return programme
 
-    async def file(self, programme_id: str, period: Period, lines: list[ReportLine],
-                   principal: Principal) -> tuple[RoyaltyAccount, FiledReport]:  # fmt: skip
-        require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF, Role.LICENSEE)
-        if not principal.org_id:
-            raise Forbidden("your account is not linked to a licensee organisation")
+    async def file(self, programme_id: str, period: Period, lines: list[ReportLine], principal: Principal,
+                   filed_on: date | None = None, filed_by: str | None = None,
+                   ) -> tuple[RoyaltyAccount, FiledReport]:  # fmt: skip
+        """A licensee files its own report (today). The secretariat records a report filed earlier
+        (imported history) for the organisation ``filed_by`` and gives its filing date ``filed_on``."""
+        org = self._filer(principal, filed_on, filed_by)
         programme = await self._programme(programme_id)
         if programme.schedule is None:
             raise Conflict("this programme has no published rate schedule yet")
-        patents = await self.pool.listed_patents(programme_id)
+        patents = self._indexed(programme_id, await self.pool.listed_patents(programme_id))
         # A member in good standing holds the internal cross-licence: that is what earns the discount.
-        cross = await self.licences.get(Licence.cross_licence_id(principal.org_id))
+        cross = await self.licences.get(Licence.cross_licence_id(org))
         member = cross is not None and cross[0].in_force
-        group = await self.groups.group_of(principal.org_id)
+        group = await self.groups.group_of(org)
         # A subsidiary sells under its own licence or under its parent's.
-        signed = await self.licences.get(Licence.programme_licence_id(programme_id, principal.org_id))
-        if signed is None and group != principal.org_id:
+        signed = await self.licences.get(Licence.programme_licence_id(programme_id, org))
+        if signed is None and group != org:
             signed = await self.licences.get(Licence.programme_licence_id(programme_id, group))
         if signed is None and cross is None:
             raise Forbidden("you hold no licence to this programme: outside licensees sign one first")
@@ -80,14 +82,38 @@ class RoyaltyService:
         report_id = f"{account_id}~{period}"
         for _ in range(10):  # two filings for one account at once: the loser re-reads and refiles
             account = await self.repo.account(account_id) or RoyaltyAccount(account_id, programme_id, group)
+            now = self.clock()
             filed = account.file(report_id, report, programme.schedule, patents, member_in_good_standing=member,
-                                 today=self.clock().date(), filed_by=principal.org_id)  # fmt: skip
+                                 today=now.date(), filed_by=org, filed_on=filed_on, entered_by=principal.subject,
+                                 entered_at=now)  # fmt: skip
             try:
                 await self.repo.save_account(account)
                 return account, filed
             except ConcurrencyConflict:
                 continue
         raise ConcurrencyConflict(f"account {account_id} kept changing; try again")
+
+    @staticmethod
+    def _filer(principal: Principal, filed_on: date | None, filed_by: str | None) -> str:
+        """The organisation a report is filed for; only the secretariat names it and backdates it."""
+        if principal.has_any(Role.SECRETARIAT):
+            if not filed_by:
+                raise InvalidInput("name the organisation whose report the secretariat records", field="filed_by")
+            return filed_by
+        for name, value in (("filed_on", filed_on), ("filed_by", filed_by)):
+            if value is not None:
+                raise Forbidden(f"only the secretariat gives {name} (when recording earlier reports)", field=name)
+        require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF, Role.LICENSEE)
+        if not principal.org_id:
+            raise Forbidden("your account is not linked to a licensee organisation")
+        return principal.org_id
+
+    def _indexed(self, programme_id: str, patents: list[Patent]) -> PatentIndex:
+        """The programme's listed patents, indexed; the index (and its memo) is kept while they are unchanged."""
+        index = self._indexes.get(programme_id)
+        if index is None or index.patents != tuple(patents):
+            index = self._indexes[programme_id] = PatentIndex(patents)
+        return index
 
     async def sign_licence(self, programme_id: str, licensee_id: str, licensee_name: str, start_date: date,
                            territory: tuple[str, ...], principal: Principal) -> Licence:  # fmt: skip
@@ -141,14 +167,16 @@ class RoyaltyService:
         self, report_id: str, amount: Decimal, received_on: date, principal: Principal, key: str | None = None
     ) -> FiledReport:
         require_roles(principal, Role.SECRETARIAT)
-        if received_on > self.clock().date():
+        now = self.clock()
+        if received_on > now.date():
             raise Conflict("a payment cannot be received in the future", field="received_on")
         for _ in range(10):
             account = await self._account_of(report_id)
             programme = await self._programme(account.programme_id)
             if key and any(p.key == key for p in account.report(report_id).payments):
                 return account.report(report_id)  # a retried request: recorded already
-            account.pay(report_id, amount, received_on, programme.late_interest_percent, key)
+            account.pay(report_id, amount, received_on, programme.late_interest_percent, key,
+                        entered_by=principal.subject, entered_at=now)  # fmt: skip
             try:
                 await self.repo.save_account(account)
                 return account.report(report_id)
@@ -191,8 +219,8 @@ class RoyaltyService:
         lines = [c for a in accounts for r in a.reports if r.period == period and r.settled for c in r.collected]
         if not lines:
             raise Conflict(f"nothing was collected for {period} yet", field="period")
-        result = distribute(period, lines, await self.pool.listed_patents(programme_id),
-                            admin_fee_percent=programme.admin_fee_percent)  # fmt: skip
+        patents = self._indexed(programme_id, await self.pool.listed_patents(programme_id))
+        result = distribute(period, lines, patents, admin_fee_percent=programme.admin_fee_percent)
         distribution_id = await self.repo.add_distribution(programme_id, result)
         docs = await self.repo.find_distributions({"_id": distribution_id}, 1)
         return distribution_id, docs[0]
