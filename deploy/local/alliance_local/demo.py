@@ -5,7 +5,10 @@ with a past start date, so their standing varies: new, current, grace, expired; 
 one awaiting review, one rejected); about three hundred patents in CN, US, EP, JP and KR are
 contributed, submitted to two pool programmes and evaluated by independent experts; about ten licensees
 file a year of quarterly royalty reports, most are paid, and each ended quarter is distributed.
-Plus two standards projects and three training sessions with registrations.
+Plus standards at every stage (one published and filed with its IPR declarations, one in ballot,
+one in public comment, one in working draft, one proposed) and a season of training sessions
+(a multi-day course with attendance and certificates, a full session with a waiting list, one
+requiring approval).
 
 Everything is planned first from a seeded random generator (deterministic for a given day), then
 sent with bounded concurrency. Any unexpected answer raises ``DemoError`` naming the call.
@@ -30,7 +33,6 @@ from alliance_local.demo_data import (
     PART_PAID_REPORTS,
     PROGRAMMES,
     REJECTION_REASON,
-    STANDARDS_PROJECTS,
     SUSPENSION_REASON,
     UNPAID_REPORTS,
     LicenseeSpec,
@@ -39,6 +41,8 @@ from alliance_local.demo_data import (
 )
 from alliance_local.demo_http import HEAVY_WORKERS, DemoError, Gateway, Headers, Json, wait_until
 from alliance_local.demo_patents import PatentPlan, portfolio
+from alliance_local.demo_standards import load_standards
+from alliance_local.demo_training import load_training
 from alliance_local.infra import say
 from membership.domain.credit_code import ALPHABET, with_check_characters
 
@@ -393,16 +397,29 @@ def plan_accounts(ctx: Context, quarters: list[str]) -> list[Account]:
     return accounts
 
 
+def history_dates(ctx: Context, account: Account, index: int, period: str) -> tuple[date, date]:
+    """When a past report was filed and paid: most within the 30-day filing deadline, about one in
+    ten late; paid 5–25 days later (never after today). Deterministic per account and report."""
+    rng = random.Random(f"{account.licensee.key}/{account.programme.key}/{index}")
+    end = add_months(quarter_start(period), 3) - timedelta(days=1)
+    filed_on = min(end + timedelta(days=rng.randint(31, 45) if rng.random() < 0.1 else rng.randint(5, 28)), ctx.today)
+    return filed_on, min(filed_on + timedelta(days=rng.randint(5, 25)), ctx.today)
+
+
 def file_and_pay(ctx: Context, accounts: list[Account]) -> tuple[list[Json], int, int]:
-    """Each licensee files its quarters in order (each report moves the account's year to date); the
-    secretariat records each payment as it comes in: most in full, one in part, one not at all."""
+    """The secretariat records each licensee's past quarters in order (each report moves the account's
+    year to date) with the day each was filed, and each payment with the day it came in: most in
+    full, one in part, one not at all. Compliance (the compliant rate) counts from those dates."""
     gw = ctx.gw
 
     def run(account: Account) -> tuple[int, int]:
         programme_id = ctx.programmes[account.programme.key]["id"]
+        filed_by = licensee_org_id(ctx, account.licensee)
         paid = unpaid = 0
         for index, body in enumerate(account.reports):
-            report = gw.post(f"{API}/licensing/programmes/{programme_id}/reports", account.headers, body)
+            filed_on, received_on = history_dates(ctx, account, index, body["period"])
+            report = gw.post(f"{API}/licensing/programmes/{programme_id}/reports", ctx.secretariat,
+                             {**body, "filed_by": filed_by, "filed_on": filed_on.isoformat()})  # fmt: skip
             key = (account.licensee.key, account.programme.key, index)
             amount = Decimal(report["outstanding"])
             if key in UNPAID_REPORTS:
@@ -412,7 +429,7 @@ def file_and_pay(ctx: Context, accounts: list[Account]) -> tuple[list[Json], int
                     amount = (amount / 2).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
                     unpaid += 1
                 report = gw.post(f"{API}/licensing/reports/{report['id']}/payments", ctx.secretariat,
-                                 {"amount": str(amount), "received_on": ctx.today.isoformat()})  # fmt: skip
+                                 {"amount": str(amount), "received_on": received_on.isoformat()})  # fmt: skip
                 paid += 1
             account.filed.append(report)
         return paid, unpaid
@@ -444,65 +461,6 @@ def distribute(ctx: Context, quarters: list[str]) -> list[Json]:
     return done
 
 
-# --- standards and training ------------------------------------------------------------------
-
-
-def standards_projects(ctx: Context) -> list[Json]:
-    projects = []
-    for key, title, scope in STANDARDS_PROJECTS:
-        headers = ctx.admin(key)
-        body = {"title": title, "scope": scope}
-        found: list[Json] = []
-
-        def proposed(headers: Headers = headers, body: Json = body, found: list[Json] = found) -> bool:
-            # Standing reaches the standards service by events: 403 until it has.
-            response = ctx.gw.request("POST", f"{API}/standards/projects", headers, body, expect=(201, 403))
-            if response.status_code == 201:
-                found.append(response.json())
-            return bool(found)
-
-        wait_until(f"{ctx.specs[key].name}'s standing in the standards service", proposed, timeout=60)
-        projects.append(found[0])
-    return projects
-
-
-def training(ctx: Context) -> tuple[list[Json], list[Json]]:
-    gw = ctx.gw
-    start = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0) + timedelta(days=30)
-    sessions = []
-    for title, audience, fmt, days, venue in [
-        ("Patent pools and FRAND for executives", "executives", "salon", 0, "Shenzhen Convention Centre"),
-        ("Drafting essential claims: a seminar for IP managers", "ip_managers", "seminar", 7, "Xiamen"),
-        ("LED patent landscape course for engineers", "engineers", "course", 14, "Suzhou Industrial Park"),
-    ]:
-        begins = start + timedelta(days=days)
-        sessions.append(gw.post(f"{API}/training/sessions", ctx.secretariat, {
-            "title": title, "audience": audience, "format": fmt, "starts_at": begins.isoformat(),
-            "ends_at": (begins + timedelta(hours=8)).isoformat(), "venue": venue, "capacity": 30,
-            "member_price": "800.00", "non_member_price": "1500.00", "currency": "CNY",
-        }))  # fmt: skip
-
-    registrations = []
-    for session, key, name, email in [
-        (sessions[0], "huaxing", "Lin Wei", "lin.wei@huaxing.example"),
-        (sessions[1], "radiant", "Huang Mei", "huang.mei@radiant.example"),
-        (sessions[2], "lumen", "Liu Yang", "liu.yang@lumen.example"),
-        (sessions[2], "wujin", "Jiang Tao", "jiang.tao@wujin.example"),  # expired: pays the non-member price
-    ]:
-        headers = ctx.admin(key)
-        quote = f"{API}/training/sessions/{session['id']}/quote"
-
-        def priced(
-            quote: str = quote, headers: Headers = headers, expected: bool = ctx.orgs[key]["in_good_standing"]
-        ) -> bool:
-            return bool(gw.get(quote, headers)["member_price_applied"] == expected)
-
-        wait_until(f"{ctx.specs[key].name}'s standing in the training service", priced)
-        registrations.append(gw.post(f"{API}/training/sessions/{session['id']}/registrations", headers,
-                                     {"attendee_name": name, "attendee_email": email}))  # fmt: skip
-    return sessions, registrations
-
-
 # --- the whole demo --------------------------------------------------------------------------
 
 
@@ -530,8 +488,8 @@ def load(gateway_url: str) -> dict[str, Any]:
         reports, paid, outstanding = file_and_pay(ctx, accounts)
         distributions = distribute(ctx, quarters)
 
-        projects = standards_projects(ctx)
-        sessions, registrations = training(ctx)
+        projects = load_standards(ctx)
+        sessions, registrations = load_training(ctx)
 
         organisations = gw.get_all(f"{API}/membership/organisations", ctx.secretariat, {"limit": "200"})
         calls = gw.calls
