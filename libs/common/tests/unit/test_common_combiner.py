@@ -22,6 +22,9 @@ class Added(IntegrationEvent):
     item: int
 
 
+IntegrationEvent.registry.pop(Added.event_type)  # a test event: kept out of the platform's catalogue
+
+
 @dataclass
 class Box:
     items: list[int]
