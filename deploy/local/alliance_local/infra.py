@@ -174,6 +174,15 @@ class Proc:
         return self.popen is not None and self.popen.poll() is None
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id (URL-safe base64 of 16 random bytes) that does not start with "-":
+    the storage tool would read that as an option and fail to format (Kafka's Uuid avoids it too)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class Kafka:
     """A single-node KRaft broker; stop() and start() keep its ports and data."""
 
@@ -232,7 +241,7 @@ class Kafka:
         if not self.data.exists():
             self.workdir.mkdir(parents=True, exist_ok=True)
             self._write_config()
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             subprocess.run(
                 [
                     "java",
