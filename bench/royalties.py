@@ -26,7 +26,7 @@ so it stays out of the timed repetitions. ``ru_maxrss`` gives the whole process'
 ``--profile K`` adds a cProfile pass and prints its top K functions.
 
 The listed patents are indexed once per pass (``PatentIndex``, counted in COMPUTE) and shared by
-every report and distribution, as a batch recomputation would. 1,000,000 lines take ~20–30 min on a
+every report and distribution, as a batch recomputation would. 1,000,000 lines took ~25 min on a
 2-core machine (see bench/README.md); ``--max-seconds`` (SIGALRM) bounds the run, FerretDB is
 stopped in every case.
 
