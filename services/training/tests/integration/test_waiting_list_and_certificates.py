@@ -248,3 +248,21 @@ async def test_a_published_standard_proposes_a_session_once_which_the_secretaria
         again = await client.post(f"{API}/proposals/{proposal_id}/schedule", json=body, headers=call.staff)
         assert again.status_code == 409 and again.json()["errors"][0]["field"] == "proposal_id"
         assert (await proposed())["status"] == "scheduled"
+
+
+async def test_two_replicas_racing_for_the_last_places_never_overfill(
+    service_settings: Callable[..., Any], make_token: Callable[..., str]
+) -> None:
+    """Within a process racing changes are combined; across replicas only the store's versioned
+    write stands between them. Two apps on one database, requests alternating between them."""
+    settings = service_settings(Settings)
+    one, two = create_app(settings), create_app(settings)
+    async with running(one) as first, running(two) as second:
+        calls = [Caller(first, make_token), Caller(second, make_token)]
+        session_id = await calls[0].session(5)
+        responses = await asyncio.gather(*(calls[i % 2].register(session_id, f"r{i}") for i in range(24)))
+        assert all(r.status_code in (201, 409) for r in responses), [r.text for r in responses]
+        assert sum(1 for r in responses if r.status_code == 201) == 5
+        for call in calls:
+            registrations = await call.all(session_id)
+            assert sum(1 for r in registrations if r["status"] == "confirmed") == 5
