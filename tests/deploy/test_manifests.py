@@ -8,18 +8,20 @@ endpoints. When `kustomize` or `kubectl` is on the PATH, the overlays are also r
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.metadata
 import re
 import shutil
 import subprocess
+import sys
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -557,43 +559,86 @@ def test_dockerignore_is_an_allow_list() -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert lines[0] == "*"
-    assert {"!requirements.lock", "!libs", "!services", "!gateway"} <= set(lines)
+    assert {"!uv.lock", "!pyproject.toml", "!libs", "!services", "!gateway"} <= set(lines)
     assert "**/tests" in lines
 
 
-def runtime_closure() -> set[str]:
-    """Every distribution the deployed packages need, from the installed metadata."""
-    # python-multipart: FastAPI's Form() needs it (the gateway's /auth/token), though no pyproject says so.
-    roots = [
-        "alliance-common",
-        "alliance-contracts",
-        "alliance-gateway",
-        *(f"alliance-{s}" for s in SERVICES),
-        "python-multipart",
-    ]
-    seen: set[tuple[str, frozenset[str]]] = set()
-    stack: list[tuple[str, frozenset[str]]] = [(r, frozenset()) for r in roots]
+def lock() -> Doc:
+    return tomllib.loads((ROOT / "uv.lock").read_text())
+
+
+def lock_closure(packages: dict[str, Doc], root: str) -> set[str]:
+    """Every package that installing `root` from uv.lock brings in (extras followed, markers ignored)."""
+    seen: set[str] = set()
+    stack: list[tuple[str, tuple[str, ...]]] = [(root, ())]
     while stack:
         name, extras = stack.pop()
-        if (canonicalize_name(name), extras) in seen:
+        package = packages[name]
+        deps = list(package.get("dependencies", []))
+        for extra in extras:
+            deps.extend(package.get("optional-dependencies", {}).get(extra, []))
+        if name in seen and not extras:
             continue
-        seen.add((canonicalize_name(name), extras))
-        for line in importlib.metadata.distribution(name).requires or []:
-            requirement = Requirement(line)
-            if requirement.marker is None or any(requirement.marker.evaluate({"extra": e}) for e in extras or {""}):
-                stack.append((requirement.name, frozenset(requirement.extras)))
-    return {name for name, _ in seen}
+        seen.add(name)
+        stack.extend((dep["name"], tuple(dep.get("extra", []))) for dep in deps)
+    return seen
 
 
-def test_image_leaves_out_only_what_nothing_at_runtime_needs() -> None:
-    match = re.search(r"grep -viE '\^\(([^)]*)\)=='", dockerfile())
-    assert match, "the Dockerfile filters the development tools out of requirements.lock"
-    excluded = {canonicalize_name(n) for n in match.group(1).split("|")}
-    locked = {
-        canonicalize_name(line.split("==")[0])
-        for line in (ROOT / "requirements.lock").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
+def imported_modules(directory: Path) -> set[str]:
+    """Top-level names of the absolute imports in a package's code (tests left out)."""
+    names: set[str] = set()
+    for file in directory.rglob("*.py"):
+        if "tests" in file.relative_to(directory).parts:
+            continue
+        for node in ast.walk(ast.parse(file.read_text(), str(file))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"__future__"}
+
+
+def workspace_members() -> dict[str, Path]:
+    """Package name -> folder, for every installable workspace member in uv.lock."""
+    return {p["name"]: ROOT / p["source"]["editable"] for p in lock()["package"] if "editable" in p.get("source", {})}
+
+
+def test_the_dockerfile_installs_one_process_from_the_lock_without_dev_tools() -> None:
+    text = dockerfile()
+    installs = re.findall(r"uv sync ([^\n\\]*)", text)
+    assert len(installs) == 2, installs  # the dependencies' layer, then the workspace packages
+    for flags in installs:
+        assert {"--frozen", "--no-dev", '--package "alliance-$SERVICE"'} <= set(
+            re.findall(r'--package "[^"]+"|--[\w-]+', flags)
+        ), flags
+    assert "--no-install-workspace" in installs[0] and "--no-editable" in installs[1]
+    assert "pip install --no-deps" not in text and "requirements" not in text
+    # One pinned uv for the workspace: the one scripts/setup installs.
+    pinned = re.search(r"^UV_VERSION=(\S+)$", (ROOT / "scripts" / "setup").read_text(), re.M)
+    assert pinned and f"ARG UV_VERSION={pinned.group(1)}\n" in text
+
+
+def test_every_package_declares_what_it_imports() -> None:
+    """Each package lists what its code imports as a direct dependency (so an image built with
+    `uv sync --package` has it); and no process's image gets the dev group (test and lint tools)."""
+    packages = {p["name"]: p for p in lock()["package"]}
+    distributions = {
+        module: {canonicalize_name(d) for d in dists}
+        for module, dists in importlib.metadata.packages_distributions().items()
     }
-    assert excluded <= locked, f"not in requirements.lock: {sorted(excluded - locked)}"
-    needed = runtime_closure() & excluded
-    assert not needed, f"the image would lack runtime dependencies: {sorted(needed)}"
+    members = workspace_members()
+    assert {f"alliance-{p}" for p in PROCESSES} <= set(members)
+    for name, folder in members.items():
+        direct = {dep["name"] for dep in packages[name].get("dependencies", [])}
+        sources = [d for d in folder.iterdir() if (d / "__init__.py").is_file() and d.name != "tests"]
+        assert sources, f"{name}: no package in {folder}"
+        own = {d.name for d in sources}
+        for module in set().union(*(imported_modules(d) for d in sources)) - own:
+            assert module in distributions, f"{name} imports {module}, which no installed distribution provides"
+            assert distributions[module] & direct, f"{name} imports {module} but does not list it in its pyproject.toml"
+    dev = {canonicalize_name(r["name"]) for r in packages["alliance-platform"]["dev-dependencies"]["dev"]}
+    dev -= {"packaging"}  # the tests import it, and OpenTelemetry's instrumentation needs it at run time
+    assert {"pytest", "mypy", "ruff"} <= dev
+    for process in PROCESSES:
+        bundled = lock_closure(packages, f"alliance-{process}") & dev
+        assert not bundled, f"the {process} image would carry dev tools: {sorted(bundled)}"
