@@ -4,7 +4,7 @@ Everything that must hold atomically lives in the project's one document: its wo
 group, draft versions, public comments, IPR calls and declarations, and its ballots (so
 "one vote per member organisation" is kept by the versioned write). Stage changes go
 through ``lifecycle.TRANSITIONS`` only. Plain Python, no I/O; every state change appends
-the integration events that record it; ``now`` is always a parameter.
+the domain events that record it; ``now`` is always a parameter.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.standards import (
+from standards.domain.events import (
     BallotVoteVoided,
-    DeclaredPatent,
+    DomainEvent,
+    PatentDeclared,
     ProjectProposed,
     ProjectStageChanged,
     StandardPublished,
@@ -348,7 +348,7 @@ class Project:
     revision_of: str | None = None
     revised_by: str | None = None
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     # --- creation -----------------------------------------------------------------------------
 
@@ -581,15 +581,15 @@ class Project:
             number=self.standard_number,
             title=self.title,
             published_on=self.published_on,
-            declarations=[
-                DeclaredPatent(
+            declarations=tuple(
+                PatentDeclared(
                     holder_id=d.holder_id, office=d.office, number=d.number, commitment=d.commitment.value,
                     title=d.title, family_id=d.family_id, draft_version=d.draft_version, declaration_id=d.id,
                 )
                 for d in self.current_declarations
-            ],  # fmt: skip
+            ),  # fmt: skip
             scope=self.scope,
-            drafting_organisations=[d.org_id for d in self.drafting_organisations],
+            drafting_organisations=tuple(d.org_id for d in self.drafting_organisations),
             implementation_on=self.implementation_on,
             revision_of=self.revision_of,
         )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput
-from alliance_contracts.standards import BallotVoteVoided, StandardPublished
+from standards.domain.events import BallotVoteVoided, StandardPublished
 from standards.domain.lifecycle import Action, Actor, Stage
 from standards.domain.model import (
     CallAnswerKind,
