@@ -198,6 +198,17 @@ class Repository(Generic[A]):
         mapped = (self.to_integration(e) for e in aggregate.events)
         return [e for e in mapped if e is not None]
 
+    def _mapped(
+        self, aggregate: A, origins: Sequence[Origin] | None
+    ) -> tuple[list[IntegrationEvent], list[Origin] | None]:
+        if origins is None:
+            return self.integration_events(aggregate), None
+        if len(origins) != len(aggregate.events):
+            raise ValueError(f"{len(origins)} origins for {len(aggregate.events)} events")
+        pairs = [(self.to_integration(e), o) for e, o in zip(aggregate.events, origins, strict=True)]
+        kept = [(e, o) for e, o in pairs if e is not None]
+        return [e for e, _ in kept], [o for _, o in kept]
+
     # --- reads and writes ------------------------------------------------------------------------
 
     async def ensure_indexes(self) -> None:
@@ -223,8 +234,9 @@ class Repository(Generic[A]):
     ) -> None:
         """Versioned write of state and events; raises ``ConcurrencyConflict`` if another write won.
 
-        A version of 0 inserts (as ``add``). ``origins`` gives each integration event its own
-        caller (one per event, after mapping) when a write combines several callers' changes.
+        A version of 0 inserts (as ``add``). ``origins`` gives each event its own caller when a
+        write combines several callers' changes: one per event of ``aggregate.events`` (before
+        mapping; an event that maps to nothing drops its origin too).
         """
         await self._write(aggregate, correlation_id=correlation_id, applied_event=applied_event, origins=origins)
 
@@ -236,14 +248,15 @@ class Repository(Generic[A]):
         applied_event: str | None,
         origins: Sequence[Origin] | None,
     ) -> None:
+        events, event_origins = self._mapped(aggregate, origins)
         aggregate.version = await self.documents.save(
             aggregate.id,
             aggregate.version,
             self.to_document(aggregate),
-            self.integration_events(aggregate),
+            events,
             applied_event=applied_event,
             correlation_id=correlation_id,
-            origins=origins,
+            origins=event_origins,
         )
         aggregate.events = []
 

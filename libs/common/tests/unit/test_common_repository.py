@@ -159,6 +159,12 @@ async def test_origins_give_each_event_its_caller() -> None:
     widget.events.append(WidgetMade("w1", Colour.RED, (), NOW))
     await repo.save(widget, origins=[Origin("a", {}), Origin("b", {})])
     assert [p.correlation_id for p in store.published] == ["a", "b"]
+    # An event that maps to nothing drops its origin with it.
+    polished = await repo.get("w1")
+    assert polished is not None
+    polished.events += [WidgetPolished("w1"), WidgetMade("w1", Colour.BLUE, (), NOW)]
+    await repo.save(polished, origins=[Origin("c", {}), Origin("d", {})])
+    assert [p.correlation_id for p in store.published] == ["a", "b", "d"]
     other = made("w2")
     with pytest.raises(ValueError):
         await repo.save(other, origins=[])
