@@ -59,6 +59,9 @@ class WidgetMadeV1(IntegrationEvent):
     grown_later: str | None = None
 
 
+IntegrationEvent.registry.pop(WidgetMadeV1.event_type)  # a test event: kept out of the platform's catalogue
+
+
 @dataclass
 class Widget:
     id: str
