@@ -29,22 +29,18 @@ from alliance_common.errors import Forbidden, NotFound
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
 from standards.adapters.repository import CounterRepository, ProjectRepository
 from standards.adapters.standing import MemberStanding
+from standards.domain.ballots import Ballot, Position, Vote
+from standards.domain.ipr import Commitment, Declaration, IprCall
 from standards.domain.lifecycle import DUE_FOR_REVIEW_FROM, NUMBERED, Action, Actor, Stage
 from standards.domain.model import (
-    Ballot,
     Comment,
-    Commitment,
-    Declaration,
     Disposition,
     DraftVersion,
     GroupMember,
-    IprCall,
     Policy,
-    Position,
     Project,
     TransitionContext,
     TransitionOptions,
-    Vote,
 )
 
 log = logging.getLogger(__name__)

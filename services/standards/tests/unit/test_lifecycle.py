@@ -8,20 +8,18 @@ from decimal import Decimal
 import pytest
 
 from alliance_common.errors import Conflict, DomainError, Forbidden, InvalidInput
+from standards.domain.ballots import Ballot, Position, Vote
 from standards.domain.events import ProjectStageChanged, StandardPublished
 from standards.domain.lifecycle import TRANSITIONS, Action, Actor, Stage
 from standards.domain.model import (
-    Ballot,
     CommentPeriod,
     DraftVersion,
     GroupMember,
     GroupRole,
     Policy,
-    Position,
     Project,
     TransitionContext,
     TransitionOptions,
-    Vote,
 )
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)

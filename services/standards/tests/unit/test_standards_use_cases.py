@@ -25,8 +25,15 @@ from standards.adapters.integration_events import TO_CONTRACT
 from standards.adapters.repository import CounterRepository, ProjectRepository
 from standards.adapters.standing import MemberStanding
 from standards.domain import events
+from standards.domain.ballots import Position
+from standards.domain.ipr import Commitment
 from standards.domain.lifecycle import Action, Stage
-from standards.domain.model import Commitment, Disposition, GroupMember, GroupRole, Position, TransitionOptions
+from standards.domain.model import (
+    Disposition,
+    GroupMember,
+    GroupRole,
+    TransitionOptions,
+)
 from standards.entrypoints.events import event_handlers
 from standards.service_layer.handlers import Declare, NewComment, StandardsService
 
