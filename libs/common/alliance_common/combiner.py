@@ -21,14 +21,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from alliance_common.events import IntegrationEvent
 from alliance_common.outbox import ConcurrencyConflict, Origin
 
 log = logging.getLogger(__name__)
 
 
 class Aggregate(Protocol):
-    events: list[IntegrationEvent]
+    events: list[Any]  # domain events or integration events, one origin each
 
 
 A = TypeVar("A", bound=Aggregate)

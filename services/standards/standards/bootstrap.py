@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from alliance_common.readmodel import MongoKeyedView
 from alliance_common.service import ServiceRuntime
-from alliance_contracts.standing import StandingProjection
 from standards.adapters.repository import CounterRepository, ProjectRepository
+from standards.adapters.standing import MemberStanding
 from standards.domain.model import Policy
 from standards.entrypoints import api
 from standards.entrypoints.events import event_handlers
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     repo = ProjectRepository(runtime.store("projects"))
     counter = CounterRepository(runtime.store("counters"))
-    standing = StandingProjection(runtime.db["member_standing"])
+    standing = MemberStanding(MongoKeyedView(runtime.db["member_standing"]))
     service = StandardsService(repo, standing, counter, policy_from(settings), settings.alliance_code)
     runtime.subscribe(event_handlers(standing, service))
     runtime.every("periodic-review", settings.review_job_interval_s, service.start_due_reviews)

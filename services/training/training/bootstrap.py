@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from alliance_common.readmodel import MongoKeyedView
 from alliance_common.service import ServiceRuntime
-from alliance_contracts.standing import StandingProjection
-from training.adapters.repository import SessionRepository
+from training.adapters.repository import ProposalRepository, SessionRepository
+from training.adapters.standing import MemberStanding
 from training.entrypoints import api
 from training.entrypoints.events import event_handlers
 from training.service_layer.handlers import TrainingService
@@ -18,9 +19,10 @@ from training.settings import Settings, get_settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = ServiceRuntime(settings)
-    repo = SessionRepository(runtime.store("sessions"), runtime.store("proposals"))
-    standing = StandingProjection(runtime.db["member_standing"])
-    service = TrainingService(repo, standing, offer_for=timedelta(seconds=settings.offer_duration_s))
+    repo = SessionRepository(runtime.store("sessions"))
+    proposals = ProposalRepository(runtime.store("proposals"))
+    standing = MemberStanding(MongoKeyedView(runtime.db["member_standing"]))
+    service = TrainingService(repo, proposals, standing, offer_for=timedelta(seconds=settings.offer_duration_s))
     runtime.subscribe(event_handlers(standing, service))
     runtime.every("waiting-list-offers", settings.offer_check_interval_s, service.expire_offers)
     app = runtime.create_app(

@@ -4,7 +4,7 @@ Everything that must hold atomically lives in the project's one document: its wo
 group, draft versions, public comments, IPR calls and declarations, and its ballots (so
 "one vote per member organisation" is kept by the versioned write). Stage changes go
 through ``lifecycle.TRANSITIONS`` only. Plain Python, no I/O; every state change appends
-the integration events that record it; ``now`` is always a parameter.
+the domain events that record it; ``now`` is always a parameter.
 """
 
 from __future__ import annotations
@@ -16,14 +16,16 @@ from decimal import Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.standards import (
+from standards.domain.ballots import Ballot, Position, Vote
+from standards.domain.events import (
     BallotVoteVoided,
-    DeclaredPatent,
+    DomainEvent,
+    PatentDeclared,
     ProjectProposed,
     ProjectStageChanged,
     StandardPublished,
 )
+from standards.domain.ipr import CallAnswer, CallAnswerKind, Commitment, Declaration, DeclarationStatus, IprCall
 from standards.domain.lifecycle import DUE_FOR_REVIEW_FROM, Action, Actor, Stage, Transition, transition_for
 
 ProjectStatus = Stage  # the name the first version used
@@ -35,34 +37,10 @@ class GroupRole(StrEnum):
     PARTICIPANT = "participant"
 
 
-class Commitment(StrEnum):
-    ROYALTY_FREE = "royalty_free"
-    FRAND = "frand"
-    DECLARATION_LATER = "declaration_later"
-    UNWILLING = "unwilling"
-
-
-class DeclarationStatus(StrEnum):
-    CURRENT = "current"
-    NEEDS_REDECLARATION = "needs_redeclaration"  # copied from the revised edition; not counted until re-declared
-    REDECLARED = "redeclared"  # replaced by a new declaration on this edition
-
-
-class Position(StrEnum):
-    APPROVE = "approve"
-    DISAPPROVE = "disapprove"
-    ABSTAIN = "abstain"
-
-
 class Disposition(StrEnum):
     ACCEPTED = "accepted"
     ACCEPTED_IN_PART = "accepted_in_part"
     REJECTED = "rejected"
-
-
-class CallAnswerKind(StrEnum):
-    DECLARED = "declared"
-    NO_PATENTS_KNOWN = "no_patents_known"
 
 
 @dataclass(frozen=True)
@@ -156,155 +134,6 @@ class Comment:
 
 
 @dataclass
-class CallAnswer:
-    org_id: str
-    answer: CallAnswerKind
-    by: str
-    at: datetime
-
-
-@dataclass
-class IprCall:
-    id: str
-    reason: str  # committee_draft | pre_ballot
-    issued_at: datetime
-    deadline: datetime
-    draft_version: int | None
-    participants: list[str]
-    answers: list[CallAnswer] = field(default_factory=list)
-
-    def answered_by(self, org_id: str) -> bool:
-        return any(a.org_id == org_id for a in self.answers)
-
-    def unanswered(self) -> list[str]:
-        return [p for p in self.participants if not self.answered_by(p)]
-
-
-@dataclass
-class Declaration:
-    id: str
-    holder_id: str
-    draft_version: int
-    office: str
-    number: str
-    title: str
-    family_id: str | None
-    commitment: Commitment
-    declared_by: str
-    declared_at: datetime
-    status: DeclarationStatus = DeclarationStatus.CURRENT
-    edition_of: str | None = None  # a flagged copy names the project it came from
-
-
-@dataclass
-class Vote:
-    organisation_id: str
-    position: Position
-    reason: str | None
-    by: str
-    at: datetime
-    voided_at: datetime | None = None
-    void_reason: str | None = None
-
-    @property
-    def counts(self) -> bool:
-        return self.voided_at is None
-
-
-@dataclass(frozen=True)
-class Tally:
-    eligible: int
-    quorum: int
-    threshold: Decimal
-    approve: int
-    disapprove: int
-    abstain: int
-    voided: int
-
-    @property
-    def cast(self) -> int:
-        """Votes cast: approvals and disapprovals (abstentions are not cast)."""
-        return self.approve + self.disapprove
-
-    @property
-    def returned(self) -> int:
-        """Every counted vote, abstentions included: what the quorum counts."""
-        return self.cast + self.abstain
-
-    @property
-    def quorum_met(self) -> bool:
-        return self.returned >= self.quorum
-
-    @property
-    def threshold_met(self) -> bool:
-        return self.cast > 0 and Decimal(self.approve) >= self.threshold * self.cast
-
-    @property
-    def can_pass(self) -> bool:
-        return self.quorum_met and self.threshold_met
-
-    @property
-    def votes_needed_for_quorum(self) -> int:
-        return max(0, self.quorum - self.returned)
-
-    @property
-    def approvals_needed(self) -> int | None:
-        """More approvals needed to meet the threshold if nobody else disapproves (None: impossible)."""
-        if self.threshold >= 1:
-            return None if self.disapprove else max(0, 1 - self.approve)
-        k = math.ceil((self.threshold * self.cast - self.approve) / (1 - self.threshold))
-        k = max(0, k)
-        if self.approve + k == 0:
-            k = 1
-        return k
-
-    def explain(self) -> str:
-        return (
-            f"{self.returned} of the {self.quorum} votes the quorum needs; "
-            f"{self.approve} approvals of {self.cast} votes cast, {self.threshold} needed"
-        )
-
-
-@dataclass
-class Ballot:
-    number: int
-    opened_at: datetime
-    closes_at: datetime
-    quorum: int
-    threshold: Decimal
-    eligible: list[str]
-    drafters: list[str]
-    votes: list[Vote] = field(default_factory=list)
-    result: str | None = None  # approved | failed | repeated
-    closed_at: datetime | None = None
-
-    def tally(self) -> Tally:
-        counted = [v for v in self.votes if v.counts]
-        return Tally(
-            eligible=len(self.eligible),
-            quorum=self.quorum,
-            threshold=self.threshold,
-            approve=sum(v.position is Position.APPROVE for v in counted),
-            disapprove=sum(v.position is Position.DISAPPROVE for v in counted),
-            abstain=sum(v.position is Position.ABSTAIN for v in counted),
-            voided=len(self.votes) - len(counted),
-        )
-
-    def vote_of(self, org_id: str) -> Vote | None:
-        for vote in self.votes:
-            if vote.organisation_id == org_id and vote.counts:
-                return vote
-        return None
-
-    @property
-    def all_voted(self) -> bool:
-        return bool(self.eligible) and all(self.vote_of(o) is not None for o in self.eligible)
-
-    def is_open(self, now: datetime) -> bool:
-        return self.result is None and self.opened_at <= now < self.closes_at
-
-
-@dataclass
 class DraftingOrganisation:
     org_id: str
     name: str | None
@@ -348,7 +177,7 @@ class Project:
     revision_of: str | None = None
     revised_by: str | None = None
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[DomainEvent] = field(default_factory=list, repr=False)
 
     # --- creation -----------------------------------------------------------------------------
 
@@ -581,15 +410,15 @@ class Project:
             number=self.standard_number,
             title=self.title,
             published_on=self.published_on,
-            declarations=[
-                DeclaredPatent(
+            declarations=tuple(
+                PatentDeclared(
                     holder_id=d.holder_id, office=d.office, number=d.number, commitment=d.commitment.value,
                     title=d.title, family_id=d.family_id, draft_version=d.draft_version, declaration_id=d.id,
                 )
                 for d in self.current_declarations
-            ],  # fmt: skip
+            ),  # fmt: skip
             scope=self.scope,
-            drafting_organisations=[d.org_id for d in self.drafting_organisations],
+            drafting_organisations=tuple(d.org_id for d in self.drafting_organisations),
             implementation_on=self.implementation_on,
             revision_of=self.revision_of,
         )

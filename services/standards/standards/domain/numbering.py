@@ -31,7 +31,9 @@ class Allocation:
 class NumberCounter:
     last: int = 0
     allocations: list[Allocation] = field(default_factory=list)
+    id: str = COUNTER_ID
     version: int = 0
+    events: list[object] = field(default_factory=list, repr=False)  # it raises none
 
     def allocate(self, project_id: str, code: str, year: int) -> str:
         for allocation in self.allocations:

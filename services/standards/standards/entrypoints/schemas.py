@@ -11,21 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from alliance_common.pagination import decode_cursor, encode_cursor
 from alliance_common.problems import RequestModel
+from standards.domain.ballots import Ballot, Position, Vote
+from standards.domain.ipr import CallAnswerKind, Commitment, Declaration, DeclarationStatus, IprCall
 from standards.domain.lifecycle import TRANSITIONS, Action, Stage
 from standards.domain.model import (
-    Ballot,
-    CallAnswerKind,
     Comment,
-    Commitment,
-    Declaration,
-    DeclarationStatus,
     Disposition,
     DraftVersion,
     GroupRole,
-    IprCall,
-    Position,
     Project,
-    Vote,
 )
 
 T = TypeVar("T")

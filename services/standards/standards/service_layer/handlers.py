@@ -27,25 +27,20 @@ from typing import TypeVar
 from alliance_common.auth import Principal, Role, require_roles
 from alliance_common.errors import Forbidden, NotFound
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
-from alliance_common.pagination import after_filter
-from alliance_contracts.standing import StandingProjection
 from standards.adapters.repository import CounterRepository, ProjectRepository
+from standards.adapters.standing import MemberStanding
+from standards.domain.ballots import Ballot, Position, Vote
+from standards.domain.ipr import Commitment, Declaration, IprCall
 from standards.domain.lifecycle import DUE_FOR_REVIEW_FROM, NUMBERED, Action, Actor, Stage
 from standards.domain.model import (
-    Ballot,
     Comment,
-    Commitment,
-    Declaration,
     Disposition,
     DraftVersion,
     GroupMember,
-    IprCall,
     Policy,
-    Position,
     Project,
     TransitionContext,
     TransitionOptions,
-    Vote,
 )
 
 log = logging.getLogger(__name__)
@@ -97,7 +92,7 @@ class StandardsService:
     def __init__(
         self,
         repo: ProjectRepository,
-        standing: StandingProjection,
+        standing: MemberStanding,
         counter: CounterRepository | None = None,
         policy: Policy | None = None,
         alliance_code: str = "LEDA",
@@ -124,7 +119,7 @@ class StandardsService:
             project = await self.get(project_id)
             result = change(project)
             try:
-                await self.repo.save(project, correlation_id, applied_event)
+                await self.repo.save(project, correlation_id, applied_event=applied_event)
                 return project, result
             except ConcurrencyConflict:
                 if attempt == self.MAX_ATTEMPTS - 1:
@@ -162,16 +157,7 @@ class StandardsService:
         return principal.org_id
 
     async def members_in_good_standing(self) -> list[str]:
-        docs = await self.standing.collection.find({"in_good_standing": True}, {"_id": 1}).to_list()
-        return sorted(str(d["_id"]) for d in docs)
-
-    async def _names(self, org_ids: list[str]) -> tuple[tuple[str, str], ...]:
-        names = []
-        for org_id in org_ids:
-            doc = await self.standing.collection.find_one({"_id": org_id}, {"name": 1})
-            if doc and doc.get("name"):
-                names.append((org_id, str(doc["name"])))
-        return tuple(names)
+        return sorted(await self.standing.members_in_good_standing())
 
     # --- projects ---------------------------------------------------------------------------------
 
@@ -200,12 +186,7 @@ class StandardsService:
     async def list_projects(
         self, cursor: str | None, limit: int, proposer_id: str | None, status: Stage | None = None
     ) -> list[Project]:
-        query: dict[str, object] = {}
-        if proposer_id:
-            query["proposer_id"] = proposer_id
-        if status:
-            query["status"] = status.value
-        return await self.repo.find(after_filter(query, cursor), limit)
+        return await self.repo.browse(cursor, limit, proposer_id, status)
 
     async def transition(
         self,
@@ -232,7 +213,7 @@ class StandardsService:
         if action is Action.PUBLISH:
             project.check(action, base)  # refuse before a number is taken
             number = await self.allocate_number(project.id)
-            names = await self._names(project.drafter_orgs)
+            names = await self.standing.names(project.drafter_orgs)
         revision_id = str(uuid.uuid4()) if action is Action.REVISE else None
 
         def change(p: Project) -> None:
@@ -251,7 +232,7 @@ class StandardsService:
             raise RuntimeError("no number counter configured")
         year = self.clock().year
         for attempt in range(self.MAX_ATTEMPTS):
-            counter = await self.counter.get()
+            counter = await self.counter.current()
             number = counter.allocate(project_id, self.alliance_code, year)
             try:
                 await self.counter.save(counter)
@@ -413,7 +394,7 @@ class StandardsService:
     async def void_votes_of(self, organisation_id: str, reason: str, event_id: str | None = None) -> list[str]:
         """Void the organisation's votes in every open ballot (idempotent); returns the projects changed."""
         changed = []
-        for project in await self.repo.find({"status": Stage.BALLOT.value}, 10_000):
+        for project in await self.repo.in_stage(Stage.BALLOT):
             ballot = project.current_ballot
             if ballot is None or ballot.result is not None or ballot.vote_of(organisation_id) is None:
                 continue
@@ -440,11 +421,11 @@ class StandardsService:
 
     async def filings(self, principal: Principal, cursor: str | None, limit: int) -> list[Project]:
         self.require_filing_reader(principal)
-        return await self.repo.find(after_filter({"is_published": True}, cursor), limit)
+        return await self.repo.list_published(cursor, limit)
 
     async def filing(self, ref: str, principal: Principal) -> Project:
         self.require_filing_reader(principal)
-        project = await self.repo.find_by_number(ref) if ref.startswith("T/") else await self.repo.get(ref)
+        project = await self.repo.by_number(ref) if ref.startswith("T/") else await self.repo.get(ref)
         if project is None or project.status not in NUMBERED:
             raise NotFound(f"no filing record for {ref}")
         return project
@@ -454,7 +435,7 @@ class StandardsService:
         started = 0
         system = Principal(subject="system:periodic-review", roles=frozenset())
         for stage in DUE_FOR_REVIEW_FROM:
-            for project in await self.repo.find({"status": stage.value}, 10_000):
+            for project in await self.repo.in_stage(stage):
                 if not project.due_for_review(self.clock()):
                     continue
                 try:

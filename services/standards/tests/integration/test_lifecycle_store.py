@@ -18,7 +18,7 @@ from alliance_common.events import envelope_for
 from alliance_contracts.membership import MemberAdmitted, MemberSuspended
 from alliance_local.pytest_plugin import eventually, produce, running, wait_for_events
 from standards.bootstrap import create_app
-from standards.domain.model import Position
+from standards.domain.ballots import Position
 from standards.service_layer.handlers import StandardsService
 from standards.settings import Settings
 

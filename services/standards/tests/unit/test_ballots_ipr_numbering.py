@@ -8,15 +8,12 @@ from decimal import Decimal
 import pytest
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput
-from alliance_contracts.standards import BallotVoteVoided, StandardPublished
+from standards.domain.ballots import Position, Tally
+from standards.domain.events import BallotVoteVoided, StandardPublished
+from standards.domain.ipr import CallAnswerKind, Commitment, DeclarationStatus
 from standards.domain.lifecycle import Action, Actor, Stage
 from standards.domain.model import (
-    CallAnswerKind,
-    Commitment,
-    DeclarationStatus,
-    Position,
     Project,
-    Tally,
     TransitionContext,
     TransitionOptions,
     add_years,

@@ -8,20 +8,18 @@ from decimal import Decimal
 import pytest
 
 from alliance_common.errors import Conflict, DomainError, Forbidden, InvalidInput
-from alliance_contracts.standards import ProjectStageChanged, StandardPublished
+from standards.domain.ballots import Ballot, Position, Vote
+from standards.domain.events import ProjectStageChanged, StandardPublished
 from standards.domain.lifecycle import TRANSITIONS, Action, Actor, Stage
 from standards.domain.model import (
-    Ballot,
     CommentPeriod,
     DraftVersion,
     GroupMember,
     GroupRole,
     Policy,
-    Position,
     Project,
     TransitionContext,
     TransitionOptions,
-    Vote,
 )
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -168,4 +166,4 @@ def test_publication_emits_the_standard_with_number_and_dates() -> None:
     published = [e for e in project.events if isinstance(e, StandardPublished)]
     assert len(published) == 1 and published[0].number == "T/LEDA 001\u20142026"
     assert project.review_due == NOW.date().replace(year=2031)
-    assert published[0].drafting_organisations == ["org-chair", "org-ed"]
+    assert published[0].drafting_organisations == ("org-chair", "org-ed")

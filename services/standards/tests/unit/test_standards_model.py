@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from alliance_common.errors import Forbidden
-from alliance_contracts.standards import ProjectProposed
+from standards.domain.events import ProjectProposed
 from standards.domain.model import Project, ProjectStatus
 
 NOW = datetime(2025, 5, 1, 8, 30, tzinfo=UTC)
@@ -49,4 +49,3 @@ def test_proposal_emits_project_proposed() -> None:
         "org-1",
         NOW,
     )
-    assert event.topic == "standards.events"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from alliance_common.errors import Conflict, InvalidInput
-from alliance_contracts.training import RegistrationConfirmed, SessionScheduled
+from training.domain.events import RegistrationConfirmed, SessionScheduled
 from training.domain.model import Audience, Registration, Session, SessionFormat
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)

@@ -17,8 +17,11 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from alliance_common.errors import DomainError
-from training.adapters.repository import to_document
+from alliance_common.testing import InMemoryStore
+from training.adapters.repository import SessionRepository
 from training.domain.model import Audience, Session, SessionFormat
+
+to_document = SessionRepository(InMemoryStore()).to_document
 
 START = datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
 BEFORE = START - timedelta(days=20)

@@ -1,14 +1,23 @@
-"""Session ↔ document mapping (pure functions; money stored as decimal strings)."""
+"""Session ↔ document mapping (the repository base's TypeAdapter; money stored as decimal strings)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from training.adapters.repository import from_document, to_document
+from alliance_common.mongo import Document
+from alliance_common.outbox import Loaded
+from alliance_common.testing import InMemoryStore
+from training.adapters.repository import SessionRepository
 from training.domain.model import Audience, Session, SessionFormat
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+REPO = SessionRepository(InMemoryStore())
+to_document = REPO.to_document
+
+
+def from_document(doc_id: str, version: int, doc: Document) -> Session:
+    return REPO.from_document(Loaded(doc_id, version, doc, ()))
 
 
 def session_with_registrations() -> Session:

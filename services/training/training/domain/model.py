@@ -17,12 +17,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, InvalidInput, NotFound
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.training import (
+from training.domain.events import (
     CertificateIssued,
     CreditHoursEarned,
     RegistrationConfirmed,
     RegistrationStatusChanged,
+    SessionEvent,
     SessionScheduled,
 )
 
@@ -176,7 +176,7 @@ class Session:
     scheduled_by: str
     registrations: list[Registration] = field(default_factory=list)
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[SessionEvent] = field(default_factory=list, repr=False)
     registration_opens_at: datetime | None = None
     requires_approval: bool = False
     early_bird_price: Decimal | None = None
@@ -283,7 +283,7 @@ class Session:
             SessionScheduled(
                 session_id=id,
                 title=title,
-                audience=audience,
+                audience=audience.value,
                 starts_at=starts_at,
                 capacity=capacity,
                 member_price=session.member_price,
@@ -580,7 +580,7 @@ class Session:
             self.events.append(
                 CreditHoursEarned(
                     session_id=self.id, registration_id=r.id, organisation_id=r.organisation_id,
-                    attendee_name=r.attendee_name, attendee_email=r.attendee_email, hours=hours, days=days,
+                    attendee_name=r.attendee_name, attendee_email=r.attendee_email, hours=hours, days=tuple(days),
                     session_title=self.title, earned_on=now.date(),
                 )
             )  # fmt: skip

@@ -12,8 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from alliance_common.errors import Conflict
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.training import SessionProposed
+from training.domain.events import SessionProposed
 from training.domain.model import Audience, SessionFormat
 
 
@@ -38,7 +37,7 @@ class Proposal:
     scheduled_by: str | None = None
     scheduled_at: datetime | None = None
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[SessionProposed] = field(default_factory=list, repr=False)
 
     @staticmethod
     def id_for(project_id: str) -> str:

@@ -7,12 +7,12 @@ from typing import Any, cast
 from alliance_common.consumer import EventHandler
 from alliance_common.events import IntegrationEvent
 from alliance_contracts.standards import StandardPublished
-from alliance_contracts.standing import StandingProjection
+from training.adapters.standing import MemberStanding
 from training.service_layer.handlers import TrainingService
 
 
 def event_handlers(
-    standing: StandingProjection, service: TrainingService
+    standing: MemberStanding, service: TrainingService
 ) -> dict[type[IntegrationEvent], EventHandler]:
     # Membership standing decides who pays the member price.
     handlers: dict[type[IntegrationEvent], Any] = dict(standing.handlers())

@@ -15,10 +15,10 @@ from alliance_common.combiner import ChangeCombiner
 from alliance_common.errors import Conflict, NotFound
 from alliance_common.events import Envelope
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
-from alliance_common.pagination import after_filter, page_of_children, parent_from
+from alliance_common.pagination import page_of_children, parent_from
 from alliance_contracts.standards import StandardPublished
-from alliance_contracts.standing import StandingProjection
-from training.adapters.repository import SessionRepository
+from training.adapters.repository import ProposalRepository, SessionRepository
+from training.adapters.standing import MemberStanding
 from training.domain.model import (
     Attendee,
     Audience,
@@ -85,12 +85,14 @@ class TrainingService:
     def __init__(
         self,
         repo: SessionRepository,
-        standing: StandingProjection,
+        proposals: ProposalRepository,
+        standing: MemberStanding,
         clock: Callable[[], datetime] = utcnow,
         offer_for: timedelta = timedelta(hours=48),
         new_code: Callable[[], str] = new_verification_code,
     ) -> None:
         self.repo = repo
+        self.proposals = proposals
         self.standing = standing
         self.clock = clock
         self.offer_for = offer_for
@@ -125,7 +127,7 @@ class TrainingService:
             id=session_id or str(uuid.uuid4()), by=principal.subject, now=self.clock(), proposal_id=proposal_id,
             **cmd.__dict__,
         )  # fmt: skip
-        await self.repo.save(session, correlation_id)
+        await self.repo.add(session, correlation_id)
         return session
 
     async def get(self, session_id: str) -> Session:
@@ -135,7 +137,7 @@ class TrainingService:
         return session
 
     async def list_sessions(self, cursor: str | None, limit: int, audience: Audience | None = None) -> list[Session]:
-        return await self.repo.find(after_filter({"audience": audience.value} if audience else {}, cursor), limit)
+        return await self.repo.browse(cursor, limit, audience)
 
     async def quote(self, session_id: str, principal: Principal) -> tuple[Session, Quote]:
         """The session and the price the caller's organisation pays now."""
@@ -277,18 +279,10 @@ class TrainingService:
         limit: int = 50,
     ) -> tuple[list[tuple[Session, Registration]], str | None]:
         """Your organisation's registrations (your own if you have none); staff see all."""
-        query: dict[str, Any] = {}
-        start = parent_from(cursor)
-        if session_id:
-            query["_id"] = session_id
-        elif start:
-            query["_id"] = {"$gte": start}
-        if not principal.is_staff:
-            query["$or"] = [
-                {"registrations.organisation_id": principal.org_id or ""},
-                {"registrations.registered_by": principal.subject},
-            ]
-        sessions = await self.repo.find(query, limit + 1)
+        registrant = None if principal.is_staff else (principal.org_id, principal.subject)
+        sessions = await self.repo.with_registrations_of(
+            registrant, session_id=session_id, from_session=parent_from(cursor), limit=limit + 1
+        )
         parents = [
             (s.id, [(r.id, (s, r)) for r in s.registrations
                     if can_see(principal, r) and (status is None or r.status is status)])
@@ -332,14 +326,14 @@ class TrainingService:
 
     async def on_standard_published(self, envelope: Envelope, event: StandardPublished) -> None:
         """A newly published standard gets a proposed session; a redelivered event finds it and stops."""
-        if await self.repo.proposal(Proposal.id_for(event.project_id)) is not None:
+        if await self.proposals.get(Proposal.id_for(event.project_id)) is not None:
             return
         proposal = Proposal.from_standard(
             project_id=event.project_id, number=event.number, title=event.title, published_on=event.published_on,
             now=self.clock(),
         )  # fmt: skip
         try:
-            await self.repo.save_proposal(proposal, applied_event=envelope.id)
+            await self.proposals.add(proposal, applied_event=envelope.id)
         except AlreadyExists:
             log.info("a session on %s was proposed already", event.number)
 
@@ -347,11 +341,11 @@ class TrainingService:
         self, principal: Principal, status: ProposalStatus | None, cursor: str | None, limit: int
     ) -> list[Proposal]:
         require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
-        return await self.repo.find_proposals(after_filter({"status": status.value} if status else {}, cursor), limit)
+        return await self.proposals.browse(cursor, limit, status)
 
     async def proposal(self, proposal_id: str, principal: Principal) -> Proposal:
         require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
-        proposal = await self.repo.proposal(proposal_id)
+        proposal = await self.proposals.get(proposal_id)
         if proposal is None:
             raise NotFound(f"proposal {proposal_id} not found", field="proposal_id")
         return proposal
@@ -380,7 +374,7 @@ class TrainingService:
                 return
             current.mark_scheduled(session_id, by=principal.subject, now=self.clock())
             try:
-                await self.repo.save_proposal(current)
+                await self.proposals.save(current)
                 return
             except ConcurrencyConflict:
                 continue
