@@ -13,10 +13,11 @@ from datetime import UTC, date, datetime
 from alliance_common.auth import Principal, Role, require_roles
 from alliance_common.errors import InvalidInput, NotFound
 from alliance_common.outbox import ConcurrencyConflict
-from alliance_common.pagination import after_filter, encode_cursor
+from alliance_common.pagination import encode_cursor
 from membership.adapters.repository import OrganisationRepository
 from membership.domain.dues import Invoice, InvoicePeriod, Payment
 from membership.domain.model import (
+    ApplicationStatus,
     Contact,
     CouncilDecision,
     Organisation,
@@ -89,7 +90,7 @@ class MembershipService:
         number = None
         org.check_decision(decision, reason)
         if decision is CouncilDecision.ADMIT:
-            number = membership_number(now.year, await self.repo.next_sequence(f"membership-number-{now.year}"))
+            number = membership_number(now.year, await self.repo.next_membership_number(now.year))
         org.decide(decision, reason, number, principal.subject, now, start_date)
         await self.repo.save(org)
         return org
@@ -139,7 +140,7 @@ class MembershipService:
         checked = changed = 0
         cursor: str | None = None
         while True:
-            page = await self.repo.find(after_filter({"status": "admitted"}, cursor), 200)
+            page = await self.repo.list_admitted(cursor, 200)
             for org in page:
                 checked += 1
                 if await self._recalculate_one(org, today, now):
@@ -204,14 +205,12 @@ class MembershipService:
         return org
 
     async def list_for(
-        self, principal: Principal, cursor: str | None, limit: int, status: str | None
+        self, principal: Principal, cursor: str | None, limit: int, status: ApplicationStatus | None
     ) -> list[Organisation]:
-        query: dict[str, object] = (
-            {} if principal.is_staff else {"$or": [{"_id": principal.org_id or ""}, {"applicant": principal.subject}]}
-        )
-        if status:
-            query["status"] = status
-        return await self.repo.find(after_filter(query, cursor), limit)
+        """Staff see every organisation; anyone else its own and those it applied for."""
+        if principal.is_staff:
+            return await self.repo.list_all(status, cursor, limit)
+        return await self.repo.list_of_member(principal.org_id, principal.subject, status, cursor, limit)
 
     async def _get(self, org_id: str) -> Organisation:
         org = await self.repo.get(org_id)
