@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import InvalidInput, NotFound
+from alliance_common.errors import Forbidden, InvalidInput, NotFound
 from alliance_common.outbox import ConcurrencyConflict
 from alliance_common.pagination import encode_cursor
 from membership.adapters.repository import OrganisationRepository
@@ -35,6 +35,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def require_person(principal: Principal, *roles: Role) -> None:
+    """Changes are made by people: machine clients are read-only integrators. Then one of ``roles``."""
+    if principal.kind == "machine":
+        raise Forbidden("machine credentials are read-only")
+    if roles:
+        require_roles(principal, *roles)
+
+
 @dataclass(frozen=True)
 class Apply:
     name: str
@@ -52,6 +60,7 @@ class MembershipService:
         self.clock = clock
 
     async def apply(self, cmd: Apply, principal: Principal, correlation_id: str | None = None) -> Organisation:
+        require_person(principal)
         org = Organisation.apply(
             id=str(uuid.uuid4()),
             name=cmd.name,
@@ -70,7 +79,7 @@ class MembershipService:
     async def review(
         self, org_id: str, decision: ReviewDecision, reason: str | None, principal: Principal
     ) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         org = await self._get(org_id)
         org.review(decision, reason, principal.subject, self.clock())
         await self.repo.save(org)
@@ -84,7 +93,7 @@ class MembershipService:
         principal: Principal,
         start_date: date | None = None,
     ) -> Organisation:
-        require_roles(principal, Role.COUNCIL)
+        require_person(principal, Role.COUNCIL)
         org = await self._get(org_id)
         now = self.clock()
         number = None
@@ -96,32 +105,33 @@ class MembershipService:
         return org
 
     async def suspend(self, org_id: str, reason: str, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(org_id, lambda org, now: org.suspend(reason, principal.subject, now))
 
     async def reinstate(self, org_id: str, reason: str | None, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(org_id, lambda org, now: org.reinstate(reason, principal.subject, now))
 
     async def withdraw(self, org_id: str, reason: str | None, principal: Principal) -> Organisation:
         """A member's own admin, or the secretariat, records its withdrawal."""
+        require_person(principal)
         if not principal.is_staff:
-            require_roles(principal, Role.MEMBER_ADMIN)
+            require_person(principal, Role.MEMBER_ADMIN)
         principal.require_org(org_id)
         return await self._change(org_id, lambda org, now: org.withdraw(reason, principal.subject, now))
 
     async def expel(self, org_id: str, reason: str, principal: Principal) -> Organisation:
-        require_roles(principal, Role.COUNCIL)
+        require_person(principal, Role.COUNCIL)
         return await self._change(org_id, lambda org, now: org.expel(reason, principal.subject, now))
 
     async def renew(self, org_id: str, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(org_id, lambda org, now: org.renew(principal.subject, now))
 
     async def override_status(
         self, org_id: str, status: MembershipStatus, reason: str | None, until: date | None, principal: Principal
     ) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(
             org_id, lambda org, now: org.override_status(status, reason, until, principal.subject, now)
         )
@@ -132,7 +142,7 @@ class MembershipService:
         Staff may run it for a past date (to catch up a missed day), never a future one.
         """
         if principal is not None:
-            require_roles(principal, Role.SECRETARIAT)
+            require_person(principal, Role.SECRETARIAT)
         now = self.clock()
         today = on or now.date()
         if today > now.date():
@@ -164,14 +174,14 @@ class MembershipService:
         raise ConcurrencyConflict(f"organisation {org.id} kept changing during recalculation")
 
     async def invoice_dues(self, org_id: str, period: InvoicePeriod, principal: Principal) -> Invoice:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         invoice_id = f"DUES-{uuid.uuid4().hex[:10].upper()}"
         org = await self._change(org_id, lambda org, now: org.invoice_dues(invoice_id, period, now))
         assert org.dues is not None
         return next(i for i in org.dues.invoices if i.id == invoice_id)
 
     async def pay_dues(self, org_id: str, invoice_id: str, payment: Payment, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         if payment.received_on > self.clock().date():
             raise InvalidInput("a payment cannot be received in the future", field="received_on")
         return await self._change(org_id, lambda org, now: org.pay_dues(invoice_id, payment, principal.subject, now))
@@ -187,8 +197,9 @@ class MembershipService:
     @staticmethod
     def _may_manage_users(org_id: str, principal: Principal) -> None:
         """The secretariat, or a member admin of this very organisation."""
+        require_person(principal)
         if not principal.is_staff:
-            require_roles(principal, Role.MEMBER_ADMIN)
+            require_person(principal, Role.MEMBER_ADMIN)
             principal.require_org(org_id)
 
     async def _change(self, org_id: str, action: Callable[[Organisation, datetime], object]) -> Organisation:
