@@ -21,9 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from alliance_common.errors import Conflict, InvalidInput
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.licensing import RoyaltyPaid, RoyaltyReported
 from licensing.domain.distribution import CollectedLine, collected_lines
+from licensing.domain.events import LicensingEvent, RoyaltyPaid, RoyaltyReported
 from licensing.domain.patents import Patent
 from licensing.domain.royalties import (
     ZERO,
@@ -125,7 +124,7 @@ class RoyaltyAccount:
     year_to_date: dict[int, YearToDate] = field(default_factory=dict)
     reports: list[FiledReport] = field(default_factory=list)
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[LicensingEvent] = field(default_factory=list, repr=False)
 
     @staticmethod
     def id_for(programme_id: str, licensee_id: str) -> str:

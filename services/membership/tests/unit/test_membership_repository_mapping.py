@@ -101,8 +101,11 @@ def test_document_shape_is_the_one_stored_before_the_shared_mapping() -> None:
     assert doc["membership"]["tier"] == "council_member" and "membership_type" not in doc["membership"]
     assert "member_id" not in doc["membership"]
     assert doc["membership"]["override"] == {
-        "status": "current", "reason": "board decision", "set_on": "2025-03-01", "until": "2025-05-01",
-    }  # fmt: skip
+        "status": "current",
+        "reason": "board decision",
+        "set_on": "2025-03-01",
+        "until": "2025-05-01",
+    }
     assert doc["membership_status"] == doc["membership"]["status"]
     dues = doc["dues"]
     assert set(dues) == {"credit", "invoices", "reminders_sent"}
@@ -118,25 +121,50 @@ def test_a_document_written_by_the_earlier_hand_written_mapping_still_loads() ->
     """As stored before (datetimes as BSON datetimes, ``reference`` and ``days_before`` optional)."""
     at = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
     doc = {
-        "name": "Xiamen Epitaxy Ltd.", "credit_code": "91440300708461136T", "org_type": "research_institute",
-        "segments": ["epitaxy"], "region": "Fujian", "tier": "council_member",
+        "name": "Xiamen Epitaxy Ltd.",
+        "credit_code": "91440300708461136T",
+        "org_type": "research_institute",
+        "segments": ["epitaxy"],
+        "region": "Fujian",
+        "tier": "council_member",
         "contact": {"name": "Wang Fang", "email": "wang@example.com", "phone": None},
-        "applicant": "wang@example.com", "submitted_at": at, "status": "admitted",
-        "users": [{"subject": "wang@example.com", "name": "Wang Fang", "email": "wang@example.com",
-                   "role": "member_admin"}],
-        "membership_number": "M2025-00003", "admitted_at": at,
+        "applicant": "wang@example.com",
+        "submitted_at": at,
+        "status": "admitted",
+        "users": [
+            {"subject": "wang@example.com", "name": "Wang Fang", "email": "wang@example.com", "role": "member_admin"}
+        ],
+        "membership_number": "M2025-00003",
+        "admitted_at": at,
         "history": [{"at": at, "action": "applied", "by": "wang@example.com", "reason": None}],
-        "membership": {"tier": "council_member", "join_date": "2025-03-01", "start_date": "2025-03-01",
-                       "end_date": "2026-02-28", "status": "new", "override": None},
-        "dues": {"credit": "0.00",
-                 "invoices": [{"id": "DUES-1", "period_start": "2025-03-01", "period_end": "2026-02-28",
-                               "fee": "50000.00", "credit_applied": "0.00", "amount": "50000.00",
-                               "issued_on": "2025-03-01", "due_on": "2025-03-31", "status": "open",
-                               "payments": [{"id": "pay-1", "amount": "100.00", "received_on": "2025-03-02",
-                                             "method": "card"}]}],
-                 "reminders_sent": [{"kind": "grace", "period_end": "2026-02-28", "on": "2026-03-01"}]},
+        "membership": {
+            "tier": "council_member",
+            "join_date": "2025-03-01",
+            "start_date": "2025-03-01",
+            "end_date": "2026-02-28",
+            "status": "new",
+            "override": None,
+        },
+        "dues": {
+            "credit": "0.00",
+            "invoices": [
+                {
+                    "id": "DUES-1",
+                    "period_start": "2025-03-01",
+                    "period_end": "2026-02-28",
+                    "fee": "50000.00",
+                    "credit_applied": "0.00",
+                    "amount": "50000.00",
+                    "issued_on": "2025-03-01",
+                    "due_on": "2025-03-31",
+                    "status": "open",
+                    "payments": [{"id": "pay-1", "amount": "100.00", "received_on": "2025-03-02", "method": "card"}],
+                }
+            ],
+            "reminders_sent": [{"kind": "grace", "period_end": "2026-02-28", "on": "2026-03-01"}],
+        },
         "membership_status": "new",
-    }  # fmt: skip
+    }
     org = REPO.from_document(Loaded("org-7", 4, doc, ()))
     assert (org.id, org.version, org.submitted_at, org.history[0].at) == ("org-7", 4, at, at)
     assert org.membership is not None and org.membership.membership_type.annual_fee == Decimal("50000.00")

@@ -90,8 +90,10 @@ async def test_apply_review_admit_publishes_and_numbers_the_member(
     member = await service.decide(org.id, CouncilDecision.ADMIT, "welcome", COUNCIL)
 
     assert (member.status, member.standing, member.membership_number) == (
-        ApplicationStatus.ADMITTED, MembershipStatus.NEW, "M2025-00001",
-    )  # fmt: skip
+        ApplicationStatus.ADMITTED,
+        MembershipStatus.NEW,
+        "M2025-00001",
+    )
     assert [u.subject for u in member.users] == ["p1@example.com"]
     stored = await service.repo.get(org.id)
     assert stored == member and stored is not None and stored.version == 3
@@ -120,8 +122,9 @@ async def test_only_the_secretariat_reviews_and_only_the_council_decides(
         await service.decide(org.id, CouncilDecision.ADMIT, None, SECRETARIAT)
     unchanged = await service.repo.get(org.id)
     assert unchanged is not None and (unchanged.status, unchanged.version) == (
-        ApplicationStatus.ACCEPTED_FOR_DECISION, 2,
-    )  # fmt: skip
+        ApplicationStatus.ACCEPTED_FOR_DECISION,
+        2,
+    )
     assert len(store.published) == 1  # the application only: a refusal publishes nothing
 
 
