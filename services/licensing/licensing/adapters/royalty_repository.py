@@ -5,8 +5,6 @@ No nested arrays: FerretDB 1.x (like some MongoDB-wire stores) refuses them.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -19,74 +17,37 @@ from alliance_common.outbox import AggregateStore, AlreadyExists, Loaded
 from alliance_common.pagination import after_filter
 from alliance_common.repository import DocumentStore, MongoDocuments
 from licensing.adapters.integration_events import INTEGRATION_EVENTS
-from licensing.domain.accounts import ExplainedLine, FiledReport, Payment, ReportHistoryEntry, RoyaltyAccount
-from licensing.domain.distribution import CollectedLine, Distribution, distributed
+from licensing.domain.accounts import RoyaltyAccount
+from licensing.domain.distribution import Distribution, distributed
 from licensing.domain.groups import LicenseeGroup
-from licensing.domain.royalties import Period, YearToDate
+from licensing.domain.royalties import Period
 
-
-def _collected(c: CollectedLine) -> Document:
-    return {"ref": c.ref, "country_of_manufacture": c.country_of_manufacture,
-            "country_of_sale": c.country_of_sale, "dated": c.dated.isoformat(), "amount": str(c.amount)}  # fmt: skip
+_ACCOUNT: TypeAdapter[RoyaltyAccount] = TypeAdapter(RoyaltyAccount)
 
 
 def account_to_document(a: RoyaltyAccount) -> Document:
-    return {
-        "programme_id": a.programme_id,
-        "licensee_id": a.licensee_id,
-        "year_to_date": {str(y): {"units": t.units, "royalties": str(t.royalties)} for y, t in a.year_to_date.items()},
-        "reports": [
-            {
-                "id": r.id, "period": str(r.period), "filed_on": r.filed_on.isoformat(), "total": str(r.total),
-                "filed_by": r.filed_by,
-                "due_on": r.due_on.isoformat(),
-                "lines": [{"index": x.index, "product_category": x.product_category, "units": x.units,
-                           "country_of_manufacture": x.country_of_manufacture, "country_of_sale": x.country_of_sale,
-                           "period": x.period, "amount": str(x.amount), "covered_by": list(x.covered_by),
-                           "steps": [{"rule": rule, "detail": detail, "amount": str(amount)}
-                                     for rule, detail, amount in x.steps]}
-                          for x in r.lines],
-                "collected": [_collected(c) for c in r.collected],
-                "payments": [{"amount": str(p.amount), "received_on": p.received_on.isoformat(),
-                              "late_interest": str(p.late_interest), "key": p.key} for p in r.payments],
-                "history": [{"at": h.at.isoformat(), "action": h.action, "by": h.by, "detail": h.detail}
-                            for h in r.history],
-            }
-            for r in a.reports
-        ],
-        # Denormalised for queries: which periods this account reported, and who filed.
-        "periods": [str(r.period) for r in a.reports],
-        "filers": sorted({r.filed_by for r in a.reports}),
-    }  # fmt: skip
+    """The ``TypeAdapter`` dump with each report's period as written ("2025-Q1", as stored before
+    it), plus the periods and filers for queries."""
+    doc: Document = _ACCOUNT.dump_python(a, mode="json", exclude={"id", "version", "events"})
+    for r in doc["reports"]:
+        r["period"] = f"{r['period']['year']}-Q{r['period']['quarter']}"
+    # Denormalised for queries: which periods this account reported, and who filed.
+    doc["periods"] = [r["period"] for r in doc["reports"]]
+    doc["filers"] = sorted({r["filed_by"] for r in doc["reports"]})
+    return doc
 
 
 def account_from_document(doc_id: str, version: int, d: Document) -> RoyaltyAccount:
-    return RoyaltyAccount(
-        id=doc_id, programme_id=d["programme_id"], licensee_id=d["licensee_id"],
-        year_to_date={int(y): YearToDate(t["units"], Decimal(t["royalties"])) for y, t in d["year_to_date"].items()},
-        reports=[
-            FiledReport(
-                id=r["id"], period=Period.parse(r["period"]), filed_on=date.fromisoformat(r["filed_on"]),
-                total=Decimal(r["total"]), due_on=date.fromisoformat(r["due_on"]),
-                filed_by=r.get("filed_by") or d["licensee_id"],
-                lines=tuple(ExplainedLine(
-                    index=x["index"], product_category=x["product_category"], units=x["units"],
-                    country_of_manufacture=x["country_of_manufacture"], country_of_sale=x["country_of_sale"],
-                    period=x["period"], amount=Decimal(x["amount"]), covered_by=tuple(x["covered_by"]),
-                    steps=tuple((st["rule"], st["detail"], Decimal(st["amount"])) for st in x["steps"]),
-                ) for x in r["lines"]),
-                collected=tuple(CollectedLine(c["ref"], c["country_of_manufacture"], c["country_of_sale"],
-                                              date.fromisoformat(c["dated"]), Decimal(c["amount"]))
-                                for c in r["collected"]),
-                payments=[Payment(Decimal(p["amount"]), date.fromisoformat(p["received_on"]),
-                                  Decimal(p["late_interest"]), p.get("key")) for p in r["payments"]],
-                history=[ReportHistoryEntry(datetime.fromisoformat(h["at"]), h["action"], h["by"], h["detail"])
-                         for h in r.get("history", [])],  # none before history was kept
-            )
-            for r in d["reports"]
-        ],
-        version=version,
-    )  # fmt: skip
+    reports = [
+        {
+            **r,
+            "period": Period.parse(r["period"]),
+            "filed_by": r.get("filed_by") or d["licensee_id"],  # none before subsidiaries filed
+        }
+        for r in d["reports"]
+    ]
+    state = {k: v for k, v in d.items() if k not in ("periods", "filers")}
+    return _ACCOUNT.validate_python({**state, "reports": reports, "id": doc_id, "version": version})
 
 
 def distribution_to_document(programme_id: str, d: Distribution) -> Document:

@@ -41,6 +41,15 @@ FILING_DEADLINE = timedelta(days=30)  # after the end of the quarter
 
 
 @dataclass(frozen=True, slots=True)
+class ExplainedStep:
+    """One step of a priced line as stored: the rule applied, why, and what it added."""
+
+    rule: str
+    detail: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class ExplainedLine:
     """A priced report line as stored: the amount and the steps that explain it."""
 
@@ -52,7 +61,7 @@ class ExplainedLine:
     period: str
     amount: Decimal
     covered_by: tuple[str, ...]
-    steps: tuple[tuple[str, str, Decimal], ...]  # (rule, detail, amount)
+    steps: tuple[ExplainedStep, ...]
 
 
 @dataclass(frozen=True)
@@ -259,7 +268,7 @@ def explain(result: ReportResult) -> tuple[ExplainedLine, ...]:
             period=str(r.line.period),
             amount=r.amount,
             covered_by=r.covered_by,
-            steps=tuple((str(s.rule), s.detail, s.amount) for s in r.steps),
+            steps=tuple(ExplainedStep(str(s.rule), s.detail, s.amount) for s in r.steps),
         )  # fmt: skip
         for r in result.lines
     )
