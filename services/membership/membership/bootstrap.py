@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from alliance_common.service import ServiceRuntime
 from membership.adapters.credit_hours import CreditHoursRepository
-from membership.adapters.repository import OrganisationRepository
+from membership.adapters.repository import MongoSequences, OrganisationRepository
 from membership.entrypoints import api
 from membership.entrypoints.events import event_handlers
 from membership.service_layer.credit_hours import CreditHoursService
@@ -17,7 +17,7 @@ from membership.settings import Settings, get_settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = ServiceRuntime(settings)
-    repo = OrganisationRepository(runtime.store("organisations"), runtime.db["counters"])
+    repo = OrganisationRepository(runtime.store("organisations"), MongoSequences(runtime.db["counters"]))
     credit_hours = CreditHoursService(CreditHoursRepository(runtime.db["credit_hours"]))
     # Membership publishes standing; it consumes training's credit hours.
     runtime.subscribe(event_handlers(credit_hours))

@@ -1,211 +1,230 @@
 """Patents, programmes and submissions in MongoDB (one document each, with its outbox entries).
 
-Dates are stored as ISO strings: BSON has datetimes only, and a patent's dates are days.
+Each document is a ``TypeAdapter`` dump of its domain object (the shared repository base's
+mapping: dates as ISO strings, money as decimal strings, sets as sorted lists), with what the
+documents written before it left out restored on load (a schedule's programme, the patent id
+inside a submission's assignment and evaluation), so those still load.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
+from pydantic import TypeAdapter
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from alliance_common.errors import Conflict
+from alliance_common.events import IntegrationEvent
 from alliance_common.mongo import Document
-from alliance_common.outbox import AggregateStore, AlreadyExists
-from alliance_contracts.licensing import PatentLegalStatusChanged
-from licensing.domain.patents import (
-    ChainSegment,
-    Essentiality,
-    Evaluation,
-    EvaluationAssignment,
-    LegalStatus,
-    Patent,
-    PatentOffice,
-)
-from licensing.domain.pool import Programme, Submission, SubmissionStatus, contributed
-from licensing.domain.royalties import RateSchedule, Tier
+from alliance_common.outbox import AggregateStore, AlreadyExists, Loaded
+from alliance_common.pagination import after_filter
+from alliance_common.repository import DocumentStore, MongoDocuments, Repository
+from licensing.adapters.integration_events import INTEGRATION_EVENTS
+from licensing.domain.events import LicensingEvent
+from licensing.domain.patents import Patent, PatentOffice
+from licensing.domain.pool import Programme, Submission, SubmissionStatus, contributed, legal_status_changed
+
+_PATENT: TypeAdapter[Patent] = TypeAdapter(Patent)
+_PROGRAMME: TypeAdapter[Programme] = TypeAdapter(Programme)
+_SUBMISSION: TypeAdapter[Submission] = TypeAdapter(Submission)
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+def _documents(store: AggregateStore | DocumentStore) -> DocumentStore:
+    return MongoDocuments(store) if isinstance(store, AggregateStore) else store
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+class Patents:
+    """Patents: plain values (no version or events of their own); the store keeps the version."""
+
+    def __init__(self, store: AggregateStore | DocumentStore) -> None:
+        self.documents = _documents(store)
+
+    @staticmethod
+    def to_document(patent: Patent) -> Document:
+        doc: Document = _PATENT.dump_python(patent, mode="json", exclude={"id"})
+        doc["validated_in"] = sorted(doc["validated_in"])
+        return doc
+
+    @staticmethod
+    def from_document(loaded: Loaded) -> Patent:
+        return _PATENT.validate_python({**loaded.state, "id": loaded.id})
+
+    async def get(self, patent_id: str) -> tuple[Patent, int] | None:
+        loaded = await self.documents.get(patent_id)
+        return (self.from_document(loaded), loaded.version) if loaded else None
+
+    async def find(self, query: dict[str, Any], limit: int, cursor: str | None = None) -> list[Patent]:
+        found = await self.documents.find(after_filter(query, cursor), limit=limit)
+        return [self.from_document(loaded) for loaded in found]
+
+    async def write(self, patent: Patent, version: int, event: LicensingEvent) -> None:
+        published: list[IntegrationEvent] = [e for e in (INTEGRATION_EVENTS(event),) if e is not None]
+        await self.documents.save(patent.id, version, self.to_document(patent), published)
 
 
-def patent_to_document(p: Patent) -> Document:
-    return {
-        "owner_id": p.owner_id, "office": p.office, "number": p.number, "family_id": p.family_id,
-        "title": p.title, "filing_date": _iso(p.filing_date), "expiry_date": _iso(p.expiry_date),
-        "status": p.status, "segment": p.segment, "grant_date": _iso(p.grant_date),
-        "ended_on": _iso(p.ended_on), "validated_in": sorted(p.validated_in),
-    }  # fmt: skip
+class ProgrammeRepository(Repository[Programme]):
+    def __init__(self, store: AggregateStore | DocumentStore) -> None:
+        super().__init__(store, _PROGRAMME, to_integration=INTEGRATION_EVENTS)
+
+    def to_document(self, aggregate: Programme) -> Document:
+        doc = super().to_document(aggregate)
+        schedule = doc["schedule"]
+        if schedule is not None:
+            del schedule["programme"]  # the programme's name, restored on load
+            schedule["regional_markets"] = sorted(schedule["regional_markets"])
+        return doc
+
+    def from_document(self, loaded: Loaded) -> Programme:
+        state = loaded.state
+        if state.get("schedule"):
+            state = {**state, "schedule": {**state["schedule"], "programme": state["name"]}}
+        return super().from_document(replace(loaded, state=state))
+
+    async def list_all(self, cursor: str | None, limit: int) -> list[Programme]:
+        return await self._find({}, limit, cursor)
 
 
-def patent_from_document(doc_id: str, d: Document) -> Patent:
-    return Patent(
-        id=doc_id, owner_id=d["owner_id"], office=PatentOffice(d["office"]), number=d["number"],
-        family_id=d["family_id"], title=d["title"], filing_date=date.fromisoformat(d["filing_date"]),
-        expiry_date=date.fromisoformat(d["expiry_date"]), status=LegalStatus(d["status"]),
-        segment=ChainSegment(d["segment"]), grant_date=_day(d.get("grant_date")), ended_on=_day(d.get("ended_on")),
-        validated_in=frozenset(d.get("validated_in", ())),
-    )  # fmt: skip
+class SubmissionRepository(Repository[Submission]):
+    def __init__(self, store: AggregateStore | DocumentStore) -> None:
+        super().__init__(store, _SUBMISSION, to_integration=INTEGRATION_EVENTS)
 
-
-def schedule_to_document(s: RateSchedule) -> Document:
-    return {
-        "categories": {name: [{"up_to": t.up_to, "standard_rate": str(t.standard_rate),
-                               "compliant_rate": str(t.compliant_rate)} for t in tiers]
-                       for name, tiers in s.categories.items()},
-        "free_units_per_year": s.free_units_per_year,
-        "annual_cap": str(s.annual_cap) if s.annual_cap is not None else None,
-        "regional_markets": sorted(s.regional_markets),
-        "regional_discount_percent": str(s.regional_discount_percent),
-        "member_discount_percent": str(s.member_discount_percent),
-        "currency": s.currency,
-    }  # fmt: skip
-
-
-def schedule_from_document(programme: str, d: Document) -> RateSchedule:
-    return RateSchedule(
-        programme=programme,
-        categories={name: tuple(Tier(t["up_to"], Decimal(t["standard_rate"]), Decimal(t["compliant_rate"]))
-                                for t in tiers) for name, tiers in d["categories"].items()},
-        free_units_per_year=d["free_units_per_year"],
-        annual_cap=Decimal(d["annual_cap"]) if d.get("annual_cap") is not None else None,
-        regional_markets=frozenset(d["regional_markets"]),
-        regional_discount_percent=Decimal(d["regional_discount_percent"]),
-        member_discount_percent=Decimal(d["member_discount_percent"]),
-        currency=d["currency"],
-    )  # fmt: skip
-
-
-def programme_to_document(p: Programme) -> Document:
-    return {"name": p.name, "standard_ref": p.standard_ref, "description": p.description,
-            "created_on": _iso(p.created_on), "schedule": schedule_to_document(p.schedule) if p.schedule else None,
-            "admin_fee_percent": str(p.admin_fee_percent),
-            "late_interest_percent": str(p.late_interest_percent)}  # fmt: skip
-
-
-def programme_from_document(doc_id: str, version: int, d: Document) -> Programme:
-    return Programme(id=doc_id, name=d["name"], standard_ref=d["standard_ref"], description=d["description"],
-                     created_on=date.fromisoformat(d["created_on"]),
-                     schedule=schedule_from_document(d["name"], d["schedule"]) if d.get("schedule") else None,
-                     admin_fee_percent=Decimal(d.get("admin_fee_percent", "10")),
-                     late_interest_percent=Decimal(d.get("late_interest_percent", "6")),
-                     version=version)  # fmt: skip
-
-
-def submission_to_document(s: Submission) -> Document:
-    a, e = s.assignment, s.evaluation
-    return {
-        "patent_id": s.patent_id, "programme_id": s.programme_id, "owner_id": s.owner_id,
-        "submitted_by": s.submitted_by, "submitted_on": _iso(s.submitted_on), "status": s.status,
-        "assignment": {"evaluator_id": a.evaluator_id, "evaluator_org_id": a.evaluator_org_id,
-                       "assigned_on": _iso(a.assigned_on)} if a else None,
-        "evaluation": {"evaluator_id": e.evaluator_id, "result": e.result, "reason": e.reason,
-                       "evaluated_on": _iso(e.evaluated_on)} if e else None,
+    def to_document(self, aggregate: Submission) -> Document:
+        doc = super().to_document(aggregate)
         # Denormalised for queries: an expert's assigned work.
-        "evaluator_id": a.evaluator_id if a else None,
-    }  # fmt: skip
+        doc["evaluator_id"] = aggregate.assignment.evaluator_id if aggregate.assignment else None
+        return doc
 
+    def from_document(self, loaded: Loaded) -> Submission:
+        state = {k: v for k, v in loaded.state.items() if k != "evaluator_id"}
+        for part in ("assignment", "evaluation"):  # stored without the patent id before
+            if state.get(part):
+                state[part] = {"patent_id": state["patent_id"], **state[part]}
+        return super().from_document(replace(loaded, state=state))
 
-def submission_from_document(doc_id: str, version: int, d: Document) -> Submission:
-    a, e = d.get("assignment"), d.get("evaluation")
-    return Submission(
-        id=doc_id, patent_id=d["patent_id"], programme_id=d["programme_id"], owner_id=d["owner_id"],
-        submitted_by=d["submitted_by"], submitted_on=date.fromisoformat(d["submitted_on"]),
-        status=SubmissionStatus(d["status"]),
-        assignment=EvaluationAssignment(d["patent_id"], a["evaluator_id"], a["evaluator_org_id"],
-                                        date.fromisoformat(a["assigned_on"])) if a else None,
-        evaluation=Evaluation(d["patent_id"], e["evaluator_id"], Essentiality(e["result"]), e["reason"],
-                              date.fromisoformat(e["evaluated_on"])) if e else None,
-        version=version,
-    )  # fmt: skip
+    async def list_essential(self, programme_id: str, cursor: str | None, limit: int) -> list[Submission]:
+        """The programme's essential submissions (``limit`` 0: all)."""
+        query = {"programme_id": programme_id, "status": SubmissionStatus.ESSENTIAL.value}
+        return await self._find(query, limit, cursor)
+
+    async def list_where(
+        self,
+        *,
+        programme_id: str | None,
+        owner_id: str | None,
+        evaluator_id: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> list[Submission]:
+        """Submissions to ``programme_id``, of ``owner_id``, assigned to ``evaluator_id`` (each if given)."""
+        given = (("programme_id", programme_id), ("owner_id", owner_id), ("evaluator_id", evaluator_id))
+        return await self._find({k: v for k, v in given if v is not None}, limit, cursor)
+
+    async def assigned_to(self, evaluator_id: str, patent_id: str) -> bool:
+        """Is ``evaluator_id`` assigned to evaluate ``patent_id`` (in any programme)?"""
+        return await self._first({"patent_id": patent_id, "evaluator_id": evaluator_id}) is not None
 
 
 class PoolRepository:
-    def __init__(self, patents: AggregateStore, programmes: AggregateStore, submissions: AggregateStore) -> None:
-        self.patents = patents
-        self.programmes = programmes
-        self.submissions = submissions
+    """The pool's three collections, behind named queries."""
+
+    def __init__(
+        self,
+        patents: AggregateStore | DocumentStore,
+        programmes: AggregateStore | DocumentStore,
+        submissions: AggregateStore | DocumentStore,
+    ) -> None:
+        self.patents = Patents(patents)
+        self.programmes = ProgrammeRepository(programmes)
+        self.submissions = SubmissionRepository(submissions)
 
     async def ensure_indexes(self) -> None:
-        await self.patents.collection.create_index([("owner_id", ASCENDING)])
-        await self.patents.collection.create_index([("office", ASCENDING), ("number", ASCENDING)], unique=True)
-        await self.submissions.collection.create_index([("programme_id", ASCENDING), ("status", ASCENDING)])
-        await self.submissions.collection.create_index([("evaluator_id", ASCENDING)])
+        patents = self.patents.documents
+        await patents.create_index([("owner_id", ASCENDING)])
+        if isinstance(patents, MongoDocuments):  # one registration per office and number
+            await patents.collection.create_index([("office", ASCENDING), ("number", ASCENDING)], unique=True)
+        await self.submissions.documents.create_index([("programme_id", ASCENDING), ("status", ASCENDING)])
+        await self.submissions.documents.create_index([("evaluator_id", ASCENDING)])
+
+    # --- patents ---
 
     async def add_patent(self, patent: Patent) -> None:
         try:
-            await self.patents.save(patent.id, 0, patent_to_document(patent), [contributed(patent)])
+            await self.patents.write(patent, 0, contributed(patent))
         except AlreadyExists as exc:
             raise Conflict(f"patent {patent.id} exists already") from exc
         except DuplicateKeyError as exc:  # the unique (office, number) index
             raise Conflict(f"{patent.office} {patent.number} is registered already", field="number") from exc
 
     async def patent_with_version(self, patent_id: str) -> tuple[Patent, int] | None:
-        loaded = await self.patents.get(patent_id)
-        return (patent_from_document(loaded.id, loaded.state), loaded.version) if loaded else None
+        return await self.patents.get(patent_id)
 
     async def update_patent(self, patent: Patent, version: int) -> None:
-        event = PatentLegalStatusChanged(patent_id=patent.id, owner_id=patent.owner_id, status=patent.status,
-                                         ended_on=patent.ended_on)  # fmt: skip
-        await self.patents.save(patent.id, version, patent_to_document(patent), [event])
+        await self.patents.write(patent, version, legal_status_changed(patent))
 
     async def patent(self, patent_id: str) -> Patent | None:
-        loaded = await self.patents.get(patent_id)
-        return patent_from_document(loaded.id, loaded.state) if loaded else None
+        found = await self.patents.get(patent_id)
+        return found[0] if found else None
 
-    async def find_patents(self, query: dict[str, Any], limit: int) -> list[Patent]:
-        docs = await self.patents.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
-        return [patent_from_document(d["_id"], d) for d in docs]
+    async def patents_of(self, owner_id: str | None, cursor: str | None, limit: int) -> list[Patent]:
+        """The patents ``owner_id`` contributed (every patent if None), in id order."""
+        query: dict[str, Any] = {"owner_id": owner_id} if owner_id is not None else {}
+        return await self.patents.find(query, limit, cursor)
 
-    async def add_programme(self, programme: Programme) -> None:
-        programme.version = await self.programmes.save(
-            programme.id, 0, programme_to_document(programme), programme.events
-        )
-        programme.events = []
+    async def patent_by_number(self, office: PatentOffice | str, number: str) -> Patent | None:
+        found = await self.patents.find({"office": str(office), "number": number}, 1)
+        return found[0] if found else None
 
-    async def save_programme(self, programme: Programme) -> None:
-        programme.version = await self.programmes.save(
-            programme.id, programme.version, programme_to_document(programme), programme.events
-        )
-        programme.events = []
+    async def patents_by_id(self, ids: list[str]) -> list[Patent]:
+        """The patents of ``ids`` that exist, in id order."""
+        return await self.patents.find({"_id": {"$in": ids}}, 0) if ids else []
 
     async def listed_patents(self, programme_id: str) -> list[Patent]:
         """The programme's essential patents (all of them: the engine and distribution need every one)."""
-        essential = await self.submissions.collection.find(
-            {"programme_id": programme_id, "status": SubmissionStatus.ESSENTIAL}, {"patent_id": 1}
-        ).to_list()
-        ids = [d["patent_id"] for d in essential]
-        return await self.find_patents({"_id": {"$in": ids}}, 0) if ids else []
+        essential = await self.submissions.list_essential(programme_id, None, 0)
+        return await self.patents_by_id([s.patent_id for s in essential])
+
+    # --- programmes ---
+
+    async def add_programme(self, programme: Programme) -> None:
+        await self.programmes.add(programme)
+
+    async def save_programme(self, programme: Programme) -> None:
+        await self.programmes.save(programme)
 
     async def programme(self, programme_id: str) -> Programme | None:
-        loaded = await self.programmes.get(programme_id)
-        return programme_from_document(loaded.id, loaded.version, loaded.state) if loaded else None
+        return await self.programmes.get(programme_id)
 
-    async def find_programmes(self, query: dict[str, Any], limit: int) -> list[Programme]:
-        docs = self.programmes.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit)
-        return [programme_from_document(d["_id"], d["version"], d) for d in await docs.to_list()]
+    async def list_programmes(self, cursor: str | None, limit: int) -> list[Programme]:
+        return await self.programmes.list_all(cursor, limit)
+
+    # --- submissions ---
 
     async def submission(self, submission_id: str) -> Submission | None:
-        loaded = await self.submissions.get(submission_id)
-        return submission_from_document(loaded.id, loaded.version, loaded.state) if loaded else None
+        return await self.submissions.get(submission_id)
 
     async def save_submission(self, submission: Submission) -> None:
         try:
-            submission.version = await self.submissions.save(
-                submission.id, submission.version, submission_to_document(submission), submission.events
-            )
+            await self.submissions.save(submission)
         except AlreadyExists as exc:
             raise Conflict("this patent is submitted to this programme already", field="patent_id") from exc
-        submission.events = []
 
-    async def find_submissions(self, query: dict[str, Any], limit: int) -> list[Submission]:
-        docs = self.submissions.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit)
-        return [submission_from_document(d["_id"], d["version"], d) for d in await docs.to_list()]
+    async def essential_submissions(self, programme_id: str, cursor: str | None, limit: int) -> list[Submission]:
+        return await self.submissions.list_essential(programme_id, cursor, limit)
+
+    async def submissions_where(
+        self,
+        *,
+        programme_id: str | None,
+        owner_id: str | None = None,
+        evaluator_id: str | None = None,
+        cursor: str | None,
+        limit: int,
+    ) -> list[Submission]:
+        return await self.submissions.list_where(
+            programme_id=programme_id, owner_id=owner_id, evaluator_id=evaluator_id, cursor=cursor, limit=limit
+        )
+
+    async def evaluates(self, evaluator_id: str, patent_id: str) -> bool:
+        return await self.submissions.assigned_to(evaluator_id, patent_id)

@@ -21,9 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from alliance_common.errors import Conflict, InvalidInput
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.licensing import RoyaltyPaid, RoyaltyReported
 from licensing.domain.distribution import CollectedLine, collected_lines
+from licensing.domain.events import LicensingEvent, RoyaltyPaid, RoyaltyReported
 from licensing.domain.patents import Patent
 from licensing.domain.royalties import (
     ZERO,
@@ -42,6 +41,15 @@ FILING_DEADLINE = timedelta(days=30)  # after the end of the quarter
 
 
 @dataclass(frozen=True, slots=True)
+class ExplainedStep:
+    """One step of a priced line as stored: the rule applied, why, and what it added."""
+
+    rule: str
+    detail: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class ExplainedLine:
     """A priced report line as stored: the amount and the steps that explain it."""
 
@@ -53,7 +61,7 @@ class ExplainedLine:
     period: str
     amount: Decimal
     covered_by: tuple[str, ...]
-    steps: tuple[tuple[str, str, Decimal], ...]  # (rule, detail, amount)
+    steps: tuple[ExplainedStep, ...]
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,7 @@ class RoyaltyAccount:
     year_to_date: dict[int, YearToDate] = field(default_factory=dict)
     reports: list[FiledReport] = field(default_factory=list)
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[LicensingEvent] = field(default_factory=list, repr=False)
 
     @staticmethod
     def id_for(programme_id: str, licensee_id: str) -> str:
@@ -260,7 +268,7 @@ def explain(result: ReportResult) -> tuple[ExplainedLine, ...]:
             period=str(r.line.period),
             amount=r.amount,
             covered_by=r.covered_by,
-            steps=tuple((str(s.rule), s.detail, s.amount) for s in r.steps),
+            steps=tuple(ExplainedStep(str(s.rule), s.detail, s.amount) for s in r.steps),
         )  # fmt: skip
         for r in result.lines
     )

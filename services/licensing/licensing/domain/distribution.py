@@ -33,6 +33,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
+from licensing.domain.events import LicensorShare, RoyaltiesDistributed
 from licensing.domain.patents import Covering, Patent, PatentIndex, check_country
 from licensing.domain.royalties import CENT, HUNDRED, ZERO, Period, ReportResult, is_cents, to_cents
 
@@ -112,6 +113,19 @@ class Distribution:
     admin_fee: Decimal
     distributable: Decimal  # collected − admin fee; the statements sum to exactly this
     statements: tuple[Statement, ...]  # one per licensor owning a listed patent, by licensor id
+
+
+def distributed(distribution_id: str, programme_id: str, d: Distribution) -> RoyaltiesDistributed:
+    """The event of a stored distribution: what each licensor receives."""
+    return RoyaltiesDistributed(
+        distribution_id=distribution_id,
+        programme_id=programme_id,
+        period=str(d.period),
+        collected=d.collected,
+        admin_fee=d.admin_fee,
+        distributed=d.distributable,
+        shares=tuple(LicensorShare(licensor_id=s.licensor_id, amount=s.amount) for s in d.statements),
+    )
 
 
 def approximate(value: Fraction, places: int = 6) -> Decimal:

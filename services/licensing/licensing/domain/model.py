@@ -1,6 +1,6 @@
 """Licences. The internal cross-licence follows its member's standing, from membership events.
 
-Plain Python, no I/O; state changes append the integration events that record them.
+Plain Python, no I/O; state changes append the domain events that record them.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.licensing import LicenceGranted, LicenceRestored, LicenceSuspended
+from licensing.domain.events import LicenceGranted, LicenceRestored, LicenceSuspended, LicensingEvent
 
 
 class LicenceKind(StrEnum):
@@ -47,7 +46,7 @@ class Licence:
     start_date: date | None = None  # programme licences: royalties are due from this day
     territory: tuple[str, ...] = ()  # programme licences: countries of sale covered; () = worldwide
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[LicensingEvent] = field(default_factory=list, repr=False)
 
     @staticmethod
     def cross_licence_id(member_id: str) -> str:

@@ -13,11 +13,12 @@ from decimal import Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.licensing import (
+from licensing.domain.events import (
     EvaluatorAssigned,
+    LicensingEvent,
     PatentContributed,
     PatentEvaluated,
+    PatentLegalStatusChanged,
     PatentSubmitted,
     ProgrammeCreated,
 )
@@ -43,7 +44,7 @@ class Programme:
     admin_fee_percent: Decimal = Decimal("10")  # kept by the administrator before distribution
     late_interest_percent: Decimal = Decimal("6")  # simple annual interest on overdue royalties
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[LicensingEvent] = field(default_factory=list, repr=False)
 
     def publish_schedule(
         self, schedule: RateSchedule, admin_fee_percent: Decimal, late_interest_percent: Decimal
@@ -73,6 +74,13 @@ def contributed(patent: Patent) -> PatentContributed:
     )
 
 
+def legal_status_changed(patent: Patent) -> PatentLegalStatusChanged:
+    """The event of a patent's recorded expiry, invalidation or lapse."""
+    return PatentLegalStatusChanged(
+        patent_id=patent.id, owner_id=patent.owner_id, status=patent.status, ended_on=patent.ended_on
+    )
+
+
 class SubmissionStatus(StrEnum):
     AWAITING_EVALUATOR = "awaiting_evaluator"
     UNDER_EVALUATION = "under_evaluation"
@@ -92,7 +100,7 @@ class Submission:
     assignment: EvaluationAssignment | None = None
     evaluation: Evaluation | None = None
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[LicensingEvent] = field(default_factory=list, repr=False)
 
     @staticmethod
     def id_for(patent_id: str, programme_id: str) -> str:

@@ -143,7 +143,7 @@ class ReportPublic(BaseModel):
                 index=x.index, product_category=x.product_category, units=x.units,
                 country_of_manufacture=x.country_of_manufacture, country_of_sale=x.country_of_sale, period=x.period,
                 amount=x.amount, covered_by=list(x.covered_by),
-                steps=[StepPublic(rule=rule, detail=detail, amount=amount) for rule, detail, amount in x.steps],
+                steps=[StepPublic(rule=s.rule, detail=s.detail, amount=s.amount) for s in x.steps],
             ) for x in r.lines],
             history=[ReportHistoryPublic(at=h.at, action=h.action, by=h.by, detail=h.detail) for h in r.history],
         )  # fmt: skip

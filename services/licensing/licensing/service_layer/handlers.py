@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from alliance_common.auth import Principal
 from alliance_common.errors import NotFound
 from alliance_common.events import Envelope
-from alliance_common.pagination import after_filter
 from alliance_contracts.membership import (
     MemberAdmitted,
     MemberExpelled,
@@ -33,7 +32,7 @@ class LicensingService:
     # --- reactions to membership events (each applied at most once per licence) ---
 
     async def on_member_admitted(self, envelope: Envelope, event: MemberAdmitted) -> None:
-        found = await self.repo.get(Licence.cross_licence_id(event.member_id))
+        found = await self.repo.get_with_applied(Licence.cross_licence_id(event.member_id))
         if found is None:
             licence = Licence.grant_cross_licence(event.member_id, event.name, self.clock(), envelope.id)
         else:
@@ -47,7 +46,7 @@ class LicensingService:
 
     async def on_member_standing(self, envelope: Envelope, event: StandingEvent) -> None:
         """Any other standing event: the cross-licence is in force exactly while in good standing."""
-        found = await self.repo.get(Licence.cross_licence_id(event.member_id))
+        found = await self.repo.get_with_applied(Licence.cross_licence_id(event.member_id))
         if found is None or envelope.id in found[1]:
             return  # never licensed (or already applied)
         licence = found[0]
@@ -60,20 +59,18 @@ class LicensingService:
     # --- queries ---
 
     async def get_for(self, licence_id: str, principal: Principal) -> Licence:
-        found = await self.repo.get(licence_id)
-        if found is None or not principal.can_access_org(found[0].licensee_id):
+        licence = await self.repo.get(licence_id)
+        if licence is None or not principal.can_access_org(licence.licensee_id):
             raise NotFound(f"licence {licence_id} not found")
-        return found[0]
+        return licence
 
     async def list_for(
         self, principal: Principal, cursor: str | None, limit: int, licensee_id: str | None
     ) -> list[Licence]:
-        query: dict[str, object] = {}
-        if not principal.is_staff:
-            query["licensee_id"] = principal.org_id or ""
-        elif licensee_id:
-            query["licensee_id"] = licensee_id
-        return await self.repo.find(after_filter(query, cursor), limit)
+        """Staff see every licence (or one licensee's); anyone else its own organisation's."""
+        if principal.is_staff:
+            return await self.repo.list_all(licensee_id, cursor, limit)
+        return await self.repo.list_of(principal.org_id or "", cursor, limit)
 
 
 def _why(event: StandingEvent) -> str:

@@ -17,11 +17,10 @@ from alliance_common.auth import Principal, Role, require_roles
 from alliance_common.errors import Conflict, Forbidden, NotFound
 from alliance_common.events import Envelope
 from alliance_common.outbox import AlreadyExists
-from alliance_common.pagination import after_filter
 from alliance_contracts.standards import StandardPublished
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
-from licensing.domain.pool import Programme, Submission, SubmissionStatus
+from licensing.domain.pool import Programme, Submission
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +76,8 @@ class PoolService:
         return patent
 
     async def patents_for(self, principal: Principal, cursor: str | None, limit: int) -> list[Patent]:
-        query: dict[str, object] = {} if principal.is_staff else {"owner_id": principal.org_id or ""}
-        return await self.repo.find_patents(after_filter(query, cursor), limit)
+        owner = None if principal.is_staff else principal.org_id or ""
+        return await self.repo.patents_of(owner, cursor, limit)
 
     async def end_patent(self, patent_id: str, status: LegalStatus, ended_on: date | None,
                          principal: Principal) -> Patent:  # fmt: skip
@@ -112,12 +111,11 @@ class PoolService:
         for declared in event.declarations:
             if declared.commitment == "unwilling":
                 continue  # a holder unwilling to license keeps its patent out of the pool
-            found = await self.repo.find_patents({"office": declared.office, "number": declared.number}, 1)
-            if not found or found[0].owner_id != declared.holder_id:
+            patent = await self.repo.patent_by_number(declared.office, declared.number)
+            if patent is None or patent.owner_id != declared.holder_id:
                 log.info("declared patent %s %s is not registered by its holder; not submitted",
                          declared.office, declared.number)  # fmt: skip
                 continue
-            patent = found[0]
             if await self.repo.submission(Submission.id_for(patent.id, programme_id)) is not None:
                 continue
             try:
@@ -141,16 +139,14 @@ class PoolService:
         return programme
 
     async def programmes(self, cursor: str | None, limit: int) -> list[Programme]:
-        return await self.repo.find_programmes(after_filter({}, cursor), limit)
+        return await self.repo.list_programmes(cursor, limit)
 
     async def listed_patents(self, programme_id: str, cursor: str | None, limit: int) -> list[Patent]:
         """The programme's essential patents: open to every licensee and member."""
         await self.programme(programme_id)
-        essential = await self.repo.find_submissions(
-            after_filter({"programme_id": programme_id, "status": SubmissionStatus.ESSENTIAL}, cursor), limit
-        )
+        essential = await self.repo.essential_submissions(programme_id, cursor, limit)
         ids = [s.patent_id for s in essential]
-        found = {p.id: p for p in await self.repo.find_patents({"_id": {"$in": ids}}, len(ids) or 1)}
+        found = {p.id: p for p in await self.repo.patents_by_id(ids)}
         return [found[i] for i in ids if i in found]
 
     async def submit(self, programme_id: str, patent_id: str, principal: Principal) -> Submission:
@@ -181,13 +177,16 @@ class PoolService:
 
     async def submissions_for(self, principal: Principal, programme_id: str | None, cursor: str | None,
                               limit: int) -> list[Submission]:  # fmt: skip
-        query: dict[str, object] = {"programme_id": programme_id} if programme_id else {}
-        if not principal.is_staff:
-            if principal.has_any(Role.EXPERT):
-                query["evaluator_id"] = principal.subject
-            else:
-                query["owner_id"] = principal.org_id or ""
-        return await self.repo.find_submissions(after_filter(query, cursor), limit)
+        programme = programme_id or None
+        if principal.is_staff:
+            return await self.repo.submissions_where(programme_id=programme, cursor=cursor, limit=limit)
+        if principal.has_any(Role.EXPERT):
+            return await self.repo.submissions_where(
+                programme_id=programme, evaluator_id=principal.subject, cursor=cursor, limit=limit
+            )
+        return await self.repo.submissions_where(
+            programme_id=programme, owner_id=principal.org_id or "", cursor=cursor, limit=limit
+        )
 
     async def submission_for(self, submission_id: str, principal: Principal) -> Submission:
         submission = await self.repo.submission(submission_id)
@@ -209,5 +208,4 @@ class PoolService:
     async def _evaluates(self, principal: Principal, patent: Patent) -> bool:
         if not principal.has_any(Role.EXPERT):
             return False
-        assigned = await self.repo.find_submissions({"patent_id": patent.id, "evaluator_id": principal.subject}, 1)
-        return bool(assigned)
+        return await self.repo.evaluates(principal.subject, patent.id)

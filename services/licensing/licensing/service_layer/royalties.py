@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 from alliance_common.auth import Principal, Role, require_roles
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from alliance_common.mongo import Document
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
-from alliance_common.pagination import after_filter, page_of_children, parent_from
+from alliance_common.pagination import page_of_children, parent_from
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
 from licensing.adapters.royalty_repository import GroupRepository, RoyaltyRepository
@@ -62,7 +61,7 @@ class RoyaltyService:
         patents = self._indexed(programme_id, await self.pool.listed_patents(programme_id))
         # A member in good standing holds the internal cross-licence: that is what earns the discount.
         cross = await self.licences.get(Licence.cross_licence_id(org))
-        member = cross is not None and cross[0].in_force
+        member = cross is not None and cross.in_force
         group = await self.groups.group_of(org)
         # A subsidiary sells under its own licence or under its parent's.
         signed = await self.licences.get(Licence.programme_licence_id(programme_id, org))
@@ -72,7 +71,7 @@ class RoyaltyService:
             raise Forbidden("you hold no licence to this programme: outside licensees sign one first")
         if signed is not None:
             for i, line in enumerate(lines):
-                if not signed[0].covers_sale_in(line.country_of_sale):
+                if not signed.covers_sale_in(line.country_of_sale):
                     raise InvalidInput(f"line {i + 1}: {line.country_of_sale} is outside the licensed territory",
                                        field="country_of_sale")  # fmt: skip
         # Free units, tiers and the cap count per group: one account per programme and group.
@@ -188,14 +187,10 @@ class RoyaltyService:
         self, principal: Principal, programme_id: str | None, cursor: str | None = None, limit: int = 50
     ) -> tuple[list[tuple[RoyaltyAccount, FiledReport]], str | None]:
         """A group's parent sees all its group's reports; a subsidiary those it filed; staff all."""
-        query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
         org = principal.org_id or ""
-        if not principal.is_staff:
-            query["$or"] = [{"licensee_id": org}, {"filers": org}]
-        start = parent_from(cursor)
-        if start:
-            query["_id"] = {"$gte": start}
-        accounts = await self.repo.find_accounts(query, limit + 1)
+        accounts = await self.repo.accounts_from(
+            parent_from(cursor), limit + 1, programme_id=programme_id, filed_by=None if principal.is_staff else org
+        )
         parents = [
             (a.id, [(r.id, (a, r)) for r in a.reports if principal.is_staff or org in (a.licensee_id, r.filed_by)])
             for a in accounts
@@ -215,24 +210,23 @@ class RoyaltyService:
         programme = await self._programme(programme_id)
         if not period.has_ended(self.clock().date()):
             raise Conflict(f"{period} has not ended yet", field="period")
-        accounts = await self.repo.find_accounts({"programme_id": programme_id, "periods": str(period)})
+        accounts = await self.repo.accounts_reporting(programme_id, period)
         lines = [c for a in accounts for r in a.reports if r.period == period and r.settled for c in r.collected]
         if not lines:
             raise Conflict(f"nothing was collected for {period} yet", field="period")
         patents = self._indexed(programme_id, await self.pool.listed_patents(programme_id))
         result = distribute(period, lines, patents, admin_fee_percent=programme.admin_fee_percent)
         distribution_id = await self.repo.add_distribution(programme_id, result)
-        docs = await self.repo.find_distributions({"_id": distribution_id}, 1)
-        return distribution_id, docs[0]
+        stored = await self.repo.distribution(distribution_id)
+        assert stored is not None  # written just above
+        return distribution_id, stored
 
     async def statements_for(
         self, principal: Principal, programme_id: str | None, cursor: str | None = None, limit: int = 50
     ) -> list[Document]:
         """Distributions with, for a licensor, only its own statement."""
-        query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
-        if not principal.is_staff:
-            query["licensors"] = principal.org_id or ""
-        docs = await self.repo.find_distributions(after_filter(query, cursor), limit)
+        licensor = None if principal.is_staff else principal.org_id or ""
+        docs = await self.repo.distributions_for(programme_id, licensor, cursor, limit)
         if not principal.is_staff:
             for doc in docs:
                 doc["statements"] = [s for s in doc["statements"] if s["licensor_id"] == principal.org_id]

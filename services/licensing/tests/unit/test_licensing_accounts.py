@@ -64,7 +64,7 @@ def test_history_filed_and_paid_on_time_keeps_the_compliant_rate() -> None:
     acc.pay("P:acme~2024-Q1", D("80.00"), date(2024, 5, 10), D("8"), entered_by="clerk@secretariat", entered_at=AT)
     assert file(acc, Q2, date(2024, 7, 25)) == D("80.00")  # 1,000 × 0.08 compliant
     steps = acc.reports[1].lines[0].steps
-    assert str(Rule.COMPLIANT_RATE) in [rule for rule, _, _ in steps]
+    assert str(Rule.COMPLIANT_RATE) in [s.rule for s in steps]
 
 
 def test_history_filed_late_loses_the_compliant_rate_for_the_next_report() -> None:
@@ -73,7 +73,7 @@ def test_history_filed_late_loses_the_compliant_rate_for_the_next_report() -> No
     assert acc.reports[0].filed_late
     acc.pay("P:acme~2024-Q1", D("80.00"), date(2024, 5, 10), D("8"))
     assert file(acc, Q2, date(2024, 7, 25)) == D("100.00")  # 1,000 × 0.10 standard
-    assert str(Rule.STANDARD_RATE) in [rule for rule, _, _ in acc.reports[1].lines[0].steps]
+    assert str(Rule.STANDARD_RATE) in [s.rule for s in acc.reports[1].lines[0].steps]
 
 
 def test_compliance_counts_only_payments_received_by_the_filing_date() -> None:

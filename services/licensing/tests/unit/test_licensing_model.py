@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alliance_contracts.licensing import LicenceGranted, LicenceRestored, LicenceSuspended
+from licensing.domain.events import LicenceGranted, LicenceRestored, LicenceSuspended
 from licensing.domain.model import INTERNAL_PROGRAMME, Licence, LicenceKind, LicenceStatus
 
 NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)

@@ -1,28 +1,46 @@
-"""Licence ↔ document mapping (pure functions; no database)."""
+"""Licence, patent, programme, submission and group ↔ document mapping (no database)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from licensing.adapters.repository import from_document, to_document
+from alliance_common.outbox import Loaded
+from alliance_common.testing import InMemoryStore
+from licensing.adapters.pool_repository import Patents, ProgrammeRepository, SubmissionRepository
+from licensing.adapters.repository import LicenceRepository
+from licensing.adapters.royalty_repository import account_from_document, account_to_document
+from licensing.domain.accounts import RoyaltyAccount
 from licensing.domain.model import Licence, LicenceStatus
+from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
+from licensing.domain.pool import Programme, Submission
+from licensing.domain.royalties import Period, RateSchedule, ReportLine, RoyaltyReport, Tier
 
 NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+LICENCES = LicenceRepository(InMemoryStore())
+PROGRAMMES = ProgrammeRepository(InMemoryStore())
+SUBMISSIONS = SubmissionRepository(InMemoryStore())
 
 
 def licence() -> Licence:
     return Licence.grant_cross_licence("org-1", "Fujian LED Co.", NOW, cause="event-1")
 
 
+def as_stored(doc_id: str, version: int, doc: dict[str, object]) -> Loaded:
+    """What a round trip through a MongoDB-wire store gives back (JSON types only)."""
+    return Loaded(doc_id, version, json.loads(json.dumps(doc)), ())
+
+
 def test_document_leaves_out_id_version_and_events() -> None:
-    doc = to_document(licence())
+    doc = LICENCES.to_document(licence())
     assert not {"id", "version", "events"} & doc.keys()
     assert doc["licensee_id"] == "org-1"
 
 
 def test_round_trip_of_a_granted_licence() -> None:
     original = licence()
-    back = from_document(original.id, 0, to_document(original))
+    back = LICENCES.from_document(as_stored(original.id, 0, LICENCES.to_document(original)))
     original.events = []
     assert back == original
 
@@ -30,7 +48,7 @@ def test_round_trip_of_a_granted_licence() -> None:
 def test_round_trip_of_a_suspended_licence_keeps_status_history_and_version() -> None:
     original = licence()
     original.suspend("member suspended", NOW, cause="event-2")
-    back = from_document(original.id, 5, to_document(original))
+    back = LICENCES.from_document(as_stored(original.id, 5, LICENCES.to_document(original)))
     assert back.version == 5
     assert back.status is LicenceStatus.SUSPENDED
     assert [(h.action, h.cause, h.reason) for h in back.history] == [
@@ -40,8 +58,198 @@ def test_round_trip_of_a_suspended_licence_keeps_status_history_and_version() ->
     assert back.events == []
 
 
-def test_round_trip_from_plain_strings_as_stored() -> None:
-    doc = {k: (str(v) if k in ("kind", "status") else v) for k, v in to_document(licence()).items()}
-    back = from_document("XL-org-1", 1, doc)
-    assert back.status is LicenceStatus.ACTIVE
-    assert back.kind == "internal_cross_licence"
+def test_a_programme_licence_keeps_its_start_date_and_territory() -> None:
+    original = Licence.sign_programme_licence(
+        programme_id="PRG-1",
+        licensee_id="acme",
+        licensee_name="Acme",
+        start_date=date(2025, 1, 1),
+        territory=("US", "DE"),
+        now=NOW,
+        by="sec-1",
+    )
+    doc = LICENCES.to_document(original)
+    assert (doc["start_date"], doc["territory"]) == ("2025-01-01", ["DE", "US"])
+    original.events, original.version = [], 1
+    assert LICENCES.from_document(as_stored(original.id, 1, doc)) == original
+
+
+def test_a_licence_document_of_the_earlier_mapping_still_loads() -> None:
+    doc = {
+        "licensee_id": "org-1",
+        "licensee_name": "Fujian LED Co.",
+        "kind": "internal_cross_licence",
+        "programme": "alliance-internal",
+        "status": "active",
+        "granted_at": NOW,
+        "history": [{"at": NOW, "action": "granted", "cause": "event-1", "reason": None}],
+        "start_date": None,
+        "territory": [],
+    }
+    back = LICENCES.from_document(Loaded("XL-org-1", 1, doc, ()))
+    expected = licence()
+    expected.events, expected.version = [], 1
+    assert back == expected
+
+
+def patent() -> Patent:
+    return Patent(
+        id="pat-1",
+        owner_id="org-1",
+        office=PatentOffice.EP,
+        number="EP1234567",
+        family_id="F-1",
+        title="LED",
+        filing_date=date(2015, 1, 1),
+        expiry_date=date(2035, 1, 1),
+        status=LegalStatus.GRANTED,
+        segment=ChainSegment.CHIP,
+        grant_date=date(2018, 1, 1),
+        validated_in=frozenset({"FR", "DE"}),
+    )
+
+
+def test_a_patent_round_trips_and_is_stored_as_before() -> None:
+    doc = Patents.to_document(patent())
+    assert doc == {
+        "owner_id": "org-1",
+        "office": "EP",
+        "number": "EP1234567",
+        "family_id": "F-1",
+        "title": "LED",
+        "filing_date": "2015-01-01",
+        "expiry_date": "2035-01-01",
+        "status": "granted",
+        "segment": "chip",
+        "grant_date": "2018-01-01",
+        "ended_on": None,
+        "validated_in": ["DE", "FR"],
+    }
+    assert Patents.from_document(as_stored("pat-1", 1, doc)) == patent()
+
+
+def programme() -> Programme:
+    p = Programme.create(id="PRG-1", name="LED pool", standard_ref="T/ALL 1-2025", description="d", on=date(2025, 1, 2))
+    p.publish_schedule(
+        RateSchedule(
+            programme="LED pool",
+            categories={
+                "lamp": (Tier(1000, Decimal("0.50"), Decimal("0.40")), Tier(None, Decimal("0.30"), Decimal("0.25")))
+            },
+            free_units_per_year=100,
+            annual_cap=Decimal("50000.00"),
+            regional_markets=frozenset({"VN", "IN"}),
+            regional_discount_percent=Decimal("20"),
+            member_discount_percent=Decimal("10"),
+        ),
+        Decimal("12"),
+        Decimal("6"),
+    )
+    p.events = []
+    return p
+
+
+def test_a_programme_with_its_schedule_round_trips_and_is_stored_as_before() -> None:
+    doc = PROGRAMMES.to_document(programme())
+    assert doc["schedule"] == {
+        "categories": {
+            "lamp": [
+                {"up_to": 1000, "standard_rate": "0.50", "compliant_rate": "0.40"},
+                {"up_to": None, "standard_rate": "0.30", "compliant_rate": "0.25"},
+            ]
+        },
+        "free_units_per_year": 100,
+        "annual_cap": "50000.00",
+        "regional_markets": ["IN", "VN"],
+        "regional_discount_percent": "20",
+        "member_discount_percent": "10",
+        "currency": "USD",
+    }
+    assert (doc["created_on"], doc["admin_fee_percent"], doc["late_interest_percent"]) == ("2025-01-02", "12", "6")
+    assert PROGRAMMES.from_document(as_stored("PRG-1", 0, doc)) == programme()
+
+
+def test_a_submission_under_evaluation_round_trips_and_loads_the_earlier_shape() -> None:
+    submission = Submission.submit(patent(), programme(), "sec-1", date(2025, 2, 1))
+    submission.assign(patent(), "expert-1", "org-9", date(2025, 2, 2))
+    submission.events = []
+    doc = SUBMISSIONS.to_document(submission)
+    assert doc["evaluator_id"] == "expert-1"
+    assert SUBMISSIONS.from_document(as_stored(submission.id, 0, doc)) == submission
+    earlier = {k: v for k, v in doc.items() if k != "assignment"}
+    earlier["assignment"] = {"evaluator_id": "expert-1", "evaluator_org_id": "org-9", "assigned_on": "2025-02-02"}
+    assert SUBMISSIONS.from_document(Loaded(submission.id, 0, earlier, ())) == submission
+
+
+def filed_account() -> RoyaltyAccount:
+    schedule = RateSchedule(programme="P", categories={"lamp": (Tier(None, Decimal("0.10"), Decimal("0.08")),)})
+    q1 = Period(2024, 1)
+    report = RoyaltyReport(
+        "acme", q1, (ReportLine("lamp", 1000, "CN", "CN", q1), ReportLine("lamp", 5, "CN", "US", q1))
+    )
+    acc = RoyaltyAccount("P:acme", "P", "acme")
+    acc.file("P:acme~2024-Q1", report, schedule, [patent_cn()], member_in_good_standing=False, today=date(2024, 4, 20))
+    acc.pay(
+        "P:acme~2024-Q1", Decimal("10.00"), date(2024, 5, 1), Decimal("6"), key="k-1", entered_by="s", entered_at=NOW
+    )
+    acc.events = []
+    return acc
+
+
+def patent_cn() -> Patent:
+    return Patent(
+        id="pat-cn",
+        owner_id="org-1",
+        office=PatentOffice.CN,
+        number="CN1",
+        family_id="F",
+        title="LED",
+        filing_date=date(2015, 1, 1),
+        expiry_date=date(2035, 1, 1),
+        status=LegalStatus.GRANTED,
+        segment=ChainSegment.PACKAGING,
+        grant_date=date(2018, 1, 1),
+    )
+
+
+def no_nested_arrays(value: object) -> bool:
+    if isinstance(value, list):
+        return all(not isinstance(v, list) and no_nested_arrays(v) for v in value)
+    if isinstance(value, dict):
+        return all(no_nested_arrays(v) for v in value.values())
+    return True
+
+
+def test_a_royalty_account_round_trips_and_is_stored_as_before() -> None:
+    acc = filed_account()
+    doc = account_to_document(acc)
+    assert no_nested_arrays(doc)  # FerretDB 1.x refuses them
+    (report,) = doc["reports"]
+    assert (report["period"], doc["periods"], doc["filers"]) == ("2024-Q1", ["2024-Q1"], ["acme"])
+    assert set(report["lines"][0]) == {
+        "index",
+        "product_category",
+        "units",
+        "country_of_manufacture",
+        "country_of_sale",
+        "period",
+        "amount",
+        "covered_by",
+        "steps",
+    }
+    assert set(report["lines"][0]["steps"][0]) == {"rule", "detail", "amount"}
+    assert report["payments"] == [
+        {"amount": "10.00", "received_on": "2024-05-01", "late_interest": "0.00", "key": "k-1"}
+    ]
+    assert doc["year_to_date"] == {"2024": {"units": 1005, "royalties": report["total"]}}
+    back = account_from_document(acc.id, 3, json.loads(json.dumps(doc)))
+    acc.version = 3
+    assert back == acc
+
+
+def test_a_royalty_account_of_the_earlier_mapping_without_filer_or_history_loads() -> None:
+    doc = json.loads(json.dumps(account_to_document(filed_account())))
+    for report in doc["reports"]:
+        del report["filed_by"], report["history"]
+    back = account_from_document("P:acme", 1, doc)
+    assert [(r.filed_by, r.history) for r in back.reports] == [("acme", [])]

@@ -1,7 +1,8 @@
 """Credit hours earned in training, kept per attendance (one document per training registration).
 
 A read model fed by training's events: the document id is the training registration, so an
-event delivered twice inserts once. Hours are stored as decimal strings.
+event delivered twice inserts once. The document is the entry's ``TypeAdapter`` dump (hours as a
+decimal string, days as ISO dates), as the shared repository base maps aggregates.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from pydantic import TypeAdapter
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -31,6 +33,9 @@ class CreditEntry:
     event_id: str
 
 
+_ENTRY: TypeAdapter[CreditEntry] = TypeAdapter(CreditEntry)
+
+
 class CreditHoursRepository:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
@@ -40,39 +45,14 @@ class CreditHoursRepository:
 
     async def record(self, entry: CreditEntry) -> bool:
         """Store an entry once; False if it was recorded already (a redelivered event)."""
+        doc: Document = _ENTRY.dump_python(entry, mode="json", exclude={"id"})
         try:
-            await self.collection.insert_one(
-                {
-                    "_id": entry.id,
-                    "organisation_id": entry.organisation_id,
-                    "attendee_email": entry.attendee_email,
-                    "attendee_name": entry.attendee_name,
-                    "hours": str(entry.hours),
-                    "days": [d.isoformat() for d in entry.days],
-                    "session_id": entry.session_id,
-                    "session_title": entry.session_title,
-                    "earned_on": entry.earned_on.isoformat(),
-                    "event_id": entry.event_id,
-                }
-            )
+            await self.collection.insert_one({"_id": entry.id, **doc})
         except DuplicateKeyError:
             return False
         return True
 
     async def for_organisation(self, org_id: str) -> list[CreditEntry]:
         docs = await self.collection.find({"organisation_id": org_id}).sort("_id", ASCENDING).to_list()
-        return [
-            CreditEntry(
-                id=d["_id"],
-                organisation_id=d.get("organisation_id"),
-                attendee_email=d["attendee_email"],
-                attendee_name=d["attendee_name"],
-                hours=Decimal(d["hours"]),
-                days=[date.fromisoformat(x) for x in d.get("days", [])],
-                session_id=d["session_id"],
-                session_title=d["session_title"],
-                earned_on=date.fromisoformat(d["earned_on"]),
-                event_id=d["event_id"],
-            )
-            for d in docs
-        ]
+        return [_ENTRY.validate_python({**{k: v for k, v in d.items() if k != "_id"}, "id": d["_id"]}) for d in docs]
+

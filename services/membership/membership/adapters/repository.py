@@ -1,192 +1,137 @@
-"""Organisations in MongoDB: one document per organisation, with its outbox entries."""
+"""Organisations in MongoDB: one document per organisation, with its outbox entries.
+
+The document is the shared repository base's ``TypeAdapter`` dump of ``Organisation``
+(dates, datetimes and money as strings; lists of objects only, as FerretDB 1.x needs), with
+three differences kept from the documents written before it, so those still load: the
+membership stores its tier instead of its whole type (the type is configuration, looked up
+by tier), the member id is not repeated inside the membership and dues, and the dues account
+is just its ``credit``. ``membership_status`` is denormalised for the daily job's queries.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
-from datetime import date
-from decimal import Decimal
-from typing import Any
+from dataclasses import replace
+from typing import Any, Protocol
 
+from pydantic import TypeAdapter
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from alliance_common.errors import Conflict
 from alliance_common.mongo import Document
-from alliance_common.outbox import AggregateStore, AlreadyExists
-from membership.domain.dues import Account, Invoice, InvoiceStatus, Payment, Reminder, ReminderKind
-from membership.domain.model import (
-    MEMBERSHIP_TYPES,
-    ApplicationStatus,
-    Contact,
-    Dues,
-    HistoryEntry,
-    Organisation,
-    OrgType,
-    OrgUser,
-    Segment,
-    Tier,
-    UserRole,
-)
-from membership.domain.standing import Membership, MembershipStatus, StatusOverride
+from alliance_common.outbox import AggregateStore, AlreadyExists, Loaded
+from alliance_common.repository import DocumentStore, MongoDocuments, Repository
+from membership.adapters.integration_events import INTEGRATION_EVENTS
+from membership.domain.model import MEMBERSHIP_TYPES, ApplicationStatus, Organisation, Tier
+
+_ORGANISATION: TypeAdapter[Organisation] = TypeAdapter(Organisation)
 
 
-def membership_to_document(m: Membership) -> Document:
-    """Dates as ISO strings (BSON has datetimes only); the type by its tier (configuration)."""
-    override = None
-    if m.override is not None:
-        override = {
-            "status": m.override.status,
-            "reason": m.override.reason,
-            "set_on": m.override.set_on.isoformat(),
-            "until": m.override.until.isoformat() if m.override.until else None,
-        }
-    return {
-        "tier": m.membership_type.tier,
-        "join_date": m.join_date.isoformat(),
-        "start_date": m.start_date.isoformat(),
-        "end_date": m.end_date.isoformat(),
-        "status": m.status,
-        "override": override,
-    }
-
-
-def membership_from_document(member_id: str, doc: Document) -> Membership:
-    override = doc.get("override")
-    return Membership(
-        member_id=member_id,
-        membership_type=MEMBERSHIP_TYPES[Tier(doc["tier"])],
-        join_date=date.fromisoformat(doc["join_date"]),
-        start_date=date.fromisoformat(doc["start_date"]),
-        end_date=date.fromisoformat(doc["end_date"]),
-        status=MembershipStatus(doc["status"]),
-        override=StatusOverride(
-            status=MembershipStatus(override["status"]),
-            reason=override["reason"],
-            set_on=date.fromisoformat(override["set_on"]),
-            until=date.fromisoformat(override["until"]) if override["until"] else None,
-        )
-        if override
-        else None,
-    )
-
-
-def _invoice_to_document(i: Invoice) -> Document:
-    return {
-        "id": i.id, "period_start": i.period_start.isoformat(), "period_end": i.period_end.isoformat(),
-        "fee": str(i.fee), "credit_applied": str(i.credit_applied), "amount": str(i.amount),
-        "issued_on": i.issued_on.isoformat(), "due_on": i.due_on.isoformat(), "status": i.status,
-        "payments": [{"id": p.id, "amount": str(p.amount), "received_on": p.received_on.isoformat(),
-                      "method": p.method, "reference": p.reference} for p in i.payments],
-    }  # fmt: skip
-
-
-def dues_to_document(d: Dues) -> Document:
-    """Money as decimal strings, days as ISO dates."""
-    return {
-        "credit": str(d.account.credit),
-        "invoices": [_invoice_to_document(i) for i in d.invoices],
-        "reminders_sent": [{"kind": r.kind, "period_end": r.period_end.isoformat(), "on": r.on.isoformat(),
-                            "days_before": r.days_before, "invoice_id": r.invoice_id} for r in d.reminders_sent],
-    }  # fmt: skip
-
-
-def dues_from_document(member_id: str, d: Document) -> Dues:
-    return Dues(
-        account=Account(member_id, Decimal(d["credit"])),
-        invoices=[
-            Invoice(
-                id=i["id"], member_id=member_id, period_start=date.fromisoformat(i["period_start"]),
-                period_end=date.fromisoformat(i["period_end"]), fee=Decimal(i["fee"]),
-                credit_applied=Decimal(i["credit_applied"]), amount=Decimal(i["amount"]),
-                issued_on=date.fromisoformat(i["issued_on"]), due_on=date.fromisoformat(i["due_on"]),
-                status=InvoiceStatus(i["status"]),
-                payments=tuple(Payment(p["id"], Decimal(p["amount"]), date.fromisoformat(p["received_on"]),
-                                       p["method"], p.get("reference")) for p in i["payments"]),
-            )
-            for i in d["invoices"]
-        ],
-        reminders_sent=[Reminder(member_id, ReminderKind(r["kind"]), date.fromisoformat(r["period_end"]),
-                                 date.fromisoformat(r["on"]), r.get("days_before"), r.get("invoice_id"))
-                        for r in d["reminders_sent"]],
-    )  # fmt: skip
-
-
-def to_document(org: Organisation) -> Document:
-    doc = asdict(replace(org, membership=None, dues=None, events=[]))
-    for transient in ("id", "version", "events"):
-        doc.pop(transient)
-    doc["membership"] = membership_to_document(org.membership) if org.membership else None
-    doc["dues"] = dues_to_document(org.dues) if org.dues else None
-    # Denormalised for queries (the daily job, lists by status).
-    doc["membership_status"] = org.membership.status if org.membership else None
+def to_stored(doc: Document) -> Document:
+    """The adapter's dump of an organisation → the stored document (see the module doc)."""
+    membership = doc.get("membership")
+    if membership is not None:
+        del membership["member_id"]
+        membership["tier"] = membership.pop("membership_type")["tier"]
+    dues = doc.get("dues")
+    if dues is not None:
+        dues["credit"] = dues.pop("account")["credit"]
+        for child in (*dues["invoices"], *dues["reminders_sent"]):
+            del child["member_id"]
+    doc["membership_status"] = membership["status"] if membership is not None else None
     return doc
 
 
-def from_document(doc_id: str, version: int, doc: Document) -> Organisation:
-    return Organisation(
-        id=doc_id,
-        name=doc["name"],
-        credit_code=doc["credit_code"],
-        org_type=OrgType(doc["org_type"]),
-        segments=[Segment(s) for s in doc["segments"]],
-        region=doc["region"],
-        tier=Tier(doc["tier"]),
-        contact=Contact(**doc["contact"]),
-        applicant=doc["applicant"],
-        submitted_at=doc["submitted_at"],
-        status=ApplicationStatus(doc["status"]),
-        membership=membership_from_document(doc_id, doc["membership"]) if doc.get("membership") else None,
-        dues=dues_from_document(doc_id, doc["dues"]) if doc.get("dues") else None,
-        membership_number=doc.get("membership_number"),
-        admitted_at=doc.get("admitted_at"),
-        history=[HistoryEntry(**h) for h in doc.get("history", [])],
-        users=[OrgUser(u["subject"], u["name"], u["email"], UserRole(u["role"])) for u in doc.get("users", [])],
-        version=version,
-    )
+def from_stored(org_id: str, state: Document) -> Document:
+    """The stored document → what the adapter validates (the inverse of ``to_stored``)."""
+    doc = {k: v for k, v in state.items() if k != "membership_status"}
+    membership = doc.get("membership")
+    if membership:
+        tier = membership["tier"]
+        doc["membership"] = {
+            **{k: v for k, v in membership.items() if k != "tier"},
+            "member_id": org_id,
+            "membership_type": MEMBERSHIP_TYPES[Tier(tier)],
+        }
+    dues = doc.get("dues")
+    if dues:
+        doc["dues"] = {
+            "account": {"member_id": org_id, "credit": dues["credit"]},
+            "invoices": [{**i, "member_id": org_id} for i in dues["invoices"]],
+            "reminders_sent": [{**r, "member_id": org_id} for r in dues["reminders_sent"]],
+        }
+    return doc
 
 
-class OrganisationRepository:
-    def __init__(self, store: AggregateStore, counters: AsyncCollection[Document]) -> None:
-        self.store = store
-        self.collection = store.collection
-        self.counters = counters
+class Sequences(Protocol):
+    async def next(self, name: str) -> int: ...
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("credit_code", ASCENDING)], unique=True)
-        await self.collection.create_index([("applicant", ASCENDING)])
-        await self.collection.create_index([("membership_status", ASCENDING)])
-        await self.collection.create_index([("users.subject", ASCENDING)])
 
-    async def get(self, org_id: str) -> Organisation | None:
-        loaded = await self.store.get(org_id)
-        return from_document(loaded.id, loaded.version, loaded.state) if loaded else None
+class MongoSequences:
+    """Never-reused sequences, one counter document each (atomic ``$inc``)."""
 
-    async def add(self, org: Organisation, correlation_id: str | None = None) -> None:
-        try:
-            await self.store.save(org.id, 0, to_document(org), org.events, correlation_id=correlation_id)
-        except AlreadyExists as exc:
-            raise Conflict(f"organisation {org.id} exists already") from exc
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                "an organisation with this unified social credit code is registered already", field="credit_code"
-            ) from exc
-        org.version, org.events = 1, []
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
 
-    async def save(self, org: Organisation, correlation_id: str | None = None) -> None:
-        org.version = await self.store.save(
-            org.id, org.version, to_document(org), org.events, correlation_id=correlation_id
-        )
-        org.events = []
-
-    async def find(self, query: dict[str, Any], limit: int) -> list[Organisation]:
-        docs = await self.collection.find(query, {"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
-        return [from_document(d["_id"], d["version"], d) for d in docs]
-
-    async def next_sequence(self, name: str) -> int:
-        """A gap-free-enough, never-reused sequence (atomic on one counter document)."""
-        doc = await self.counters.find_one_and_update(
+    async def next(self, name: str) -> int:
+        doc = await self.collection.find_one_and_update(
             {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
         )
         assert doc is not None  # upsert=True always returns the document
         return int(doc["value"])
+
+
+class OrganisationRepository(Repository[Organisation]):
+    indexes = ([("applicant", ASCENDING)], [("membership_status", ASCENDING)], [("users.subject", ASCENDING)])
+
+    def __init__(self, store: AggregateStore | DocumentStore, sequences: Sequences) -> None:
+        super().__init__(store, _ORGANISATION, to_integration=INTEGRATION_EVENTS)
+        self.sequences = sequences
+
+    def to_document(self, aggregate: Organisation) -> Document:
+        return to_stored(super().to_document(aggregate))
+
+    def from_document(self, loaded: Loaded) -> Organisation:
+        return super().from_document(replace(loaded, state=from_stored(loaded.id, loaded.state)))
+
+    async def ensure_indexes(self) -> None:
+        await super().ensure_indexes()
+        if isinstance(self.documents, MongoDocuments):  # one organisation per credit code
+            await self.documents.collection.create_index([("credit_code", ASCENDING)], unique=True)
+
+    async def add(
+        self, aggregate: Organisation, correlation_id: str | None = None, *, applied_event: str | None = None
+    ) -> None:
+        try:
+            await super().add(aggregate, correlation_id, applied_event=applied_event)
+        except AlreadyExists as exc:
+            raise Conflict(f"organisation {aggregate.id} exists already") from exc
+        except DuplicateKeyError as exc:
+            raise Conflict(
+                "an organisation with this unified social credit code is registered already", field="credit_code"
+            ) from exc
+
+    # --- named queries -------------------------------------------------------------------------
+
+    async def list_admitted(self, cursor: str | None, limit: int) -> list[Organisation]:
+        """Admitted organisations (members in any standing), in id order."""
+        return await self._find({"status": ApplicationStatus.ADMITTED.value}, limit, cursor)
+
+    async def list_all(self, status: ApplicationStatus | None, cursor: str | None, limit: int) -> list[Organisation]:
+        return await self._find(_with_status({}, status), limit, cursor)
+
+    async def list_of_member(
+        self, org_id: str | None, applicant: str, status: ApplicationStatus | None, cursor: str | None, limit: int
+    ) -> list[Organisation]:
+        """The organisation ``org_id`` and those ``applicant`` applied for."""
+        query: dict[str, Any] = {"$or": [{"_id": org_id or ""}, {"applicant": applicant}]}
+        return await self._find(_with_status(query, status), limit, cursor)
+
+    async def next_membership_number(self, year: int) -> int:
+        """The next number of ``year``'s membership sequence (never reused)."""
+        return await self.sequences.next(f"membership-number-{year}")
+
+
+def _with_status(query: dict[str, Any], status: ApplicationStatus | None) -> dict[str, Any]:
+    return {**query, "status": str(status)} if status else query

@@ -1,7 +1,8 @@
 """The organisation aggregate: application → secretariat review → council decision → member.
 
-Plain Python, no I/O. Each state change appends the integration event that records it
-to ``events``; the repository writes state and events in one document write.
+Plain Python, no I/O. Each state change appends the domain event that records it to
+``events``; the repository maps them to integration events and writes state and events in
+one document write.
 """
 
 from __future__ import annotations
@@ -12,20 +13,6 @@ from decimal import Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, InvalidInput, NotFound
-from alliance_common.events import IntegrationEvent
-from alliance_contracts.membership import (
-    ApplicationSubmitted,
-    DuesInvoiced,
-    DuesPaid,
-    DuesReminderDue,
-    MemberAdmitted,
-    MemberExpelled,
-    MemberReinstated,
-    MemberRenewed,
-    MemberStatusChanged,
-    MemberSuspended,
-    MemberWithdrawn,
-)
 from membership.domain import standing as rules
 from membership.domain.credit_code import credit_code_problem
 from membership.domain.dues import (
@@ -39,6 +26,20 @@ from membership.domain.dues import (
     issue_invoice,
     outstanding,
     reminders_due,
+)
+from membership.domain.events import (
+    ApplicationSubmitted,
+    DuesInvoiced,
+    DuesPaid,
+    DuesReminderDue,
+    MemberAdmitted,
+    MemberExpelled,
+    MemberReinstated,
+    MemberRenewed,
+    MembershipEvent,
+    MemberStatusChanged,
+    MemberSuspended,
+    MemberWithdrawn,
 )
 from membership.domain.standing import (
     DEFAULT_RULES,
@@ -157,7 +158,7 @@ class Organisation:
     admitted_at: datetime | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     version: int = 0
-    events: list[IntegrationEvent] = field(default_factory=list, repr=False)
+    events: list[MembershipEvent] = field(default_factory=list, repr=False)
 
     @property
     def standing(self) -> MembershipStatus | None:
@@ -206,7 +207,7 @@ class Organisation:
                 name=name,
                 credit_code=credit_code,
                 org_type=org_type,
-                segments=[str(s) for s in org.segments],
+                segments=tuple(str(s) for s in org.segments),
                 region=region,
                 tier=tier,
                 submitted_at=now,
@@ -270,7 +271,7 @@ class Organisation:
                 membership_number=membership_number,
                 credit_code=self.credit_code,
                 org_type=self.org_type,
-                segments=[str(s) for s in self.segments],
+                segments=tuple(str(s) for s in self.segments),
                 region=self.region,
                 tier=self.tier,
                 in_good_standing=self.in_good_standing,

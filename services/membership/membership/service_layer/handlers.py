@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import InvalidInput, NotFound
+from alliance_common.errors import Forbidden, InvalidInput, NotFound
 from alliance_common.outbox import ConcurrencyConflict
-from alliance_common.pagination import after_filter, encode_cursor
+from alliance_common.pagination import encode_cursor
 from membership.adapters.repository import OrganisationRepository
 from membership.domain.dues import Invoice, InvoicePeriod, Payment
 from membership.domain.model import (
+    ApplicationStatus,
     Contact,
     CouncilDecision,
     Organisation,
@@ -32,6 +33,14 @@ from membership.domain.standing import MembershipStatus
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def require_person(principal: Principal, *roles: Role) -> None:
+    """Changes are made by people: machine clients are read-only integrators. Then one of ``roles``."""
+    if principal.kind == "machine":
+        raise Forbidden("machine credentials are read-only")
+    if roles:
+        require_roles(principal, *roles)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class MembershipService:
         self.clock = clock
 
     async def apply(self, cmd: Apply, principal: Principal, correlation_id: str | None = None) -> Organisation:
+        require_person(principal)
         org = Organisation.apply(
             id=str(uuid.uuid4()),
             name=cmd.name,
@@ -69,7 +79,7 @@ class MembershipService:
     async def review(
         self, org_id: str, decision: ReviewDecision, reason: str | None, principal: Principal
     ) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         org = await self._get(org_id)
         org.review(decision, reason, principal.subject, self.clock())
         await self.repo.save(org)
@@ -83,44 +93,45 @@ class MembershipService:
         principal: Principal,
         start_date: date | None = None,
     ) -> Organisation:
-        require_roles(principal, Role.COUNCIL)
+        require_person(principal, Role.COUNCIL)
         org = await self._get(org_id)
         now = self.clock()
         number = None
         org.check_decision(decision, reason)
         if decision is CouncilDecision.ADMIT:
-            number = membership_number(now.year, await self.repo.next_sequence(f"membership-number-{now.year}"))
+            number = membership_number(now.year, await self.repo.next_membership_number(now.year))
         org.decide(decision, reason, number, principal.subject, now, start_date)
         await self.repo.save(org)
         return org
 
     async def suspend(self, org_id: str, reason: str, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(org_id, lambda org, now: org.suspend(reason, principal.subject, now))
 
     async def reinstate(self, org_id: str, reason: str | None, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(org_id, lambda org, now: org.reinstate(reason, principal.subject, now))
 
     async def withdraw(self, org_id: str, reason: str | None, principal: Principal) -> Organisation:
         """A member's own admin, or the secretariat, records its withdrawal."""
+        require_person(principal)
         if not principal.is_staff:
-            require_roles(principal, Role.MEMBER_ADMIN)
+            require_person(principal, Role.MEMBER_ADMIN)
         principal.require_org(org_id)
         return await self._change(org_id, lambda org, now: org.withdraw(reason, principal.subject, now))
 
     async def expel(self, org_id: str, reason: str, principal: Principal) -> Organisation:
-        require_roles(principal, Role.COUNCIL)
+        require_person(principal, Role.COUNCIL)
         return await self._change(org_id, lambda org, now: org.expel(reason, principal.subject, now))
 
     async def renew(self, org_id: str, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(org_id, lambda org, now: org.renew(principal.subject, now))
 
     async def override_status(
         self, org_id: str, status: MembershipStatus, reason: str | None, until: date | None, principal: Principal
     ) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         return await self._change(
             org_id, lambda org, now: org.override_status(status, reason, until, principal.subject, now)
         )
@@ -131,7 +142,7 @@ class MembershipService:
         Staff may run it for a past date (to catch up a missed day), never a future one.
         """
         if principal is not None:
-            require_roles(principal, Role.SECRETARIAT)
+            require_person(principal, Role.SECRETARIAT)
         now = self.clock()
         today = on or now.date()
         if today > now.date():
@@ -139,7 +150,7 @@ class MembershipService:
         checked = changed = 0
         cursor: str | None = None
         while True:
-            page = await self.repo.find(after_filter({"status": "admitted"}, cursor), 200)
+            page = await self.repo.list_admitted(cursor, 200)
             for org in page:
                 checked += 1
                 if await self._recalculate_one(org, today, now):
@@ -163,14 +174,14 @@ class MembershipService:
         raise ConcurrencyConflict(f"organisation {org.id} kept changing during recalculation")
 
     async def invoice_dues(self, org_id: str, period: InvoicePeriod, principal: Principal) -> Invoice:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         invoice_id = f"DUES-{uuid.uuid4().hex[:10].upper()}"
         org = await self._change(org_id, lambda org, now: org.invoice_dues(invoice_id, period, now))
         assert org.dues is not None
         return next(i for i in org.dues.invoices if i.id == invoice_id)
 
     async def pay_dues(self, org_id: str, invoice_id: str, payment: Payment, principal: Principal) -> Organisation:
-        require_roles(principal, Role.SECRETARIAT)
+        require_person(principal, Role.SECRETARIAT)
         if payment.received_on > self.clock().date():
             raise InvalidInput("a payment cannot be received in the future", field="received_on")
         return await self._change(org_id, lambda org, now: org.pay_dues(invoice_id, payment, principal.subject, now))
@@ -186,8 +197,9 @@ class MembershipService:
     @staticmethod
     def _may_manage_users(org_id: str, principal: Principal) -> None:
         """The secretariat, or a member admin of this very organisation."""
+        require_person(principal)
         if not principal.is_staff:
-            require_roles(principal, Role.MEMBER_ADMIN)
+            require_person(principal, Role.MEMBER_ADMIN)
             principal.require_org(org_id)
 
     async def _change(self, org_id: str, action: Callable[[Organisation, datetime], object]) -> Organisation:
@@ -204,14 +216,12 @@ class MembershipService:
         return org
 
     async def list_for(
-        self, principal: Principal, cursor: str | None, limit: int, status: str | None
+        self, principal: Principal, cursor: str | None, limit: int, status: ApplicationStatus | None
     ) -> list[Organisation]:
-        query: dict[str, object] = (
-            {} if principal.is_staff else {"$or": [{"_id": principal.org_id or ""}, {"applicant": principal.subject}]}
-        )
-        if status:
-            query["status"] = status
-        return await self.repo.find(after_filter(query, cursor), limit)
+        """Staff see every organisation; anyone else its own and those it applied for."""
+        if principal.is_staff:
+            return await self.repo.list_all(status, cursor, limit)
+        return await self.repo.list_of_member(principal.org_id, principal.subject, status, cursor, limit)
 
     async def _get(self, org_id: str) -> Organisation:
         org = await self.repo.get(org_id)

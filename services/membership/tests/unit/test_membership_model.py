@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from alliance_common.errors import Conflict, InvalidInput
-from alliance_contracts.membership import (
+from membership.domain.events import (
     ApplicationSubmitted,
     MemberAdmitted,
     MemberExpelled,
@@ -117,7 +117,7 @@ def test_apply_appends_application_submitted() -> None:
     assert isinstance(event, ApplicationSubmitted)
     assert event.member_id == "org-1"
     assert event.credit_code == CODE
-    assert event.segments == ["chip", "packaging"]
+    assert event.segments == ("chip", "packaging")
     assert event.submitted_at == NOW
 
 
