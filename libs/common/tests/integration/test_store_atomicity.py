@@ -1,7 +1,7 @@
 """The local MongoDB-wire store keeps MongoDB's single-document atomicity under concurrency.
 
 FerretDB 1.x alone loses concurrent updates (read-modify-write without isolation); the
-front in deploy/ferretdb serializes writes per collection. These races would fail without it.
+front in deploy/docstore serializes writes per collection. These races would fail without it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.infra
 
 
 async def test_concurrent_increments_and_versioned_updates_are_never_lost(infra: Any) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.ferretdb.url, maxPoolSize=50)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.store.url, maxPoolSize=50)
     try:
         db = client[f"it_atomicity_{uuid.uuid4().hex[:8]}"]
         counters, other = db["counters"], client[f"it_atomicity_other_{uuid.uuid4().hex[:8]}"]["counters"]
