@@ -240,7 +240,7 @@ def main() -> int:
         postgres.start()
         store.start()
         try:
-            output = measure(args, store.url, postgres.dsn(RAW_DB), postgres.dsn("postgres"))
+            output = measure(args, store.url, postgres.local_dsn(RAW_DB), postgres.dsn("postgres"))
         except MeasurementFailed as exc:
             say(f"FAILED: {exc}")
             return 1

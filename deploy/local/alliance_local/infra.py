@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -405,8 +406,16 @@ class PostgreSQL:
         )
 
     def dsn(self, database: str | None = None) -> str:
-        """A libpq URL (for psycopg and pgx) to ``database`` as the cluster's superuser."""
+        """A libpq URL (for psycopg and pgx) to ``database`` as the cluster's superuser, over TCP."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database or self.DATABASE}"
+
+    def local_dsn(self, database: str | None = None) -> str:
+        """Like dsn(), over the cluster's Unix socket (lower latency than loopback TCP) where its path
+        fits the platform's limit (~107 bytes), else over TCP."""
+        if len(str(self.sockets / f".s.PGSQL.{self.port}")) > 100:
+            return self.dsn(database)
+        query = urllib.parse.urlencode({"host": str(self.sockets), "port": str(self.port)})
+        return f"postgresql://postgres@/{database or self.DATABASE}?{query}"
 
     def _run(self, argv: list[str], what: str) -> None:
         result = subprocess.run(
@@ -515,7 +524,7 @@ class DocStore:
                 "-listen",
                 f"127.0.0.1:{self.port}",
                 "-postgresql-url",
-                postgres.dsn(),
+                postgres.local_dsn(),
                 "-socket",
                 str(workdir / "docstore.sock"),
             ],
