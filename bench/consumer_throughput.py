@@ -286,11 +286,12 @@ def main() -> int:
         else:
             from alliance_local.infra import Infra
 
-            # Zipkin is not needed in-process (no exporter configured): only Kafka and FerretDB start.
+            # Zipkin is not needed in-process (no exporter configured): only Kafka and the store start.
             infra = Infra(workdir)
-            infra.ferretdb.start()
+            infra.postgres.start()
+            infra.store.start()
             infra.kafka.start()
-            mongodb_url, bootstrap = infra.ferretdb.url, infra.kafka.bootstrap
+            mongodb_url, bootstrap = infra.store.url, infra.kafka.bootstrap
         try:
             output = asyncio.run(asyncio.wait_for(measure(args, mongodb_url, bootstrap, public_key), args.max_seconds))
         except TimeoutError:
@@ -308,7 +309,7 @@ def main() -> int:
     finally:
         shield_cleanup()
         if infra is not None:
-            say("stopping Kafka and FerretDB")
+            say("stopping Kafka and the store")
             infra.stop()
         if ok and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -311,7 +311,7 @@ def main() -> int:
         say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")
         try:
             platform, raw = asyncio.run(
-                asyncio.wait_for(measure(stack.gateway_url, stack.infra.ferretdb.url, args), args.max_seconds)
+                asyncio.wait_for(measure(stack.gateway_url, stack.infra.store.url, args), args.max_seconds)
             )
         except TimeoutError:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")

@@ -546,22 +546,24 @@ def main() -> int:
     args = parse_args()
     exit_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="alliance-bench-royalties-"))
-    ferretdb = None
+    postgres = store = None
     ok = False
     try:
         if args.mongodb_url:
             mongodb_url = args.mongodb_url
         else:
-            from alliance_local.infra import FerretDB
+            from alliance_local.infra import DocStore, PostgreSQL
 
-            ferretdb = FerretDB(workdir)
-            ferretdb.start()
-            mongodb_url = ferretdb.url
+            postgres = PostgreSQL(workdir)
+            store = DocStore(workdir, postgres)
+            postgres.start()
+            store.start()
+            mongodb_url = store.url
         # The computation is synchronous (no await to time out at): SIGALRM bounds the whole measurement.
         signal.signal(signal.SIGALRM, on_alarm)
         signal.alarm(max(1, int(args.max_seconds)))
         try:
-            store_pid = ferretdb.proc.popen.pid if ferretdb is not None and ferretdb.proc.popen else None
+            store_pid = store.proc.popen.pid if store is not None and store.proc.popen else None
             output = asyncio.run(measure(args, mongodb_url, store_pid))
         except OutOfTime:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
@@ -577,9 +579,11 @@ def main() -> int:
         return 0
     finally:
         shield_cleanup()
-        if ferretdb is not None:
-            say("stopping FerretDB")
-            ferretdb.stop()
+        if store is not None:
+            say("stopping the store")
+            store.stop()
+        if postgres is not None:
+            postgres.stop()
         if ok and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         else:

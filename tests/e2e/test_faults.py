@@ -49,7 +49,7 @@ async def test_writes_accepted_while_kafka_is_down_are_delivered_once_after_it_r
     # Still exactly once a while later (a late duplicate would show up as a second entry).
     await asyncio.sleep(3)
     assert await licence_history(portal, member["id"]) == ["granted"]
-    store: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.infra.ferretdb.url)
+    store: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.infra.store.url)
     try:
         doc = await store["membership"]["organisations"].find_one({"_id": member["id"]})
         assert doc is not None and doc["outbox"] == []  # everything published, then removed

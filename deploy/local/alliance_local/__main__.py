@@ -35,7 +35,8 @@ Alliance Platform is running.
   Trace UI (Zipkin)       {stack.infra.zipkin.url}/zipkin/
   Gateway health          {g}/readyz
   Kafka                   {stack.infra.kafka.bootstrap}
-  MongoDB wire (FerretDB) {stack.infra.ferretdb.url}
+  MongoDB wire (docstore) {stack.infra.store.url}
+  PostgreSQL under it     {stack.infra.postgres.dsn()}
   Logs                    {workdir / "logs"}
 
 Get a token (development login), then call the API:
@@ -64,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("fetch", help="download and build the infrastructure only (warm the cache)")
     args = parser.parse_args(argv)
     if args.command == "fetch":
-        from alliance_local.infra import ensure_ferretdb, ensure_kafka, ensure_zipkin
+        from alliance_local.infra import ensure_docstore, ensure_kafka, ensure_postgresql, ensure_zipkin
 
-        ensure_kafka(), ensure_ferretdb(), ensure_zipkin()
+        ensure_kafka(), ensure_postgresql(), ensure_docstore(), ensure_zipkin()
         return 0
     return up(args)
 

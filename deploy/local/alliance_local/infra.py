@@ -1,7 +1,9 @@
 """Fetch, start and stop the real infrastructure as local processes (no Docker here).
 
 - Apache Kafka (KRaft, single node) from Maven Central jars, run with Java.
-- FerretDB 1.24 (MongoDB wire protocol over SQLite), built from the Go module proxy.
+- PostgreSQL 15 (Debian's ``postgresql``; installed with apt-get where missing), a cluster per run.
+- The document store (``deploy/docstore``): FerretDB 1.24.2 (MongoDB wire protocol) over that
+  PostgreSQL behind a front that serialises writes and adds GIN indexes, built with Go.
 - Zipkin (trace backend with UI and query API) from Maven Central.
 
 Downloads are cached under ``deploy/.cache`` (git-ignored); every process gets free
@@ -11,17 +13,22 @@ loopback ports, its own data folder and a log file, and is waited for on its por
 from __future__ import annotations
 
 import base64
+import contextlib
+import glob
 import os
+import pwd
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -120,15 +127,86 @@ def ensure_zipkin() -> Path:
     return jars[0]
 
 
-def ensure_ferretdb() -> Path:
-    src = DEPLOY / "ferretdb"
-    binary = CACHE / "bin" / "ferretdb"
+def ensure_docstore() -> Path:
+    src = DEPLOY / "docstore"
+    binary = CACHE / "bin" / "docstore"
     newest_source = max(p.stat().st_mtime for p in src.iterdir() if p.is_file())
     if binary.exists() and binary.stat().st_mtime >= newest_source:
         return binary
     binary.parent.mkdir(parents=True, exist_ok=True)
-    run_step(["go", "build", "-o", str(binary), "."], "building FerretDB with Go (first run only)", cwd=src)
+    run_step(["go", "build", "-o", str(binary), "."], "building the document store with Go (first run only)", cwd=src)
     return binary
+
+
+def postgresql_bindir() -> Path | None:
+    """Where initdb/postgres/pg_ctl live: ``pg_config --bindir`` if it has them, else the newest
+    ``/usr/lib/postgresql/*/bin`` (Debian's pg_config may belong to the client package only)."""
+    candidates: list[Path] = []
+    if shutil.which("pg_config"):
+        result = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        if result.returncode == 0:
+            candidates.append(Path(result.stdout.strip()))
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True)
+    candidates += [Path(p) for p in versions if Path(p).parent.name.isdigit()]
+    for bindir in candidates:
+        if all((bindir / tool).exists() for tool in ("initdb", "postgres", "pg_ctl")):
+            return bindir
+    return None
+
+
+def ensure_postgresql() -> Path:
+    """PostgreSQL's server binaries; installs Debian's ``postgresql`` where they are missing."""
+    bindir = postgresql_bindir()
+    if bindir is not None:
+        return bindir
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise RuntimeError(
+            "PostgreSQL's server binaries were not found: install PostgreSQL 15 (apt-get install postgresql)"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd, what in (
+        (["apt-get", "update"], "apt-get update"),
+        (["apt-get", "install", "-y", "--no-install-recommends", "postgresql"], "installing PostgreSQL (first run)"),
+    ):
+        say(f"{what} ...")
+        result = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{what} failed:\n{result.stdout[-4000:]}")
+    bindir = postgresql_bindir()
+    if bindir is None:
+        raise RuntimeError("apt-get installed postgresql but no initdb/postgres/pg_ctl were found")
+    return bindir
+
+
+def unprivileged_user() -> str | None:
+    """The user PostgreSQL runs as: ourselves, or the ``postgres`` system user when we are root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise RuntimeError("running as root, but there is no 'postgres' user to run PostgreSQL as") from None
+    return "postgres"
+
+
+def as_user(user: str | None) -> dict[str, Any]:
+    """subprocess keyword arguments that run a child as ``user`` (nothing when None)."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": [], "cwd": "/"}
+
+
+def give_to(user: str | None, path: Path) -> None:
+    """Make ``path`` (a directory we created) belong to ``user``, and its parents traversable by it."""
+    if user is None:
+        return
+    entry = pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:  # e.g. pytest's /tmp/pytest-of-root (0700): let others traverse, not list
+            os.chmod(parent, (mode & 0o7777) | 0o001)
 
 
 @dataclass
@@ -137,6 +215,7 @@ class Proc:
     argv: list[str]
     log: Path
     env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None  # run as this system user (initdb/postgres refuse to run as root)
     popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> subprocess.Popen[bytes]:
@@ -148,6 +227,7 @@ class Proc:
             stderr=subprocess.STDOUT,
             env={**os.environ, **self.env},
             start_new_session=True,  # our own process group: a Ctrl-C in the caller does not kill it
+            **as_user(self.user),
         )
         handle.close()
         return self.popen
@@ -157,6 +237,19 @@ class Proc:
         if proc is None or proc.poll() is not None:
             return
         proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+    def stop_with(self, signum: int, timeout: float = 20) -> None:
+        """Wait for the process to end after ``signum`` (SIGKILL after ``timeout``)."""
+        proc = self.popen
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -267,14 +360,175 @@ class Kafka:
         self.proc.stop()
 
 
-class FerretDB:
+class PostgreSQL:
+    """A PostgreSQL cluster of our own (initdb into the workdir, a free loopback port, trust auth on
+    loopback and its socket in the workdir); stop() and start() keep its data and port."""
+
+    DATABASE = "ferretdb"  # the database the document store keeps its documents in
+
     def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
         self.port = free_port()
-        binary = ensure_ferretdb()
+        self.bindir = ensure_postgresql()
+        self.user = unprivileged_user()
+        self.data = workdir / "postgresql-data"
+        self.sockets = workdir / "postgresql-run"
+        self.log = workdir / "logs" / "postgresql.log"
         self.proc = Proc(
-            "ferretdb",
-            [str(binary), "-listen", f"127.0.0.1:{self.port}", "-data", str(workdir / "ferretdb-data")],
-            workdir / "logs" / "ferretdb.log",
+            "postgresql",
+            [
+                str(self.bindir / "postgres"),
+                "-D",
+                str(self.data),
+                "-c",
+                f"port={self.port}",
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={self.sockets}",
+                # A local development store: fsync off survives process kills (not an OS crash).
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=on",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=128MB",
+                "-c",
+                "log_min_messages=warning",
+            ],
+            self.log,
+            env={"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+            user=self.user,
+        )
+
+    def dsn(self, database: str | None = None) -> str:
+        """A libpq URL (for psycopg and pgx) to ``database`` as the cluster's superuser, over TCP."""
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database or self.DATABASE}"
+
+    def local_dsn(self, database: str | None = None) -> str:
+        """Like dsn(), over the cluster's Unix socket (lower latency than loopback TCP) where its path
+        fits the platform's limit (~107 bytes), else over TCP."""
+        if len(str(self.sockets / f".s.PGSQL.{self.port}")) > 100:
+            return self.dsn(database)
+        query = urllib.parse.urlencode({"host": str(self.sockets), "port": str(self.port)})
+        return f"postgresql://postgres@/{database or self.DATABASE}?{query}"
+
+    def _run(self, argv: list[str], what: str) -> None:
+        result = subprocess.run(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"},
+            **as_user(self.user),
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"PostgreSQL: {what} failed ({' '.join(argv)}):\n{result.stdout[-4000:]}")
+
+    def _psql(self, sql: str, database: str = "postgres") -> None:
+        self._run(
+            [
+                str(self.bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-c",
+                sql,
+            ],
+            sql,
+        )
+
+    def start(self) -> None:
+        first = not self.data.exists()
+        if first:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            for directory in (self.data, self.sockets):
+                directory.mkdir(mode=0o700)
+                give_to(self.user, directory)
+            self._run(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ],
+                "initdb",
+            )
+        say(f"starting PostgreSQL on 127.0.0.1:{self.port}")
+        popen = self.proc.start()
+        wait_for_port(self.port, popen, "PostgreSQL", self.log, timeout=60)
+        if first:
+            self._wait_ready()
+            self._psql(f"CREATE DATABASE {self.DATABASE}")
+            # Else open connections keep the generic plan of a prepared statement, which cannot
+            # use an expression index on `_jsonb -> $1`, and scan.
+            self._psql(f"ALTER DATABASE {self.DATABASE} SET plan_cache_mode = force_custom_plan")
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            result = subprocess.run(
+                [str(self.bindir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+                capture_output=True,
+            )
+            if result.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"PostgreSQL not ready within {timeout}s; see {self.log}:\n{tail(self.log)}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if not self.proc.running:
+            return
+        result = subprocess.run(
+            [str(self.bindir / "pg_ctl"), "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "30"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            **as_user(self.user),
+        )
+        if result.returncode != 0:
+            say(f"pg_ctl stop failed ({result.stdout.decode(errors='replace').strip()}); stopping it with SIGINT")
+        self.proc.stop_with(signal.SIGINT)
+
+
+class DocStore:
+    """The local document store: FerretDB 1.24.2 over PostgreSQL behind a front that serialises
+    writes (``deploy/docstore``). ``url`` is its MongoDB wire address; stop() and start() keep its
+    port, and its documents live in ``postgres``."""
+
+    def __init__(self, workdir: Path, postgres: PostgreSQL) -> None:
+        self.port = free_port()
+        self.postgres = postgres
+        binary = ensure_docstore()
+        self.proc = Proc(
+            "docstore",
+            [
+                str(binary),
+                "-listen",
+                f"127.0.0.1:{self.port}",
+                "-postgresql-url",
+                postgres.local_dsn(),
+                "-socket",
+                str(workdir / "docstore.sock"),
+            ],
+            workdir / "logs" / "docstore.log",
         )
 
     @property
@@ -282,9 +536,9 @@ class FerretDB:
         return f"mongodb://127.0.0.1:{self.port}/"
 
     def start(self) -> None:
-        say(f"starting FerretDB on {self.url}")
+        say(f"starting the document store on {self.url}")
         popen = self.proc.start()
-        wait_for_port(self.port, popen, "FerretDB", self.proc.log, timeout=30)
+        wait_for_port(self.port, popen, "the document store", self.proc.log, timeout=30)
 
     def stop(self) -> None:
         self.proc.stop()
@@ -319,22 +573,24 @@ class Zipkin:
 
 
 class Infra:
-    """Kafka, FerretDB and Zipkin for one run (a test session or `scripts/up`)."""
+    """Kafka, PostgreSQL, the document store and Zipkin for one run (a test session or `scripts/up`)."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
         self.kafka = Kafka(workdir)
-        self.ferretdb = FerretDB(workdir)
+        self.postgres = PostgreSQL(workdir)
+        self.store = DocStore(workdir, self.postgres)
         self.zipkin = Zipkin(workdir)
 
     def start(self) -> None:
         # Zipkin takes longest (Spring Boot); start it first and wait for it last.
         zipkin = self.zipkin.proc.start()
-        self.ferretdb.start()
+        self.postgres.start()
+        self.store.start()
         self.kafka.start()
         say(f"waiting for Zipkin on {self.zipkin.url}")
         wait_for_http(f"{self.zipkin.url}/health", zipkin, "Zipkin", self.zipkin.proc.log, timeout=120)
 
     def stop(self) -> None:
-        for component in (self.kafka, self.ferretdb, self.zipkin):
+        for component in (self.kafka, self.store, self.postgres, self.zipkin):
             component.stop()

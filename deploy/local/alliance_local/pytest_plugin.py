@@ -1,6 +1,6 @@
 """Pytest fixtures that start the real infrastructure (once per session) and the platform.
 
-- ``infra``: Kafka, FerretDB and Zipkin as processes, for integration tests;
+- ``infra``: Kafka, PostgreSQL, the document store and Zipkin as processes, for integration tests;
 - ``platform``: the four services and the gateway as processes, for end-to-end tests;
 - ``service_app``: one service's app in-process against ``infra``, with its own database
   and consumer groups so that it never competes with the ``platform`` processes.
@@ -79,7 +79,7 @@ def service_settings(infra: Infra, keys: tuple[Path, Path]) -> Callable[..., Any
         name = settings_cls.model_fields["service_name"].default
         values: dict[str, Any] = {
             "environment": "test",
-            "mongodb_url": infra.ferretdb.url,
+            "mongodb_url": infra.store.url,
             "mongodb_database": f"it_{name}_{run}",
             "kafka_bootstrap_servers": infra.kafka.bootstrap,
             "consumer_group_prefix": f"it-{name}-{run}",

@@ -87,7 +87,7 @@ class Stack:
         else:
             env.update(
                 {
-                    "MONGODB_URL": self.infra.ferretdb.url,
+                    "MONGODB_URL": self.infra.store.url,
                     "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka.bootstrap,
                 }
             )

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"github.com/FerretDB/wire"
+)
+
+// indexer is what the front asks for after a request has been answered (see gin.go).
+type indexer interface {
+	// afterWrite runs after a successful write, createIndexes or create, under its locks.
+	afterWrite(ctx context.Context, r request)
+	// forget drops cached knowledge about the collections or database r dropped or renamed.
+	forget(r request)
+}
+
+type front struct {
+	socket   string
+	locks    *locks
+	inFlight chan struct{} // a semaphore: commands at FerretDB at once
+	indexer  indexer
+	logger   *slog.Logger
+}
+
+func newFront(socket string, maxInFlight int, ix indexer, logger *slog.Logger) *front {
+	return &front{
+		socket:   socket,
+		locks:    newLocks(),
+		inFlight: make(chan struct{}, maxInFlight),
+		indexer:  ix,
+		logger:   logger,
+	}
+}
+
+// serve relays one client connection. The wire protocol is request/reply per connection,
+// so each request is forwarded and its reply read before the next one is read.
+func (f *front) serve(ctx context.Context, client net.Conn) {
+	defer client.Close()
+
+	server, err := net.Dial("unix", f.socket)
+	if err != nil {
+		f.logger.Warn("cannot reach FerretDB", "error", err)
+		return
+	}
+	defer server.Close()
+
+	for {
+		frame, err := readFrame(client)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				f.logger.Debug("client read failed", "error", err)
+			}
+			return
+		}
+		if err := f.handle(ctx, classify(frame), frame, client, server); err != nil {
+			f.logger.Debug("relay failed", "error", err)
+			return
+		}
+	}
+}
+
+func (f *front) handle(ctx context.Context, r request, frame []byte, client, server io.ReadWriter) error {
+	release := f.locks.acquire(r)
+	defer release()
+	if r.access != cursor {
+		f.inFlight <- struct{}{}
+		defer func() { <-f.inFlight }()
+	}
+
+	if _, err := server.Write(frame); err != nil {
+		return err
+	}
+	if r.noReply {
+		return nil // fire-and-forget: no reply comes
+	}
+	for {
+		reply, err := readFrame(server)
+		if err != nil {
+			return err
+		}
+		final := !streams(reply)
+		if final {
+			// before the client sees the reply: a createIndexes is answered once its GIN
+			// twin exists, and a drop once the cache has forgotten the dropped tables
+			switch {
+			case r.access == write && replyOK(reply):
+				f.indexer.afterWrite(ctx, r)
+			case dropCommands[r.name]:
+				f.indexer.forget(r)
+			}
+		}
+		if _, err := client.Write(reply); err != nil {
+			return err
+		}
+		if final {
+			return nil
+		}
+	}
+}
+
+// streams is true for an OP_MSG reply with moreToCome (exhaust cursors): more replies follow.
+func streams(frame []byte) bool {
+	return len(frame) >= 20 &&
+		wire.OpCode(binary.LittleEndian.Uint32(frame[12:16])) == wire.OpCodeMsg &&
+		wire.OpMsgFlags(binary.LittleEndian.Uint32(frame[16:20])).FlagSet(wire.OpMsgMoreToCome)
+}
+
+// readFrame reads one complete wire message (header included), unparsed, so that it can
+// be relayed byte for byte.
+func readFrame(r io.Reader) ([]byte, error) {
+	var size [4]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return nil, err
+	}
+	n := int(binary.LittleEndian.Uint32(size[:]))
+	if n < wire.MsgHeaderLen || n > wire.MaxMsgLen {
+		return nil, fmt.Errorf("bad message length %d", n)
+	}
+	frame := make([]byte, n)
+	copy(frame, size[:])
+	if _, err := io.ReadFull(r, frame[4:]); err != nil {
+		return nil, err
+	}
+	return frame, nil
+}
