@@ -35,16 +35,19 @@ async def test_admission_trace_runs_from_the_gateway_through_kafka_to_the_licens
             for t in response.json()
             if any(s.get("kind") == "SERVER" and s["localEndpoint"]["serviceName"] == "gateway" for s in t)
         ]
-        # Spans are exported in batches: wait until the licensing store write has arrived too.
-        return (
-            traces[0]
-            if traces
-            and any(
-                s["localEndpoint"]["serviceName"] == "licensing" and s.get("tags", {}).get("db.system") == "mongodb"
-                for s in traces[0]
-            )
-            else None
+        # Each process exports its spans in its own batches: wait until membership's request span
+        # and the licensing store write have arrived too.
+        if not traces:
+            return None
+        arrived = traces[0]
+        membership_served = any(
+            s["localEndpoint"]["serviceName"] == "membership" and s.get("kind") == "SERVER" for s in arrived
         )
+        licensing_stored = any(
+            s["localEndpoint"]["serviceName"] == "licensing" and s.get("tags", {}).get("db.system") == "mongodb"
+            for s in arrived
+        )
+        return arrived if membership_served and licensing_stored else None
 
     trace = await eventually(find_trace, timeout=30, interval=0.5)
     spans = {s["id"]: s for s in trace}
