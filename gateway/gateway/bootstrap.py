@@ -16,6 +16,7 @@ from alliance_common.service import operation_id
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 from gateway import auth_routes, docs, proxy
 from gateway.issuer import Issuer
+from gateway.proxy import Proxy, proxied
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings, get_settings
 
@@ -110,13 +111,14 @@ def upstream_session(settings: Settings) -> aiohttp.ClientSession:
 
 
 def start_traces_at_the_edge(app: FastAPI) -> None:
-    """Drop clients' trace headers, so every trace starts at the gateway.
+    """Drop clients' trace headers, so every trace starts at the gateway; route proxied calls.
 
     Public clients must not choose trace ids or sampling for the platform. The strip has
     to run outside the OpenTelemetry middleware, which wraps the whole middleware stack.
     """
     build = app.build_middleware_stack
     untrusted = {b"traceparent", b"tracestate", b"baggage"}
+    proxy = Proxy(app)
 
     def build_with_boundary() -> ASGIApp:
         inner = build()
@@ -124,6 +126,11 @@ def start_traces_at_the_edge(app: FastAPI) -> None:
         async def boundary(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http":
                 scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in untrusted]}
+                # Calls to the services take the proxy's own path (see gateway.proxy.Proxy).
+                target = proxied(scope)
+                if target is not None:
+                    await proxy.handle(scope, receive, send, *target)
+                    return
             await inner(scope, receive, send)
 
         return boundary

@@ -148,7 +148,11 @@ class TokenVerifier:
 
 
 def bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+    return bearer_token_of(request.headers.get("authorization", ""))
+
+
+def bearer_token_of(header: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header value."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
