@@ -70,7 +70,24 @@ class Results:
     latency: dict[tuple[str, str, int], list[tuple[float, float, float, float]]] = field(default_factory=dict)
     # (route, target) -> per repetition: requests/s
     throughput: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # (route, target) -> per repetition: CPU ms per request at saturation of (the proxy, the service)
+    cpu_ms: dict[tuple[str, str], list[tuple[float, float]]] = field(default_factory=dict)
     errors: int = 0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (from /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def with_children(pid: int) -> list[int]:
+    """A process and its direct children (nginx's master and its worker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *(int(c) for c in children)]
 
 
 def nginx_config(directory: Path, port: int, upstreams: dict[str, int]) -> Path:
@@ -196,7 +213,11 @@ async def prepare(gateway: str) -> tuple[str, str]:
 
 
 async def measure(
-    bases: dict[str, dict[str, str]], routes: list[Route], token: str, args: argparse.Namespace
+    bases: dict[str, dict[str, str]],
+    routes: list[Route],
+    token: str,
+    args: argparse.Namespace,
+    pids: dict[str, list[int]],
 ) -> Results:
     results = Results()
     headers = {"Authorization": f"Bearer {token}"}
@@ -226,10 +247,19 @@ async def measure(
                             f" p99 {percentile(r.latencies_ms, 99):.2f} ms, lag p99 {percentile(r.lags_ms, 99):.2f},"
                             f" {r.errors} errors, load {os.getloadavg()[0]:.2f}"
                         )
+                    proxy_pids, service_pids = pids[target], pids[route.service]
+                    before = cpu_seconds(proxy_pids), cpu_seconds(service_pids)
                     rps, bad = await asyncio.to_thread(wrk, url, token, args.connections, args.saturation_seconds)
+                    after = cpu_seconds(proxy_pids), cpu_seconds(service_pids)
+                    requests = rps * args.saturation_seconds
+                    cpu = tuple((a - b) * 1000 / requests for a, b in zip(after, before, strict=True))
                     results.errors += bad
                     results.throughput.setdefault((route.name, target), []).append(rps)
-                    say(f"rep {rep} {route.name:12} {target:7} saturation: {rps:.0f} req/s, {bad} non-2xx")
+                    results.cpu_ms.setdefault((route.name, target), []).append((cpu[0], cpu[1]))
+                    say(
+                        f"rep {rep} {route.name:12} {target:7} saturation: {rps:.0f} req/s, {bad} non-2xx;"
+                        f" CPU ms/request: proxy {cpu[0]:.3f}, service {cpu[1]:.3f}; load {os.getloadavg()[0]:.2f}"
+                    )
     return results
 
 
@@ -266,6 +296,20 @@ def report(results: Results, routes: list[Route], args: argparse.Namespace) -> s
                 "",
             ]
         )
+        for i, whose in enumerate(("the proxy", "the service")):
+            ms = {t: median([x[i] for x in results.cpu_ms[(route.name, t)]]) for t in TARGETS}
+            rows.append(
+                [
+                    route.name,
+                    f"CPU ms/request of {whose} at saturation",
+                    ms["direct"] if i else "",
+                    ms["nginx"],
+                    ms["gateway"],
+                    ms["gateway"] / ms["nginx"],
+                    "",
+                    "",
+                ]
+            )
     headers = ["route", "measure", "direct", "nginx", "gateway", "gateway/nginx", "nginx-direct", "gateway-direct"]
     return table(headers, rows)
 
@@ -289,6 +333,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="bound on the whole measurement")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment of the gateway process (repeatable), e.g. UPSTREAM_MAX_CONNECTIONS=64",
+    )
     return parser.parse_args()
 
 
@@ -308,8 +359,9 @@ def main() -> int:
     ok = False
     try:
         say(f"starting Kafka, FerretDB, Zipkin, membership, standards and the gateway in {workdir}")
-        limits = {"RATE_LIMIT_PER_S": "1000000", "RATE_LIMIT_BURST": "1000000"}
-        stack = Stack(workdir, env_overrides={"gateway": limits})
+        gateway_env = {"RATE_LIMIT_PER_S": "1000000", "RATE_LIMIT_BURST": "1000000"}
+        gateway_env.update(kv.split("=", 1) for kv in args.gateway_env)
+        stack = Stack(workdir, env_overrides={"gateway": gateway_env})
         stack.infra.start()
         for name in ("membership", "standards", "gateway"):
             stack.start_process(name)
@@ -317,9 +369,10 @@ def main() -> int:
         conf = nginx_config(workdir / "nginx", nginx_port, {s: stack.ports[s] for s in ("membership", "standards")})
         nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
         nginx = Proc(
-            "nginx", [nginx_bin, "-p", str(workdir / "nginx"), "-c", str(conf), "-g", "daemon off;"],
+            "nginx",
+            [nginx_bin, "-p", str(workdir / "nginx"), "-c", str(conf), "-g", "daemon off;"],
             workdir / "logs" / "nginx.log",
-        )  # fmt: skip
+        )
         nginx.start()
         bases = {
             "direct": {s: stack.url(s) for s in ("membership", "standards")},
@@ -339,7 +392,13 @@ def main() -> int:
         say(f"before measuring: load average {os.getloadavg()}, busiest processes:\n" + "\n".join(top))
         started = now()
         try:
-            results = uvloop.run(asyncio.wait_for(measure(bases, routes, token, args), args.max_seconds))
+            assert nginx.popen is not None
+            pids = {
+                "direct": [],
+                "nginx": with_children(nginx.popen.pid),
+                **{name: [stack.procs[name].popen.pid] for name in ("gateway", "membership", "standards")},  # type: ignore[union-attr]
+            }
+            results = uvloop.run(asyncio.wait_for(measure(bases, routes, token, args, pids), args.max_seconds))
         except TimeoutError:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
             return 1
