@@ -14,8 +14,8 @@ while their size is counted; responses are streamed back unless small.
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -181,6 +181,13 @@ async def receive_body(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID, as ``str(uuid.uuid4())`` gives, without building a UUID object."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
+_NEW_TRACE = Context()
 ROUTE = "/api/v1/{service}/{path:path}"
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _PREFIX = "/api/v1/"
@@ -222,13 +229,7 @@ class Proxy:
         tracer: trace.Tracer = state.tracer
         method: str = scope["method"]
         client = scope.get("client")
-        attributes: dict[str, Any] = {
-            "http.request.method": method,
-            "http.route": ROUTE,
-            "url.path": scope["path"],
-            "url.scheme": scope.get("scheme", "http"),
-            "network.protocol.version": scope.get("http_version", "1.1"),
-        }
+        attributes: dict[str, Any] = {"http.request.method": method, "http.route": ROUTE, "url.path": scope["path"]}
         if client:
             attributes["client.address"] = client[0]
         status = [500]
@@ -240,36 +241,41 @@ class Proxy:
                 started[0] = True
             await send(message)
 
-        with tracer.start_as_current_span(
-            f"{method} {ROUTE}", context=Context(), kind=SpanKind.SERVER, attributes=attributes,
-            record_exception=True, set_status_on_exception=True,
-        ) as span:  # fmt: skip
-            request = Request(scope, receive)
-            try:
-                response = await self.forward(request, scope, receive, send_tracked, service, path)
-                if response is not None:
-                    await response(scope, receive, send_tracked)
-            except DomainError as exc:  # as install_problem_handlers' on_domain
-                errors = [FieldError(field=exc.field, reason=exc.detail)] if exc.field else None
-                headers = {"WWW-Authenticate": 'Bearer realm="alliance"'} if exc.status == 401 else None
-                await problem_response(request, exc.status, exc.title, exc.detail, errors, headers)(
-                    scope, receive, send_tracked
-                )
-            except ClientDisconnected:
-                status[0] = 499  # nothing to answer: the caller is gone
-            except Exception:
-                log.exception("unhandled error on %s %s", method, scope["path"])
-                if started[0]:
-                    raise  # mid-response: the server closes the connection
-                await problem_response(request, 500, "Internal server error", "an unexpected error occurred")(
-                    scope, receive, send_tracked
-                )
-            span.set_attribute("http.response.status_code", status[0])
-            if status[0] >= 500:
-                span.set_status(StatusCode.ERROR)
+        # Started with an empty parent context (a new trace) and passed on explicitly rather
+        # than attached as the current span: nothing else in the gateway reads the current span.
+        span = tracer.start_span(f"{method} {ROUTE}", context=_NEW_TRACE, kind=SpanKind.SERVER, attributes=attributes)
+        request = Request(scope, receive)
+        try:
+            response = await self.forward(
+                request, scope, receive, send_tracked, service, path, trace.set_span_in_context(span)
+            )
+            if response is not None:
+                await response(scope, receive, send_tracked)
+        except DomainError as exc:  # as install_problem_handlers' on_domain
+            errors = [FieldError(field=exc.field, reason=exc.detail)] if exc.field else None
+            headers = {"WWW-Authenticate": 'Bearer realm="alliance"'} if exc.status == 401 else None
+            await problem_response(request, exc.status, exc.title, exc.detail, errors, headers)(
+                scope, receive, send_tracked
+            )
+        except ClientDisconnected:
+            status[0] = 499  # nothing to answer: the caller is gone
+        except BaseException as exc:
+            span.record_exception(exc)
+            if started[0] or not isinstance(exc, Exception):
+                span.set_status(StatusCode.ERROR, type(exc).__name__)
+                span.end()
+                raise  # mid-response (the server closes the connection), or a cancellation
+            log.exception("unhandled error on %s %s", method, scope["path"])
+            await problem_response(request, 500, "Internal server error", "an unexpected error occurred")(
+                scope, receive, send_tracked
+            )
+        span.set_attribute("http.response.status_code", status[0])
+        if status[0] >= 500:
+            span.set_status(StatusCode.ERROR)
+        span.end()
 
     async def forward(
-        self, request: Request, scope: Scope, receive: Receive, send: Send, service: str, path: str
+        self, request: Request, scope: Scope, receive: Receive, send: Send, service: str, path: str, parent: Context
     ) -> Response | None:
         """Forward one call; returns the response to send, or None once it has sent it itself."""
         state = self.app.state
@@ -326,8 +332,7 @@ class Proxy:
         else:
             data = None  # no body (a GET): nothing to read or send
 
-        # A request id the caller did not give: 16 random bytes, as uuid4 (without its version bits).
-        request_id = request_id or str(uuid.uuid4())
+        request_id = request_id or new_request_id()
         headers = upstream_headers(raw, request_id, client_host)
         if streamed is not None and not chunked and declared is not None:
             headers.append(("content-length", str(declared)))  # as declared: no chunked framing upstream
@@ -341,6 +346,7 @@ class Proxy:
         tracer: trace.Tracer = state.tracer
         span = tracer.start_span(
             method,
+            context=parent,
             kind=SpanKind.CLIENT,
             attributes={"http.request.method": method, "url.full": str(url), "server.address": service},
         )

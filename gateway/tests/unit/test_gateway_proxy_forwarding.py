@@ -9,6 +9,7 @@ import asyncio
 import gzip
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from aiohttp import web
 from alliance_common.runner import server_config
 from alliance_local.stack import write_keypair
 from gateway.bootstrap import create_app
+from gateway.proxy import new_request_id
 from gateway.settings import Settings
 
 LIMIT = 100_000
@@ -274,3 +276,11 @@ async def test_tokens_rate_limits_and_machine_rules_still_apply(
     assert machine.status_code == 403
     assert unknown.status_code == 404
     assert seen.calls == []
+
+
+def test_new_request_ids_are_random_version_4_uuids() -> None:
+    ids = {new_request_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for text in list(ids)[:200]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
