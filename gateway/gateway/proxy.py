@@ -17,6 +17,7 @@ import logging
 import os
 import re
 from collections.abc import AsyncIterator, Iterable
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, StatusCode
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
@@ -190,17 +192,19 @@ def new_request_id() -> str:
 _NEW_TRACE = Context()
 ROUTE = "/api/v1/{service}/{path:path}"
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+_ALLOW = ", ".join(sorted(METHODS))
 _PREFIX = "/api/v1/"
 
 
 def proxied(scope: Scope) -> tuple[str, str] | None:
-    """(service, path) when ``scope`` is a call the proxy forwards, else None (FastAPI handles it).
+    """(service, path) when ``scope`` is a call for the proxy, else None (FastAPI handles it).
 
-    The same match as the route ``/api/v1/{service}/{path:path}`` on the decoded path: a
-    non-empty service segment, then a slash, then anything.
+    The same match as the route ``/api/v1/{service}/{path:path}`` had, on the decoded path: a
+    non-empty service segment, then a slash, then anything (any method: the proxy answers
+    405 for those it does not forward, as the route did).
     """
     path: str = scope["path"]
-    if scope["method"] not in METHODS or not path.startswith(_PREFIX):
+    if not path.startswith(_PREFIX):
         return None
     service, slash, rest = path[len(_PREFIX) :].partition("/")
     if not service or not slash:
@@ -246,6 +250,8 @@ class Proxy:
         span = tracer.start_span(f"{method} {ROUTE}", context=_NEW_TRACE, kind=SpanKind.SERVER, attributes=attributes)
         request = Request(scope, receive)
         try:
+            if method not in METHODS:
+                raise StarletteHTTPException(405, headers={"Allow": _ALLOW})
             response = await self.forward(
                 request, scope, receive, send_tracked, service, path, trace.set_span_in_context(span)
             )
@@ -255,6 +261,11 @@ class Proxy:
             errors = [FieldError(field=exc.field, reason=exc.detail)] if exc.field else None
             headers = {"WWW-Authenticate": 'Bearer realm="alliance"'} if exc.status == 401 else None
             await problem_response(request, exc.status, exc.title, exc.detail, errors, headers)(
+                scope, receive, send_tracked
+            )
+        except StarletteHTTPException as exc:  # as install_problem_handlers' on_http
+            title = HTTPStatus(exc.status_code).phrase
+            await problem_response(request, exc.status_code, title, str(exc.detail), headers=dict(exc.headers or {}))(
                 scope, receive, send_tracked
             )
         except ClientDisconnected:
@@ -340,7 +351,8 @@ class Proxy:
         raw_path: bytes | None = scope.get("raw_path")
         target = raw_path.decode("latin-1") if raw_path else f"{_PREFIX}{service}/{path}"
         query: bytes = scope.get("query_string", b"")
-        url = URL(upstream + target + ("?" + query.decode("latin-1") if query else ""), encoded=True)
+        url_text = upstream + target + ("?" + query.decode("latin-1") if query else "")
+        url = URL(url_text, encoded=True)
 
         session: aiohttp.ClientSession = state.http
         tracer: trace.Tracer = state.tracer
@@ -348,7 +360,7 @@ class Proxy:
             method,
             context=parent,
             kind=SpanKind.CLIENT,
-            attributes={"http.request.method": method, "url.full": str(url), "server.address": service},
+            attributes={"http.request.method": method, "url.full": url_text, "server.address": service},
         )
         carrier: dict[str, str] = {}
         propagate.inject(carrier, context=trace.set_span_in_context(span))

@@ -284,3 +284,15 @@ def test_new_request_ids_are_random_version_4_uuids() -> None:
     for text in list(ids)[:200]:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+async def test_other_methods_are_refused_with_405_and_not_forwarded(
+    served: tuple[str, Seen], keys: tuple[Path, Path]
+) -> None:
+    url, seen = served
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.request("OPTIONS", "/api/v1/membership/x", headers=token(keys[0]))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH, POST, PUT"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert seen.calls == []
