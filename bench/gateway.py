@@ -362,6 +362,10 @@ def main() -> int:
         gateway_env = {"RATE_LIMIT_PER_S": "1000000", "RATE_LIMIT_BURST": "1000000"}
         gateway_env.update(kv.split("=", 1) for kv in args.gateway_env)
         stack = Stack(workdir, env_overrides={"gateway": gateway_env})
+        # Zipkin keeps spans in memory: Infra allows 2,000,000 in a 512 MiB heap, which this
+        # bench's ~3 spans per request fill in a few minutes (Zipkin then runs out of memory,
+        # burns CPU in GC and every exporter times out). 200,000 keeps it healthy.
+        stack.infra.zipkin.proc.env["MEM_MAX_SPANS"] = "200000"
         stack.infra.start()
         for name in ("membership", "standards", "gateway"):
             stack.start_process(name)
