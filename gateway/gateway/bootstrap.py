@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -16,6 +16,7 @@ from alliance_common.service import operation_id
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 from gateway import auth_routes, docs, proxy
 from gateway.issuer import Issuer
+from gateway.proxy import Proxy, proxied
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings, get_settings
 
@@ -27,9 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
-        async with httpx.AsyncClient(timeout=settings.upstream_timeout_s, limits=limits) as client:
-            app.state.http = client
+        async with upstream_session(settings) as session:
+            app.state.http = session
             yield
         shutdown_tracing()
 
@@ -58,8 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
 
     async def upstream_probe(name: str, url: str) -> None:
-        response = await app.state.http.get(f"{url}/healthz", timeout=2)
-        response.raise_for_status()
+        session: aiohttp.ClientSession = app.state.http
+        async with session.get(f"{url}/healthz", timeout=aiohttp.ClientTimeout(total=2)) as response:
+            response.raise_for_status()
 
     app.include_router(
         health_router(
@@ -73,19 +74,51 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(docs.router)
     app.include_router(proxy.router)
-    instrument_app(app, setup_tracing(settings))
+    provider = setup_tracing(settings)
+    app.state.tracer = provider.get_tracer("alliance.gateway")
+    instrument_app(app, provider)
     start_traces_at_the_edge(app)
     return app
 
 
+def upstream_session(settings: Settings) -> aiohttp.ClientSession:
+    """The one upstream client of the gateway (proxy, health probes, docs).
+
+    Pooled keep-alive connections (``upstream_max_connections`` in all); an idle one is kept
+    ``upstream_keepalive_s`` (30 s), less than the services keep theirs (the shared runner
+    sets 75 s), so the gateway closes an idle connection before the service could close it
+    under a request being sent on it. No cookie jar: the
+    gateway serves many callers and must never carry one caller's cookies to another's
+    request. No automatic decompression and no default Accept/Accept-Encoding/User-Agent/
+    Content-Type: what the caller sent (and what the service answered) passes through as is.
+    Timeouts as before: ``upstream_timeout_s`` to get a connection and between reads.
+    """
+    timeout = aiohttp.ClientTimeout(
+        total=None, connect=settings.upstream_timeout_s, sock_read=settings.upstream_timeout_s
+    )
+    connector = aiohttp.TCPConnector(
+        limit=settings.upstream_max_connections, limit_per_host=0, keepalive_timeout=settings.upstream_keepalive_s
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+        trust_env=False,
+        raise_for_status=False,
+    )
+
+
 def start_traces_at_the_edge(app: FastAPI) -> None:
-    """Drop clients' trace headers, so every trace starts at the gateway.
+    """Drop clients' trace headers, so every trace starts at the gateway; route proxied calls.
 
     Public clients must not choose trace ids or sampling for the platform. The strip has
     to run outside the OpenTelemetry middleware, which wraps the whole middleware stack.
     """
     build = app.build_middleware_stack
     untrusted = {b"traceparent", b"tracestate", b"baggage"}
+    proxy = Proxy(app)
 
     def build_with_boundary() -> ASGIApp:
         inner = build()
@@ -93,6 +126,11 @@ def start_traces_at_the_edge(app: FastAPI) -> None:
         async def boundary(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http":
                 scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in untrusted]}
+                # Calls to the services take the proxy's own path (see gateway.proxy.Proxy).
+                target = proxied(scope)
+                if target is not None:
+                    await proxy.handle(scope, receive, send, *target)
+                    return
             await inner(scope, receive, send)
 
         return boundary

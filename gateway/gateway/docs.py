@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -70,14 +70,15 @@ def _rewrite_refs(value: Any, renames: dict[str, str]) -> Any:
 @router.get("/openapi.json")
 async def openapi(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
-    client: httpx.AsyncClient = request.app.state.http
+    session: aiohttp.ClientSession = request.app.state.http
     service_docs: dict[str, dict[str, Any]] = {}
     for name, url in settings.upstreams.items():
         try:
-            response = await client.get(f"{url}/openapi.json", timeout=3)
-            response.raise_for_status()
-            service_docs[name] = response.json()
-        except httpx.HTTPError as exc:  # a service that is down is missing from the docs, not fatal
+            async with session.get(f"{url}/openapi.json", timeout=aiohttp.ClientTimeout(total=3)) as response:
+                response.raise_for_status()
+                service_docs[name] = json.loads(await response.read())
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            # A service that is down is missing from the docs, not fatal.
             log.warning("no OpenAPI document from %s: %s", name, exc)
     return JSONResponse(merge_openapi(request.app.openapi(), service_docs))
 

@@ -36,6 +36,8 @@ class Settings(ServiceSettings):
     rate_limit_burst: int = Field(default=200, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     upstream_timeout_s: float = Field(default=10.0, gt=0)
+    upstream_max_connections: int = Field(default=256, ge=1)
+    upstream_keepalive_s: float = Field(default=30.0, gt=0)
 
     @property
     def upstreams(self) -> dict[str, str]:

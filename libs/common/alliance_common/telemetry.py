@@ -49,13 +49,68 @@ def setup_tracing(settings: ServiceSettings) -> TracerProvider:
     if settings.zipkin_endpoint:
         from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
-        provider.add_span_processor(
-            BatchSpanProcessor(ZipkinExporter(endpoint=settings.zipkin_endpoint), schedule_delay_millis=delay)
-        )
+        exporter = ZipkinExporter(endpoint=settings.zipkin_endpoint)
+        exporter.encoder = zipkin_encoder()
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     trace.set_tracer_provider(provider)
     _instrument_libraries(provider)
     _provider = provider
     return provider
+
+
+def zipkin_encoder() -> Any:
+    """Zipkin's JSON v2 encoder, with the same output, that builds the tags of the resource and
+    of the instrumentation scope once instead of for every span.
+
+    Those tags (service name, SDK, environment, instance id, scope name and version) are the
+    same for every span of a tracer, and were about half the encoder's time, which runs in the
+    exporter's thread and competes with the event loop for the GIL (see bench/README.md,
+    gateway.py). The span's own attributes, status and dropped counts are encoded per span
+    exactly as the stock encoder does; ``tests/unit/test_common_telemetry_encoder.py`` checks
+    that the output is identical.
+    """
+    from opentelemetry.exporter.zipkin.encoder import _SCOPE_NAME_KEY, _SCOPE_VERSION_KEY, NAME_KEY, VERSION_KEY
+    from opentelemetry.exporter.zipkin.json.v2 import JsonV2Encoder
+
+    class CachedTagsJsonV2Encoder(JsonV2Encoder):
+        def __init__(self) -> None:
+            super().__init__()
+            # (resource, scope name, scope version) -> (the resource, kept alive so that its id
+            # is never reused while cached; its tags with the scope's). Bounded: a process has few.
+            self._fixed: dict[tuple[int, str, str | None], tuple[Any, dict[str, str]]] = {}
+
+        def _fixed_tags(self, span: Any) -> dict[str, str]:
+            resource, scope = span.resource, span.instrumentation_scope
+            key = (id(resource), scope.name if scope else "", scope.version if scope else None)
+            cached = self._fixed.get(key)
+            if cached is None or cached[0] is not resource:
+                tags = self._extract_tags_from_dict(resource.attributes) if resource else {}
+                if scope is not None:
+                    tags.update(
+                        {NAME_KEY: scope.name, VERSION_KEY: scope.version, _SCOPE_NAME_KEY: scope.name,
+                         _SCOPE_VERSION_KEY: scope.version}
+                    )  # fmt: skip
+                if len(self._fixed) >= 256:
+                    self._fixed.clear()
+                cached = self._fixed[key] = (resource, tags)
+            return cached[1]
+
+        def _extract_tags_from_span(self, span: Any) -> dict[str, str]:
+            tags = self._extract_tags_from_dict(span.attributes)
+            tags.update(self._fixed_tags(span))
+            if span.status.status_code is not StatusCode.UNSET:
+                tags["otel.status_code"] = span.status.status_code.name
+                if span.status.status_code is StatusCode.ERROR:
+                    tags["error"] = span.status.description or ""
+            if span.dropped_attributes:
+                tags["otel.dropped_attributes_count"] = str(span.dropped_attributes)
+            if span.dropped_events:
+                tags["otel.dropped_events_count"] = str(span.dropped_events)
+            if span.dropped_links:
+                tags["otel.dropped_links_count"] = str(span.dropped_links)
+            return tags
+
+    return CachedTagsJsonV2Encoder()
 
 
 def _instrument_libraries(provider: TracerProvider) -> None:
