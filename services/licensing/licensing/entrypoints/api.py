@@ -12,7 +12,7 @@ from licensing.entrypoints.schemas import LicencePublic
 from licensing.service_layer.handlers import LicensingService
 
 
-def get_service(request: Request) -> LicensingService:
+async def get_service(request: Request) -> LicensingService:
     service: LicensingService = request.app.state.service
     return service
 

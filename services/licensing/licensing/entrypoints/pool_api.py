@@ -22,7 +22,7 @@ from licensing.entrypoints.pool_schemas import (
 from licensing.service_layer.pool import ContributePatent, PoolService
 
 
-def get_pool(request: Request) -> PoolService:
+async def get_pool(request: Request) -> PoolService:
     pool: PoolService = request.app.state.pool
     return pool
 

@@ -25,7 +25,7 @@ from licensing.entrypoints.schemas import LicencePublic
 from licensing.service_layer.royalties import RoyaltyService
 
 
-def get_royalties(request: Request) -> RoyaltyService:
+async def get_royalties(request: Request) -> RoyaltyService:
     royalties: RoyaltyService = request.app.state.royalties
     return royalties
 

@@ -38,7 +38,7 @@ from membership.service_layer.credit_hours import CreditHoursService
 from membership.service_layer.handlers import Apply, MembershipService
 
 
-def get_service(request: Request) -> MembershipService:
+async def get_service(request: Request) -> MembershipService:
     service: MembershipService = request.app.state.service
     return service
 
@@ -46,7 +46,7 @@ def get_service(request: Request) -> MembershipService:
 Service = Annotated[MembershipService, Depends(get_service)]
 
 
-def get_credit_hours(request: Request) -> CreditHoursService:
+async def get_credit_hours(request: Request) -> CreditHoursService:
     credit_hours: CreditHoursService = request.app.state.credit_hours
     return credit_hours
 

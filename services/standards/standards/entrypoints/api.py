@@ -55,7 +55,7 @@ project's history and published as `alliance.standards.project.stage_changed.v1`
 """
 
 
-def get_service(request: Request) -> StandardsService:
+async def get_service(request: Request) -> StandardsService:
     service: StandardsService = request.app.state.service
     return service
 

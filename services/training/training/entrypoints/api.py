@@ -30,7 +30,7 @@ from training.entrypoints.schemas import (
 from training.service_layer.handlers import Register, ScheduleSession, TrainingService
 
 
-def get_service(request: Request) -> TrainingService:
+async def get_service(request: Request) -> TrainingService:
     service: TrainingService = request.app.state.service
     return service
 
