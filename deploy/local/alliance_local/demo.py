@@ -11,7 +11,11 @@ one in public comment, one in working draft, one proposed) and a season of train
 requiring approval).
 
 Everything is planned first from a seeded random generator (deterministic for a given day), then
-sent with bounded concurrency. Any unexpected answer raises ``DemoError`` naming the call.
+sent with bounded concurrency: once the members are admitted, the pool (patents, evaluations,
+royalties), the standards and the training season run at the same time, so that the waits for
+comment and ballot windows and for the course to begin overlap the pool's calls. Any unexpected
+answer raises ``DemoError`` naming the call (and stops the other flows). At the end it says which
+routes took the most time.
 """
 
 from __future__ import annotations
