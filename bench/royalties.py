@@ -6,13 +6,19 @@ one rate schedule (3 product categories, 2–3 volume tiers each, free units, an
 regional markets, member discount); N report lines over ~200 licensee groups and the four
 quarters of one past year (a few back-royalty lines for an earlier quarter of the same year).
 
-Setup (not measured): FerretDB is started and the N lines are stored, one document per line,
-in a ``report_lines`` collection (``insert_many``, batches of 10,000).
+Setup (not measured): the document store (FerretDB over PostgreSQL) is started and the N lines are
+stored (``insert_many``) in one of two layouts (``--layout``):
+
+- ``reports`` (default): one document per filed report, its lines embedded in order (as a report
+  arrives, and as licensing keeps filed reports inside a royalty account), in ``reports``;
+- ``lines``: one document per line (with its report's id, group, quarter and index), in
+  ``report_lines``; the layout of the figures before 2026-11-27.
 
 Measured, side by side in one run, ``--reps`` times each (medians printed):
 
-- READ: every line read back with PyMongo's AsyncMongoClient (``find({})``, batch_size 10,000)
-  and turned into a ``ReportLine``;
+- READ: every line read back with PyMongo's AsyncMongoClient (``find({})``; batch_size 10,000
+  line documents or 100 report documents) and turned into a ``ReportLine``; the CPU seconds of the
+  store's process and of PostgreSQL (postmaster and backends) are measured beside it;
 - COMPUTE: the lines read grouped into one ``RoyaltyReport`` per (licensee group, quarter),
   priced with ``compute_report`` in quarter order, each group's ``YearToDate`` carried forward;
 - DISTRIBUTE: per quarter, ``collected_lines`` of every priced report, then ``distribute``; the
@@ -27,10 +33,10 @@ so it stays out of the timed repetitions. ``ru_maxrss`` gives the whole process'
 
 The listed patents are indexed once per pass (``PatentIndex``, counted in COMPUTE) and shared by
 every report and distribution, as a batch recomputation would. 1,000,000 lines took ~25 min on a
-2-core machine (see bench/README.md); ``--max-seconds`` (SIGALRM) bounds the run, FerretDB is
-stopped in every case.
+2-core machine on FerretDB/SQLite (see bench/README.md); ``--max-seconds`` (SIGALRM) bounds the run,
+the store and PostgreSQL are stopped in every case.
 
-Run:  .venv/bin/python bench/royalties.py --lines 100000      (starts FerretDB only)
+Run:  .venv/bin/python bench/royalties.py --lines 100000      (starts PostgreSQL and the store only)
       .venv/bin/python bench/royalties.py                     (1,000,000 lines; long, see README)
 """
 
@@ -78,9 +84,11 @@ from licensing.domain.royalties import (
 
 PROGRAMME = "PRG-LED-2"
 DB_NAME = "bench_royalties"
-COLLECTION = "report_lines"
-INSERT_BATCH = 10_000
-READ_BATCH = 10_000
+LAYOUTS = ("reports", "lines")
+COLLECTION = {"reports": "reports", "lines": "report_lines"}
+INSERT_BATCH = {"reports": 50, "lines": 10_000}  # documents per insert_many
+READ_BATCH = {"reports": 100, "lines": 10_000}  # documents per batch (find's batch_size)
+LINE_FIELDS = ("product_category", "units", "country_of_manufacture", "country_of_sale", "period", "sold_on")
 ADMIN_FEE_PERCENT = Decimal("5")
 
 # Where pool patents are granted (weights) and where EP patents are validated.
@@ -155,7 +163,7 @@ def patent_pool(rng: random.Random, year: int, count: int, licensors: int) -> li
         if rng.random() < 0.02:  # invalidated or lapsed during the year
             status = rng.choice([LegalStatus.INVALIDATED, LegalStatus.LAPSED])
             ended_on = max(date(year, rng.randint(1, 12), rng.randint(1, 28)), granted + timedelta(days=1))
-        validated = frozenset()
+        validated: frozenset[str] = frozenset()
         if office is PatentOffice.EP:
             validated = frozenset(c for c, p in EP_STATES if rng.random() < p) or frozenset({"DE"})
         family = f"FAM-{rng.randint(1, count // 3):04d}"
@@ -218,27 +226,46 @@ def report_line_documents(rng: random.Random, year: int, n: int, groups: list[Gr
                 }  # fmt: skip
 
 
-async def load(client: AsyncMongoClient[dict[str, Any]], docs: Iterator[dict[str, Any]], n: int) -> float:
-    collection = client[DB_NAME][COLLECTION]
+def report_documents(lines: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The line documents (in filing order, report by report) as one document per report, lines embedded."""
+    for report_id, group in itertools.groupby(lines, key=lambda d: d["report_id"]):
+        first = next(group)
+        embedded = [{k: d[k] for k in LINE_FIELDS} for d in itertools.chain((first,), group)]
+        yield {
+            "_id": report_id, "programme_id": first["programme_id"], "licensee_id": first["licensee_id"],
+            "period": first["report_period"], "lines": embedded,
+        }  # fmt: skip
+
+
+async def load(
+    client: AsyncMongoClient[dict[str, Any]], layout: str, docs: Iterator[dict[str, Any]], n: int
+) -> tuple[float, int]:
+    """Store the lines in ``layout``; the seconds it took and the documents stored. Every read checks
+    that it got the N lines back (a count here would cost as much as a read: FerretDB decodes every
+    document for it)."""
+    collection = client[DB_NAME][COLLECTION[layout]]
     await client.drop_database(DB_NAME)
     started = now()
     batch: list[dict[str, Any]] = []
-    stored = 0
-    for doc in docs:
+    stored = reported = documents = 0
+    for doc in report_documents(docs) if layout == "reports" else docs:
         batch.append(doc)
-        if len(batch) == INSERT_BATCH:
-            await collection.insert_many(batch, ordered=False)
-            stored += len(batch)
+        if len(batch) == INSERT_BATCH[layout]:
+            result = await collection.insert_many(batch, ordered=False)
+            documents += len(result.inserted_ids)
+            stored += sum(len(d["lines"]) for d in batch) if layout == "reports" else len(batch)
             batch = []
-            if stored % 100_000 == 0:
+            if stored // 100_000 > reported:
+                reported = stored // 100_000
                 say(f"stored {stored:,} of {n:,} lines ({now() - started:.0f}s)")
     if batch:
-        await collection.insert_many(batch, ordered=False)
+        result = await collection.insert_many(batch, ordered=False)
+        documents += len(result.inserted_ids)
+        stored += sum(len(d["lines"]) for d in batch) if layout == "reports" else len(batch)
     elapsed = now() - started
-    count = await collection.count_documents({})
-    if count != n:
-        raise MeasurementFailed(f"{count:,} of {n:,} report lines stored")
-    return elapsed
+    if stored != n:
+        raise MeasurementFailed(f"{stored:,} of {n:,} report lines stored")
+    return elapsed, documents
 
 
 # ----------------------------------------------------------------------------- measured passes
@@ -246,7 +273,7 @@ async def load(client: AsyncMongoClient[dict[str, Any]], docs: Iterator[dict[str
 Read = tuple[str, str, int, ReportLine]  # licensee group, reported quarter, index in the report, the line
 
 
-async def read_lines(client: AsyncMongoClient[dict[str, Any]]) -> list[Read]:
+async def read_lines(client: AsyncMongoClient[dict[str, Any]], layout: str) -> list[Read]:
     """Every stored line as a ``ReportLine`` (with the report it belongs to)."""
     periods: dict[str, Period] = {}
 
@@ -257,7 +284,16 @@ async def read_lines(client: AsyncMongoClient[dict[str, Any]]) -> list[Read]:
         return p
 
     out: list[Read] = []
-    async for d in client[DB_NAME][COLLECTION].find({}, batch_size=READ_BATCH):
+    found = client[DB_NAME][COLLECTION[layout]].find({}, batch_size=READ_BATCH[layout])
+    if layout == "reports":
+        async for r in found:
+            group, reported = r["licensee_id"], r["period"]
+            for index, d in enumerate(r["lines"]):
+                line = ReportLine(d["product_category"], d["units"], d["country_of_manufacture"], d["country_of_sale"],
+                                  period(d["period"]), date.fromisoformat(d["sold_on"]))  # fmt: skip
+                out.append((group, reported, index, line))
+        return out
+    async for d in found:
         line = ReportLine(d["product_category"], d["units"], d["country_of_manufacture"], d["country_of_sale"],
                           period(d["period"]), date.fromisoformat(d["sold_on"]))  # fmt: skip
         out.append((d["licensee_id"], d["report_period"], d["index"], line))
@@ -368,46 +404,74 @@ def mib(n: float) -> str:
     return f"{n / 2**20:,.0f} MiB"
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (field 3 on, so index 0 is the state)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
 def process_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) another process has used so far; NaN if unknown (Linux /proc only)."""
+    """CPU seconds (user + system) a process and its children (alive, and ended and reaped) have used so
+    far; NaN if unknown (Linux /proc only). For PostgreSQL's postmaster this counts its backends too:
+    each connection is a child process, and an ended one's time is added to the postmaster's
+    cutime/cstime when it is reaped."""
     if pid is None:
         return float("nan")
+    tick = os.sysconf("SC_CLK_TCK")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        own = _stat(pid)
+        total = sum(int(x) for x in own[11:15])  # utime, stime, cutime, cstime
     except (OSError, ValueError, IndexError):
         return float("nan")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = _stat(int(entry.name))
+            if int(fields[1]) == pid:  # ppid
+                total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            continue  # ended meanwhile
+    return total / tick
 
 
-async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | None) -> str:
+async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | None, postgres_pid: int | None) -> str:
+    load_before = os.getloadavg()[0]
     rng = random.Random(args.seed)
     schedule = rate_schedule()
     patents = patent_pool(rng, args.year, args.patents, args.licensors)
     groups = licensee_groups(rng, args.groups)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
     try:
-        say(f"storing {args.lines:,} report lines in {COLLECTION} (setup, not measured)")
-        load_s = await load(client, report_line_documents(rng, args.year, args.lines, groups), args.lines)
+        collection = COLLECTION[args.layout]
+        say(f"storing {args.lines:,} report lines in {collection}, layout {args.layout} (setup, not measured)")
+        docs = report_line_documents(rng, args.year, args.lines, groups)
+        load_s, documents = await load(client, args.layout, docs, args.lines)
         say(f"stored in {load_s:.0f}s ({args.lines / load_s:,.0f} lines/s)")
-        sample = await client[DB_NAME][COLLECTION].find_one({})
+        sample = await client[DB_NAME][collection].find_one({})
         assert sample is not None
+        if args.layout == "reports":
+            sample = {**sample, "lines": sample["lines"][:1]}  # the size of one line's share below
 
         reads: list[float] = []
         reads_cpu: list[float] = []
         reads_store_cpu: list[float] = []
+        reads_pg_cpu: list[float] = []
         passes: list[Pass] = []
         lines: list[Read] = []
         for rep in range(1, args.reps + 1):
             lines = []
             gc.collect()
-            started, cpu, store_cpu = now(), time.process_time(), process_cpu(store_pid)
-            lines = await read_lines(client)
+            started, cpu = now(), time.process_time()
+            store_cpu, pg_cpu = process_cpu(store_pid), process_cpu(postgres_pid)
+            lines = await read_lines(client, args.layout)
             reads.append(now() - started)
             reads_cpu.append(time.process_time() - cpu)
             reads_store_cpu.append(process_cpu(store_pid) - store_cpu)
+            reads_pg_cpu.append(process_cpu(postgres_pid) - pg_cpu)
             if len(lines) != args.lines:
                 raise MeasurementFailed(f"read {len(lines):,} of {args.lines:,} lines")
-            say(f"rep {rep}: read {reads[-1]:.1f}s (cpu {reads_cpu[-1]:.1f}s, FerretDB {reads_store_cpu[-1]:.1f}s)")
+            say(f"rep {rep}: read {reads[-1]:.1f}s (cpu {reads_cpu[-1]:.1f}s, store {reads_store_cpu[-1]:.1f}s, "
+                f"PostgreSQL {reads_pg_cpu[-1]:.1f}s; load {os.getloadavg()[0]:.1f})")  # fmt: skip
             gc.collect()
             done = compute_and_distribute(lines, schedule, patents, groups, args.year, traced=False)
             passes.append(done)
@@ -439,9 +503,9 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         profiler.enable()
         compute_and_distribute(lines, schedule, patents, groups, args.year, traced=False)
         profiler.disable()
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.profile)
-        profile = out.getvalue()
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(args.profile)
+        profile = buffer.getvalue()
 
     n = args.lines
     read_m = median(reads)
@@ -455,7 +519,7 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         return [name, m, min(values), max(values), n / m, median(cpu)]
 
     rows = [
-        row("READ: find() -> ReportLine (batch_size 10,000)", reads, reads_cpu),
+        row(f"READ ({args.layout}): find() -> ReportLine", reads, reads_cpu),
         row("COMPUTE: group into reports + compute_report", [p.compute for p in passes],
             [p.compute_cpu for p in passes]),
         row("DISTRIBUTE: collected_lines + distribute", [p.distribute for p in passes],
@@ -477,8 +541,10 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         f"{len({p.owner_id for p in patents})} licensors; {args.reps} repetitions, medians (min, max)",
         "",
         table(["phase", "median s", "min s", "max s", "lines/s", "cpu s"], rows),
-        "(wall-clock seconds; cpu s: median CPU time of this process, which for READ leaves out FerretDB's own: "
-        f"median {median(reads_store_cpu):.1f} s of FerretDB CPU per read)",
+        "(wall-clock seconds; cpu s: median CPU time of this process, which for READ leaves out the store's: "
+        f"median {median(reads_store_cpu):.1f} s of the store's process (FerretDB and its front) and "
+        f"{median(reads_pg_cpu):.1f} s of PostgreSQL (postmaster and backends) per read; "
+        f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)",
         "",
         f"ratio compute/read: {compute_m / read_m:.1f}x; (compute+distribute)/read: {both_m / read_m:.1f}x; "
         f"distribute/read: {dist_m / read_m:.1f}x",
@@ -495,8 +561,11 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         f"{mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}"
     )
     out += [
-        f"store: {n:,} documents of ~{len(str(sample))} chars, loaded in {load_s:.0f}s "
-        f"({n / load_s:,.0f} lines/s, insert_many batches of {INSERT_BATCH:,}; setup, not measured)",
+        f"store: layout {args.layout}, {documents:,} documents "
+        + (f"of ~{len(str(sample))} chars" if args.layout == "lines" else
+           f"(~{n // documents:,} lines each; one line ~{len(str(sample['lines'][0]))} chars)")
+        + f", loaded in {load_s:.0f}s ({n / load_s:,.0f} lines/s, insert_many batches of "
+        f"{INSERT_BATCH[args.layout]:,} documents; setup, not measured); read batch_size {READ_BATCH[args.layout]:,}",
         "",
         "Per quarter (reconciled: sum of statements == distributable, collected == sum of report totals)",
         "",
@@ -524,6 +593,8 @@ def parse_args() -> argparse.Namespace:
                         help="also run one pass under cProfile and print its top K functions")  # fmt: skip
     parser.add_argument("--max-seconds", type=float, default=4 * 3600,
                         help="bound on the whole measurement (setup included)")  # fmt: skip
+    parser.add_argument("--layout", choices=LAYOUTS, default="reports",
+                        help="one document per report with its lines (default) or one per line")  # fmt: skip
     parser.add_argument("--mongodb-url", help="use a running FerretDB/MongoDB (its bench_royalties db is dropped)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
     args = parser.parse_args()
@@ -564,7 +635,8 @@ def main() -> int:
         signal.alarm(max(1, int(args.max_seconds)))
         try:
             store_pid = store.proc.popen.pid if store is not None and store.proc.popen else None
-            output = asyncio.run(measure(args, mongodb_url, store_pid))
+            postgres_pid = postgres.proc.popen.pid if postgres is not None and postgres.proc.popen else None
+            output = asyncio.run(measure(args, mongodb_url, store_pid, postgres_pid))
         except OutOfTime:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
             return 1

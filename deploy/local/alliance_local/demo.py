@@ -11,7 +11,11 @@ one in public comment, one in working draft, one proposed) and a season of train
 requiring approval).
 
 Everything is planned first from a seeded random generator (deterministic for a given day), then
-sent with bounded concurrency. Any unexpected answer raises ``DemoError`` naming the call.
+sent with bounded concurrency: once the members are admitted, the pool (patents, evaluations,
+royalties), the standards and the training season run at the same time, so that the waits for
+comment and ballot windows and for the course to begin overlap the pool's calls. Any unexpected
+answer raises ``DemoError`` naming the call (and stops the other flows). At the end it says which
+routes took the most time.
 """
 
 from __future__ import annotations
@@ -226,21 +230,6 @@ class Evaluation:
     assign: bool = True
 
 
-def contribute_patents(ctx: Context, plans: list[PatentPlan]) -> dict[str, str]:
-    """POST every patent as its owner's administrator; returns number -> patent id."""
-    gw = ctx.gw
-
-    def contribute(plan: PatentPlan) -> Json:
-        return gw.post(f"{API}/licensing/patents", ctx.admin(plan.owner), plan.body)
-
-    ids: dict[str, str] = {}
-    for plan, patent in zip(plans, gw.map(contribute, plans), strict=True):
-        ids[plan.body["number"]] = patent["id"]
-    offices = Counter(p.body["office"] for p in plans)
-    ctx.say(f"{len(plans)} patents contributed ({', '.join(f'{o} {n}' for o, n in sorted(offices.items()))})")
-    return ids
-
-
 def create_programmes(ctx: Context) -> None:
     for spec in PROGRAMMES:
         body = {"name": spec.name, "standard_ref": spec.standard_ref, "description": spec.description}
@@ -290,11 +279,16 @@ def plan_evaluations(ctx: Context, plans: list[PatentPlan]) -> list[Evaluation]:
     return evaluations
 
 
-def evaluate_patents(ctx: Context, evaluations: list[Evaluation], patent_ids: dict[str, str]) -> Counter[str]:
+def contribute_and_evaluate(ctx: Context, plans: list[PatentPlan], evaluations: list[Evaluation]) -> Counter[str]:
+    """POST every patent as its owner's administrator, then at once its planned submissions (assigned to
+    an expert, evaluated): one patent's steps in order, the patents in parallel. Returns the submissions'
+    statuses."""
     gw = ctx.gw
+    planned: dict[str, list[Evaluation]] = {}
+    for e in evaluations:
+        planned.setdefault(e.plan.body["number"], []).append(e)
 
-    def run(e: Evaluation) -> str:
-        patent_id = patent_ids[e.plan.body["number"]]
+    def evaluate(e: Evaluation, patent_id: str) -> str:
         programme_id = ctx.programmes[e.programme.key]["id"]
         submission = gw.post(f"{API}/licensing/programmes/{programme_id}/submissions", ctx.admin(e.plan.owner),
                              {"patent_id": patent_id})  # fmt: skip
@@ -313,7 +307,15 @@ def evaluate_patents(ctx: Context, evaluations: list[Evaluation], patent_ids: di
                        {"result": e.result, "reason": e.reason})  # fmt: skip
         return str(done["status"])
 
-    statuses = Counter(gw.map(run, evaluations))
+    def run(plan: PatentPlan) -> list[str]:
+        patent = gw.post(f"{API}/licensing/patents", ctx.admin(plan.owner), plan.body)
+        return [evaluate(e, patent["id"]) for e in planned.get(plan.body["number"], [])]
+
+    statuses: Counter[str] = Counter()
+    for found in gw.map(run, plans):
+        statuses.update(found)
+    offices = Counter(p.body["office"] for p in plans)
+    ctx.say(f"{len(plans)} patents contributed ({', '.join(f'{o} {n}' for o, n in sorted(offices.items()))})")
     ctx.say("submissions " + ", ".join(f"{n} {s}" for s, n in statuses.most_common()))
     return statuses
 
@@ -445,20 +447,52 @@ def file_and_pay(ctx: Context, accounts: list[Account]) -> tuple[list[Json], int
 
 
 def distribute(ctx: Context, quarters: list[str]) -> list[Json]:
-    done: list[Json] = []
-    for spec in PROGRAMMES:
+    """Each programme's ended quarters, distributed at once (they are independent); said in order."""
+    work = [(spec, period) for spec in PROGRAMMES for period in quarters]
+
+    def run(item: tuple[ProgrammeSpec, str]) -> tuple[int, Json]:
+        spec, period = item
         programme_id = ctx.programmes[spec.key]["id"]
-        for period in quarters:
-            response = ctx.gw.request("POST", f"{API}/licensing/programmes/{programme_id}/distributions",
-                                      ctx.secretariat, {"period": period}, expect=(201, 409))  # fmt: skip
-            if response.status_code == 409:
-                ctx.say(f"{spec.name} {period} not distributed: {response.json().get('detail')}")
-                continue
-            distribution = response.json()
-            done.append(distribution)
-            ctx.say(f"{spec.name} {period}: USD {Decimal(distribution['distributable']):,.2f} distributed "
-                f"to {len(distribution['statements'])} licensors")  # fmt: skip
+        response = ctx.gw.request("POST", f"{API}/licensing/programmes/{programme_id}/distributions",
+                                  ctx.secretariat, {"period": period}, expect=(201, 409))  # fmt: skip
+        return response.status_code, response.json()
+
+    done: list[Json] = []
+    for (spec, period), (status, body) in zip(work, ctx.gw.map(run, work), strict=True):
+        if status == 409:
+            ctx.say(f"{spec.name} {period} not distributed: {body.get('detail')}")
+            continue
+        done.append(body)
+        ctx.say(f"{spec.name} {period}: USD {Decimal(body['distributable']):,.2f} distributed "
+                f"to {len(body['statements'])} licensors")  # fmt: skip
     return done
+
+
+@dataclass
+class Pool:
+    """What the patent pool's flow made."""
+
+    plans: list[PatentPlan]
+    submissions: Counter[str]
+    reports: list[Json]
+    paid: int
+    outstanding: int
+    distributions: list[Json]
+
+
+def load_pool(ctx: Context) -> Pool:
+    """Patents, programmes and evaluations, then a year of royalty reports, payments and distributions."""
+    create_programmes(ctx)
+    plans = portfolio(ORGANISATIONS, ctx.today, ctx.rng)
+    evaluations = plan_evaluations(ctx, plans)
+    submissions = contribute_and_evaluate(ctx, plans, evaluations)
+
+    quarters = last_ended_quarters(ctx.today)
+    prepare_licensees(ctx, quarters)
+    accounts = plan_accounts(ctx, quarters)
+    reports, paid, outstanding = file_and_pay(ctx, accounts)
+    distributions = distribute(ctx, quarters)
+    return Pool(plans, submissions, reports, paid, outstanding, distributions)
 
 
 # --- the whole demo --------------------------------------------------------------------------
@@ -475,24 +509,23 @@ def load(gateway_url: str) -> dict[str, Any]:
             council=gw.login("council@alliance.example", ["council"]),
         )  # fmt: skip
         load_members(ctx)
-        plans = portfolio(ORGANISATIONS, today, ctx.rng)
-        patent_ids = contribute_patents(ctx, plans)
         suspend_members(ctx)
-        create_programmes(ctx)
-        evaluations = plan_evaluations(ctx, plans)
-        submissions = evaluate_patents(ctx, evaluations, patent_ids)
-
-        quarters = last_ended_quarters(today)
-        prepare_licensees(ctx, quarters)
-        accounts = plan_accounts(ctx, quarters)
-        reports, paid, outstanding = file_and_pay(ctx, accounts)
-        distributions = distribute(ctx, quarters)
-
-        projects = load_standards(ctx)
-        sessions, registrations = load_training(ctx)
+        # Once the members are admitted, the pool, the standards and the training season are independent:
+        # they run at once (each its calls in order), so the standards' comment and ballot windows and the
+        # course's start are waited out while the pool's calls go on. Only the pool draws from ctx.rng.
+        flows = gw.together(lambda: load_pool(ctx), lambda: load_standards(ctx), lambda: load_training(ctx))
+        pool: Pool = flows[0]
+        projects: list[Json] = flows[1]
+        sessions, registrations = flows[2]
 
         organisations = gw.get_all(f"{API}/membership/organisations", ctx.secretariat, {"limit": "200"})
         calls = gw.calls
+        for route, spent in gw.slowest():
+            mean_ms, slowest_ms = spent.seconds / spent.calls * 1000, spent.slowest * 1000
+            ctx.say(f"  time in {route}: {spent.seconds:.1f}s over {spent.calls} calls "
+                    f"(mean {mean_ms:.0f} ms, slowest {slowest_ms:.0f} ms)")  # fmt: skip
+        if gw.rate_limited:
+            ctx.say(f"  {gw.rate_limited} answers were 429 (rate limited) and waited out")
     members = [o for o in organisations if o["status"] == "admitted"]
     standing = Counter(str(o["standing"]) for o in members)
     applications = Counter(str(o["status"]) for o in organisations if o["status"] != "admitted")
@@ -501,25 +534,27 @@ def load(gateway_url: str) -> dict[str, Any]:
         "members": len(members),
         "standing": dict(standing),
         "applications": dict(applications),
-        "patents": len(plans),
-        "submissions": dict(submissions),
-        "essential": submissions.get("essential", 0),
+        "patents": len(pool.plans),
+        "submissions": dict(pool.submissions),
+        "essential": pool.submissions.get("essential", 0),
         "programmes": len(ctx.programmes),
         "licensees": len(LICENSEES),
-        "reports": len(reports),
-        "payments": paid,
-        "outstanding_reports": outstanding,
-        "distributions": len(distributions),
+        "reports": len(pool.reports),
+        "payments": pool.paid,
+        "outstanding_reports": pool.outstanding,
+        "distributions": len(pool.distributions),
         "projects": len(projects),
         "sessions": len(sessions),
         "registrations": len(registrations),
         "calls": calls,
+        "rate_limited": gw.rate_limited,
         "seconds": round(elapsed, 1),
     }
     say(
         f"demo data: {len(members)} members ({', '.join(f'{n} {s}' for s, n in standing.most_common())}), "
-        f"{len(plans)} patents ({submissions.get('essential', 0)} essential), {len(ctx.programmes)} programmes, "
-        f"{len(reports)} reports, {len(distributions)} distributions, {len(projects)} projects, "
+        f"{len(pool.plans)} patents ({pool.submissions.get('essential', 0)} essential), "
+        f"{len(ctx.programmes)} programmes, "
+        f"{len(pool.reports)} reports, {len(pool.distributions)} distributions, {len(projects)} projects, "
         f"{len(sessions)} sessions — {calls} calls in {elapsed:.0f}s"
     )
     return summary
