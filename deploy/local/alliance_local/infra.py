@@ -550,9 +550,12 @@ class Zipkin:
         jar = ensure_zipkin()
         self.proc = Proc(
             "zipkin",
-            ["java", "-Xms128m", "-Xmx512m", "-jar", str(jar)],
+            ["java", "-Xms128m", "-Xmx1g", "-jar", str(jar)],
             workdir / "logs" / "zipkin.log",
-            env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "2000000"},
+            # In-memory spans cost ~1-2 KiB each: 2,000,000 in 512 MiB ran out of memory under
+            # the gateway benchmark (then every exporter times out). 400,000 fit in 1 GiB and
+            # hold a whole test session's traces; the oldest go first.
+            env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "400000"},
         )
 
     @property
