@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -160,7 +161,7 @@ class AggregateStore:
             if result.matched_count == 0:
                 raise ConcurrencyConflict(f"{self.collection.name}/{doc_id} is no longer at version {expected_version}")
         if entries:
-            self.relay.notify(self.collection.name, doc_id)
+            self.relay.notify(self.collection.name, doc_id, entries)
         return expected_version + 1
 
 
@@ -171,6 +172,10 @@ class OutboxRelay:
         self.db = db
         self.settings = settings
         self.collections: dict[str, AsyncCollection[Document]] = {}
+        # Entries just written, per collection and document, in write order: published as they
+        # are (they are stored: the write succeeded before the notice), without reading them back.
+        self._written: dict[str, dict[str, list[Document]]] = {}
+        # Documents whose entries must be read back first (after a failed publish).
         self._dirty: dict[str, set[str]] = {}
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
@@ -180,9 +185,16 @@ class OutboxRelay:
     def register(self, collection: AsyncCollection[Document]) -> None:
         self.collections[collection.name] = collection
 
-    def notify(self, collection: str, doc_id: str) -> None:
-        self._dirty.setdefault(collection, set()).add(doc_id)
+    def notify(self, collection: str, doc_id: str, entries: Sequence[Document] = ()) -> None:
+        """A write stored ``entries`` in ``doc_id``'s outbox (none given: read the document)."""
+        if entries:
+            self._written.setdefault(collection, {}).setdefault(doc_id, []).extend(entries)
+        else:
+            self._dirty.setdefault(collection, set()).add(doc_id)
         self._wake.set()
+
+    def _pending_notices(self) -> bool:
+        return any(self._written.values()) or any(self._dirty.values())
 
     async def backlog(self) -> int:
         total = 0
@@ -199,6 +211,7 @@ class OutboxRelay:
                 if loop.time() >= next_scan:
                     await self._publish_scan()
                     next_scan = loop.time() + self.settings.outbox_poll_interval_s
+                await self._publish_written()
                 await self._publish_dirty()
                 backoff = 0.2
                 self.kafka_ok = True
@@ -209,7 +222,7 @@ class OutboxRelay:
                 await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if not any(self._dirty.values()):
+            if not self._pending_notices():
                 self._wake.clear()
                 timeout = max(0.0, next_scan - loop.time())
                 waiter = asyncio.ensure_future(self._wake.wait())
@@ -238,6 +251,21 @@ class OutboxRelay:
             except Exception:  # a broken connection may fail to close; it is discarded anyway
                 log.debug("closing producer failed", exc_info=True)
 
+    async def _publish_written(self) -> None:
+        while any(self._written.values()):
+            for name in list(self._written):
+                written = self._written.pop(name, {})
+                try:
+                    docs = list(written.items())
+                    for i in range(0, len(docs), 500):
+                        await self._publish_documents(
+                            [(name, {"_id": doc_id, "outbox": entries}) for doc_id, entries in docs[i : i + 500]]
+                        )
+                except BaseException:
+                    # Read these documents back: the next round (or the scan) publishes what is left.
+                    self._dirty.setdefault(name, set()).update(written)
+                    raise
+
     async def _publish_dirty(self) -> None:
         while any(self._dirty.values()):
             for name in list(self._dirty):
@@ -263,6 +291,7 @@ class OutboxRelay:
                 if not docs:
                     break
                 await self._publish_documents([(name, d) for d in docs])
+                self._forget_written(name, docs)
                 if len(docs) < 500:
                     break
 
@@ -289,7 +318,27 @@ class OutboxRelay:
                 failed = result
         if failed is not None:
             raise failed
+        # Remove exactly what was published (entries appended meanwhile stay): one round trip.
+        by_collection: dict[str, list[UpdateOne]] = {}
         for name, doc in pending:
-            # Remove exactly what was published; entries appended meanwhile stay.
-            await self.collections[name].update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
-            self.published += len(doc["outbox"])
+            by_collection.setdefault(name, []).append(
+                UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
+            )
+        for name, updates in by_collection.items():
+            await self.collections[name].bulk_write(updates, ordered=False)
+        self.published += sum(len(doc["outbox"]) for _, doc in pending)
+
+    def _forget_written(self, name: str, docs: list[Document]) -> None:
+        """Drop notices of entries a scan has just published (they would only be sent twice)."""
+        written = self._written.get(name)
+        if not written:
+            return
+        for doc in docs:
+            entries = written.get(doc["_id"])
+            if entries:
+                published = {entry["id"] for entry in doc["outbox"]}
+                left = [entry for entry in entries if entry["id"] not in published]
+                if left:
+                    written[doc["_id"]] = left
+                else:
+                    del written[doc["_id"]]
