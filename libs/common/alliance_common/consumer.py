@@ -1,11 +1,13 @@
 """Idempotent Kafka consumer: at-least-once delivery, effects applied exactly once.
 
-- Batches come from ``getmany``; offsets are committed per partition only after every
-  message of the batch has had its effect stored (or gone to the dead-letter topic).
+- Batches come from ``getmany``; offsets are committed (once per fetch, for all its
+  partitions) only after every message of it has had its effect stored (or gone to the
+  dead-letter topic).
 - Each processed event id is recorded per consumer group in the service's own database
-  under a unique index, and handlers also record the event id in the aggregate they
-  change (``AggregateStore.save(applied_event=...)``), so a crash between the effect and
-  the record can never apply an event twice.
+  under a unique index (looked up, and recorded, once per partition batch), and handlers
+  also record the event id in the aggregate they change
+  (``AggregateStore.save(applied_event=...)``), so a crash between the effect and the
+  record can never apply an event twice.
 - A failing handler is retried with backoff; after the last attempt, or at once for a
   message that can never be read (``PoisonEvent``), it goes to ``<service>.dlq`` with the
   error and its origin in the headers, and the consumer goes on.
