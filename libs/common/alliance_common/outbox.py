@@ -6,8 +6,10 @@ alike), guarded by an optimistic ``version``. The relay publishes pending entrie
 the idempotent producer and then removes exactly those entries with ``$pullAll``.
 A crash between publish and removal only re-publishes; consumers drop duplicates by id.
 
-The relay is woken by every write (no polling delay on the normal path) and also scans
-on a slow timer for what no wake announced (a crash, another replica, Kafka outages).
+The relay is woken by every write (no polling delay on the normal path) and publishes the
+entries that write announced as they were written, without reading them back; it also scans
+on a slow timer for what no wake announced (a crash, another replica, Kafka outages). After
+a failed publish it reads the announced documents back before trying again.
 """
 
 from __future__ import annotations
