@@ -22,7 +22,6 @@ from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -320,15 +319,12 @@ class OutboxRelay:
                 failed = result
         if failed is not None:
             raise failed
-        # Remove exactly what was published (entries appended meanwhile stay): one round trip.
-        by_collection: dict[str, list[UpdateOne]] = {}
         for name, doc in pending:
-            by_collection.setdefault(name, []).append(
-                UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
-            )
-        for name, updates in by_collection.items():
-            await self.collections[name].bulk_write(updates, ordered=False)
-        self.published += sum(len(doc["outbox"]) for _, doc in pending)
+            # Remove exactly what was published; entries appended meanwhile stay. One update per
+            # document: FerretDB 1.24 holds a pool connection per statement of an update command
+            # until the command ends, so one bulk of ~100 statements hangs the local store.
+            await self.collections[name].update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
+            self.published += len(doc["outbox"])
 
     def _forget_written(self, name: str, docs: list[Document]) -> None:
         """Drop notices of entries a scan has just published (they would only be sent twice)."""
