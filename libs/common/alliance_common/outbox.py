@@ -256,8 +256,11 @@ class OutboxRelay:
         while any(self._written.values()):
             for name in list(self._written):
                 written = self._written.pop(name, {})
+                # A document waiting to be read back (its earlier entries failed to publish) is
+                # published from the store, all its entries in order: later notices would overtake.
+                rereading = self._dirty.get(name, set())
                 try:
-                    docs = list(written.items())
+                    docs = [(doc_id, entries) for doc_id, entries in written.items() if doc_id not in rereading]
                     for i in range(0, len(docs), 500):
                         await self._publish_documents(
                             [(name, {"_id": doc_id, "outbox": entries}) for doc_id, entries in docs[i : i + 500]]
