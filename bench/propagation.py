@@ -75,6 +75,8 @@ class PlatformResult:
     # At most this many polls in flight in total: unbounded 5 ms polling of every pending
     # write through the gateway would itself starve the services on a small machine.
     poll_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    # Where the polls go: the gateway (default) or, with --poll-direct, licensing's own port.
+    poller: httpx.AsyncClient | None = None
 
 
 # ----------------------------------------------------------------------------- platform
@@ -199,7 +201,8 @@ async def run_op(client: httpx.AsyncClient, sample: Sample, headers: dict[str, s
     result.pending += 1
     result.peak_pending = max(result.peak_pending, result.pending)
     try:
-        await poll_until_visible(client, sample, headers, poll_s, url, expected, deadline, timeout, result)
+        poller = result.poller or client
+        await poll_until_visible(poller, sample, headers, poll_s, url, expected, deadline, timeout, result)
     finally:
         result.pending -= 1
 
@@ -232,24 +235,27 @@ async def poll_until_visible(client: httpx.AsyncClient, sample: Sample, headers:
         await asyncio.sleep(max(0.0, asked + poll_s - now()))
 
 
-async def measure_platform(gateway_url: str, args: argparse.Namespace) -> PlatformResult:
+async def measure_platform(gateway_url: str, poll_url: str, args: argparse.Namespace) -> PlatformResult:
     run = uuid.uuid4().hex[:8]
     pairs = args.samples // 2
     # Idle connections expire before uvicorn's 5 s keep-alive closes them on the server side,
     # so a write never goes out on a connection the gateway is closing at that moment.
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2.0)
     timeout = httpx.Timeout(30, pool=None)  # waiting for a free connection is not an error
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=timeout, limits=limits) as client:
+    async with (
+        httpx.AsyncClient(base_url=gateway_url, timeout=timeout, limits=limits) as client,
+        httpx.AsyncClient(base_url=poll_url, timeout=timeout, limits=limits) as poller,
+    ):
         members = await admit_members(client, pairs + args.warmup, run, args.timeout)
         tokens = await member_tokens(client, members, run)
         warm, measured = members[: args.warmup], members[args.warmup :]
 
         # Warm-up: one write at a time, each after the previous effect was visible; not part
         # of the fixed-rate figures, reported as context ("isolated").
-        result = PlatformResult(poll_slots=asyncio.Semaphore(args.max_polls))
+        result = PlatformResult(poll_slots=asyncio.Semaphore(args.max_polls), poller=poller)
         if warm:
             say(f"warm-up: {len(warm)} suspend/reinstate pairs, one at a time")
-            scratch = PlatformResult()
+            scratch = PlatformResult(poller=poller)
             for member in warm:
                 for action in ("suspension", "reinstatement"):
                     sample = Sample(member, action, now())
@@ -406,7 +412,8 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
         row("  context: reinstatement -> visible", by_action("reinstatement")),
         row("  context: isolated writes -> visible (warm-up)", platform.isolated),
         row("  context: write POST via gateway (200)", writes),
-        row("  context: licence GET via gateway (poll)", platform.poll_rtts),
+        row(f"  context: licence GET {'on licensing' if args.poll_direct else 'via gateway'} (poll)",
+            platform.poll_rtts),
         row("  context: raw send -> broker ack", raw.acks),
     ]
 
@@ -417,6 +424,7 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
     lines = [
         "",
         f"Event propagation at a fixed {args.rate:g}/s (open loop), poll every {args.poll_ms:g} ms "
+        f"{'on licensing directly' if args.poll_direct else 'through the gateway'} "
         f"(at most {args.max_polls} polls in flight), "
         f"effect wait bounded at {args.timeout:g} s; {len(platform.samples)} platform writes, "
         f"{len(raw.latencies)} raw messages",
@@ -437,8 +445,9 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
 # ----------------------------------------------------------------------------- main
 
 
-async def measure(gateway_url: str, bootstrap: str, args: argparse.Namespace) -> tuple[PlatformResult, RawResult]:
-    platform = await measure_platform(gateway_url, args)
+async def measure(gateway_url: str, poll_url: str, bootstrap: str,
+                  args: argparse.Namespace) -> tuple[PlatformResult, RawResult]:
+    platform = await measure_platform(gateway_url, poll_url, args)
     raw = await measure_raw_kafka(bootstrap, len(platform.samples), args.rate, args.warmup * 2, args.timeout)
     return platform, raw
 
@@ -453,6 +462,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=20.0, help="bound on each wait for an effect, seconds")
     parser.add_argument("--warmup", type=int, default=5, help="suspend/reinstate pairs run first, not recorded")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="bound on the whole measurement")
+    parser.add_argument("--poll-direct", action="store_true",
+                        help="poll licensing's own port instead of the gateway (the write still goes through it)")
+    parser.add_argument("--licensing-url", help="with --gateway-url and --poll-direct: the running licensing service")
     parser.add_argument("--gateway-url", help="a running platform's gateway (then --kafka is required)")
     parser.add_argument("--kafka", help="the running platform's Kafka bootstrap servers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
@@ -460,6 +472,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if bool(args.gateway_url) != bool(args.kafka):
         parser.error("--gateway-url and --kafka go together")
+    if args.poll_direct and args.gateway_url and not args.licensing_url:
+        parser.error("--poll-direct with --gateway-url needs --licensing-url")
     if args.samples < 2 or args.samples % 2:
         parser.error("--samples must be a positive even number")
     return args
@@ -474,6 +488,7 @@ def main() -> int:
     try:
         if args.gateway_url:
             gateway_url, bootstrap = args.gateway_url.rstrip("/"), args.kafka
+            poll_url = (args.licensing_url or "").rstrip("/") if args.poll_direct else gateway_url
         else:
             from alliance_local.stack import Stack
 
@@ -484,8 +499,10 @@ def main() -> int:
             stack.start()
             say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")
             gateway_url, bootstrap = stack.gateway_url, stack.infra.kafka.bootstrap
+            poll_url = stack.url("licensing") if args.poll_direct else gateway_url
         try:
-            platform, raw = asyncio.run(asyncio.wait_for(measure(gateway_url, bootstrap, args), args.max_seconds))
+            measurement = measure(gateway_url, poll_url, bootstrap, args)
+            platform, raw = asyncio.run(asyncio.wait_for(measurement, args.max_seconds))
         except TimeoutError:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
             return 1

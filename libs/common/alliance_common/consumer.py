@@ -1,11 +1,13 @@
 """Idempotent Kafka consumer: at-least-once delivery, effects applied exactly once.
 
-- Batches come from ``getmany``; offsets are committed per partition only after every
-  message of the batch has had its effect stored (or gone to the dead-letter topic).
+- Batches come from ``getmany``; offsets are committed (once per fetch, for all its
+  partitions) only after every message of it has had its effect stored (or gone to the
+  dead-letter topic).
 - Each processed event id is recorded per consumer group in the service's own database
-  under a unique index, and handlers also record the event id in the aggregate they
-  change (``AggregateStore.save(applied_event=...)``), so a crash between the effect and
-  the record can never apply an event twice.
+  under a unique index (looked up, and recorded, once per partition batch), and handlers
+  also record the event id in the aggregate they change
+  (``AggregateStore.save(applied_event=...)``), so a crash between the effect and the
+  record can never apply an event twice.
 - A failing handler is retried with backoff; after the last attempt, or at once for a
   message that can never be read (``PoisonEvent``), it goes to ``<service>.dlq`` with the
   error and its origin in the headers, and the consumer goes on.
@@ -24,7 +26,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from alliance_common.events import Envelope, IntegrationEvent, PoisonEvent
 from alliance_common.kafka import new_consumer, new_producer, sleep_or_stop
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[Envelope, IntegrationEvent], Awaitable[None]]
 
 PROCESSED = "processed_events"
+DUPLICATE_KEY = 11000
+INBOX_READS_IN_FLIGHT = 16
 
 
 async def ensure_inbox_indexes(db: AsyncDatabase[Document]) -> None:
@@ -106,9 +110,14 @@ class EventConsumer:
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            if not batches:
+                continue
+            offsets: dict[TopicPartition, int] = {}
             for tp, records in batches.items():
                 await self._process_batch(tp, records)
-                await consumer.commit({tp: records[-1].offset + 1})
+                offsets[tp] = records[-1].offset + 1
+            # One commit for every partition of the fetch, after all their effects are stored.
+            await consumer.commit(offsets)
 
     async def _process_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         parsed: list[tuple[ConsumerRecord[bytes, bytes], Envelope | PoisonEvent]] = []
@@ -117,25 +126,46 @@ class EventConsumer:
                 parsed.append((record, Envelope.from_bytes(record.value or b"")))
             except (ValueError, ValidationError) as exc:
                 parsed.append((record, PoisonEvent(f"not a CloudEvents envelope: {exc}")))
-        # Primary-key reads: the inbox only grows, and a store may scan it for anything else.
-        seen = set()
-        for _, env in parsed:
-            if isinstance(env, Envelope) and env.type in self.handlers:
-                if await self.db[PROCESSED].find_one({"_id": self._inbox_id(env.id)}, {"_id": 1}) is not None:
-                    seen.add(env.id)
-        for record, envelope in parsed:
-            if isinstance(envelope, PoisonEvent):
-                await self._dead_letter(record, envelope, "?")
-                continue
-            if envelope.type not in self.handlers:
-                continue  # a fact this consumer does not act on
-            if envelope.id in seen:
-                self.duplicates += 1
-                continue
-            await self._handle(record, envelope)
-            seen.add(envelope.id)
+        wanted = [env.id for _, env in parsed if isinstance(env, Envelope) and env.type in self.handlers]
+        seen = await self._already_processed(wanted)
+        done: list[Envelope] = []
+        try:
+            for record, envelope in parsed:
+                if isinstance(envelope, PoisonEvent):
+                    await self._dead_letter(record, envelope, "?")
+                    continue
+                if envelope.type not in self.handlers:
+                    continue  # a fact this consumer does not act on
+                if envelope.id in seen:
+                    self.duplicates += 1
+                    continue
+                if await self._handle(record, envelope):
+                    done.append(envelope)
+                seen.add(envelope.id)
+        finally:
+            # Recorded once per batch, before the offsets are committed. Should this process die
+            # before it, each aggregate's own applied-event ids still stop a second application.
+            await self._mark_processed(done)
 
-    async def _handle(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> None:
+    async def _already_processed(self, event_ids: list[str]) -> set[str]:
+        """The ids among ``event_ids`` this consumer group has processed already.
+
+        Primary-key reads, sent together: the inbox only grows, and the local store scans the
+        whole collection for ``{_id: {$in: [...]}}`` or an ``$or`` of keys (its EXPLAIN shows a
+        sequential scan), while it serves each ``{_id: value}`` from an index.
+        """
+        inbox = self.db[PROCESSED]
+        seen: set[str] = set()
+        for i in range(0, len(event_ids), INBOX_READS_IN_FLIGHT):
+            chunk = event_ids[i : i + INBOX_READS_IN_FLIGHT]
+            found = await asyncio.gather(
+                *(inbox.find_one({"_id": self._inbox_id(event_id)}, {"_id": 1}) for event_id in chunk)
+            )
+            seen.update(event_id for event_id, doc in zip(chunk, found, strict=True) if doc is not None)
+        return seen
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> bool:
+        """Apply one event (with retries); False when it went to the dead-letter topic instead."""
         with process_span(
             record.topic, record.headers, envelope.id, self.group_id, record.partition, record.offset
         ) as span:
@@ -149,7 +179,7 @@ class EventConsumer:
                 except PoisonEvent as exc:
                     span.record_exception(exc)
                     await self._dead_letter(record, exc, envelope.id)
-                    return
+                    return False
                 except Exception as exc:
                     span.record_exception(exc)
                     if attempt == attempts:
@@ -157,25 +187,33 @@ class EventConsumer:
                             "consumer %s: %s failed %d times", self.group_id, envelope.id, attempts, exc_info=True
                         )
                         await self._dead_letter(record, exc, envelope.id)
-                        return
+                        return False
                     await asyncio.sleep(self.settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
-            await self._mark_processed(envelope)
             self.processed += 1
+            return True
 
-    async def _mark_processed(self, envelope: Envelope) -> None:
+    async def _mark_processed(self, envelopes: list[Envelope]) -> None:
+        if not envelopes:
+            return
+        at = datetime.now(UTC)
+        records = [
+            {
+                "_id": self._inbox_id(envelope.id),
+                "consumer": self.group_id,
+                "event_id": envelope.id,
+                "type": envelope.type,
+                "subject": envelope.subject,
+                "processed_at": at,
+            }
+            for envelope in envelopes
+        ]
         try:
-            await self.db[PROCESSED].insert_one(
-                {
-                    "_id": self._inbox_id(envelope.id),
-                    "consumer": self.group_id,
-                    "event_id": envelope.id,
-                    "type": envelope.type,
-                    "subject": envelope.subject,
-                    "processed_at": datetime.now(UTC),
-                }
-            )
-        except DuplicateKeyError:
-            pass  # another replica recorded it first: the effect itself was guarded
+            await self.db[PROCESSED].insert_many(records, ordered=False)
+        except BulkWriteError as exc:
+            # Another replica recorded some first (the effects themselves were guarded); any
+            # other failure is real and restarts the consumer from its committed offsets.
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", ())):
+                raise
 
     def _inbox_id(self, event_id: str) -> str:
         return f"{self.group_id}:{event_id}"

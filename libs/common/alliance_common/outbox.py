@@ -6,8 +6,10 @@ alike), guarded by an optimistic ``version``. The relay publishes pending entrie
 the idempotent producer and then removes exactly those entries with ``$pullAll``.
 A crash between publish and removal only re-publishes; consumers drop duplicates by id.
 
-The relay is woken by every write (no polling delay on the normal path) and also scans
-on a slow timer for what no wake announced (a crash, another replica, Kafka outages).
+The relay is woken by every write (no polling delay on the normal path) and publishes the
+entries that write announced as they were written, without reading them back; it also scans
+on a slow timer for what no wake announced (a crash, another replica, Kafka outages). After
+a failed publish it reads the announced documents back before trying again.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ class AggregateStore:
             if result.matched_count == 0:
                 raise ConcurrencyConflict(f"{self.collection.name}/{doc_id} is no longer at version {expected_version}")
         if entries:
-            self.relay.notify(self.collection.name, doc_id)
+            self.relay.notify(self.collection.name, doc_id, entries)
         return expected_version + 1
 
 
@@ -171,6 +173,10 @@ class OutboxRelay:
         self.db = db
         self.settings = settings
         self.collections: dict[str, AsyncCollection[Document]] = {}
+        # Entries just written, per collection and document, in write order: published as they
+        # are (they are stored: the write succeeded before the notice), without reading them back.
+        self._written: dict[str, dict[str, list[Document]]] = {}
+        # Documents whose entries must be read back first (after a failed publish).
         self._dirty: dict[str, set[str]] = {}
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
@@ -180,9 +186,16 @@ class OutboxRelay:
     def register(self, collection: AsyncCollection[Document]) -> None:
         self.collections[collection.name] = collection
 
-    def notify(self, collection: str, doc_id: str) -> None:
-        self._dirty.setdefault(collection, set()).add(doc_id)
+    def notify(self, collection: str, doc_id: str, entries: Sequence[Document] = ()) -> None:
+        """A write stored ``entries`` in ``doc_id``'s outbox (none given: read the document)."""
+        if entries:
+            self._written.setdefault(collection, {}).setdefault(doc_id, []).extend(entries)
+        else:
+            self._dirty.setdefault(collection, set()).add(doc_id)
         self._wake.set()
+
+    def _pending_notices(self) -> bool:
+        return any(self._written.values()) or any(self._dirty.values())
 
     async def backlog(self) -> int:
         total = 0
@@ -199,6 +212,7 @@ class OutboxRelay:
                 if loop.time() >= next_scan:
                     await self._publish_scan()
                     next_scan = loop.time() + self.settings.outbox_poll_interval_s
+                await self._publish_written()
                 await self._publish_dirty()
                 backoff = 0.2
                 self.kafka_ok = True
@@ -209,7 +223,7 @@ class OutboxRelay:
                 await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if not any(self._dirty.values()):
+            if not self._pending_notices():
                 self._wake.clear()
                 timeout = max(0.0, next_scan - loop.time())
                 waiter = asyncio.ensure_future(self._wake.wait())
@@ -238,6 +252,24 @@ class OutboxRelay:
             except Exception:  # a broken connection may fail to close; it is discarded anyway
                 log.debug("closing producer failed", exc_info=True)
 
+    async def _publish_written(self) -> None:
+        while any(self._written.values()):
+            for name in list(self._written):
+                written = self._written.pop(name, {})
+                # A document waiting to be read back (its earlier entries failed to publish) is
+                # published from the store, all its entries in order: later notices would overtake.
+                rereading = self._dirty.get(name, set())
+                try:
+                    docs = [(doc_id, entries) for doc_id, entries in written.items() if doc_id not in rereading]
+                    for i in range(0, len(docs), 500):
+                        await self._publish_documents(
+                            [(name, {"_id": doc_id, "outbox": entries}) for doc_id, entries in docs[i : i + 500]]
+                        )
+                except BaseException:
+                    # Read these documents back: the next round (or the scan) publishes what is left.
+                    self._dirty.setdefault(name, set()).update(written)
+                    raise
+
     async def _publish_dirty(self) -> None:
         while any(self._dirty.values()):
             for name in list(self._dirty):
@@ -263,6 +295,7 @@ class OutboxRelay:
                 if not docs:
                     break
                 await self._publish_documents([(name, d) for d in docs])
+                self._forget_written(name, docs)
                 if len(docs) < 500:
                     break
 
@@ -290,6 +323,23 @@ class OutboxRelay:
         if failed is not None:
             raise failed
         for name, doc in pending:
-            # Remove exactly what was published; entries appended meanwhile stay.
+            # Remove exactly what was published; entries appended meanwhile stay. One update per
+            # document: FerretDB 1.24 holds a pool connection per statement of an update command
+            # until the command ends, so one bulk of ~100 statements hangs the local store.
             await self.collections[name].update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
             self.published += len(doc["outbox"])
+
+    def _forget_written(self, name: str, docs: list[Document]) -> None:
+        """Drop notices of entries a scan has just published (they would only be sent twice)."""
+        written = self._written.get(name)
+        if not written:
+            return
+        for doc in docs:
+            entries = written.get(doc["_id"])
+            if entries:
+                published = {entry["id"] for entry in doc["outbox"]}
+                left = [entry for entry in entries if entry["id"] not in published]
+                if left:
+                    written[doc["_id"]] = left
+                else:
+                    del written[doc["_id"]]

@@ -1,0 +1,103 @@
+"""The outbox relay on the real Kafka and store: what a write announces is published in write order
+without being read back, exactly the published entries leave the document, and what no notice
+announced (a crash between write and publish) is still found by the scan."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from alliance_common.kafka import ensure_topics
+from alliance_common.outbox import AggregateStore, OutboxRelay
+from alliance_common.settings import ServiceSettings
+from alliance_contracts.membership import MemberSuspended
+from alliance_local.pytest_plugin import eventually, wait_for_events
+
+pytestmark = pytest.mark.infra
+
+
+class Settings(ServiceSettings):
+    service_name: str = "relaytest"
+
+
+@pytest.fixture
+async def client(infra: Any) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.store.url)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def suspended(member: str, n: int) -> MemberSuspended:
+    return MemberSuspended(member_id=member, reason=f"write {n}", suspended_at=datetime.now(UTC))
+
+
+async def test_announced_entries_are_published_in_write_order_and_removed_exactly(
+    client: AsyncMongoClient[dict[str, Any]], service_settings: Callable[..., Any], infra: Any
+) -> None:
+    settings = service_settings(Settings, outbox_poll_interval_s=3600)  # no scan: notices alone
+    await ensure_topics(settings, ["membership.events"])
+    db = client[settings.mongodb_database]
+    relay = OutboxRelay(db, settings)
+    store = AggregateStore(db["things"], relay, "/alliance/relaytest", "membership.events")
+    member = str(uuid.uuid4())
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        version = await store.save(member, 0, {"n": 0}, [suspended(member, 0)])
+        for n in range(1, 30):  # writes racing the relay: some land while it publishes others
+            version = await store.save(member, version, {"n": n}, [suspended(member, n), suspended(member, n)])
+        found = await wait_for_events(
+            infra.kafka.bootstrap, "membership.events", lambda e: e["subject"] == member, count=59
+        )
+        reasons = [envelope["data"]["reason"] for envelope, _ in found]
+        assert reasons == ["write 0"] + [f"write {n}" for n in range(1, 30) for _ in range(2)]
+
+        async def emptied() -> bool:
+            doc = await db["things"].find_one({"_id": member})
+            return doc is not None and doc["outbox"] == []
+
+        await eventually(emptied)
+        assert relay.published == 59
+        doc = await db["things"].find_one({"_id": member})
+        assert doc is not None and doc["n"] == 29 and doc["version"] == 30
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_entries_no_notice_announced_are_found_by_the_scan(
+    client: AsyncMongoClient[dict[str, Any]], service_settings: Callable[..., Any], infra: Any
+) -> None:
+    settings = service_settings(Settings, outbox_poll_interval_s=0.5)
+    await ensure_topics(settings, ["membership.events"])
+    db = client[settings.mongodb_database]
+    member = str(uuid.uuid4())
+    # A writer that died after its write and before its relay ran: the entry is only in the store.
+    crashed = OutboxRelay(db, settings)
+    await AggregateStore(db["things"], crashed, "/alliance/relaytest", "membership.events").save(
+        member, 0, {"n": 0}, [suspended(member, 0)]
+    )
+    relay = OutboxRelay(db, settings)
+    AggregateStore(db["things"], relay, "/alliance/relaytest", "membership.events")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        found = await wait_for_events(infra.kafka.bootstrap, "membership.events", lambda e: e["subject"] == member)
+        assert [envelope["data"]["reason"] for envelope, _ in found] == ["write 0"]
+
+        async def emptied() -> bool:
+            doc = await db["things"].find_one({"_id": member})
+            return doc is not None and doc["outbox"] == []
+
+        await eventually(emptied)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
