@@ -10,6 +10,13 @@ The relay is woken by every write (no polling delay on the normal path) and publ
 entries that write announced as they were written, without reading them back; it also scans
 on a slow timer for what no wake announced (a crash, another replica, Kafka outages). After
 a failed publish it reads the announced documents back before trying again.
+
+The scan must not read every document: ``{"outbox.0": {"$exists": true}}`` is served by no
+index (on MongoDB either), so each scan, and each readiness probe's backlog count, read whole
+collections. Every write that adds entries therefore also sets ``outbox_pending: true``, an
+indexed equality the store serves from its index; the scan clears the flag, in a write
+conditional on an empty outbox, once everything is published. A process's first scan still
+uses the full filter, once, for documents written before the flag existed.
 """
 
 from __future__ import annotations
@@ -35,7 +42,9 @@ from alliance_common.telemetry import current_trace_carrier, end_publish_span, s
 
 log = logging.getLogger(__name__)
 
-RESERVED_FIELDS = ("_id", "version", "outbox", "applied_events")
+RESERVED_FIELDS = ("_id", "version", "outbox", "outbox_pending", "applied_events")
+PENDING = "outbox_pending"
+SCAN_PAGE = 500
 
 
 class ConcurrencyConflict(Conflict):
@@ -140,6 +149,7 @@ class AggregateStore:
                 "version": 1,
                 **clean,
                 "outbox": entries,
+                PENDING: bool(entries),
                 "applied_events": [applied_event] if applied_event else [],
             }
             try:
@@ -154,6 +164,7 @@ class AggregateStore:
             push: Document = {}
             if entries:
                 push["outbox"] = {"$each": entries}
+                update["$set"][PENDING] = True
             if applied_event:
                 push["applied_events"] = applied_event
             if push:
@@ -182,6 +193,8 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self.published = 0
         self.kafka_ok = False
+        self._indexed = False
+        self._full_scan_done = False
 
     def register(self, collection: AsyncCollection[Document]) -> None:
         self.collections[collection.name] = collection
@@ -200,8 +213,14 @@ class OutboxRelay:
     async def backlog(self) -> int:
         total = 0
         for collection in self.collections.values():
-            total += await collection.count_documents({"outbox.0": {"$exists": True}})
+            total += await collection.count_documents({PENDING: True, "outbox.0": {"$exists": True}})
         return total
+
+    async def _ensure_indexes(self) -> None:
+        # The flag's index serves the scan and the backlog count (the local store adds a GIN twin).
+        for collection in self.collections.values():
+            await collection.create_index(PENDING)
+        self._indexed = True
 
     async def run(self, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -209,6 +228,8 @@ class OutboxRelay:
         backoff = 0.2
         while not stop.is_set():
             try:
+                if not self._indexed:
+                    await self._ensure_indexes()
                 if loop.time() >= next_scan:
                     await self._publish_scan()
                     next_scan = loop.time() + self.settings.outbox_poll_interval_s
@@ -289,15 +310,25 @@ class OutboxRelay:
                     raise
 
     async def _publish_scan(self) -> None:
+        full = not self._full_scan_done
         for name, collection in self.collections.items():
+            query: Document = {"outbox.0": {"$exists": True}} if full else {PENDING: True}
+            after: str | None = None
             while True:
-                docs = await collection.find({"outbox.0": {"$exists": True}}, {"outbox": 1}).limit(500).to_list()
+                page = query if after is None else {**query, "_id": {"$gt": after}}
+                docs = await collection.find(page, {"outbox": 1}).sort("_id", 1).limit(SCAN_PAGE).to_list()
                 if not docs:
                     break
                 await self._publish_documents([(name, d) for d in docs])
                 self._forget_written(name, docs)
-                if len(docs) < 500:
+                for doc in docs:
+                    # Everything it held is published now (here or by an earlier notice): clear the
+                    # flag unless a write added entries meanwhile (that write set it again).
+                    await collection.update_one({"_id": doc["_id"], "outbox": {"$size": 0}}, {"$set": {PENDING: False}})
+                if len(docs) < SCAN_PAGE:
                     break
+                after = docs[-1]["_id"]
+        self._full_scan_done = True
 
     async def _publish_documents(self, docs: list[tuple[str, Document]]) -> None:
         pending = [(name, doc) for name, doc in docs if doc.get("outbox")]

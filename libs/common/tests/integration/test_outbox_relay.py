@@ -101,3 +101,74 @@ async def test_entries_no_notice_announced_are_found_by_the_scan(
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+async def test_after_its_first_scan_the_relay_finds_pending_entries_by_their_indexed_flag(
+    client: AsyncMongoClient[dict[str, Any]], service_settings: Callable[..., Any], infra: Any
+) -> None:
+    settings = service_settings(Settings, outbox_poll_interval_s=0.5)
+    await ensure_topics(settings, ["membership.events"])
+    db = client[settings.mongodb_database]
+    relay = OutboxRelay(db, settings)
+    AggregateStore(db["things"], relay, "/alliance/relaytest", "membership.events")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: relay._full_scan_done or None)
+        indexes = await db["things"].index_information()
+        assert any(spec["key"] == [("outbox_pending", 1)] for spec in indexes.values()), indexes
+        # Another replica wrote and died before its relay ran: only the flag tells the scan.
+        member = str(uuid.uuid4())
+        other = OutboxRelay(db, settings)
+        await AggregateStore(db["things"], other, "/alliance/relaytest", "membership.events").save(
+            member, 0, {"n": 0}, [suspended(member, 0)]
+        )
+        assert (await db["things"].find_one({"_id": member}))["outbox_pending"] is True
+        found = await wait_for_events(infra.kafka.bootstrap, "membership.events", lambda e: e["subject"] == member)
+        assert [envelope["data"]["reason"] for envelope, _ in found] == ["write 0"]
+
+        async def settled() -> bool:
+            doc = await db["things"].find_one({"_id": member})
+            return doc is not None and doc["outbox"] == [] and doc["outbox_pending"] is False
+
+        await eventually(settled)
+        assert await relay.backlog() == 0
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_entries_written_before_the_flag_existed_are_published_by_a_process_first_scan(
+    client: AsyncMongoClient[dict[str, Any]], service_settings: Callable[..., Any], infra: Any
+) -> None:
+    settings = service_settings(Settings, outbox_poll_interval_s=0.3)
+    await ensure_topics(settings, ["membership.events"])
+    db = client[settings.mongodb_database]
+    running = OutboxRelay(db, settings)
+    AggregateStore(db["things"], running, "/alliance/relaytest", "membership.events")
+    stop = asyncio.Event()
+    task = asyncio.create_task(running.run(stop))
+    member = str(uuid.uuid4())
+    try:
+        await eventually(lambda: running._full_scan_done or None)
+        # A document as an older version of the relay left it: entries, no flag. The running
+        # relay's periodic scans look for the flag only (they no longer read whole collections).
+        writer = AggregateStore(db["things"], OutboxRelay(db, settings), "/alliance/relaytest", "membership.events")
+        entries = writer._entries(member, [suspended(member, 0)], None)
+        await db["things"].insert_one({"_id": member, "version": 1, "n": 0, "outbox": entries, "applied_events": []})
+        await asyncio.sleep(1.5)  # five scan periods
+        assert len((await db["things"].find_one({"_id": member}))["outbox"]) == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    # A new process (an upgrade's restart) scans everything once and publishes it.
+    relay = OutboxRelay(db, settings)
+    AggregateStore(db["things"], relay, "/alliance/relaytest", "membership.events")
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        found = await wait_for_events(infra.kafka.bootstrap, "membership.events", lambda e: e["subject"] == member)
+        assert [envelope["data"]["reason"] for envelope, _ in found] == ["write 0"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
