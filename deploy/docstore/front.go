@@ -10,6 +10,7 @@ import (
 	"net"
 
 	"github.com/FerretDB/wire"
+	"golang.org/x/sync/semaphore"
 )
 
 // indexer is what the front asks for after a request has been answered (see gin.go).
@@ -20,19 +21,32 @@ type indexer interface {
 	forget(r request)
 }
 
+// front relays clients to FerretDB.
+//
+// No pool deadlock: every command relayed to FerretDB first takes cost(r) units of the
+// budget (a FIFO weighted semaphore), and gives them back once answered. cost(r) is the
+// most PostgreSQL connections FerretDB holds at once for r (batch.go: 2 for a command,
+// statements+1 for an update, whose statements are at most maxBatch because larger ones
+// are refused). The budget is below FerretDB's pool size (main.go checks budget <
+// pool-max-conns and maxBatch+1 <= budget), so the connections all admitted commands can
+// want at once always exist: each of them can finish, and its units then admit the next.
+// getMore/killCursors take no units, so open cursors always drain; each open cursor holds
+// at most one connection, out of the pool-max-conns - budget left over.
 type front struct {
 	socket   string
 	locks    *locks
-	inFlight chan struct{} // a semaphore: commands at FerretDB at once
+	budget   *semaphore.Weighted // pool connections the commands at FerretDB may hold
+	maxBatch int                 // most statements per update relayed; hello's maxWriteBatchSize
 	indexer  indexer
 	logger   *slog.Logger
 }
 
-func newFront(socket string, maxInFlight int, ix indexer, logger *slog.Logger) *front {
+func newFront(socket string, budget int64, maxBatch int, ix indexer, logger *slog.Logger) *front {
 	return &front{
 		socket:   socket,
 		locks:    newLocks(),
-		inFlight: make(chan struct{}, maxInFlight),
+		budget:   semaphore.NewWeighted(budget),
+		maxBatch: maxBatch,
 		indexer:  ix,
 		logger:   logger,
 	}
@@ -66,11 +80,26 @@ func (f *front) serve(ctx context.Context, client net.Conn) {
 }
 
 func (f *front) handle(ctx context.Context, r request, frame []byte, client, server io.ReadWriter) error {
+	if r.statements > f.maxBatch {
+		// FerretDB would hang on it (batch.go); a client ignoring hello's cap gets an error
+		if r.noReply {
+			return nil
+		}
+		reply, err := tooManyStatements(requestID(frame), r.statements, f.maxBatch)
+		if err != nil {
+			return err
+		}
+		_, err = client.Write(reply)
+		return err
+	}
 	release := f.locks.acquire(r)
 	defer release()
 	if r.access != cursor {
-		f.inFlight <- struct{}{}
-		defer func() { <-f.inFlight }()
+		units := cost(r)
+		if err := f.budget.Acquire(ctx, units); err != nil {
+			return err
+		}
+		defer f.budget.Release(units)
 	}
 
 	if _, err := server.Write(frame); err != nil {
@@ -85,6 +114,9 @@ func (f *front) handle(ctx context.Context, r request, frame []byte, client, ser
 			return err
 		}
 		final := !streams(reply)
+		if final && r.hello {
+			reply = capWriteBatch(reply, int32(f.maxBatch))
+		}
 		if final {
 			// before the client sees the reply: a createIndexes is answered once its GIN
 			// twin exists, and a drop once the cache has forgotten the dropped tables

@@ -43,6 +43,8 @@ func main() {
 	socket := flag.String("socket", "docstore.sock", "private Unix socket between the front and FerretDB")
 	poolMax := flag.Int("pool-max-conns", 100, "FerretDB's PostgreSQL connection pool size")
 	inFlight := flag.Int("max-in-flight", 32, "commands relayed to FerretDB at once (keep below pool-max-conns/2)")
+	maxBatch := flag.Int("max-write-batch", 48,
+		"most statements per update relayed, and hello's maxWriteBatchSize (below 2*max-in-flight)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
@@ -52,8 +54,14 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	if *inFlight < 1 || 2**inFlight >= *poolMax {
+	// The front's connection budget (front.go): max-in-flight ordinary commands of two
+	// connections each, or fewer, larger updates.
+	budget := 2 * *inFlight
+	if *inFlight < 1 || budget >= *poolMax {
 		log.Fatalf("max-in-flight %d must be positive and below half of pool-max-conns %d", *inFlight, *poolMax)
+	}
+	if *maxBatch < 1 || *maxBatch+1 > budget {
+		log.Fatalf("max-write-batch %d must be positive and at most 2*max-in-flight-1 = %d", *maxBatch, budget-1)
 	}
 
 	ferretURL, err := withQuery(*pgURL, "pool_max_conns", strconv.Itoa(*poolMax))
@@ -104,7 +112,7 @@ func main() {
 
 	logger.Info("docstore listening", "addr", *listen)
 
-	front := newFront(*socket, *inFlight, newGinIndexer(pool, logger), logger)
+	front := newFront(*socket, int64(budget), *maxBatch, newGinIndexer(pool, logger), logger)
 	for {
 		client, err := ln.Accept()
 		if err != nil {
