@@ -10,9 +10,11 @@
 //     read-modify-write without isolation, on PostgreSQL too (measured: 200 concurrent $inc
 //     on one document left 16). The front lets one write command per collection run at a
 //     time; frames it cannot classify are exclusive with all writes (see locks.go).
-//   - No pool deadlock. FerretDB needs up to two pool connections per update (one holds the
-//     query, one writes), so with its pool full of such half-served commands it hangs for
-//     good. The front bounds the commands in flight well below the pool size.
+//   - No pool deadlock. FerretDB needs up to two pool connections per command (one holds the
+//     query, one writes), and statements+1 for an update command (batch.go), so with its pool
+//     full of such half-served commands it hangs for good. The front admits commands by that
+//     cost against a budget below the pool size, caps hello's maxWriteBatchSize and refuses
+//     larger updates (front.go, batch.go).
 //   - Usable indexes. FerretDB pushes top-level equalities down as `_jsonb->'f' @> value`,
 //     but its createIndexes builds btree indexes, which cannot serve `@>`. The front adds a
 //     GIN twin beside every index that passes through it (see gin.go).
