@@ -18,8 +18,10 @@ package main
 // The front therefore
 //   - caps maxWriteBatchSize in hello/isMaster replies, so that drivers split bulk writes
 //     into commands of at most that many statements (PyMongo does);
-//   - refuses, with an ordinary MongoDB error reply, an update carrying more statements
-//     than that (a client ignoring the cap), before it reaches FerretDB;
+//   - splits an update carrying more statements than that (a client ignoring the cap) into
+//     updates of at most that many, relayed one after the other under the same locks, and
+//     merges their replies (splitUpdate, updateReplies); one it cannot split is refused
+//     with an ordinary MongoDB error reply (tooManyStatements), never relayed whole;
 //   - admits commands to FerretDB by their connection cost (see cost) against a budget
 //     below the pool size; see front.go for why that cannot deadlock.
 
@@ -191,4 +193,201 @@ func capWriteBatch(frame []byte, maxBatch int32) []byte {
 	}
 	binary.LittleEndian.PutUint32(rewritten[4:8], uint32(header.RequestID))
 	return rewritten
+}
+
+// splitUpdate returns update commands of at most maxBatch statements each that together
+// carry the statements of the update frame, in order, and whether the update is ordered.
+// The parts keep every other field of the command and expect a reply (no moreToCome).
+func splitUpdate(frame []byte, maxBatch int) (parts [][]byte, sizes []int, ordered bool, err error) {
+	_, body, err := wire.ReadMessage(bufio.NewReader(bytes.NewReader(frame)))
+	if err != nil {
+		return nil, nil, false, err
+	}
+	msg, ok := body.(*wire.OpMsg)
+	if !ok {
+		return nil, nil, false, fmt.Errorf("not an OP_MSG: %T", body)
+	}
+	raw := msg.RawSection0()
+	if raw == nil {
+		return nil, nil, false, fmt.Errorf("no section 0")
+	}
+	doc, err := raw.Decode()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	var statements []wirebson.RawDocument
+	if rawArr, ok := doc.Get("updates").(wirebson.RawArray); ok {
+		arr, err := rawArr.Decode()
+		if err != nil {
+			return nil, nil, false, err
+		}
+		for i := range arr.Len() {
+			s, ok := arr.Get(i).(wirebson.RawDocument)
+			if !ok {
+				return nil, nil, false, fmt.Errorf("update statement %d is not a document", i)
+			}
+			statements = append(statements, s)
+		}
+	}
+	for _, s := range msg.Sections() {
+		if s.Kind == 1 && s.Identifier == "updates" {
+			statements = append(statements, s.Documents()...)
+		}
+	}
+	ordered = true
+	if o, ok := doc.Get("ordered").(bool); ok {
+		ordered = o
+	}
+
+	for start := 0; start < len(statements); start += maxBatch {
+		chunk := statements[start:min(start+maxBatch, len(statements))]
+		part, err := raw.Decode() // a fresh copy of the command
+		if err != nil {
+			return nil, nil, false, err
+		}
+		part.Remove("updates")
+		arr := wirebson.MakeArray(len(chunk))
+		for _, s := range chunk {
+			if err := arr.Add(s); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		if err := part.Add("updates", arr); err != nil {
+			return nil, nil, false, err
+		}
+		partMsg, err := wire.NewOpMsg(part)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		b, err := encode(0, partMsg)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		binary.LittleEndian.PutUint32(b[4:8], uint32(requestID(frame)))
+		parts = append(parts, b)
+		sizes = append(sizes, len(chunk))
+	}
+	return parts, sizes, ordered, nil
+}
+
+// updateReplies merges the replies to the parts of a split update into the reply to the
+// whole: n and nModified summed, upserted and writeErrors with their indexes shifted to the
+// statements' places in the whole command.
+type updateReplies struct {
+	n, nModified          int64
+	upserted, writeErrors *wirebson.Array
+}
+
+func newUpdateReplies() *updateReplies {
+	return &updateReplies{upserted: wirebson.MakeArray(0), writeErrors: wirebson.MakeArray(0)}
+}
+
+// add takes the reply to the part whose first statement is at offset. It returns false
+// with the reply to pass on as it is when the part failed as a whole (ok: 0), and
+// stop=true when an ordered update must not go on (the part reported write errors).
+func (u *updateReplies) add(doc *wirebson.Document, offset int, ordered bool) (ok, stop bool, err error) {
+	if !isOK(doc.Get("ok")) {
+		return false, true, nil
+	}
+	u.n += toInt64(doc.Get("n"))
+	u.nModified += toInt64(doc.Get("nModified"))
+	for _, field := range []string{"upserted", "writeErrors"} {
+		rawArr, present := doc.Get(field).(wirebson.RawArray)
+		if !present {
+			continue
+		}
+		arr, err := rawArr.Decode()
+		if err != nil {
+			return false, true, err
+		}
+		for i := range arr.Len() {
+			rawEntry, isDoc := arr.Get(i).(wirebson.RawDocument)
+			if !isDoc {
+				return false, true, fmt.Errorf("%s[%d] is not a document", field, i)
+			}
+			entry, err := rawEntry.Decode()
+			if err != nil {
+				return false, true, err
+			}
+			if err := entry.Replace("index", int32(toInt64(entry.Get("index"))+int64(offset))); err != nil {
+				return false, true, err
+			}
+			target := u.upserted
+			if field == "writeErrors" {
+				target = u.writeErrors
+				stop = ordered
+			}
+			if err := target.Add(entry); err != nil {
+				return false, true, err
+			}
+		}
+	}
+	return true, stop, nil
+}
+
+// reply is the merged reply, answering requestID.
+func (u *updateReplies) reply(requestID int32) ([]byte, error) {
+	doc := wirebson.MakeDocument(5)
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	must(doc.Add("n", int32(u.n)))
+	if u.upserted.Len() > 0 {
+		must(doc.Add("upserted", u.upserted))
+	}
+	must(doc.Add("nModified", int32(u.nModified)))
+	if u.writeErrors.Len() > 0 {
+		must(doc.Add("writeErrors", u.writeErrors))
+	}
+	must(doc.Add("ok", float64(1)))
+	msg, err := wire.NewOpMsg(doc)
+	if err != nil {
+		return nil, err
+	}
+	return encode(requestID, msg)
+}
+
+func isOK(v any) bool {
+	switch v := v.(type) {
+	case float64:
+		return v == 1
+	case int32:
+		return v == 1
+	case int64:
+		return v == 1
+	case bool:
+		return v
+	}
+	return false
+}
+
+func toInt64(v any) int64 {
+	switch v := v.(type) {
+	case int32:
+		return int64(v)
+	case int64:
+		return v
+	case float64:
+		return int64(v)
+	}
+	return 0
+}
+
+// bodyDocument decodes the section-0 document of an OP_MSG frame.
+func bodyDocument(frame []byte) (*wirebson.Document, error) {
+	_, body, err := wire.ReadMessage(bufio.NewReader(bytes.NewReader(frame)))
+	if err != nil {
+		return nil, err
+	}
+	msg, ok := body.(*wire.OpMsg)
+	if !ok {
+		return nil, fmt.Errorf("not an OP_MSG: %T", body)
+	}
+	raw := msg.RawSection0()
+	if raw == nil {
+		return nil, fmt.Errorf("no section 0")
+	}
+	return raw.Decode()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
@@ -114,10 +115,10 @@ func TestHelloRequestsAreRecognisedInBothForms(t *testing.T) {
 
 // updateFrame builds an update command with n statements in section 0 and m more in a
 // kind-1 document sequence named "updates", as drivers send them.
-func updateFrame(t *testing.T, inBody, inSequence int) []byte {
+func updateFrame(t *testing.T, inBody, inSequence int, extra ...any) []byte {
 	t.Helper()
 	statement := raw(t, "q", wirebson.MustDocument("_id", int32(1)), "u", wirebson.MustDocument("$set", wirebson.MustDocument("a", int32(1))))
-	pairs := []any{"update", "orders", "$db", "shop"}
+	pairs := append([]any{"update", "orders", "$db", "shop"}, extra...)
 	if inBody > 0 {
 		arr := wirebson.MakeArray(inBody)
 		for range inBody {
@@ -162,39 +163,102 @@ func TestUpdateStatementsAreCountedAndCosted(t *testing.T) {
 	}
 }
 
-// An update over the cap is answered by the front with an error, and FerretDB never sees it.
-func TestAnUpdateOverTheCapIsRefusedWithoutReachingFerretDB(t *testing.T) {
+// scriptedServer answers the n-th frame it gets with the n-th reply.
+type scriptedServer struct {
+	replies [][]byte
+	got     [][]byte
+	out     bytes.Buffer
+}
+
+func (s *scriptedServer) Write(p []byte) (int, error) {
+	s.got = append(s.got, append([]byte(nil), p...))
+	s.out.Write(s.replies[len(s.got)-1])
+	return len(p), nil
+}
+
+func (s *scriptedServer) Read(p []byte) (int, error) { return s.out.Read(p) }
+
+// An update over the cap reaches FerretDB as several of at most maxBatch statements, and
+// the client gets one reply: counts summed, indexes shifted to the whole command's.
+func TestAnUpdateOverTheCapIsSplitAndItsRepliesMerged(t *testing.T) {
 	f := newFront("", 8, 5, &noIndexer{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	answered := make(chan struct{})
-	close(answered)
-	server := &fakeServer{answer: answered, reply: opMsg(t, "n", int32(5), "nModified", int32(5), "ok", float64(1))}
+	replies := [][]byte{
+		opMsg(t, "n", int32(5), "nModified", int32(5), "ok", float64(1)),
+		opMsg(t, "n", int32(4),
+			"upserted", wirebson.MustArray(wirebson.MustDocument("index", int32(2), "_id", "x")),
+			"nModified", int32(3),
+			"writeErrors", wirebson.MustArray(wirebson.MustDocument("index", int32(1), "code", int32(11000), "errmsg", "dup")),
+			"ok", float64(1)),
+		opMsg(t, "n", int32(2), "nModified", int32(2), "ok", float64(1)),
+	}
+	run := func(frame []byte, replies ...[]byte) (*scriptedServer, *wirebson.Document) {
+		t.Helper()
+		server := &scriptedServer{replies: replies}
+		var client bytes.Buffer
+		if err := f.handle(context.Background(), classify(frame), frame, rw{&client}, server); err != nil {
+			t.Fatal(err)
+		}
+		header, doc := decodeReply(t, client.Bytes())
+		if header.ResponseTo != 7 {
+			t.Errorf("reply answers %d, want 7", header.ResponseTo)
+		}
+		return server, doc
+	}
 
-	var client bytes.Buffer
-	big := updateFrame(t, 0, 6)
-	if err := f.handle(context.Background(), classify(big), big, rw{&client}, server); err != nil {
-		t.Fatal(err)
+	server, doc := run(updateFrame(t, 0, 12, "ordered", false), replies...)
+	var sizes []int
+	for _, part := range server.got {
+		r := classify(part)
+		if r.name != "update" || r.target() != "shop.orders" {
+			t.Errorf("part %+v", r)
+		}
+		sizes = append(sizes, r.statements)
 	}
-	if len(server.got) != 0 {
-		t.Fatal("the oversized update reached FerretDB")
+	if !reflect.DeepEqual(sizes, []int{5, 5, 2}) {
+		t.Errorf("parts of %v statements, want 5, 5, 2", sizes)
 	}
-	header, doc := decodeReply(t, client.Bytes())
-	if header.ResponseTo != 7 || header.OpCode != wire.OpCodeMsg {
-		t.Errorf("header %+v, want an OP_MSG answering request 7", header)
-	}
-	if doc.Get("ok") != float64(0) || doc.Get("code") != int32(16) || doc.Get("codeName") != "InvalidLength" {
-		t.Errorf("reply %v", doc)
+	want := wirebson.MustDocument(
+		"n", int32(11),
+		"upserted", wirebson.MustArray(wirebson.MustDocument("index", int32(7), "_id", "x")),
+		"nModified", int32(10),
+		"writeErrors", wirebson.MustArray(wirebson.MustDocument("index", int32(6), "code", int32(11000), "errmsg", "dup")),
+		"ok", float64(1),
+	)
+	assertSameDocument(t, doc, want)
+
+	// ordered: nothing after the part that reported a write error
+	server, doc = run(updateFrame(t, 12, 0), replies...)
+	if len(server.got) != 2 || doc.Get("n") != int32(9) || doc.Get("nModified") != int32(8) {
+		t.Errorf("ordered: %d parts sent, reply %v", len(server.got), doc)
 	}
 
-	client.Reset()
+	// a part failing as a whole ends the command with its error
+	failed := opMsg(t, "ok", float64(0), "errmsg", "boom", "code", int32(2))
+	server, doc = run(updateFrame(t, 0, 12, "ordered", false), failed, replies[0], replies[0])
+	if len(server.got) != 1 || doc.Get("ok") != float64(0) || doc.Get("errmsg") != "boom" {
+		t.Errorf("failure: %d parts sent, reply %v", len(server.got), doc)
+	}
+
+	// at the cap, the frame goes through byte for byte
 	atCap := updateFrame(t, 0, 5)
-	if err := f.handle(context.Background(), classify(atCap), atCap, rw{&client}, server); err != nil {
+	server, _ = run(atCap, withIDs(append([]byte(nil), replies[0]...), 1, 7))
+	if len(server.got) != 1 || !bytes.Equal(server.got[0], atCap) {
+		t.Error("an update at the cap was not relayed unchanged")
+	}
+}
+
+func assertSameDocument(t *testing.T, got, want *wirebson.Document) {
+	t.Helper()
+	g, err := got.Encode()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if len(server.got) != 1 {
-		t.Fatal("an update at the cap did not reach FerretDB")
+	w, err := want.Encode()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, doc := decodeReply(t, client.Bytes()); doc.Get("ok") != float64(1) {
-		t.Errorf("reply %v", doc)
+	if !bytes.Equal(g, w) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }
 

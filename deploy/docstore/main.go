@@ -13,7 +13,7 @@
 //   - No pool deadlock. FerretDB needs up to two pool connections per command (one holds the
 //     query, one writes), and statements+1 for an update command (batch.go), so with its pool
 //     full of such half-served commands it hangs for good. The front admits commands by that
-//     cost against a budget below the pool size, caps hello's maxWriteBatchSize and refuses
+//     cost against a budget below the pool size, caps hello's maxWriteBatchSize and splits
 //     larger updates (front.go, batch.go).
 //   - Usable indexes. FerretDB pushes top-level equalities down as `_jsonb->'f' @> value`,
 //     but its createIndexes builds btree indexes, which cannot serve `@>`. The front adds a
