@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"strings"
 
 	"github.com/FerretDB/wire"
 	"github.com/FerretDB/wire/wirebson"
@@ -54,6 +55,11 @@ type request struct {
 	indexes [][]string
 	// renameCollection: "<db>.<collection>" names whose GIN cache entries must be dropped
 	renamed []string
+	// update: how many statements it carries (see batch.go)
+	statements int
+	// hello, isMaster or ismaster, as OP_MSG or legacy OP_QUERY: its reply's
+	// maxWriteBatchSize is capped (see batch.go)
+	hello bool
 }
 
 // target is "<db>.<collection>", the unit writes are serialised by.
@@ -100,8 +106,17 @@ func classify(frame []byte) (r request) {
 	if err != nil {
 		return r
 	}
+	if query, ok := body.(*wire.OpQuery); ok {
+		// drivers open each connection with a legacy OP_QUERY hello/isMaster: it stays
+		// exclusive like every OP_QUERY, but its reply's maxWriteBatchSize is capped too
+		q := query.Query()
+		if strings.HasSuffix(query.FullCollectionName, ".$cmd") && q != nil && q.Len() > 0 && helloCommands[q.Command()] {
+			r.name, r.hello = q.Command(), true
+		}
+		return r
+	}
 	msg, ok := body.(*wire.OpMsg)
-	if !ok { // OP_QUERY (legacy hello), OP_COMPRESSED, ...
+	if !ok { // other OP_QUERY, OP_COMPRESSED, ...
 		return r
 	}
 	r.noReply = msg.Flags.FlagSet(wire.OpMsgMoreToCome)
@@ -129,11 +144,15 @@ func classify(frame []byte) (r request) {
 			}
 			r.indexes = indexes
 		}
+		if r.name == "update" {
+			r.statements = statementCount(msg, doc, "updates")
+		}
 		r.access = write
 	case cursorCommands[r.name]:
 		r.access = cursor
 	case readCommands[r.name]:
 		r.access = read
+		r.hello = helloCommands[r.name]
 	case r.name == "aggregate":
 		if pipelineReads(doc.Get("pipeline")) {
 			r.access = read

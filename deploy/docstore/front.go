@@ -10,6 +10,7 @@ import (
 	"net"
 
 	"github.com/FerretDB/wire"
+	"golang.org/x/sync/semaphore"
 )
 
 // indexer is what the front asks for after a request has been answered (see gin.go).
@@ -20,19 +21,32 @@ type indexer interface {
 	forget(r request)
 }
 
+// front relays clients to FerretDB.
+//
+// No pool deadlock: every command relayed to FerretDB first takes cost(r) units of the
+// budget (a FIFO weighted semaphore), and gives them back once answered. cost(r) is the
+// most PostgreSQL connections FerretDB holds at once for r (batch.go: 2 for a command,
+// statements+1 for an update, whose statements are at most maxBatch because larger ones
+// are split, each part admitted on its own, or refused). The budget is below FerretDB's pool size (main.go checks budget <
+// pool-max-conns and maxBatch+1 <= budget), so the connections all admitted commands can
+// want at once always exist: each of them can finish, and its units then admit the next.
+// getMore/killCursors take no units, so open cursors always drain; each open cursor holds
+// at most one connection, out of the pool-max-conns - budget left over.
 type front struct {
 	socket   string
 	locks    *locks
-	inFlight chan struct{} // a semaphore: commands at FerretDB at once
+	budget   *semaphore.Weighted // pool connections the commands at FerretDB may hold
+	maxBatch int                 // most statements per update relayed; hello's maxWriteBatchSize
 	indexer  indexer
 	logger   *slog.Logger
 }
 
-func newFront(socket string, maxInFlight int, ix indexer, logger *slog.Logger) *front {
+func newFront(socket string, budget int64, maxBatch int, ix indexer, logger *slog.Logger) *front {
 	return &front{
 		socket:   socket,
 		locks:    newLocks(),
-		inFlight: make(chan struct{}, maxInFlight),
+		budget:   semaphore.NewWeighted(budget),
+		maxBatch: maxBatch,
 		indexer:  ix,
 		logger:   logger,
 	}
@@ -68,9 +82,17 @@ func (f *front) serve(ctx context.Context, client net.Conn) {
 func (f *front) handle(ctx context.Context, r request, frame []byte, client, server io.ReadWriter) error {
 	release := f.locks.acquire(r)
 	defer release()
+	if r.statements > f.maxBatch {
+		// FerretDB would hang on it (batch.go): a client ignoring hello's cap gets its update
+		// split into updates of at most maxBatch statements, under the same locks
+		return f.split(ctx, r, frame, client, server)
+	}
 	if r.access != cursor {
-		f.inFlight <- struct{}{}
-		defer func() { <-f.inFlight }()
+		units := cost(r)
+		if err := f.budget.Acquire(ctx, units); err != nil {
+			return err
+		}
+		defer f.budget.Release(units)
 	}
 
 	if _, err := server.Write(frame); err != nil {
@@ -85,6 +107,9 @@ func (f *front) handle(ctx context.Context, r request, frame []byte, client, ser
 			return err
 		}
 		final := !streams(reply)
+		if final && r.hello {
+			reply = capWriteBatch(reply, int32(f.maxBatch))
+		}
 		if final {
 			// before the client sees the reply: a createIndexes is answered once its GIN
 			// twin exists, and a drop once the cache has forgotten the dropped tables
@@ -128,4 +153,69 @@ func readFrame(r io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return frame, nil
+}
+
+// split relays an update of more than maxBatch statements as several, each admitted by its
+// own cost, and answers with their merged reply. An ordered update stops after the first
+// part that reports write errors, as MongoDB stops at the first failing statement; a part
+// that fails as a whole (ok: 0) ends it with that part's reply. A frame it cannot split is
+// refused with an error reply.
+func (f *front) split(ctx context.Context, r request, frame []byte, client, server io.ReadWriter) error {
+	answer := func(reply []byte) error {
+		if r.noReply {
+			return nil
+		}
+		_, err := client.Write(reply)
+		return err
+	}
+	parts, sizes, ordered, err := splitUpdate(frame, f.maxBatch)
+	if err != nil {
+		f.logger.Debug("cannot split an update", "error", err)
+		reply, err := tooManyStatements(requestID(frame), r.statements, f.maxBatch)
+		if err != nil {
+			return err
+		}
+		return answer(reply)
+	}
+	merged, offset := newUpdateReplies(), 0
+	for i, part := range parts {
+		reply, err := f.relayPart(ctx, int64(sizes[i])+1, part, server)
+		if err != nil {
+			return err
+		}
+		doc, err := bodyDocument(reply)
+		if err != nil {
+			return err
+		}
+		ok, stop, err := merged.add(doc, offset, ordered)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			binary.LittleEndian.PutUint32(reply[8:12], uint32(requestID(frame)))
+			return answer(reply)
+		}
+		offset += sizes[i]
+		if stop {
+			break
+		}
+	}
+	f.indexer.afterWrite(ctx, r)
+	reply, err := merged.reply(requestID(frame))
+	if err != nil {
+		return err
+	}
+	return answer(reply)
+}
+
+// relayPart sends one part of a split update to FerretDB and returns its reply.
+func (f *front) relayPart(ctx context.Context, units int64, part []byte, server io.ReadWriter) ([]byte, error) {
+	if err := f.budget.Acquire(ctx, units); err != nil {
+		return nil, err
+	}
+	defer f.budget.Release(units)
+	if _, err := server.Write(part); err != nil {
+		return nil, err
+	}
+	return readFrame(server)
 }

@@ -138,7 +138,7 @@ func (*noIndexer) forget(request)                        {}
 // every write back until it has been answered.
 func TestTheFrontHoldsWritesBackWhileAnOpQueryIsAtTheServer(t *testing.T) {
 	ix := &noIndexer{}
-	f := newFront("", 4, ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f := newFront("", 8, 48, ix, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ok := opMsg(t, "ok", float64(1))
 
 	answerHello := make(chan struct{})
@@ -179,7 +179,7 @@ func TestTheFrontHoldsWritesBackWhileAnOpQueryIsAtTheServer(t *testing.T) {
 
 // The in-flight bound: with it full, a further command waits; a getMore does not.
 func TestInFlightCommandsAreBoundedButCursorsDrain(t *testing.T) {
-	f := newFront("", 1, &noIndexer{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f := newFront("", 2, 48, &noIndexer{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ok := opMsg(t, "ok", float64(1))
 	hold := make(chan struct{})
 	find := opMsg(t, "find", "orders", "$db", "shop")

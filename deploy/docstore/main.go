@@ -10,9 +10,11 @@
 //     read-modify-write without isolation, on PostgreSQL too (measured: 200 concurrent $inc
 //     on one document left 16). The front lets one write command per collection run at a
 //     time; frames it cannot classify are exclusive with all writes (see locks.go).
-//   - No pool deadlock. FerretDB needs up to two pool connections per update (one holds the
-//     query, one writes), so with its pool full of such half-served commands it hangs for
-//     good. The front bounds the commands in flight well below the pool size.
+//   - No pool deadlock. FerretDB needs up to two pool connections per command (one holds the
+//     query, one writes), and statements+1 for an update command (batch.go), so with its pool
+//     full of such half-served commands it hangs for good. The front admits commands by that
+//     cost against a budget below the pool size, caps hello's maxWriteBatchSize and splits
+//     larger updates (front.go, batch.go).
 //   - Usable indexes. FerretDB pushes top-level equalities down as `_jsonb->'f' @> value`,
 //     but its createIndexes builds btree indexes, which cannot serve `@>`. The front adds a
 //     GIN twin beside every index that passes through it (see gin.go).
@@ -43,6 +45,8 @@ func main() {
 	socket := flag.String("socket", "docstore.sock", "private Unix socket between the front and FerretDB")
 	poolMax := flag.Int("pool-max-conns", 100, "FerretDB's PostgreSQL connection pool size")
 	inFlight := flag.Int("max-in-flight", 32, "commands relayed to FerretDB at once (keep below pool-max-conns/2)")
+	maxBatch := flag.Int("max-write-batch", 48,
+		"most statements per update relayed, and hello's maxWriteBatchSize (below 2*max-in-flight)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
@@ -52,8 +56,14 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	if *inFlight < 1 || 2**inFlight >= *poolMax {
+	// The front's connection budget (front.go): max-in-flight ordinary commands of two
+	// connections each, or fewer, larger updates.
+	budget := 2 * *inFlight
+	if *inFlight < 1 || budget >= *poolMax {
 		log.Fatalf("max-in-flight %d must be positive and below half of pool-max-conns %d", *inFlight, *poolMax)
+	}
+	if *maxBatch < 1 || *maxBatch+1 > budget {
+		log.Fatalf("max-write-batch %d must be positive and at most 2*max-in-flight-1 = %d", *maxBatch, budget-1)
 	}
 
 	ferretURL, err := withQuery(*pgURL, "pool_max_conns", strconv.Itoa(*poolMax))
@@ -104,7 +114,7 @@ func main() {
 
 	logger.Info("docstore listening", "addr", *listen)
 
-	front := newFront(*socket, *inFlight, newGinIndexer(pool, logger), logger)
+	front := newFront(*socket, int64(budget), *maxBatch, newGinIndexer(pool, logger), logger)
 	for {
 		client, err := ln.Accept()
 		if err != nil {
