@@ -4,7 +4,10 @@ Starts its own platform (``alliance_local.stack.Stack``), admits ``--members`` o
 through the gateway, then for ``--seconds`` runs ``--concurrency`` callers, each owning its own
 members and alternating ``POST .../suspension`` and ``POST .../reinstatement`` (secretariat token,
 one per caller so the gateway's per-caller limit does not dominate). Reports writes/s, p50 and p99,
-first through the gateway, then straight to membership's port. With ``--hold`` it keeps the
+first through the gateway, then straight to membership's port, and the CPU time per write that
+membership, the gateway, the three other services (which react to membership's events), the document store
+with PostgreSQL (its live backends counted) and Kafka used,
+from ``/proc/<pid>/stat``: a figure the machine's load inflates far less than latency. With ``--hold`` it keeps the
 platform up after the runs and prints membership's pid (for ``py-spy``) until interrupted.
 
 Run:  .venv/bin/python bench/writes.py [--members 40] [--concurrency 8] [--seconds 20]
@@ -64,6 +67,25 @@ async def closed_loop(
     return len(latencies), latencies, errors
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and its live children (PostgreSQL's backends are the postmaster's)."""
+    total = cpu_seconds(pid)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, ValueError):
+                continue  # gone meanwhile
+    return total
+
+
 async def run(gateway_url: str, membership_url: str, args: argparse.Namespace) -> None:
     async with httpx.AsyncClient(base_url=gateway_url, timeout=60) as client:
         members = await admit_members(client, args.members, os.urandom(3).hex(), timeout=120)
@@ -75,6 +97,7 @@ async def run(gateway_url: str, membership_url: str, args: argparse.Namespace) -
     for label, base in (("gateway", gateway_url), ("direct", membership_url)):
         await closed_loop(base, state, tokens, 3)  # warm-up
         load_before = os.getloadavg()[0]
+        cpu_before = {name: tree_cpu_seconds(pid) for name, pid in args.pids.items()}
         spy = None
         if args.py_spy and args.membership_pid:
             out = f"/tmp/writes-{label}.stacks"
@@ -95,8 +118,11 @@ async def run(gateway_url: str, membership_url: str, args: argparse.Namespace) -
                 stderr=asyncio.subprocess.DEVNULL,
             )
         ok, latencies, errors = await closed_loop(base, state, tokens, args.seconds)
+        cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in args.pids.items()}
+        cpu["store"] += cpu.pop("postgres")
         if spy is not None:
             await spy.wait()
+        others = sum(v for k, v in cpu.items() if k not in ("membership", "gateway", "store", "kafka"))
         rows.append(
             [
                 label,
@@ -105,11 +131,34 @@ async def run(gateway_url: str, membership_url: str, args: argparse.Namespace) -
                 f"{percentile(latencies, 50) * 1000:.1f}",
                 f"{percentile(latencies, 99) * 1000:.1f}",
                 errors,
+                f"{cpu['membership'] / max(ok, 1) * 1000:.2f}",
+                f"{cpu['gateway'] / max(ok, 1) * 1000:.2f}",
+                f"{others / max(ok, 1) * 1000:.2f}",
+                f"{cpu['store'] / max(ok, 1) * 1000:.2f}",
+                f"{cpu['kafka'] / max(ok, 1) * 1000:.2f}",
                 f"{load_before:.2f}/{os.getloadavg()[0]:.2f}",
             ]
         )
         say(f"{label}: {ok / args.seconds:.1f} writes/s")
-    print(table(["path", "callers", "writes/s", "p50 ms", "p99 ms", "errors", "load 1m before/after"], rows))
+    print(
+        table(
+            [
+                "path",
+                "callers",
+                "writes/s",
+                "p50 ms",
+                "p99 ms",
+                "errors",
+                "CPU ms/write: membership",
+                "gateway",
+                "other services",
+                "store+PostgreSQL",
+                "Kafka",
+                "load 1m before/after",
+            ],
+            rows,
+        )
+    )
 
 
 def main() -> int:
@@ -126,7 +175,13 @@ def main() -> int:
     stack = Stack(workdir)
     try:
         stack.start()
-        args.membership_pid = stack.procs["membership"].popen.pid  # type: ignore[union-attr]
+        args.pids = {name: proc.popen.pid for name, proc in stack.procs.items() if proc.popen is not None}
+        args.membership_pid = args.pids["membership"]
+        for name, proc in (("store", stack.infra.store.proc), ("postgres", stack.infra.postgres.proc)):
+            assert proc.popen is not None
+            args.pids[name] = proc.popen.pid
+        assert stack.infra.kafka.proc.popen is not None
+        args.pids["kafka"] = stack.infra.kafka.proc.popen.pid
         say(f"platform up; membership pid {stack.procs['membership'].popen.pid}")  # type: ignore[union-attr]
         asyncio.run(run(stack.gateway_url, stack.url("membership"), args))
         if args.hold:
