@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from alliance_common.auth import CorrelationId, CurrentPrincipal
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
@@ -56,6 +56,16 @@ CreditHours = Annotated[CreditHoursService, Depends(get_credit_hours)]
 router = APIRouter(prefix="/api/v1/membership", tags=["membership"])
 
 
+def organisation_body(org: Organisation) -> Response:
+    """One organisation as its JSON body, serialised once.
+
+    Returning the model would make FastAPI dump it, validate it again against
+    ``response_model`` and serialise it a second time (about twice the work, and it grows
+    with the history). The routes keep ``response_model`` for the documented schema.
+    """
+    return Response(OrganisationPublic.of(org).model_dump_json(), media_type="application/json")
+
+
 @router.post(
     "/applications",
     status_code=status.HTTP_201_CREATED,
@@ -99,8 +109,8 @@ async def list_organisations(
 
 
 @router.get("/organisations/{org_id}", response_model=OrganisationPublic, summary="One organisation")
-async def get_organisation(org_id: str, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.get_for(org_id, principal))
+async def get_organisation(org_id: str, principal: CurrentPrincipal, service: Service) -> Response:
+    return organisation_body(await service.get_for(org_id, principal))
 
 
 @router.post(
@@ -108,8 +118,8 @@ async def get_organisation(org_id: str, principal: CurrentPrincipal, service: Se
     response_model=OrganisationPublic,
     summary="Secretariat review: accept for decision, request changes, or reject",
 )
-async def review(org_id: str, body: ReviewIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.review(org_id, body.decision, body.reason, principal))
+async def review(org_id: str, body: ReviewIn, principal: CurrentPrincipal, service: Service) -> Response:
+    return organisation_body(await service.review(org_id, body.decision, body.reason, principal))
 
 
 @router.post(
@@ -117,8 +127,8 @@ async def review(org_id: str, body: ReviewIn, principal: CurrentPrincipal, servi
     response_model=OrganisationPublic,
     summary="Council decision: admit (emits member.admitted) or reject",
 )
-async def decide(org_id: str, body: DecisionIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.decide(org_id, body.decision, body.reason, principal, body.start_date))
+async def decide(org_id: str, body: DecisionIn, principal: CurrentPrincipal, service: Service) -> Response:
+    return organisation_body(await service.decide(org_id, body.decision, body.reason, principal, body.start_date))
 
 
 @router.post(
@@ -126,8 +136,8 @@ async def decide(org_id: str, body: DecisionIn, principal: CurrentPrincipal, ser
     response_model=OrganisationPublic,
     summary="Suspend a member (emits member.suspended)",
 )
-async def suspend(org_id: str, body: SuspensionIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.suspend(org_id, body.reason, principal))
+async def suspend(org_id: str, body: SuspensionIn, principal: CurrentPrincipal, service: Service) -> Response:
+    return organisation_body(await service.suspend(org_id, body.reason, principal))
 
 
 @router.post(
@@ -137,8 +147,8 @@ async def suspend(org_id: str, body: SuspensionIn, principal: CurrentPrincipal, 
 )
 async def reinstate(
     org_id: str, body: ReinstatementIn, principal: CurrentPrincipal, service: Service
-) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.reinstate(org_id, body.reason, principal))
+) -> Response:
+    return organisation_body(await service.reinstate(org_id, body.reason, principal))
 
 
 @router.post(
@@ -146,8 +156,8 @@ async def reinstate(
     response_model=OrganisationPublic,
     summary="Renew: extends the period while in standing, starts a new one once lapsed (secretariat)",
 )
-async def renew(org_id: str, body: RenewalIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.renew(org_id, principal))
+async def renew(org_id: str, body: RenewalIn, principal: CurrentPrincipal, service: Service) -> Response:
+    return organisation_body(await service.renew(org_id, principal))
 
 
 @router.post(
@@ -157,8 +167,8 @@ async def renew(org_id: str, body: RenewalIn, principal: CurrentPrincipal, servi
 )
 async def withdraw(
     org_id: str, body: WithdrawalIn, principal: CurrentPrincipal, service: Service
-) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.withdraw(org_id, body.reason, principal))
+) -> Response:
+    return organisation_body(await service.withdraw(org_id, body.reason, principal))
 
 
 @router.post(
@@ -166,8 +176,8 @@ async def withdraw(
     response_model=OrganisationPublic,
     summary="Expel a member (council; final)",
 )
-async def expel(org_id: str, body: ExpulsionIn, principal: CurrentPrincipal, service: Service) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.expel(org_id, body.reason, principal))
+async def expel(org_id: str, body: ExpulsionIn, principal: CurrentPrincipal, service: Service) -> Response:
+    return organisation_body(await service.expel(org_id, body.reason, principal))
 
 
 @router.post(
@@ -177,8 +187,8 @@ async def expel(org_id: str, body: ExpulsionIn, principal: CurrentPrincipal, ser
 )
 async def override_status(
     org_id: str, body: StatusOverrideIn, principal: CurrentPrincipal, service: Service
-) -> OrganisationPublic:
-    return OrganisationPublic.of(await service.override_status(org_id, body.status, body.reason, body.until, principal))
+) -> Response:
+    return organisation_body(await service.override_status(org_id, body.status, body.reason, body.until, principal))
 
 
 @router.post(
