@@ -66,8 +66,9 @@ async def produce_admissions(bootstrap: str, count: int, partitions: int) -> Non
                 pass
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5,
-                                request_timeout_ms=30000)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5, request_timeout_ms=30000
+    )
     await producer.start()
     try:
         started = now()
@@ -77,13 +78,20 @@ async def produce_admissions(bootstrap: str, count: int, partitions: int) -> Non
         for i in range(count):
             member_id = str(uuid.uuid4())
             event = MemberAdmitted(
-                member_id=member_id, name=f"Bench Photonics {i} Co., Ltd.", membership_number=f"M2026-{i:05d}",
-                credit_code=with_check_characters(f"91350100{i:08d}"), org_type="enterprise", segments=["chip"],
-                region="CN-GD", tier="ordinary_member", admitted_at=admitted_at,
+                member_id=member_id,
+                name=f"Bench Photonics {i} Co., Ltd.",
+                membership_number=f"M2026-{i:05d}",
+                credit_code=with_check_characters(f"91350100{i:08d}"),
+                org_type="enterprise",
+                segments=["chip"],
+                region="CN-GD",
+                tier="ordinary_member",
+                admitted_at=admitted_at,
             )
             envelope = envelope_for(event, source="/alliance/membership", subject=member_id)
-            futures.append(await producer.send(MEMBERSHIP_TOPIC, envelope.to_bytes(), key=member_id.encode(),
-                                               headers=headers))
+            futures.append(
+                await producer.send(MEMBERSHIP_TOPIC, envelope.to_bytes(), key=member_id.encode(), headers=headers)
+            )
         await asyncio.gather(*futures)
         say(f"produced {count} member.admitted events to {MEMBERSHIP_TOPIC} in {now() - started:.1f}s")
     finally:
@@ -93,15 +101,24 @@ async def produce_admissions(bootstrap: str, count: int, partitions: int) -> Non
 # ----------------------------------------------------------------------------- consumer
 
 
-async def consumer_run(args: argparse.Namespace, mongodb_url: str, bootstrap: str, public_key: Path,
-                       client: AsyncMongoClient[dict[str, Any]]) -> ConsumerRun:
+async def consumer_run(
+    args: argparse.Namespace,
+    mongodb_url: str,
+    bootstrap: str,
+    public_key: Path,
+    client: AsyncMongoClient[dict[str, Any]],
+) -> ConsumerRun:
     from licensing.bootstrap import create_app
     from licensing.settings import Settings
 
     run = uuid.uuid4().hex[:8]
     settings = Settings(
-        mongodb_url=mongodb_url, mongodb_database=f"bench_licensing_{run}", kafka_bootstrap_servers=bootstrap,
-        consumer_group_prefix=f"bench-{run}", jwt_public_key_file=public_key, environment="test",
+        mongodb_url=mongodb_url,
+        mongodb_database=f"bench_licensing_{run}",
+        kafka_bootstrap_servers=bootstrap,
+        consumer_group_prefix=f"bench-{run}",
+        jwt_public_key_file=public_key,
+        environment="test",
     )
     app = create_app(settings)
     runtime = app.state.runtime
@@ -125,8 +142,10 @@ async def consumer_run(args: argparse.Namespace, mongodb_url: str, bootstrap: st
                     first_at, first_count = now(), consumer.processed
                 if now() > deadline:
                     stored = await licences.count_documents({})
-                    raise MeasurementFailed(f"only {stored} of {m} licences stored {args.timeout:g}s after start "
-                                            f"(processed {consumer.processed})")
+                    raise MeasurementFailed(
+                        f"only {stored} of {m} licences stored {args.timeout:g}s after start "
+                        f"(processed {consumer.processed})"
+                    )
                 await asyncio.sleep(0.005)
             done = now()
             stored = await licences.count_documents({})
@@ -161,12 +180,24 @@ def licence_documents(count: int) -> list[dict[str, Any]]:
         licence = Licence.grant_cross_licence(member_id, f"Bench Photonics {i} Co., Ltd.", at, cause)
         envelope = envelope_for(licence.events[0], source="/alliance/licensing", subject=licence.id)
         assert isinstance(licence.events[0], LicenceGranted)
-        docs.append({
-            "_id": licence.id, "version": 1, **to_document(licence),
-            "outbox": [{"id": envelope.id, "topic": "licensing.events", "key": licence.id, "type": envelope.type,
-                        "value": envelope.to_bytes().decode(), "trace": {}}],
-            "applied_events": [cause],
-        })
+        docs.append(
+            {
+                "_id": licence.id,
+                "version": 1,
+                **to_document(licence),
+                "outbox": [
+                    {
+                        "id": envelope.id,
+                        "topic": "licensing.events",
+                        "key": licence.id,
+                        "type": envelope.type,
+                        "value": envelope.to_bytes().decode(),
+                        "trace": {},
+                    }
+                ],
+                "applied_events": [cause],
+            }
+        )
     return docs
 
 
@@ -178,10 +209,12 @@ async def raw_run(client: AsyncMongoClient[dict[str, Any]], docs: list[dict[str,
         for i in range(0, len(docs), BATCH):
             batch = docs[i : i + BATCH]
             if method == "upsert":
-                await collection.bulk_write([
-                    UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"}}, upsert=True)
-                    for d in batch
-                ])
+                await collection.bulk_write(
+                    [
+                        UpdateOne({"_id": d["_id"]}, {"$set": {k: v for k, v in d.items() if k != "_id"}}, upsert=True)
+                        for d in batch
+                    ]
+                )
             else:
                 await collection.insert_many([dict(d) for d in batch])
         elapsed = now() - started
@@ -216,19 +249,31 @@ async def measure(args: argparse.Namespace, mongodb_url: str, bootstrap: str, pu
             say(f"rep {rep}: raw insert_many {rate:,.0f} docs/s")
             result = await consumer_run(args, mongodb_url, bootstrap, public_key, client)
             runs.append(result)
-            say(f"rep {rep}: consumer {args.messages / result.seconds:,.0f} effects/s "
-                f"({result.seconds:.1f}s, first effect after {result.first_effect:.1f}s)")
+            say(
+                f"rep {rep}: consumer {args.messages / result.seconds:,.0f} effects/s "
+                f"({result.seconds:.1f}s, first effect after {result.first_effect:.1f}s)"
+            )
     finally:
         await client.close()
 
     end_to_end = [args.messages / r.seconds for r in runs]
     steady = [r.steady_rate for r in runs]
     rows = [
-        ["licensing consumer: lifespan start -> M licences", "effects/s",
-         median(end_to_end), min(end_to_end), max(end_to_end)],
+        [
+            "licensing consumer: lifespan start -> M licences",
+            "effects/s",
+            median(end_to_end),
+            min(end_to_end),
+            max(end_to_end),
+        ],
         ["  same, from its first effect (steady state)", "effects/s", median(steady), min(steady), max(steady)],
-        ["  context: lifespan start -> first effect", "s", median([r.first_effect for r in runs]),
-         min(r.first_effect for r in runs), max(r.first_effect for r in runs)],
+        [
+            "  context: lifespan start -> first effect",
+            "s",
+            median([r.first_effect for r in runs]),
+            min(r.first_effect for r in runs),
+            max(r.first_effect for r in runs),
+        ],
         ["raw bulk_write UpdateOne upsert, batches of 500", "docs/s", median(upserts), min(upserts), max(upserts)],
         ["raw insert_many, batches of 500", "docs/s", median(inserts), min(inserts), max(inserts)],
     ]
@@ -254,8 +299,13 @@ async def measure(args: argparse.Namespace, mongodb_url: str, bootstrap: str, pu
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", "-m", type=int, default=1000,
-                        help="events / documents per repetition (M); the store's cost per write grows with M")
+    parser.add_argument(
+        "--messages",
+        "-m",
+        type=int,
+        default=1000,
+        help="events / documents per repetition (M); the store's cost per write grows with M",
+    )
     parser.add_argument("--reps", type=int, default=3, help="repetitions (medians are reported)")
     parser.add_argument("--partitions", type=int, default=3, help="partitions of membership.events if created here")
     parser.add_argument("--timeout", type=float, default=900.0, help="bound on one consumer repetition, seconds")

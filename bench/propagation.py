@@ -82,8 +82,9 @@ class PlatformResult:
 # ----------------------------------------------------------------------------- platform
 
 
-async def dev_token(client: httpx.AsyncClient, subject: str, roles: list[str],
-                    org_id: str | None = None) -> dict[str, str]:
+async def dev_token(
+    client: httpx.AsyncClient, subject: str, roles: list[str], org_id: str | None = None
+) -> dict[str, str]:
     body: dict[str, Any] = {"subject": subject, "roles": roles}
     if org_id:
         body["org_id"] = org_id
@@ -92,8 +93,9 @@ async def dev_token(client: httpx.AsyncClient, subject: str, roles: list[str],
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-async def post_retrying(client: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, Any],
-                        attempts: int = 20) -> httpx.Response:
+async def post_retrying(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], body: dict[str, Any], attempts: int = 20
+) -> httpx.Response:
     """POST for set-up work: waits out the gateway's per-caller rate limit (429)."""
     for _ in range(attempts):
         response = await client.post(url, headers=headers, json=body)
@@ -110,8 +112,9 @@ def credit_code(rng: random.Random) -> str:
 async def admit_members(client: httpx.AsyncClient, count: int, run: str, timeout: float) -> list[str]:
     """Apply, review and admit ``count`` organisations; return their ids once licensed."""
     rng = random.Random()
-    applicant = await dev_token(client, f"bench-applicant-{run}@bench.example", ["member_admin"],
-                                org_id=f"pending-{run}")
+    applicant = await dev_token(
+        client, f"bench-applicant-{run}@bench.example", ["member_admin"], org_id=f"pending-{run}"
+    )
     secretariat = await dev_token(client, f"bench-secretariat-{run}@bench.example", ["secretariat"])
     council = await dev_token(client, f"bench-council-{run}@bench.example", ["council"])
     gate = asyncio.Semaphore(8)
@@ -119,11 +122,20 @@ async def admit_members(client: httpx.AsyncClient, count: int, run: str, timeout
     async def admit(i: int) -> str:
         async with gate:
             for _ in range(5):  # a credit code already taken (409) gets another random one
-                applied = await post_retrying(client, "/api/v1/membership/applications", applicant, {
-                    "name": f"Bench Photonics {run}-{i} Co., Ltd.", "credit_code": credit_code(rng),
-                    "org_type": "enterprise", "segments": ["chip"], "region": "CN-GD", "tier": "ordinary_member",
-                    "contact": {"name": f"Bench {i}", "email": f"bench{i}@bench.example"},
-                })
+                applied = await post_retrying(
+                    client,
+                    "/api/v1/membership/applications",
+                    applicant,
+                    {
+                        "name": f"Bench Photonics {run}-{i} Co., Ltd.",
+                        "credit_code": credit_code(rng),
+                        "org_type": "enterprise",
+                        "segments": ["chip"],
+                        "region": "CN-GD",
+                        "tier": "ordinary_member",
+                        "contact": {"name": f"Bench {i}", "email": f"bench{i}@bench.example"},
+                    },
+                )
                 if applied.status_code != 409:
                     break
             if applied.status_code != 201:
@@ -151,8 +163,10 @@ async def admit_members(client: httpx.AsyncClient, count: int, run: str, timeout
                 if response.status_code == 200 and response.json().get("status") == "active":
                     return
                 if now() > deadline:
-                    raise MeasurementFailed(f"licence XL-{org_id} not active {timeout}s after admission "
-                                            f"(last answer {response.status_code} {response.text[:200]})")
+                    raise MeasurementFailed(
+                        f"licence XL-{org_id} not active {timeout}s after admission "
+                        f"(last answer {response.status_code} {response.text[:200]})"
+                    )
                 await asyncio.sleep(0.05)
 
     await asyncio.gather(*(licensed(m) for m in members))
@@ -179,8 +193,15 @@ def restored(licence: dict[str, Any]) -> bool:
     return any(entry.get("action") == "restored" for entry in licence.get("history", ()))
 
 
-async def run_op(client: httpx.AsyncClient, sample: Sample, headers: dict[str, str], poll_s: float, timeout: float,
-                 result: PlatformResult, after: asyncio.Event | None) -> None:
+async def run_op(
+    client: httpx.AsyncClient,
+    sample: Sample,
+    headers: dict[str, str],
+    poll_s: float,
+    timeout: float,
+    result: PlatformResult,
+    after: asyncio.Event | None,
+) -> None:
     delay = sample.planned - now()
     if delay > 0:
         await asyncio.sleep(delay)
@@ -193,8 +214,10 @@ async def run_op(client: httpx.AsyncClient, sample: Sample, headers: dict[str, s
     response = await client.post(ORG_URL.format(id=sample.member) + f"/{sample.action}", headers=headers, json=body)
     answered = now()
     if response.status_code != 200:
-        raise MeasurementFailed(f"{sample.action} of {sample.member}: {response.status_code} "
-                                f"after {answered - sample.sent:.1f}s: {response.text[:300]}")
+        raise MeasurementFailed(
+            f"{sample.action} of {sample.member}: {response.status_code} "
+            f"after {answered - sample.sent:.1f}s: {response.text[:300]}"
+        )
     sample.accepted = answered
     deadline = sample.accepted + timeout
     url = LICENCE_URL.format(id=sample.member)
@@ -207,8 +230,17 @@ async def run_op(client: httpx.AsyncClient, sample: Sample, headers: dict[str, s
         result.pending -= 1
 
 
-async def poll_until_visible(client: httpx.AsyncClient, sample: Sample, headers: dict[str, str], poll_s: float,
-                             url: str, expected: str, deadline: float, timeout: float, result: PlatformResult) -> None:
+async def poll_until_visible(
+    client: httpx.AsyncClient,
+    sample: Sample,
+    headers: dict[str, str],
+    poll_s: float,
+    url: str,
+    expected: str,
+    deadline: float,
+    timeout: float,
+    result: PlatformResult,
+) -> None:
     last = ""
     while True:
         async with result.poll_slots:
@@ -230,8 +262,10 @@ async def poll_until_visible(client: httpx.AsyncClient, sample: Sample, headers:
         else:
             last = f"{polled.status_code} {polled.text[:200]}"
         if answered > deadline:
-            raise EffectTimeout(f"licence XL-{sample.member} not {expected} {timeout:g}s after the "
-                                f"{sample.action} was accepted (last poll: {last})")
+            raise EffectTimeout(
+                f"licence XL-{sample.member} not {expected} {timeout:g}s after the "
+                f"{sample.action} was accepted (last poll: {last})"
+            )
         await asyncio.sleep(max(0.0, asked + poll_s - now()))
 
 
@@ -284,8 +318,10 @@ async def measure_platform(gateway_url: str, poll_url: str, args: argparse.Names
                 if sample.action == "suspension":
                     suspended[sample.member].set()  # even on failure, so that nothing waits forever
 
-        say(f"platform: {len(schedule)} writes at {args.rate:g}/s "
-            f"(~{len(schedule) / args.rate:.0f}s), polling every {args.poll_ms:g} ms")
+        say(
+            f"platform: {len(schedule)} writes at {args.rate:g}/s "
+            f"(~{len(schedule) / args.rate:.0f}s), polling every {args.poll_ms:g} ms"
+        )
         await asyncio.gather(*(op(s) for s in result.samples))
         return result
 
@@ -310,14 +346,23 @@ async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int
         await admin.close()
     # A message of the size and shape of a real membership event.
     member = str(uuid.uuid4())
-    value = envelope_for(MemberSuspended(member_id=member, reason="bench: dues unpaid", suspended_at=datetime.now(UTC)),
-                         source="/alliance/membership", subject=member).to_bytes()
+    value = envelope_for(
+        MemberSuspended(member_id=member, reason="bench: dues unpaid", suspended_at=datetime.now(UTC)),
+        source="/alliance/membership",
+        subject=member,
+    ).to_bytes()
     headers = [("content-type", b"application/cloudevents+json"), ("ce_type", MemberSuspended.event_type.encode())]
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=1,
-                                request_timeout_ms=10000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", isolation_level="read_committed")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=1, request_timeout_ms=10000
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
     total = warmup + count
     sent: dict[int, float] = {}
     acked: dict[int, float] = {}
@@ -362,8 +407,9 @@ async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int
             try:
                 await asyncio.wait_for(consumer_task, timeout)
             except TimeoutError:
-                raise MeasurementFailed(f"raw consumer got {len(received)} of {total} messages "
-                                        f"{timeout}s after the last send") from None
+                raise MeasurementFailed(
+                    f"raw consumer got {len(received)} of {total} messages {timeout}s after the last send"
+                ) from None
         finally:
             await consumer.stop()
     finally:
@@ -403,7 +449,8 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
 
     def by_action(action: str) -> list[float]:
         return [s.visible - s.accepted for s in done if s.action == action] + [
-            math.inf for s in unseen if s.action == action]
+            math.inf for s in unseen if s.action == action
+        ]
 
     rows = [
         row("platform: write accepted -> licence visible", propagation),
@@ -412,8 +459,9 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
         row("  context: reinstatement -> visible", by_action("reinstatement")),
         row("  context: isolated writes -> visible (warm-up)", platform.isolated),
         row("  context: write POST via gateway (200)", writes),
-        row(f"  context: licence GET {'on licensing' if args.poll_direct else 'via gateway'} (poll)",
-            platform.poll_rtts),
+        row(
+            f"  context: licence GET {'on licensing' if args.poll_direct else 'via gateway'} (poll)", platform.poll_rtts
+        ),
         row("  context: raw send -> broker ack", raw.acks),
     ]
 
@@ -445,8 +493,9 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
 # ----------------------------------------------------------------------------- main
 
 
-async def measure(gateway_url: str, poll_url: str, bootstrap: str,
-                  args: argparse.Namespace) -> tuple[PlatformResult, RawResult]:
+async def measure(
+    gateway_url: str, poll_url: str, bootstrap: str, args: argparse.Namespace
+) -> tuple[PlatformResult, RawResult]:
     platform = await measure_platform(gateway_url, poll_url, args)
     raw = await measure_raw_kafka(bootstrap, len(platform.samples), args.rate, args.warmup * 2, args.timeout)
     return platform, raw
@@ -454,16 +503,20 @@ async def measure(gateway_url: str, poll_url: str, bootstrap: str,
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--samples", type=int, default=300,
-                        help="propagation samples (half suspensions, half reinstatements)")
+    parser.add_argument(
+        "--samples", type=int, default=300, help="propagation samples (half suspensions, half reinstatements)"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="writes (and raw messages) per second")
     parser.add_argument("--poll-ms", type=float, default=5.0, help="poll interval per pending write")
     parser.add_argument("--max-polls", type=int, default=4, help="polls in flight at most, over all pending writes")
     parser.add_argument("--timeout", type=float, default=20.0, help="bound on each wait for an effect, seconds")
     parser.add_argument("--warmup", type=int, default=5, help="suspend/reinstate pairs run first, not recorded")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="bound on the whole measurement")
-    parser.add_argument("--poll-direct", action="store_true",
-                        help="poll licensing's own port instead of the gateway (the write still goes through it)")
+    parser.add_argument(
+        "--poll-direct",
+        action="store_true",
+        help="poll licensing's own port instead of the gateway (the write still goes through it)",
+    )
     parser.add_argument("--licensing-url", help="with --gateway-url and --poll-direct: the running licensing service")
     parser.add_argument("--gateway-url", help="a running platform's gateway (then --kafka is required)")
     parser.add_argument("--kafka", help="the running platform's Kafka bootstrap servers")
@@ -517,9 +570,20 @@ def main() -> int:
             with args.dump.open("w") as out:
                 origin = min(s.planned for s in platform.samples)
                 for s in platform.samples:
-                    out.write(json.dumps({"member": s.member, "action": s.action, "polls": s.polls, **{
-                        k: round(getattr(s, k) - origin, 4) if getattr(s, k) else None
-                        for k in ("planned", "sent", "accepted", "visible")}}) + "\n")
+                    out.write(
+                        json.dumps(
+                            {
+                                "member": s.member,
+                                "action": s.action,
+                                "polls": s.polls,
+                                **{
+                                    k: round(getattr(s, k) - origin, 4) if getattr(s, k) else None
+                                    for k in ("planned", "sent", "accepted", "visible")
+                                },
+                            }
+                        )
+                        + "\n"
+                    )
         if platform.failures:
             say(f"FAILED: {len(platform.failures)} of {len(platform.samples)} writes did not complete:")
             kinds = Counter(re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", f)[:240] for f in platform.failures)

@@ -92,16 +92,60 @@ LINE_FIELDS = ("product_category", "units", "country_of_manufacture", "country_o
 ADMIN_FEE_PERCENT = Decimal("5")
 
 # Where pool patents are granted (weights) and where EP patents are validated.
-OFFICES = [(PatentOffice.CN, 30), (PatentOffice.US, 25), (PatentOffice.EP, 18), (PatentOffice.JP, 15),
-           (PatentOffice.KR, 12)]  # fmt: skip
-EP_STATES = [("DE", 0.95), ("FR", 0.8), ("GB", 0.8), ("IT", 0.5), ("NL", 0.45), ("ES", 0.35), ("SE", 0.25),
-             ("CH", 0.2), ("AT", 0.2), ("PL", 0.15), ("BE", 0.15)]  # fmt: skip
+OFFICES = [
+    (PatentOffice.CN, 30),
+    (PatentOffice.US, 25),
+    (PatentOffice.EP, 18),
+    (PatentOffice.JP, 15),
+    (PatentOffice.KR, 12),
+]
+EP_STATES = [
+    ("DE", 0.95),
+    ("FR", 0.8),
+    ("GB", 0.8),
+    ("IT", 0.5),
+    ("NL", 0.45),
+    ("ES", 0.35),
+    ("SE", 0.25),
+    ("CH", 0.2),
+    ("AT", 0.2),
+    ("PL", 0.15),
+    ("BE", 0.15),
+]
 # Countries of manufacture and of sale, weighted (a LED supply chain: made mostly in Asia, sold everywhere).
-MADE_IN = [("CN", 55), ("VN", 9), ("MY", 4), ("KR", 6), ("JP", 5), ("TW", 5), ("IN", 4), ("MX", 4), ("US", 3),
-           ("DE", 3), ("TH", 2)]  # fmt: skip
-SOLD_IN = [("US", 22), ("CN", 20), ("DE", 8), ("JP", 7), ("GB", 5), ("FR", 5), ("KR", 4), ("IN", 5), ("BR", 4),
-           ("MX", 3), ("VN", 3), ("IT", 3), ("ES", 2), ("NL", 2), ("CA", 2), ("AU", 2), ("ID", 2),
-           ("PL", 1)]  # fmt: skip
+MADE_IN = [
+    ("CN", 55),
+    ("VN", 9),
+    ("MY", 4),
+    ("KR", 6),
+    ("JP", 5),
+    ("TW", 5),
+    ("IN", 4),
+    ("MX", 4),
+    ("US", 3),
+    ("DE", 3),
+    ("TH", 2),
+]
+SOLD_IN = [
+    ("US", 22),
+    ("CN", 20),
+    ("DE", 8),
+    ("JP", 7),
+    ("GB", 5),
+    ("FR", 5),
+    ("KR", 4),
+    ("IN", 5),
+    ("BR", 4),
+    ("MX", 3),
+    ("VN", 3),
+    ("IT", 3),
+    ("ES", 2),
+    ("NL", 2),
+    ("CA", 2),
+    ("AU", 2),
+    ("ID", 2),
+    ("PL", 1),
+]
 CATEGORIES = [("led_package", 60), ("led_lamp", 30), ("display_module", 10)]
 
 
@@ -124,18 +168,24 @@ def rate_schedule() -> RateSchedule:
     return RateSchedule(
         programme=PROGRAMME,
         categories={
-            "led_package": (Tier(1_000_000, d("0.020"), d("0.018")), Tier(10_000_000, d("0.015"), d("0.0135")),
-                            Tier(None, d("0.010"), d("0.009"))),
+            "led_package": (
+                Tier(1_000_000, d("0.020"), d("0.018")),
+                Tier(10_000_000, d("0.015"), d("0.0135")),
+                Tier(None, d("0.010"), d("0.009")),
+            ),
             "led_lamp": (Tier(500_000, d("0.050"), d("0.045")), Tier(None, d("0.035"), d("0.0315"))),
-            "display_module": (Tier(100_000, d("0.40"), d("0.36")), Tier(400_000, d("0.30"), d("0.27")),
-                               Tier(None, d("0.20"), d("0.18"))),
+            "display_module": (
+                Tier(100_000, d("0.40"), d("0.36")),
+                Tier(400_000, d("0.30"), d("0.27")),
+                Tier(None, d("0.20"), d("0.18")),
+            ),
         },
         free_units_per_year=20_000,
         annual_cap=d("750000.00"),
         regional_markets=frozenset({"IN", "VN", "BR", "MX", "ID"}),
         regional_discount_percent=d("25"),
         member_discount_percent=d("10"),
-    )  # fmt: skip
+    )
 
 
 def patent_pool(rng: random.Random, year: int, count: int, licensors: int) -> list[Patent]:
@@ -167,12 +217,23 @@ def patent_pool(rng: random.Random, year: int, count: int, licensors: int) -> li
         if office is PatentOffice.EP:
             validated = frozenset(c for c, p in EP_STATES if rng.random() < p) or frozenset({"DE"})
         family = f"FAM-{rng.randint(1, count // 3):04d}"
-        patents.append(Patent(
-            id=f"PAT-{i + 1:04d}", owner_id=rng.choices(owners, weights=owner_weights)[0], office=office,
-            number=f"{office}{rng.randint(1_000_000, 9_999_999)}", family_id=family,
-            title=f"Light-emitting device {i + 1}", filing_date=filed, expiry_date=expiry, status=status,
-            segment=rng.choice(segments), grant_date=granted, ended_on=ended_on, validated_in=validated,
-        ))  # fmt: skip
+        patents.append(
+            Patent(
+                id=f"PAT-{i + 1:04d}",
+                owner_id=rng.choices(owners, weights=owner_weights)[0],
+                office=office,
+                number=f"{office}{rng.randint(1_000_000, 9_999_999)}",
+                family_id=family,
+                title=f"Light-emitting device {i + 1}",
+                filing_date=filed,
+                expiry_date=expiry,
+                status=status,
+                segment=rng.choice(segments),
+                grant_date=granted,
+                ended_on=ended_on,
+                validated_in=validated,
+            )
+        )
     return patents
 
 
@@ -186,8 +247,7 @@ class Group:
 
 def licensee_groups(rng: random.Random, count: int) -> list[Group]:
     return [
-        Group(f"GRP-{i:03d}", 1 / (i**0.7), rng.choice([3, 5, 7, 11, 1000]), i % 3 != 0)
-        for i in range(1, count + 1)
+        Group(f"GRP-{i:03d}", 1 / (i**0.7), rng.choice([3, 5, 7, 11, 1000]), i % 3 != 0) for i in range(1, count + 1)
     ]
 
 
@@ -218,12 +278,19 @@ def report_line_documents(rng: random.Random, year: int, n: int, groups: list[Gr
                     period = periods[rng.randrange(q - 1)]
                 days = (period.end - period.start).days
                 yield {
-                    "_id": f"{report_id}#{index + 1}", "programme_id": PROGRAMME, "report_id": report_id,
-                    "licensee_id": groups[g].id, "report_period": str(reported), "index": index,
-                    "product_category": category(rng), "units": int(50_000 * rng.random() ** 2),
-                    "country_of_manufacture": made_in(rng), "country_of_sale": sold_in(rng),
-                    "period": str(period), "sold_on": (period.start + timedelta(days=rng.randint(0, days))).isoformat(),
-                }  # fmt: skip
+                    "_id": f"{report_id}#{index + 1}",
+                    "programme_id": PROGRAMME,
+                    "report_id": report_id,
+                    "licensee_id": groups[g].id,
+                    "report_period": str(reported),
+                    "index": index,
+                    "product_category": category(rng),
+                    "units": int(50_000 * rng.random() ** 2),
+                    "country_of_manufacture": made_in(rng),
+                    "country_of_sale": sold_in(rng),
+                    "period": str(period),
+                    "sold_on": (period.start + timedelta(days=rng.randint(0, days))).isoformat(),
+                }
 
 
 def report_documents(lines: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -232,9 +299,12 @@ def report_documents(lines: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]
         first = next(group)
         embedded = [{k: d[k] for k in LINE_FIELDS} for d in itertools.chain((first,), group)]
         yield {
-            "_id": report_id, "programme_id": first["programme_id"], "licensee_id": first["licensee_id"],
-            "period": first["report_period"], "lines": embedded,
-        }  # fmt: skip
+            "_id": report_id,
+            "programme_id": first["programme_id"],
+            "licensee_id": first["licensee_id"],
+            "period": first["report_period"],
+            "lines": embedded,
+        }
 
 
 async def load(
@@ -289,13 +359,25 @@ async def read_lines(client: AsyncMongoClient[dict[str, Any]], layout: str) -> l
         async for r in found:
             group, reported = r["licensee_id"], r["period"]
             for index, d in enumerate(r["lines"]):
-                line = ReportLine(d["product_category"], d["units"], d["country_of_manufacture"], d["country_of_sale"],
-                                  period(d["period"]), date.fromisoformat(d["sold_on"]))  # fmt: skip
+                line = ReportLine(
+                    d["product_category"],
+                    d["units"],
+                    d["country_of_manufacture"],
+                    d["country_of_sale"],
+                    period(d["period"]),
+                    date.fromisoformat(d["sold_on"]),
+                )
                 out.append((group, reported, index, line))
         return out
     async for d in found:
-        line = ReportLine(d["product_category"], d["units"], d["country_of_manufacture"], d["country_of_sale"],
-                          period(d["period"]), date.fromisoformat(d["sold_on"]))  # fmt: skip
+        line = ReportLine(
+            d["product_category"],
+            d["units"],
+            d["country_of_manufacture"],
+            d["country_of_sale"],
+            period(d["period"]),
+            date.fromisoformat(d["sold_on"]),
+        )
         out.append((d["licensee_id"], d["report_period"], d["index"], line))
     return out
 
@@ -363,8 +445,15 @@ def compute_and_distribute(
             report = RoyaltyReport(group_id, period, tuple(line for _, line in items))
             g = index_of[group_id]
             prior = year_to_date.get(group_id) or {year: YearToDate()}
-            result = compute_report(report, schedule, listed, compliant=compliant(g, groups[g], q),
-                                    member_in_good_standing=groups[g].member, prior=prior, today=today)  # fmt: skip
+            result = compute_report(
+                report,
+                schedule,
+                listed,
+                compliant=compliant(g, groups[g], q),
+                member_in_good_standing=groups[g].member,
+                prior=prior,
+                today=today,
+            )
             year_to_date[group_id] = dict(result.year_to_date)
             results.append(result)
         compute_s += now() - started
@@ -389,10 +478,19 @@ def compute_and_distribute(
         assert statements == distribution.distributable, f"{period}: statements {statements} != distributable"
         assert distribution.collected == total, f"{period}: collected {distribution.collected} != reports {total}"
         assert distribution.distributable + distribution.admin_fee == distribution.collected
-        quarters.append(Quarter(period, len(results), len(collected), total, distribution.collected,
-                                distribution.distributable, statements,
-                                sum(1 for s in distribution.statements if s.amount),
-                                sum(len(s.lines) for s in distribution.statements)))  # fmt: skip
+        quarters.append(
+            Quarter(
+                period,
+                len(results),
+                len(collected),
+                total,
+                distribution.collected,
+                distribution.distributable,
+                statements,
+                sum(1 for s in distribution.statements if s.amount),
+                sum(len(s.lines) for s in distribution.statements),
+            )
+        )
         del results, collected, distribution
     return Pass(compute_s, distribute_s, quarters, compute_cpu, distribute_cpu, compute_peak, distribute_peak)
 
@@ -470,13 +568,17 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
             reads_pg_cpu.append(process_cpu(postgres_pid) - pg_cpu)
             if len(lines) != args.lines:
                 raise MeasurementFailed(f"read {len(lines):,} of {args.lines:,} lines")
-            say(f"rep {rep}: read {reads[-1]:.1f}s (cpu {reads_cpu[-1]:.1f}s, store {reads_store_cpu[-1]:.1f}s, "
-                f"PostgreSQL {reads_pg_cpu[-1]:.1f}s; load {os.getloadavg()[0]:.1f})")  # fmt: skip
+            say(
+                f"rep {rep}: read {reads[-1]:.1f}s (cpu {reads_cpu[-1]:.1f}s, store {reads_store_cpu[-1]:.1f}s, "
+                f"PostgreSQL {reads_pg_cpu[-1]:.1f}s; load {os.getloadavg()[0]:.1f})"
+            )
             gc.collect()
             done = compute_and_distribute(lines, schedule, patents, groups, args.year, traced=False)
             passes.append(done)
-            say(f"rep {rep}: compute {done.compute:.1f}s (cpu {done.compute_cpu:.1f}s), distribute "
-                f"{done.distribute:.1f}s (cpu {done.distribute_cpu:.1f}s)")
+            say(
+                f"rep {rep}: compute {done.compute:.1f}s (cpu {done.compute_cpu:.1f}s), distribute "
+                f"{done.distribute:.1f}s (cpu {done.distribute_cpu:.1f}s)"
+            )
             if passes[0].quarters != done.quarters:
                 raise MeasurementFailed("two repetitions gave different figures")
     finally:
@@ -489,8 +591,9 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         tracemalloc.start()
         try:
             base = tracemalloc.get_traced_memory()[0]
-            traced = compute_and_distribute(lines, schedule, patents, groups, args.year, traced=True,
-                                            quarters_run=args.trace_quarters)  # fmt: skip
+            traced = compute_and_distribute(
+                lines, schedule, patents, groups, args.year, traced=True, quarters_run=args.trace_quarters
+            )
         finally:
             tracemalloc.stop()
         traced.compute_peak -= base
@@ -520,17 +623,30 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
 
     rows = [
         row(f"READ ({args.layout}): find() -> ReportLine", reads, reads_cpu),
-        row("COMPUTE: group into reports + compute_report", [p.compute for p in passes],
-            [p.compute_cpu for p in passes]),
-        row("DISTRIBUTE: collected_lines + distribute", [p.distribute for p in passes],
-            [p.distribute_cpu for p in passes]),
+        row(
+            "COMPUTE: group into reports + compute_report", [p.compute for p in passes], [p.compute_cpu for p in passes]
+        ),
+        row(
+            "DISTRIBUTE: collected_lines + distribute",
+            [p.distribute for p in passes],
+            [p.distribute_cpu for p in passes],
+        ),
         row("compute + distribute", both, [p.compute_cpu + p.distribute_cpu for p in passes]),
-    ]  # fmt: skip
+    ]
     q_rows = [
-        [str(q.period), q.reports, f"{q.lines:,}", f"{q.total:,}", f"{q.collected - q.distributable:,}",
-         f"{q.distributable:,}", f"{q.statements:,}", q.licensors_paid, f"{q.line_shares:,}"]
+        [
+            str(q.period),
+            q.reports,
+            f"{q.lines:,}",
+            f"{q.total:,}",
+            f"{q.collected - q.distributable:,}",
+            f"{q.distributable:,}",
+            f"{q.statements:,}",
+            q.licensors_paid,
+            f"{q.line_shares:,}",
+        ]
         for q in passes[0].quarters
-    ]  # fmt: skip
+    ]
     in_force = sum(1 for p in patents if p.in_force_on(date(args.year, 6, 30)))
     expiring = sum(1 for p in patents if date(args.year, 1, 1) < p.expiry_date <= date(args.year, 12, 31))
     out = [
@@ -562,15 +678,30 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
     )
     out += [
         f"store: layout {args.layout}, {documents:,} documents "
-        + (f"of ~{len(str(sample))} chars" if args.layout == "lines" else
-           f"(~{n // documents:,} lines each; one line ~{len(str(sample['lines'][0]))} chars)")
+        + (
+            f"of ~{len(str(sample))} chars"
+            if args.layout == "lines"
+            else f"(~{n // documents:,} lines each; one line ~{len(str(sample['lines'][0]))} chars)"
+        )
         + f", loaded in {load_s:.0f}s ({n / load_s:,.0f} lines/s, insert_many batches of "
         f"{INSERT_BATCH[args.layout]:,} documents; setup, not measured); read batch_size {READ_BATCH[args.layout]:,}",
         "",
         "Per quarter (reconciled: sum of statements == distributable, collected == sum of report totals)",
         "",
-        table(["quarter", "reports", "lines", "reports total", "admin fee", "distributable", "statements",
-               "licensors paid", "line shares"], q_rows),  # fmt: skip
+        table(
+            [
+                "quarter",
+                "reports",
+                "lines",
+                "reports total",
+                "admin fee",
+                "distributable",
+                "statements",
+                "licensors paid",
+                "line shares",
+            ],
+            q_rows,
+        ),
     ]
     if profile:
         out += ["", "cProfile of one compute + distribute pass (sorted by own time):", profile]
@@ -586,15 +717,31 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--licensors", type=int, default=40, help="licensors owning them")
     parser.add_argument("--groups", type=int, default=200, help="licensee groups")
     parser.add_argument("--seed", type=int, default=20240101, help="seed of the generated data")
-    parser.add_argument("--trace-quarters", type=int, default=1, choices=range(5), metavar="Q",
-                        help="quarters (from Q1) of the extra tracemalloc pass: memory is released between quarters, "
-                        "so one shows the peak; 4 = the whole year (slow: ~3x a pass), 0 = no tracemalloc pass")
-    parser.add_argument("--profile", type=int, default=0, metavar="K",
-                        help="also run one pass under cProfile and print its top K functions")  # fmt: skip
-    parser.add_argument("--max-seconds", type=float, default=4 * 3600,
-                        help="bound on the whole measurement (setup included)")  # fmt: skip
-    parser.add_argument("--layout", choices=LAYOUTS, default="reports",
-                        help="one document per report with its lines (default) or one per line")  # fmt: skip
+    parser.add_argument(
+        "--trace-quarters",
+        type=int,
+        default=1,
+        choices=range(5),
+        metavar="Q",
+        help="quarters (from Q1) of the extra tracemalloc pass: memory is released between quarters, "
+        "so one shows the peak; 4 = the whole year (slow: ~3x a pass), 0 = no tracemalloc pass",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also run one pass under cProfile and print its top K functions",
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=4 * 3600, help="bound on the whole measurement (setup included)"
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="reports",
+        help="one document per report with its lines (default) or one per line",
+    )
     parser.add_argument("--mongodb-url", help="use a running FerretDB/MongoDB (its bench_royalties db is dropped)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
     args = parser.parse_args()

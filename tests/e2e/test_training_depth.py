@@ -108,9 +108,10 @@ async def test_a_certificate_is_verified_anonymously_and_credit_hours_reach_memb
     admin = await portal.member(member["id"])
     session = await schedule(
         portal,
-        session_body("Reading patent claims", 5, timedelta(seconds=4), credit_hours_per_day="4.0",
-                     min_days_for_certificate=1),
-    )  # fmt: skip
+        session_body(
+            "Reading patent claims", 5, timedelta(seconds=4), credit_hours_per_day="4.0", min_days_for_certificate=1
+        ),
+    )
     sid = session["id"]
     staff = await portal.secretariat()
     group = await portal.client.post(

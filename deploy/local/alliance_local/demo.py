@@ -55,11 +55,27 @@ API = "/api/v1"
 
 # Telephone area codes of the divisions used (for contact details).
 AREA_CODES = {
-    "440300": "755", "440600": "757", "441900": "769", "441300": "752", "442000": "760", "440100": "20",
-    "350200": "592", "350100": "591", "360100": "791", "360700": "797", "330200": "574", "330100": "571",
-    "321000": "514", "320500": "512", "320400": "519", "320200": "510", "420100": "27", "110108": "10",
-    "310115": "21", "610100": "29",
-}  # fmt: skip
+    "440300": "755",
+    "440600": "757",
+    "441900": "769",
+    "441300": "752",
+    "442000": "760",
+    "440100": "20",
+    "350200": "592",
+    "350100": "591",
+    "360100": "791",
+    "360700": "797",
+    "330200": "574",
+    "330100": "571",
+    "321000": "514",
+    "320500": "512",
+    "320400": "519",
+    "320200": "510",
+    "420100": "27",
+    "110108": "10",
+    "310115": "21",
+    "610100": "29",
+}
 
 
 @dataclass
@@ -88,8 +104,20 @@ class Context:
 def add_months(day: date, months: int) -> date:
     year, month0 = divmod(day.month - 1 + months, 12)
     year += day.year
-    last = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30,
-            31, 30, 31][month0]  # fmt: skip
+    last = [
+        31,
+        29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month0]
     return date(year, month0 + 1, min(day.day, last))
 
 
@@ -167,11 +195,17 @@ def load_members(ctx: Context) -> None:
     for spec in ORGANISATIONS:
         ctx.specs[spec.key] = spec
         body = {
-            "name": spec.name, "credit_code": credit_code(spec, rng, taken), "org_type": spec.org_type,
-            "segments": list(spec.segments), "region": spec.region, "tier": spec.tier, "contact": contact(spec, rng),
-        }  # fmt: skip
-        applications.append((spec, body, start_date(spec, ctx.today, rng) if spec.plan not in ("pending", "rejected")
-                             else None))  # fmt: skip
+            "name": spec.name,
+            "credit_code": credit_code(spec, rng, taken),
+            "org_type": spec.org_type,
+            "segments": list(spec.segments),
+            "region": spec.region,
+            "tier": spec.tier,
+            "contact": contact(spec, rng),
+        }
+        applications.append(
+            (spec, body, start_date(spec, ctx.today, rng) if spec.plan not in ("pending", "rejected") else None)
+        )
 
     def apply(item: tuple[OrgSpec, Json, date | None]) -> Json:
         spec, body, _ = item
@@ -212,9 +246,10 @@ def suspend_members(ctx: Context) -> None:
     for spec in ORGANISATIONS:
         if spec.plan == "suspended":
             ctx.orgs[spec.key] = ctx.gw.post(
-                f"{API}/membership/organisations/{ctx.orgs[spec.key]['id']}/suspension", ctx.secretariat,
+                f"{API}/membership/organisations/{ctx.orgs[spec.key]['id']}/suspension",
+                ctx.secretariat,
                 {"reason": SUSPENSION_REASON},
-            )  # fmt: skip
+            )
 
 
 # --- patents and the pool --------------------------------------------------------------------
@@ -290,21 +325,28 @@ def contribute_and_evaluate(ctx: Context, plans: list[PatentPlan], evaluations: 
 
     def evaluate(e: Evaluation, patent_id: str) -> str:
         programme_id = ctx.programmes[e.programme.key]["id"]
-        submission = gw.post(f"{API}/licensing/programmes/{programme_id}/submissions", ctx.admin(e.plan.owner),
-                             {"patent_id": patent_id})  # fmt: skip
+        submission = gw.post(
+            f"{API}/licensing/programmes/{programme_id}/submissions", ctx.admin(e.plan.owner), {"patent_id": patent_id}
+        )
         if not e.assign:
             return str(submission["status"])
         subject, org_key = e.expert
         org_id = ctx.orgs[org_key]["id"] if org_key else None
         if org_key == e.plan.owner:
             raise DemoError(f"{subject} may not evaluate a patent of their own organisation")
-        submission = gw.post(f"{API}/licensing/submissions/{submission['id']}/assignment", ctx.secretariat,
-                             {"evaluator_id": subject, "evaluator_org_id": org_id})  # fmt: skip
+        submission = gw.post(
+            f"{API}/licensing/submissions/{submission['id']}/assignment",
+            ctx.secretariat,
+            {"evaluator_id": subject, "evaluator_org_id": org_id},
+        )
         if e.result is None:
             return str(submission["status"])
         expert = gw.login(subject, ["expert"], org_id)
-        done = gw.post(f"{API}/licensing/submissions/{submission['id']}/evaluation", expert,
-                       {"result": e.result, "reason": e.reason})  # fmt: skip
+        done = gw.post(
+            f"{API}/licensing/submissions/{submission['id']}/evaluation",
+            expert,
+            {"result": e.result, "reason": e.reason},
+        )
         return str(done["status"])
 
     def run(plan: PatentPlan) -> list[str]:
@@ -344,17 +386,24 @@ def prepare_licensees(ctx: Context, quarters: list[str]) -> None:
             continue
         for key in sorted({line.programme for line in spec.lines}):
             start = add_months(quarter_start(quarters[0]), -ctx.rng.randint(1, 9))
-            gw.post(f"{API}/licensing/programmes/{ctx.programmes[key]['id']}/licences", ctx.secretariat, {
-                "licensee_id": spec.key, "licensee_name": spec.name, "start_date": start.isoformat(),
-                "territory": list(spec.territory),
-            })  # fmt: skip
+            gw.post(
+                f"{API}/licensing/programmes/{ctx.programmes[key]['id']}/licences",
+                ctx.secretariat,
+                {
+                    "licensee_id": spec.key,
+                    "licensee_name": spec.name,
+                    "start_date": start.isoformat(),
+                    "territory": list(spec.territory),
+                },
+            )
 
     members = [s for s in LICENSEES if not s.outside]
 
     def cross_licence_in_force() -> bool:
         for spec in members:
-            response = gw.request("GET", f"{API}/licensing/licences/XL-{ctx.orgs[spec.key]['id']}", ctx.secretariat,
-                                  expect=(200, 404))  # fmt: skip
+            response = gw.request(
+                "GET", f"{API}/licensing/licences/XL-{ctx.orgs[spec.key]['id']}", ctx.secretariat, expect=(200, 404)
+            )
             if response.status_code == 404 or not response.json()["in_force"]:
                 return False
         return True
@@ -384,16 +433,25 @@ def plan_accounts(ctx: Context, quarters: list[str]) -> list[Account]:
                 for line in lines:
                     units = line.units * (1 + 0.035 * i) * seasonal[quarter] * rng.uniform(0.9, 1.1)
                     step = 1000 if units >= 100_000 else 100
-                    report_lines.append({
-                        "product_category": line.category, "units": int(round(units / step) * step),
-                        "country_of_manufacture": line.made_in, "country_of_sale": line.sold_in,
-                    })  # fmt: skip
+                    report_lines.append(
+                        {
+                            "product_category": line.category,
+                            "units": int(round(units / step) * step),
+                            "country_of_manufacture": line.made_in,
+                            "country_of_sale": line.sold_in,
+                        }
+                    )
                 if i == len(quarters) - 1 and spec.key == "LIC-MY-PENANG":  # a correction for an earlier quarter
                     first = lines[0]
-                    report_lines.append({
-                        "product_category": first.category, "units": 1_250_000, "period": quarters[1],
-                        "country_of_manufacture": first.made_in, "country_of_sale": first.sold_in,
-                    })  # fmt: skip
+                    report_lines.append(
+                        {
+                            "product_category": first.category,
+                            "units": 1_250_000,
+                            "period": quarters[1],
+                            "country_of_manufacture": first.made_in,
+                            "country_of_sale": first.sold_in,
+                        }
+                    )
                 bodies.append({"period": period, "lines": report_lines})
             accounts.append(Account(spec, programme, headers, bodies))
     return accounts
@@ -420,8 +478,11 @@ def file_and_pay(ctx: Context, accounts: list[Account]) -> tuple[list[Json], int
         paid = unpaid = 0
         for index, body in enumerate(account.reports):
             filed_on, received_on = history_dates(ctx, account, index, body["period"])
-            report = gw.post(f"{API}/licensing/programmes/{programme_id}/reports", ctx.secretariat,
-                             {**body, "filed_by": filed_by, "filed_on": filed_on.isoformat()})  # fmt: skip
+            report = gw.post(
+                f"{API}/licensing/programmes/{programme_id}/reports",
+                ctx.secretariat,
+                {**body, "filed_by": filed_by, "filed_on": filed_on.isoformat()},
+            )
             key = (account.licensee.key, account.programme.key, index)
             amount = Decimal(report["outstanding"])
             if key in UNPAID_REPORTS:
@@ -430,8 +491,11 @@ def file_and_pay(ctx: Context, accounts: list[Account]) -> tuple[list[Json], int
                 if key in PART_PAID_REPORTS:
                     amount = (amount / 2).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
                     unpaid += 1
-                report = gw.post(f"{API}/licensing/reports/{report['id']}/payments", ctx.secretariat,
-                                 {"amount": str(amount), "received_on": received_on.isoformat()})  # fmt: skip
+                report = gw.post(
+                    f"{API}/licensing/reports/{report['id']}/payments",
+                    ctx.secretariat,
+                    {"amount": str(amount), "received_on": received_on.isoformat()},
+                )
                 paid += 1
             account.filed.append(report)
         return paid, unpaid
@@ -440,9 +504,11 @@ def file_and_pay(ctx: Context, accounts: list[Account]) -> tuple[list[Json], int
     paid, unpaid = sum(r[0] for r in results), sum(r[1] for r in results)
     reports = [r for a in accounts for r in a.filed]
     total = sum(Decimal(r["total"]) for r in reports)
-    ctx.say(f"{len(reports)} royalty reports filed by {len({a.licensee.key for a in accounts})} licensees "
-            f"for {len({r['period'] for r in reports})} quarters, USD {total:,.2f} invoiced; "
-            f"{paid} payments recorded, {unpaid} report(s) still outstanding")  # fmt: skip
+    ctx.say(
+        f"{len(reports)} royalty reports filed by {len({a.licensee.key for a in accounts})} licensees "
+        f"for {len({r['period'] for r in reports})} quarters, USD {total:,.2f} invoiced; "
+        f"{paid} payments recorded, {unpaid} report(s) still outstanding"
+    )
     return reports, paid, unpaid
 
 
@@ -453,8 +519,13 @@ def distribute(ctx: Context, quarters: list[str]) -> list[Json]:
     def run(item: tuple[ProgrammeSpec, str]) -> tuple[int, Json]:
         spec, period = item
         programme_id = ctx.programmes[spec.key]["id"]
-        response = ctx.gw.request("POST", f"{API}/licensing/programmes/{programme_id}/distributions",
-                                  ctx.secretariat, {"period": period}, expect=(201, 409))  # fmt: skip
+        response = ctx.gw.request(
+            "POST",
+            f"{API}/licensing/programmes/{programme_id}/distributions",
+            ctx.secretariat,
+            {"period": period},
+            expect=(201, 409),
+        )
         return response.status_code, response.json()
 
     done: list[Json] = []
@@ -463,8 +534,10 @@ def distribute(ctx: Context, quarters: list[str]) -> list[Json]:
             ctx.say(f"{spec.name} {period} not distributed: {body.get('detail')}")
             continue
         done.append(body)
-        ctx.say(f"{spec.name} {period}: USD {Decimal(body['distributable']):,.2f} distributed "
-                f"to {len(body['statements'])} licensors")  # fmt: skip
+        ctx.say(
+            f"{spec.name} {period}: USD {Decimal(body['distributable']):,.2f} distributed "
+            f"to {len(body['statements'])} licensors"
+        )
     return done
 
 
@@ -504,10 +577,12 @@ def load(gateway_url: str) -> dict[str, Any]:
     say("loading demo data through the gateway")
     with Gateway(gateway_url) as gw:
         ctx = Context(
-            gw, today, random.Random(SEED),
+            gw,
+            today,
+            random.Random(SEED),
             secretariat=gw.login("secretariat@alliance.example", ["secretariat"]),
             council=gw.login("council@alliance.example", ["council"]),
-        )  # fmt: skip
+        )
         load_members(ctx)
         suspend_members(ctx)
         # Once the members are admitted, the pool, the standards and the training season are independent:
@@ -522,8 +597,10 @@ def load(gateway_url: str) -> dict[str, Any]:
         calls = gw.calls
         for route, spent in gw.slowest():
             mean_ms, slowest_ms = spent.seconds / spent.calls * 1000, spent.slowest * 1000
-            ctx.say(f"  time in {route}: {spent.seconds:.1f}s over {spent.calls} calls "
-                    f"(mean {mean_ms:.0f} ms, slowest {slowest_ms:.0f} ms)")  # fmt: skip
+            ctx.say(
+                f"  time in {route}: {spent.seconds:.1f}s over {spent.calls} calls "
+                f"(mean {mean_ms:.0f} ms, slowest {slowest_ms:.0f} ms)"
+            )
         if gw.rate_limited:
             ctx.say(f"  {gw.rate_limited} answers were 429 (rate limited) and waited out")
     members = [o for o in organisations if o["status"] == "admitted"]

@@ -96,9 +96,14 @@ class Gateway:
     # --- calls ---
 
     def request(
-        self, method: str, path: str, headers: Headers | None, body: Json | None = None,
-        params: dict[str, str] | None = None, expect: Iterable[int] = (200, 201),
-    ) -> httpx.Response:  # fmt: skip
+        self,
+        method: str,
+        path: str,
+        headers: Headers | None,
+        body: Json | None = None,
+        params: dict[str, str] | None = None,
+        expect: Iterable[int] = (200, 201),
+    ) -> httpx.Response:
         """The response, if its status is one of ``expect``; 429 is retried after its Retry-After."""
         accepted = set(expect)
         route = route_of(method, path)
@@ -125,9 +130,13 @@ class Gateway:
         raise DemoError(f"{method} {path}: still rate-limited after a minute of retries")
 
     def call(
-        self, method: str, path: str, headers: Headers | None, body: Json | None = None,
+        self,
+        method: str,
+        path: str,
+        headers: Headers | None,
+        body: Json | None = None,
         params: dict[str, str] | None = None,
-    ) -> Json:  # fmt: skip
+    ) -> Json:
         result: Json = self.request(method, path, headers, body, params).json()
         return result
 

@@ -97,24 +97,76 @@ TITLES: dict[str, tuple[str, ...]] = {
 
 # (year, first number issued that year) per office and kind; numbers in between are interpolated.
 GRANTED: dict[str, tuple[tuple[int, int], ...]] = {
-    "US": ((2008, 7_315_000), (2010, 7_640_000), (2012, 8_087_000), (2014, 8_621_000), (2016, 9_226_000),
-           (2018, 9_855_000), (2020, 10_524_000), (2022, 11_212_000), (2024, 11_856_000), (2026, 12_520_000),
-           (2028, 13_200_000)),
-    "EP": ((2008, 1_930_000), (2010, 2_130_000), (2012, 2_400_000), (2014, 2_680_000), (2016, 2_980_000),
-           (2018, 3_290_000), (2020, 3_600_000), (2022, 3_950_000), (2024, 4_320_000), (2026, 4_700_000),
-           (2028, 5_100_000)),
-    "JP": ((2008, 4_050_000), (2010, 4_420_000), (2012, 4_880_000), (2014, 5_460_000), (2016, 5_860_000),
-           (2018, 6_270_000), (2020, 6_640_000), (2022, 7_000_000), (2024, 7_420_000), (2026, 7_800_000),
-           (2028, 8_200_000)),
-    "KR": ((2008, 800_000), (2010, 950_000), (2012, 1_110_000), (2014, 1_370_000), (2016, 1_590_000),
-           (2018, 1_830_000), (2020, 2_070_000), (2022, 2_360_000), (2024, 2_640_000), (2026, 2_900_000),
-           (2028, 3_200_000)),
+    "US": (
+        (2008, 7_315_000),
+        (2010, 7_640_000),
+        (2012, 8_087_000),
+        (2014, 8_621_000),
+        (2016, 9_226_000),
+        (2018, 9_855_000),
+        (2020, 10_524_000),
+        (2022, 11_212_000),
+        (2024, 11_856_000),
+        (2026, 12_520_000),
+        (2028, 13_200_000),
+    ),
+    "EP": (
+        (2008, 1_930_000),
+        (2010, 2_130_000),
+        (2012, 2_400_000),
+        (2014, 2_680_000),
+        (2016, 2_980_000),
+        (2018, 3_290_000),
+        (2020, 3_600_000),
+        (2022, 3_950_000),
+        (2024, 4_320_000),
+        (2026, 4_700_000),
+        (2028, 5_100_000),
+    ),
+    "JP": (
+        (2008, 4_050_000),
+        (2010, 4_420_000),
+        (2012, 4_880_000),
+        (2014, 5_460_000),
+        (2016, 5_860_000),
+        (2018, 6_270_000),
+        (2020, 6_640_000),
+        (2022, 7_000_000),
+        (2024, 7_420_000),
+        (2026, 7_800_000),
+        (2028, 8_200_000),
+    ),
+    "KR": (
+        (2008, 800_000),
+        (2010, 950_000),
+        (2012, 1_110_000),
+        (2014, 1_370_000),
+        (2016, 1_590_000),
+        (2018, 1_830_000),
+        (2020, 2_070_000),
+        (2022, 2_360_000),
+        (2024, 2_640_000),
+        (2026, 2_900_000),
+        (2028, 3_200_000),
+    ),
     # CN: the publication number (assigned when the application is published, about 18 months after filing).
-    "CN": ((2006, 100_800_000), (2008, 101_200_000), (2010, 101_800_000), (2012, 102_600_000),
-           (2014, 103_700_000), (2016, 105_300_000), (2018, 107_600_000), (2019, 110_000_000),
-           (2020, 111_200_000), (2021, 112_800_000), (2022, 114_600_000), (2023, 116_200_000),
-           (2024, 117_800_000), (2026, 121_000_000)),
-}  # fmt: skip
+    "CN": (
+        (2006, 100_800_000),
+        (2008, 101_200_000),
+        (2010, 101_800_000),
+        (2012, 102_600_000),
+        (2014, 103_700_000),
+        (2016, 105_300_000),
+        (2018, 107_600_000),
+        (2019, 110_000_000),
+        (2020, 111_200_000),
+        (2021, 112_800_000),
+        (2022, 114_600_000),
+        (2023, 116_200_000),
+        (2024, 117_800_000),
+        (2026, 121_000_000),
+    ),
+}
 
 # Where an EP patent is typically validated (DE always).
 EP_VALIDATIONS = ("FR", "GB", "IT", "NL", "ES", "PL", "SE", "AT", "CH", "BE", "TR")
@@ -160,8 +212,15 @@ def _add_years(day: date, years: int) -> date:
         return date(day.year + years, 2, 28)
 
 
-def _number(office: str, granted: bool, filed: date, published: date, granted_on: date | None,
-            rng: random.Random, taken: set[tuple[str, str]]) -> str:  # fmt: skip
+def _number(
+    office: str,
+    granted: bool,
+    filed: date,
+    published: date,
+    granted_on: date | None,
+    rng: random.Random,
+    taken: set[tuple[str, str]],
+) -> str:
     for _ in range(1000):
         jitter = rng.randint(0, 4000)
         if office == "CN":
@@ -193,8 +252,17 @@ def _number(office: str, granted: bool, filed: date, published: date, granted_on
 GRANT_DELAY_MONTHS = {"CN": (24, 48), "US": (22, 40), "EP": (36, 60), "JP": (24, 44), "KR": (18, 36)}
 
 
-def _plan_patent(owner: OrgSpec, office: str, family: str, title: str, segment: str, filed: date, today: date,
-                 rng: random.Random, taken: set[tuple[str, str]]) -> PatentPlan:  # fmt: skip
+def _plan_patent(
+    owner: OrgSpec,
+    office: str,
+    family: str,
+    title: str,
+    segment: str,
+    filed: date,
+    today: date,
+    rng: random.Random,
+    taken: set[tuple[str, str]],
+) -> PatentPlan:
     expiry = _add_years(filed, 20)
     low, high = GRANT_DELAY_MONTHS[office]
     granted_on: date | None = filed + timedelta(days=rng.randint(low * 30, high * 30))
@@ -249,9 +317,12 @@ def portfolio(orgs: tuple[OrgSpec, ...], today: date, rng: random.Random) -> lis
     owners = [o for o in orgs if o.families > 0]
     year_end = date(today.year, 12, 31)
     # Which families are the old ones: the first two of two founding members, deterministically.
-    old_slots = {(owners[0].key, 0): "later", (owners[0].key, 1): "earlier",
-                 (next(o for o in owners if o.key == "radiant").key, 0): "later",
-                 (next(o for o in owners if o.key == "lumen").key, 0): "earlier"}  # fmt: skip
+    old_slots = {
+        (owners[0].key, 0): "later",
+        (owners[0].key, 1): "earlier",
+        (next(o for o in owners if o.key == "radiant").key, 0): "later",
+        (next(o for o in owners if o.key == "lumen").key, 0): "earlier",
+    }
     sequence = 0
     for owner in owners:
         newest = 2023 if owner.plan in ("new", "current") else 2022

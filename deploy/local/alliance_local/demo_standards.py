@@ -20,13 +20,19 @@ API = "/api/v1"
 STD = f"{API}/standards"
 
 EXTRA_PROJECTS: tuple[tuple[str, str], ...] = (
-    ("Mini-LED backlight units — reliability test methods",
-     "Accelerated ageing, thermal cycling and humidity tests for mini-LED backlight units of displays."),
-    ("UV-C LED disinfection modules — irradiance measurement",
-     "Measurement of irradiance and dose uniformity of UV-C LED modules used for surface disinfection."),
-    ("Horticultural LED luminaires — photon efficacy",
-     "Definitions, test conditions and reporting of photosynthetic photon efficacy of horticultural luminaires."),
-)  # fmt: skip
+    (
+        "Mini-LED backlight units — reliability test methods",
+        "Accelerated ageing, thermal cycling and humidity tests for mini-LED backlight units of displays.",
+    ),
+    (
+        "UV-C LED disinfection modules — irradiance measurement",
+        "Measurement of irradiance and dose uniformity of UV-C LED modules used for surface disinfection.",
+    ),
+    (
+        "Horticultural LED luminaires — photon efficacy",
+        "Definitions, test conditions and reporting of photosynthetic photon efficacy of horticultural luminaires.",
+    ),
+)
 
 DRAFTS = ("https://docs.leda.example/drafts/{slug}-wd{n}.pdf",)
 
@@ -45,12 +51,21 @@ class Drafting:
 
     def step(self, project: Json, action: str, headers: Headers | None = None, **extra: object) -> Json:
         body: Json = {"action": action, "reason": f"{action.replace('_', ' ')}: agreed in the meeting", **extra}
-        result: Json = self.ctx.gw.post(f"{STD}/projects/{project['id']}/transitions", headers or self.ctx.secretariat,
-                                        body)  # fmt: skip
+        result: Json = self.ctx.gw.post(
+            f"{STD}/projects/{project['id']}/transitions", headers or self.ctx.secretariat, body
+        )
         return result
 
-    def retry(self, what: str, method: str, path: str, headers: Headers, body: Json, retry_on: tuple[int, ...],
-              timeout: float = 60) -> Json:  # fmt: skip
+    def retry(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        headers: Headers,
+        body: Json,
+        retry_on: tuple[int, ...],
+        timeout: float = 60,
+    ) -> Json:
         found: list[Json] = []
 
         def done() -> bool:
@@ -63,23 +78,42 @@ class Drafting:
         return found[0]
 
     def propose(self, title: str, scope: str) -> Json:
-        return self.retry(f"{title[:30]}…: the proposer's standing in standards", "POST", f"{STD}/projects",
-                          self.ctx.admin(self.keys[0]), {"title": title, "scope": scope}, retry_on=(403,))  # fmt: skip
+        return self.retry(
+            f"{title[:30]}…: the proposer's standing in standards",
+            "POST",
+            f"{STD}/projects",
+            self.ctx.admin(self.keys[0]),
+            {"title": title, "scope": scope},
+            retry_on=(403,),
+        )
 
     def to_working_draft(self, project: Json, versions: int = 1) -> None:
         self.step(project, "approve_proposal", self.ctx.council)
-        members = [{"org_id": self.chair, "role": "chair", "person": "Dr. Chen Li"},
-                   {"org_id": self.editor, "role": "editor", "person": "Wang Fang"},
-                   {"org_id": self.participant, "role": "participant"}]  # fmt: skip
-        self.retry("the working group's standing in standards", "PUT", f"{STD}/projects/{project['id']}/working-group",
-                   self.ctx.secretariat, {"members": members}, retry_on=(422,))  # fmt: skip
+        members = [
+            {"org_id": self.chair, "role": "chair", "person": "Dr. Chen Li"},
+            {"org_id": self.editor, "role": "editor", "person": "Wang Fang"},
+            {"org_id": self.participant, "role": "participant"},
+        ]
+        self.retry(
+            "the working group's standing in standards",
+            "PUT",
+            f"{STD}/projects/{project['id']}/working-group",
+            self.ctx.secretariat,
+            {"members": members},
+            retry_on=(422,),
+        )
         self.step(project, "form_working_group")
         self.step(project, "start_drafting", self.ctx.admin(self.keys[0]))
         slug = project["id"][:8]
         for n in range(1, versions + 1):
-            self.ctx.gw.post(f"{STD}/projects/{project['id']}/drafts", self.ctx.admin(self.keys[1]), {
-                "uri": DRAFTS[0].format(slug=slug, n=n), "notes": f"working draft {n}",
-            })  # fmt: skip
+            self.ctx.gw.post(
+                f"{STD}/projects/{project['id']}/drafts",
+                self.ctx.admin(self.keys[1]),
+                {
+                    "uri": DRAFTS[0].format(slug=slug, n=n),
+                    "notes": f"working draft {n}",
+                },
+            )
 
     def to_public_comment(self, project: Json, closes_in_s: float) -> None:
         self.to_working_draft(project, versions=2)
@@ -87,19 +121,27 @@ class Drafting:
         self.step(project, "open_public_comment", comment_closes_at=_later(closes_in_s))
 
     def comment(self, project: Json, key: str, clause: str, text: str) -> Json:
-        return self.ctx.gw.post(f"{STD}/projects/{project['id']}/comments", self.ctx.admin(key),
-                                {"clause": clause, "text": text})  # fmt: skip
+        return self.ctx.gw.post(
+            f"{STD}/projects/{project['id']}/comments", self.ctx.admin(key), {"clause": clause, "text": text}
+        )
 
     def to_ballot(self, project: Json, closes_in_s: float, quorum: int, comments: list[tuple[str, str, str]]) -> None:
         self.to_public_comment(project, closes_in_s=3)
         for key, clause, text in comments:
             made = self.comment(project, key, clause, text)
-            self.ctx.gw.post(f"{STD}/projects/{project['id']}/comments/{made['id']}/disposition",
-                             self.ctx.admin(self.keys[0]), {"disposition": "accepted_in_part",
-                                                            "reason": "Clause reworded; the limit stays."})  # fmt: skip
-        self.retry("the end of the public comment period", "POST", f"{STD}/projects/{project['id']}/transitions",
-                   self.ctx.secretariat, {"action": "open_ballot", "ballot_quorum": quorum,
-                                          "ballot_closes_at": _later(closes_in_s)}, retry_on=(409,))  # fmt: skip
+            self.ctx.gw.post(
+                f"{STD}/projects/{project['id']}/comments/{made['id']}/disposition",
+                self.ctx.admin(self.keys[0]),
+                {"disposition": "accepted_in_part", "reason": "Clause reworded; the limit stays."},
+            )
+        self.retry(
+            "the end of the public comment period",
+            "POST",
+            f"{STD}/projects/{project['id']}/transitions",
+            self.ctx.secretariat,
+            {"action": "open_ballot", "ballot_quorum": quorum, "ballot_closes_at": _later(closes_in_s)},
+            retry_on=(409,),
+        )
 
     def vote(self, project: Json, key: str, position: str = "approve", reason: str | None = None) -> None:
         body: Json = {"position": position} | ({"reason": reason} if reason else {})
@@ -123,27 +165,48 @@ def load_standards(ctx: Context) -> list[Json]:
     d = Drafting(ctx, chairs[0], editor, participant)
     ctx.say("standards: drafting, balloting and publishing the first standard")
     published = d.propose(first_title, first_scope)
-    d.to_ballot(published, closes_in_s=15, quorum=3,
-                comments=[(v1, "5.3", "Allow a 5-step MacAdam ellipse for outdoor products.")])  # fmt: skip
+    d.to_ballot(
+        published,
+        closes_in_s=15,
+        quorum=3,
+        comments=[(v1, "5.3", "Allow a 5-step MacAdam ellipse for outdoor products.")],
+    )
     holder_patents = ctx.gw.get(f"{API}/licensing/patents", ctx.admin(participant), {"limit": "1"})["items"]
     calls = ctx.gw.get(f"{STD}/projects/{published['id']}/ipr-calls", ctx.secretariat)["items"]
     if holder_patents:
         p = holder_patents[0]
-        ctx.gw.post(f"{STD}/projects/{published['id']}/declarations", ctx.admin(participant), {
-            "draft_version": 2, "office": p["office"], "number": p["number"], "title": p["title"],
-            "family_id": p.get("family_id"), "commitment": "frand",
-        })  # fmt: skip
+        ctx.gw.post(
+            f"{STD}/projects/{published['id']}/declarations",
+            ctx.admin(participant),
+            {
+                "draft_version": 2,
+                "office": p["office"],
+                "number": p["number"],
+                "title": p["title"],
+                "family_id": p.get("family_id"),
+                "commitment": "frand",
+            },
+        )
     for call in calls:
         for org_key in (chairs[0], editor, participant):
             if ctx.orgs[org_key]["id"] in call["unanswered"] and not (org_key == participant and holder_patents):
-                ctx.gw.post(f"{STD}/projects/{published['id']}/ipr-calls/{call['id']}/answer", ctx.admin(org_key),
-                            {"no_patents_known": True})  # fmt: skip
+                ctx.gw.post(
+                    f"{STD}/projects/{published['id']}/ipr-calls/{call['id']}/answer",
+                    ctx.admin(org_key),
+                    {"no_patents_known": True},
+                )
     for key in (v1, v2, v3):
         d.vote(published, key)
     d.vote(published, v4, "disapprove", "The lumen maintenance sampling plan is too small.")
-    d.retry("the first ballot's window to close", "POST", f"{STD}/projects/{published['id']}/transitions",
-            ctx.secretariat, {"action": "close_ballot_approved", "reason": "3 of 4 votes cast approve"},
-            retry_on=(409,), timeout=30)  # fmt: skip
+    d.retry(
+        "the first ballot's window to close",
+        "POST",
+        f"{STD}/projects/{published['id']}/transitions",
+        ctx.secretariat,
+        {"action": "close_ballot_approved", "reason": "3 of 4 votes cast approve"},
+        retry_on=(409,),
+        timeout=30,
+    )
     d.step(published, "publish")
     projects.append(d.step(published, "file", registry_reference="440300-TB-2026-0017"))
 
@@ -151,8 +214,12 @@ def load_standards(ctx: Context) -> list[Json]:
     d2 = Drafting(ctx, chairs[1], participant, editor)
     ctx.say("standards: a second standard in ballot, one in public comment, one in working draft, one proposal")
     ballot = d2.propose(STANDARDS_PROJECTS[1][1], STANDARDS_PROJECTS[1][2])
-    d2.to_ballot(ballot, closes_in_s=14 * 86400, quorum=4,
-                 comments=[(v2, "4.1", "Specify the patterned sapphire substrate pitch tolerance.")])  # fmt: skip
+    d2.to_ballot(
+        ballot,
+        closes_in_s=14 * 86400,
+        quorum=4,
+        comments=[(v2, "4.1", "Specify the patterned sapphire substrate pitch tolerance.")],
+    )
     d2.vote(ballot, v1)
     d2.vote(ballot, v3, "abstain")
     projects.append(ctx.gw.get(f"{STD}/projects/{ballot['id']}", ctx.secretariat))

@@ -42,10 +42,19 @@ def session_body(
     title: str, audience: str, fmt: str, starts: datetime, hours: float, capacity: int, venue: str | None, **extra: Any
 ) -> Json:
     return {
-        "title": title, "audience": audience, "format": fmt, "starts_at": starts.isoformat(),
-        "ends_at": (starts + timedelta(hours=hours)).isoformat(), "venue": venue, "online": venue is None,
-        "capacity": capacity, "member_price": "800.00", "non_member_price": "1500.00", "currency": "CNY", **extra,
-    }  # fmt: skip
+        "title": title,
+        "audience": audience,
+        "format": fmt,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=hours)).isoformat(),
+        "venue": venue,
+        "online": venue is None,
+        "capacity": capacity,
+        "member_price": "800.00",
+        "non_member_price": "1500.00",
+        "currency": "CNY",
+        **extra,
+    }
 
 
 def load_training(ctx: Context) -> tuple[list[Json], list[Json]]:
@@ -65,11 +74,23 @@ def load_training(ctx: Context) -> tuple[list[Json], list[Json]]:
         return made
 
     # An executive salon with an early-bird price.
-    salon = post("/sessions", staff, session_body(
-        "Patent pools and FRAND for executives", "executives", "salon", start, 3, 30, "Shenzhen Convention Centre",
-        early_bird_price="600.00", early_bird_until=(start - timedelta(days=14)).isoformat(),
-        cancellation_deadline=(start - timedelta(days=7)).isoformat(), cancellation_fee="200.00",
-    ))  # fmt: skip
+    salon = post(
+        "/sessions",
+        staff,
+        session_body(
+            "Patent pools and FRAND for executives",
+            "executives",
+            "salon",
+            start,
+            3,
+            30,
+            "Shenzhen Convention Centre",
+            early_bird_price="600.00",
+            early_bird_until=(start - timedelta(days=14)).isoformat(),
+            cancellation_deadline=(start - timedelta(days=7)).isoformat(),
+            cancellation_fee="200.00",
+        ),
+    )
 
     # Training learns standing from membership's events: wait until each attending member's is known.
     for key in ATTENDING:
@@ -85,40 +106,83 @@ def load_training(ctx: Context) -> tuple[list[Json], list[Json]]:
     register(salon, "wujin", 0)  # lapsed: the early-bird price, not the member price
 
     # A seminar for IP managers that requires approval.
-    seminar = post("/sessions", staff, session_body(
-        "Drafting essential claims: a seminar for IP managers", "ip_managers", "seminar", start + timedelta(days=7),
-        7, 20, "Xiamen", requires_approval=True,
-    ))  # fmt: skip
+    seminar = post(
+        "/sessions",
+        staff,
+        session_body(
+            "Drafting essential claims: a seminar for IP managers",
+            "ip_managers",
+            "seminar",
+            start + timedelta(days=7),
+            7,
+            20,
+            "Xiamen",
+            requires_approval=True,
+        ),
+    )
     approved = register(seminar, "radiant", 0)
     rejected = register(seminar, "lumen", 0)
     register(seminar, "huaxing", 1)  # stays pending
     post(f"/sessions/{seminar['id']}/registrations/{approved['id']}/approve", staff, {})
-    post(f"/sessions/{seminar['id']}/registrations/{rejected['id']}/reject", staff,
-         {"reason": "This seminar is for IP managers; the engineers' course suits Liu Yang better."})  # fmt: skip
+    post(
+        f"/sessions/{seminar['id']}/registrations/{rejected['id']}/reject",
+        staff,
+        {"reason": "This seminar is for IP managers; the engineers' course suits Liu Yang better."},
+    )
 
     # A popular engineers' seminar, full, with a group registration and a waiting list.
-    popular = post("/sessions", staff, session_body(
-        "Mini-LED display patents for engineers", "engineers", "seminar", start + timedelta(days=10), 4, 4, None,
-    ))  # fmt: skip
-    group = post(f"/sessions/{popular['id']}/group-registrations", ctx.admin("huaxing"),
-                 {"attendees": [person("huaxing", i) for i in range(3)]})  # fmt: skip
+    popular = post(
+        "/sessions",
+        staff,
+        session_body(
+            "Mini-LED display patents for engineers",
+            "engineers",
+            "seminar",
+            start + timedelta(days=10),
+            4,
+            4,
+            None,
+        ),
+    )
+    group = post(
+        f"/sessions/{popular['id']}/group-registrations",
+        ctx.admin("huaxing"),
+        {"attendees": [person("huaxing", i) for i in range(3)]},
+    )
     registrations.extend(group["registrations"])
     leaving = register(popular, "radiant", 1)
     first_waiting = register(popular, "lumen", 1, waitlist=True)
     register(popular, "wujin", 1, waitlist=True)
     register(popular, "radiant", 0, waitlist=True)
-    post(f"/sessions/{popular['id']}/registrations/{leaving['id']}/cancel", ctx.admin("radiant"),
-         {"reason": "Zhou Qiang is travelling that week."})  # fmt: skip
+    post(
+        f"/sessions/{popular['id']}/registrations/{leaving['id']}/cancel",
+        ctx.admin("radiant"),
+        {"reason": "Zhou Qiang is travelling that week."},
+    )
     post(f"/sessions/{popular['id']}/registrations/{first_waiting['id']}/accept", ctx.admin("lumen"), {})
 
     # A three-day course that begins now: attendance per day, then certificates and credit hours.
     begins = datetime.now(UTC) + timedelta(seconds=COURSE_LEAD_S)
-    course = post("/sessions", staff, session_body(
-        "LED patent landscape course for engineers", "engineers", "course", begins, 48 + 8, 12,
-        "Suzhou Industrial Park", credit_hours_per_day="6.0",
-    ))  # fmt: skip
-    attendees = [register(course, "huaxing", 2), register(course, "lumen", 1), register(course, "radiant", 1),
-                 register(course, "wujin", 0)]  # fmt: skip
+    course = post(
+        "/sessions",
+        staff,
+        session_body(
+            "LED patent landscape course for engineers",
+            "engineers",
+            "course",
+            begins,
+            48 + 8,
+            12,
+            "Suzhou Industrial Park",
+            credit_hours_per_day="6.0",
+        ),
+    )
+    attendees = [
+        register(course, "huaxing", 2),
+        register(course, "lumen", 1),
+        register(course, "radiant", 1),
+        register(course, "wujin", 0),
+    ]
     ctx.say(f"training: waiting {COURSE_LEAD_S:.0f}s for the three-day course to begin, to take attendance")
     time.sleep(max(0.0, (begins - datetime.now(UTC)).total_seconds() + 0.5))
     for n, registration in enumerate(attendees):
@@ -126,8 +190,10 @@ def load_training(ctx: Context) -> tuple[list[Json], list[Json]]:
         for day in days:
             post(f"/sessions/{course['id']}/registrations/{registration['id']}/check-in", staff, {"day": day})
     closed = post(f"/sessions/{course['id']}/certificates", staff, {})
-    ctx.say(f"training: {len(closed['certificates'])} certificates issued, e.g. "
-            f"{TRAINING}/certificates/verify/{closed['certificates'][0]['verification_code']}")  # fmt: skip
+    ctx.say(
+        f"training: {len(closed['certificates'])} certificates issued, e.g. "
+        f"{TRAINING}/certificates/verify/{closed['certificates'][0]['verification_code']}"
+    )
 
     # As they stand now (approved, rejected, offered and accepted, attended, certified).
     sessions = [gw.get(f"{TRAINING}/sessions/{s['id']}", staff) for s in (salon, seminar, popular, course)]

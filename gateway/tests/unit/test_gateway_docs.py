@@ -155,12 +155,21 @@ def test_merging_does_not_modify_the_inputs() -> None:
 def test_a_schema_that_refers_to_a_renamed_schema_is_renamed_too() -> None:
     def doc(item_field: str) -> dict[str, Any]:
         return {
-            "paths": {f"/api/v1/{item_field}/things": {"get": {"responses": {"200": {"content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Page"}}}}}}}},
-            "components": {"schemas": {
-                "Item": {"properties": {item_field: {"type": "string"}}},
-                "Page": {"properties": {"items": {"$ref": "#/components/schemas/Item"}}},
-            }},
+            "paths": {
+                f"/api/v1/{item_field}/things": {
+                    "get": {
+                        "responses": {
+                            "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}}
+                        }
+                    }
+                }
+            },
+            "components": {
+                "schemas": {
+                    "Item": {"properties": {item_field: {"type": "string"}}},
+                    "Page": {"properties": {"items": {"$ref": "#/components/schemas/Item"}}},
+                }
+            },
         }
 
     merged = merge_openapi({"paths": {}}, {"alpha": doc("alpha"), "beta": doc("beta")})

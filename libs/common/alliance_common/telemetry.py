@@ -87,9 +87,13 @@ def zipkin_encoder() -> Any:
                 tags = self._extract_tags_from_dict(resource.attributes) if resource else {}
                 if scope is not None:
                     tags.update(
-                        {NAME_KEY: scope.name, VERSION_KEY: scope.version, _SCOPE_NAME_KEY: scope.name,
-                         _SCOPE_VERSION_KEY: scope.version}
-                    )  # fmt: skip
+                        {
+                            NAME_KEY: scope.name,
+                            VERSION_KEY: scope.version,
+                            _SCOPE_NAME_KEY: scope.name,
+                            _SCOPE_VERSION_KEY: scope.version,
+                        }
+                    )
                 if len(self._fixed) >= 256:
                     self._fixed.clear()
                 cached = self._fixed[key] = (resource, tags)

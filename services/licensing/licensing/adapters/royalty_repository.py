@@ -52,20 +52,37 @@ def account_from_document(doc_id: str, version: int, d: Document) -> RoyaltyAcco
 
 def distribution_to_document(programme_id: str, d: Distribution) -> Document:
     return {
-        "programme_id": programme_id, "period": str(d.period), "collected": str(d.collected),
-        "admin_fee_percent": str(d.admin_fee_percent), "admin_fee": str(d.admin_fee),
+        "programme_id": programme_id,
+        "period": str(d.period),
+        "collected": str(d.collected),
+        "admin_fee_percent": str(d.admin_fee_percent),
+        "admin_fee": str(d.admin_fee),
         "distributable": str(d.distributable),
         "statements": [
-            {"licensor_id": s.licensor_id, "amount": str(s.amount), "exact": str(s.exact), "floor": str(s.floor),
-             "extra_cent": s.extra_cent,
-             "lines": [{"ref": x.ref, "country_of_manufacture": x.country_of_manufacture,
-                        "country_of_sale": x.country_of_sale, "dated": x.dated.isoformat(),
-                        "collected": str(x.collected), "patent_ids": list(x.patent_ids),
-                        "patents_counted": x.patents_counted, "exact": str(x.exact)} for x in s.lines]}
+            {
+                "licensor_id": s.licensor_id,
+                "amount": str(s.amount),
+                "exact": str(s.exact),
+                "floor": str(s.floor),
+                "extra_cent": s.extra_cent,
+                "lines": [
+                    {
+                        "ref": x.ref,
+                        "country_of_manufacture": x.country_of_manufacture,
+                        "country_of_sale": x.country_of_sale,
+                        "dated": x.dated.isoformat(),
+                        "collected": str(x.collected),
+                        "patent_ids": list(x.patent_ids),
+                        "patents_counted": x.patents_counted,
+                        "exact": str(x.exact),
+                    }
+                    for x in s.lines
+                ],
+            }
             for s in d.statements
         ],
         "licensors": [s.licensor_id for s in d.statements],  # for "my statements" queries
-    }  # fmt: skip
+    }
 
 
 def exact(text: str) -> Fraction:
@@ -73,9 +90,7 @@ def exact(text: str) -> Fraction:
 
 
 class RoyaltyRepository:
-    def __init__(
-        self, accounts: AggregateStore | DocumentStore, distributions: AggregateStore | DocumentStore
-    ) -> None:
+    def __init__(self, accounts: AggregateStore | DocumentStore, distributions: AggregateStore | DocumentStore) -> None:
         self.accounts = _documents(accounts)
         self.distributions = _documents(distributions)
 
@@ -121,9 +136,11 @@ class RoyaltyRepository:
         event = INTEGRATION_EVENTS(distributed(distribution_id, programme_id, distribution))
         try:
             await self.distributions.save(
-                distribution_id, 0, distribution_to_document(programme_id, distribution),
+                distribution_id,
+                0,
+                distribution_to_document(programme_id, distribution),
                 [event] if event is not None else [],
-            )  # fmt: skip
+            )
         except AlreadyExists as exc:
             raise Conflict(f"{distribution.period} is distributed already for this programme", field="period") from exc
         return distribution_id

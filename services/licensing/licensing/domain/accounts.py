@@ -114,8 +114,9 @@ class FiledReport:
     def outstanding_on(self, day: date) -> Decimal:
         """What was owed at the end of ``day``: only the payments received by then count."""
         received = [p for p in self.payments if p.received_on <= day]
-        return max(ZERO, self.total + sum((p.late_interest for p in received), ZERO)
-                   - sum((p.amount for p in received), ZERO))  # fmt: skip
+        return max(
+            ZERO, self.total + sum((p.late_interest for p in received), ZERO) - sum((p.amount for p in received), ZERO)
+        )
 
     def overdue(self, today: date) -> bool:
         return today > self.due_on and self.outstanding_on(today) > ZERO
@@ -150,10 +151,19 @@ class RoyaltyAccount:
         return latest is None or not latest.filed_late
 
     def file(
-        self, report_id: str, report: RoyaltyReport, schedule: RateSchedule, patents: Iterable[Patent], *,
-        member_in_good_standing: bool, today: date, filed_by: str = "", filed_on: date | None = None,
-        entered_by: str = "", entered_at: datetime | None = None,
-    ) -> FiledReport:  # fmt: skip
+        self,
+        report_id: str,
+        report: RoyaltyReport,
+        schedule: RateSchedule,
+        patents: Iterable[Patent],
+        *,
+        member_in_good_standing: bool,
+        today: date,
+        filed_by: str = "",
+        filed_on: date | None = None,
+        entered_by: str = "",
+        entered_at: datetime | None = None,
+    ) -> FiledReport:
         """Price and store ``report``, filed ``today`` or, for history the secretariat records, on ``filed_on``."""
         if any(r.period == report.period for r in self.reports):
             raise Conflict(f"{report.period} is reported already; correct it with back-royalty lines", field="period")
@@ -161,31 +171,51 @@ class RoyaltyAccount:
         years = {line.period.year for line in report.lines} | {report.period.year}
         prior = {year: self.year_to_date.get(year, YearToDate()) for year in years}
         result = compute_report(
-            report, schedule, patents, compliant=self.compliant(on),
-            member_in_good_standing=member_in_good_standing, prior=prior, today=on,
-        )  # fmt: skip
+            report,
+            schedule,
+            patents,
+            compliant=self.compliant(on),
+            member_in_good_standing=member_in_good_standing,
+            prior=prior,
+            today=on,
+        )
         filed = FiledReport(
-            id=report_id, period=report.period, filed_on=on, lines=explain(result),
-            collected=collected_lines(result, report_id), total=result.total, due_on=on + PAYMENT_TERMS,
+            id=report_id,
+            period=report.period,
+            filed_on=on,
+            lines=explain(result),
+            collected=collected_lines(result, report_id),
+            total=result.total,
+            due_on=on + PAYMENT_TERMS,
             filed_by=filed_by or self.licensee_id,
-        )  # fmt: skip
+        )
         late = " (late: the deadline was " + str(report.period.end + FILING_DEADLINE) + ")" if filed.filed_late else ""
         if filed_on is None:
             detail = f"filed on {on}{late}"
         else:
             detail = f"recorded by the secretariat for {filed.filed_by}: filed on {on} (date given){late}"
-        filed.history.append(ReportHistoryEntry(entered_at or datetime.combine(today, time(), UTC),
-                                                "filed" if filed_on is None else "recorded",
-                                                entered_by or filed.filed_by, detail))  # fmt: skip
+        filed.history.append(
+            ReportHistoryEntry(
+                entered_at or datetime.combine(today, time(), UTC),
+                "filed" if filed_on is None else "recorded",
+                entered_by or filed.filed_by,
+                detail,
+            )
+        )
         self.year_to_date.update(result.year_to_date)
         self.reports.append(filed)
         self.events.append(
             RoyaltyReported(
-                report_id=report_id, programme_id=self.programme_id, licensee_id=self.licensee_id,
-                period=str(report.period), total=result.total, currency=schedule.currency, due_on=filed.due_on,
+                report_id=report_id,
+                programme_id=self.programme_id,
+                licensee_id=self.licensee_id,
+                period=str(report.period),
+                total=result.total,
+                currency=schedule.currency,
+                due_on=filed.due_on,
                 lines=len(result.lines),
             )
-        )  # fmt: skip
+        )
         return filed
 
     def _check_filing_date(self, filed_on: date, period: Period, today: date) -> date:
@@ -238,16 +268,25 @@ class RoyaltyAccount:
             interest = late_interest(max(ZERO, owed), annual_interest_percent, start, received_on).interest
         payment = Payment(amount=amount, received_on=received_on, late_interest=interest, key=key)
         report.payments.append(payment)
-        report.history.append(ReportHistoryEntry(
-            entered_at or datetime.combine(received_on, time(), UTC), "payment", entered_by or "secretariat",
-            f"{amount} received on {received_on}" + (f", with {interest} late interest" if interest else ""),
-        ))  # fmt: skip
+        report.history.append(
+            ReportHistoryEntry(
+                entered_at or datetime.combine(received_on, time(), UTC),
+                "payment",
+                entered_by or "secretariat",
+                f"{amount} received on {received_on}" + (f", with {interest} late interest" if interest else ""),
+            )
+        )
         self.events.append(
             RoyaltyPaid(
-                report_id=report_id, programme_id=self.programme_id, licensee_id=self.licensee_id, amount=amount,
-                late_interest=interest, outstanding=report.outstanding, received_on=received_on,
+                report_id=report_id,
+                programme_id=self.programme_id,
+                licensee_id=self.licensee_id,
+                amount=amount,
+                late_interest=interest,
+                outstanding=report.outstanding,
+                received_on=received_on,
             )
-        )  # fmt: skip
+        )
         return payment
 
     def report(self, report_id: str) -> FiledReport:
@@ -269,6 +308,6 @@ def explain(result: ReportResult) -> tuple[ExplainedLine, ...]:
             amount=r.amount,
             covered_by=r.covered_by,
             steps=tuple(ExplainedStep(str(s.rule), s.detail, s.amount) for s in r.steps),
-        )  # fmt: skip
+        )
         for r in result.lines
     )

@@ -81,19 +81,37 @@ class Licence:
 
     @classmethod
     def sign_programme_licence(
-        cls, *, programme_id: str, licensee_id: str, licensee_name: str, start_date: date,
-        territory: tuple[str, ...], now: datetime, by: str,
-    ) -> Licence:  # fmt: skip
+        cls,
+        *,
+        programme_id: str,
+        licensee_id: str,
+        licensee_name: str,
+        start_date: date,
+        territory: tuple[str, ...],
+        now: datetime,
+        by: str,
+    ) -> Licence:
         licence = cls(
-            id=cls.programme_licence_id(programme_id, licensee_id), licensee_id=licensee_id,
-            licensee_name=licensee_name, kind=LicenceKind.PROGRAMME_LICENCE, programme=programme_id,
-            status=LicenceStatus.ACTIVE, granted_at=now, start_date=start_date, territory=tuple(sorted(territory)),
-        )  # fmt: skip
+            id=cls.programme_licence_id(programme_id, licensee_id),
+            licensee_id=licensee_id,
+            licensee_name=licensee_name,
+            kind=LicenceKind.PROGRAMME_LICENCE,
+            programme=programme_id,
+            status=LicenceStatus.ACTIVE,
+            granted_at=now,
+            start_date=start_date,
+            territory=tuple(sorted(territory)),
+        )
         licence.history.append(HistoryEntry(now, "signed", by))
         licence.events.append(
-            LicenceGranted(licence_id=licence.id, licensee_id=licensee_id, kind=licence.kind,
-                           programme=programme_id, granted_at=now)
-        )  # fmt: skip
+            LicenceGranted(
+                licence_id=licence.id,
+                licensee_id=licensee_id,
+                kind=licence.kind,
+                programme=programme_id,
+                granted_at=now,
+            )
+        )
         return licence
 
     def covers_sale_in(self, country: str) -> bool:

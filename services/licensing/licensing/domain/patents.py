@@ -245,8 +245,12 @@ class PatentIndex:
         key = (country_of_manufacture, country_of_sale, on)
         found = self._by_date.get(key)
         if found is None:
-            interval = (country_of_manufacture, self._interval(country_of_manufacture, on),
-                        country_of_sale, self._interval(country_of_sale, on))  # fmt: skip
+            interval = (
+                country_of_manufacture,
+                self._interval(country_of_manufacture, on),
+                country_of_sale,
+                self._interval(country_of_sale, on),
+            )
             found = self._by_interval.get(interval)
             if found is None:
                 found = self._by_interval[interval] = self._build(country_of_manufacture, country_of_sale, on)

@@ -31,13 +31,22 @@ class PatentCreate(RequestModel):
 
     model_config = {
         **RequestModel.model_config,
-        "json_schema_extra": {"examples": [{
-            "office": "CN", "number": "CN102354789B", "family_id": "FAM-2011-0042",
-            "title": "GaN-based LED epitaxial structure with a superlattice stress-relief layer",
-            "filing_date": "2011-08-05", "grant_date": "2014-01-22", "expiry_date": "2031-08-05",
-            "status": "granted", "segment": "epitaxy",
-        }]},
-    }  # fmt: skip
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "office": "CN",
+                    "number": "CN102354789B",
+                    "family_id": "FAM-2011-0042",
+                    "title": "GaN-based LED epitaxial structure with a superlattice stress-relief layer",
+                    "filing_date": "2011-08-05",
+                    "grant_date": "2014-01-22",
+                    "expiry_date": "2031-08-05",
+                    "status": "granted",
+                    "segment": "epitaxy",
+                }
+            ]
+        },
+    }
 
 
 class PatentPublic(BaseModel):
@@ -58,10 +67,20 @@ class PatentPublic(BaseModel):
     @classmethod
     def of(cls, p: Patent) -> PatentPublic:
         return cls(
-            id=p.id, owner_id=p.owner_id, office=p.office, number=p.number, family_id=p.family_id, title=p.title,
-            filing_date=p.filing_date, grant_date=p.grant_date, expiry_date=p.expiry_date, ended_on=p.ended_on,
-            status=p.status, segment=p.segment, validated_in=sorted(p.validated_in),
-        )  # fmt: skip
+            id=p.id,
+            owner_id=p.owner_id,
+            office=p.office,
+            number=p.number,
+            family_id=p.family_id,
+            title=p.title,
+            filing_date=p.filing_date,
+            grant_date=p.grant_date,
+            expiry_date=p.expiry_date,
+            ended_on=p.ended_on,
+            status=p.status,
+            segment=p.segment,
+            validated_in=sorted(p.validated_in),
+        )
 
 
 class LegalStatusIn(RequestModel):
@@ -84,8 +103,9 @@ class ProgrammePublic(BaseModel):
 
     @classmethod
     def of(cls, p: Programme) -> ProgrammePublic:
-        return cls(id=p.id, name=p.name, standard_ref=p.standard_ref, description=p.description,
-                   created_on=p.created_on)  # fmt: skip
+        return cls(
+            id=p.id, name=p.name, standard_ref=p.standard_ref, description=p.description, created_on=p.created_on
+        )
 
 
 class SubmissionCreate(RequestModel):
@@ -119,8 +139,15 @@ class SubmissionPublic(BaseModel):
     def of(cls, s: Submission) -> SubmissionPublic:
         a, e = s.assignment, s.evaluation
         return cls(
-            id=s.id, patent_id=s.patent_id, programme_id=s.programme_id, owner_id=s.owner_id, status=s.status,
-            submitted_on=s.submitted_on, evaluator_id=a.evaluator_id if a else None,
-            assigned_on=a.assigned_on if a else None, result=e.result if e else None, reason=e.reason if e else None,
+            id=s.id,
+            patent_id=s.patent_id,
+            programme_id=s.programme_id,
+            owner_id=s.owner_id,
+            status=s.status,
+            submitted_on=s.submitted_on,
+            evaluator_id=a.evaluator_id if a else None,
+            assigned_on=a.assigned_on if a else None,
+            result=e.result if e else None,
+            reason=e.reason if e else None,
             evaluated_on=e.evaluated_on if e else None,
-        )  # fmt: skip
+        )

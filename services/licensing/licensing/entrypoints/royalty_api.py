@@ -46,14 +46,20 @@ async def publish_schedule(
 ) -> ProgrammePublic:
     schedule = RateSchedule(
         programme=programme_id,
-        categories={name: tuple(Tier(t.up_to, t.standard_rate, t.compliant_rate) for t in tiers)
-                    for name, tiers in body.categories.items()},
-        free_units_per_year=body.free_units_per_year, annual_cap=body.annual_cap,
-        regional_markets=frozenset(body.regional_markets), regional_discount_percent=body.regional_discount_percent,
-        member_discount_percent=body.member_discount_percent, currency=body.currency,
-    )  # fmt: skip
-    programme = await royalties.publish_schedule(programme_id, schedule, body.admin_fee_percent,
-                                                 body.late_interest_percent, principal)  # fmt: skip
+        categories={
+            name: tuple(Tier(t.up_to, t.standard_rate, t.compliant_rate) for t in tiers)
+            for name, tiers in body.categories.items()
+        },
+        free_units_per_year=body.free_units_per_year,
+        annual_cap=body.annual_cap,
+        regional_markets=frozenset(body.regional_markets),
+        regional_discount_percent=body.regional_discount_percent,
+        member_discount_percent=body.member_discount_percent,
+        currency=body.currency,
+    )
+    programme = await royalties.publish_schedule(
+        programme_id, schedule, body.admin_fee_percent, body.late_interest_percent, principal
+    )
     return ProgrammePublic.of(programme)
 
 
@@ -84,10 +90,16 @@ async def file_report(
 ) -> ReportPublic:
     period = Period.parse(body.period)
     lines = [
-        ReportLine(x.product_category, x.units, x.country_of_manufacture, x.country_of_sale,
-                   Period.parse(x.period) if x.period else period, x.sold_on)
+        ReportLine(
+            x.product_category,
+            x.units,
+            x.country_of_manufacture,
+            x.country_of_sale,
+            Period.parse(x.period) if x.period else period,
+            x.sold_on,
+        )
         for x in body.lines
-    ]  # fmt: skip
+    ]
     account, filed = await royalties.file(programme_id, period, lines, principal, body.filed_on, body.filed_by)
     return ReportPublic.of(account, filed)
 

@@ -38,17 +38,27 @@ class ScheduleIn(RequestModel):
 
     model_config = {
         **RequestModel.model_config,
-        "json_schema_extra": {"examples": [{
-            "currency": "USD",
-            "categories": {
-                "led_package": [{"up_to": 1000000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
-                                {"standard_rate": "0.0060", "compliant_rate": "0.0050"}],
-                "luminaire": [{"standard_rate": "0.2000", "compliant_rate": "0.1600"}],
-            },
-            "free_units_per_year": 10000, "annual_cap": "2000000.00", "regional_markets": ["VN", "ID"],
-            "regional_discount_percent": "30", "member_discount_percent": "20", "admin_fee_percent": "10",
-        }]},
-    }  # fmt: skip
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "currency": "USD",
+                    "categories": {
+                        "led_package": [
+                            {"up_to": 1000000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
+                            {"standard_rate": "0.0060", "compliant_rate": "0.0050"},
+                        ],
+                        "luminaire": [{"standard_rate": "0.2000", "compliant_rate": "0.1600"}],
+                    },
+                    "free_units_per_year": 10000,
+                    "annual_cap": "2000000.00",
+                    "regional_markets": ["VN", "ID"],
+                    "regional_discount_percent": "30",
+                    "member_discount_percent": "20",
+                    "admin_fee_percent": "10",
+                }
+            ]
+        },
+    }
 
 
 class ReportLineIn(RequestModel):
@@ -80,14 +90,36 @@ class ReportIn(RequestModel):
 
     model_config = {
         **RequestModel.model_config,
-        "json_schema_extra": {"examples": [
-            {"period": "2025-Q1", "lines": [{"product_category": "led_package", "units": 120000,
-                                             "country_of_manufacture": "CN", "country_of_sale": "US"}]},
-            {"period": "2024-Q3", "filed_on": "2024-10-21", "filed_by": "org-4711",
-             "lines": [{"product_category": "led_package", "units": 80000, "country_of_manufacture": "CN",
-                        "country_of_sale": "DE", "sold_on": "2024-08-14"}]},
-        ]},
-    }  # fmt: skip
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "period": "2025-Q1",
+                    "lines": [
+                        {
+                            "product_category": "led_package",
+                            "units": 120000,
+                            "country_of_manufacture": "CN",
+                            "country_of_sale": "US",
+                        }
+                    ],
+                },
+                {
+                    "period": "2024-Q3",
+                    "filed_on": "2024-10-21",
+                    "filed_by": "org-4711",
+                    "lines": [
+                        {
+                            "product_category": "led_package",
+                            "units": 80000,
+                            "country_of_manufacture": "CN",
+                            "country_of_sale": "DE",
+                            "sold_on": "2024-08-14",
+                        }
+                    ],
+                },
+            ]
+        },
+    }
 
 
 class StepPublic(BaseModel):
@@ -135,18 +167,35 @@ class ReportPublic(BaseModel):
     @classmethod
     def of(cls, account: RoyaltyAccount, r: FiledReport) -> ReportPublic:
         return cls(
-            id=r.id, programme_id=account.programme_id, licensee_id=account.licensee_id, filed_by=r.filed_by,
+            id=r.id,
+            programme_id=account.programme_id,
+            licensee_id=account.licensee_id,
+            filed_by=r.filed_by,
             period=str(r.period),
-            filed_on=r.filed_on, filed_late=r.filed_late, total=r.total, due_on=r.due_on, late_interest=r.interest,
-            paid=r.paid, outstanding=r.outstanding, settled=r.settled,
-            lines=[ReportLinePublic(
-                index=x.index, product_category=x.product_category, units=x.units,
-                country_of_manufacture=x.country_of_manufacture, country_of_sale=x.country_of_sale, period=x.period,
-                amount=x.amount, covered_by=list(x.covered_by),
-                steps=[StepPublic(rule=s.rule, detail=s.detail, amount=s.amount) for s in x.steps],
-            ) for x in r.lines],
+            filed_on=r.filed_on,
+            filed_late=r.filed_late,
+            total=r.total,
+            due_on=r.due_on,
+            late_interest=r.interest,
+            paid=r.paid,
+            outstanding=r.outstanding,
+            settled=r.settled,
+            lines=[
+                ReportLinePublic(
+                    index=x.index,
+                    product_category=x.product_category,
+                    units=x.units,
+                    country_of_manufacture=x.country_of_manufacture,
+                    country_of_sale=x.country_of_sale,
+                    period=x.period,
+                    amount=x.amount,
+                    covered_by=list(x.covered_by),
+                    steps=[StepPublic(rule=s.rule, detail=s.detail, amount=s.amount) for s in x.steps],
+                )
+                for x in r.lines
+            ],
             history=[ReportHistoryPublic(at=h.at, action=h.action, by=h.by, detail=h.detail) for h in r.history],
-        )  # fmt: skip
+        )
 
 
 class LicenceCreate(RequestModel):
@@ -177,9 +226,14 @@ class GroupPublic(BaseModel):
 
     @classmethod
     def of(cls, g: LicenseeGroup) -> GroupPublic:
-        return cls(id=g.id, name=g.name, subsidiaries=[
-            SubsidiaryPublic(org_id=s.org_id, name=s.name, ownership_percent=s.ownership_percent, since=s.since)
-            for s in g.subsidiaries])  # fmt: skip
+        return cls(
+            id=g.id,
+            name=g.name,
+            subsidiaries=[
+                SubsidiaryPublic(org_id=s.org_id, name=s.name, ownership_percent=s.ownership_percent, since=s.since)
+                for s in g.subsidiaries
+            ],
+        )
 
 
 class PaymentIn(RequestModel):

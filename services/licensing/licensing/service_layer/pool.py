@@ -60,10 +60,19 @@ class PoolService:
         if not owner:
             raise Forbidden("name the owning organisation", field="owner_id")
         patent = Patent(
-            id=str(uuid.uuid4()), owner_id=owner, office=cmd.office, number=cmd.number, family_id=cmd.family_id,
-            title=cmd.title, filing_date=cmd.filing_date, expiry_date=cmd.expiry_date, status=cmd.status,
-            segment=cmd.segment, grant_date=cmd.grant_date, validated_in=cmd.validated_in,
-        )  # fmt: skip
+            id=str(uuid.uuid4()),
+            owner_id=owner,
+            office=cmd.office,
+            number=cmd.number,
+            family_id=cmd.family_id,
+            title=cmd.title,
+            filing_date=cmd.filing_date,
+            expiry_date=cmd.expiry_date,
+            status=cmd.status,
+            segment=cmd.segment,
+            grant_date=cmd.grant_date,
+            validated_in=cmd.validated_in,
+        )
         await self.repo.add_patent(patent)
         return patent
 
@@ -79,8 +88,9 @@ class PoolService:
         owner = None if principal.is_staff else principal.org_id or ""
         return await self.repo.patents_of(owner, cursor, limit)
 
-    async def end_patent(self, patent_id: str, status: LegalStatus, ended_on: date | None,
-                         principal: Principal) -> Patent:  # fmt: skip
+    async def end_patent(
+        self, patent_id: str, status: LegalStatus, ended_on: date | None, principal: Principal
+    ) -> Patent:
         """Record an expiry, invalidation or lapse (owner or secretariat): out of force from that day."""
         found = await self.repo.patent_with_version(patent_id)
         if found is None or not principal.can_access_org(found[0].owner_id):
@@ -101,9 +111,12 @@ class PoolService:
         programme = await self.repo.programme(programme_id)
         if programme is None:
             programme = Programme.create(
-                id=programme_id, name=f"{event.number} patent pool", standard_ref=event.number,
-                description=f"Essential patents of {event.number} {event.title}", on=today,
-            )  # fmt: skip
+                id=programme_id,
+                name=f"{event.number} patent pool",
+                standard_ref=event.number,
+                description=f"Essential patents of {event.number} {event.title}",
+                on=today,
+            )
             try:
                 await self.repo.add_programme(programme)
             except AlreadyExists:
@@ -113,8 +126,11 @@ class PoolService:
                 continue  # a holder unwilling to license keeps its patent out of the pool
             patent = await self.repo.patent_by_number(declared.office, declared.number)
             if patent is None or patent.owner_id != declared.holder_id:
-                log.info("declared patent %s %s is not registered by its holder; not submitted",
-                         declared.office, declared.number)  # fmt: skip
+                log.info(
+                    "declared patent %s %s is not registered by its holder; not submitted",
+                    declared.office,
+                    declared.number,
+                )
                 continue
             if await self.repo.submission(Submission.id_for(patent.id, programme_id)) is not None:
                 continue
@@ -126,9 +142,12 @@ class PoolService:
     async def create_programme(self, name: str, standard_ref: str, description: str, principal: Principal) -> Programme:
         require_roles(principal, Role.SECRETARIAT)
         programme = Programme.create(
-            id=str(uuid.uuid4()), name=name, standard_ref=standard_ref, description=description,
+            id=str(uuid.uuid4()),
+            name=name,
+            standard_ref=standard_ref,
+            description=description,
             on=self.clock().date(),
-        )  # fmt: skip
+        )
         await self.repo.add_programme(programme)
         return programme
 
@@ -158,8 +177,9 @@ class PoolService:
         await self.repo.save_submission(submission)
         return submission
 
-    async def assign(self, submission_id: str, evaluator_id: str, evaluator_org_id: str | None,
-                     principal: Principal) -> Submission:  # fmt: skip
+    async def assign(
+        self, submission_id: str, evaluator_id: str, evaluator_org_id: str | None, principal: Principal
+    ) -> Submission:
         require_roles(principal, Role.SECRETARIAT)
         submission, patent = await self._open(submission_id)
         submission.assign(patent, evaluator_id, evaluator_org_id, self.clock().date())
@@ -175,8 +195,9 @@ class PoolService:
         await self.repo.save_submission(submission)
         return submission
 
-    async def submissions_for(self, principal: Principal, programme_id: str | None, cursor: str | None,
-                              limit: int) -> list[Submission]:  # fmt: skip
+    async def submissions_for(
+        self, principal: Principal, programme_id: str | None, cursor: str | None, limit: int
+    ) -> list[Submission]:
         programme = programme_id or None
         if principal.is_staff:
             return await self.repo.submissions_where(programme_id=programme, cursor=cursor, limit=limit)

@@ -32,8 +32,14 @@ def utcnow() -> datetime:
 
 
 class RoyaltyService:
-    def __init__(self, pool: PoolRepository, licences: LicenceRepository, repo: RoyaltyRepository,
-                 groups: GroupRepository, clock: Callable[[], datetime] = utcnow) -> None:  # fmt: skip
+    def __init__(
+        self,
+        pool: PoolRepository,
+        licences: LicenceRepository,
+        repo: RoyaltyRepository,
+        groups: GroupRepository,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.pool = pool
         self.licences = licences
         self.repo = repo
@@ -41,17 +47,29 @@ class RoyaltyService:
         self.clock = clock
         self._indexes: dict[str, PatentIndex] = {}  # per programme: its listed patents, indexed
 
-    async def publish_schedule(self, programme_id: str, schedule: RateSchedule, admin_fee_percent: Decimal,
-                               late_interest_percent: Decimal, principal: Principal) -> Programme:  # fmt: skip
+    async def publish_schedule(
+        self,
+        programme_id: str,
+        schedule: RateSchedule,
+        admin_fee_percent: Decimal,
+        late_interest_percent: Decimal,
+        principal: Principal,
+    ) -> Programme:
         require_roles(principal, Role.SECRETARIAT)
         programme = await self._programme(programme_id)
         programme.publish_schedule(schedule, admin_fee_percent, late_interest_percent)
         await self.pool.save_programme(programme)
         return programme
 
-    async def file(self, programme_id: str, period: Period, lines: list[ReportLine], principal: Principal,
-                   filed_on: date | None = None, filed_by: str | None = None,
-                   ) -> tuple[RoyaltyAccount, FiledReport]:  # fmt: skip
+    async def file(
+        self,
+        programme_id: str,
+        period: Period,
+        lines: list[ReportLine],
+        principal: Principal,
+        filed_on: date | None = None,
+        filed_by: str | None = None,
+    ) -> tuple[RoyaltyAccount, FiledReport]:
         """A licensee files its own report (today). The secretariat records a report filed earlier
         (imported history) for the organisation ``filed_by`` and gives its filing date ``filed_on``."""
         org = self._filer(principal, filed_on, filed_by)
@@ -72,8 +90,10 @@ class RoyaltyService:
         if signed is not None:
             for i, line in enumerate(lines):
                 if not signed.covers_sale_in(line.country_of_sale):
-                    raise InvalidInput(f"line {i + 1}: {line.country_of_sale} is outside the licensed territory",
-                                       field="country_of_sale")  # fmt: skip
+                    raise InvalidInput(
+                        f"line {i + 1}: {line.country_of_sale} is outside the licensed territory",
+                        field="country_of_sale",
+                    )
         # Free units, tiers and the cap count per group: one account per programme and group.
         report = RoyaltyReport(group, period, tuple(lines))
         account_id = RoyaltyAccount.id_for(programme_id, group)
@@ -82,9 +102,18 @@ class RoyaltyService:
         for _ in range(10):  # two filings for one account at once: the loser re-reads and refiles
             account = await self.repo.account(account_id) or RoyaltyAccount(account_id, programme_id, group)
             now = self.clock()
-            filed = account.file(report_id, report, programme.schedule, patents, member_in_good_standing=member,
-                                 today=now.date(), filed_by=org, filed_on=filed_on, entered_by=principal.subject,
-                                 entered_at=now)  # fmt: skip
+            filed = account.file(
+                report_id,
+                report,
+                programme.schedule,
+                patents,
+                member_in_good_standing=member,
+                today=now.date(),
+                filed_by=org,
+                filed_on=filed_on,
+                entered_by=principal.subject,
+                entered_at=now,
+            )
             try:
                 await self.repo.save_account(account)
                 return account, filed
@@ -114,16 +143,28 @@ class RoyaltyService:
             index = self._indexes[programme_id] = PatentIndex(patents)
         return index
 
-    async def sign_licence(self, programme_id: str, licensee_id: str, licensee_name: str, start_date: date,
-                           territory: tuple[str, ...], principal: Principal) -> Licence:  # fmt: skip
+    async def sign_licence(
+        self,
+        programme_id: str,
+        licensee_id: str,
+        licensee_name: str,
+        start_date: date,
+        territory: tuple[str, ...],
+        principal: Principal,
+    ) -> Licence:
         require_roles(principal, Role.SECRETARIAT)
         await self._programme(programme_id)
         for country in territory:
             check_country(country, "territory")
         licence = Licence.sign_programme_licence(
-            programme_id=programme_id, licensee_id=licensee_id, licensee_name=licensee_name, start_date=start_date,
-            territory=territory, now=self.clock(), by=principal.subject,
-        )  # fmt: skip
+            programme_id=programme_id,
+            licensee_id=licensee_id,
+            licensee_name=licensee_name,
+            start_date=start_date,
+            territory=territory,
+            now=self.clock(),
+            by=principal.subject,
+        )
         try:
             await self.licences.save(licence)
         except AlreadyExists as exc:
@@ -174,8 +215,15 @@ class RoyaltyService:
             programme = await self._programme(account.programme_id)
             if key and any(p.key == key for p in account.report(report_id).payments):
                 return account.report(report_id)  # a retried request: recorded already
-            account.pay(report_id, amount, received_on, programme.late_interest_percent, key,
-                        entered_by=principal.subject, entered_at=now)  # fmt: skip
+            account.pay(
+                report_id,
+                amount,
+                received_on,
+                programme.late_interest_percent,
+                key,
+                entered_by=principal.subject,
+                entered_at=now,
+            )
             try:
                 await self.repo.save_account(account)
                 return account.report(report_id)

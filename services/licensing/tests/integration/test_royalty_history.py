@@ -34,16 +34,32 @@ async def listed_patent(
 ) -> None:
     headers = bearer(make_token(f"ip@{owner[:6]}.example", "member_admin", org_id=owner))
     number = f"CN{uuid.uuid4().int % 10**9}B"
-    created = await client.post("/api/v1/licensing/patents", headers=headers, json={
-        "office": "CN", "number": number, "family_id": f"F-{number}", "title": "Phosphor-converted white LED",
-        "filing_date": "2012-01-10", "grant_date": "2015-06-01", "expiry_date": "2032-01-10", "segment": "packaging",
-    })  # fmt: skip
+    created = await client.post(
+        "/api/v1/licensing/patents",
+        headers=headers,
+        json={
+            "office": "CN",
+            "number": number,
+            "family_id": f"F-{number}",
+            "title": "Phosphor-converted white LED",
+            "filing_date": "2012-01-10",
+            "grant_date": "2015-06-01",
+            "expiry_date": "2032-01-10",
+            "segment": "packaging",
+        },
+    )
     assert created.status_code == 201, created.text
-    sub = await client.post(f"/api/v1/licensing/programmes/{programme_id}/submissions", headers=headers,
-                            json={"patent_id": created.json()["id"]})  # fmt: skip
+    sub = await client.post(
+        f"/api/v1/licensing/programmes/{programme_id}/submissions",
+        headers=headers,
+        json={"patent_id": created.json()["id"]},
+    )
     sid = sub.json()["id"]
-    await client.post(f"/api/v1/licensing/submissions/{sid}/assignment", headers=secretariat,
-                      json={"evaluator_id": "expert@independent.example"})  # fmt: skip
+    await client.post(
+        f"/api/v1/licensing/submissions/{sid}/assignment",
+        headers=secretariat,
+        json={"evaluator_id": "expert@independent.example"},
+    )
     done = await client.post(
         f"/api/v1/licensing/submissions/{sid}/evaluation",
         headers=bearer(make_token("expert@independent.example", "expert")),
@@ -60,23 +76,38 @@ async def test_backdated_history_on_time_keeps_the_compliant_rate_and_late_histo
     punctual, tardy, licensor = (str(uuid.uuid4()) for _ in range(3))
     secretariat = bearer(make_token("clerk@secretariat.example", "secretariat"))
     async with running(create_app(service_settings(Settings))) as client:
-        programme_id = (await client.post("/api/v1/licensing/programmes", headers=secretariat,
-                                          json={"name": "History pool", "standard_ref": "T/LEDA 003—2026"})
-                        ).json()["id"]  # fmt: skip
-        published = await client.put(f"/api/v1/licensing/programmes/{programme_id}/schedule", json=SCHEDULE,
-                                     headers=secretariat)  # fmt: skip
+        programme_id = (
+            await client.post(
+                "/api/v1/licensing/programmes",
+                headers=secretariat,
+                json={"name": "History pool", "standard_ref": "T/LEDA 003—2026"},
+            )
+        ).json()["id"]
+        published = await client.put(
+            f"/api/v1/licensing/programmes/{programme_id}/schedule", json=SCHEDULE, headers=secretariat
+        )
         assert published.status_code == 200, published.text
         await listed_patent(client, secretariat, programme_id, licensor, make_token)
         for licensee in (punctual, tardy):
-            signed = await client.post(f"/api/v1/licensing/programmes/{programme_id}/licences", headers=secretariat,
-                                       json={"licensee_id": licensee, "licensee_name": f"Lamps {licensee[:4]}",
-                                             "start_date": f"{year - 1}-01-01"})  # fmt: skip
+            signed = await client.post(
+                f"/api/v1/licensing/programmes/{programme_id}/licences",
+                headers=secretariat,
+                json={
+                    "licensee_id": licensee,
+                    "licensee_name": f"Lamps {licensee[:4]}",
+                    "start_date": f"{year - 1}-01-01",
+                },
+            )
             assert signed.status_code == 201, signed.text
         url = f"/api/v1/licensing/programmes/{programme_id}/reports"
 
         def report(period: str, **extra: str) -> dict[str, Any]:
-            line = {"product_category": "led_package", "units": 10_000, "country_of_manufacture": "CN",
-                    "country_of_sale": "US"}  # fmt: skip
+            line = {
+                "product_category": "led_package",
+                "units": 10_000,
+                "country_of_manufacture": "CN",
+                "country_of_sale": "US",
+            }
             return {"period": period, "lines": [line], **extra}
 
         # Only the secretariat gives a filing date or files for another organisation.
@@ -97,24 +128,33 @@ async def test_backdated_history_on_time_keeps_the_compliant_rate_and_late_histo
         assert (await client.get("/api/v1/licensing/reports", headers=as_licensee)).json()["items"] == []
 
         async def record(licensee: str, period: str, filed_on: str, paid_on: str | None) -> dict[str, Any]:
-            filed = await client.post(url, json=report(period, filed_by=licensee, filed_on=filed_on),
-                                      headers=secretariat)  # fmt: skip
+            filed = await client.post(
+                url, json=report(period, filed_by=licensee, filed_on=filed_on), headers=secretariat
+            )
             assert filed.status_code == 201, filed.text
             body: dict[str, Any] = filed.json()
             if paid_on is not None:
-                paid = await client.post(f"/api/v1/licensing/reports/{body['id']}/payments", headers=secretariat,
-                                         json={"amount": body["total"], "received_on": paid_on})  # fmt: skip
+                paid = await client.post(
+                    f"/api/v1/licensing/reports/{body['id']}/payments",
+                    headers=secretariat,
+                    json={"amount": body["total"], "received_on": paid_on},
+                )
                 assert paid.status_code == 200, paid.text
                 body = paid.json()
             return body
 
         on_time = await record(punctual, q1, f"{year}-04-30", paid_on=f"{year}-05-15")
         assert (on_time["filed_on"], on_time["filed_late"], on_time["due_on"]) == (
-            f"{year}-04-30", False, f"{year}-05-30")
+            f"{year}-04-30",
+            False,
+            f"{year}-05-30",
+        )
         assert on_time["settled"] is True and Decimal(on_time["late_interest"]) == 0
         assert Decimal(on_time["total"]) == Decimal("80.00")  # a first report: the compliant 0.0080
         assert [(h["action"], h["by"]) for h in on_time["history"]] == [
-            ("recorded", "clerk@secretariat.example"), ("payment", "clerk@secretariat.example")]
+            ("recorded", "clerk@secretariat.example"),
+            ("payment", "clerk@secretariat.example"),
+        ]
         assert f"filed on {year}-04-30 (date given)" in on_time["history"][0]["detail"]
         assert on_time["filed_by"] == punctual and on_time["licensee_id"] == punctual
         kept = await record(punctual, q2, f"{year}-07-28", paid_on=None)
@@ -128,8 +168,11 @@ async def test_backdated_history_on_time_keeps_the_compliant_rate_and_late_histo
         assert "standard_rate" in [s["rule"] for s in lost["lines"][0]["steps"]]
 
         # A payment is not received before its report was filed.
-        early = await client.post(f"/api/v1/licensing/reports/{kept['id']}/payments", headers=secretariat,
-                                  json={"amount": "1.00", "received_on": f"{year}-07-27"})  # fmt: skip
+        early = await client.post(
+            f"/api/v1/licensing/reports/{kept['id']}/payments",
+            headers=secretariat,
+            json={"amount": "1.00", "received_on": f"{year}-07-27"},
+        )
         assert early.status_code == 422 and early.json()["errors"][0]["field"] == "received_on"
 
         # The licensee sees its report as recorded, history included.

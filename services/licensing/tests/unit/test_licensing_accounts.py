@@ -18,9 +18,21 @@ D = Decimal
 Q1, Q2, Q3 = Period(2024, 1), Period(2024, 2), Period(2024, 3)
 TODAY = date(2025, 6, 1)
 AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
-PATENTS = [Patent(id="p1", owner_id="org-a", office=PatentOffice.CN, number="CN1", family_id="F", title="LED",
-                  filing_date=date(2015, 1, 1), expiry_date=date(2035, 1, 1), status=LegalStatus.GRANTED,
-                  segment=ChainSegment.PACKAGING, grant_date=date(2018, 1, 1))]  # fmt: skip
+PATENTS = [
+    Patent(
+        id="p1",
+        owner_id="org-a",
+        office=PatentOffice.CN,
+        number="CN1",
+        family_id="F",
+        title="LED",
+        filing_date=date(2015, 1, 1),
+        expiry_date=date(2035, 1, 1),
+        status=LegalStatus.GRANTED,
+        segment=ChainSegment.PACKAGING,
+        grant_date=date(2018, 1, 1),
+    )
+]
 SCHEDULE = RateSchedule(programme="P", categories={"lamp": (Tier(None, D("0.10"), D("0.08")),)})
 
 
@@ -33,8 +45,17 @@ def account() -> RoyaltyAccount:
 
 
 def file(acc: RoyaltyAccount, period: Period, filed_on: date | None, today: date = TODAY) -> Decimal:
-    filed = acc.file(f"P:acme~{period}", report(period), SCHEDULE, PATENTS, member_in_good_standing=False,
-                     today=today, filed_on=filed_on, entered_by="clerk@secretariat", entered_at=AT)  # fmt: skip
+    filed = acc.file(
+        f"P:acme~{period}",
+        report(period),
+        SCHEDULE,
+        PATENTS,
+        member_in_good_standing=False,
+        today=today,
+        filed_on=filed_on,
+        entered_by="clerk@secretariat",
+        entered_at=AT,
+    )
     return filed.total
 
 

@@ -50,8 +50,9 @@ def patents(draw: st.DrawFn) -> list[Patent]:
     """Patents granted, expiring, invalidated or lapsing during the year, pending ones, EP and WO."""
     found = []
     for i in range(draw(st.integers(0, 14))):
-        office = draw(st.sampled_from([PatentOffice.CN, PatentOffice.US, PatentOffice.JP, PatentOffice.EP,
-                                       PatentOffice.WO]))  # fmt: skip
+        office = draw(
+            st.sampled_from([PatentOffice.CN, PatentOffice.US, PatentOffice.JP, PatentOffice.EP, PatentOffice.WO])
+        )
         filed = date(YEAR - 5, 1, 1)
         expiry = draw(st.dates(min_value=date(YEAR, 1, 1), max_value=date(YEAR + 2, 1, 1)))
         grant = draw(st.dates(min_value=filed, max_value=expiry - timedelta(days=1)))
@@ -65,11 +66,21 @@ def patents(draw: st.DrawFn) -> list[Patent]:
             values["status"] = draw(st.sampled_from([LegalStatus.INVALIDATED, LegalStatus.LAPSED]))
             values["ended_on"] = ended
         validated = draw(st.sets(st.sampled_from(["DE", "FR", "NL"]))) if office is PatentOffice.EP else set()
-        found.append(Patent(
-            id=f"p{i}", owner_id=draw(st.sampled_from(LICENSORS)), office=office, number=f"{office}{1000 + i}",
-            family_id=f"F-{i % 4}", title="LED package", filing_date=filed, expiry_date=expiry,
-            segment=ChainSegment.PACKAGING, validated_in=frozenset(validated), **values,
-        ))  # fmt: skip
+        found.append(
+            Patent(
+                id=f"p{i}",
+                owner_id=draw(st.sampled_from(LICENSORS)),
+                office=office,
+                number=f"{office}{1000 + i}",
+                family_id=f"F-{i % 4}",
+                title="LED package",
+                filing_date=filed,
+                expiry_date=expiry,
+                segment=ChainSegment.PACKAGING,
+                validated_in=frozenset(validated),
+                **values,
+            )
+        )
     return found
 
 
@@ -94,9 +105,7 @@ def reference_counted(listed: list[Patent], made: str, sold: str, on: date) -> d
 
 @settings(max_examples=200, deadline=None)
 @given(listed=patents(), asked=st.lists(questions, min_size=1, max_size=30))
-def test_the_index_answers_as_a_scan_of_every_patent(
-    listed: list[Patent], asked: list[tuple[str, str, date]]
-) -> None:
+def test_the_index_answers_as_a_scan_of_every_patent(listed: list[Patent], asked: list[tuple[str, str, date]]) -> None:
     index = PatentIndex(listed)
     assert list(index) == listed and len(index) == len(listed)
     for made, sold, on in asked + asked:  # the second round is answered from the memo
@@ -126,8 +135,16 @@ def report_lines(draw: st.DrawFn, quarter: int) -> tuple[ReportLine, ...]:
     for _ in range(draw(st.integers(1, 8))):
         period = Period(YEAR, draw(st.integers(1, quarter)))
         sold_on = draw(st.none() | st.dates(min_value=period.start, max_value=period.end))
-        lines.append(ReportLine("lamp", draw(st.integers(0, 4_000)), draw(st.sampled_from(COUNTRIES)),
-                                draw(st.sampled_from(COUNTRIES)), period, sold_on))  # fmt: skip
+        lines.append(
+            ReportLine(
+                "lamp",
+                draw(st.integers(0, 4_000)),
+                draw(st.sampled_from(COUNTRIES)),
+                draw(st.sampled_from(COUNTRIES)),
+                period,
+                sold_on,
+            )
+        )
     return tuple(lines)
 
 
@@ -142,8 +159,11 @@ def test_reports_priced_with_a_shared_index_match_the_reference(
     shared_prior = plain_prior = {YEAR: YearToDate()}
     for quarter in range(1, 5):
         report = RoyaltyReport("g", Period(YEAR, quarter), data.draw(report_lines(quarter)))
-        kwargs: dict[str, Any] = {"compliant": compliant, "member_in_good_standing": member,
-                                  "today": date(YEAR + 1, 2, 1)}  # fmt: skip
+        kwargs: dict[str, Any] = {
+            "compliant": compliant,
+            "member_in_good_standing": member,
+            "today": date(YEAR + 1, 2, 1),
+        }
         shared = compute_report(report, SCHEDULE, index, prior=shared_prior, **kwargs)
         plain = compute_report(report, SCHEDULE, listed, prior=plain_prior, **kwargs)
         assert shared == plain
@@ -190,10 +210,14 @@ def reference_distribution(
     left_over = int(distributable / CENT) - sum(floors.values())
     extra = set(sorted(licensors, key=lambda x: exact[x] * 100 - floors[x], reverse=True)[:left_over])
     return {
-        licensor: (exact[licensor], Decimal(floors[licensor] + (licensor in extra)) * CENT, licensor in extra,
-                   shares[licensor])
+        licensor: (
+            exact[licensor],
+            Decimal(floors[licensor] + (licensor in extra)) * CENT,
+            licensor in extra,
+            shares[licensor],
+        )
         for licensor in licensors
-    }  # fmt: skip
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -222,24 +246,59 @@ def test_distribution_in_integer_cents_matches_the_rational_reference(
         for share in statement.lines:
             line = by_ref[share.ref]
             assert (share.country_of_manufacture, share.country_of_sale, share.dated, share.collected) == (
-                line.country_of_manufacture, line.country_of_sale, line.dated, line.amount)  # fmt: skip
+                line.country_of_manufacture,
+                line.country_of_sale,
+                line.dated,
+                line.amount,
+            )
 
 
 def test_a_priced_report_distributes_through_one_index_as_through_the_list() -> None:
-    cn = Patent(id="cn", owner_id="org-a", office=PatentOffice.CN, number="CN1", family_id="F", title="t",
-                filing_date=date(2010, 1, 1), expiry_date=date(YEAR, 5, 1), status=LegalStatus.GRANTED,
-                segment=ChainSegment.CHIP, grant_date=date(2012, 1, 1))  # fmt: skip
-    us = Patent(id="us", owner_id="org-b", office=PatentOffice.US, number="US1", family_id="F", title="t",
-                filing_date=date(2010, 1, 1), expiry_date=date(2030, 1, 1), status=LegalStatus.GRANTED,
-                segment=ChainSegment.CHIP, grant_date=date(YEAR, 2, 15))  # fmt: skip
+    cn = Patent(
+        id="cn",
+        owner_id="org-a",
+        office=PatentOffice.CN,
+        number="CN1",
+        family_id="F",
+        title="t",
+        filing_date=date(2010, 1, 1),
+        expiry_date=date(YEAR, 5, 1),
+        status=LegalStatus.GRANTED,
+        segment=ChainSegment.CHIP,
+        grant_date=date(2012, 1, 1),
+    )
+    us = Patent(
+        id="us",
+        owner_id="org-b",
+        office=PatentOffice.US,
+        number="US1",
+        family_id="F",
+        title="t",
+        filing_date=date(2010, 1, 1),
+        expiry_date=date(2030, 1, 1),
+        status=LegalStatus.GRANTED,
+        segment=ChainSegment.CHIP,
+        grant_date=date(YEAR, 2, 15),
+    )
     index = PatentIndex([cn, us])
-    report = RoyaltyReport("g", Period(YEAR, 2), (
-        ReportLine("lamp", 3_000, "CN", "US", Period(YEAR, 1), date(YEAR, 2, 1)),  # CN only: US not yet granted
-        ReportLine("lamp", 3_000, "CN", "US", Period(YEAR, 2), date(YEAR, 4, 30)),  # both
-        ReportLine("lamp", 3_000, "CN", "US", Period(YEAR, 2), date(YEAR, 5, 1)),  # US only: CN expired that day
-    ))  # fmt: skip
-    result = compute_report(report, SCHEDULE, index, compliant=True, member_in_good_standing=False,
-                            prior={YEAR: YearToDate()}, today=date(YEAR, 7, 15))  # fmt: skip
+    report = RoyaltyReport(
+        "g",
+        Period(YEAR, 2),
+        (
+            ReportLine("lamp", 3_000, "CN", "US", Period(YEAR, 1), date(YEAR, 2, 1)),  # CN only: US not yet granted
+            ReportLine("lamp", 3_000, "CN", "US", Period(YEAR, 2), date(YEAR, 4, 30)),  # both
+            ReportLine("lamp", 3_000, "CN", "US", Period(YEAR, 2), date(YEAR, 5, 1)),  # US only: CN expired that day
+        ),
+    )
+    result = compute_report(
+        report,
+        SCHEDULE,
+        index,
+        compliant=True,
+        member_in_good_standing=False,
+        prior={YEAR: YearToDate()},
+        today=date(YEAR, 7, 15),
+    )
     assert [r.covered_by for r in result.lines] == [("cn",), ("cn", "us"), ("us",)]
     lines = collected_lines(result, "R")
     via_index = distribute(Period(YEAR, 2), lines, index, admin_fee_percent=D("10"))

@@ -55,4 +55,3 @@ class CreditHoursRepository:
     async def for_organisation(self, org_id: str) -> list[CreditEntry]:
         docs = await self.collection.find({"organisation_id": org_id}).sort("_id", ASCENDING).to_list()
         return [_ENTRY.validate_python({**{k: v for k, v in d.items() if k != "_id"}, "id": d["_id"]}) for d in docs]
-

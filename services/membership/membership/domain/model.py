@@ -305,14 +305,19 @@ class Organisation:
     def invoice_dues(self, invoice_id: str, period: InvoicePeriod, now: datetime) -> Invoice:
         m = self._member()
         dues = self.dues or Dues(Account(self.id))
-        account, invoice = issue_invoice(dues.account, m, now.date(), invoice_id, period=period,
-                                         existing=dues.invoices)  # fmt: skip
+        account, invoice = issue_invoice(dues.account, m, now.date(), invoice_id, period=period, existing=dues.invoices)
         self.dues = replace(dues, account=account, invoices=[*dues.invoices, invoice])
         self.events.append(
-            DuesInvoiced(member_id=self.id, invoice_id=invoice.id, amount=invoice.amount,
-                         credit_applied=invoice.credit_applied, period_start=invoice.period_start,
-                         period_end=invoice.period_end, due_on=invoice.due_on)
-        )  # fmt: skip
+            DuesInvoiced(
+                member_id=self.id,
+                invoice_id=invoice.id,
+                amount=invoice.amount,
+                credit_applied=invoice.credit_applied,
+                period_start=invoice.period_start,
+                period_end=invoice.period_end,
+                due_on=invoice.due_on,
+            )
+        )
         return invoice
 
     def pay_dues(self, invoice_id: str, payment: Payment, by: str, now: datetime) -> Invoice:
@@ -325,9 +330,15 @@ class Organisation:
         account, paid = apply_payment(dues.account, invoice, payment)
         self.dues = replace(dues, account=account, invoices=[paid if i.id == invoice_id else i for i in dues.invoices])
         self.events.append(
-            DuesPaid(member_id=self.id, invoice_id=invoice_id, amount=payment.amount, outstanding=outstanding(paid),
-                     credit=account.credit, received_on=payment.received_on)
-        )  # fmt: skip
+            DuesPaid(
+                member_id=self.id,
+                invoice_id=invoice_id,
+                amount=payment.amount,
+                outstanding=outstanding(paid),
+                credit=account.credit,
+                received_on=payment.received_on,
+            )
+        )
         if (
             paid.status is InvoiceStatus.PAID
             and invoice.status is not InvoiceStatus.PAID
@@ -346,9 +357,14 @@ class Organisation:
             self.dues = replace(dues, reminders_sent=[*dues.reminders_sent, *due])
             for r in due:
                 self.events.append(
-                    DuesReminderDue(member_id=self.id, kind=r.kind, period_end=r.period_end,
-                                    days_before=r.days_before, invoice_id=r.invoice_id)
-                )  # fmt: skip
+                    DuesReminderDue(
+                        member_id=self.id,
+                        kind=r.kind,
+                        period_end=r.period_end,
+                        days_before=r.days_before,
+                        invoice_id=r.invoice_id,
+                    )
+                )
         return due
 
     def _member(self) -> Membership:

@@ -145,9 +145,7 @@ async def suspend(org_id: str, body: SuspensionIn, principal: CurrentPrincipal, 
     response_model=OrganisationPublic,
     summary="Reinstate a suspended member (emits member.reinstated)",
 )
-async def reinstate(
-    org_id: str, body: ReinstatementIn, principal: CurrentPrincipal, service: Service
-) -> Response:
+async def reinstate(org_id: str, body: ReinstatementIn, principal: CurrentPrincipal, service: Service) -> Response:
     return organisation_body(await service.reinstate(org_id, body.reason, principal))
 
 
@@ -165,9 +163,7 @@ async def renew(org_id: str, body: RenewalIn, principal: CurrentPrincipal, servi
     response_model=OrganisationPublic,
     summary="Withdraw from the alliance (the member's admin or the secretariat; final)",
 )
-async def withdraw(
-    org_id: str, body: WithdrawalIn, principal: CurrentPrincipal, service: Service
-) -> Response:
+async def withdraw(org_id: str, body: WithdrawalIn, principal: CurrentPrincipal, service: Service) -> Response:
     return organisation_body(await service.withdraw(org_id, body.reason, principal))
 
 

@@ -150,12 +150,23 @@ class InvoicePublic(BaseModel):
     @classmethod
     def of(cls, i: Invoice) -> InvoicePublic:
         return cls(
-            id=i.id, period_start=i.period_start, period_end=i.period_end, fee=i.fee,
-            credit_applied=i.credit_applied, amount=i.amount, outstanding=outstanding(i), issued_on=i.issued_on,
-            due_on=i.due_on, status=i.status,
-            payments=[PaymentPublic(id=p.id, amount=p.amount, received_on=p.received_on, method=p.method,
-                                    reference=p.reference) for p in i.payments],
-        )  # fmt: skip
+            id=i.id,
+            period_start=i.period_start,
+            period_end=i.period_end,
+            fee=i.fee,
+            credit_applied=i.credit_applied,
+            amount=i.amount,
+            outstanding=outstanding(i),
+            issued_on=i.issued_on,
+            due_on=i.due_on,
+            status=i.status,
+            payments=[
+                PaymentPublic(
+                    id=p.id, amount=p.amount, received_on=p.received_on, method=p.method, reference=p.reference
+                )
+                for p in i.payments
+            ],
+        )
 
 
 class DuesPublic(BaseModel):

@@ -21,11 +21,16 @@ pytestmark = pytest.mark.infra
 
 def earned(org_id: str, registration_id: str, email: str, hours: str, session_id: str = "S-1") -> CreditHoursEarned:
     return CreditHoursEarned(
-        session_id=session_id, registration_id=registration_id, organisation_id=org_id,
-        attendee_name=email.split("@")[0], attendee_email=email, hours=Decimal(hours),
+        session_id=session_id,
+        registration_id=registration_id,
+        organisation_id=org_id,
+        attendee_name=email.split("@")[0],
+        attendee_email=email,
+        hours=Decimal(hours),
         days=[date(2026, 3, 10), date(2026, 3, 11)],
-        session_title="LED patent landscape course", earned_on=datetime.now(UTC).date(),
-    )  # fmt: skip
+        session_title="LED patent landscape course",
+        earned_on=datetime.now(UTC).date(),
+    )
 
 
 async def test_credit_hours_are_recorded_once_despite_redelivery_and_shown_to_the_organisation_only(

@@ -224,23 +224,41 @@ class Project:
             working_group=[GroupMember(m.org_id, m.role, m.person) for m in original.working_group],
             declarations=[
                 Declaration(
-                    id=f"{d.id}-r", holder_id=d.holder_id, draft_version=d.draft_version, office=d.office,
-                    number=d.number, title=d.title, family_id=d.family_id, commitment=d.commitment,
-                    declared_by=d.declared_by, declared_at=d.declared_at,
-                    status=DeclarationStatus.NEEDS_REDECLARATION, edition_of=original.id,
+                    id=f"{d.id}-r",
+                    holder_id=d.holder_id,
+                    draft_version=d.draft_version,
+                    office=d.office,
+                    number=d.number,
+                    title=d.title,
+                    family_id=d.family_id,
+                    commitment=d.commitment,
+                    declared_by=d.declared_by,
+                    declared_at=d.declared_at,
+                    status=DeclarationStatus.NEEDS_REDECLARATION,
+                    edition_of=original.id,
                 )
                 for d in original.current_declarations
-            ],  # fmt: skip
+            ],
             revision_of=original.id,
         )
         project.history.append(
-            HistoryEntry(now, "revision_opened", by, reason or f"revision of {original.standard_number}",
-                         to_stage=Stage.WORKING_GROUP.value)
-        )  # fmt: skip
+            HistoryEntry(
+                now,
+                "revision_opened",
+                by,
+                reason or f"revision of {original.standard_number}",
+                to_stage=Stage.WORKING_GROUP.value,
+            )
+        )
         project.events.append(
-            ProjectProposed(project_id=id, title=project.title, scope=project.scope, proposer_id=project.proposer_id,
-                            proposed_at=now)
-        )  # fmt: skip
+            ProjectProposed(
+                project_id=id,
+                title=project.title,
+                scope=project.scope,
+                proposer_id=project.proposer_id,
+                proposed_at=now,
+            )
+        )
         return project
 
     # --- derived --------------------------------------------------------------------------------
@@ -310,10 +328,15 @@ class Project:
         self.history.append(HistoryEntry(ctx.now, action.value, ctx.by, ctx.reason, before.value, self.status.value))
         self.events.append(
             ProjectStageChanged(
-                project_id=self.id, from_stage=before.value, to_stage=self.status.value, action=action.value,
-                by=ctx.by, reason=ctx.reason, at=ctx.now,
+                project_id=self.id,
+                from_stage=before.value,
+                to_stage=self.status.value,
+                action=action.value,
+                by=ctx.by,
+                reason=ctx.reason,
+                at=ctx.now,
             )
-        )  # fmt: skip
+        )
         if action is Action.PUBLISH:
             self.events.append(self.published_event())
         return transition
@@ -398,10 +421,14 @@ class Project:
         latest = self.latest_draft
         self.calls.append(
             IprCall(
-                id=f"call-{len(self.calls) + 1}", reason=reason, issued_at=now, deadline=now + policy.ipr_call_period,
-                draft_version=latest.version if latest else None, participants=self.participant_orgs,
+                id=f"call-{len(self.calls) + 1}",
+                reason=reason,
+                issued_at=now,
+                deadline=now + policy.ipr_call_period,
+                draft_version=latest.version if latest else None,
+                participants=self.participant_orgs,
             )
-        )  # fmt: skip
+        )
 
     def published_event(self) -> StandardPublished:
         assert self.standard_number is not None and self.published_on is not None
@@ -412,11 +439,17 @@ class Project:
             published_on=self.published_on,
             declarations=tuple(
                 PatentDeclared(
-                    holder_id=d.holder_id, office=d.office, number=d.number, commitment=d.commitment.value,
-                    title=d.title, family_id=d.family_id, draft_version=d.draft_version, declaration_id=d.id,
+                    holder_id=d.holder_id,
+                    office=d.office,
+                    number=d.number,
+                    commitment=d.commitment.value,
+                    title=d.title,
+                    family_id=d.family_id,
+                    draft_version=d.draft_version,
+                    declaration_id=d.id,
                 )
                 for d in self.current_declarations
-            ),  # fmt: skip
+            ),
             scope=self.scope,
             drafting_organisations=tuple(d.org_id for d in self.drafting_organisations),
             implementation_on=self.implementation_on,
@@ -425,9 +458,7 @@ class Project:
 
     # --- working group, drafts ------------------------------------------------------------------
 
-    def set_working_group(
-        self, members: list[GroupMember], standing: dict[str, bool], by: str, now: datetime
-    ) -> None:
+    def set_working_group(self, members: list[GroupMember], standing: dict[str, bool], by: str, now: datetime) -> None:
         if self.status not in (Stage.ACCEPTED, Stage.WORKING_GROUP, Stage.WORKING_DRAFT, Stage.COMMITTEE_DRAFT):
             raise Conflict(f"the working group cannot change in stage '{self.status.value}'", field="members")
         seen: set[str] = set()
@@ -449,8 +480,9 @@ class Project:
 
     def add_draft(self, uri: str, notes: str, by: str, now: datetime) -> DraftVersion:
         if self.status not in (Stage.WORKING_GROUP, Stage.WORKING_DRAFT):
-            raise Conflict(f"draft versions are added in working draft, not in stage '{self.status.value}'",
-                           field="stage")  # fmt: skip
+            raise Conflict(
+                f"draft versions are added in working draft, not in stage '{self.status.value}'", field="stage"
+            )
         draft = DraftVersion(len(self.drafts) + 1, uri, notes, self.status.value, by, now)
         self.drafts.append(draft)
         self.history.append(HistoryEntry(now, "draft_added", by, f"version {draft.version}"))
@@ -459,27 +491,43 @@ class Project:
     # --- public comment -------------------------------------------------------------------------
 
     def comment(
-        self, *, id: str, organisation_id: str | None, author: str, clause: str, text: str,
-        proposed_change: str | None, now: datetime,
-    ) -> Comment:  # fmt: skip
+        self,
+        *,
+        id: str,
+        organisation_id: str | None,
+        author: str,
+        clause: str,
+        text: str,
+        proposed_change: str | None,
+        now: datetime,
+    ) -> Comment:
         period = self.current_comment_period
         if self.status is not Stage.PUBLIC_COMMENT or period is None or not period.opens_at <= now < period.closes_at:
             when = f" (it closed {period.closes_at.isoformat()})" if period and now >= period.closes_at else ""
-            raise Conflict(f"the public comment period is closed{when}; stage '{self.status.value}'",
-                           field="comment_period")  # fmt: skip
+            raise Conflict(
+                f"the public comment period is closed{when}; stage '{self.status.value}'", field="comment_period"
+            )
         latest = self.latest_draft
         comment = Comment(
-            id=id, period=period.number, draft_version=latest.version if latest else 0,
-            organisation_id=organisation_id, author=author, clause=clause, text=text,
-            proposed_change=proposed_change, submitted_at=now,
-        )  # fmt: skip
+            id=id,
+            period=period.number,
+            draft_version=latest.version if latest else 0,
+            organisation_id=organisation_id,
+            author=author,
+            clause=clause,
+            text=text,
+            proposed_change=proposed_change,
+            submitted_at=now,
+        )
         self.comments.append(comment)
         return comment
 
     def dispose(self, comment_id: str, disposition: Disposition, reason: str | None, by: str, now: datetime) -> Comment:
         if self.status is not Stage.PUBLIC_COMMENT:
-            raise Conflict(f"comments are disposed of during public comment, not in stage '{self.status.value}'",
-                           field="disposition")  # fmt: skip
+            raise Conflict(
+                f"comments are disposed of during public comment, not in stage '{self.status.value}'",
+                field="disposition",
+            )
         comment = next((c for c in self.comments if c.id == comment_id), None)
         if comment is None:
             raise NotFound(f"comment {comment_id} not found", field="comment_id")
@@ -494,20 +542,35 @@ class Project:
     # --- IPR ------------------------------------------------------------------------------------
 
     def declare(
-        self, *, id: str, holder_id: str, draft_version: int, office: str, number: str, title: str,
-        family_id: str | None, commitment: Commitment, by: str, now: datetime,
-    ) -> Declaration:  # fmt: skip
+        self,
+        *,
+        id: str,
+        holder_id: str,
+        draft_version: int,
+        office: str,
+        number: str,
+        title: str,
+        family_id: str | None,
+        commitment: Commitment,
+        by: str,
+        now: datetime,
+    ) -> Declaration:
         if self.status not in (
-            Stage.WORKING_GROUP, Stage.WORKING_DRAFT, Stage.COMMITTEE_DRAFT, Stage.PUBLIC_COMMENT, Stage.BALLOT,
+            Stage.WORKING_GROUP,
+            Stage.WORKING_DRAFT,
+            Stage.COMMITTEE_DRAFT,
+            Stage.PUBLIC_COMMENT,
+            Stage.BALLOT,
             Stage.APPROVED,
-        ):  # fmt: skip
+        ):
             raise Conflict(f"declarations are not taken in stage '{self.status.value}'", field="stage")
         if holder_id not in self.participant_orgs:
             raise Forbidden(f"organisation {holder_id} does not participate in this working group", field="holder_id")
         if not any(d.version == draft_version for d in self.drafts):
             known = ", ".join(str(d.version) for d in self.drafts) or "none"
-            raise InvalidInput(f"draft version {draft_version} does not exist (versions: {known})",
-                               field="draft_version")  # fmt: skip
+            raise InvalidInput(
+                f"draft version {draft_version} does not exist (versions: {known})", field="draft_version"
+            )
         for existing in self.declarations:
             same = existing.holder_id == holder_id and (existing.office, existing.number) == (office, number)
             if same and existing.status is DeclarationStatus.CURRENT:
@@ -515,9 +578,17 @@ class Project:
             if same and existing.status is DeclarationStatus.NEEDS_REDECLARATION:
                 existing.status = DeclarationStatus.REDECLARED
         declaration = Declaration(
-            id=id, holder_id=holder_id, draft_version=draft_version, office=office, number=number, title=title,
-            family_id=family_id, commitment=commitment, declared_by=by, declared_at=now,
-        )  # fmt: skip
+            id=id,
+            holder_id=holder_id,
+            draft_version=draft_version,
+            office=office,
+            number=number,
+            title=title,
+            family_id=family_id,
+            commitment=commitment,
+            declared_by=by,
+            declared_at=now,
+        )
         self.declarations.append(declaration)
         for call in self.calls:
             if holder_id in call.participants and not call.answered_by(holder_id):
@@ -533,8 +604,9 @@ class Project:
         if call.answered_by(org_id):
             raise Conflict(f"organisation {org_id} has already answered {call_id}", field="call_id")
         if not no_patents_known and not any(d.holder_id == org_id for d in self.current_declarations):
-            raise InvalidInput("declare your patents first, or answer that no patents are known",
-                               field="no_patents_known")  # fmt: skip
+            raise InvalidInput(
+                "declare your patents first, or answer that no patents are known", field="no_patents_known"
+            )
         kind = CallAnswerKind.NO_PATENTS_KNOWN if no_patents_known else CallAnswerKind.DECLARED
         call.answers.append(CallAnswer(org_id, kind, by, now))
         return call
@@ -542,9 +614,15 @@ class Project:
     # --- ballot ---------------------------------------------------------------------------------
 
     def vote(
-        self, *, organisation_id: str, position: Position, reason: str | None, in_good_standing: bool, by: str,
+        self,
+        *,
+        organisation_id: str,
+        position: Position,
+        reason: str | None,
+        in_good_standing: bool,
+        by: str,
         now: datetime,
-    ) -> Vote:  # fmt: skip
+    ) -> Vote:
         ballot = self.current_ballot
         if self.status is not Stage.BALLOT or ballot is None or ballot.result is not None:
             raise Conflict(f"no ballot is open; stage '{self.status.value}'", field="ballot")
@@ -557,11 +635,14 @@ class Project:
         if organisation_id in ballot.drafters:
             raise Forbidden("drafting organisations (chair, editors) do not vote", field="organisation_id")
         if organisation_id not in ballot.eligible or not in_good_standing:
-            raise Forbidden(f"organisation {organisation_id} is not an eligible voter (member in good standing)",
-                            field="organisation_id")  # fmt: skip
+            raise Forbidden(
+                f"organisation {organisation_id} is not an eligible voter (member in good standing)",
+                field="organisation_id",
+            )
         if ballot.vote_of(organisation_id) is not None:
-            raise Conflict(f"organisation {organisation_id} has already voted in ballot {ballot.number}",
-                           field="organisation_id")  # fmt: skip
+            raise Conflict(
+                f"organisation {organisation_id} has already voted in ballot {ballot.number}", field="organisation_id"
+            )
         if position is Position.DISAPPROVE and not (reason and reason.strip()):
             raise InvalidInput("a disapproval needs a reason", field="reason")
         vote = Vote(organisation_id, position, reason, by, now)
@@ -579,7 +660,8 @@ class Project:
         vote.voided_at, vote.void_reason = now, reason
         self.history.append(HistoryEntry(now, "vote_voided", "system", f"{organisation_id}: {reason}"))
         self.events.append(
-            BallotVoteVoided(project_id=self.id, ballot=ballot.number, organisation_id=organisation_id,
-                             reason=reason, voided_at=now)
-        )  # fmt: skip
+            BallotVoteVoided(
+                project_id=self.id, ballot=ballot.number, organisation_id=organisation_id, reason=reason, voided_at=now
+            )
+        )
         return True

@@ -69,12 +69,16 @@ router = APIRouter(prefix="/api/v1/standards", tags=["standards"])
 async def lifecycle(principal: CurrentPrincipal) -> list[TransitionRule]:
     return [
         TransitionRule(
-            from_stage=s, action=a, to_stage=t.target, actors=sorted(x.value for x in t.actors),
-            reason_required=t.reason_required, guard=t.guard.__name__ if t.guard else None,
+            from_stage=s,
+            action=a,
+            to_stage=t.target,
+            actors=sorted(x.value for x in t.actors),
+            reason_required=t.reason_required,
+            guard=t.guard.__name__ if t.guard else None,
             description=t.description,
         )
         for (s, a), t in TRANSITIONS.items()
-    ]  # fmt: skip
+    ]
 
 
 @router.post(
@@ -121,10 +125,13 @@ async def transition(
     project_id: str, body: TransitionBody, principal: CurrentPrincipal, service: Service, correlation: CorrelationId
 ) -> ProjectPublic:
     options = TransitionOptions(
-        comment_closes_at=body.comment_closes_at, ballot_closes_at=body.ballot_closes_at,
-        ballot_quorum=body.ballot_quorum, ballot_threshold=body.ballot_threshold,
-        registry_reference=body.registry_reference, filed_on=body.filed_on,
-    )  # fmt: skip
+        comment_closes_at=body.comment_closes_at,
+        ballot_closes_at=body.ballot_closes_at,
+        ballot_quorum=body.ballot_quorum,
+        ballot_threshold=body.ballot_threshold,
+        registry_reference=body.registry_reference,
+        filed_on=body.filed_on,
+    )
     project = await service.transition(project_id, body.action, body.reason, options, principal, correlation)
     return ProjectPublic.of(project)
 
@@ -197,9 +204,13 @@ async def list_comments(
     summary="Dispose of a comment: accepted, accepted in part, rejected with a reason (chair, editors, secretariat)",
 )
 async def dispose(
-    project_id: str, comment_id: str, body: DispositionBody, principal: CurrentPrincipal, service: Service,
+    project_id: str,
+    comment_id: str,
+    body: DispositionBody,
+    principal: CurrentPrincipal,
+    service: Service,
     correlation: CorrelationId,
-) -> CommentPublic:  # fmt: skip
+) -> CommentPublic:
     disposed = await service.dispose(project_id, comment_id, body.disposition, body.reason, principal, correlation)
     return CommentPublic.of(disposed, show_author=True)
 
@@ -222,9 +233,13 @@ async def list_calls(
     summary="Answer a call: declarations made, or no patents known (participants)",
 )
 async def answer_call(
-    project_id: str, call_id: str, body: CallAnswerBody, principal: CurrentPrincipal, service: Service,
+    project_id: str,
+    call_id: str,
+    body: CallAnswerBody,
+    principal: CurrentPrincipal,
+    service: Service,
     correlation: CorrelationId,
-) -> IprCallPublic:  # fmt: skip
+) -> IprCallPublic:
     call = await service.answer_call(project_id, call_id, body.no_patents_known, body.org_id, principal, correlation)
     return IprCallPublic.of(call)
 
@@ -236,13 +251,21 @@ async def answer_call(
     summary="Declare a patent that may be essential, on an existing draft version (participants)",
 )
 async def declare(
-    project_id: str, body: DeclarationCreate, principal: CurrentPrincipal, service: Service,
+    project_id: str,
+    body: DeclarationCreate,
+    principal: CurrentPrincipal,
+    service: Service,
     correlation: CorrelationId,
-) -> DeclarationPublic:  # fmt: skip
+) -> DeclarationPublic:
     cmd = Declare(
-        draft_version=body.draft_version, office=body.office, number=body.number, title=body.title,
-        family_id=body.family_id, commitment=body.commitment, holder_id=body.holder_id,
-    )  # fmt: skip
+        draft_version=body.draft_version,
+        office=body.office,
+        number=body.number,
+        title=body.title,
+        family_id=body.family_id,
+        commitment=body.commitment,
+        holder_id=body.holder_id,
+    )
     return DeclarationPublic.of(await service.declare(project_id, cmd, principal, correlation))
 
 
@@ -264,9 +287,11 @@ async def list_declarations(
     summary="The current ballot (or `?number=`): tally, whether it can pass, your own vote",
 )
 async def get_ballot(
-    project_id: str, principal: CurrentPrincipal, service: Service,
+    project_id: str,
+    principal: CurrentPrincipal,
+    service: Service,
     number: Annotated[int | None, Query(ge=1, description="An earlier ballot's number.")] = None,
-) -> BallotPublic:  # fmt: skip
+) -> BallotPublic:
     view = await service.ballot(project_id, principal, number)
     return BallotPublic.of(project_id, view.ballot, view.own_vote)
 
@@ -289,9 +314,13 @@ async def vote(
     summary="Individual votes: staff while open; every signed-in person once closed; otherwise only your own",
 )
 async def list_votes(
-    project_id: str, principal: CurrentPrincipal, service: Service, cursor: CursorParam = None,
-    limit: LimitParam = 50, number: Annotated[int | None, Query(ge=1)] = None,
-) -> Page[VotePublic]:  # fmt: skip
+    project_id: str,
+    principal: CurrentPrincipal,
+    service: Service,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+    number: Annotated[int | None, Query(ge=1)] = None,
+) -> Page[VotePublic]:
     view = await service.ballot(project_id, principal, number)
     votes = view.ballot.votes if view.votes_visible else [v for v in view.ballot.votes if v is view.own_vote]
     items, more = page_of(votes, lambda v: f"{v.organisation_id}@{v.at.isoformat()}", cursor, limit)

@@ -133,12 +133,18 @@ class ProjectPublic(BaseModel):
             draft_versions=len(project.drafts),
             comment_period=CommentPeriodPublic(**period.__dict__) if period else None,
             ballots=len(project.ballots),
-            standard_number=project.standard_number, approved_on=project.approved_on,
-            published_on=project.published_on, implementation_on=project.implementation_on,
-            registry_reference=project.registry_reference, filed_on=project.filed_on, review_due=project.review_due,
-            withdrawn_on=project.withdrawn_on, revision_of=project.revision_of, revised_by=project.revised_by,
+            standard_number=project.standard_number,
+            approved_on=project.approved_on,
+            published_on=project.published_on,
+            implementation_on=project.implementation_on,
+            registry_reference=project.registry_reference,
+            filed_on=project.filed_on,
+            review_due=project.review_due,
+            withdrawn_on=project.withdrawn_on,
+            revision_of=project.revision_of,
+            revised_by=project.revised_by,
             next_actions=[a for (s, a) in TRANSITIONS if s is project.status],
-        )  # fmt: skip
+        )
 
 
 class TransitionBody(RequestModel):
@@ -229,12 +235,19 @@ class CommentPublic(BaseModel):
     @classmethod
     def of(cls, comment: Comment, show_author: bool) -> CommentPublic:
         return cls(
-            id=comment.id, period=comment.period, draft_version=comment.draft_version,
-            organisation_id=comment.organisation_id, author=comment.author if show_author else None,
-            clause=comment.clause, text=comment.text, proposed_change=comment.proposed_change,
-            submitted_at=comment.submitted_at, disposition=comment.disposition,
-            disposition_reason=comment.disposition_reason, disposed_at=comment.disposed_at,
-        )  # fmt: skip
+            id=comment.id,
+            period=comment.period,
+            draft_version=comment.draft_version,
+            organisation_id=comment.organisation_id,
+            author=comment.author if show_author else None,
+            clause=comment.clause,
+            text=comment.text,
+            proposed_change=comment.proposed_change,
+            submitted_at=comment.submitted_at,
+            disposition=comment.disposition,
+            disposition_reason=comment.disposition_reason,
+            disposed_at=comment.disposed_at,
+        )
 
 
 class DispositionBody(RequestModel):
@@ -316,11 +329,15 @@ class IprCallPublic(BaseModel):
     @classmethod
     def of(cls, call: IprCall) -> IprCallPublic:
         return cls(
-            id=call.id, reason=call.reason, issued_at=call.issued_at, deadline=call.deadline,
-            draft_version=call.draft_version, participants=call.participants,
+            id=call.id,
+            reason=call.reason,
+            issued_at=call.issued_at,
+            deadline=call.deadline,
+            draft_version=call.draft_version,
+            participants=call.participants,
             answers=[CallAnswerPublic(org_id=a.org_id, answer=a.answer, at=a.at) for a in call.answers],
             unanswered=call.unanswered(),
-        )  # fmt: skip
+        )
 
 
 class VoteCreate(RequestModel):
@@ -346,9 +363,13 @@ class VotePublic(BaseModel):
     @classmethod
     def of(cls, vote: Vote) -> VotePublic:
         return cls(
-            organisation_id=vote.organisation_id, position=vote.position, reason=vote.reason, at=vote.at,
-            voided_at=vote.voided_at, void_reason=vote.void_reason,
-        )  # fmt: skip
+            organisation_id=vote.organisation_id,
+            position=vote.position,
+            reason=vote.reason,
+            at=vote.at,
+            voided_at=vote.voided_at,
+            void_reason=vote.void_reason,
+        )
 
 
 class TallyPublic(BaseModel):
@@ -383,16 +404,31 @@ class BallotPublic(BaseModel):
     def of(cls, project_id: str, ballot: Ballot, own: Vote | None) -> BallotPublic:
         t = ballot.tally()
         return cls(
-            project_id=project_id, number=ballot.number, opened_at=ballot.opened_at, closes_at=ballot.closes_at,
-            quorum=ballot.quorum, threshold=ballot.threshold, eligible_voters=len(ballot.eligible),
-            drafting_organisations=ballot.drafters, result=ballot.result, closed_at=ballot.closed_at,
+            project_id=project_id,
+            number=ballot.number,
+            opened_at=ballot.opened_at,
+            closes_at=ballot.closes_at,
+            quorum=ballot.quorum,
+            threshold=ballot.threshold,
+            eligible_voters=len(ballot.eligible),
+            drafting_organisations=ballot.drafters,
+            result=ballot.result,
+            closed_at=ballot.closed_at,
             tally=TallyPublic(
-                approve=t.approve, disapprove=t.disapprove, abstain=t.abstain, cast=t.cast, returned=t.returned,
-                voided=t.voided, quorum_met=t.quorum_met, threshold_met=t.threshold_met, can_pass=t.can_pass,
-                votes_needed_for_quorum=t.votes_needed_for_quorum, approvals_needed=t.approvals_needed,
+                approve=t.approve,
+                disapprove=t.disapprove,
+                abstain=t.abstain,
+                cast=t.cast,
+                returned=t.returned,
+                voided=t.voided,
+                quorum_met=t.quorum_met,
+                threshold_met=t.threshold_met,
+                can_pass=t.can_pass,
+                votes_needed_for_quorum=t.votes_needed_for_quorum,
+                approvals_needed=t.approvals_needed,
             ),
             own_vote=VotePublic.of(own) if own else None,
-        )  # fmt: skip
+        )
 
 
 class DraftingOrganisationPublic(BaseModel):
@@ -431,12 +467,25 @@ class FilingPublic(BaseModel):
     def of(cls, p: Project) -> FilingPublic:
         declared = p.current_declarations
         return cls(
-            project_id=p.id, number=p.standard_number or "", title=p.title, scope=p.scope, status=p.status,
-            drafting_organisations=[DraftingOrganisationPublic(org_id=d.org_id, name=d.name, role=d.role)
-                                    for d in p.drafting_organisations],
+            project_id=p.id,
+            number=p.standard_number or "",
+            title=p.title,
+            scope=p.scope,
+            status=p.status,
+            drafting_organisations=[
+                DraftingOrganisationPublic(org_id=d.org_id, name=d.name, role=d.role) for d in p.drafting_organisations
+            ],
             patents_declared=len(declared),
-            patent_information=[PatentInformation(holder_id=d.holder_id, office=d.office, number=d.number,
-                                                  title=d.title, commitment=d.commitment) for d in declared],
-            approved_on=p.approved_on, published_on=p.published_on, implementation_on=p.implementation_on,
-            registry_reference=p.registry_reference, filed_on=p.filed_on, withdrawn_on=p.withdrawn_on,
-        )  # fmt: skip
+            patent_information=[
+                PatentInformation(
+                    holder_id=d.holder_id, office=d.office, number=d.number, title=d.title, commitment=d.commitment
+                )
+                for d in declared
+            ],
+            approved_on=p.approved_on,
+            published_on=p.published_on,
+            implementation_on=p.implementation_on,
+            registry_reference=p.registry_reference,
+            filed_on=p.filed_on,
+            withdrawn_on=p.withdrawn_on,
+        )

@@ -217,8 +217,14 @@ class StandardsService:
         revision_id = str(uuid.uuid4()) if action is Action.REVISE else None
 
         def change(p: Project) -> None:
-            ctx = replace(base, now=self.clock(), eligible_voters=eligible, number=number, organisation_names=names,
-                          revision_id=revision_id)  # fmt: skip
+            ctx = replace(
+                base,
+                now=self.clock(),
+                eligible_voters=eligible,
+                number=number,
+                organisation_names=names,
+                revision_id=revision_id,
+            )
             p.transition(action, ctx)
 
         project, _ = await self._change(project_id, change, correlation_id)
@@ -261,8 +267,14 @@ class StandardsService:
         self, project_id: str, uri: str, notes: str, principal: Principal, correlation_id: str | None = None
     ) -> DraftVersion:
         require_person(principal)
-        self._require_actor(principal, await self.get(project_id), Actor.CHAIR, Actor.EDITOR, Actor.SECRETARIAT,
-                            what="adding a draft version")  # fmt: skip
+        self._require_actor(
+            principal,
+            await self.get(project_id),
+            Actor.CHAIR,
+            Actor.EDITOR,
+            Actor.SECRETARIAT,
+            what="adding a draft version",
+        )
         _, draft = await self._change(
             project_id, lambda p: p.add_draft(uri, notes, principal.subject, self.clock()), correlation_id
         )
@@ -282,9 +294,14 @@ class StandardsService:
         _, comment = await self._change(
             project_id,
             lambda p: p.comment(
-                id=comment_id, organisation_id=principal.org_id, author=principal.subject, clause=body.clause,
-                text=body.text, proposed_change=body.proposed_change, now=self.clock(),
-            ),  # fmt: skip
+                id=comment_id,
+                organisation_id=principal.org_id,
+                author=principal.subject,
+                clause=body.clause,
+                text=body.text,
+                proposed_change=body.proposed_change,
+                now=self.clock(),
+            ),
             correlation_id,
         )
         return comment
@@ -296,17 +313,30 @@ class StandardsService:
 
     def sees_author(self, principal: Principal, project: Project, comment: Comment) -> bool:
         actors = self.actors(principal, project)
-        return bool(actors & {Actor.SECRETARIAT, Actor.COUNCIL, Actor.CHAIR, Actor.EDITOR}) or (
-            principal.org_id is not None and principal.org_id == comment.organisation_id
-        ) or principal.subject == comment.author
+        return (
+            bool(actors & {Actor.SECRETARIAT, Actor.COUNCIL, Actor.CHAIR, Actor.EDITOR})
+            or (principal.org_id is not None and principal.org_id == comment.organisation_id)
+            or principal.subject == comment.author
+        )
 
     async def dispose(
-        self, project_id: str, comment_id: str, disposition: Disposition, reason: str | None, principal: Principal,
+        self,
+        project_id: str,
+        comment_id: str,
+        disposition: Disposition,
+        reason: str | None,
+        principal: Principal,
         correlation_id: str | None = None,
-    ) -> Comment:  # fmt: skip
+    ) -> Comment:
         require_person(principal)
-        self._require_actor(principal, await self.get(project_id), Actor.CHAIR, Actor.EDITOR, Actor.SECRETARIAT,
-                            what="disposing of a comment")  # fmt: skip
+        self._require_actor(
+            principal,
+            await self.get(project_id),
+            Actor.CHAIR,
+            Actor.EDITOR,
+            Actor.SECRETARIAT,
+            what="disposing of a comment",
+        )
         _, comment = await self._change(
             project_id,
             lambda p: p.dispose(comment_id, disposition, reason, principal.subject, self.clock()),
@@ -324,10 +354,17 @@ class StandardsService:
         _, declaration = await self._change(
             project_id,
             lambda p: p.declare(
-                id=declaration_id, holder_id=holder, draft_version=cmd.draft_version, office=cmd.office,
-                number=cmd.number, title=cmd.title, family_id=cmd.family_id, commitment=cmd.commitment,
-                by=principal.subject, now=self.clock(),
-            ),  # fmt: skip
+                id=declaration_id,
+                holder_id=holder,
+                draft_version=cmd.draft_version,
+                office=cmd.office,
+                number=cmd.number,
+                title=cmd.title,
+                family_id=cmd.family_id,
+                commitment=cmd.commitment,
+                by=principal.subject,
+                now=self.clock(),
+            ),
             correlation_id,
         )
         return declaration
@@ -341,9 +378,14 @@ class StandardsService:
         return [d for d in project.declarations if principal.org_id and d.holder_id == principal.org_id]
 
     async def answer_call(
-        self, project_id: str, call_id: str, no_patents_known: bool, org_id: str | None, principal: Principal,
+        self,
+        project_id: str,
+        call_id: str,
+        no_patents_known: bool,
+        org_id: str | None,
+        principal: Principal,
         correlation_id: str | None = None,
-    ) -> IprCall:  # fmt: skip
+    ) -> IprCall:
         org = self._member_org(principal, org_id, "org_id")
         _, call = await self._change(
             project_id,
@@ -362,9 +404,13 @@ class StandardsService:
     # --- ballots ----------------------------------------------------------------------------------
 
     async def vote(
-        self, project_id: str, position: Position, reason: str | None, principal: Principal,
+        self,
+        project_id: str,
+        position: Position,
+        reason: str | None,
+        principal: Principal,
         correlation_id: str | None = None,
-    ) -> Vote:  # fmt: skip
+    ) -> Vote:
         require_person(principal)
         require_roles(principal, *MEMBER_ROLES)
         if principal.org_id is None:
@@ -373,8 +419,14 @@ class StandardsService:
         in_good_standing = await self.standing.in_good_standing(org)
         _, vote = await self._change(
             project_id,
-            lambda p: p.vote(organisation_id=org, position=position, reason=reason, in_good_standing=in_good_standing,
-                             by=principal.subject, now=self.clock()),  # fmt: skip
+            lambda p: p.vote(
+                organisation_id=org,
+                position=position,
+                reason=reason,
+                in_good_standing=in_good_standing,
+                by=principal.subject,
+                now=self.clock(),
+            ),
             correlation_id,
         )
         return vote
@@ -439,8 +491,14 @@ class StandardsService:
                 if not project.due_for_review(self.clock()):
                     continue
                 try:
-                    await self.transition(project.id, Action.START_REVIEW, "periodic review is due",
-                                          TransitionOptions(), system, system=True)  # fmt: skip
+                    await self.transition(
+                        project.id,
+                        Action.START_REVIEW,
+                        "periodic review is due",
+                        TransitionOptions(),
+                        system,
+                        system=True,
+                    )
                     started += 1
                 except Exception:
                     log.exception("could not start the review of %s", project.id)

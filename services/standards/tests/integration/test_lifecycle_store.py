@@ -29,10 +29,16 @@ API = "/api/v1/standards"
 
 async def admit(infra: Any, member: str, name: str) -> None:
     event = MemberAdmitted(
-        member_id=member, name=name, membership_number=f"M2026-{uuid.uuid4().int % 100000:05d}",
-        credit_code="91350100M000100Y43", org_type="enterprise", segments=["chip"], region="CN-HB",
-        tier="council_member", admitted_at=datetime.now(UTC),
-    )  # fmt: skip
+        member_id=member,
+        name=name,
+        membership_number=f"M2026-{uuid.uuid4().int % 100000:05d}",
+        credit_code="91350100M000100Y43",
+        org_type="enterprise",
+        segments=["chip"],
+        region="CN-HB",
+        tier="council_member",
+        admitted_at=datetime.now(UTC),
+    )
     envelope = envelope_for(event, source="/alliance/membership", subject=member)
     await produce(infra.kafka.bootstrap, "membership.events", envelope.to_bytes(), member.encode())
 
@@ -69,32 +75,57 @@ class World:
         return await self.call("POST", f"/projects/{project_id}/transitions", self.staff(role), body)
 
     async def to_ballot(self) -> str:
-        project = await self.call("POST", "/projects", self.member("chair"), {
-            "title": "Lumen maintenance of LED packages", "scope": "Test method for lumen maintenance of packages.",
-        }, expect=201)  # fmt: skip
+        project = await self.call(
+            "POST",
+            "/projects",
+            self.member("chair"),
+            {
+                "title": "Lumen maintenance of LED packages",
+                "scope": "Test method for lumen maintenance of packages.",
+            },
+            expect=201,
+        )
         pid = project["id"]
         await self.step(pid, "approve_proposal", "council")
-        await self.call("PUT", f"/projects/{pid}/working-group", self.staff(), {"members": [
-            {"org_id": self.orgs["chair"], "role": "chair", "person": "Dr. Chen"},
-            {"org_id": self.orgs["editor"], "role": "editor"},
-            {"org_id": self.orgs["participant"], "role": "participant"},
-        ]})  # fmt: skip
+        await self.call(
+            "PUT",
+            f"/projects/{pid}/working-group",
+            self.staff(),
+            {
+                "members": [
+                    {"org_id": self.orgs["chair"], "role": "chair", "person": "Dr. Chen"},
+                    {"org_id": self.orgs["editor"], "role": "editor"},
+                    {"org_id": self.orgs["participant"], "role": "participant"},
+                ]
+            },
+        )
         await self.step(pid, "form_working_group")
         await self.step(pid, "start_drafting")
-        await self.call("POST", f"/projects/{pid}/drafts", self.member("editor"), {"uri": "https://d.example/wd1"},
-                        expect=201)  # fmt: skip
+        await self.call(
+            "POST", f"/projects/{pid}/drafts", self.member("editor"), {"uri": "https://d.example/wd1"}, expect=201
+        )
         await self.step(pid, "submit_committee_draft")
         await self.step(pid, "open_public_comment")
-        comment = await self.call("POST", f"/projects/{pid}/comments", self.member("v1"),
-                                  {"clause": "6.2", "text": "Too short."}, expect=201)  # fmt: skip
-        await self.call("POST", f"/projects/{pid}/comments/{comment['id']}/disposition", self.member("chair"),
-                        {"disposition": "rejected", "reason": "Out of scope."})  # fmt: skip
+        comment = await self.call(
+            "POST", f"/projects/{pid}/comments", self.member("v1"), {"clause": "6.2", "text": "Too short."}, expect=201
+        )
+        await self.call(
+            "POST",
+            f"/projects/{pid}/comments/{comment['id']}/disposition",
+            self.member("chair"),
+            {"disposition": "rejected", "reason": "Out of scope."},
+        )
 
         async def comment_period_over() -> bool:
-            r = await self.client.post(f"{API}/projects/{pid}/transitions", headers=self.staff(), json={
-                "action": "open_ballot", "ballot_quorum": 2,
-                "ballot_closes_at": (datetime.now(UTC) + timedelta(seconds=6)).isoformat(),
-            })  # fmt: skip
+            r = await self.client.post(
+                f"{API}/projects/{pid}/transitions",
+                headers=self.staff(),
+                json={
+                    "action": "open_ballot",
+                    "ballot_quorum": 2,
+                    "ballot_closes_at": (datetime.now(UTC) + timedelta(seconds=6)).isoformat(),
+                },
+            )
             assert r.status_code in (200, 409), r.text
             return r.status_code == 200
 
@@ -148,9 +179,10 @@ async def test_a_member_losing_standing_has_its_vote_voided(world: World, infra:
     assert ballot["tally"]["approve"] == 1 and ballot["tally"]["can_pass"] is False
     assert ballot["own_vote"]["voided_at"] is not None and "lost good standing" in ballot["own_vote"]["void_reason"]
     events = await wait_for_events(
-        infra.kafka.bootstrap, "standards.events",
+        infra.kafka.bootstrap,
+        "standards.events",
         lambda e: e["subject"] == pid and e["type"] == "alliance.standards.ballot.vote_voided.v1",
-    )  # fmt: skip
+    )
     assert events[0][0]["data"]["organisation_id"] == world.orgs["v1"]
     # Idempotent: the same organisation's votes are voided once, whatever is redelivered.
     assert await world.service.void_votes_of(world.orgs["v1"], "again") == []
@@ -159,8 +191,9 @@ async def test_a_member_losing_standing_has_its_vote_voided(world: World, infra:
     own = await world.call("GET", f"/projects/{pid}/ballot/votes", world.member("v2"))
     assert [v["organisation_id"] for v in own["items"]] == [world.orgs["v2"]]
     # And a suspended member cannot vote again.
-    again = await world.client.post(f"{API}/projects/{pid}/ballot/votes", headers=world.member("v1"),
-                                    json={"position": "approve"})  # fmt: skip
+    again = await world.client.post(
+        f"{API}/projects/{pid}/ballot/votes", headers=world.member("v1"), json={"position": "approve"}
+    )
     assert again.status_code == 403
 
 
@@ -176,41 +209,67 @@ async def test_from_ballot_to_filing_with_declarations(
     world: World, infra: Any, make_token: Callable[..., str]
 ) -> None:
     pid = await world.to_ballot()
-    declared = await world.call("POST", f"/projects/{pid}/declarations", world.member("participant"), {
-        "draft_version": 1, "office": "CN", "number": "CN112345678B", "title": "LED fixture", "commitment": "frand",
-    }, expect=201)  # fmt: skip
-    bad = await world.client.post(f"{API}/projects/{pid}/declarations", headers=world.member("participant"), json={
-        "draft_version": 9, "office": "CN", "number": "CN1B999", "title": "Other", "commitment": "frand",
-    })  # fmt: skip
+    declared = await world.call(
+        "POST",
+        f"/projects/{pid}/declarations",
+        world.member("participant"),
+        {
+            "draft_version": 1,
+            "office": "CN",
+            "number": "CN112345678B",
+            "title": "LED fixture",
+            "commitment": "frand",
+        },
+        expect=201,
+    )
+    bad = await world.client.post(
+        f"{API}/projects/{pid}/declarations",
+        headers=world.member("participant"),
+        json={
+            "draft_version": 9,
+            "office": "CN",
+            "number": "CN1B999",
+            "title": "Other",
+            "commitment": "frand",
+        },
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "draft_version"
     others = await world.call("GET", f"/projects/{pid}/declarations", world.member("editor"))
     assert others["items"] == []
     for key in ("v1", "v2"):
-        await world.call("POST", f"/projects/{pid}/ballot/votes", world.member(key), {"position": "approve"},
-                         expect=201)  # fmt: skip
+        await world.call(
+            "POST", f"/projects/{pid}/ballot/votes", world.member(key), {"position": "approve"}, expect=201
+        )
 
     async def closed() -> bool:
-        r = await world.client.post(f"{API}/projects/{pid}/transitions", headers=world.staff(),
-                                    json={"action": "close_ballot_approved"})  # fmt: skip
+        r = await world.client.post(
+            f"{API}/projects/{pid}/transitions", headers=world.staff(), json={"action": "close_ballot_approved"}
+        )
         assert r.status_code in (200, 409), r.text
         return r.status_code == 200
 
     assert await eventually(closed, timeout=15, interval=0.5)
-    refused = await world.client.post(f"{API}/projects/{pid}/transitions", headers=world.staff(),
-                                      json={"action": "publish"})  # fmt: skip
+    refused = await world.client.post(
+        f"{API}/projects/{pid}/transitions", headers=world.staff(), json={"action": "publish"}
+    )
     assert refused.status_code == 409 and world.orgs["chair"] in refused.json()["detail"]
     calls = await world.call("GET", f"/projects/{pid}/ipr-calls", world.staff())
     for call in calls["items"]:
         for org in call["unanswered"]:
-            await world.call("POST", f"/projects/{pid}/ipr-calls/{call['id']}/answer", world.staff(),
-                             {"no_patents_known": True, "org_id": org})  # fmt: skip
+            await world.call(
+                "POST",
+                f"/projects/{pid}/ipr-calls/{call['id']}/answer",
+                world.staff(),
+                {"no_patents_known": True, "org_id": org},
+            )
     published = await world.step(pid, "publish")
     number = published["standard_number"]
     assert number.startswith("T/LEDA 001")
     events = await wait_for_events(
-        infra.kafka.bootstrap, "standards.events",
+        infra.kafka.bootstrap,
+        "standards.events",
         lambda e: e["subject"] == pid and e["type"] == "alliance.standards.standard.published.v1",
-    )  # fmt: skip
+    )
     data = events[0][0]["data"]
     assert data["number"] == number and data["declarations"][0]["declaration_id"] == declared["id"]
     await world.step(pid, "file", registry_reference="REG-440300-0017")
@@ -231,20 +290,48 @@ async def test_the_periodic_job_puts_due_standards_under_review_and_a_revision_f
 
     long_ago = datetime.now(UTC) - timedelta(days=6 * 366)
     due = Project(
-        id=f"due-{uuid.uuid4().hex[:8]}", title="Old standard on LED drivers", scope="Driver flicker limits.",
-        proposer_id=world.orgs["chair"], proposed_by="x", status=Stage.FILED, proposed_at=long_ago,
-        working_group=[GroupMember(world.orgs["chair"], GroupRole.CHAIR), GroupMember(world.orgs["editor"],
-                                                                                      GroupRole.EDITOR)],
-        declarations=[Declaration("d-1", world.orgs["editor"], 3, "CN", "CN100001B", "Driver", None,
-                                  Commitment.ROYALTY_FREE, "ip@editor", long_ago)],
-        standard_number="T/LEDA 900\u20142020", is_published=True, published_on=long_ago.date(),
+        id=f"due-{uuid.uuid4().hex[:8]}",
+        title="Old standard on LED drivers",
+        scope="Driver flicker limits.",
+        proposer_id=world.orgs["chair"],
+        proposed_by="x",
+        status=Stage.FILED,
+        proposed_at=long_ago,
+        working_group=[
+            GroupMember(world.orgs["chair"], GroupRole.CHAIR),
+            GroupMember(world.orgs["editor"], GroupRole.EDITOR),
+        ],
+        declarations=[
+            Declaration(
+                "d-1",
+                world.orgs["editor"],
+                3,
+                "CN",
+                "CN100001B",
+                "Driver",
+                None,
+                Commitment.ROYALTY_FREE,
+                "ip@editor",
+                long_ago,
+            )
+        ],
+        standard_number="T/LEDA 900\u20142020",
+        is_published=True,
+        published_on=long_ago.date(),
         review_due=(long_ago + timedelta(days=5 * 365)).date(),
-    )  # fmt: skip
+    )
     not_due = Project(
-        id=f"fresh-{uuid.uuid4().hex[:8]}", title="New standard", scope="Fresh scope text.", proposer_id="o",
-        proposed_by="x", status=Stage.FILED, proposed_at=long_ago, standard_number="T/LEDA 901\u20142026",
-        is_published=True, review_due=(datetime.now(UTC) + timedelta(days=300)).date(),
-    )  # fmt: skip
+        id=f"fresh-{uuid.uuid4().hex[:8]}",
+        title="New standard",
+        scope="Fresh scope text.",
+        proposer_id="o",
+        proposed_by="x",
+        status=Stage.FILED,
+        proposed_at=long_ago,
+        standard_number="T/LEDA 901\u20142026",
+        is_published=True,
+        review_due=(datetime.now(UTC) + timedelta(days=300)).date(),
+    )
     await world.service.repo.add(due)
     await world.service.repo.add(not_due)
     assert await world.service.start_due_reviews() == 1

@@ -28,10 +28,16 @@ VOTERS = tuple(f"org-v{i}" for i in range(1, 9))
 
 def opened_ballot(quorum: int | None = None, threshold: str | None = None, voters: tuple[str, ...] = VOTERS) -> Project:
     project = ready(Stage.PUBLIC_COMMENT)
-    project.transition(Action.OPEN_BALLOT, TransitionContext(
-        now=NOW, by="sec", actors=SEC, eligible_voters=(*voters, "org-chair", "org-ed"),
-        options=TransitionOptions(ballot_quorum=quorum, ballot_threshold=Decimal(threshold) if threshold else None),
-    ))  # fmt: skip
+    project.transition(
+        Action.OPEN_BALLOT,
+        TransitionContext(
+            now=NOW,
+            by="sec",
+            actors=SEC,
+            eligible_voters=(*voters, "org-chair", "org-ed"),
+            options=TransitionOptions(ballot_quorum=quorum, ballot_threshold=Decimal(threshold) if threshold else None),
+        ),
+    )
     return project
 
 
@@ -135,8 +141,9 @@ def test_bad_votes_are_refused_naming_the_field_and_change_nothing() -> None:
         cast(project, VOTERS[2], Position.APPROVE, at=NOW + timedelta(days=31))
     assert late.value.field == "ballot" and "outside the ballot window" in late.value.detail
     with pytest.raises(Forbidden) as lapsed:
-        project.vote(organisation_id=VOTERS[3], position=Position.APPROVE, reason=None, in_good_standing=False,
-                     by="x", now=NOW)  # fmt: skip
+        project.vote(
+            organisation_id=VOTERS[3], position=Position.APPROVE, reason=None, in_good_standing=False, by="x", now=NOW
+        )
     assert lapsed.value.field == "organisation_id"
     with pytest.raises(Forbidden):
         cast(project, "org-outsider", Position.APPROVE)
@@ -187,9 +194,17 @@ def committee_draft() -> Project:
 
 def declare(project: Project, holder: str = "org-p", version: int = 1, number: str = "CN1001B") -> None:
     project.declare(
-        id=f"d-{number}", holder_id=holder, draft_version=version, office="CN", number=number,
-        title="LED fixture", family_id=None, commitment=Commitment.FRAND, by=f"ip@{holder}", now=NOW,
-    )  # fmt: skip
+        id=f"d-{number}",
+        holder_id=holder,
+        draft_version=version,
+        office="CN",
+        number=number,
+        title="LED fixture",
+        family_id=None,
+        commitment=Commitment.FRAND,
+        by=f"ip@{holder}",
+        now=NOW,
+    )
 
 
 def test_entering_committee_draft_calls_every_participant_with_a_deadline() -> None:

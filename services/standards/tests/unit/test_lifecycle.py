@@ -30,9 +30,14 @@ VOTERS = ("org-v1", "org-v2", "org-v3", "org-v4")
 def ready(stage: Stage, action: Action | None = None) -> Project:
     """A project in ``stage`` whose data satisfies the guard of ``action``."""
     project = Project(
-        id="p-1", title="Lumen maintenance of LED packages", scope="Test method for lumen maintenance.",
-        proposer_id="org-chair", proposed_by="chen@chair.example", status=stage, proposed_at=NOW - timedelta(days=400),
-    )  # fmt: skip
+        id="p-1",
+        title="Lumen maintenance of LED packages",
+        scope="Test method for lumen maintenance.",
+        proposer_id="org-chair",
+        proposed_by="chen@chair.example",
+        status=stage,
+        proposed_at=NOW - timedelta(days=400),
+    )
     project.working_group = [
         GroupMember("org-chair", GroupRole.CHAIR, "Dr. Chen"),
         GroupMember("org-ed", GroupRole.EDITOR),
@@ -43,9 +48,14 @@ def ready(stage: Stage, action: Action | None = None) -> Project:
     if stage is Stage.BALLOT:
         passing = action is Action.CLOSE_BALLOT_APPROVED
         ballot = Ballot(
-            1, NOW - timedelta(days=30), NOW - timedelta(seconds=1), 2, Decimal("0.75"), list(VOTERS),
+            1,
+            NOW - timedelta(days=30),
+            NOW - timedelta(seconds=1),
+            2,
+            Decimal("0.75"),
+            list(VOTERS),
             ["org-chair", "org-ed"],
-        )  # fmt: skip
+        )
         if passing:
             ballot.votes = [Vote(o, Position.APPROVE, None, "x", NOW - timedelta(days=2)) for o in VOTERS[:3]]
         project.ballots = [ballot]
@@ -57,10 +67,16 @@ def ready(stage: Stage, action: Action | None = None) -> Project:
 
 def ctx(actors: frozenset[Actor], **options: object) -> TransitionContext:
     return TransitionContext(
-        now=NOW, by="someone@example", actors=actors, reason="because the committee decided so",
-        options=TransitionOptions(registry_reference="REG-2026-17"), policy=Policy(), eligible_voters=VOTERS,
-        number="T/LEDA 001\u20142026", revision_id="p-2",
-    )  # fmt: skip
+        now=NOW,
+        by="someone@example",
+        actors=actors,
+        reason="because the committee decided so",
+        options=TransitionOptions(registry_reference="REG-2026-17"),
+        policy=Policy(),
+        eligible_voters=VOTERS,
+        number="T/LEDA 001\u20142026",
+        revision_id="p-2",
+    )
 
 
 PAIRS = [(s, a) for s in Stage for a in Action]
@@ -85,8 +101,11 @@ def test_every_allowed_transition_succeeds_for_each_allowed_actor_and_only_them(
         assert project.status is rule.target
         last = project.history[-1]
         assert (last.action, last.from_stage, last.to_stage, last.by) == (
-            action.value, stage.value, rule.target.value, "someone@example",
-        )  # fmt: skip
+            action.value,
+            stage.value,
+            rule.target.value,
+            "someone@example",
+        )
         changed = [e for e in project.events if isinstance(e, ProjectStageChanged)]
         expected = [(stage.value, rule.target.value, action.value)]
         assert [(e.from_stage, e.to_stage, e.action) for e in changed] == expected
@@ -123,12 +142,20 @@ def test_a_reason_is_required_where_the_table_says_so() -> None:
     [
         (Stage.ACCEPTED, Action.FORM_WORKING_GROUP, lambda p: setattr(p, "working_group", []), "working_group"),
         (Stage.WORKING_DRAFT, Action.SUBMIT_COMMITTEE_DRAFT, lambda p: setattr(p, "drafts", []), "drafts"),
-        (Stage.PUBLIC_COMMENT, Action.OPEN_BALLOT,
-         lambda p: setattr(p.comment_periods[-1], "closes_at", NOW + timedelta(days=1)), "comment_period"),
+        (
+            Stage.PUBLIC_COMMENT,
+            Action.OPEN_BALLOT,
+            lambda p: setattr(p.comment_periods[-1], "closes_at", NOW + timedelta(days=1)),
+            "comment_period",
+        ),
         (Stage.BALLOT, Action.CLOSE_BALLOT_APPROVED, lambda p: setattr(p.ballots[-1], "votes", []), "ballot"),
-        (Stage.BALLOT, Action.CLOSE_BALLOT_FAILED,
-         lambda p: setattr(p.ballots[-1], "closes_at", NOW + timedelta(days=1)), "ballot"),
-    ],  # fmt: skip
+        (
+            Stage.BALLOT,
+            Action.CLOSE_BALLOT_FAILED,
+            lambda p: setattr(p.ballots[-1], "closes_at", NOW + timedelta(days=1)),
+            "ballot",
+        ),
+    ],
 )
 def test_a_failing_guard_refuses_and_changes_nothing(stage: Stage, action: Action, spoil: object, field: str) -> None:
     project = ready(stage, action)
@@ -149,9 +176,11 @@ def test_filing_needs_the_registry_reference() -> None:
 def test_the_public_comment_period_has_a_minimum() -> None:
     project = ready(Stage.COMMITTEE_DRAFT)
     short = TransitionContext(
-        now=NOW, by="s", actors=frozenset({Actor.SECRETARIAT}),
+        now=NOW,
+        by="s",
+        actors=frozenset({Actor.SECRETARIAT}),
         options=TransitionOptions(comment_closes_at=NOW + timedelta(days=10)),
-    )  # fmt: skip
+    )
     with pytest.raises(InvalidInput) as refused:
         project.transition(Action.OPEN_PUBLIC_COMMENT, short)
     assert refused.value.field == "comment_closes_at" and project.status is Stage.COMMITTEE_DRAFT

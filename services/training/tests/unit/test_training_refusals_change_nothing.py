@@ -41,13 +41,25 @@ commands = st.lists(
 
 def new_session(requires_approval: bool, capacity: int) -> Session:
     s = Session.schedule(
-        id="sess-1", title="Multi-day LED course", audience=Audience.ENGINEERS, format=SessionFormat.COURSE,
-        starts_at=START, ends_at=START + timedelta(days=1, hours=8), venue="Suzhou", online=False,
-        capacity=capacity, member_price=Decimal("800"), non_member_price=Decimal("1500"), currency="CNY",
-        registration_closes_at=None, by="secretariat", now=BEFORE - timedelta(days=1),
-        requires_approval=requires_approval, cancellation_deadline=START - timedelta(days=10),
+        id="sess-1",
+        title="Multi-day LED course",
+        audience=Audience.ENGINEERS,
+        format=SessionFormat.COURSE,
+        starts_at=START,
+        ends_at=START + timedelta(days=1, hours=8),
+        venue="Suzhou",
+        online=False,
+        capacity=capacity,
+        member_price=Decimal("800"),
+        non_member_price=Decimal("1500"),
+        currency="CNY",
+        registration_closes_at=None,
+        by="secretariat",
+        now=BEFORE - timedelta(days=1),
+        requires_approval=requires_approval,
+        cancellation_deadline=START - timedelta(days=10),
         cancellation_fee=Decimal("200"),
-    )  # fmt: skip
+    )
     s.events.clear()
     return s
 
@@ -58,15 +70,29 @@ def run(s: Session, command: tuple[str, int, bool, int], ids: Any) -> None:
     target = ids_known[who % len(ids_known)] if ids_known else "nobody"
     early, late = BEFORE + timedelta(hours=hours), START + timedelta(hours=hours)
     if action == "register":
-        s.register(registration_id=next(ids), attendee_name=f"P{who}", attendee_email=f"p{who}@x.example",
-                   organisation_id="org-1", member_in_good_standing=bool(who % 2), by="u", now=early,
-                   waitlist=consent)  # fmt: skip
+        s.register(
+            registration_id=next(ids),
+            attendee_name=f"P{who}",
+            attendee_email=f"p{who}@x.example",
+            organisation_id="org-1",
+            member_in_good_standing=bool(who % 2),
+            by="u",
+            now=early,
+            waitlist=consent,
+        )
     elif action == "group":
         from training.domain.model import Attendee
 
         people = [Attendee(f"P{who + k}", f"p{(who + k) % 8}@x.example") for k in range(3)]
-        s.register_group(registration_ids=[next(ids) for _ in people], attendees=people, organisation_id="org-1",
-                         member_in_good_standing=True, by="u", now=early, waitlist=consent)  # fmt: skip
+        s.register_group(
+            registration_ids=[next(ids) for _ in people],
+            attendees=people,
+            organisation_id="org-1",
+            member_in_good_standing=True,
+            by="u",
+            now=early,
+            waitlist=consent,
+        )
     elif action == "cancel":
         s.cancel(target, by="u", now=early if consent else late, offer_for=OFFER)
     elif action == "approve":

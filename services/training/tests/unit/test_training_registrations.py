@@ -64,9 +64,15 @@ def session(**overrides: object) -> Session:
 
 def reg(s: Session, email: str, *, waitlist: bool = False, now: datetime = NOW, member: bool = True) -> Registration:
     return s.register(
-        registration_id=f"r{next(_ids)}", attendee_name=email.split("@")[0], attendee_email=email,
-        organisation_id="org-1", member_in_good_standing=member, by="admin@org-1", now=now, waitlist=waitlist,
-    )  # fmt: skip
+        registration_id=f"r{next(_ids)}",
+        attendee_name=email.split("@")[0],
+        attendee_email=email,
+        organisation_id="org-1",
+        member_in_good_standing=member,
+        by="admin@org-1",
+        now=now,
+        waitlist=waitlist,
+    )
 
 
 def statuses(s: Session) -> list[tuple[str, RegistrationStatus]]:
@@ -252,8 +258,12 @@ def group(s: Session, *emails: str, waitlist: bool = False) -> list[Registration
     return s.register_group(
         registration_ids=[f"g{next(_ids)}" for _ in emails],
         attendees=[Attendee(e.split("@")[0], e) for e in emails],
-        organisation_id="org-2", member_in_good_standing=False, by="admin@org-2", now=NOW, waitlist=waitlist,
-    )  # fmt: skip
+        organisation_id="org-2",
+        member_in_good_standing=False,
+        by="admin@org-2",
+        now=NOW,
+        waitlist=waitlist,
+    )
 
 
 def test_a_group_gets_places_for_all_or_none_without_consent() -> None:

@@ -300,7 +300,7 @@ def test_every_domain_event_maps_to_its_contract() -> None:
         events.RegistrationConfirmed("s", "r", "org", "a@x", Decimal("1.00"), "CNY", True),
         events.RegistrationStatusChanged(
             "s", "r", None, "a@x", "cancelled", "confirmed", "ill", None, Decimal("5.00"), "CNY"
-        ),  # fmt: skip
+        ),
         events.CreditHoursEarned(
             "s", "r", "org", "A", "a@x", Decimal("6.5"), (date(2026, 7, 1),), "T", date(2026, 7, 2)
         ),

@@ -336,8 +336,11 @@ class Session:
             and now < self.early_bird_until
             and self.early_bird_price < price
         )
-        return Quote(self.early_bird_price if early and self.early_bird_price is not None else price,
-                     member_in_good_standing, early)  # fmt: skip
+        return Quote(
+            self.early_bird_price if early and self.early_bird_price is not None else price,
+            member_in_good_standing,
+            early,
+        )
 
     def price_for(self, member_in_good_standing: bool) -> Decimal:
         return self.member_price if member_in_good_standing else self.non_member_price
@@ -357,9 +360,15 @@ class Session:
         waitlist: bool = False,
     ) -> Registration:
         (registration,) = self._admit(
-            [registration_id], [Attendee(attendee_name, attendee_email)], organisation_id,
-            member_in_good_standing, by, now, waitlist, lambda i: "attendee_email",
-        )  # fmt: skip
+            [registration_id],
+            [Attendee(attendee_name, attendee_email)],
+            organisation_id,
+            member_in_good_standing,
+            by,
+            now,
+            waitlist,
+            lambda i: "attendee_email",
+        )
         return registration
 
     def register_group(
@@ -377,9 +386,15 @@ class Session:
         if not attendees:
             raise InvalidInput("name at least one attendee", field="attendees")
         return self._admit(
-            registration_ids, attendees, organisation_id, member_in_good_standing, by, now, waitlist,
+            registration_ids,
+            attendees,
+            organisation_id,
+            member_in_good_standing,
+            by,
+            now,
+            waitlist,
             lambda i: f"attendees.{i}.attendee_email",
-        )  # fmt: skip
+        )
 
     def _admit(
         self,
@@ -451,8 +466,10 @@ class Session:
     def approve(self, registration_id: str, *, by: str, now: datetime) -> Registration:
         registration = self.registration(registration_id)
         if registration.status is not S.PENDING:
-            raise Conflict(f"only a pending registration can be approved (it is {registration.status.value})",
-                           field="registration_id")  # fmt: skip
+            raise Conflict(
+                f"only a pending registration can be approved (it is {registration.status.value})",
+                field="registration_id",
+            )
         previous = registration.move(S.CONFIRMED, at=now, by=by, reason="approved")
         self._announce(registration, previous)
         return registration
@@ -464,8 +481,10 @@ class Session:
             raise InvalidInput("a rejection needs a reason", field="reason")
         registration = self.registration(registration_id)
         if registration.status is not S.PENDING:
-            raise Conflict(f"only a pending registration can be rejected (it is {registration.status.value})",
-                           field="registration_id")  # fmt: skip
+            raise Conflict(
+                f"only a pending registration can be rejected (it is {registration.status.value})",
+                field="registration_id",
+            )
         previous = registration.move(S.REJECTED, at=now, by=by, reason=reason.strip())
         self._announce(registration, previous, reason=reason.strip())
         self.promote(now=now, offer_for=offer_for)
@@ -495,8 +514,10 @@ class Session:
     def accept_offer(self, registration_id: str, *, by: str, now: datetime) -> Registration:
         registration = self.registration(registration_id)
         if registration.status is not S.OFFERED:
-            raise Conflict(f"there is no open offer on this registration (it is {registration.status.value})",
-                           field="registration_id")  # fmt: skip
+            raise Conflict(
+                f"there is no open offer on this registration (it is {registration.status.value})",
+                field="registration_id",
+            )
         if registration.offer_expires_at is not None and now >= registration.offer_expires_at:
             raise Conflict(
                 f"the offer expired at {registration.offer_expires_at.isoformat()}", field="offer_expires_at"
@@ -579,20 +600,31 @@ class Session:
             r.credit_hours = hours
             self.events.append(
                 CreditHoursEarned(
-                    session_id=self.id, registration_id=r.id, organisation_id=r.organisation_id,
-                    attendee_name=r.attendee_name, attendee_email=r.attendee_email, hours=hours, days=tuple(days),
-                    session_title=self.title, earned_on=now.date(),
+                    session_id=self.id,
+                    registration_id=r.id,
+                    organisation_id=r.organisation_id,
+                    attendee_name=r.attendee_name,
+                    attendee_email=r.attendee_email,
+                    hours=hours,
+                    days=tuple(days),
+                    session_title=self.title,
+                    earned_on=now.date(),
                 )
-            )  # fmt: skip
+            )
             if len(days) >= self.days_required:
                 r.certificate = Certificate(new_code(), now, hours, days)
                 self.events.append(
                     CertificateIssued(
-                        session_id=self.id, registration_id=r.id, organisation_id=r.organisation_id,
-                        attendee_name=r.attendee_name, attendee_email=r.attendee_email,
-                        verification_code=r.certificate.code, credit_hours=hours, issued_on=now.date(),
+                        session_id=self.id,
+                        registration_id=r.id,
+                        organisation_id=r.organisation_id,
+                        attendee_name=r.attendee_name,
+                        attendee_email=r.attendee_email,
+                        verification_code=r.certificate.code,
+                        credit_hours=hours,
+                        issued_on=now.date(),
                     )
-                )  # fmt: skip
+                )
                 certified.append(r)
         return certified
 
@@ -614,11 +646,15 @@ class Session:
             return
         self.events.append(
             RegistrationStatusChanged(
-                session_id=self.id, registration_id=r.id, organisation_id=r.organisation_id,
-                attendee_email=r.attendee_email, status=r.status.value,
-                previous_status=previous.value if previous else None, reason=reason,
+                session_id=self.id,
+                registration_id=r.id,
+                organisation_id=r.organisation_id,
+                attendee_email=r.attendee_email,
+                status=r.status.value,
+                previous_status=previous.value if previous else None,
+                reason=reason,
                 offer_expires_at=r.offer_expires_at if r.status is S.OFFERED else None,
                 cancellation_fee=r.cancellation_fee if r.status is S.CANCELLED else None,
                 currency=self.currency if r.status is S.CANCELLED else None,
             )
-        )  # fmt: skip
+        )

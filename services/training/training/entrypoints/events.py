@@ -11,9 +11,7 @@ from training.adapters.standing import MemberStanding
 from training.service_layer.handlers import TrainingService
 
 
-def event_handlers(
-    standing: MemberStanding, service: TrainingService
-) -> dict[type[IntegrationEvent], EventHandler]:
+def event_handlers(standing: MemberStanding, service: TrainingService) -> dict[type[IntegrationEvent], EventHandler]:
     # Membership standing decides who pays the member price.
     handlers: dict[type[IntegrationEvent], Any] = dict(standing.handlers())
     # A newly published standard gets a proposed session for the secretariat to schedule.

@@ -333,7 +333,15 @@ class ProposalPublic(BaseModel):
     @classmethod
     def of(cls, p: Proposal) -> ProposalPublic:
         return cls(
-            id=p.id, project_id=p.project_id, standard_number=p.standard_number, standard_title=p.standard_title,
-            published_on=p.published_on, title=p.title, audience=p.audience, format=p.format, status=p.status,
-            proposed_at=p.proposed_at, session_id=p.session_id,
-        )  # fmt: skip
+            id=p.id,
+            project_id=p.project_id,
+            standard_number=p.standard_number,
+            standard_title=p.standard_title,
+            published_on=p.published_on,
+            title=p.title,
+            audience=p.audience,
+            format=p.format,
+            status=p.status,
+            proposed_at=p.proposed_at,
+            session_id=p.session_id,
+        )

@@ -124,9 +124,12 @@ class TrainingService:
     ) -> Session:
         require_roles(principal, Role.SECRETARIAT)
         session = Session.schedule(
-            id=session_id or str(uuid.uuid4()), by=principal.subject, now=self.clock(), proposal_id=proposal_id,
+            id=session_id or str(uuid.uuid4()),
+            by=principal.subject,
+            now=self.clock(),
+            proposal_id=proposal_id,
             **cmd.__dict__,
-        )  # fmt: skip
+        )
         await self.repo.add(session, correlation_id)
         return session
 
@@ -155,10 +158,15 @@ class TrainingService:
 
         def change(session: Session) -> Registration:
             return session.register(
-                registration_id=registration_id, attendee_name=cmd.attendee_name, attendee_email=cmd.attendee_email,
-                organisation_id=principal.org_id, member_in_good_standing=member, by=principal.subject,
-                now=self.clock(), waitlist=cmd.waitlist,
-            )  # fmt: skip
+                registration_id=registration_id,
+                attendee_name=cmd.attendee_name,
+                attendee_email=cmd.attendee_email,
+                organisation_id=principal.org_id,
+                member_in_good_standing=member,
+                by=principal.subject,
+                now=self.clock(),
+                waitlist=cmd.waitlist,
+            )
 
         session, registration = await self._change(session_id, change, correlation_id)
         return session, registration
@@ -176,9 +184,14 @@ class TrainingService:
 
         def change(session: Session) -> list[Registration]:
             return session.register_group(
-                registration_ids=ids, attendees=attendees, organisation_id=principal.org_id,
-                member_in_good_standing=member, by=principal.subject, now=self.clock(), waitlist=waitlist,
-            )  # fmt: skip
+                registration_ids=ids,
+                attendees=attendees,
+                organisation_id=principal.org_id,
+                member_in_good_standing=member,
+                by=principal.subject,
+                now=self.clock(),
+                waitlist=waitlist,
+            )
 
         session, registrations = await self._change(session_id, change, correlation_id)
         return session, registrations
@@ -219,20 +232,25 @@ class TrainingService:
         correlation_id: str | None = None,
     ) -> tuple[Session, Registration]:
         return await self._own(
-            session_id, registration_id, principal,
-            lambda s: s.cancel(registration_id, by=principal.subject, now=self.clock(), offer_for=self.offer_for,
-                               reason=reason),
+            session_id,
+            registration_id,
+            principal,
+            lambda s: s.cancel(
+                registration_id, by=principal.subject, now=self.clock(), offer_for=self.offer_for, reason=reason
+            ),
             correlation_id,
-        )  # fmt: skip
+        )
 
     async def accept_offer(
         self, session_id: str, registration_id: str, principal: Principal, correlation_id: str | None = None
     ) -> tuple[Session, Registration]:
         return await self._own(
-            session_id, registration_id, principal,
+            session_id,
+            registration_id,
+            principal,
             lambda s: s.accept_offer(registration_id, by=principal.subject, now=self.clock()),
             correlation_id,
-        )  # fmt: skip
+        )
 
     async def approve(
         self, session_id: str, registration_id: str, principal: Principal, correlation_id: str | None = None
@@ -254,10 +272,11 @@ class TrainingService:
         require_roles(principal, Role.SECRETARIAT, Role.COUNCIL)
         session, registration = await self._change(
             session_id,
-            lambda s: s.reject(registration_id, reason=reason, by=principal.subject, now=self.clock(),
-                               offer_for=self.offer_for),
+            lambda s: s.reject(
+                registration_id, reason=reason, by=principal.subject, now=self.clock(), offer_for=self.offer_for
+            ),
             correlation_id,
-        )  # fmt: skip
+        )
         return session, registration
 
     async def expire_offers(self) -> int:
@@ -284,10 +303,16 @@ class TrainingService:
             registrant, session_id=session_id, from_session=parent_from(cursor), limit=limit + 1
         )
         parents = [
-            (s.id, [(r.id, (s, r)) for r in s.registrations
-                    if can_see(principal, r) and (status is None or r.status is status)])
+            (
+                s.id,
+                [
+                    (r.id, (s, r))
+                    for r in s.registrations
+                    if can_see(principal, r) and (status is None or r.status is status)
+                ],
+            )
             for s in sessions
-        ]  # fmt: skip
+        ]
         return page_of_children(parents, cursor, limit)
 
     # --- attendance and certificates -------------------------------------------------------
@@ -329,9 +354,12 @@ class TrainingService:
         if await self.proposals.get(Proposal.id_for(event.project_id)) is not None:
             return
         proposal = Proposal.from_standard(
-            project_id=event.project_id, number=event.number, title=event.title, published_on=event.published_on,
+            project_id=event.project_id,
+            number=event.number,
+            title=event.title,
+            published_on=event.published_on,
             now=self.clock(),
-        )  # fmt: skip
+        )
         try:
             await self.proposals.add(proposal, applied_event=envelope.id)
         except AlreadyExists:
@@ -358,8 +386,9 @@ class TrainingService:
         proposal.require_proposed()
         session_id = proposal.session_id_for()
         try:
-            session = await self.schedule(cmd, principal, correlation_id, session_id=session_id,
-                                          proposal_id=proposal.id)  # fmt: skip
+            session = await self.schedule(
+                cmd, principal, correlation_id, session_id=session_id, proposal_id=proposal.id
+            )
         except AlreadyExists as exc:
             # Another request (or one that crashed before marking the proposal) scheduled it.
             await self._mark_scheduled(proposal_id, session_id, principal)
