@@ -8,12 +8,9 @@ decided on this view, without calling membership.
 
 from __future__ import annotations
 
-from typing import Any
-
 from alliance_common.events import Envelope
 from alliance_common.readmodel import KeyedView
-from alliance_contracts.membership import MemberAdmitted
-from alliance_contracts.standing import StandingEvent
+from alliance_contracts.standing import StandingEvent, standing_fields
 
 
 class MemberStanding:
@@ -21,14 +18,7 @@ class MemberStanding:
         self.view = view
 
     async def apply(self, envelope: Envelope, event: StandingEvent) -> None:
-        changes: dict[str, Any] = {
-            "in_good_standing": event.in_good_standing,
-            "changed_at": envelope.time,
-            "last_event_type": envelope.type,
-        }
-        if isinstance(event, MemberAdmitted):
-            changes.update(name=event.name, membership_number=event.membership_number, tier=event.tier)
-        await self.view.apply(event.member_id, envelope.id, changes)
+        await self.view.apply(event.member_id, envelope.id, standing_fields(envelope, event))
 
     async def in_good_standing(self, member_id: str | None) -> bool:
         if not member_id:
