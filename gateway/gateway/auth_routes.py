@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel, Field, StringConstraints
 
-from alliance_common.auth import ORGANISATION_ROLES, Role, Unauthenticated
+from alliance_common.auth import ORGANISATION_ROLES, SCOPES, Role, Unauthenticated
 from alliance_common.errors import Forbidden, InvalidInput, NotFound
 from alliance_common.problems import RequestModel
 from gateway.issuer import Issuer, secret_matches
@@ -70,6 +70,9 @@ async def client_credentials(
     requested = set(scope.split()) if scope else set(client.scopes)
     if not requested <= set(client.scopes):
         raise Forbidden(f"scopes not granted to this client: {' '.join(sorted(requested - set(client.scopes)))}")
+    unknown = requested - set(SCOPES)  # a registration naming a scope no route states
+    if unknown:
+        raise InvalidInput(f"unknown scopes: {' '.join(sorted(unknown))} (see the README's list)", field="scope")
     issuer = _issuer(request)
     token = issuer.issue(client_id, [Role.AGENCY], name=client.name, kind="machine", scopes=requested)
     return TokenResponse(access_token=token, expires_in=issuer.ttl_s, scope=" ".join(sorted(requested)))

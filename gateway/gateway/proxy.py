@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
-from alliance_common.auth import Principal, TokenVerifier, bearer_token_of
+from alliance_common.auth import Principal, TokenVerifier, bearer_token_of, machine_may_call
 from alliance_common.errors import DomainError, Forbidden
 from alliance_common.problems import FieldError, problem_response
 from gateway.ratelimit import RateLimiter
@@ -135,8 +135,14 @@ def is_anonymous_route(method: str, service: str, path: str) -> bool:
 
 
 def authorise_route(principal: Principal, method: str) -> None:
-    # Machine clients (agencies) are read-only integrators; the services check the rest.
-    if principal.kind == "machine" and method not in ("GET", "HEAD"):
+    """Machine clients (agencies) are read-only: refused here before any proxying.
+
+    The same rule as every service's (``alliance_common.auth.machine_may_call``, one definition).
+    Scopes are checked by the services only: each route states its scope in its own signature,
+    and the gateway, which routes by prefix, would need a copy of every service's route table to
+    check them here, a copy that could drift. A scope refused by a service is its 403, passed on.
+    """
+    if principal.kind == "machine" and not machine_may_call(method):
         raise Forbidden("machine credentials are read-only")
 
 

@@ -3,12 +3,25 @@
 The gateway authenticates; services do not trust a header they cannot verify, so the
 same signed token travels with the request and each service checks its signature,
 issuer, audience and expiry before any handler runs (defence in depth).
+
+What a route admits is declared on the route itself, once, as its principal dependency:
+
+- ``CurrentPrincipal``: portal users only (a bearer token of a person). A machine token is
+  refused with 403 in the service itself. Every mutating route uses it: machine clients are
+  read-only integrators.
+- ``Reader(scope)`` (``LicensingReader``, ``StandardsReader``, ...): portal users, and machine
+  clients whose token carries ``scope``; a machine token without it is refused with 403.
+
+FastAPI turns these declarations into each operation's ``security`` in the service's OpenAPI:
+``bearer`` for the first, ``bearer`` or ``oauth2`` (client credentials, with the scope) for the
+second, so the document and the check come from the same line of code. ``SCOPES`` is the
+catalogue of scopes a machine client can be granted.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -17,7 +30,9 @@ from typing import Annotated, Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 
 from alliance_common.errors import DomainError, Forbidden
 
@@ -32,8 +47,37 @@ class Role(StrEnum):
     AGENCY = "agency"  # a government agency's machine client
 
 
-STAFF = frozenset({Role.SECRETARIAT, Role.COUNCIL})
+STAFF = frozenset({Role.SECRETARIAT, Role.COUNCIL})  # the alliance's organs (not experts)
 ORGANISATION_ROLES = frozenset({Role.MEMBER_ADMIN, Role.MEMBER_STAFF, Role.LICENSEE})
+
+
+class Scope(StrEnum):
+    """What a machine client's token may read (OAuth2 scopes; machine clients never write)."""
+
+    LICENSING_READ = "licensing:read"
+    STANDARDS_READ = "standards:read"
+    TRAINING_READ = "training:read"
+    STATISTICS_READ = "statistics:read"
+
+
+# The catalogue: every scope a machine client can be granted, and what it reads. The gateway
+# issues no other (its /auth/token refuses an unknown scope); the README's table says the same.
+SCOPES: dict[str, str] = {
+    Scope.LICENSING_READ: "licensing: pool programmes and each programme's list of essential patents",
+    Scope.STANDARDS_READ: "standards: projects, their history, the lifecycle table, and filing records",
+    Scope.TRAINING_READ: "training: the published training sessions",
+    Scope.STATISTICS_READ: "statistics and open data (aggregates); no route reads it yet",
+}
+
+# What a machine token may do at all: read. The gateway applies the same rule before proxying.
+MACHINE_METHODS = frozenset({"GET", "HEAD"})
+
+TOKEN_URL = "/auth/token"  # the gateway's OAuth2 token endpoint (client credentials)
+
+
+def machine_may_call(method: str) -> bool:
+    """Machine clients are read-only integrators: only safe methods."""
+    return method.upper() in MACHINE_METHODS
 
 
 class Unauthenticated(DomainError):
@@ -159,11 +203,78 @@ def bearer_token_of(header: str) -> str:
     return token.strip()
 
 
+class OAuth2ClientCredentials(OAuth2):
+    """The client-credentials flow agencies use (documentation only: the token is a bearer JWT,
+    read by ``principal_of``; this scheme never answers on its own)."""
+
+    def __init__(self, token_url: str, scopes: dict[str, str]) -> None:
+        flows = OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl=token_url, scopes=scopes))
+        super().__init__(
+            flows=flows,
+            scheme_name="oauth2",
+            description="Machine clients (government agencies): OAuth2 client credentials at the gateway's "
+            f"`{token_url}`; the token states its scopes. Read-only.",
+            auto_error=False,
+        )
+
+
+bearer_scheme = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="Portal users: an RS256 JWT from the alliance's identity provider.",
+    auto_error=False,
+)
+oauth2_scheme = OAuth2ClientCredentials(TOKEN_URL, SCOPES)
+
+
+def authorise(principal: Principal, method: str, scopes: list[str]) -> None:
+    """The rule for machine tokens: read-only, and only on a route that states a scope the token holds.
+
+    Users are not subject to scopes (their roles and the use cases decide); ``scopes`` empty
+    means the route is for portal users only.
+    """
+    if principal.kind != "machine":
+        return
+    if not machine_may_call(method):
+        raise Forbidden("machine credentials are read-only")
+    if not scopes:
+        raise Forbidden("this route is for portal users; machine credentials cannot call it")
+    missing = sorted(set(scopes) - principal.scopes)
+    if missing:
+        raise Forbidden(f"the token lacks the scope: {' '.join(missing)}")
+
+
 # The dependencies below are `async def` on purpose: FastAPI runs a plain `def` dependency in
 # its thread pool, one thread hand-off per request for what is a few microseconds of work
 # (a cached token) or one RS256 verification (~0.1 ms, short enough for the event loop).
-async def get_principal(request: Request) -> Principal:
-    return principal_of(request)
+async def get_principal(
+    request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+) -> Principal:
+    """A portal user (documented as ``bearer``); a machine token is refused."""
+    principal = principal_of(request)
+    authorise(principal, request.method, [])
+    return principal
+
+
+def _reader(scope: Scope) -> Callable[..., Awaitable[Principal]]:
+    """The dependency of a route that machine clients holding ``scope`` may read.
+
+    The scope is stated on the ``oauth2`` scheme only (FastAPI hands a ``Security`` scope down to
+    every scheme below it, and a ``bearer`` requirement has no scopes), so the document reads
+    ``bearer`` or ``oauth2: [scope]``; the check below uses the same ``scope``.
+    """
+
+    async def reader(
+        request: Request,
+        _bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),  # noqa: B008 (FastAPI's idiom)
+        _oauth2: str | None = Security(oauth2_scheme, scopes=[scope.value]),  # noqa: B008
+    ) -> Principal:
+        principal = principal_of(request)
+        authorise(principal, request.method, [scope.value])
+        return principal
+
+    reader.__name__ = f"reader_{scope.name.lower()}"
+    return reader
 
 
 def principal_of(request: Request) -> Principal:
@@ -175,6 +286,19 @@ def principal_of(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+_READERS = {scope: _reader(scope) for scope in Scope}
+
+
+def Reader(scope: Scope) -> Any:  # noqa: N802 (reads as a type in a route's signature)
+    """A route's principal that machine clients with ``scope`` may be too: ``Annotated[Principal, Reader(...)]``."""
+    return Depends(_READERS[scope])
+
+
+LicensingReader = Annotated[Principal, Reader(Scope.LICENSING_READ)]
+StandardsReader = Annotated[Principal, Reader(Scope.STANDARDS_READ)]
+TrainingReader = Annotated[Principal, Reader(Scope.TRAINING_READ)]
 
 
 def require_roles(principal: Principal, *roles: Role) -> None:

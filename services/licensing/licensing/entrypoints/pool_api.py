@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from alliance_common.auth import CurrentPrincipal
+from alliance_common.auth import CurrentPrincipal, LicensingReader
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from licensing.entrypoints.pool_schemas import (
     AssignmentIn,
@@ -81,7 +81,7 @@ async def create_programme(body: ProgrammeCreate, principal: CurrentPrincipal, p
 
 @router.get("/programmes", response_model=Page[ProgrammePublic], summary="Pool programmes")
 async def list_programmes(
-    principal: CurrentPrincipal, pool: Pool, cursor: CursorParam = None, limit: LimitParam = 50
+    principal: LicensingReader, pool: Pool, cursor: CursorParam = None, limit: LimitParam = 50
 ) -> Page[ProgrammePublic]:
     programmes = await pool.programmes(cursor, limit)
     return Page(
@@ -91,7 +91,7 @@ async def list_programmes(
 
 
 @router.get("/programmes/{programme_id}", response_model=ProgrammePublic, summary="One pool programme")
-async def get_programme(programme_id: str, principal: CurrentPrincipal, pool: Pool) -> ProgrammePublic:
+async def get_programme(programme_id: str, principal: LicensingReader, pool: Pool) -> ProgrammePublic:
     return ProgrammePublic.of(await pool.programme(programme_id))
 
 
@@ -101,7 +101,7 @@ async def get_programme(programme_id: str, principal: CurrentPrincipal, pool: Po
     summary="The programme's essential patents: open to every signed-in user (no opaque pools)",
 )
 async def programme_patents(
-    programme_id: str, principal: CurrentPrincipal, pool: Pool, cursor: CursorParam = None, limit: LimitParam = 200
+    programme_id: str, principal: LicensingReader, pool: Pool, cursor: CursorParam = None, limit: LimitParam = 200
 ) -> Page[PatentPublic]:
     patents = await pool.listed_patents(programme_id, cursor, limit)
     # The cursor runs over submissions, whose ids are "<programme>:<patent>".

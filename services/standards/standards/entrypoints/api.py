@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from alliance_common.auth import CorrelationId, CurrentPrincipal
+from alliance_common.auth import CorrelationId, CurrentPrincipal, StandardsReader
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from standards.domain.lifecycle import TRANSITIONS, Stage
 from standards.domain.model import GroupMember, TransitionOptions
@@ -42,8 +42,9 @@ failing guard answers 409 (or 422 naming the missing field). Every change is kep
 project's history and published as `alliance.standards.project.stage_changed.v1`.
 
 **Who sees what.**
-- Projects (with history and working group) are public to every signed-in user, machine clients
-  included. Filings: every signed-in user, and agency machine clients with scope `standards:read`.
+- Projects (with history and working group), the lifecycle table and filings are public to every
+  signed-in user, and to agency machine clients with the scope `standards:read` (a machine token
+  without it answers 403).
 - Machine clients see nothing else (no drafts, comments, IPR calls, declarations or ballots).
 - IPR declarations: a member sees only its own organisation's; staff see all.
 - Comments: text and disposition are visible to every signed-in user with the commenting
@@ -66,7 +67,7 @@ router = APIRouter(prefix="/api/v1/standards", tags=["standards"])
 
 
 @router.get("/lifecycle", response_model=list[TransitionRule], summary="The transition table (every allowed move)")
-async def lifecycle(principal: CurrentPrincipal) -> list[TransitionRule]:
+async def lifecycle(principal: StandardsReader) -> list[TransitionRule]:
     return [
         TransitionRule(
             from_stage=s,
@@ -97,7 +98,7 @@ async def propose(
     "/projects", response_model=Page[ProjectPublic], summary="Standards projects (open to every signed-in user)"
 )
 async def list_projects(
-    principal: CurrentPrincipal,
+    principal: StandardsReader,
     service: Service,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
@@ -111,7 +112,7 @@ async def list_projects(
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic, summary="One standards project")
-async def get_project(project_id: str, principal: CurrentPrincipal, service: Service) -> ProjectPublic:
+async def get_project(project_id: str, principal: StandardsReader, service: Service) -> ProjectPublic:
     return ProjectPublic.of(await service.get(project_id))
 
 
@@ -333,7 +334,7 @@ async def list_votes(
     summary="Filing records of published standards (also for agency clients with standards:read)",
 )
 async def list_filings(
-    principal: CurrentPrincipal, service: Service, cursor: CursorParam = None, limit: LimitParam = 50
+    principal: StandardsReader, service: Service, cursor: CursorParam = None, limit: LimitParam = 50
 ) -> Page[FilingPublic]:
     projects = await service.filings(principal, cursor, limit)
     return Page(
@@ -346,5 +347,5 @@ async def list_filings(
     response_model=FilingPublic,
     summary="One filing record, by standard number (e.g. T/LEDA 001—2026) or project id",
 )
-async def get_filing(ref: str, principal: CurrentPrincipal, service: Service) -> FilingPublic:
+async def get_filing(ref: str, principal: StandardsReader, service: Service) -> FilingPublic:
     return FilingPublic.of(await service.filing(ref, principal))

@@ -1,9 +1,8 @@
 """Use cases of the standards service, with who may do what.
 
 Visibility rules (also stated in the OpenAPI descriptions):
-- projects, their history and working group: every signed-in user, machine clients included
-  (public information); filings: every signed-in user and agency machine clients with the
-  ``standards:read`` scope.
+- projects, their history and working group, and filings: every signed-in user, and agency
+  machine clients with the ``standards:read`` scope (the routes state it; see alliance_common.auth).
 - everything else (drafts, comments, IPR calls, declarations, ballots) is for signed-in people,
   never for machine clients.
 - declarations: a member sees its own organisation's; staff see all.
@@ -24,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from alliance_common.auth import Principal, Role, require_roles
+from alliance_common.auth import Principal, Role, Scope, require_roles
 from alliance_common.errors import Forbidden, NotFound
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
 from standards.adapters.repository import CounterRepository, ProjectRepository
@@ -467,7 +466,7 @@ class StandardsService:
 
     @staticmethod
     def require_filing_reader(principal: Principal) -> None:
-        agency = Role.AGENCY in principal.roles and "standards:read" in principal.scopes
+        agency = Role.AGENCY in principal.roles and Scope.STANDARDS_READ in principal.scopes
         if principal.kind == "machine" and not agency:
             raise Forbidden("filings are for agency clients with the standards:read scope")
 

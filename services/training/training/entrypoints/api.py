@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
-from alliance_common.auth import CorrelationId, CurrentPrincipal
+from alliance_common.auth import CorrelationId, CurrentPrincipal, TrainingReader
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from training.domain.model import Attendee, Audience, RegistrationStatus
 from training.domain.proposal import ProposalStatus
@@ -55,7 +55,7 @@ async def schedule(
 
 @router.get("/sessions", response_model=Page[SessionPublic], summary="Training sessions")
 async def list_sessions(
-    principal: CurrentPrincipal,
+    principal: TrainingReader,
     service: Service,
     audience: Annotated[Audience | None, Query(description="Only sessions for this audience.")] = None,
     cursor: CursorParam = None,
@@ -68,7 +68,7 @@ async def list_sessions(
 
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic, summary="One training session")
-async def get_session(session_id: str, principal: CurrentPrincipal, service: Service) -> SessionPublic:
+async def get_session(session_id: str, principal: TrainingReader, service: Service) -> SessionPublic:
     return SessionPublic.of(await service.get(session_id))
 
 
