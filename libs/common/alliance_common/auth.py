@@ -99,14 +99,29 @@ class Principal:
 
     @property
     def is_staff(self) -> bool:
+        """The alliance's organs (secretariat, council): they read every organisation's records.
+
+        Reading only: acting for an organisation is the secretariat's (``may_act_for``). The
+        council decides (admissions, expulsions, projects), it does not run members' accounts.
+        """
         return bool(self.roles & STAFF)
 
+    @property
+    def is_secretariat(self) -> bool:
+        """The secretariat operates the platform: it alone acts on an organisation's behalf."""
+        return Role.SECRETARIAT in self.roles and self.kind != "machine"
+
     def can_access_org(self, org_id: str) -> bool:
-        """Staff see every organisation; anyone else only their own."""
+        """Read access: staff see every organisation; anyone else only their own."""
         return self.is_staff or (self.org_id is not None and self.org_id == org_id)
 
+    def may_act_for(self, org_id: str) -> bool:
+        """Acting for ``org_id`` (its users, its withdrawal, its patents): the secretariat, or its own people."""
+        return self.is_secretariat or (self.org_id is not None and self.org_id == org_id)
+
     def require_org(self, org_id: str) -> None:
-        if not self.can_access_org(org_id):
+        """Refuse unless the caller may act for ``org_id`` (``may_act_for``)."""
+        if not self.may_act_for(org_id):
             raise Forbidden("you may only act on your own organisation's records")
 
 

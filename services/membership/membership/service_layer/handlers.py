@@ -113,9 +113,9 @@ class MembershipService:
         return await self._change(org_id, lambda org, now: org.reinstate(reason, principal.subject, now))
 
     async def withdraw(self, org_id: str, reason: str | None, principal: Principal) -> Organisation:
-        """A member's own admin, or the secretariat, records its withdrawal."""
+        """A member's own admin, or the secretariat, records its withdrawal (not the council: it expels)."""
         require_person(principal)
-        if not principal.is_staff:
+        if not principal.is_secretariat:
             require_person(principal, Role.MEMBER_ADMIN)
         principal.require_org(org_id)
         return await self._change(org_id, lambda org, now: org.withdraw(reason, principal.subject, now))
@@ -196,9 +196,9 @@ class MembershipService:
 
     @staticmethod
     def _may_manage_users(org_id: str, principal: Principal) -> None:
-        """The secretariat, or a member admin of this very organisation."""
+        """The secretariat, or a member admin of this very organisation (the council runs no member's users)."""
         require_person(principal)
-        if not principal.is_staff:
+        if not principal.is_secretariat:
             require_person(principal, Role.MEMBER_ADMIN)
             principal.require_org(org_id)
 

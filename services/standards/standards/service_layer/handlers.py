@@ -144,9 +144,9 @@ class StandardsService:
             raise Forbidden(f"{what} is for: {', '.join(a.value for a in allowed)}")
 
     def _member_org(self, principal: Principal, on_behalf: str | None, field: str) -> str:
-        """The organisation a member acts for; staff may name one."""
+        """The organisation a member acts for; the secretariat may name one (the council acts for none)."""
         require_person(principal)
-        if principal.is_staff and on_behalf:
+        if principal.is_secretariat and on_behalf:
             return on_behalf
         require_roles(principal, *MEMBER_ROLES)
         if principal.org_id is None:
