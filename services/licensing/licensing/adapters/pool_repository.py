@@ -59,8 +59,8 @@ class Patents:
         found = await self.documents.find(after_filter(query, cursor), limit=limit)
         return [self.from_document(loaded) for loaded in found]
 
-    async def write(self, patent: Patent, version: int, event: LicensingEvent) -> None:
-        published: list[IntegrationEvent] = [e for e in (INTEGRATION_EVENTS(event),) if e is not None]
+    async def write(self, patent: Patent, version: int, event: LicensingEvent | None) -> None:
+        published: list[IntegrationEvent] = [e for e in (INTEGRATION_EVENTS(event),) if e is not None] if event else []
         await self.documents.save(patent.id, version, self.to_document(patent), published)
 
 
@@ -142,8 +142,18 @@ class PoolRepository:
     async def ensure_indexes(self) -> None:
         patents = self.patents.documents
         await patents.create_index([("owner_id", ASCENDING)])
-        if isinstance(patents, MongoDocuments):  # one registration per office and number
-            await patents.collection.create_index([("office", ASCENDING), ("number", ASCENDING)], unique=True)
+        if isinstance(patents, MongoDocuments):
+            # One registration per office, number and organisation: another organisation's claim to
+            # the same number is recorded and reviewed (domain/patent_rights.py), not refused. The
+            # earlier index (unique per office and number) let the first registrant lock the owner out.
+            indexes = await patents.collection.index_information()
+            if indexes.get("office_1_number_1", {}).get("unique"):
+                await patents.collection.drop_index("office_1_number_1")
+            await patents.collection.create_index(
+                [("office", ASCENDING), ("number", ASCENDING), ("owner_id", ASCENDING)], unique=True
+            )
+        else:
+            await patents.create_index([("office", ASCENDING), ("number", ASCENDING)])
         await self.submissions.documents.create_index([("programme_id", ASCENDING), ("status", ASCENDING)])
         await self.submissions.documents.create_index([("evaluator_id", ASCENDING)])
 
@@ -154,14 +164,27 @@ class PoolRepository:
             await self.patents.write(patent, 0, contributed(patent))
         except AlreadyExists as exc:
             raise Conflict(f"patent {patent.id} exists already") from exc
-        except DuplicateKeyError as exc:  # the unique (office, number) index
-            raise Conflict(f"{patent.office} {patent.number} is registered already", field="number") from exc
+        except DuplicateKeyError as exc:  # the unique (office, number, owner) index
+            raise Conflict(
+                f"{patent.office} {patent.number} is registered by your organisation already", field="number"
+            ) from exc
 
     async def patent_with_version(self, patent_id: str) -> tuple[Patent, int] | None:
         return await self.patents.get(patent_id)
 
-    async def update_patent(self, patent: Patent, version: int) -> None:
-        await self.patents.write(patent, version, legal_status_changed(patent))
+    async def update_patent(self, patent: Patent, version: int, *, status_changed: bool = True) -> None:
+        """Save a changed patent; its legal-status event only when the status or end date changed."""
+        await self.patents.write(patent, version, legal_status_changed(patent) if status_changed else None)
+
+    async def registrations_of(self, office: PatentOffice | str, number: str) -> list[tuple[Patent, int]]:
+        """Every registration of an office and number (one per organisation), with its version."""
+        found = await self.patents.documents.find({"office": str(office), "number": number}, limit=0)
+        return [(self.patents.from_document(loaded), loaded.version) for loaded in found]
+
+    async def patents_for_review(self, cursor: str | None, limit: int) -> list[Patent]:
+        """Patents the secretariat has to look at: a disputed claim, or an owner's status request."""
+        query = {"$or": [{"claim": "disputed"}, {"review.evidence": {"$exists": True}}]}
+        return await self.patents.find(query, limit, cursor)
 
     async def patent(self, patent_id: str) -> Patent | None:
         found = await self.patents.get(patent_id)
@@ -173,7 +196,10 @@ class PoolRepository:
         return await self.patents.find(query, limit, cursor)
 
     async def patent_by_number(self, office: PatentOffice | str, number: str) -> Patent | None:
-        found = await self.patents.find({"office": str(office), "number": number}, 1)
+        """The registration of an office and number that is not disputed or rejected (None if none is)."""
+        found = await self.patents.find(
+            {"office": str(office), "number": number, "claim": {"$nin": ["disputed", "rejected"]}}, 1
+        )
         return found[0] if found else None
 
     async def patents_by_id(self, ids: list[str]) -> list[Patent]:

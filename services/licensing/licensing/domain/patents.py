@@ -29,6 +29,7 @@ from datetime import date
 from enum import StrEnum
 
 from alliance_common.errors import Forbidden, InvalidInput
+from licensing.domain.patent_rights import Claim, StatusReview
 
 # Every ISO 3166-1 alpha-2 code (249, as published by the ISO 3166 maintenance agency).
 COUNTRY_CODES: frozenset[str] = frozenset(
@@ -122,6 +123,8 @@ class Patent:
     grant_date: date | None = None
     ended_on: date | None = None  # when an invalidation or lapse took effect: out of force from this date
     validated_in: frozenset[str] = field(default_factory=frozenset)  # EP only: the countries of validation
+    review: StatusReview | None = None  # the owner's request for a change only the secretariat makes
+    claim: Claim = Claim.UNDISPUTED  # another organisation registered the same number: see patent_rights
 
     def __post_init__(self) -> None:
         if not self.number.strip():

@@ -10,12 +10,15 @@ from alliance_common.auth import CurrentPrincipal, LicensingReader
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
 from licensing.entrypoints.pool_schemas import (
     AssignmentIn,
+    ClaimDecisionIn,
     EvaluationIn,
     LegalStatusIn,
+    LegalStatusReviewIn,
     PatentCreate,
     PatentPublic,
     ProgrammeCreate,
     ProgrammePublic,
+    StatusReviewDecisionIn,
     SubmissionCreate,
     SubmissionPublic,
 )
@@ -63,10 +66,57 @@ async def get_patent(patent_id: str, principal: CurrentPrincipal, pool: Pool) ->
 @router.post(
     "/patents/{patent_id}/legal-status",
     response_model=PatentPublic,
-    summary="Record an expiry, invalidation or lapse (owner or secretariat)",
+    summary="Record a legal status (secretariat; the owner only its own patent's expiry or lapse)",
 )
 async def legal_status(patent_id: str, body: LegalStatusIn, principal: CurrentPrincipal, pool: Pool) -> PatentPublic:
     return PatentPublic.of(await pool.end_patent(patent_id, body.status, body.ended_on, principal))
+
+
+@router.post(
+    "/patents/{patent_id}/legal-status-review",
+    response_model=PatentPublic,
+    summary="Ask the secretariat, with evidence, for a status only it sets (owner)",
+)
+async def request_status_review(
+    patent_id: str, body: LegalStatusReviewIn, principal: CurrentPrincipal, pool: Pool
+) -> PatentPublic:
+    return PatentPublic.of(
+        await pool.request_status_review(patent_id, body.status, body.ended_on, body.evidence, principal)
+    )
+
+
+@router.post(
+    "/patents/{patent_id}/legal-status-review/decision",
+    response_model=PatentPublic,
+    summary="Approve or reject an owner's status request (secretariat)",
+)
+async def decide_status_review(
+    patent_id: str, body: StatusReviewDecisionIn, principal: CurrentPrincipal, pool: Pool
+) -> PatentPublic:
+    return PatentPublic.of(await pool.decide_status_review(patent_id, body.approve, principal))
+
+
+@router.post(
+    "/patents/{patent_id}/claim",
+    response_model=PatentPublic,
+    summary="Settle a disputed number: confirm this registration's owner, or reject it (secretariat)",
+)
+async def decide_claim(patent_id: str, body: ClaimDecisionIn, principal: CurrentPrincipal, pool: Pool) -> PatentPublic:
+    return PatentPublic.of(await pool.decide_claim(patent_id, body.decision, principal))
+
+
+@router.get(
+    "/patent-reviews",
+    response_model=Page[PatentPublic],
+    summary="Disputed registrations and owners' status requests awaiting the secretariat (staff)",
+)
+async def patent_reviews(
+    principal: CurrentPrincipal, pool: Pool, cursor: CursorParam = None, limit: LimitParam = 50
+) -> Page[PatentPublic]:
+    patents = await pool.for_review(principal, cursor, limit)
+    return Page(
+        items=[PatentPublic.of(p) for p in patents], next_cursor=next_cursor([{"_id": p.id} for p in patents], limit)
+    )
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
+from licensing.domain.patent_rights import Claim, ClaimDecision, StatusReview
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
 from licensing.domain.pool import Programme, Submission, SubmissionStatus
 
@@ -49,6 +50,24 @@ class PatentCreate(RequestModel):
     }
 
 
+class StatusReviewPublic(BaseModel):
+    status: LegalStatus
+    ended_on: date | None
+    evidence: str
+    requested_by: str
+    requested_on: date
+
+    @classmethod
+    def of(cls, r: StatusReview) -> StatusReviewPublic:
+        return cls(
+            status=LegalStatus(r.status),
+            ended_on=r.ended_on,
+            evidence=r.evidence,
+            requested_by=r.requested_by,
+            requested_on=r.requested_on,
+        )
+
+
 class PatentPublic(BaseModel):
     id: str
     owner_id: str
@@ -63,6 +82,13 @@ class PatentPublic(BaseModel):
     status: LegalStatus
     segment: ChainSegment
     validated_in: list[str]
+    claim: Claim = Field(
+        description="undisputed, or disputed while the secretariat reviews another organisation's claim to the "
+        "same number, then confirmed or rejected"
+    )
+    status_review: StatusReviewPublic | None = Field(
+        None, description="The owner's pending request for a status only the secretariat sets."
+    )
 
     @classmethod
     def of(cls, p: Patent) -> PatentPublic:
@@ -80,12 +106,30 @@ class PatentPublic(BaseModel):
             status=p.status,
             segment=p.segment,
             validated_in=sorted(p.validated_in),
+            claim=p.claim,
+            status_review=StatusReviewPublic.of(p.review) if p.review else None,
         )
 
 
 class LegalStatusIn(RequestModel):
     status: LegalStatus
     ended_on: date | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
+
+
+class LegalStatusReviewIn(RequestModel):
+    status: LegalStatus
+    ended_on: date | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
+    evidence: Annotated[str, StringConstraints(min_length=10, max_length=2000)] = Field(
+        description="What shows the change (an office decision, its reference or link)."
+    )
+
+
+class StatusReviewDecisionIn(RequestModel):
+    approve: bool
+
+
+class ClaimDecisionIn(RequestModel):
+    decision: ClaimDecision
 
 
 class ProgrammeCreate(RequestModel):

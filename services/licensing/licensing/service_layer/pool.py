@@ -19,6 +19,15 @@ from alliance_common.events import Envelope
 from alliance_common.outbox import AlreadyExists
 from alliance_contracts.standards import StandardPublished
 from licensing.adapters.pool_repository import PoolRepository
+from licensing.domain.patent_rights import (
+    LIVE_CLAIMS,
+    Claim,
+    ClaimDecision,
+    StatusReview,
+    claims_on_decision,
+    claims_on_registration,
+    owner_may_set,
+)
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
 from licensing.domain.pool import Programme, Submission
 
@@ -50,7 +59,10 @@ class PoolService:
         self.clock = clock
 
     async def contribute(self, cmd: ContributePatent, principal: Principal) -> Patent:
-        if principal.is_staff:
+        """Register a patent. Another organisation's registration of the same number does not
+        refuse it: both go to the secretariat's review (``patent_rights``), so whoever registered
+        first cannot lock the real owner out."""
+        if principal.is_secretariat:
             owner = cmd.owner_id or principal.org_id
         else:
             require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF)
@@ -59,6 +71,10 @@ class PoolService:
             owner = principal.org_id
         if not owner:
             raise Forbidden("name the owning organisation", field="owner_id")
+        live = await self._live_registrations(cmd.office, cmd.number)
+        if any(p.owner_id == owner for p, _ in live.values()):
+            raise Conflict(f"{cmd.office} {cmd.number} is registered by your organisation already", field="number")
+        claim, others = claims_on_registration(owner, {rid: (p.owner_id, p.claim) for rid, (p, _) in live.items()})
         patent = Patent(
             id=str(uuid.uuid4()),
             owner_id=owner,
@@ -72,9 +88,49 @@ class PoolService:
             segment=cmd.segment,
             grant_date=cmd.grant_date,
             validated_in=cmd.validated_in,
+            claim=claim,
         )
         await self.repo.add_patent(patent)
+        await self._set_claims(live, others)
+        if claim is Claim.UNDISPUTED:
+            # Two organisations registering the same number at once both saw none: the later check
+            # sees both, and disputes them (each registration runs it after its own write).
+            live = await self._live_registrations(cmd.office, cmd.number)
+            if len({p.owner_id for p, _ in live.values()}) > 1 and not any(
+                p.claim is Claim.CONFIRMED for p, _ in live.values()
+            ):
+                await self._set_claims(live, dict.fromkeys(live, Claim.DISPUTED))
+                patent = replace(patent, claim=Claim.DISPUTED)
         return patent
+
+    async def decide_claim(self, patent_id: str, decision: ClaimDecision, principal: Principal) -> Patent:
+        """The secretariat settles who owns a disputed number: confirm this registration, or reject it."""
+        require_roles(principal, Role.SECRETARIAT)
+        patent = await self.repo.patent(patent_id)
+        if patent is None:
+            raise NotFound(f"patent {patent_id} not found")
+        live = await self._live_registrations(patent.office, patent.number)
+        if patent_id not in live:
+            raise Conflict(f"this registration's claim was rejected already ({patent.claim})", field="decision")
+        changes = claims_on_decision(patent_id, decision, {rid: (p.owner_id, p.claim) for rid, (p, _) in live.items()})
+        await self._set_claims(live, changes)
+        return replace(patent, claim=changes.get(patent_id, patent.claim))
+
+    async def _live_registrations(self, office: PatentOffice | str, number: str) -> dict[str, tuple[Patent, int]]:
+        found = await self.repo.registrations_of(office, number)
+        return {p.id: (p, version) for p, version in found if p.claim in LIVE_CLAIMS}
+
+    async def _set_claims(self, live: dict[str, tuple[Patent, int]], claims: dict[str, Claim]) -> None:
+        for rid, claim in claims.items():
+            patent, version = live[rid]
+            if patent.claim is not claim:
+                await self.repo.update_patent(replace(patent, claim=claim), version, status_changed=False)
+
+    async def for_review(self, principal: Principal, cursor: str | None, limit: int) -> list[Patent]:
+        """Disputed claims and owners' status requests: the secretariat's review list (staff read it)."""
+        if not principal.is_staff:
+            raise Forbidden("the review list is for the secretariat and the council")
+        return await self.repo.patents_for_review(cursor, limit)
 
     async def patent_for(self, patent_id: str, principal: Principal) -> Patent:
         patent = await self.repo.patent(patent_id)
@@ -91,14 +147,60 @@ class PoolService:
     async def end_patent(
         self, patent_id: str, status: LegalStatus, ended_on: date | None, principal: Principal
     ) -> Patent:
-        """Record an expiry, invalidation or lapse (owner or secretariat): out of force from that day."""
+        """Record a legal status: the secretariat any; the owner only the end of its own patent's
+        force (``patent_rights.OWNER_REPORTS``), so it can never undo an invalidation."""
+        patent, version = await self._status_target(patent_id, principal)
+        if not principal.is_secretariat and not owner_may_set(patent.status, status):
+            raise Forbidden(
+                f"only the secretariat changes a {patent.status} patent to {status} (it alone records an "
+                "invalidation or reverses an end of force); ask for it with evidence: POST "
+                f"/patents/{patent_id}/legal-status-review",
+                field="status",
+            )
+        review = None if principal.is_secretariat else patent.review  # the secretariat's word settles a request
+        updated = replace(patent, status=status, ended_on=ended_on, review=review)  # the domain validates it
+        await self.repo.update_patent(updated, version)
+        return updated
+
+    async def request_status_review(
+        self, patent_id: str, status: LegalStatus, ended_on: date | None, evidence: str, principal: Principal
+    ) -> Patent:
+        """The owner asks the secretariat for a status it may not set itself; nothing changes until decided."""
+        patent, version = await self._status_target(patent_id, principal)
+        replace(patent, status=status, ended_on=ended_on)  # the combination must be valid (the domain checks)
+        review = StatusReview(str(status), ended_on, evidence, principal.subject, self.clock().date())
+        updated = replace(patent, review=review)
+        await self.repo.update_patent(updated, version, status_changed=False)
+        return updated
+
+    async def decide_status_review(self, patent_id: str, approve: bool, principal: Principal) -> Patent:
+        """The secretariat approves (the requested status is recorded) or rejects an owner's request."""
+        require_roles(principal, Role.SECRETARIAT)
+        found = await self.repo.patent_with_version(patent_id)
+        if found is None:
+            raise NotFound(f"patent {patent_id} not found")
+        patent, version = found
+        if patent.review is None:
+            raise Conflict("this patent has no status request to decide", field="approve")
+        if not approve:
+            updated = replace(patent, review=None)
+            await self.repo.update_patent(updated, version, status_changed=False)
+            return updated
+        asked = patent.review
+        updated = replace(patent, status=LegalStatus(asked.status), ended_on=asked.ended_on, review=None)
+        await self.repo.update_patent(updated, version)
+        return updated
+
+    async def _status_target(self, patent_id: str, principal: Principal) -> tuple[Patent, int]:
+        """The patent whose status ``principal`` may record: the secretariat's, or its owner's people's."""
         found = await self.repo.patent_with_version(patent_id)
         if found is None or not principal.can_access_org(found[0].owner_id):
             raise NotFound(f"patent {patent_id} not found")
-        patent, version = found
-        updated = replace(patent, status=status, ended_on=ended_on)  # the domain validates the combination
-        await self.repo.update_patent(updated, version)
-        return updated
+        if not principal.is_secretariat:
+            require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF)
+            if not principal.may_act_for(found[0].owner_id):
+                raise Forbidden("only the secretariat or the owner records a patent's legal status")
+        return found
 
     async def on_standard_published(self, envelope: Envelope, event: StandardPublished) -> None:
         """A published standard opens its pool programme; its declared patents are submitted.
@@ -173,6 +275,10 @@ class PoolService:
         patent = await self.repo.patent(patent_id)
         if patent is None or not principal.can_access_org(patent.owner_id):
             raise NotFound(f"patent {patent_id} not found")
+        if not principal.may_act_for(patent.owner_id):
+            raise Forbidden("only the secretariat or the owner submits a patent")
+        if patent.claim not in (Claim.UNDISPUTED, Claim.CONFIRMED):
+            raise Conflict(f"this registration's ownership is {patent.claim}: the secretariat decides first")
         submission = Submission.submit(patent, programme, principal.subject, self.clock().date())
         await self.repo.save_submission(submission)
         return submission

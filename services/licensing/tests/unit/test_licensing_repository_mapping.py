@@ -124,6 +124,8 @@ def test_a_patent_round_trips_and_is_stored_as_before() -> None:
         "grant_date": "2018-01-01",
         "ended_on": None,
         "validated_in": ["DE", "FR"],
+        "review": None,  # issue 9: an owner's pending status request
+        "claim": "undisputed",  # issue 9: ownership claims
     }
     assert Patents.from_document(as_stored("pat-1", 1, doc)) == patent()
 
