@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from pydantic import TypeAdapter
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 from alliance_common.errors import Conflict
 from alliance_common.mongo import Document
@@ -97,8 +96,14 @@ class OrganisationRepository(Repository[Organisation]):
 
     async def ensure_indexes(self) -> None:
         await super().ensure_indexes()
-        if isinstance(self.documents, MongoDocuments):  # one organisation per credit code
-            await self.documents.collection.create_index([("credit_code", ASCENDING)], unique=True)
+        if isinstance(self.documents, MongoDocuments):
+            # Not unique: a unique credit code let whoever applied first with a company's code lock
+            # the company out. Claims to one code are reviewed instead (service_layer.apply), and
+            # the council admits one organisation per code (service_layer.decide).
+            indexes = await self.documents.collection.index_information()
+            if indexes.get("credit_code_1", {}).get("unique"):
+                await self.documents.collection.drop_index("credit_code_1")
+        await self.documents.create_index([("credit_code", ASCENDING)])
 
     async def add(
         self, aggregate: Organisation, correlation_id: str | None = None, *, applied_event: str | None = None
@@ -107,19 +112,22 @@ class OrganisationRepository(Repository[Organisation]):
             await super().add(aggregate, correlation_id, applied_event=applied_event)
         except AlreadyExists as exc:
             raise Conflict(f"organisation {aggregate.id} exists already") from exc
-        except DuplicateKeyError as exc:
-            raise Conflict(
-                "an organisation with this unified social credit code is registered already", field="credit_code"
-            ) from exc
 
     # --- named queries -------------------------------------------------------------------------
+
+    async def with_credit_code(self, credit_code: str) -> list[Organisation]:
+        """Every organisation that applied with ``credit_code`` (any status), in id order."""
+        return await self._find({"credit_code": credit_code}, 0, None)
 
     async def list_admitted(self, cursor: str | None, limit: int) -> list[Organisation]:
         """Admitted organisations (members in any standing), in id order."""
         return await self._find({"status": ApplicationStatus.ADMITTED.value}, limit, cursor)
 
-    async def list_all(self, status: ApplicationStatus | None, cursor: str | None, limit: int) -> list[Organisation]:
-        return await self._find(_with_status({}, status), limit, cursor)
+    async def list_all(
+        self, status: ApplicationStatus | None, cursor: str | None, limit: int, *, conflicts_only: bool = False
+    ) -> list[Organisation]:
+        query: dict[str, Any] = {"credit_code_conflict": True} if conflicts_only else {}
+        return await self._find(_with_status(query, status), limit, cursor)
 
     async def list_of_member(
         self, org_id: str | None, applicant: str, status: ApplicationStatus | None, cursor: str | None, limit: int

@@ -157,6 +157,9 @@ class Organisation:
     membership_number: str | None = None
     admitted_at: datetime | None = None
     history: list[HistoryEntry] = field(default_factory=list)
+    # Another organisation applied with, or is admitted under, the same credit code: the platform
+    # cannot tell which is the company, so the secretariat checks before accepting (see ``review``).
+    credit_code_conflict: bool = False
     version: int = 0
     events: list[MembershipEvent] = field(default_factory=list, repr=False)
 
@@ -220,12 +223,21 @@ class Organisation:
             raise Conflict(f"an application in status {self.status} cannot be reviewed", field="decision")
         if decision is not ReviewDecision.ACCEPT and not reason:
             raise InvalidInput("a reason is required to request changes or reject", field="reason")
+        if decision is not ReviewDecision.REQUEST_CHANGES:
+            self.credit_code_conflict = False  # the secretariat checked who the company is
         self.status = {
             ReviewDecision.ACCEPT: ApplicationStatus.ACCEPTED_FOR_DECISION,
             ReviewDecision.REQUEST_CHANGES: ApplicationStatus.CHANGES_REQUESTED,
             ReviewDecision.REJECT: ApplicationStatus.REJECTED,
         }[decision]
         self.history.append(HistoryEntry(now, f"review:{decision}", by, reason))
+
+    def flag_credit_code_conflict(self, now: datetime, with_org: str) -> None:
+        """Another organisation claims the same credit code: the secretariat checks this one too."""
+        if self.status is ApplicationStatus.ADMITTED or self.credit_code_conflict:
+            return  # an admitted member holds its code; the new claim is the one under review
+        self.credit_code_conflict = True
+        self.history.append(HistoryEntry(now, "credit-code-conflict", "platform", with_org))
 
     def check_decision(self, decision: CouncilDecision, reason: str | None) -> None:
         """Raise if the council may not take ``decision`` now (before a number is spent)."""

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from alliance_common.auth import CorrelationId, CurrentPrincipal
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
@@ -102,8 +102,11 @@ async def list_organisations(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
     status: ApplicationStatus | None = None,
+    credit_code_conflict: Annotated[
+        bool, Query(description="Staff: only applications whose credit code another organisation claims.")
+    ] = False,
 ) -> Page[OrganisationPublic]:
-    orgs = await service.list_for(principal, cursor, limit, status)
+    orgs = await service.list_for(principal, cursor, limit, status, credit_code_conflict)
     items = [OrganisationPublic.of(o) for o in orgs]
     return Page(items=items, next_cursor=next_cursor([{"_id": o.id} for o in orgs], limit))
 

@@ -248,6 +248,9 @@ class OrganisationPublic(BaseModel):
     submitted_at: datetime
     admitted_at: datetime | None
     history: list[HistoryPublic]
+    credit_code_conflict: bool = Field(
+        description="Another organisation claims the same credit code: the secretariat checks before accepting."
+    )
 
     @classmethod
     def of(cls, org: Organisation) -> OrganisationPublic:
@@ -268,6 +271,7 @@ class OrganisationPublic(BaseModel):
             submitted_at=org.submitted_at,
             admitted_at=org.admitted_at,
             history=[HistoryPublic(at=h.at, action=h.action, by=h.by, reason=h.reason) for h in org.history],
+            credit_code_conflict=org.credit_code_conflict,
         )
 
 

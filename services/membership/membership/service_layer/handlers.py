@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import Forbidden, InvalidInput, NotFound
+from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from alliance_common.outbox import ConcurrencyConflict
 from alliance_common.pagination import encode_cursor
 from membership.adapters.repository import OrganisationRepository
@@ -28,7 +28,7 @@ from membership.domain.model import (
     Tier,
     membership_number,
 )
-from membership.domain.standing import MembershipStatus
+from membership.domain.standing import TERMINAL_STATUSES, MembershipStatus
 
 
 def utcnow() -> datetime:
@@ -41,6 +41,13 @@ def require_person(principal: Principal, *roles: Role) -> None:
         raise Forbidden("machine credentials are read-only")
     if roles:
         require_roles(principal, *roles)
+
+
+def _claims_code(org: Organisation) -> bool:
+    """Does ``org`` still claim its credit code (an open application, or a member not yet gone)?"""
+    if org.status is ApplicationStatus.REJECTED:
+        return False
+    return org.status is not ApplicationStatus.ADMITTED or org.standing not in TERMINAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,14 @@ class MembershipService:
         self.clock = clock
 
     async def apply(self, cmd: Apply, principal: Principal, correlation_id: str | None = None) -> Organisation:
+        """File an application. A credit code is no lock: the platform cannot tell who the company
+        is, so an application with a code another organisation applied with, or holds, is accepted
+        and flagged (``credit_code_conflict``, with the other open applications) for the
+        secretariat's review, which alone clears it; the council admits one organisation per code."""
         require_person(principal)
+        claims = [o for o in await self.repo.with_credit_code(cmd.credit_code) if _claims_code(o)]
+        if any(o.applicant == principal.subject and o.status is not ApplicationStatus.ADMITTED for o in claims):
+            raise Conflict("you have an open application with this credit code already", field="credit_code")
         org = Organisation.apply(
             id=str(uuid.uuid4()),
             name=cmd.name,
@@ -73,14 +87,31 @@ class MembershipService:
             applicant=principal.subject,
             now=self.clock(),
         )
+        if claims:
+            org.flag_credit_code_conflict(self.clock(), claims[0].id)
         await self.repo.add(org, correlation_id)
+        for other in claims:
+            await self._flag_conflict(other, org.id)
         return org
+
+    async def _flag_conflict(self, org: Organisation, with_org: str) -> None:
+        for _ in range(5):  # a concurrent change to the other application: reload and flag again
+            if org.status is ApplicationStatus.ADMITTED or org.credit_code_conflict:
+                return
+            org.flag_credit_code_conflict(self.clock(), with_org)
+            try:
+                await self.repo.save(org)
+                return
+            except ConcurrencyConflict:
+                org = await self._get(org.id)
 
     async def review(
         self, org_id: str, decision: ReviewDecision, reason: str | None, principal: Principal
     ) -> Organisation:
         require_person(principal, Role.SECRETARIAT)
         org = await self._get(org_id)
+        if decision is ReviewDecision.ACCEPT:
+            await self._require_code_free(org)
         org.review(decision, reason, principal.subject, self.clock())
         await self.repo.save(org)
         return org
@@ -99,6 +130,7 @@ class MembershipService:
         number = None
         org.check_decision(decision, reason)
         if decision is CouncilDecision.ADMIT:
+            await self._require_code_free(org)
             number = membership_number(now.year, await self.repo.next_membership_number(now.year))
         org.decide(decision, reason, number, principal.subject, now, start_date)
         await self.repo.save(org)
@@ -202,6 +234,16 @@ class MembershipService:
             require_person(principal, Role.MEMBER_ADMIN)
             principal.require_org(org_id)
 
+    async def _require_code_free(self, org: Organisation) -> None:
+        """One admitted organisation per credit code: another holder must be expelled or withdrawn first."""
+        for other in await self.repo.with_credit_code(org.credit_code):
+            if other.id != org.id and other.status is ApplicationStatus.ADMITTED and _claims_code(other):
+                raise Conflict(
+                    f"organisation {other.id} is admitted under this credit code; the secretariat resolves "
+                    "the claim first",
+                    field="credit_code",
+                )
+
     async def _change(self, org_id: str, action: Callable[[Organisation, datetime], object]) -> Organisation:
         org = await self._get(org_id)
         action(org, self.clock())
@@ -216,11 +258,19 @@ class MembershipService:
         return org
 
     async def list_for(
-        self, principal: Principal, cursor: str | None, limit: int, status: ApplicationStatus | None
+        self,
+        principal: Principal,
+        cursor: str | None,
+        limit: int,
+        status: ApplicationStatus | None,
+        conflicts_only: bool = False,
     ) -> list[Organisation]:
-        """Staff see every organisation; anyone else its own and those it applied for."""
+        """Staff see every organisation (``conflicts_only``: the credit-code claims to review); anyone
+        else its own and those it applied for."""
         if principal.is_staff:
-            return await self.repo.list_all(status, cursor, limit)
+            return await self.repo.list_all(status, cursor, limit, conflicts_only=conflicts_only)
+        if conflicts_only:
+            raise Forbidden("the credit-code conflicts are for the secretariat and the council")
         return await self.repo.list_of_member(principal.org_id, principal.subject, status, cursor, limit)
 
     async def _get(self, org_id: str) -> Organisation:
