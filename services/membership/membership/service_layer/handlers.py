@@ -90,6 +90,11 @@ class MembershipService:
         if claims:
             org.flag_credit_code_conflict(self.clock(), claims[0].id)
         await self.repo.add(org, correlation_id)
+        if not claims:  # two applications with one code at once both saw none: the later check sees both
+            found = await self.repo.with_credit_code(cmd.credit_code)
+            claims = [o for o in found if _claims_code(o) and o.id != org.id]
+            if claims:
+                await self._flag_conflict(org, claims[0].id)
         for other in claims:
             await self._flag_conflict(other, org.id)
         return org
