@@ -270,7 +270,10 @@ class StatementPublic(BaseModel):
     exact: str
     floor: Decimal
     extra_cent: bool
-    lines: list[StatementLinePublic]
+    lines: list[StatementLinePublic] = Field(
+        description="The licensees' sales lines behind the share: the secretariat's only (a licensor's own "
+        "statement has none, since each line is another company's sale)."
+    )
 
 
 class DistributionPublic(BaseModel):

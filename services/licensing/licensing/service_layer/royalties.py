@@ -199,7 +199,7 @@ class RoyaltyService:
 
     async def group(self, parent_id: str, principal: Principal) -> LicenseeGroup:
         group = await self.groups.get(parent_id)
-        if group is None or not (principal.is_staff or principal.org_id in group.members()):
+        if group is None or not (principal.is_secretariat or principal.org_id in group.members()):
             raise NotFound(f"licensee group {parent_id} not found")
         return group
 
@@ -234,21 +234,22 @@ class RoyaltyService:
     async def reports_for(
         self, principal: Principal, programme_id: str | None, cursor: str | None = None, limit: int = 50
     ) -> tuple[list[tuple[RoyaltyAccount, FiledReport]], str | None]:
-        """A group's parent sees all its group's reports; a subsidiary those it filed; staff all."""
+        """A group's parent sees all its group's reports; a subsidiary those it filed; the secretariat
+        all (not the council: a licensee's sales are no other company's business)."""
         org = principal.org_id or ""
+        every = principal.is_secretariat
         accounts = await self.repo.accounts_from(
-            parent_from(cursor), limit + 1, programme_id=programme_id, filed_by=None if principal.is_staff else org
+            parent_from(cursor), limit + 1, programme_id=programme_id, filed_by=None if every else org
         )
         parents = [
-            (a.id, [(r.id, (a, r)) for r in a.reports if principal.is_staff or org in (a.licensee_id, r.filed_by)])
-            for a in accounts
+            (a.id, [(r.id, (a, r)) for r in a.reports if every or org in (a.licensee_id, r.filed_by)]) for a in accounts
         ]
         return page_of_children(parents, cursor, limit)
 
     async def report_for(self, report_id: str, principal: Principal) -> tuple[RoyaltyAccount, FiledReport]:
         account = await self._account_of(report_id)
         report = account.report(report_id)
-        if not (principal.can_access_org(account.licensee_id) or principal.can_access_org(report.filed_by)):
+        if not (principal.may_act_for(account.licensee_id) or principal.may_act_for(report.filed_by)):
             raise NotFound(f"report {report_id} not found")
         return account, report
 
@@ -272,12 +273,19 @@ class RoyaltyService:
     async def statements_for(
         self, principal: Principal, programme_id: str | None, cursor: str | None = None, limit: int = 50
     ) -> list[Document]:
-        """Distributions with, for a licensor, only its own statement."""
-        licensor = None if principal.is_staff else principal.org_id or ""
+        """Distributions: the secretariat sees every statement with its lines; a licensor its own
+        share (amount, exact fraction, rounding) and the pool's published aggregates (collected,
+        administration fee, distributable), without the lines: each line is a licensee's sale
+        (its reference, countries and amount), another company's business. The council is no
+        licensor's auditor: as any other organisation, it sees its own statement only."""
+        secretariat = principal.is_secretariat
+        licensor = None if secretariat else principal.org_id or ""
         docs = await self.repo.distributions_for(programme_id, licensor, cursor, limit)
-        if not principal.is_staff:
+        if not secretariat:
             for doc in docs:
-                doc["statements"] = [s for s in doc["statements"] if s["licensor_id"] == principal.org_id]
+                doc["statements"] = [
+                    {**s, "lines": []} for s in doc["statements"] if s["licensor_id"] == principal.org_id
+                ]
         return docs
 
     async def _programme(self, programme_id: str) -> Programme:
