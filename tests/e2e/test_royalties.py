@@ -180,6 +180,9 @@ async def test_a_patent_that_lapses_mid_quarter_changes_the_shares_from_that_day
         "/api/v1/licensing/statements", headers=await portal.member(b["id"]), params={"programme_id": programme_id}
     )
     assert [[s["licensor_id"] for s in d["statements"]] for d in own.json()["items"]] == [[b["id"]]]
+    # Issue 9: its share and the pool's aggregates, not the licensee's sales lines.
+    assert own.json()["items"][0]["statements"][0]["lines"] == []
+    assert licensee not in own.text and own.json()["items"][0]["distributable"] == distributed.json()["distributable"]
 
 
 async def _equals(value: Any, expected: str) -> bool:

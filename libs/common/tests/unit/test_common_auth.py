@@ -171,7 +171,17 @@ def test_staff_see_every_organisation(role: Role) -> None:
     assert staff.is_staff
     assert staff.can_access_org("org-1")
     assert staff.can_access_org("org-2")
-    staff.require_org("org-2")
+
+
+def test_only_the_secretariat_acts_for_any_organisation() -> None:
+    """Issue 9: the council counted as staff everywhere, and could act for any organisation."""
+    principal(Role.SECRETARIAT).require_org("org-2")
+    assert principal(Role.SECRETARIAT).may_act_for("org-2")
+    council = principal(Role.COUNCIL)
+    assert not council.may_act_for("org-2") and not council.is_secretariat
+    with pytest.raises(Forbidden):
+        council.require_org("org-2")
+    assert principal(Role.COUNCIL, org_id="org-2").may_act_for("org-2")  # a council member's own company
 
 
 @pytest.mark.parametrize("role", [Role.MEMBER_ADMIN, Role.MEMBER_STAFF, Role.LICENSEE])
