@@ -13,7 +13,6 @@ from datetime import date
 import pytest
 
 from alliance_common.auth import Principal, Role
-from licensing.domain.royalties import Period  # noqa: F401 (re-exported for readers of Q1)
 
 from .test_licensing_use_cases import (  # noqa: F401 (the fixture)
     NOW,
