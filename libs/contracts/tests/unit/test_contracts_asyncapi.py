@@ -64,7 +64,9 @@ def test_every_event_type_is_a_message_on_its_topic_channel(doc: dict[str, Any])
         name = model.__name__
         message = doc["components"]["messages"][name]
         assert message["name"] == event_type
-        assert message["headers"]["properties"]["ce_type"]["const"] == event_type
+        assert message["headers"]["properties"]["content-type"]["const"] == "application/cloudevents+json"
+        assert not [h for h in message["headers"]["properties"] if h.startswith("ce_")]  # structured mode only
+        assert (message["x-owner"], message["x-source"]) == (model.owner, model.source)
         assert doc["channels"][model.topic]["messages"][name] == {"$ref": f"#/components/messages/{name}"}
 
 
