@@ -15,6 +15,13 @@ from alliance_local.infra import REPO, Infra, say
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
 
 
+def kafka_note(stack: Stack) -> str:
+    credentials = stack.infra.kafka.credentials
+    if credentials is None:
+        return " (no authentication; --secure-kafka for SASL/SCRAM with ACLs)"
+    return f" (SASL_PLAINTEXT, SCRAM-SHA-512; admin password {credentials.passwords['admin']}, this run only)"
+
+
 def up(args: argparse.Namespace) -> int:
     workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
     stack = Stack(workdir, infra=Infra(workdir, secure_kafka=args.secure_kafka))
@@ -34,7 +41,7 @@ Alliance Platform is running.
   Event catalogue         {g}/events/asyncapi.json
   Trace UI (Zipkin)       {stack.infra.zipkin.url}/zipkin/
   Gateway health          {g}/readyz
-  Kafka                   {stack.infra.kafka.bootstrap}
+  Kafka                   {stack.infra.kafka.bootstrap}{kafka_note(stack)}
   MongoDB wire (docstore) {stack.infra.store.url}
   PostgreSQL under it     {stack.infra.postgres.dsn()}
   Logs                    {workdir / "logs"}

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alliance_local.kafka_security import KafkaCredentials, apply_acls_blocking
+from alliance_local.kafka_security import KafkaCredentials, apply_acls_blocking, register
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
@@ -287,6 +287,8 @@ class Kafka:
         self.controller_port = free_port()
         # SASL/SCRAM with ACLs (alliance_local.kafka_security): every client authenticates as its service.
         self.credentials: KafkaCredentials | None = KafkaCredentials() if secured else None
+        if self.credentials is not None:
+            register(self.bootstrap, self.credentials)
         self.libs = ensure_kafka()
         self.data = workdir / "kafka-data"
         self.config = workdir / "kafka.properties"

@@ -116,6 +116,35 @@ class KafkaCredentials:
         ]
 
 
+# Secured brokers started by this process, by bootstrap address: test tooling that is handed only
+# an address (``pytest_plugin.produce``/``wait_for_events``) authenticates as their admin.
+_BROKERS: dict[str, KafkaCredentials] = {}
+
+
+def register(bootstrap: str, credentials: KafkaCredentials) -> None:
+    _BROKERS[bootstrap] = credentials
+
+
+def tooling_options(bootstrap: str) -> dict[str, Any]:
+    """Client options for test and bench tooling: admin on a secured broker, nothing on a plain one."""
+    credentials = _BROKERS.get(bootstrap)
+    return {} if credentials is None else credentials.client_options(ADMIN)
+
+
+def settings_for(bootstrap: str, service: str) -> dict[str, Any]:
+    """Settings fields that authenticate a service (its own principal; admin for a test-only name)."""
+    credentials = _BROKERS.get(bootstrap)
+    if credentials is None:
+        return {}
+    principal = service if service in credentials.passwords else ADMIN
+    return {
+        "kafka_security_protocol": "SASL_PLAINTEXT",
+        "kafka_sasl_mechanism": MECHANISM,
+        "kafka_sasl_username": principal,
+        "kafka_sasl_password": credentials.passwords[principal],
+    }
+
+
 async def apply_acls(bootstrap: str, credentials: KafkaCredentials, partitions: int = 3) -> None:
     """Create the platform's topics and ACLs as ``admin`` (idempotent: Kafka keeps one of each ACL)."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
