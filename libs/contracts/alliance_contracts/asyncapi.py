@@ -67,10 +67,32 @@ def asyncapi_document() -> dict[str, Any]:
             "schemas evolve additively, breaking changes get a new `.vN` type.",
         },
         "defaultContentType": "application/cloudevents+json",
-        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka"}},
+        "servers": {
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "`alliance_local up`; with `--secure-kafka` it authenticates as production does.",
+            },
+            "production": {
+                "host": "alliance-kafka-bootstrap.alliance-infra.svc:9093",
+                "protocol": "kafka-secure",
+                "description": "SASL SCRAM-SHA-512 over TLS; each service is a KafkaUser whose ACLs let it write "
+                "only its own topics (deploy/k8s/infra/kafka-users.yaml).",
+                "security": [{"$ref": "#/components/securitySchemes/scram"}],
+            },
+        },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": schemas},
+        "components": {
+            "messages": messages,
+            "schemas": schemas,
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "One principal per service; a topic is written only by the service that owns it.",
+                }
+            },
+        },
     }
 
 

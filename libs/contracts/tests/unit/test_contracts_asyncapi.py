@@ -117,3 +117,10 @@ def test_no_schema_keeps_its_own_defs(doc: dict[str, Any]) -> None:
 def test_envelope_schema_is_included(doc: dict[str, Any]) -> None:
     envelope = doc["components"]["schemas"]["CloudEventEnvelope"]
     assert {"specversion", "id", "source", "type", "data"} <= set(envelope["properties"])
+
+
+def test_production_server_requires_scram_authentication(doc: dict[str, Any]) -> None:
+    production = doc["servers"]["production"]
+    [requirement] = production["security"]
+    assert resolve(doc, requirement["$ref"])["type"] == "scramSha512"
+    assert production["protocol"] == "kafka-secure"
