@@ -308,6 +308,7 @@ def test_settings_accept_the_overlay_configuration(directory: Path) -> None:
     stand_ins = {
         "MONGODB_URL": "mongodb://user:password@mongo-0,mongo-1,mongo-2/admin?replicaSet=rs",
         "MACHINE_CLIENTS_JSON": "{}",
+        "KAFKA_SASL_PASSWORD": "stand-in-password",
     }
     for process, deployment in process_deployments(manifests_of(BASE)).items():
         env = env_of(deployment, configmaps)
@@ -344,7 +345,7 @@ def test_key_files_are_mounted_from_secrets() -> None:
         env = env_of(deployment, configmaps)
         volumes = {v["name"]: v for v in pod_spec(deployment)["volumes"]}
         mounts = {m["mountPath"]: volumes[m["name"]] for m in container(deployment)["volumeMounts"]}
-        for var in ("JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE"):
+        for var in ("JWT_PUBLIC_KEY_FILE", "JWT_PRIVATE_KEY_FILE", "KAFKA_SSL_CAFILE"):
             if var in env:
                 path = Path(str(env[var]))
                 assert "secret" in mounts[str(path.parent)], f"{process}: {var} must come from a Secret"
@@ -462,6 +463,44 @@ def test_kafka_topics_are_the_services_topics() -> None:
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
         assert topic["spec"]["partitions"] == 6 == int(services_config["KAFKA_TOPIC_PARTITIONS"])
         assert topic["spec"]["replicas"] == 3 == int(services_config["KAFKA_REPLICATION_FACTOR"])
+
+
+def test_kafka_authenticates_every_client_and_each_service_writes_only_its_topics() -> None:
+    """The KafkaUsers' ACLs are the plan the local secured broker applies (from the contracts)."""
+    from alliance_local.kafka_security import acl_plan
+
+    docs = manifests_of(INFRA)
+    [kafka] = [d for d in docs if d["kind"] == "Kafka"]
+    listeners = kafka["spec"]["kafka"]["listeners"]
+    assert all(x["authentication"]["type"] == "scram-sha-512" and x["tls"] for x in listeners)
+    assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
+    assert "userOperator" in kafka["spec"]["entityOperator"]
+    operations = {3: "Read", 4: "Write", 5: "Create", 8: "Describe"}
+    expected = set()
+    for acl in acl_plan():
+        kind = "topic" if acl.resource_type == 2 else "group"
+        pattern = "literal" if acl.pattern == 3 else "prefix"
+        expected.add((acl.principal.removeprefix("User:"), kind, acl.name, pattern, operations[acl.operation]))
+    users = [d for d in docs if d["kind"] == "KafkaUser"]
+    assert sorted(u["metadata"]["name"] for u in users) == sorted(service_name(s) for s in SERVICES)
+    granted = set()
+    for user in users:
+        assert user["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+        for acl in user["spec"]["authorization"]["acls"]:
+            r = acl["resource"]
+            for op in acl["operations"]:
+                granted.add((user["metadata"]["name"], r["type"], r["name"], r["patternType"], op))
+    assert granted == expected
+    writes = {(u, name) for u, kind, name, _, op in granted if op == "Write"}
+    assert writes == {(u, f"{u}.{x}") for u in {w for w, _ in writes} for x in ("events", "dlq")}
+    config = generated_configmaps(BASE)
+    assert config["alliance-services"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    for process, deployment in process_deployments(manifests_of(BASE)).items():
+        if process != "gateway":
+            env = env_of(deployment, config)
+            assert env["KAFKA_SASL_USERNAME"] == service_name(process)
+            assert "KAFKA_SASL_PASSWORD" in env and env["KAFKA_SASL_PASSWORD"] is None  # from a Secret
 
 
 def test_mongodb_replica_set_has_one_user_per_service_database() -> None:

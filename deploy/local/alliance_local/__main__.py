@@ -11,13 +11,20 @@ import sys
 import threading
 import time
 
-from alliance_local.infra import REPO, say
+from alliance_local.infra import REPO, Infra, say
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
+
+
+def kafka_note(stack: Stack) -> str:
+    credentials = stack.infra.kafka.credentials
+    if credentials is None:
+        return " (no authentication; --secure-kafka for SASL/SCRAM with ACLs)"
+    return f" (SASL_PLAINTEXT, SCRAM-SHA-512; admin password {credentials.passwords['admin']}, this run only)"
 
 
 def up(args: argparse.Namespace) -> int:
     workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
-    stack = Stack(workdir)
+    stack = Stack(workdir, infra=Infra(workdir, secure_kafka=args.secure_kafka))
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -34,7 +41,7 @@ Alliance Platform is running.
   Event catalogue         {g}/events/asyncapi.json
   Trace UI (Zipkin)       {stack.infra.zipkin.url}/zipkin/
   Gateway health          {g}/readyz
-  Kafka                   {stack.infra.kafka.bootstrap}
+  Kafka                   {stack.infra.kafka.bootstrap}{kafka_note(stack)}
   MongoDB wire (docstore) {stack.infra.store.url}
   PostgreSQL under it     {stack.infra.postgres.dsn()}
   Logs                    {workdir / "logs"}
@@ -62,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start infrastructure, services, gateway and demo data")
     p_up.add_argument("--no-demo", action="store_true", help="skip loading demo data")
+    p_up.add_argument(
+        "--secure-kafka",
+        action="store_true",
+        help="Kafka with SASL/SCRAM-SHA-512 and ACLs: each service writes only its own topics (per-run credentials)",
+    )
     sub.add_parser("fetch", help="download and build the infrastructure only (warm the cache)")
     args = parser.parse_args(argv)
     if args.command == "fetch":

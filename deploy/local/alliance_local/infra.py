@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alliance_local.kafka_security import KafkaCredentials, apply_acls_blocking, register
+
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
 CACHE = DEPLOY / ".cache"
@@ -279,10 +281,14 @@ def new_cluster_id() -> str:
 class Kafka:
     """A single-node KRaft broker; stop() and start() keep its ports and data."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, secured: bool = False) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.controller_port = free_port()
+        # SASL/SCRAM with ACLs (alliance_local.kafka_security): every client authenticates as its service.
+        self.credentials: KafkaCredentials | None = KafkaCredentials() if secured else None
+        if self.credentials is not None:
+            register(self.bootstrap, self.credentials)
         self.libs = ensure_kafka()
         self.data = workdir / "kafka-data"
         self.config = workdir / "kafka.properties"
@@ -306,6 +312,23 @@ class Kafka:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def client_options(self, principal: str = "admin") -> dict[str, Any]:
+        """aiokafka options for a client of this broker (``principal``'s credentials when secured)."""
+        return {} if self.credentials is None else self.credentials.client_options(principal)
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """Environment that lets a service process reach this broker as itself."""
+        return {} if self.credentials is None else self.credentials.service_env(service)
+
+    def _listener_config(self) -> list[str]:
+        if self.credentials is not None:
+            return self.credentials.broker_config(self.port, self.controller_port)
+        return [
+            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        ]
+
     def _write_config(self) -> None:
         self.config.write_text(
             "\n".join(
@@ -313,10 +336,8 @@ class Kafka:
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    *self._listener_config(),
                     f"log.dirs={self.data}",
                     "num.partitions=3",
                     "auto.create.topics.enable=false",
@@ -331,7 +352,8 @@ class Kafka:
         )
 
     def start(self) -> None:
-        if not self.data.exists():
+        fresh = not self.data.exists()
+        if fresh:
             self.workdir.mkdir(parents=True, exist_ok=True)
             self._write_config()
             cluster_id = new_cluster_id()
@@ -347,14 +369,17 @@ class Kafka:
                     cluster_id,
                     "-c",
                     str(self.config),
+                    *(self.credentials.format_args() if self.credentials else ()),
                 ],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        say(f"starting Kafka on {self.bootstrap}")
+        say(f"starting Kafka on {self.bootstrap}{' (SASL/SCRAM-SHA-512, ACLs)' if self.credentials else ''}")
         popen = self.proc.start()
         wait_for_port(self.port, popen, "Kafka", self.proc.log, timeout=90)
+        if fresh and self.credentials is not None:
+            apply_acls_blocking(self.bootstrap, self.credentials)
 
     def stop(self) -> None:
         self.proc.stop()
@@ -578,9 +603,9 @@ class Zipkin:
 class Infra:
     """Kafka, PostgreSQL, the document store and Zipkin for one run (a test session or `scripts/up`)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, secure_kafka: bool = False) -> None:
         self.workdir = workdir
-        self.kafka = Kafka(workdir)
+        self.kafka = Kafka(workdir, secured=secure_kafka)
         self.postgres = PostgreSQL(workdir)
         self.store = DocStore(workdir, self.postgres)
         self.zipkin = Zipkin(workdir)

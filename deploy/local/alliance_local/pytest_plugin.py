@@ -4,12 +4,15 @@
 - ``platform``: the four services and the gateway as processes, for end-to-end tests;
 - ``service_app``: one service's app in-process against ``infra``, with its own database
   and consumer groups so that it never competes with the ``platform`` processes.
+With ``ALLIANCE_SECURE_KAFKA=1`` the session's Kafka authenticates every client (SASL/SCRAM-SHA-512
+with the platform's ACLs): services use their own principals, test tooling the broker's admin.
 Tests marked ``faults`` (which stop and restart infrastructure) run last.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -19,6 +22,7 @@ import httpx
 import pytest
 
 from alliance_local.infra import Infra
+from alliance_local.kafka_security import settings_for, tooling_options
 from alliance_local.stack import Stack, write_keypair
 
 
@@ -26,9 +30,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("faults") is not None)
 
 
+def secure_kafka() -> bool:
+    """ALLIANCE_SECURE_KAFKA=1: the session's Kafka authenticates every client (SASL/SCRAM, ACLs)."""
+    return os.environ.get("ALLIANCE_SECURE_KAFKA", "") == "1"
+
+
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
-    infra = Infra(tmp_path_factory.mktemp("infra"))
+    infra = Infra(tmp_path_factory.mktemp("infra"), secure_kafka=secure_kafka())
     try:
         infra.start()
         yield infra
@@ -77,12 +86,15 @@ def service_settings(infra: Infra, keys: tuple[Path, Path]) -> Callable[..., Any
     def build(settings_cls: type[Any], **overrides: Any) -> Any:
         run = uuid.uuid4().hex[:8]
         name = settings_cls.model_fields["service_name"].default
+        # On a secured broker a service may only use consumer groups "<service>.*".
+        prefix = f"{name}.it-{run}" if infra.kafka.credentials else f"it-{name}-{run}"
         values: dict[str, Any] = {
             "environment": "test",
             "mongodb_url": infra.store.url,
             "mongodb_database": f"it_{name}_{run}",
             "kafka_bootstrap_servers": infra.kafka.bootstrap,
-            "consumer_group_prefix": f"it-{name}-{run}",
+            "consumer_group_prefix": prefix,
+            **settings_for(infra.kafka.bootstrap, name),
             "jwt_public_key_file": keys[1],
             "zipkin_endpoint": infra.zipkin.spans_endpoint,
             "otel_batch_delay_ms": 200,
@@ -113,7 +125,12 @@ async def wait_for_events(
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        **tooling_options(bootstrap),
     )
     await consumer.start()
     found: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = []
@@ -163,7 +180,9 @@ async def produce(
     """Publish one raw message (to inject events, duplicates or poison in tests)."""
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **tooling_options(bootstrap)
+    )
     await producer.start()
     try:
         await producer.send_and_wait(topic, value, key=key, headers=headers or [])

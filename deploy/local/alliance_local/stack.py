@@ -90,6 +90,7 @@ class Stack:
                 {
                     "MONGODB_URL": self.infra.store.url,
                     "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka.bootstrap,
+                    **self.infra.kafka.service_env(name),
                 }
             )
         if name == "standards":

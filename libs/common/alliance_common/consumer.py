@@ -8,9 +8,12 @@
   also record the event id in the aggregate they change
   (``AggregateStore.save(applied_event=...)``), so a crash between the effect and the
   record can never apply an event twice.
+- An event of a type we handle is accepted only from the topic and ``source`` of the service
+  that owns the type (``check_origin``); any other goes to the dead-letter topic at once.
 - A failing handler is retried with backoff; after the last attempt, or at once for a
   message that can never be read (``PoisonEvent``), it goes to ``<service>.dlq`` with the
-  error and its origin in the headers, and the consumer goes on.
+  error, a short reason (``dlq.reason``) and its origin in the headers, and the consumer goes on.
+- Records are read in either CloudEvents mode (structured, which the platform writes, or binary).
 - Everything awaits; nothing blocks the event loop, so heartbeats keep flowing.
 """
 
@@ -23,12 +26,18 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from alliance_common.events import Envelope, IntegrationEvent, PoisonEvent
+from alliance_common.events import (
+    Envelope,
+    IntegrationEvent,
+    PoisonEvent,
+    UntrustedEvent,
+    check_origin,
+    envelope_from_record,
+)
 from alliance_common.kafka import new_consumer, new_producer, sleep_or_stop
 from alliance_common.mongo import Document
 from alliance_common.settings import ServiceSettings
@@ -41,6 +50,11 @@ EventHandler = Callable[[Envelope, IntegrationEvent], Awaitable[None]]
 PROCESSED = "processed_events"
 DUPLICATE_KEY = 11000
 INBOX_READS_IN_FLIGHT = 16
+
+
+def dead_letter_reason(error: BaseException) -> str:
+    """A short, stable reason for the dead-letter headers: ``untrusted-origin``, ``poison`` or ``handler-failed``."""
+    return error.reason if isinstance(error, PoisonEvent) else "handler-failed"
 
 
 async def ensure_inbox_indexes(db: AsyncDatabase[Document]) -> None:
@@ -120,12 +134,7 @@ class EventConsumer:
             await consumer.commit(offsets)
 
     async def _process_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        parsed: list[tuple[ConsumerRecord[bytes, bytes], Envelope | PoisonEvent]] = []
-        for record in records:
-            try:
-                parsed.append((record, Envelope.from_bytes(record.value or b"")))
-            except (ValueError, ValidationError) as exc:
-                parsed.append((record, PoisonEvent(f"not a CloudEvents envelope: {exc}")))
+        parsed = [(record, self._read(record)) for record in records]
         wanted = [env.id for _, env in parsed if isinstance(env, Envelope) and env.type in self.handlers]
         seen = await self._already_processed(wanted)
         done: list[Envelope] = []
@@ -136,6 +145,9 @@ class EventConsumer:
                     continue
                 if envelope.type not in self.handlers:
                     continue  # a fact this consumer does not act on
+                if (untrusted := self._untrusted(record, envelope)) is not None:
+                    await self._dead_letter(record, untrusted, envelope.id)
+                    continue
                 if envelope.id in seen:
                     self.duplicates += 1
                     continue
@@ -146,6 +158,23 @@ class EventConsumer:
             # Recorded once per batch, before the offsets are committed. Should this process die
             # before it, each aggregate's own applied-event ids still stop a second application.
             await self._mark_processed(done)
+
+    @staticmethod
+    def _read(record: ConsumerRecord[bytes, bytes]) -> Envelope | PoisonEvent:
+        """The record's envelope (structured or binary mode), or why it cannot be read."""
+        try:
+            return envelope_from_record(record.value, record.headers, record.key)
+        except PoisonEvent as exc:
+            return exc
+
+    @staticmethod
+    def _untrusted(record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> UntrustedEvent | None:
+        """Why an event we handle is refused: it did not come on its owner's topic with its owner's source."""
+        try:
+            check_origin(envelope, record.topic)
+        except UntrustedEvent as exc:
+            return exc
+        return None
 
     async def _already_processed(self, event_ids: list[str]) -> set[str]:
         """The ids among ``event_ids`` this consumer group has processed already.
@@ -228,6 +257,7 @@ class EventConsumer:
             ("dlq.original.topic", record.topic.encode()),
             ("dlq.original.partition", str(record.partition).encode()),
             ("dlq.original.offset", str(record.offset).encode()),
+            ("dlq.reason", dead_letter_reason(error).encode()),
             ("dlq.error", f"{type(error).__name__}: {error}"[:2000].encode()),
         ]
         await self._producer.send_and_wait(
@@ -240,6 +270,7 @@ class EventConsumer:
                 "topic": record.topic,
                 "partition": record.partition,
                 "offset": record.offset,
+                "reason": dead_letter_reason(error),
                 "error": f"{type(error).__name__}: {error}"[:2000],
                 "at": datetime.now(UTC),
             }

@@ -5,14 +5,43 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from alliance_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+
+def security(settings: ServiceSettings) -> dict[str, Any]:
+    """The client options that authenticate this service to Kafka (none for a PLAINTEXT broker)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password.get_secret_value()
+        if settings.kafka_sasl_password
+        else None,
+    }
+    if settings.kafka_security_protocol == "SASL_SSL":
+        options["ssl_context"] = create_ssl_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+    return options
+
+
+def new_admin(settings: ServiceSettings, request_timeout_ms: int = 10000) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        request_timeout_ms=request_timeout_ms,
+        **security(settings),
+    )
 
 
 def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
@@ -25,6 +54,7 @@ def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
         linger_ms=1,
         request_timeout_ms=10000,
         retry_backoff_ms=200,
+        **security(settings),
     )
 
 
@@ -41,12 +71,13 @@ def new_consumer(settings: ServiceSettings, topics: Iterable[str], group_id: str
         session_timeout_ms=15000,
         heartbeat_interval_ms=3000,
         metadata_max_age_ms=5000,
+        **security(settings),
     )
 
 
 async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
     """Create our topics if missing (idempotent; safe to run from every replica)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=10000)
+    admin = new_admin(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -34,7 +34,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from alliance_common.errors import Conflict
-from alliance_common.events import IntegrationEvent, envelope_for
+from alliance_common.events import CONTENT_TYPE, IntegrationEvent, envelope_for
 from alliance_common.kafka import new_producer, sleep_or_stop
 from alliance_common.mongo import Document
 from alliance_common.settings import ServiceSettings
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 RESERVED_FIELDS = ("_id", "version", "outbox", "outbox_pending", "applied_events")
 PENDING = "outbox_pending"
+# CloudEvents structured mode: the value is the whole envelope; no ``ce_`` header may go beside it,
+# or SDKs read the record as binary mode (the value as the data) and reject it.
+STRUCTURED_MODE = ("content-type", CONTENT_TYPE.encode())
 SCAN_PAGE = 500
 
 
@@ -339,8 +342,7 @@ class OutboxRelay:
         for _, doc in pending:
             for entry in doc["outbox"]:
                 span, headers = start_publish_span(entry["topic"], entry.get("trace") or {}, entry["id"], entry["key"])
-                headers.append(("content-type", b"application/cloudevents+json"))
-                headers.append(("ce_type", entry["type"].encode()))
+                headers.append(STRUCTURED_MODE)
                 future = await producer.send(
                     entry["topic"], entry["value"].encode(), key=entry["key"].encode(), headers=headers
                 )

@@ -13,16 +13,15 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from pymongo.asynchronous.database import AsyncDatabase
 
 from alliance_common.auth import TokenVerifier
 from alliance_common.consumer import EventConsumer, EventHandler, ensure_inbox_indexes
-from alliance_common.events import IntegrationEvent
+from alliance_common.events import IntegrationEvent, source_for
 from alliance_common.health import Check, health_router
-from alliance_common.kafka import ensure_topics, sleep_or_stop
+from alliance_common.kafka import ensure_topics, new_admin, sleep_or_stop
 from alliance_common.mongo import Document, connect, ping
 from alliance_common.outbox import AggregateStore, OutboxRelay
 from alliance_common.problems import install_problem_handlers
@@ -54,7 +53,7 @@ class ServiceRuntime:
 
     @property
     def source(self) -> str:
-        return f"/alliance/{self.settings.service_name}"
+        return source_for(self.settings.service_name)
 
     def store(self, collection: str) -> AggregateStore:
         return AggregateStore(self.db[collection], self.relay, self.source, self.settings.topic)
@@ -78,7 +77,7 @@ class ServiceRuntime:
             await sleep_or_stop(self.stop, interval_s)
 
     async def _kafka_probe(self) -> dict[str, Any]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers, request_timeout_ms=2000)
+        admin = new_admin(self.settings, request_timeout_ms=2000)
         try:
             await admin.start()
             topics = await admin.list_topics()

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alliance_common.events import topic_for
 
 
 class ServiceSettings(BaseSettings):
@@ -27,6 +29,15 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
+    # How this service authenticates to Kafka: PLAINTEXT (none: a closed local broker) or SASL
+    # with SCRAM, over TLS in production (SASL_SSL) or not (SASL_PLAINTEXT, the local secured broker).
+    # The principal is the service's own: the broker's ACLs let it write only its topics.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # CA bundle (PEM) that verifies the brokers' certificates for SASL_SSL; None: the system's.
+    kafka_ssl_cafile: Path | None = None
 
     # The relay is woken on every write; this poll only catches what a wake missed
     # (a crash between write and publish, writes made by another replica).
@@ -48,7 +59,7 @@ class ServiceSettings(BaseSettings):
 
     @property
     def topic(self) -> str:
-        return f"{self.service_name}.events"
+        return topic_for(self.service_name)
 
     @property
     def dead_letter_topic(self) -> str:
@@ -60,4 +71,8 @@ class ServiceSettings(BaseSettings):
             self.mongodb_database = self.service_name
         if self.environment == "production" and self.jwt_public_key_file is None:
             raise ValueError("jwt_public_key_file is required in production")
+        if self.kafka_security_protocol != "PLAINTEXT" and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"kafka_sasl_username and kafka_sasl_password are required for {self.kafka_security_protocol}"
+            )
         return self

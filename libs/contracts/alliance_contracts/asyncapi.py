@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import alliance_contracts  # noqa: F401  (importing registers every event model)
-from alliance_common.events import Envelope, IntegrationEvent
+from alliance_common.events import CONTENT_TYPE, Envelope, IntegrationEvent
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -33,11 +33,16 @@ def asyncapi_document() -> dict[str, Any]:
             "headers": {
                 "type": "object",
                 "properties": {
+                    "content-type": {"type": "string", "const": CONTENT_TYPE},
                     "traceparent": {"type": "string", "description": "W3C trace context"},
-                    "ce_type": {"type": "string", "const": event_type},
                 },
+                "required": ["content-type"],
             },
-            "description": f"CloudEvents 1.0 envelope with type `{event_type}`; this schema is its `data`. "
+            "x-owner": model.owner,
+            "x-source": model.source,
+            "description": f"CloudEvents 1.0 envelope (structured mode: the record's value, no `ce_` headers) "
+            f"with type `{event_type}` and source `{model.source}`, published by {model.owner} only; "
+            "consumers refuse it from any other topic or source. This schema is its `data`. "
             "Kafka key: the envelope's `subject` (the aggregate id).",
         }
         channel = channels.setdefault(
@@ -57,13 +62,37 @@ def asyncapi_document() -> dict[str, Any]:
             "title": "Alliance Platform events",
             "version": "1.0.0",
             "description": "Every integration event, generated from the code. Envelopes follow CloudEvents 1.0 "
-            "(structured JSON mode); schemas evolve additively, breaking changes get a new `.vN` type.",
+            "(structured mode: the record's value is the envelope, `content-type: application/cloudevents+json`, "
+            "no `ce_` headers); each type is accepted only from its owner's topic and source; "
+            "schemas evolve additively, breaking changes get a new `.vN` type.",
         },
         "defaultContentType": "application/cloudevents+json",
-        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka"}},
+        "servers": {
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "`alliance_local up`; with `--secure-kafka` it authenticates as production does.",
+            },
+            "production": {
+                "host": "alliance-kafka-bootstrap.alliance-infra.svc:9093",
+                "protocol": "kafka-secure",
+                "description": "SASL SCRAM-SHA-512 over TLS; each service is a KafkaUser whose ACLs let it write "
+                "only its own topics (deploy/k8s/infra/kafka-users.yaml).",
+                "security": [{"$ref": "#/components/securitySchemes/scram"}],
+            },
+        },
         "channels": channels,
         "operations": operations,
-        "components": {"messages": messages, "schemas": schemas},
+        "components": {
+            "messages": messages,
+            "schemas": schemas,
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "One principal per service; a topic is written only by the service that owns it.",
+                }
+            },
+        },
     }
 
 

@@ -8,13 +8,15 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from alliance_common.events import IntegrationEvent
+from alliance_common.events import IntegrationEvent, topic_for
 
-TOPIC = "licensing.events"
+# The one declaration of who publishes these types: topic and CloudEvents source follow from it.
+OWNER = "licensing"
+TOPIC = topic_for(OWNER)
 
 
 class LicensingEvent(IntegrationEvent):
-    topic: ClassVar[str] = TOPIC
+    owner: ClassVar[str | None] = OWNER
     licence_id: str
     licensee_id: str
 
@@ -43,7 +45,7 @@ class LicenceRestored(LicensingEvent):
 class PoolEvent(IntegrationEvent):
     """Facts about the patent pool (patents, programmes, evaluations), also on licensing.events."""
 
-    topic: ClassVar[str] = TOPIC
+    owner: ClassVar[str | None] = OWNER
 
 
 class ProgrammeCreated(PoolEvent):

@@ -6,13 +6,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from alliance_common.events import IntegrationEvent
+from alliance_common.events import IntegrationEvent, topic_for
 
-TOPIC = "membership.events"
+# The one declaration of who publishes these types: topic and CloudEvents source follow from it.
+OWNER = "membership"
+TOPIC = topic_for(OWNER)
 
 
 class MembershipEvent(IntegrationEvent):
-    topic: ClassVar[str] = TOPIC
+    owner: ClassVar[str | None] = OWNER
     member_id: str
 
 

@@ -7,13 +7,15 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from alliance_common.events import IntegrationEvent
+from alliance_common.events import IntegrationEvent, topic_for
 
-TOPIC = "standards.events"
+# The one declaration of who publishes these types: topic and CloudEvents source follow from it.
+OWNER = "standards"
+TOPIC = topic_for(OWNER)
 
 
 class StandardsEvent(IntegrationEvent):
-    topic: ClassVar[str] = TOPIC
+    owner: ClassVar[str | None] = OWNER
     project_id: str
 
 

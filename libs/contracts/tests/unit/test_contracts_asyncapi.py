@@ -64,7 +64,9 @@ def test_every_event_type_is_a_message_on_its_topic_channel(doc: dict[str, Any])
         name = model.__name__
         message = doc["components"]["messages"][name]
         assert message["name"] == event_type
-        assert message["headers"]["properties"]["ce_type"]["const"] == event_type
+        assert message["headers"]["properties"]["content-type"]["const"] == "application/cloudevents+json"
+        assert not [h for h in message["headers"]["properties"] if h.startswith("ce_")]  # structured mode only
+        assert (message["x-owner"], message["x-source"]) == (model.owner, model.source)
         assert doc["channels"][model.topic]["messages"][name] == {"$ref": f"#/components/messages/{name}"}
 
 
@@ -115,3 +117,10 @@ def test_no_schema_keeps_its_own_defs(doc: dict[str, Any]) -> None:
 def test_envelope_schema_is_included(doc: dict[str, Any]) -> None:
     envelope = doc["components"]["schemas"]["CloudEventEnvelope"]
     assert {"specversion", "id", "source", "type", "data"} <= set(envelope["properties"])
+
+
+def test_production_server_requires_scram_authentication(doc: dict[str, Any]) -> None:
+    production = doc["servers"]["production"]
+    [requirement] = production["security"]
+    assert resolve(doc, requirement["$ref"])["type"] == "scramSha512"
+    assert production["protocol"] == "kafka-secure"

@@ -1,0 +1,57 @@
+"""Who publishes and who reads each topic: the declaration matches the services' subscriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import Mock
+
+import pytest
+
+from alliance_common.events import IntegrationEvent, source_for, topic_for
+from alliance_contracts import licensing, membership, standards, training
+from alliance_contracts.ownership import READS, SERVICES, owners, topics_read_by, topics_written_by
+
+
+def subscriptions(service: str) -> set[type[IntegrationEvent]]:
+    """The event types a service's consumer handles (its entrypoints' handler table)."""
+    if service == "membership":
+        from membership.entrypoints.events import event_handlers as membership_handlers
+
+        return set(membership_handlers(Mock()))
+    if service == "licensing":
+        from licensing.entrypoints.events import event_handlers as licensing_handlers
+
+        return set(licensing_handlers(Mock(), Mock()))
+    if service == "standards":
+        from standards.entrypoints.events import event_handlers as standards_handlers
+
+        return set(standards_handlers(Mock(), Mock()))
+    from training.adapters.standing import MemberStanding
+    from training.entrypoints.events import event_handlers as training_handlers
+
+    return set(training_handlers(MemberStanding(Mock()), Mock()))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_reads_are_exactly_the_topics_a_service_subscribes_to(service: str) -> None:
+    handled = subscriptions(service)
+    assert handled, service
+    assert {model.topic for model in handled} == set(topics_read_by(service))
+    assert all(model.owner != service for model in handled), "a service does not consume its own events"
+
+
+def test_every_contract_module_declares_one_owner() -> None:
+    modules: list[Any] = [membership, licensing, standards, training]
+    assert [m.OWNER for m in modules] == ["membership", "licensing", "standards", "training"]
+    for module in modules:
+        assert module.TOPIC == topic_for(module.OWNER)
+    assert set(owners().values()) == set(SERVICES)
+    for event_type, owner in owners().items():
+        model = IntegrationEvent.registry[event_type]
+        assert (model.topic, model.source) == (topic_for(owner), source_for(owner))
+
+
+def test_each_service_writes_its_events_and_dead_letters_only() -> None:
+    for service in SERVICES:
+        assert topics_written_by(service) == (f"{service}.events", f"{service}.dlq")
+    assert set(READS) == set(SERVICES)
