@@ -17,7 +17,7 @@ from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
 
 def up(args: argparse.Namespace) -> int:
     workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
-    stack = Stack(workdir)
+    stack = Stack(workdir, dev_login=True)  # a development platform: the demo and curl below sign in with it
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
