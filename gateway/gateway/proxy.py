@@ -224,6 +224,11 @@ class BadPath(DomainError):
 # sub-delimiters, minus ';' (path parameters to some servers); everything else is %XX-encoded.
 _SEGMENT_SAFE = b"-._~!$&'()*+,=:@"
 _DOT_SEGMENTS = frozenset({b".", b".."})
+# The common case, taken without decoding: segments of safe characters only (no '%'), none empty
+# (a trailing slash aside) and none starting with a dot, so none is a dot segment. Such a path is
+# already in the canonical form the general case would rebuild.
+_PLAIN_SEGMENT = r"[A-Za-z0-9_~!$&'()*+,=:@-][A-Za-z0-9._~!$&'()*+,=:@-]*"
+_PLAIN_PATH = re.compile(rf"/api/v1/([a-z]+)/(?:{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*/?)?")
 
 
 def normalised_target(raw_path: str) -> tuple[str, str]:
@@ -236,6 +241,14 @@ def normalised_target(raw_path: str) -> tuple[str, str]:
     path outside ``/api/v1/<service>/``. A path that cannot leave its service prefix
     upstream is the only kind forwarded.
     """
+    plain = _PLAIN_PATH.fullmatch(raw_path)
+    if plain is not None:
+        return plain[1], raw_path
+    return checked_target(raw_path)
+
+
+def checked_target(raw_path: str) -> tuple[str, str]:
+    """``normalised_target`` in full: every segment decoded, checked and encoded again."""
     if "\\" in raw_path or ";" in raw_path:
         raise BadPath("backslashes and ';' path parameters are not allowed in paths")
     segments = [unquote_to_bytes(s) for s in raw_path.split("/")]

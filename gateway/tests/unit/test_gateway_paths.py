@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from gateway.proxy import BadPath, normalised_target
+from gateway.proxy import BadPath, checked_target, normalised_target
 
 
 @pytest.mark.parametrize(
@@ -70,3 +72,21 @@ def test_ordinary_paths_are_forwarded_in_one_canonical_form(raw: str, service: s
 def test_an_encoded_slash_in_the_service_segment_names_no_service() -> None:
     service, _ = normalised_target("/api/v1/membership%2Fx/organisations")
     assert service == "membership/x"  # not a configured upstream: the proxy answers 404
+
+
+def test_the_fast_path_agrees_with_the_full_check() -> None:
+    """Plain paths skip decoding; whatever they are, the answer is the full check's."""
+    rng = random.Random(9)
+    alphabet = "aZ09._-~!$&'()*+,=:@%2e%2F;\\/"
+    for _ in range(20_000):
+        tail = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        raw = f"/api/v1/membership/{tail}"
+        try:
+            expected: tuple[str, str] | str = checked_target(raw)
+        except BadPath:
+            expected = "refused"
+        try:
+            got: tuple[str, str] | str = normalised_target(raw)
+        except BadPath:
+            got = "refused"
+        assert got == expected, raw
