@@ -11,6 +11,8 @@ Calls to ``/api/v1/<service>/...`` then take the proxy's own path; the gateway's
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -32,13 +34,17 @@ NOT_LIMITED = frozenset({"/healthz", "/readyz"})  # probes: cheap, and must neve
 
 # The API answers JSON only: nothing in a response may load, run, frame or submit anything.
 CSP_API = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# The docs page runs Swagger UI from the gateway's own origin (its inline start-up script and
-# styles included), fetches /openapi.json from it, and may not be framed either.
-CSP_DOCS = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-    b"img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
-    b"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The docs page runs Swagger UI (or ReDoc) from the gateway's own origin, fetches /openapi.json
+# from it, and may not be framed either. Its scripts: files from 'self', and those inline scripts
+# only that the page itself carries, each allowed by its hash (see ``docs_csp``); the UI sets
+# inline styles, hence 'unsafe-inline' for styles only.
+_CSP_DOCS_TEMPLATE = (
+    "default-src 'none'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+CSP_DOCS = _CSP_DOCS_TEMPLATE.format(hashes="").encode()
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
@@ -77,6 +83,14 @@ def _build(kind: str, https: bool) -> list[tuple[bytes, bytes]]:
 _RESPONSE_HEADERS = {(k, https): _build(k, https) for k in ("api", "docs", "auth") for https in (False, True)}
 # Names the gateway sets on every response: any value the route or the service gave is replaced.
 _REPLACED = frozenset({name for headers in _RESPONSE_HEADERS.values() for name, _ in headers} | {b"x-request-id"})
+
+
+def docs_csp(html: bytes) -> bytes:
+    """The docs CSP for this page: each of its inline scripts allowed by its SHA-256, no other."""
+    hashes = sorted(
+        {"'sha256-" + base64.b64encode(hashlib.sha256(m).digest()).decode() + "'" for m in _INLINE_SCRIPT.findall(html)}
+    )
+    return _CSP_DOCS_TEMPLATE.format(hashes="".join(" " + h for h in hashes)).encode()
 
 
 def safe_request_id(values: Iterable[bytes]) -> bytes:
@@ -179,14 +193,17 @@ class Edge:
         if peer and self.proxies.networks:
             scope["client"] = (self.proxies.client(peer[0], forwarded_for), peer[1])
             scope["scheme"] = self.proxies.scheme(peer[0], scope.get("scheme", "http"), forwarded_proto)
-        extra = response_headers(scope["path"], scope.get("scheme") == "https")
+        path: str = scope["path"]
+        extra = response_headers(path, scope.get("scheme") == "https")
         extra = [*extra, (b"x-request-id", request_id)]
+
+        out = hashing_inline_scripts(send) if _kind(path) == "docs" else send
 
         async def send_marked(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _REPLACED]
                 message = {**message, "headers": kept + extra}
-            await send(message)
+            await out(message)
 
         target = proxied(scope)
         if target is not None:  # rate and size limits are the proxy's own
@@ -236,6 +253,36 @@ class Edge:
             await response(scope, receive, send)
             return
         await self.inner(scope, replay(body, receive), send)
+
+
+def hashing_inline_scripts(send: Send) -> Send:
+    """A send channel that holds an HTML page whole, to name its inline scripts' hashes in its CSP.
+
+    Anything else (the UI's script and style files) passes through as it comes.
+    """
+    held: list[Message] = []
+    chunks: list[bytes] = []
+
+    async def send_hashed(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            content_type = next((v for k, v in message.get("headers", ()) if k.lower() == b"content-type"), b"")
+            if content_type.startswith(b"text/html"):
+                held.append(message)
+                return
+        elif message["type"] == "http.response.body" and held:
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            html = b"".join(chunks)
+            start = held.pop()
+            csp = docs_csp(html)
+            headers = [(k, csp if k == b"content-security-policy" else v) for k, v in start["headers"]]
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": html})
+            return
+        await send(message)
+
+    return send_hashed
 
 
 async def read_limited(receive: Receive, limit: int) -> bytes | None:

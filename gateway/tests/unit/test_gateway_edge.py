@@ -3,6 +3,8 @@ and the fixed 401 texts of the token verifier."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
 from ipaddress import ip_network
@@ -13,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from alliance_common.auth import EXPIRED_TOKEN, INVALID_TOKEN, TokenVerifier, Unauthenticated
-from gateway.edge import TrustedProxies, parse_address, response_headers, safe_request_id
+from gateway.edge import TrustedProxies, docs_csp, parse_address, response_headers, safe_request_id
 from gateway.settings import Settings
 
 
@@ -102,6 +104,15 @@ def test_response_headers_by_kind() -> None:
     assert b"strict-transport-security" in auth and b"strict-transport-security" not in api
     for headers in (api, docs, auth):
         assert headers[b"x-content-type-options"] == b"nosniff" and headers[b"x-frame-options"] == b"DENY"
+
+
+def test_the_docs_csp_allows_exactly_the_pages_inline_scripts() -> None:
+    page = b"<script src='/docs/ui.js'></script><SCRIPT type='module'>start()</SCRIPT><script>\nb()\n</script>"
+    csp = docs_csp(page).decode()
+    assert "'sha256-" + base64.b64encode(hashlib.sha256(b"start()").digest()).decode() + "'" in csp
+    assert "'sha256-" + base64.b64encode(hashlib.sha256(b"\nb()\n").digest()).decode() + "'" in csp
+    assert csp.count("'sha256-") == 2 and "'unsafe-inline'" not in csp.split("style-src")[0]
+    assert "script-src 'self';" in docs_csp(b"<p>no scripts</p>").decode()
 
 
 # --- the verifier's 401 texts ---------------------------------------------------------------

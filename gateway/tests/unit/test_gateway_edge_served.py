@@ -9,9 +9,11 @@ plain socket, as ``curl --path-as-is`` would: HTTP clients normalise such paths 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
+import re
 import socket
 import time
 import uuid
@@ -243,8 +245,14 @@ async def test_every_response_carries_the_security_headers(gateway: Gateway, key
         )
     assert docs.status_code == 200
     assert_secured(docs)
-    assert "script-src 'self'" in docs.headers["content-security-policy"]
-    assert "connect-src 'self'" in docs.headers["content-security-policy"]
+    csp = docs.headers["content-security-policy"]
+    assert "connect-src 'self'" in csp
+    # Scripts: files from the gateway itself and exactly the page's own inline script(s), by hash.
+    script_src = next(d for d in csp.split("; ") if d.startswith("script-src"))
+    inline = re.findall(r"<script>(.*?)</script>", docs.text, re.DOTALL)
+    assert inline  # the docs page starts its UI with an inline script
+    hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'" for s in inline}
+    assert set(script_src.split()) == {"script-src", "'self'", *hashes}
 
 
 async def test_hsts_only_when_a_trusted_proxy_says_https(keys: tuple[Path, Path]) -> None:
