@@ -361,7 +361,7 @@ def main() -> int:
         say(f"starting Kafka, FerretDB, Zipkin, membership, standards and the gateway in {workdir}")
         gateway_env = {"RATE_LIMIT_PER_S": "1000000", "RATE_LIMIT_BURST": "1000000"}
         gateway_env.update(kv.split("=", 1) for kv in args.gateway_env)
-        stack = Stack(workdir, env_overrides={"gateway": gateway_env})
+        stack = Stack(workdir, env_overrides={"gateway": gateway_env}, dev_login=True)
         # Zipkin keeps spans in memory: Infra allows 2,000,000 in a 512 MiB heap, which this
         # bench's ~3 spans per request fill in a few minutes (Zipkin then runs out of memory,
         # burns CPU in GC and every exporter times out). 200,000 keeps it healthy.

@@ -305,7 +305,7 @@ def main() -> int:
     ok = False
     try:
         say(f"starting the platform in {workdir}")
-        stack = Stack(workdir)
+        stack = Stack(workdir, dev_login=True)
         started = now()
         stack.start()
         say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")

@@ -172,7 +172,7 @@ def main() -> int:
     from alliance_local.stack import Stack
 
     workdir = Path(tempfile.mkdtemp(prefix="alliance-writes-"))
-    stack = Stack(workdir)
+    stack = Stack(workdir, dev_login=True)
     try:
         stack.start()
         args.pids = {name: proc.popen.pid for name, proc in stack.procs.items() if proc.popen is not None}

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from alliance_common.auth import TokenVerifier
 from alliance_common.health import Check, health_router
@@ -15,8 +15,9 @@ from alliance_common.problems import install_problem_handlers
 from alliance_common.service import operation_id
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 from gateway import auth_routes, docs, proxy
+from gateway.edge import Edge
 from gateway.issuer import Issuer
-from gateway.proxy import Proxy, proxied
+from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings, get_settings
 
@@ -111,28 +112,17 @@ def upstream_session(settings: Settings) -> aiohttp.ClientSession:
 
 
 def start_traces_at_the_edge(app: FastAPI) -> None:
-    """Drop clients' trace headers, so every trace starts at the gateway; route proxied calls.
+    """Put the gateway's edge (``gateway.edge.Edge``) outside everything else.
 
-    Public clients must not choose trace ids or sampling for the platform. The strip has
-    to run outside the OpenTelemetry middleware, which wraps the whole middleware stack.
+    It drops clients' trace headers, so every trace starts at the gateway (public clients must
+    not choose trace ids or sampling for the platform), settles the request id and the caller's
+    address, routes proxied calls, limits the gateway's own routes and marks every response.
+    It has to run outside the OpenTelemetry middleware, which wraps the whole middleware stack.
     """
     build = app.build_middleware_stack
-    untrusted = {b"traceparent", b"tracestate", b"baggage"}
     proxy = Proxy(app)
 
     def build_with_boundary() -> ASGIApp:
-        inner = build()
-
-        async def boundary(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k not in untrusted]}
-                # Calls to the services take the proxy's own path (see gateway.proxy.Proxy).
-                target = proxied(scope)
-                if target is not None:
-                    await proxy.handle(scope, receive, send, *target)
-                    return
-            await inner(scope, receive, send)
-
-        return boundary
+        return Edge(app, build(), proxy)
 
     app.build_middleware_stack = build_with_boundary  # type: ignore[method-assign]

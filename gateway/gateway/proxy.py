@@ -19,6 +19,7 @@ import re
 from collections.abc import AsyncIterator, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import aiohttp
 from fastapi import APIRouter, Request, Response
@@ -218,6 +219,62 @@ def proxied(scope: Scope) -> tuple[str, str] | None:
     return service, rest
 
 
+class BadPath(DomainError):
+    """A proxied path the gateway will not forward: dot segments, path parameters, backslashes, empty segments."""
+
+    status = 400
+    title = "Bad request"
+
+
+# What a path segment may carry unencoded upstream: RFC 3986 unreserved characters and the
+# sub-delimiters, minus ';' (path parameters to some servers); everything else is %XX-encoded.
+_SEGMENT_SAFE = b"-._~!$&'()*+,=:@"
+_DOT_SEGMENTS = frozenset({b".", b".."})
+# The common case, taken without decoding: segments of safe characters only (no '%'), none empty
+# (a trailing slash aside) and none starting with a dot, so none is a dot segment. Such a path is
+# already in the canonical form the general case would rebuild.
+_PLAIN_SEGMENT = r"[A-Za-z0-9_~!$&'()*+,=:@-][A-Za-z0-9._~!$&'()*+,=:@-]*"
+_PLAIN_PATH = re.compile(rf"/api/v1/([a-z]+)/(?:{_PLAIN_SEGMENT}(?:/{_PLAIN_SEGMENT})*/?)?")
+
+
+def normalised_target(raw_path: str) -> tuple[str, str]:
+    """(service, upstream path) of a proxied call, from the path as the caller sent it.
+
+    The upstream path is rebuilt from the checked segments only, each decoded once and encoded
+    again in one canonical form (so ``%2F`` inside a segment stays data, never a separator).
+    Refused with ``BadPath`` (400): a dot segment (``.``/``..``, however encoded, also between
+    encoded slashes or backslashes), a raw backslash or ';', an empty segment (``//``), a
+    path outside ``/api/v1/<service>/``. A path that cannot leave its service prefix
+    upstream is the only kind forwarded.
+    """
+    plain = _PLAIN_PATH.fullmatch(raw_path)
+    if plain is not None:
+        return plain[1], raw_path
+    return checked_target(raw_path)
+
+
+def checked_target(raw_path: str) -> tuple[str, str]:
+    """``normalised_target`` in full: every segment decoded, checked and encoded again."""
+    if "\\" in raw_path or ";" in raw_path:
+        raise BadPath("backslashes and ';' path parameters are not allowed in paths")
+    segments = [unquote_to_bytes(s) for s in raw_path.split("/")]
+    if len(segments) < 5 or segments[0] or segments[1] != b"api" or segments[2] != b"v1":
+        raise BadPath("API paths are /api/v1/<service>/...")
+    rest = segments[4:]
+    for i, segment in enumerate(segments[3:], start=3):
+        if not segment:
+            if i == len(segments) - 1 and i > 3:  # one trailing slash is kept
+                continue
+            raise BadPath("empty path segments ('//') are not allowed")
+        if segment in _DOT_SEGMENTS or any(
+            piece in _DOT_SEGMENTS for piece in segment.replace(b"\\", b"/").split(b"/")
+        ):
+            raise BadPath("dot segments ('.', '..') are not allowed in paths")
+    service = segments[3].decode("latin-1")
+    encoded = "/".join(quote_from_bytes(s, _SEGMENT_SAFE) for s in rest)
+    return service, f"{_PREFIX}{service}/{encoded}"
+
+
 class Proxy:
     """The request path of ``/api/v1/<service>/...``: a plain ASGI app, outside FastAPI's stack.
 
@@ -298,6 +355,12 @@ class Proxy:
         state = self.app.state
         settings: Settings = state.settings
         method: str = scope["method"]
+        # The path as the caller encoded it (raw_path), checked and rebuilt: only a path that
+        # stays below /api/v1/<service>/ is ever sent upstream.
+        raw_path: bytes | None = scope.get("raw_path")
+        service, target = normalised_target(
+            raw_path.decode("latin-1") if raw_path else quote_from_bytes(scope["path"].encode(), b"/")
+        )
         # One pass over the raw ASGI headers (lower-case names) for what the gateway needs to know.
         raw: list[tuple[bytes, bytes]] = scope["headers"]
         declared: int | None = None
@@ -353,9 +416,6 @@ class Proxy:
         headers = upstream_headers(raw, request_id, client_host)
         if streamed is not None and not chunked and declared is not None:
             headers.append(("content-length", str(declared)))  # as declared: no chunked framing upstream
-        # The path as the caller encoded it (raw_path), so %2F and friends reach the service unchanged.
-        raw_path: bytes | None = scope.get("raw_path")
-        target = raw_path.decode("latin-1") if raw_path else f"{_PREFIX}{service}/{path}"
         query: bytes = scope.get("query_string", b"")
         url_text = upstream + target + ("?" + query.decode("latin-1") if query else "")
         url = URL(url_text, encoded=True)

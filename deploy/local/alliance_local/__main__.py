@@ -24,7 +24,8 @@ def kafka_note(stack: Stack) -> str:
 
 def up(args: argparse.Namespace) -> int:
     workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
-    stack = Stack(workdir, infra=Infra(workdir, secure_kafka=args.secure_kafka))
+    # a development platform: the demo and curl below sign in with the dev login
+    stack = Stack(workdir, infra=Infra(workdir, secure_kafka=args.secure_kafka), dev_login=True)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:

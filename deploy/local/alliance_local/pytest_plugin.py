@@ -52,7 +52,7 @@ TEST_ENV = {"training": {"OFFER_DURATION_S": "8", "OFFER_CHECK_INTERVAL_S": "1"}
 
 @pytest.fixture(scope="session")
 def platform(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("platform"), infra=infra, env_overrides=TEST_ENV)
+    stack = Stack(tmp_path_factory.mktemp("platform"), infra=infra, env_overrides=TEST_ENV, dev_login=True)
     try:
         stack.start(start_infra=False)
         yield stack

@@ -42,9 +42,20 @@ def write_keypair(directory: Path) -> tuple[Path, Path]:
 
 class Stack:
     def __init__(
-        self, workdir: Path, infra: Infra | None = None, env_overrides: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        workdir: Path,
+        infra: Infra | None = None,
+        env_overrides: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        dev_login: bool = False,
     ) -> None:
+        """``dev_login``: the gateway's POST /auth/dev-login on (tokens with any roles, no password).
+
+        Off unless asked for, like the gateway's own setting: ``scripts/up`` (the demo), the
+        end-to-end tests and the benchmarks ask for it explicitly.
+        """
         self.workdir = workdir
+        self.dev_login = dev_login
         self.env_overrides = env_overrides or {}
         self.infra = infra or Infra(workdir)
         self.private_key, self.public_key = write_keypair(workdir / "keys")
@@ -75,6 +86,8 @@ class Stack:
         if name == "gateway":
             env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
             env["JWT_PRIVATE_KEY_FILE"] = str(self.private_key)
+            # Always stated, so a DEV_LOGIN_ENABLED in the caller's environment never turns it on.
+            env["DEV_LOGIN_ENABLED"] = "true" if self.dev_login else "false"
             env["MACHINE_CLIENTS_JSON"] = json.dumps(
                 {
                     DEMO_AGENCY_CLIENT: {

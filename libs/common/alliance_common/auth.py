@@ -80,6 +80,15 @@ def machine_may_call(method: str) -> bool:
     return method.upper() in MACHINE_METHODS
 
 
+# The only two answers to a bad token: fixed texts that say what to do, never the JWT library's
+# message (which names the check that failed and helps whoever is forging tokens).
+EXPIRED_TOKEN = "the bearer token has expired; get a new one (POST /auth/token for machine clients)"
+INVALID_TOKEN = (
+    "the bearer token is not valid here; send a token issued by the alliance's sign-in "
+    "or POST /auth/token, as 'Authorization: Bearer <token>'"
+)
+
+
 class Unauthenticated(DomainError):
     status = 401
     title = "Unauthorized"
@@ -189,13 +198,13 @@ class TokenVerifier:
                 leeway=5,
             )
         except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated("the bearer token has expired") from exc
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"invalid bearer token: {exc}") from exc
+            raise Unauthenticated(EXPIRED_TOKEN) from exc
+        except jwt.PyJWTError as exc:  # the library's own text (which check failed) is not told
+            raise Unauthenticated(INVALID_TOKEN) from exc
         try:
             roles = frozenset(Role(r) for r in claims.get("roles", []))
         except ValueError as exc:
-            raise Unauthenticated(f"invalid bearer token: {exc}") from exc
+            raise Unauthenticated(INVALID_TOKEN) from exc
         return float(claims["exp"]), Principal(
             subject=str(claims["sub"]),
             roles=roles,

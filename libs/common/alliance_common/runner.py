@@ -35,6 +35,11 @@ def server_config(app: Any, settings: ServiceSettings) -> uvicorn.Config:
         access_log=False,
         timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=10,
+        # uvicorn would otherwise rewrite the client address and scheme from X-Forwarded-For/-Proto
+        # of any caller on loopback (its default FORWARDED_ALLOW_IPS), so anyone on the host could
+        # choose the address that keys its rate limit. Each process sees its real TCP peer; the
+        # gateway reads forwarded headers itself, and only from its TRUSTED_PROXIES (gateway.edge).
+        proxy_headers=False,
     )
 
 
