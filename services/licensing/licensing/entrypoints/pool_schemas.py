@@ -8,15 +8,17 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
+from licensing.domain import limits
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
 from licensing.domain.pool import Programme, Submission, SubmissionStatus
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.TEXT_MAX)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)]
 
 
 class PatentCreate(RequestModel):
     office: PatentOffice
-    number: Annotated[str, StringConstraints(min_length=3, max_length=40, to_upper=True)]
+    number: Annotated[str, StringConstraints(min_length=3, max_length=limits.PATENT_NUMBER_MAX, to_upper=True)]
     family_id: Text
     title: Text
     filing_date: date
@@ -25,9 +27,11 @@ class PatentCreate(RequestModel):
     segment: ChainSegment
     grant_date: date | None = None
     validated_in: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
-        default_factory=list, description="EP patents only: the countries where it was validated."
+        default_factory=list,
+        max_length=limits.COUNTRIES_MAX,
+        description="EP patents only: the countries where it was validated.",
     )
-    owner_id: str | None = Field(None, description="Staff only: the owning member (members contribute their own).")
+    owner_id: Id | None = Field(None, description="Staff only: the owning member (members contribute their own).")
 
     model_config = {
         **RequestModel.model_config,
@@ -89,9 +93,9 @@ class LegalStatusIn(RequestModel):
 
 
 class ProgrammeCreate(RequestModel):
-    name: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=3, max_length=limits.NAME_MAX)]
     standard_ref: Annotated[str, StringConstraints(min_length=3, max_length=100)] = Field(examples=["T/LEDA 001—2026"])
-    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    description: Annotated[str, StringConstraints(max_length=limits.DESCRIPTION_MAX)] = ""
 
 
 class ProgrammePublic(BaseModel):
@@ -109,17 +113,17 @@ class ProgrammePublic(BaseModel):
 
 
 class SubmissionCreate(RequestModel):
-    patent_id: str
+    patent_id: Id
 
 
 class AssignmentIn(RequestModel):
     evaluator_id: Text = Field(description="The expert's user id (the subject of their token).")
-    evaluator_org_id: str | None = Field(None, description="The expert's organisation, if any.")
+    evaluator_org_id: Id | None = Field(None, description="The expert's organisation, if any.")
 
 
 class EvaluationIn(RequestModel):
     result: Annotated[str, StringConstraints(pattern=r"^(essential|not_essential)$")]
-    reason: Annotated[str, StringConstraints(min_length=10, max_length=10000)]
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=limits.EVALUATION_REASON_MAX)]
 
 
 class SubmissionPublic(BaseModel):

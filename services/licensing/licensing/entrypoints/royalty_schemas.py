@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
+from licensing.domain import limits
 from licensing.domain.accounts import FiledReport, RoyaltyAccount
 from licensing.domain.groups import LicenseeGroup
 
@@ -20,17 +21,22 @@ PeriodText = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
 
 
 class TierIn(RequestModel):
-    up_to: int | None = Field(None, ge=1, description="Cumulative units in the year this tier runs to; last: none.")
+    up_to: int | None = Field(
+        None, ge=1, le=limits.UNITS_MAX, description="Cumulative units in the year this tier runs to; last: none."
+    )
     standard_rate: Rate
     compliant_rate: Rate
 
 
 class ScheduleIn(RequestModel):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
-    categories: dict[Annotated[str, StringConstraints(min_length=1, max_length=60)], list[TierIn]] = Field(min_length=1)
-    free_units_per_year: int = Field(0, ge=0)
+    categories: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=limits.CATEGORY_MAX)],
+        Annotated[list[TierIn], Field(min_length=1, max_length=limits.TIERS_MAX)],
+    ] = Field(min_length=1, max_length=limits.CATEGORIES_MAX)
+    free_units_per_year: int = Field(0, ge=0, le=limits.UNITS_MAX)
     annual_cap: Money | None = None
-    regional_markets: list[Country] = Field(default_factory=list)
+    regional_markets: list[Country] = Field(default_factory=list, max_length=limits.COUNTRIES_MAX)
     regional_discount_percent: Percent = Decimal(0)
     member_discount_percent: Percent = Decimal(0)
     admin_fee_percent: Percent = Decimal(10)
@@ -62,8 +68,8 @@ class ScheduleIn(RequestModel):
 
 
 class ReportLineIn(RequestModel):
-    product_category: Annotated[str, StringConstraints(min_length=1, max_length=60)]
-    units: int = Field(ge=0)
+    product_category: Annotated[str, StringConstraints(min_length=1, max_length=limits.CATEGORY_MAX)]
+    units: int = Field(ge=0, le=limits.UNITS_MAX)
     country_of_manufacture: Country
     country_of_sale: Country
     period: PeriodText | None = Field(
@@ -74,7 +80,7 @@ class ReportLineIn(RequestModel):
 
 class ReportIn(RequestModel):
     period: PeriodText
-    lines: list[ReportLineIn] = Field(min_length=1, max_length=100_000)
+    lines: list[ReportLineIn] = Field(min_length=1, max_length=limits.REPORT_LINES_MAX)
     filed_on: date | None = Field(
         None,
         description="Secretariat only (403 for anyone else), when recording a report filed earlier (imported "
@@ -82,7 +88,7 @@ class ReportIn(RequestModel):
         "count from it. Not in the future, after the quarter's last day, and not before the filing date of a "
         "report already recorded for the account (history is entered in filing order). Default: today.",
     )
-    filed_by: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+    filed_by: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)] | None = Field(
         None,
         description="Secretariat only, and then required: the organisation whose report is recorded. "
         "A licensee always files for its own organisation.",
@@ -199,15 +205,19 @@ class ReportPublic(BaseModel):
 
 
 class LicenceCreate(RequestModel):
-    licensee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    licensee_name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    licensee_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)]
+    licensee_name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     start_date: date
-    territory: list[Country] = Field(default_factory=list, description="Countries of sale covered; empty: worldwide.")
+    territory: list[Country] = Field(
+        default_factory=list,
+        max_length=limits.COUNTRIES_MAX,
+        description="Countries of sale covered; empty: worldwide.",
+    )
 
 
 class SubsidiaryIn(RequestModel):
-    parent_name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
-    name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    parent_name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
+    name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     ownership_percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
     since: date
 
