@@ -104,6 +104,10 @@ async def test_comments_past_their_bounds_are_refused_naming_the_field_and_chang
         assert len(stored) == limits.COMMENTS_PER_COMMENTER_PER_PERIOD
         assert all(c["text"] != "One more." for c in stored)
 
+        # A filter past its bound: 422 naming the query parameter.
+        filtered = await call("GET", f"/projects?proposer_id={'x' * 101}", staff, expect=422)
+        assert [e["field"] for e in filtered.json()["errors"]] == ["proposer_id"]
+
         # Another organisation still may comment.
         await call("POST", f"/projects/{pid}/comments", member(other), {"clause": "1", "text": "Fine."}, expect=201)
         assert len(await comments()) == limits.COMMENTS_PER_COMMENTER_PER_PERIOD + 1
