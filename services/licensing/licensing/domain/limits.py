@@ -20,6 +20,8 @@ report rather than once per line (not done here).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 # --- strings (characters) ------------------------------------------------------------------------
 ID_MAX = 64  # an organisation's, patent's, programme's... id given in a request
 NAME_MAX = 200
@@ -40,3 +42,9 @@ REPORT_LINES_MAX = 500
 REPORT_LOOKBACK_YEARS = 10  # back-royalty lines and recorded history reach this far back, no further
 PAYMENTS_PER_REPORT_MAX = 20
 SUBSIDIARIES_MAX = 200
+
+# --- dates: a range every date computed from one stays inside (a year past 9999 is an error) -----
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2199, 12, 31, tzinfo=UTC)

@@ -14,6 +14,7 @@ from licensing.domain.pool import Programme, Submission, SubmissionStatus
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.TEXT_MAX)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
 
 
 class PatentCreate(RequestModel):
@@ -21,11 +22,11 @@ class PatentCreate(RequestModel):
     number: Annotated[str, StringConstraints(min_length=3, max_length=limits.PATENT_NUMBER_MAX, to_upper=True)]
     family_id: Text
     title: Text
-    filing_date: date
-    expiry_date: date
+    filing_date: Day
+    expiry_date: Day
     status: LegalStatus = LegalStatus.GRANTED
     segment: ChainSegment
-    grant_date: date | None = None
+    grant_date: Day | None = None
     validated_in: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
         default_factory=list,
         max_length=limits.COUNTRIES_MAX,
@@ -89,7 +90,7 @@ class PatentPublic(BaseModel):
 
 class LegalStatusIn(RequestModel):
     status: LegalStatus
-    ended_on: date | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
+    ended_on: Day | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
 
 
 class ProgrammeCreate(RequestModel):

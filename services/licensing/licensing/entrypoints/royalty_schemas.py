@@ -18,6 +18,7 @@ Rate = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, descripti
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 PeriodText = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
 
 
 class TierIn(RequestModel):
@@ -75,13 +76,13 @@ class ReportLineIn(RequestModel):
     period: PeriodText | None = Field(
         None, description="An earlier quarter: a back-royalty line. Default: the report's."
     )
-    sold_on: date | None = None
+    sold_on: Day | None = None
 
 
 class ReportIn(RequestModel):
     period: PeriodText
     lines: list[ReportLineIn] = Field(min_length=1, max_length=limits.REPORT_LINES_MAX)
-    filed_on: date | None = Field(
+    filed_on: Day | None = Field(
         None,
         description="Secretariat only (403 for anyone else), when recording a report filed earlier (imported "
         "history): the day it was filed. Compliance (the compliant rate), the late-filing flag and the due date "
@@ -207,7 +208,7 @@ class ReportPublic(BaseModel):
 class LicenceCreate(RequestModel):
     licensee_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)]
     licensee_name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
-    start_date: date
+    start_date: Day
     territory: list[Country] = Field(
         default_factory=list,
         max_length=limits.COUNTRIES_MAX,
@@ -219,7 +220,7 @@ class SubsidiaryIn(RequestModel):
     parent_name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     ownership_percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
-    since: date
+    since: Day
 
 
 class SubsidiaryPublic(BaseModel):
@@ -248,7 +249,7 @@ class GroupPublic(BaseModel):
 
 class PaymentIn(RequestModel):
     amount: Money
-    received_on: date = Field(
+    received_on: Day = Field(
         description="The day the payment was received (also for history recorded later): not in the future, not "
         "before the report's filing date, and not before a payment already recorded for the report."
     )

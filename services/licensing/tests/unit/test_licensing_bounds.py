@@ -153,3 +153,23 @@ def test_the_schemas_refuse_what_is_past_a_bound_naming_the_field(
     with pytest.raises(ValidationError) as refused:
         model.model_validate(body)
     assert locations(refused.value) == {field}
+
+
+def test_dates_are_refused_outside_1900_to_2199_naming_the_field() -> None:
+    from licensing.entrypoints.royalty_schemas import PaymentIn
+
+    patent = {
+        "office": "CN",
+        "number": "CN1234567B",
+        "family_id": "F",
+        "title": "t",
+        "filing_date": "2015-01-01",
+        "expiry_date": "9999-12-31",
+        "segment": "chip",
+    }
+    with pytest.raises(ValidationError) as expiry:
+        PatentCreate.model_validate(patent)
+    assert locations(expiry.value) == {"expiry_date"}
+    with pytest.raises(ValidationError) as received:
+        PaymentIn.model_validate({"amount": "1.00", "received_on": "1899-12-31"})
+    assert locations(received.value) == {"received_on"}

@@ -19,7 +19,7 @@ Refusals are 409s naming the field; a request's own strings and lists are refuse
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 # --- strings (characters) ------------------------------------------------------------------------
 NAME_MAX = 200  # an organisation's name
@@ -38,3 +38,9 @@ STANDING_ACTIONS_PER_YEAR = 24  # suspensions, reinstatements and status overrid
 REVIEWS_MAX = 20  # secretariat reviews of one application (changes requested, then reviewed again)
 PAYMENTS_PER_INVOICE_MAX = 20
 YEAR = timedelta(days=365)
+
+# --- dates: a range every date computed from one stays inside (a year past 9999 is an error) -----
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2199, 12, 31, tzinfo=UTC)

@@ -26,6 +26,7 @@ from membership.domain.standing import MembershipStatus, is_good_standing
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=limits.EMAIL_MAX)]
 Reason = Annotated[str, StringConstraints(min_length=3, max_length=limits.REASON_MAX)]
 PersonName = Annotated[str, StringConstraints(min_length=1, max_length=limits.PERSON_NAME_MAX)]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
 
 
 class ContactIn(RequestModel):
@@ -74,7 +75,7 @@ class ReviewIn(RequestModel):
 class DecisionIn(RequestModel):
     decision: CouncilDecision
     reason: Reason | None = None
-    start_date: date | None = Field(
+    start_date: Day | None = Field(
         None, description="First day of membership (default today; a past date brings in an existing member)."
     )
 
@@ -94,11 +95,11 @@ class RenewalIn(RequestModel):
 class StatusOverrideIn(RequestModel):
     status: MembershipStatus
     reason: Reason
-    until: date | None = Field(None, description="Last day the override applies; open-ended if absent.")
+    until: Day | None = Field(None, description="Last day the override applies; open-ended if absent.")
 
 
 class RecalculationIn(RequestModel):
-    on: date | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
+    on: Day | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
 
 
 class UserCreate(RequestModel):
@@ -123,7 +124,7 @@ class InvoiceCreate(RequestModel):
 
 class PaymentIn(RequestModel):
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
-    received_on: date
+    received_on: Day
     method: Annotated[str, StringConstraints(min_length=2, max_length=limits.PAYMENT_METHOD_MAX)] = "bank_transfer"
     reference: Annotated[str, StringConstraints(max_length=limits.PAYMENT_REFERENCE_MAX)] | None = None
 

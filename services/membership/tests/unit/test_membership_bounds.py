@@ -225,3 +225,18 @@ def test_fifty_years_of_a_member_at_every_rate_fit_in_one_document() -> None:
     doc = OrganisationRepository(InMemoryStore(), None).to_document(fifty_years())  # type: ignore[arg-type]
     size = len(bson.encode(doc))
     assert size < MONGO_DOCUMENT_LIMIT * 3 // 4, f"{size / 2**20:.1f} MiB"
+
+
+def test_dates_are_refused_outside_1900_to_2199_naming_the_field() -> None:
+    # 9999-06-01 once reached the domain, whose twelve-month period then ran past year 9999: a 500.
+    from membership.entrypoints.schemas import DecisionIn, StatusOverrideIn
+
+    for model, body, field in (
+        (DecisionIn, {"decision": "admit", "start_date": "9999-06-01"}, "start_date"),
+        (DecisionIn, {"decision": "admit", "start_date": "0001-01-01"}, "start_date"),
+        (StatusOverrideIn, {"status": "current", "reason": "board", "until": "2200-01-01"}, "until"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate(body)
+        assert [e["loc"] for e in refused.value.errors()] == [(field,)]
+    assert DecisionIn.model_validate({"decision": "admit", "start_date": "2199-12-31"}).start_date == date(2199, 12, 31)

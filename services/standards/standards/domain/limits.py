@@ -17,6 +17,8 @@ own documents.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 # --- strings (characters) ------------------------------------------------------------------------
 TITLE_MAX = 300
 SCOPE_MAX = 5000
@@ -50,3 +52,9 @@ BALLOTS_MAX = 3  # the first and up to two repeats
 IPR_CALLS_MAX = 10  # one per committee draft submitted and per ballot opened
 STAGE_CHANGES_MAX = 100  # transitions through the table (abandoning or withdrawing is always possible)
 ELIGIBLE_VOTERS_BUDGETED = 500  # see the module's note: bounded by the membership, not by the project
+
+# --- dates: a range every date computed from one stays inside (a year past 9999 is an error) -----
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2199, 12, 31, tzinfo=UTC)

@@ -44,6 +44,8 @@ def page_of(items: Sequence[T], key: Callable[[T], str], cursor: str | None, lim
 
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.REFERENCE_MAX)]
 OrgId = Annotated[str, StringConstraints(min_length=1, max_length=limits.ORG_ID_MAX)]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
+Moment = Annotated[datetime, Field(ge=limits.EARLIEST_MOMENT, le=limits.LATEST_MOMENT)]
 
 
 class ProjectCreate(RequestModel):
@@ -151,10 +153,10 @@ class ProjectPublic(BaseModel):
 class TransitionBody(RequestModel):
     action: Action
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=limits.REASON_MAX)] | None = None
-    comment_closes_at: datetime | None = Field(
+    comment_closes_at: Moment | None = Field(
         None, description="open/repeat_public_comment: when the period closes (at least the minimum period)."
     )
-    ballot_closes_at: datetime | None = Field(None, description="open/repeat_ballot: when voting ends.")
+    ballot_closes_at: Moment | None = Field(None, description="open/repeat_ballot: when voting ends.")
     ballot_quorum: int | None = Field(
         None,
         ge=1,
@@ -165,7 +167,7 @@ class TransitionBody(RequestModel):
         None, gt=Decimal("0.5"), le=1, description="open/repeat_ballot: share of votes cast that must approve (0.75)."
     )
     registry_reference: Reference | None = Field(None, description="file: the government registry's reference.")
-    filed_on: date | None = Field(None, description="file: the filing date (default today).")
+    filed_on: Day | None = Field(None, description="file: the filing date (default today).")
 
     model_config = examples(
         {"action": "approve_proposal", "reason": "In scope of the 2026 work programme."},

@@ -381,3 +381,16 @@ def test_a_long_reason_for_voiding_a_vote_is_kept_shortened() -> None:
     vote = p.ballots[0].votes[0]
     assert vote.void_reason is not None and len(vote.void_reason) == limits.VOID_REASON_MAX
     assert vote.void_reason.startswith("suspended: x") and vote.void_reason.endswith("…")
+
+
+def test_dates_are_refused_outside_1900_to_2199_naming_the_field() -> None:
+    from standards.entrypoints.schemas import TransitionBody
+
+    for body, field in (
+        ({"action": "open_ballot", "ballot_closes_at": "9999-12-31T23:59:59Z"}, "ballot_closes_at"),
+        ({"action": "open_public_comment", "comment_closes_at": "2200-01-01T00:00:00Z"}, "comment_closes_at"),
+        ({"action": "file", "registry_reference": "R-1", "filed_on": "0001-01-01"}, "filed_on"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            TransitionBody.model_validate(body)
+        assert field_of(refused.value) == [field]

@@ -88,3 +88,19 @@ def test_the_schemas_refuse_what_is_past_a_bound_naming_the_field() -> None:
     with pytest.raises(ValidationError) as title:
         SessionCreate.model_validate({**body, "capacity": 10, "title": "t" * (limits.TITLE_MAX + 1)})
     assert [e["loc"] for e in title.value.errors()] == [("title",)]
+
+
+def test_dates_are_refused_outside_1900_to_2199_naming_the_field() -> None:
+    body = {
+        "title": "Patent pools",
+        "audience": "engineers",
+        "format": "seminar",
+        "starts_at": "9999-12-31T20:00:00Z",
+        "ends_at": "9999-12-31T22:00:00Z",
+        "capacity": 10,
+        "member_price": "800.00",
+        "non_member_price": "1500.00",
+    }
+    with pytest.raises(ValidationError) as refused:
+        SessionCreate.model_validate(body)
+    assert {e["loc"] for e in refused.value.errors()} == {("starts_at",), ("ends_at",)}

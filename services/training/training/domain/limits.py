@@ -8,6 +8,8 @@ document layout (they move out of the session document), not bounded here.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 # --- strings (characters) ------------------------------------------------------------------------
 TITLE_MAX = 300
 VENUE_MAX = 300
@@ -19,3 +21,9 @@ REASON_MAX = 500  # a cancellation's or a rejection's reason
 CAPACITY_MAX = 10_000
 GROUP_ATTENDEES_MAX = 50
 MIN_DAYS_FOR_CERTIFICATE_MAX = 60
+
+# --- dates: a range every date computed from one stays inside (a year past 9999 is an error) -----
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+EARLIEST_MOMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2199, 12, 31, tzinfo=UTC)

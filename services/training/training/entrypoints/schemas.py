@@ -24,6 +24,8 @@ Hours = Annotated[Decimal, Field(ge=0, le=24, max_digits=4, decimal_places=1)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=limits.EMAIL_MAX)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=limits.PERSON_NAME_MAX)]
 Title = Annotated[str, StringConstraints(min_length=3, max_length=limits.TITLE_MAX)]
+Moment = Annotated[AwareDatetime, Field(ge=limits.EARLIEST_MOMENT, le=limits.LATEST_MOMENT)]  # 1900 to 2199
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]
 
 SESSION_EXAMPLE: dict[str, JsonValue] = {
     "title": "Patent pools for LED engineers",
@@ -51,20 +53,20 @@ class SessionCreate(RequestModel):
     title: Title
     audience: Audience
     format: SessionFormat
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
     venue: Annotated[str, StringConstraints(max_length=limits.VENUE_MAX)] | None = None
     online: bool = False
     capacity: int = Field(ge=1, le=limits.CAPACITY_MAX)
     member_price: Money
     non_member_price: Money
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
-    registration_opens_at: AwareDatetime | None = Field(None, description="Default: now.")
-    registration_closes_at: AwareDatetime | None = Field(None, description="Default: the start.")
+    registration_opens_at: Moment | None = Field(None, description="Default: now.")
+    registration_closes_at: Moment | None = Field(None, description="Default: the start.")
     requires_approval: bool = Field(False, description="Registrations wait (holding their place) for staff approval.")
     early_bird_price: Money | None = Field(None, description="Paid instead when lower, until `early_bird_until`.")
-    early_bird_until: AwareDatetime | None = None
-    cancellation_deadline: AwareDatetime | None = Field(
+    early_bird_until: Moment | None = None
+    cancellation_deadline: Moment | None = Field(
         None, description="Free cancellation until then (default: the registration close); the fee after it."
     )
     cancellation_fee: Money = Decimal("0.00")
@@ -153,7 +155,7 @@ class RejectIn(RequestModel):
 
 
 class CheckInIn(RequestModel):
-    day: date | None = Field(None, description="The day attended (default: the first day).")
+    day: Day | None = Field(None, description="The day attended (default: the first day).")
 
     model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"day": "2027-03-10"}]}}
 
