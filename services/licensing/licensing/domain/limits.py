@@ -12,10 +12,15 @@ The lists that grow inside one document, and what bounds them:
 - a patent's EP validations, a licence's territory and a schedule's markets are sets of country
   codes, bounded by the codes that exist.
 
-A stored report line costs about 1.1 KB plus about 65 bytes for each listed patent in force
-that covers it (its id, and its number in the explanation): ``REPORT_LINES_MAX`` is chosen for a
-pool of a few hundred patents. A pool of thousands would need a line's coverage stored once per
-report rather than once per line (not done here).
+The account is the one list that grows without a calendar bound on its size: a stored report
+line costs 1.1 to 1.8 KB (with every pricing step), plus about 65 bytes for each listed patent in
+force that covers it (its id, and its number in the explanation). So an account holds at most
+``ACCOUNT_LINES_MAX`` lines and ``ACCOUNT_COVERAGE_MAX`` (line, covering patent) pairs over all its
+reports; a report that would pass either is refused (409 naming ``lines``) before anything is
+stored, rather than failing in the store. With a pool of 300 patents covering every line that is
+about 210 lines in all: storing a line's coverage once per report, or each report as its own
+document, would lift it (not done here). ``test_licensing_bounds`` files an account up to both
+bounds and measures it as BSON (11.3 MiB).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ TIERS_MAX = 10  # volume tiers of one category
 REPORT_LINES_MAX = 500
 REPORT_LOOKBACK_YEARS = 10  # back-royalty lines and recorded history reach this far back, no further
 PAYMENTS_PER_REPORT_MAX = 20
+ACCOUNT_LINES_MAX = 4_000  # report lines stored in one royalty account, all reports
+ACCOUNT_COVERAGE_MAX = 64_000  # (line, covering patent) pairs stored in one royalty account
 SUBSIDIARIES_MAX = 200
 
 # --- dates: a range every date computed from one stays inside (a year past 9999 is an error) -----

@@ -7,13 +7,17 @@ Refusals name the field and change nothing.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import uuid
 from datetime import date
 from decimal import Decimal
 
+import bson
 import pytest
 from pydantic import ValidationError
 
 from alliance_common.errors import Conflict, InvalidInput
+from licensing.adapters.royalty_repository import account_to_document
 from licensing.domain import limits
 from licensing.domain.accounts import RoyaltyAccount
 from licensing.domain.groups import LicenseeGroup
@@ -173,3 +177,62 @@ def test_dates_are_refused_outside_1900_to_2199_naming_the_field() -> None:
     with pytest.raises(ValidationError) as received:
         PaymentIn.model_validate({"amount": "1.00", "received_on": "1899-12-31"})
     assert locations(received.value) == {"received_on"}
+
+
+def test_an_account_holds_a_bounded_number_of_lines_and_coverage_pairs() -> None:
+    acc = RoyaltyAccount("P:acme", "P", "acme")
+    file(acc, RoyaltyReport("acme", Period(2025, 1), lines(1, Period(2025, 1))))
+    first = acc.reports[0].lines[0]
+    acc.reports[0].lines = (dataclasses.replace(first, covered_by=("p1",) * limits.ACCOUNT_COVERAGE_MAX),)
+    before = copy.deepcopy(acc)
+    with pytest.raises(Conflict) as coverage:
+        file(acc, RoyaltyReport("acme", Q1, lines(1)))
+    assert coverage.value.field == "lines" and str(limits.ACCOUNT_COVERAGE_MAX) in coverage.value.detail
+    assert acc == before and acc.events == before.events
+
+    acc.reports[0].lines = (first,) * limits.ACCOUNT_LINES_MAX
+    with pytest.raises(Conflict) as count:
+        file(acc, RoyaltyReport("acme", Q1, lines(1)))
+    assert count.value.field == "lines"
+    acc.reports[0].lines = (first,) * (limits.ACCOUNT_LINES_MAX - 1)
+    file(acc, RoyaltyReport("acme", Q1, lines(1)))  # the last line that fits
+
+
+def test_an_account_at_both_bounds_fits_in_one_document_with_room_to_spare() -> None:
+    """Filed for real: a schedule with every step (tiers, free units, cap, discounts), categories of
+    60 three-byte characters, and each line covered by as many patents as the bounds allow."""
+    per_line = limits.ACCOUNT_COVERAGE_MAX // limits.ACCOUNT_LINES_MAX
+    patents = [
+        dataclasses.replace(PATENT, id=str(uuid.uuid4()), number=f"CN{i:0{limits.PATENT_NUMBER_MAX - 2}d}")
+        for i in range(per_line)
+    ]
+    category = "灯" * limits.CATEGORY_MAX
+    schedule = RateSchedule(
+        programme="P",
+        categories={category: (Tier(1000, D("0.10"), D("0.08")), Tier(None, D("0.05"), D("0.04")))},
+        free_units_per_year=100,
+        annual_cap=D("1000000.00"),
+        regional_markets=frozenset({"VN"}),
+        regional_discount_percent=D(10),
+        member_discount_percent=D(20),
+    )
+    acc = RoyaltyAccount(f"{uuid.uuid4()}:{uuid.uuid4()}", str(uuid.uuid4()), str(uuid.uuid4()))
+    periods = [Period(2019 + i // 4, i % 4 + 1) for i in range(limits.ACCOUNT_LINES_MAX // limits.REPORT_LINES_MAX)]
+    for period in periods:
+        report_lines = tuple(
+            ReportLine(category, 10**9 + i, "CN", "VN", period) for i in range(limits.REPORT_LINES_MAX)
+        )
+        acc.file(
+            f"{acc.id}~{period}",
+            RoyaltyReport(acc.licensee_id, period, report_lines),
+            schedule,
+            patents,
+            member_in_good_standing=True,
+            today=TODAY,
+        )
+        for _ in range(limits.PAYMENTS_PER_REPORT_MAX if acc.reports[-1].total else 0):  # (the cap: some are 0)
+            acc.pay(f"{acc.id}~{period}", D("0.01"), TODAY, D(6), key=str(uuid.uuid4()))
+    stored = sum(len(r.lines) for r in acc.reports), sum(len(x.covered_by) for r in acc.reports for x in r.lines)
+    assert stored == (limits.ACCOUNT_LINES_MAX, limits.ACCOUNT_COVERAGE_MAX)
+    size = len(bson.encode(account_to_document(acc)))
+    assert size < 16 * 1024 * 1024 * 3 // 4, f"{size / 2**20:.1f} MiB"
