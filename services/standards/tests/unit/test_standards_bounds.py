@@ -16,7 +16,9 @@ import pytest
 from pydantic import ValidationError
 
 from alliance_common.errors import Conflict, InvalidInput
+from alliance_common.events import envelope_for
 from alliance_common.testing import InMemoryStore
+from standards.adapters.integration_events import TO_CONTRACT
 from standards.adapters.repository import ProjectRepository
 from standards.domain import limits
 from standards.domain.ballots import Ballot, Position, Vote
@@ -37,6 +39,7 @@ from standards.entrypoints.schemas import CommentCreate, DeclarationCreate, Vote
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MONGO_DOCUMENT_LIMIT = 16 * 1024 * 1024
+KAFKA_MESSAGE_LIMIT = 1024 * 1024  # the producer's max_request_size and the broker's message.max.bytes, by default
 WIDE = "光"  # three bytes in UTF-8: the worst case for a string of a given length in characters
 SEC = TransitionContext(now=NOW, by="sec@alliance.example", actors=frozenset({Actor.SECRETARIAT}), reason="r")
 
@@ -394,3 +397,13 @@ def test_dates_are_refused_outside_1900_to_2199_naming_the_field() -> None:
         with pytest.raises(ValidationError) as refused:
             TransitionBody.model_validate(body)
         assert field_of(refused.value) == [field]
+
+
+def test_the_published_event_of_a_project_at_every_bound_stays_under_kafkas_message_limit() -> None:
+    # standard.published carries every current declaration: DECLARATIONS_MAX bounds it too.
+    p = full_project()
+    p.standard_number, p.published_on, p.implementation_on = "T/LEDA 001—2026", NOW.date(), NOW.date()
+    event = TO_CONTRACT(p.published_event())
+    assert event is not None
+    size = len(envelope_for(event, source="/alliance/standards", subject=p.id).to_bytes())
+    assert size < KAFKA_MESSAGE_LIMIT * 7 // 8, f"{size / 1024:.0f} KiB"  # the rest: headers and record framing
