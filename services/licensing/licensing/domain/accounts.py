@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from alliance_common.errors import Conflict, InvalidInput
+from licensing.domain import limits
 from licensing.domain.distribution import CollectedLine, collected_lines
 from licensing.domain.events import LicensingEvent, RoyaltyPaid, RoyaltyReported
 from licensing.domain.patents import Patent
@@ -168,6 +169,7 @@ class RoyaltyAccount:
         if any(r.period == report.period for r in self.reports):
             raise Conflict(f"{report.period} is reported already; correct it with back-royalty lines", field="period")
         on = today if filed_on is None else self._check_filing_date(filed_on, report.period, today)
+        check_report_bounds(report, today)
         years = {line.period.year for line in report.lines} | {report.period.year}
         prior = {year: self.year_to_date.get(year, YearToDate()) for year in years}
         result = compute_report(
@@ -179,6 +181,7 @@ class RoyaltyAccount:
             prior=prior,
             today=on,
         )
+        self._check_room(result)
         filed = FiledReport(
             id=report_id,
             period=report.period,
@@ -218,6 +221,18 @@ class RoyaltyAccount:
         )
         return filed
 
+    def _check_room(self, result: ReportResult) -> None:
+        """Refuse (409 on ``lines``) a report that would pass the account's stored lines or coverage."""
+        lines = sum(len(r.lines) for r in self.reports) + len(result.lines)
+        coverage = sum(len(x.covered_by) for r in self.reports for x in r.lines)
+        coverage += sum(len(x.covered_by) for x in result.lines)
+        if lines > limits.ACCOUNT_LINES_MAX or coverage > limits.ACCOUNT_COVERAGE_MAX:
+            raise Conflict(
+                f"this royalty account would hold {lines} report lines covered by {coverage} (line, patent) pairs; "
+                f"one account holds at most {limits.ACCOUNT_LINES_MAX} lines and {limits.ACCOUNT_COVERAGE_MAX} pairs",
+                field="lines",
+            )
+
     def _check_filing_date(self, filed_on: date, period: Period, today: date) -> date:
         if filed_on > today:
             raise InvalidInput(f"the filing date {filed_on} is in the future", field="filed_on")
@@ -245,6 +260,12 @@ class RoyaltyAccount:
         entered_at: datetime | None = None,
     ) -> Payment:
         report = self.report(report_id)
+        if len(report.payments) >= limits.PAYMENTS_PER_REPORT_MAX:
+            raise Conflict(
+                f"report {report_id} has {len(report.payments)} payments, the most one report takes "
+                f"({limits.PAYMENTS_PER_REPORT_MAX})",
+                field="payments",
+            )
         if not is_cents(amount) or amount <= 0:
             raise InvalidInput("a payment is a positive amount in cents", field="amount")
         if report.settled:
@@ -294,6 +315,24 @@ class RoyaltyAccount:
             if report.id == report_id:
                 return report
         raise InvalidInput(f"no report {report_id} in this account", field="report_id")
+
+
+def check_report_bounds(report: RoyaltyReport, today: date) -> None:
+    """Refuse (422, the field named) a report with too many lines or reaching too far back."""
+    if len(report.lines) > limits.REPORT_LINES_MAX:
+        raise InvalidInput(
+            f"a report has at most {limits.REPORT_LINES_MAX} lines, not {len(report.lines)}; "
+            "sum the units of lines with the same category, countries and quarter",
+            field="lines",
+        )
+    earliest = today.year - limits.REPORT_LOOKBACK_YEARS
+    if report.period.year < earliest:
+        raise InvalidInput(f"reports reach back to {earliest} at most, not {report.period}", field="period")
+    for i, line in enumerate(report.lines):
+        if line.period.year < earliest:
+            raise InvalidInput(
+                f"back-royalty lines reach back to {earliest} at most, not {line.period}", field=f"lines.{i}.period"
+            )
 
 
 def explain(result: ReportResult) -> tuple[ExplainedLine, ...]:

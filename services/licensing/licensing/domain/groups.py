@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from alliance_common.errors import Conflict, InvalidInput
+from licensing.domain import limits
 
 CONTROL = Decimal("50")
 
@@ -40,6 +41,8 @@ class LicenseeGroup:
             raise InvalidInput("the parent company is in its group already", field="org_id")
         if org_id in self.members():
             raise Conflict(f"{org_id} is in this group already", field="org_id")
+        if len(self.subsidiaries) >= limits.SUBSIDIARIES_MAX:
+            raise Conflict(f"a licensee group has at most {limits.SUBSIDIARIES_MAX} subsidiaries", field="subsidiaries")
         subsidiary = Subsidiary(org_id, name, ownership_percent, since)
         self.subsidiaries.append(subsidiary)
         return subsidiary

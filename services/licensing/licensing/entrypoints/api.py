@@ -32,7 +32,9 @@ async def list_licences(
     service: Service,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-    licensee_id: Annotated[str | None, Query(description="Staff only: one licensee's licences.")] = None,
+    licensee_id: Annotated[
+        str | None, Query(max_length=100, description="Staff only: one licensee's licences.")
+    ] = None,
 ) -> Page[LicencePublic]:
     licences = await service.list_for(principal, cursor, limit, licensee_id)
     return Page(

@@ -183,7 +183,7 @@ async def list_submissions(
     pool: Pool,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-    programme_id: Annotated[str | None, Query(description="Only this programme's submissions.")] = None,
+    programme_id: Annotated[str | None, Query(max_length=100, description="Only this programme's submissions.")] = None,
 ) -> Page[SubmissionPublic]:
     found = await pool.submissions_for(principal, programme_id, cursor, limit)
     return Page(

@@ -8,27 +8,32 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
+from licensing.domain import limits
 from licensing.domain.patent_rights import Claim, ClaimDecision, StatusReview
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
 from licensing.domain.pool import Programme, Submission, SubmissionStatus
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.TEXT_MAX)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
 
 
 class PatentCreate(RequestModel):
     office: PatentOffice
-    number: Annotated[str, StringConstraints(min_length=3, max_length=40, to_upper=True)]
+    number: Annotated[str, StringConstraints(min_length=3, max_length=limits.PATENT_NUMBER_MAX, to_upper=True)]
     family_id: Text
     title: Text
-    filing_date: date
-    expiry_date: date
+    filing_date: Day
+    expiry_date: Day
     status: LegalStatus = LegalStatus.GRANTED
     segment: ChainSegment
-    grant_date: date | None = None
+    grant_date: Day | None = None
     validated_in: list[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = Field(
-        default_factory=list, description="EP patents only: the countries where it was validated."
+        default_factory=list,
+        max_length=limits.COUNTRIES_MAX,
+        description="EP patents only: the countries where it was validated.",
     )
-    owner_id: str | None = Field(None, description="Staff only: the owning member (members contribute their own).")
+    owner_id: Id | None = Field(None, description="Staff only: the owning member (members contribute their own).")
 
     model_config = {
         **RequestModel.model_config,
@@ -113,12 +118,12 @@ class PatentPublic(BaseModel):
 
 class LegalStatusIn(RequestModel):
     status: LegalStatus
-    ended_on: date | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
+    ended_on: Day | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
 
 
 class LegalStatusReviewIn(RequestModel):
     status: LegalStatus
-    ended_on: date | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
+    ended_on: Day | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
     evidence: Annotated[str, StringConstraints(min_length=10, max_length=2000)] = Field(
         description="What shows the change (an office decision, its reference or link)."
     )
@@ -133,9 +138,9 @@ class ClaimDecisionIn(RequestModel):
 
 
 class ProgrammeCreate(RequestModel):
-    name: Annotated[str, StringConstraints(min_length=3, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=3, max_length=limits.NAME_MAX)]
     standard_ref: Annotated[str, StringConstraints(min_length=3, max_length=100)] = Field(examples=["T/LEDA 001—2026"])
-    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    description: Annotated[str, StringConstraints(max_length=limits.DESCRIPTION_MAX)] = ""
 
 
 class ProgrammePublic(BaseModel):
@@ -153,17 +158,17 @@ class ProgrammePublic(BaseModel):
 
 
 class SubmissionCreate(RequestModel):
-    patent_id: str
+    patent_id: Id
 
 
 class AssignmentIn(RequestModel):
     evaluator_id: Text = Field(description="The expert's user id (the subject of their token).")
-    evaluator_org_id: str | None = Field(None, description="The expert's organisation, if any.")
+    evaluator_org_id: Id | None = Field(None, description="The expert's organisation, if any.")
 
 
 class EvaluationIn(RequestModel):
     result: Annotated[str, StringConstraints(pattern=r"^(essential|not_essential)$")]
-    reason: Annotated[str, StringConstraints(min_length=10, max_length=10000)]
+    reason: Annotated[str, StringConstraints(min_length=10, max_length=limits.EVALUATION_REASON_MAX)]
 
 
 class SubmissionPublic(BaseModel):

@@ -31,7 +31,7 @@ async def get_royalties(request: Request) -> RoyaltyService:
 
 
 Royalties = Annotated[RoyaltyService, Depends(get_royalties)]
-ProgrammeFilter = Annotated[str | None, Query(description="Only this programme's.")]
+ProgrammeFilter = Annotated[str | None, Query(max_length=100, description="Only this programme's.")]
 
 router = APIRouter(prefix="/api/v1/licensing", tags=["royalties"])
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
+from licensing.domain import limits
 from licensing.domain.accounts import FiledReport, RoyaltyAccount
 from licensing.domain.groups import LicenseeGroup
 
@@ -17,20 +18,26 @@ Rate = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, descripti
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 PeriodText = Annotated[str, StringConstraints(pattern=r"^\d{4}-Q[1-4]$")]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
 
 
 class TierIn(RequestModel):
-    up_to: int | None = Field(None, ge=1, description="Cumulative units in the year this tier runs to; last: none.")
+    up_to: int | None = Field(
+        None, ge=1, le=limits.UNITS_MAX, description="Cumulative units in the year this tier runs to; last: none."
+    )
     standard_rate: Rate
     compliant_rate: Rate
 
 
 class ScheduleIn(RequestModel):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
-    categories: dict[Annotated[str, StringConstraints(min_length=1, max_length=60)], list[TierIn]] = Field(min_length=1)
-    free_units_per_year: int = Field(0, ge=0)
+    categories: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=limits.CATEGORY_MAX)],
+        Annotated[list[TierIn], Field(min_length=1, max_length=limits.TIERS_MAX)],
+    ] = Field(min_length=1, max_length=limits.CATEGORIES_MAX)
+    free_units_per_year: int = Field(0, ge=0, le=limits.UNITS_MAX)
     annual_cap: Money | None = None
-    regional_markets: list[Country] = Field(default_factory=list)
+    regional_markets: list[Country] = Field(default_factory=list, max_length=limits.COUNTRIES_MAX)
     regional_discount_percent: Percent = Decimal(0)
     member_discount_percent: Percent = Decimal(0)
     admin_fee_percent: Percent = Decimal(10)
@@ -62,27 +69,27 @@ class ScheduleIn(RequestModel):
 
 
 class ReportLineIn(RequestModel):
-    product_category: Annotated[str, StringConstraints(min_length=1, max_length=60)]
-    units: int = Field(ge=0)
+    product_category: Annotated[str, StringConstraints(min_length=1, max_length=limits.CATEGORY_MAX)]
+    units: int = Field(ge=0, le=limits.UNITS_MAX)
     country_of_manufacture: Country
     country_of_sale: Country
     period: PeriodText | None = Field(
         None, description="An earlier quarter: a back-royalty line. Default: the report's."
     )
-    sold_on: date | None = None
+    sold_on: Day | None = None
 
 
 class ReportIn(RequestModel):
     period: PeriodText
-    lines: list[ReportLineIn] = Field(min_length=1, max_length=100_000)
-    filed_on: date | None = Field(
+    lines: list[ReportLineIn] = Field(min_length=1, max_length=limits.REPORT_LINES_MAX)
+    filed_on: Day | None = Field(
         None,
         description="Secretariat only (403 for anyone else), when recording a report filed earlier (imported "
         "history): the day it was filed. Compliance (the compliant rate), the late-filing flag and the due date "
         "count from it. Not in the future, after the quarter's last day, and not before the filing date of a "
         "report already recorded for the account (history is entered in filing order). Default: today.",
     )
-    filed_by: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+    filed_by: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)] | None = Field(
         None,
         description="Secretariat only, and then required: the organisation whose report is recorded. "
         "A licensee always files for its own organisation.",
@@ -199,17 +206,21 @@ class ReportPublic(BaseModel):
 
 
 class LicenceCreate(RequestModel):
-    licensee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    licensee_name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
-    start_date: date
-    territory: list[Country] = Field(default_factory=list, description="Countries of sale covered; empty: worldwide.")
+    licensee_id: Annotated[str, StringConstraints(min_length=1, max_length=limits.ID_MAX)]
+    licensee_name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
+    start_date: Day
+    territory: list[Country] = Field(
+        default_factory=list,
+        max_length=limits.COUNTRIES_MAX,
+        description="Countries of sale covered; empty: worldwide.",
+    )
 
 
 class SubsidiaryIn(RequestModel):
-    parent_name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
-    name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    parent_name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
+    name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     ownership_percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
-    since: date
+    since: Day
 
 
 class SubsidiaryPublic(BaseModel):
@@ -238,7 +249,7 @@ class GroupPublic(BaseModel):
 
 class PaymentIn(RequestModel):
     amount: Money
-    received_on: date = Field(
+    received_on: Day = Field(
         description="The day the payment was received (also for history recorded later): not in the future, not "
         "before the report's filing date, and not before a payment already recorded for the report."
     )

@@ -8,11 +8,12 @@ one document write.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, InvalidInput, NotFound
+from membership.domain import limits
 from membership.domain import standing as rules
 from membership.domain.credit_code import credit_code_problem
 from membership.domain.dues import (
@@ -219,6 +220,7 @@ class Organisation:
         return org
 
     def review(self, decision: ReviewDecision, reason: str | None, by: str, now: datetime) -> None:
+        self._room_for(("review:",), limits.REVIEWS_MAX, None, "reviews of this application", "decision", now)
         if self.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.CHANGES_REQUESTED):
             raise Conflict(f"an application in status {self.status} cannot be reviewed", field="decision")
         if decision is not ReviewDecision.ACCEPT and not reason:
@@ -299,6 +301,9 @@ class Organisation:
     def add_user(self, user: OrgUser, by: str, now: datetime) -> None:
         if any(u.subject == user.subject for u in self.users):
             raise Conflict(f"{user.subject} is a user of this organisation already", field="subject")
+        if len(self.users) >= limits.USERS_MAX:
+            raise Conflict(f"an organisation has at most {limits.USERS_MAX} users; remove one first", field="users")
+        self._room_for(_USER_CHANGES, limits.USER_CHANGES_PER_YEAR, limits.YEAR, "user changes", "users", now)
         self.users.append(user)
         self.history.append(HistoryEntry(now, f"user-added:{user.role}", by, user.subject))
 
@@ -309,6 +314,7 @@ class Organisation:
         admins = [u for u in self.users if u.role is UserRole.MEMBER_ADMIN]
         if user.role is UserRole.MEMBER_ADMIN and len(admins) == 1:
             raise Conflict("an organisation keeps at least one member admin", field="subject")
+        self._room_for(_USER_CHANGES, limits.USER_CHANGES_PER_YEAR, limits.YEAR, "user changes", "users", now)
         self.users.remove(user)
         self.history.append(HistoryEntry(now, "user-removed", by, subject))
 
@@ -339,6 +345,12 @@ class Organisation:
         invoice = next((i for i in dues.invoices if i.id == invoice_id), None)
         if invoice is None:
             raise InvalidInput(f"no invoice {invoice_id} for this member", field="invoice_id")
+        if len(invoice.payments) >= limits.PAYMENTS_PER_INVOICE_MAX:
+            raise Conflict(
+                f"invoice {invoice_id} has {len(invoice.payments)} payments, the most one invoice takes "
+                f"({limits.PAYMENTS_PER_INVOICE_MAX})",
+                field="payments",
+            )
         account, paid = apply_payment(dues.account, invoice, payment)
         self.dues = replace(dues, account=account, invoices=[paid if i.id == invoice_id else i for i in dues.invoices])
         self.events.append(
@@ -384,13 +396,35 @@ class Organisation:
             raise Conflict(f"{self.name} is not a member (application status: {self.status})")
         return self.membership
 
+    def _room_for(
+        self, prefixes: tuple[str, ...], most: int, within: timedelta | None, what: str, field: str, now: datetime
+    ) -> None:
+        """Raise 409 naming ``field`` when the history holds ``most`` such entries (within ``within`` of now)."""
+        since = None if within is None else now - within
+        done = sum(1 for h in self.history if h.action.startswith(prefixes) and (since is None or h.at > since))
+        if done >= most:
+            span = "" if within is None else f" in {within.days} days"
+            raise Conflict(f"{done} {what}{span}: the most allowed is {most}", field=field)
+
+    def _room_for_standing_action(self, now: datetime) -> None:
+        self._room_for(
+            _STANDING_ACTIONS,
+            limits.STANDING_ACTIONS_PER_YEAR,
+            limits.YEAR,
+            "suspensions, reinstatements and status overrides",
+            "status",
+            now,
+        )
+
     def suspend(self, reason: str, by: str, now: datetime) -> None:
+        self._room_for_standing_action(now)
         self.membership, _ = rules.suspend(self._member(), reason, now.date())
         self.history.append(HistoryEntry(now, "suspended", by, reason))
         self.events.append(MemberSuspended(member_id=self.id, reason=reason, suspended_at=now))
 
     def reinstate(self, reason: str | None, by: str, now: datetime) -> None:
         """End a suspension: back to what the rules say today (Expired if it lapsed meanwhile)."""
+        self._room_for_standing_action(now)
         self.membership, _ = rules.reinstate(self._member(), reason, now.date())
         self.history.append(HistoryEntry(now, "reinstated", by, reason))
         self.events.append(
@@ -425,6 +459,7 @@ class Organisation:
     def override_status(
         self, status: MembershipStatus, reason: str | None, until: date | None, by: str, now: datetime
     ) -> None:
+        self._room_for_standing_action(now)
         self.membership, change = rules.set_override(self._member(), status, reason, now.date(), until)
         self.history.append(HistoryEntry(now, f"override:{status}", by, reason))
         self._record(change, by, now)
@@ -452,6 +487,10 @@ class Organisation:
                 changed_on=change.on,
             )
         )
+
+
+_USER_CHANGES = ("user-added:", "user-removed")
+_STANDING_ACTIONS = ("suspended", "reinstated", "override:")
 
 
 def membership_number(year: int, sequence: int) -> str:

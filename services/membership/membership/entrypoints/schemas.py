@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.problems import RequestModel
+from membership.domain import limits
 from membership.domain.dues import Invoice, InvoicePeriod, InvoiceStatus, outstanding
 from membership.domain.model import (
     ApplicationStatus,
@@ -22,18 +23,20 @@ from membership.domain.model import (
 )
 from membership.domain.standing import MembershipStatus, is_good_standing
 
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)]
-Reason = Annotated[str, StringConstraints(min_length=3, max_length=2000)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=limits.EMAIL_MAX)]
+Reason = Annotated[str, StringConstraints(min_length=3, max_length=limits.REASON_MAX)]
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=limits.PERSON_NAME_MAX)]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
 
 
 class ContactIn(RequestModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    name: PersonName
     email: Email
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=limits.PHONE_MAX, pattern=r"^[0-9+() .\-]*$")] | None = None
 
 
 class ApplicationCreate(RequestModel):
-    name: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     credit_code: Annotated[str, StringConstraints(to_upper=True, min_length=1, max_length=40)] = Field(
         description="Unified social credit code (18 characters, check characters verified).",
         examples=["91350100M000100Y43"],
@@ -72,7 +75,7 @@ class ReviewIn(RequestModel):
 class DecisionIn(RequestModel):
     decision: CouncilDecision
     reason: Reason | None = None
-    start_date: date | None = Field(
+    start_date: Day | None = Field(
         None, description="First day of membership (default today; a past date brings in an existing member)."
     )
 
@@ -92,18 +95,18 @@ class RenewalIn(RequestModel):
 class StatusOverrideIn(RequestModel):
     status: MembershipStatus
     reason: Reason
-    until: date | None = Field(None, description="Last day the override applies; open-ended if absent.")
+    until: Day | None = Field(None, description="Last day the override applies; open-ended if absent.")
 
 
 class RecalculationIn(RequestModel):
-    on: date | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
+    on: Day | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
 
 
 class UserCreate(RequestModel):
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=limits.SUBJECT_MAX)] = Field(
         description="The person's login (the subject of their token)."
     )
-    name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+    name: PersonName
     email: Email
     role: UserRole
 
@@ -121,9 +124,9 @@ class InvoiceCreate(RequestModel):
 
 class PaymentIn(RequestModel):
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
-    received_on: date
-    method: Annotated[str, StringConstraints(min_length=2, max_length=40)] = "bank_transfer"
-    reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+    received_on: Day
+    method: Annotated[str, StringConstraints(min_length=2, max_length=limits.PAYMENT_METHOD_MAX)] = "bank_transfer"
+    reference: Annotated[str, StringConstraints(max_length=limits.PAYMENT_REFERENCE_MAX)] | None = None
 
 
 class PaymentPublic(BaseModel):

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from standards.domain import limits
 from standards.domain.ballots import Ballot, Position, Vote
 from standards.domain.events import (
     BallotVoteVoided,
@@ -138,6 +139,16 @@ class DraftingOrganisation:
     org_id: str
     name: str | None
     role: GroupRole
+
+
+# Ending a project never needs room: these are allowed past ``limits.STAGE_CHANGES_MAX``.
+_ALWAYS_ALLOWED = frozenset({Action.ABANDON, Action.WITHDRAW, Action.REJECT_PROPOSAL})
+
+
+def _room(count: int, most: int, what: str, field: str) -> None:
+    """Raise 409 naming ``field`` when a project's list already holds ``most`` entries."""
+    if count >= most:
+        raise Conflict(f"this project holds {count} {what}, the most one project may ({most})", field=field)
 
 
 def add_years(day: date, years: int) -> date:
@@ -314,11 +325,30 @@ class Project:
     def check(self, action: Action, ctx: TransitionContext) -> Transition:
         """Would ``action`` be allowed now? Raises 409 (stage, guard), 403 (actor), 422 (reason)."""
         transition = transition_for(self.status, action, ctx.actors)
+        self._check_room(action)
         if transition.reason_required and not (ctx.reason and ctx.reason.strip()):
             raise InvalidInput(f"action '{action.value}' needs a reason", field="reason")
         if transition.guard is not None:
             transition.guard(self, ctx)
         return transition
+
+    def _check_room(self, action: Action) -> None:
+        """Refuse (409) an action that would grow a bounded list past its limit (see ``limits``)."""
+        if action in _ALWAYS_ALLOWED:
+            return
+        changes = sum(1 for h in self.history if h.from_stage is not None)
+        if changes >= limits.STAGE_CHANGES_MAX:
+            raise Conflict(
+                f"this project has gone through {changes} stage changes, the most one project records "
+                f"({limits.STAGE_CHANGES_MAX}); abandon it and propose a new one",
+                field="action",
+            )
+        if action in (Action.OPEN_PUBLIC_COMMENT, Action.REPEAT_PUBLIC_COMMENT):
+            _room(len(self.comment_periods), limits.COMMENT_PERIODS_MAX, "public comment periods", "comment_periods")
+        if action in (Action.OPEN_BALLOT, Action.REPEAT_BALLOT):
+            _room(len(self.ballots), limits.BALLOTS_MAX, "ballots", "ballots")
+        if action in (Action.SUBMIT_COMMITTEE_DRAFT, Action.OPEN_BALLOT):
+            _room(len(self.calls), limits.IPR_CALLS_MAX, "IPR calls", "ipr_calls")
 
     def transition(self, action: Action, ctx: TransitionContext) -> Transition:
         transition = self.check(action, ctx)
@@ -461,6 +491,13 @@ class Project:
     def set_working_group(self, members: list[GroupMember], standing: dict[str, bool], by: str, now: datetime) -> None:
         if self.status not in (Stage.ACCEPTED, Stage.WORKING_GROUP, Stage.WORKING_DRAFT, Stage.COMMITTEE_DRAFT):
             raise Conflict(f"the working group cannot change in stage '{self.status.value}'", field="members")
+        if len(members) > limits.WORKING_GROUP_MAX:
+            raise InvalidInput(
+                f"a working group has at most {limits.WORKING_GROUP_MAX} organisations, not {len(members)}",
+                field="members",
+            )
+        changes = sum(1 for h in self.history if h.action == "working_group_set")
+        _room(changes, limits.WORKING_GROUP_CHANGES_MAX, "working group changes", "members")
         seen: set[str] = set()
         for i, member in enumerate(members):
             if member.org_id in seen:
@@ -483,6 +520,7 @@ class Project:
             raise Conflict(
                 f"draft versions are added in working draft, not in stage '{self.status.value}'", field="stage"
             )
+        _room(len(self.drafts), limits.DRAFT_VERSIONS_MAX, "draft versions", "drafts")
         draft = DraftVersion(len(self.drafts) + 1, uri, notes, self.status.value, by, now)
         self.drafts.append(draft)
         self.history.append(HistoryEntry(now, "draft_added", by, f"version {draft.version}"))
@@ -506,6 +544,17 @@ class Project:
             when = f" (it closed {period.closes_at.isoformat()})" if period and now >= period.closes_at else ""
             raise Conflict(
                 f"the public comment period is closed{when}; stage '{self.status.value}'", field="comment_period"
+            )
+        _room(len(self.comments), limits.COMMENTS_MAX, "public comments", "comments")
+        commenter = organisation_id or author
+        mine = sum(
+            1 for c in self.comments if c.period == period.number and (c.organisation_id or c.author) == commenter
+        )
+        if mine >= limits.COMMENTS_PER_COMMENTER_PER_PERIOD:
+            raise Conflict(
+                f"{'your organisation' if organisation_id else 'you'} made {mine} comments in this period, "
+                f"the most one commenter may ({limits.COMMENTS_PER_COMMENTER_PER_PERIOD})",
+                field="comments",
             )
         latest = self.latest_draft
         comment = Comment(
@@ -570,6 +619,14 @@ class Project:
             known = ", ".join(str(d.version) for d in self.drafts) or "none"
             raise InvalidInput(
                 f"draft version {draft_version} does not exist (versions: {known})", field="draft_version"
+            )
+        _room(len(self.declarations), limits.DECLARATIONS_MAX, "IPR declarations", "declarations")
+        held = sum(1 for d in self.declarations if d.holder_id == holder_id)
+        if held >= limits.DECLARATIONS_PER_HOLDER:
+            raise Conflict(
+                f"organisation {holder_id} has made {held} declarations on this project, the most one holder may "
+                f"({limits.DECLARATIONS_PER_HOLDER})",
+                field="declarations",
             )
         for existing in self.declarations:
             same = existing.holder_id == holder_id and (existing.office, existing.number) == (office, number)
@@ -657,6 +714,8 @@ class Project:
         vote = ballot.vote_of(organisation_id)
         if vote is None:
             return False
+        if len(reason) > limits.VOID_REASON_MAX:  # the event's reason, kept in the vote and the history
+            reason = reason[: limits.VOID_REASON_MAX - 1] + "…"
         vote.voided_at, vote.void_reason = now, reason
         self.history.append(HistoryEntry(now, "vote_voided", "system", f"{organisation_id}: {reason}"))
         self.events.append(

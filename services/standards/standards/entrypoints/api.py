@@ -102,7 +102,9 @@ async def list_projects(
     service: Service,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-    proposer_id: Annotated[str | None, Query(description="Only projects proposed by this organisation.")] = None,
+    proposer_id: Annotated[
+        str | None, Query(max_length=100, description="Only projects proposed by this organisation.")
+    ] = None,
     stage: Annotated[Stage | None, Query(description="Only projects in this stage.")] = None,
 ) -> Page[ProjectPublic]:
     projects = await service.list_projects(cursor, limit, proposer_id, stage)

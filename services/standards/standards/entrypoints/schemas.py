@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from alliance_common.pagination import decode_cursor, encode_cursor
 from alliance_common.problems import RequestModel
+from standards.domain import limits
 from standards.domain.ballots import Ballot, Position, Vote
 from standards.domain.ipr import CallAnswerKind, Commitment, Declaration, DeclarationStatus, IprCall
 from standards.domain.lifecycle import TRANSITIONS, Action, Stage
@@ -41,13 +42,15 @@ def page_of(items: Sequence[T], key: Callable[[T], str], cursor: str | None, lim
     return chosen, encode_cursor(key(chosen[-1])) if more and chosen else None
 
 
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.REFERENCE_MAX)]
+OrgId = Annotated[str, StringConstraints(min_length=1, max_length=limits.ORG_ID_MAX)]
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 1900-01-01 to 2199-12-31
+Moment = Annotated[datetime, Field(ge=limits.EARLIEST_MOMENT, le=limits.LATEST_MOMENT)]
 
 
 class ProjectCreate(RequestModel):
-    title: Annotated[str, StringConstraints(min_length=5, max_length=300)]
-    scope: Annotated[str, StringConstraints(min_length=10, max_length=5000)]
+    title: Annotated[str, StringConstraints(min_length=5, max_length=limits.TITLE_MAX)]
+    scope: Annotated[str, StringConstraints(min_length=10, max_length=limits.SCOPE_MAX)]
 
     model_config = examples(
         {
@@ -67,13 +70,13 @@ class HistoryPublic(BaseModel):
 
 
 class GroupMemberBody(RequestModel):
-    org_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    org_id: OrgId
     role: GroupRole
-    person: Annotated[str, StringConstraints(max_length=200)] | None = None
+    person: Annotated[str, StringConstraints(max_length=limits.PERSON_MAX)] | None = None
 
 
 class WorkingGroupBody(RequestModel):
-    members: list[GroupMemberBody] = Field(min_length=1, max_length=200)
+    members: list[GroupMemberBody] = Field(min_length=1, max_length=limits.WORKING_GROUP_MAX)
 
     model_config = examples(
         {
@@ -149,19 +152,22 @@ class ProjectPublic(BaseModel):
 
 class TransitionBody(RequestModel):
     action: Action
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    comment_closes_at: datetime | None = Field(
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=limits.REASON_MAX)] | None = None
+    comment_closes_at: Moment | None = Field(
         None, description="open/repeat_public_comment: when the period closes (at least the minimum period)."
     )
-    ballot_closes_at: datetime | None = Field(None, description="open/repeat_ballot: when voting ends.")
+    ballot_closes_at: Moment | None = Field(None, description="open/repeat_ballot: when voting ends.")
     ballot_quorum: int | None = Field(
-        None, ge=1, description="open/repeat_ballot: votes (abstentions included) needed; default half the eligible."
+        None,
+        ge=1,
+        le=100_000,
+        description="open/repeat_ballot: votes (abstentions included) needed; default half the eligible.",
     )
     ballot_threshold: Decimal | None = Field(
         None, gt=Decimal("0.5"), le=1, description="open/repeat_ballot: share of votes cast that must approve (0.75)."
     )
     registry_reference: Reference | None = Field(None, description="file: the government registry's reference.")
-    filed_on: date | None = Field(None, description="file: the filing date (default today).")
+    filed_on: Day | None = Field(None, description="file: the filing date (default today).")
 
     model_config = examples(
         {"action": "approve_proposal", "reason": "In scope of the 2026 work programme."},
@@ -181,8 +187,8 @@ class TransitionRule(BaseModel):
 
 
 class DraftCreate(RequestModel):
-    uri: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
-    notes: Annotated[str, StringConstraints(max_length=5000)] = ""
+    uri: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=limits.DRAFT_URI_MAX)]
+    notes: Annotated[str, StringConstraints(max_length=limits.DRAFT_NOTES_MAX)] = ""
 
     model_config = examples(
         {"uri": "https://docs.alliance.example/wd/lumen-maintenance-v2.pdf", "notes": "Clause 6 reworked after WG 3."}
@@ -203,9 +209,12 @@ class DraftPublic(BaseModel):
 
 
 class CommentCreate(RequestModel):
-    clause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-    text: Text
-    proposed_change: Text | None = None
+    clause: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.CLAUSE_MAX)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.COMMENT_TEXT_MAX)]
+    proposed_change: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.PROPOSED_CHANGE_MAX)]
+        | None
+    ) = None
 
     model_config = examples(
         {
@@ -252,7 +261,9 @@ class CommentPublic(BaseModel):
 
 class DispositionBody(RequestModel):
     disposition: Disposition
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=limits.DISPOSITION_REASON_MAX)] | None
+    ) = None
 
     model_config = examples(
         {"disposition": "rejected", "reason": "TM-21 extrapolation is out of this standard's scope."},
@@ -261,13 +272,15 @@ class DispositionBody(RequestModel):
 
 
 class DeclarationCreate(RequestModel):
-    draft_version: int = Field(ge=1, description="The draft version the declaration is made on (must exist).")
-    office: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=40)]
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-    family_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    draft_version: int = Field(
+        ge=1, le=limits.DRAFT_VERSIONS_MAX, description="The draft version the declaration is made on (must exist)."
+    )
+    office: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=limits.PATENT_OFFICE_MAX)]
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=limits.PATENT_NUMBER_MAX)]
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=limits.PATENT_TITLE_MAX)]
+    family_id: Annotated[str, StringConstraints(max_length=limits.PATENT_FAMILY_MAX)] | None = None
     commitment: Commitment
-    holder_id: str | None = Field(None, description="Staff only: declare for this participant organisation.")
+    holder_id: OrgId | None = Field(None, description="Staff only: declare for this participant organisation.")
 
     model_config = examples(
         {
@@ -305,7 +318,7 @@ class CallAnswerBody(RequestModel):
         description="true: the organisation knows of no patents it holds that may be essential; "
         "false: it has made its declarations (at least one must exist)."
     )
-    org_id: str | None = Field(None, description="Staff only: answer for this organisation.")
+    org_id: OrgId | None = Field(None, description="Staff only: answer for this organisation.")
 
     model_config = examples({"no_patents_known": True})
 
@@ -342,7 +355,7 @@ class IprCallPublic(BaseModel):
 
 class VoteCreate(RequestModel):
     position: Position
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=limits.VOTE_REASON_MAX)] | None = Field(
         None, description="Required when disapproving."
     )
 

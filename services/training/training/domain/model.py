@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from alliance_common.errors import Conflict, InvalidInput, NotFound
+from training.domain import limits
 from training.domain.events import (
     CertificateIssued,
     CreditHoursEarned,
@@ -385,6 +386,11 @@ class Session:
         """Several people of one organisation at once: all get places, or (with consent) the rest wait."""
         if not attendees:
             raise InvalidInput("name at least one attendee", field="attendees")
+        if len(attendees) > limits.GROUP_ATTENDEES_MAX:
+            raise InvalidInput(
+                f"a group registration names at most {limits.GROUP_ATTENDEES_MAX} people, not {len(attendees)}",
+                field="attendees",
+            )
         return self._admit(
             registration_ids,
             attendees,

@@ -241,7 +241,7 @@ async def issue_certificates(
 async def list_registrations(
     principal: CurrentPrincipal,
     service: Service,
-    session_id: Annotated[str | None, Query(description="Only this session's registrations.")] = None,
+    session_id: Annotated[str | None, Query(max_length=100, description="Only this session's registrations.")] = None,
     registration_status: Annotated[
         RegistrationStatus | None, Query(alias="status", description="Only registrations in this status.")
     ] = None,

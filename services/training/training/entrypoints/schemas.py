@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, Field, JsonValue, StringConstraints
 
 from alliance_common.problems import RequestModel
+from training.domain import limits
 from training.domain.model import (
     Audience,
     Registration,
@@ -20,8 +21,11 @@ from training.domain.proposal import Proposal, ProposalStatus
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Hours = Annotated[Decimal, Field(ge=0, le=24, max_digits=4, decimal_places=1)]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=254)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$", max_length=limits.EMAIL_MAX)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=limits.PERSON_NAME_MAX)]
+Title = Annotated[str, StringConstraints(min_length=3, max_length=limits.TITLE_MAX)]
+Moment = Annotated[AwareDatetime, Field(ge=limits.EARLIEST_MOMENT, le=limits.LATEST_MOMENT)]  # 1900 to 2199
+Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]
 
 SESSION_EXAMPLE: dict[str, JsonValue] = {
     "title": "Patent pools for LED engineers",
@@ -46,23 +50,23 @@ SESSION_EXAMPLE: dict[str, JsonValue] = {
 
 
 class SessionCreate(RequestModel):
-    title: Annotated[str, StringConstraints(min_length=3, max_length=300)]
+    title: Title
     audience: Audience
     format: SessionFormat
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    venue: Annotated[str, StringConstraints(max_length=300)] | None = None
+    starts_at: Moment
+    ends_at: Moment
+    venue: Annotated[str, StringConstraints(max_length=limits.VENUE_MAX)] | None = None
     online: bool = False
-    capacity: int = Field(ge=1, le=10000)
+    capacity: int = Field(ge=1, le=limits.CAPACITY_MAX)
     member_price: Money
     non_member_price: Money
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
-    registration_opens_at: AwareDatetime | None = Field(None, description="Default: now.")
-    registration_closes_at: AwareDatetime | None = Field(None, description="Default: the start.")
+    registration_opens_at: Moment | None = Field(None, description="Default: now.")
+    registration_closes_at: Moment | None = Field(None, description="Default: the start.")
     requires_approval: bool = Field(False, description="Registrations wait (holding their place) for staff approval.")
     early_bird_price: Money | None = Field(None, description="Paid instead when lower, until `early_bird_until`.")
-    early_bird_until: AwareDatetime | None = None
-    cancellation_deadline: AwareDatetime | None = Field(
+    early_bird_until: Moment | None = None
+    cancellation_deadline: Moment | None = Field(
         None, description="Free cancellation until then (default: the registration close); the fee after it."
     )
     cancellation_fee: Money = Decimal("0.00")
@@ -70,7 +74,10 @@ class SessionCreate(RequestModel):
         None, description="Credit hours per day attended (default: a one-day session's length, else 6)."
     )
     min_days_for_certificate: int | None = Field(
-        None, ge=1, le=60, description="Days an attendee must attend for a certificate (default: every day)."
+        None,
+        ge=1,
+        le=limits.MIN_DAYS_FOR_CERTIFICATE_MAX,
+        description="Days an attendee must attend for a certificate (default: every day).",
     )
 
     model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [SESSION_EXAMPLE]}}
@@ -79,7 +86,7 @@ class SessionCreate(RequestModel):
 class ProposalSchedule(SessionCreate):
     """Schedule a proposed session: title, audience and format default to the proposal's."""
 
-    title: Annotated[str, StringConstraints(min_length=3, max_length=300)] | None = None  # type: ignore[assignment]
+    title: Title | None = None  # type: ignore[assignment]
     audience: Audience | None = None  # type: ignore[assignment]
     format: SessionFormat | None = None  # type: ignore[assignment]
 
@@ -110,7 +117,7 @@ class AttendeeIn(RequestModel):
 
 
 class GroupRegistrationCreate(RequestModel):
-    attendees: list[AttendeeIn] = Field(min_length=1, max_length=50)
+    attendees: list[AttendeeIn] = Field(min_length=1, max_length=limits.GROUP_ATTENDEES_MAX)
     waitlist: bool = Field(
         False,
         description="Without it a group gets places for all or none (409); with it the rest join the waiting list.",
@@ -133,13 +140,13 @@ class GroupRegistrationCreate(RequestModel):
 
 
 class CancelIn(RequestModel):
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=limits.REASON_MAX)] | None = None
 
     model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"reason": "travel cancelled"}]}}
 
 
 class RejectIn(RequestModel):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=limits.REASON_MAX)]
 
     model_config = {
         **RequestModel.model_config,
@@ -148,7 +155,7 @@ class RejectIn(RequestModel):
 
 
 class CheckInIn(RequestModel):
-    day: date | None = Field(None, description="The day attended (default: the first day).")
+    day: Day | None = Field(None, description="The day attended (default: the first day).")
 
     model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"day": "2027-03-10"}]}}
 
