@@ -97,19 +97,31 @@ class TrainingService:
         self.clock = clock
         self.offer_for = offer_for
         self.new_code = new_code
+        # Changes to existing registrations: on the session with every registration.
         self.writer: ChangeCombiner[Session] = ChangeCombiner(
             self.get, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
+        )
+        # Admitting people: on the session's counts alone (its document only, however many registered).
+        self.admitter: ChangeCombiner[Session] = ChangeCombiner(
+            self.summary, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
         )
 
     async def _change(
         self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
     ) -> tuple[Session, Any]:
-        """Apply ``change`` to the latest version and save it.
+        """Apply ``change`` to the latest version (with every registration) and save it.
 
         Changes racing for one session (the last places of a popular one) are combined: one read,
-        each decided in arrival order, one write (see alliance_common.combiner).
+        each decided in arrival order, one write (see alliance_common.combiner). Both combiners
+        write conditionally on the version they read, so they never overwrite each other.
         """
         return await self.writer.apply(session_id, change, correlation_id)
+
+    async def _admit(
+        self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
+    ) -> tuple[Session, Any]:
+        """As ``_change``, for admitting people: the session is read without its registrations."""
+        return await self.admitter.apply(session_id, change, correlation_id)
 
     # --- sessions ------------------------------------------------------------------------
 
@@ -134,7 +146,15 @@ class TrainingService:
         return session
 
     async def get(self, session_id: str) -> Session:
+        """The session with every registration."""
         session = await self.repo.get(session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} not found", field="session_id")
+        return session
+
+    async def summary(self, session_id: str) -> Session:
+        """The session with its counts, none of its registrations loaded."""
+        session = await self.repo.get_summary(session_id)
         if session is None:
             raise NotFound(f"session {session_id} not found", field="session_id")
         return session
@@ -144,7 +164,7 @@ class TrainingService:
 
     async def quote(self, session_id: str, principal: Principal) -> tuple[Session, Quote]:
         """The session and the price the caller's organisation pays now."""
-        session = await self.get(session_id)
+        session = await self.summary(session_id)
         member = await self.standing.in_good_standing(principal.org_id)
         return session, session.quote(member, self.clock())
 
@@ -168,7 +188,7 @@ class TrainingService:
                 waitlist=cmd.waitlist,
             )
 
-        session, registration = await self._change(session_id, change, correlation_id)
+        session, registration = await self._admit(session_id, change, correlation_id)
         return session, registration
 
     async def register_group(
@@ -193,7 +213,7 @@ class TrainingService:
                 waitlist=waitlist,
             )
 
-        session, registrations = await self._change(session_id, change, correlation_id)
+        session, registrations = await self._admit(session_id, change, correlation_id)
         return session, registrations
 
     async def registration_for(
@@ -339,13 +359,10 @@ class TrainingService:
 
     async def verify(self, code: str) -> tuple[Session, Registration]:
         """Anyone may check a certificate by its code (no principal: the one anonymous use case)."""
-        normalised = code.strip().upper()
-        session = await self.repo.by_certificate(normalised)
-        for r in session.registrations if session else []:
-            if r.certificate is not None and r.certificate.code == normalised:
-                assert session is not None
-                return session, r
-        raise NotFound("no certificate has this verification code", field="code")
+        found = await self.repo.by_certificate(code.strip().upper())
+        if found is None or found[1].certificate is None:
+            raise NotFound("no certificate has this verification code", field="code")
+        return found
 
     # --- proposals from published standards ----------------------------------------------------
 
