@@ -84,13 +84,15 @@ class MongoRegistrations:
                 if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", ())):
                     raise
                 # Some are stored already (written out by someone else): write the others one by one.
-        for doc in docs:
-            try:
-                await self.collection.replace_one(
-                    {"_id": doc["_id"], SESSION_VERSION: {"$lt": doc[SESSION_VERSION]}}, dict(doc), upsert=True
-                )
-            except DuplicateKeyError:
-                pass  # the stored one is as new or newer
+        await asyncio.gather(*(self._replace_if_newer(doc) for doc in docs))
+
+    async def _replace_if_newer(self, doc: Document) -> None:
+        try:
+            await self.collection.replace_one(
+                {"_id": doc["_id"], SESSION_VERSION: {"$lt": doc[SESSION_VERSION]}}, dict(doc), upsert=True
+            )
+        except DuplicateKeyError:
+            pass  # the stored one is as new or newer
 
     async def find(
         self, query: Mapping[str, Any], *, sort: str = "_id", limit: int = 0, fields: Sequence[str] | None = None
@@ -238,16 +240,13 @@ class SessionRepository(Repository[Session]):
         ``registrant`` is (organisation id, subject): a registration of that organisation or
         made by that person; None for every session (staff).
         """
-        if registrant is None:
-            query: dict[str, Any] = {}
-            if session_id:
-                query["_id"] = session_id
-            elif from_session:
-                query["_id"] = {"$gte": from_session}
-            ids = await self._ids(query, limit)
+        if registrant is None and session_id:
+            ids = [session_id]
+        elif registrant is None:
+            ids = await self._ids({"_id": {"$gte": from_session}} if from_session else {}, limit)
         else:
             org_id, subject = registrant
-            query = {"$or": [{"organisation_id": org_id or ""}, {"registered_by": subject}]}
+            query: dict[str, Any] = {"$or": [{"organisation_id": org_id or ""}, {"registered_by": subject}]}
             if session_id:
                 query["session_id"] = session_id
             elif from_session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -97,14 +98,15 @@ class TrainingService:
         self.clock = clock
         self.offer_for = offer_for
         self.new_code = new_code
-        # Changes to existing registrations: on the session with every registration.
         self.writer: ChangeCombiner[Session] = ChangeCombiner(
-            self.get, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
+            self._load, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
         )
-        # Admitting people: on the session's counts alone (its document only, however many registered).
-        self.admitter: ChangeCombiner[Session] = ChangeCombiner(
-            self.summary, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
-        )
+        # Per session: changes waiting that read or move existing registrations.
+        self._need_registrations: Counter[str] = Counter()
+
+    async def _load(self, session_id: str) -> Session:
+        """The session for the next batch of changes: with every registration only if one needs them."""
+        return await (self.get if self._need_registrations[session_id] else self.summary)(session_id)
 
     async def _change(
         self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
@@ -112,16 +114,24 @@ class TrainingService:
         """Apply ``change`` to the latest version (with every registration) and save it.
 
         Changes racing for one session (the last places of a popular one) are combined: one read,
-        each decided in arrival order, one write (see alliance_common.combiner). Both combiners
-        write conditionally on the version they read, so they never overwrite each other.
+        each decided in arrival order, one write (see alliance_common.combiner). Counted before it
+        is queued, so the batch it joins (and every retry) reads the session with its registrations.
         """
-        return await self.writer.apply(session_id, change, correlation_id)
+        self._need_registrations[session_id] += 1
+        try:
+            return await self.writer.apply(session_id, change, correlation_id)
+        finally:
+            self._need_registrations[session_id] -= 1
+            if not self._need_registrations[session_id]:
+                del self._need_registrations[session_id]
 
     async def _admit(
         self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
     ) -> tuple[Session, Any]:
-        """As ``_change``, for admitting people: the session is read without its registrations."""
-        return await self.admitter.apply(session_id, change, correlation_id)
+        """As ``_change``, for admitting people, which needs none of the registrations: in the same
+        queue (one writer per session in this process), read without them unless another change
+        of the batch needs them."""
+        return await self.writer.apply(session_id, change, correlation_id)
 
     # --- sessions ------------------------------------------------------------------------
 
