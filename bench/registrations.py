@@ -8,7 +8,8 @@ other one consenting to the waiting list. Measured: completed requests per secon
 (confirmed) registrations per second over the whole burst, and each request's latency. Checked
 after every repetition (the run FAILS otherwise): exactly CAPACITY confirmed, every consenting
 overflow request wait-listed, every other overflow request a 409,
-no 5xx, and the session's own counts agree with the responses.
+no 5xx, and both the session's own counts and its registrations as listed (each a document of
+its own since the session document keeps only counts) agree with the responses.
 
 Raw: on the same FerretDB, WORKERS concurrent PyMongo clients perform the store's cheapest
 equivalent of a registration with the same capacity guarantee: one conditional single-document
@@ -164,6 +165,20 @@ async def measure_platform(gateway_url: str, args: argparse.Namespace, rep: int)
             waiting = body["waiting"]
             if waiting != result.statuses["waitlisted"]:
                 failures.append(f"the session says {waiting} waiting, the responses {result.statuses['waitlisted']}")
+        listed = Counter[str]()
+        params: dict[str, Any] = {"session_id": session_id, "limit": 200}
+        while True:
+            page = await client.get(f"{API}/registrations", params=params, headers=staff)
+            if page.status_code != 200:
+                failures.append(f"listing the registrations: {page.status_code}")
+                break
+            listed.update(r["status"] for r in page.json()["items"])
+            if not page.json().get("next_cursor"):
+                break
+            params["cursor"] = page.json()["next_cursor"]
+        expected = {k: result.statuses[k] for k in ("confirmed", "waitlisted") if result.statuses[k]}
+        if dict(listed) != expected:
+            failures.append(f"the registrations listed {dict(listed)}, the responses {expected}")
         if failures:
             raise MeasurementFailed("; ".join(failures[:5]))
         return result

@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Training sessions, registrations, waiting lists, attendance, certificates and credit hours. "
         "Publishes `training.events`.",
         routers=[api.router],
-        setup=repo.ensure_indexes,
+        setup=repo.setup,
     )
     app.state.service = service
     return app

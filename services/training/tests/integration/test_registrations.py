@@ -117,4 +117,6 @@ async def test_racing_registrations_never_overfill_a_session(
         session = (await client.get(f"/api/v1/training/sessions/{session_id}", headers=secretariat)).json()
         assert session["seats_left"] == 0
         stored = await app.state.runtime.db["sessions"].find_one({"_id": session_id})
-        assert len(stored["registrations"]) == 3
+        assert (stored["held"], len(stored["active_emails"])) == (3, 3)
+        registrations = await app.state.runtime.db["registrations"].find({"session_id": session_id}).to_list()
+        assert len(registrations) == 3

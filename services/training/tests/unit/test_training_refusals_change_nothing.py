@@ -3,7 +3,9 @@
 The service applies racing changes to a session in one batch (alliance_common.combiner); a
 refusal in the middle must leave the session exactly as it was, or the others would save its
 half-made change. Random command sequences check it: after every refusal, the stored form of
-the session and its pending events are unchanged.
+the session (its document and its registrations' documents) and its pending events are
+unchanged. After every command, refused or not, the counts the session keeps (places held,
+people waiting, who is registered) agree with its registrations.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from hypothesis import strategies as st
 from alliance_common.errors import DomainError
 from alliance_common.testing import InMemoryStore
 from training.adapters.repository import SessionRepository
-from training.domain.model import Audience, Session, SessionFormat
+from training.domain.model import ACTIVE, HOLDS_PLACE, Audience, RegistrationStatus, Session, SessionFormat
 
-to_document = SessionRepository(InMemoryStore()).to_document
+stored_form = SessionRepository(InMemoryStore()).stored_form
 
 START = datetime(2026, 7, 1, 1, 0, tzinfo=UTC)
 BEFORE = START - timedelta(days=20)
@@ -117,11 +119,16 @@ def test_a_refused_command_leaves_the_session_exactly_as_it_was(
     s = new_session(requires_approval, capacity)
     ids = (f"r{i}" for i in itertools.count())
     for command in sequence:
-        before, events = to_document(s), list(s.events)
+        before, events = stored_form(s), list(s.events)
         try:
             run(s, command, ids)
         except DomainError as exc:
             event(f"refused {command[0]}: {type(exc).__name__}")
-            assert to_document(s) == before, command
+            assert stored_form(s) == before, command
             assert s.events == events, command
+        assert s.held == sum(1 for r in s.registrations if r.status in HOLDS_PLACE), command
+        assert s.waiting_count == sum(1 for r in s.registrations if r.status is RegistrationStatus.WAITLISTED)
+        assert s.active_emails == {r.attendee_email for r in s.registrations if r.status in ACTIVE}, command
+        assert s.registration_count == len(s.registrations)
+        assert [r.number for r in s.registrations] == list(range(1, len(s.registrations) + 1))
     assert s.places_held <= s.capacity

@@ -9,6 +9,7 @@ would be published on ``training.events``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -321,3 +322,37 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
+
+
+async def test_admitting_reads_the_session_alone_and_a_batch_moving_registrations_reads_them_all(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = await world.schedule(capacity=1)
+    _, first = await world.service.register(sid, Register("Alice", "alice@org-a.example"), ALICE)
+    repo, loads = world.service.repo, []
+    get, get_summary = repo.get, repo.get_summary
+
+    async def counted_get(session_id: str) -> Any:
+        loads.append("all")
+        return await get(session_id)
+
+    async def counted_summary(session_id: str) -> Any:
+        loads.append("summary")
+        return await get_summary(session_id)
+
+    monkeypatch.setattr(repo, "get", counted_get)
+    monkeypatch.setattr(repo, "get_summary", counted_summary)
+    _, bob = await world.service.register(sid, Register("Bob", "bob@org-b.example", waitlist=True), BOB)
+    assert loads == ["summary"]
+    loads.clear()
+    # A cancellation and an admission racing: one batch, one read with every registration, one write.
+    version = world.sessions.docs[sid].version
+    (_, cancelled), (session, anna) = await asyncio.gather(
+        world.service.cancel(sid, first.id, None, ALICE),
+        world.service.register(sid, Register("Anna", "anna@org-a.example", waitlist=True), ANNA),
+    )
+    assert loads == ["all", "summary"] and world.sessions.docs[sid].version == version + 1
+    assert (cancelled.status, anna.status, session.place_in_line(anna)) == (S.CANCELLED, S.WAITLISTED, 1)
+    _, offered = await world.service.registration_for(sid, bob.id, BOB)
+    assert offered.status is S.OFFERED
+    assert not world.service._need_registrations

@@ -5,6 +5,13 @@ everyone else who consented waits on the session's list, in order. Nothing is de
 registration keeps its status history (who, when, why), and attendance and certificates are
 recorded on it. Plain Python, no I/O: the clock (``now``) and durations come in as parameters.
 Money is Decimal, never float.
+
+The session itself keeps what its rules need to admit people without looking at anyone's
+registration: the places held, how many wait, and the set of people actively registered (one
+active registration per person). So a session may be loaded with only some of its registrations
+(``registrations`` holds those loaded): admitting needs none, and a newly admitted registration is
+the last in line. Everything that reads or moves existing registrations (decisions, offers,
+cancellation, attendance) needs the session with all of them; the service layer loads it so.
 """
 
 from __future__ import annotations
@@ -125,6 +132,7 @@ class Registration:
     status: RegistrationStatus
     registered_at: datetime
     early_bird_applied: bool = False
+    number: int = 0  # the n-th registration made for its session (1 = first): their order
     waitlist_position: int | None = None
     offer_expires_at: datetime | None = None
     cancellation_fee: Decimal | None = None
@@ -189,6 +197,11 @@ class Session:
     proposal_id: str | None = None
     waitlist_seq: int = 0
     attendance_closed_at: datetime | None = None
+    # Kept with every change, so admitting reads none of the registrations:
+    held: int = 0  # registrations holding a place (pending, confirmed, offered)
+    waiting_count: int = 0  # registrations on the waiting list
+    active_emails: set[str] = field(default_factory=set)  # attendees actively registered (lower case)
+    registration_count: int = 0  # registrations ever made (numbers them)
 
     @classmethod
     def schedule(
@@ -307,21 +320,37 @@ class Session:
 
     @property
     def confirmed(self) -> int:
+        """Confirmed registrations among those loaded."""
         return sum(1 for r in self.registrations if r.status is S.CONFIRMED)
 
     @property
     def places_held(self) -> int:
-        return sum(1 for r in self.registrations if r.status in HOLDS_PLACE)
+        return self.held
 
     @property
     def seats_left(self) -> int:
-        return self.capacity - self.places_held
+        return self.capacity - self.held
 
     @property
     def waiting(self) -> list[Registration]:
-        """The waiting list, in order."""
+        """The waiting list, in order (all of it when every registration is loaded)."""
         waiting = [r for r in self.registrations if r.status is S.WAITLISTED]
         return sorted(waiting, key=lambda r: r.waitlist_position or 0)
+
+    def place_in_line(self, registration: Registration) -> int | None:
+        """1 for the next person waiting; None unless waiting.
+
+        Counted from the back of the line: right with every registration loaded, and for a
+        registration just admitted (nobody waits behind it but others admitted with it).
+        """
+        if registration.status is not S.WAITLISTED:
+            return None
+        behind = sum(
+            1
+            for r in self.registrations
+            if r.status is S.WAITLISTED and (r.waitlist_position or 0) > (registration.waitlist_position or 0)
+        )
+        return self.waiting_count - behind
 
     def registration(self, registration_id: str) -> Registration:
         for r in self.registrations:
@@ -421,7 +450,7 @@ class Session:
             )
         if now >= self.registration_closes_at:
             raise Conflict("registration for this session has closed", field="registration_closes_at")
-        active = {r.attendee_email for r in self.registrations if r.status in ACTIVE}
+        active = self.active_emails
         seen: set[str] = set()
         for i, attendee in enumerate(attendees):
             email = attendee.email.lower()
@@ -431,7 +460,7 @@ class Session:
                 raise InvalidInput(f"{email} is named twice", field=email_field(i))
             seen.add(email)
         # Nobody jumps the queue: while people wait, every freed place is theirs.
-        free = 0 if self.waiting else max(0, self.seats_left)
+        free = 0 if self.waiting_count else max(0, self.seats_left)
         if free < len(attendees) and not waitlist:
             raise Conflict(
                 f"the session is full: {free} place(s) left for {len(attendees)} attendee(s); "
@@ -448,6 +477,7 @@ class Session:
                 status = S.WAITLISTED
                 self.waitlist_seq += 1
                 position = self.waitlist_seq
+            self.registration_count += 1
             registration = Registration(
                 id=registration_id,
                 attendee_name=attendee.name,
@@ -459,10 +489,12 @@ class Session:
                 early_bird_applied=quote.early_bird_applied,
                 status=status,
                 registered_at=now,
+                number=self.registration_count,
                 waitlist_position=position,
                 history=[StatusChange(status, now, by, "registered")],
             )
             self.registrations.append(registration)
+            self._count(registration, status, 1)
             self._announce(registration, None)
             admitted.append(registration)
         return admitted
@@ -476,7 +508,7 @@ class Session:
                 f"only a pending registration can be approved (it is {registration.status.value})",
                 field="registration_id",
             )
-        previous = registration.move(S.CONFIRMED, at=now, by=by, reason="approved")
+        previous = self._move(registration, S.CONFIRMED, at=now, by=by, reason="approved")
         self._announce(registration, previous)
         return registration
 
@@ -491,7 +523,7 @@ class Session:
                 f"only a pending registration can be rejected (it is {registration.status.value})",
                 field="registration_id",
             )
-        previous = registration.move(S.REJECTED, at=now, by=by, reason=reason.strip())
+        previous = self._move(registration, S.REJECTED, at=now, by=by, reason=reason.strip())
         self._announce(registration, previous, reason=reason.strip())
         self.promote(now=now, offer_for=offer_for)
         return registration
@@ -511,7 +543,7 @@ class Session:
             registration.cancellation_fee = min(self.cancellation_fee, registration.price)
         else:
             registration.cancellation_fee = Decimal("0.00")
-        previous = registration.move(S.CANCELLED, at=now, by=by, reason=reason or "cancelled")
+        previous = self._move(registration, S.CANCELLED, at=now, by=by, reason=reason or "cancelled")
         self._announce(registration, previous, reason=reason)
         if held:
             self.promote(now=now, offer_for=offer_for)
@@ -529,7 +561,7 @@ class Session:
                 f"the offer expired at {registration.offer_expires_at.isoformat()}", field="offer_expires_at"
             )
         to = S.PENDING if self.requires_approval else S.CONFIRMED
-        previous = registration.move(to, at=now, by=by, reason="offer accepted")
+        previous = self._move(registration, to, at=now, by=by, reason="offer accepted")
         registration.offer_expires_at = None
         self._announce(registration, previous)
         return registration
@@ -543,7 +575,7 @@ class Session:
         while self.seats_left > 0 and waiting:
             registration = waiting.pop(0)
             registration.offer_expires_at = min(now + offer_for, self.starts_at)
-            previous = registration.move(S.OFFERED, at=now, by=SYSTEM, reason="a place became free")
+            previous = self._move(registration, S.OFFERED, at=now, by=SYSTEM, reason="a place became free")
             self._announce(registration, previous)
             offered.append(registration)
         return offered
@@ -556,7 +588,9 @@ class Session:
             if r.status is S.OFFERED and r.offer_expires_at is not None and now >= r.offer_expires_at
         ]
         for registration in expired:
-            previous = registration.move(S.OFFER_EXPIRED, at=now, by=SYSTEM, reason="the offer was not taken in time")
+            previous = self._move(
+                registration, S.OFFER_EXPIRED, at=now, by=SYSTEM, reason="the offer was not taken in time"
+            )
             self._announce(registration, previous, reason="the offer was not taken in time")
         if expired:
             self.promote(now=now, offer_for=offer_for)
@@ -633,6 +667,27 @@ class Session:
                 )
                 certified.append(r)
         return certified
+
+    # --- the counts the session keeps ----------------------------------------------------------
+
+    def _move(
+        self, registration: Registration, to: RegistrationStatus, *, at: datetime, by: str, reason: str | None = None
+    ) -> RegistrationStatus:
+        previous = registration.move(to, at=at, by=by, reason=reason)
+        self._count(registration, previous, -1)
+        self._count(registration, to, 1)
+        return previous
+
+    def _count(self, registration: Registration, status: RegistrationStatus, step: int) -> None:
+        if status in HOLDS_PLACE:
+            self.held += step
+        if status is S.WAITLISTED:
+            self.waiting_count += step
+        if status in ACTIVE:
+            if step > 0:
+                self.active_emails.add(registration.attendee_email)
+            else:
+                self.active_emails.discard(registration.attendee_email)
 
     # --- events ----------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ async def list_sessions(
 
 @router.get("/sessions/{session_id}", response_model=SessionPublic, summary="One training session")
 async def get_session(session_id: str, principal: TrainingReader, service: Service) -> SessionPublic:
-    return SessionPublic.of(await service.get(session_id))
+    return SessionPublic.of(await service.summary(session_id))
 
 
 @router.get(

@@ -202,7 +202,7 @@ class SessionPublic(BaseModel):
             online=s.online,
             capacity=s.capacity,
             seats_left=s.seats_left,
-            waiting=len(s.waiting),
+            waiting=s.waiting_count,
             member_price=s.member_price,
             non_member_price=s.non_member_price,
             early_bird_price=s.early_bird_price,
@@ -257,7 +257,6 @@ class RegistrationPublic(BaseModel):
 
     @classmethod
     def of(cls, s: Session, r: Registration) -> RegistrationPublic:
-        waiting = [w.id for w in s.waiting]
         return cls(
             id=r.id,
             session_id=s.id,
@@ -270,7 +269,7 @@ class RegistrationPublic(BaseModel):
             early_bird_applied=r.early_bird_applied,
             status=r.status,
             registered_at=r.registered_at,
-            waitlist_position=waiting.index(r.id) + 1 if r.id in waiting else None,
+            waitlist_position=s.place_in_line(r),
             offer_expires_at=r.offer_expires_at,
             cancellation_fee=r.cancellation_fee,
             days_attended=r.days_attended,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -98,17 +99,38 @@ class TrainingService:
         self.offer_for = offer_for
         self.new_code = new_code
         self.writer: ChangeCombiner[Session] = ChangeCombiner(
-            self.get, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
+            self._load, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
         )
+        # Per session: changes waiting that read or move existing registrations.
+        self._need_registrations: Counter[str] = Counter()
+
+    async def _load(self, session_id: str) -> Session:
+        """The session for the next batch of changes: with every registration only if one needs them."""
+        return await (self.get if self._need_registrations[session_id] else self.summary)(session_id)
 
     async def _change(
         self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
     ) -> tuple[Session, Any]:
-        """Apply ``change`` to the latest version and save it.
+        """Apply ``change`` to the latest version (with every registration) and save it.
 
         Changes racing for one session (the last places of a popular one) are combined: one read,
-        each decided in arrival order, one write (see alliance_common.combiner).
+        each decided in arrival order, one write (see alliance_common.combiner). Counted before it
+        is queued, so the batch it joins (and every retry) reads the session with its registrations.
         """
+        self._need_registrations[session_id] += 1
+        try:
+            return await self.writer.apply(session_id, change, correlation_id)
+        finally:
+            self._need_registrations[session_id] -= 1
+            if not self._need_registrations[session_id]:
+                del self._need_registrations[session_id]
+
+    async def _admit(
+        self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
+    ) -> tuple[Session, Any]:
+        """As ``_change``, for admitting people, which needs none of the registrations: in the same
+        queue (one writer per session in this process), read without them unless another change
+        of the batch needs them."""
         return await self.writer.apply(session_id, change, correlation_id)
 
     # --- sessions ------------------------------------------------------------------------
@@ -134,7 +156,15 @@ class TrainingService:
         return session
 
     async def get(self, session_id: str) -> Session:
+        """The session with every registration."""
         session = await self.repo.get(session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} not found", field="session_id")
+        return session
+
+    async def summary(self, session_id: str) -> Session:
+        """The session with its counts, none of its registrations loaded."""
+        session = await self.repo.get_summary(session_id)
         if session is None:
             raise NotFound(f"session {session_id} not found", field="session_id")
         return session
@@ -144,7 +174,7 @@ class TrainingService:
 
     async def quote(self, session_id: str, principal: Principal) -> tuple[Session, Quote]:
         """The session and the price the caller's organisation pays now."""
-        session = await self.get(session_id)
+        session = await self.summary(session_id)
         member = await self.standing.in_good_standing(principal.org_id)
         return session, session.quote(member, self.clock())
 
@@ -168,7 +198,7 @@ class TrainingService:
                 waitlist=cmd.waitlist,
             )
 
-        session, registration = await self._change(session_id, change, correlation_id)
+        session, registration = await self._admit(session_id, change, correlation_id)
         return session, registration
 
     async def register_group(
@@ -193,7 +223,7 @@ class TrainingService:
                 waitlist=waitlist,
             )
 
-        session, registrations = await self._change(session_id, change, correlation_id)
+        session, registrations = await self._admit(session_id, change, correlation_id)
         return session, registrations
 
     async def registration_for(
@@ -339,13 +369,10 @@ class TrainingService:
 
     async def verify(self, code: str) -> tuple[Session, Registration]:
         """Anyone may check a certificate by its code (no principal: the one anonymous use case)."""
-        normalised = code.strip().upper()
-        session = await self.repo.by_certificate(normalised)
-        for r in session.registrations if session else []:
-            if r.certificate is not None and r.certificate.code == normalised:
-                assert session is not None
-                return session, r
-        raise NotFound("no certificate has this verification code", field="code")
+        found = await self.repo.by_certificate(code.strip().upper())
+        if found is None or found[1].certificate is None:
+            raise NotFound("no certificate has this verification code", field="code")
+        return found
 
     # --- proposals from published standards ----------------------------------------------------
 
