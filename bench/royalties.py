@@ -59,7 +59,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -70,10 +69,20 @@ from typing import Any
 
 import bson
 from benchlib import MeasurementFailed, exit_on_sigterm, median, now, say, shield_cleanup, table
-from bson import Binary
+from pydantic import TypeAdapter
 from pymongo import AsyncMongoClient
 
-from licensing.adapters.royalty_repository import pack_rows, unpack_rows
+from alliance_common.outbox import AggregateStore, OutboxRelay
+from alliance_common.settings import ServiceSettings
+from licensing.adapters.royalty_repository import (
+    RoyaltyRepository,
+    account_documents,
+    compress,
+    decompress,
+    pack_rows,
+    unpack_rows,
+)
+from licensing.domain.accounts import ExplainedLine, RoyaltyAccount
 from licensing.domain.distribution import CollectedLine, collected_lines, distribute
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentIndex, PatentOffice
 from licensing.domain.royalties import (
@@ -89,18 +98,20 @@ from licensing.domain.royalties import (
 
 PROGRAMME = "PRG-LED-2"
 DB_NAME = "bench_royalties"
-LAYOUTS = ("reports", "lines", "columns", "packed", "zpacked")
+LAYOUTS = ("reports", "lines", "columns", "json", "packed")
 COLLECTION = {
     "reports": "reports",
     "lines": "report_lines",
     "columns": "report_columns",
+    "json": "report_json",
     "packed": "report_bodies",
-    "zpacked": "report_zbodies",
 }
 # documents per insert_many, and per batch of a read (find's batch_size)
-INSERT_BATCH = {"reports": 50, "lines": 10_000, "columns": 50, "packed": 20, "zpacked": 20}
-READ_BATCH = {"reports": 100, "lines": 10_000, "columns": 100, "packed": 20, "zpacked": 20}
+INSERT_BATCH = {"reports": 50, "lines": 10_000, "columns": 50, "json": 20, "packed": 20}
+READ_BATCH = {"reports": 100, "lines": 10_000, "columns": 100, "json": 20, "packed": 20}
 COLUMN_CHUNK = 10_000  # lines per document of the columns layout
+_EXPLAINED: TypeAdapter[tuple[ExplainedLine, ...]] = TypeAdapter(tuple[ExplainedLine, ...])
+_COLLECTED: TypeAdapter[tuple[CollectedLine, ...]] = TypeAdapter(tuple[CollectedLine, ...])
 LINE_FIELDS = ("product_category", "units", "country_of_manufacture", "country_of_sale", "period", "sold_on")
 ADMIN_FEE_PERCENT = Decimal("5")
 
@@ -324,9 +335,9 @@ def chunk_documents(layout: str, lines: Iterator[dict[str, Any]]) -> Iterator[di
     """Each report's lines as chunk documents (``first``: the index of its first line in the report):
 
     - ``columns``: one array per line field, ``COLUMN_CHUNK`` lines per document;
-    - ``packed``: licensing's report body encoding (``pack_rows``: the lines as one compact JSON
-      text of positional rows, split at ``CHUNK_CHARS`` characters), a string field ``rows``;
-    - ``zpacked``: the same text compressed with zlib (level 1), a BSON binary ``rows``.
+    - ``json``: the lines as one compact JSON text of positional rows (``pack_rows``, split at
+      ``CHUNK_CHARS`` characters), a string field ``rows``;
+    - ``packed``: licensing's report body encoding: the same text compressed (zlib level 1, base64).
     """
     for report in report_documents(lines):
         rows = [[d[k] for k in LINE_FIELDS] for d in report["lines"]]
@@ -348,7 +359,7 @@ def chunk_documents(layout: str, lines: Iterator[dict[str, Any]]) -> Iterator[di
                 doc |= {k: [row[i] for row in chunk] for i, k in enumerate(LINE_FIELDS)}
                 first += len(chunk)
             else:
-                doc["rows"] = chunk if layout == "packed" else Binary(zlib.compress(chunk.encode(), 1))
+                doc["rows"] = chunk if layout == "json" else compress(chunk)
                 first += len(json.loads(chunk))
             yield doc
 
@@ -360,8 +371,7 @@ def line_count(layout: str, doc: dict[str, Any]) -> int:
         return len(doc["lines"])
     if layout == "columns":
         return len(doc["units"])
-    text = doc["rows"] if layout == "packed" else zlib.decompress(doc["rows"]).decode()
-    return len(json.loads(text))
+    return len(json.loads(doc["rows"] if layout == "json" else decompress(doc["rows"])))
 
 
 async def load(
@@ -440,10 +450,10 @@ async def read_lines(client: AsyncMongoClient[dict[str, Any]], layout: str) -> l
                 line = ReportLine(category, units, made_in, sold_in, period(p), date.fromisoformat(sold_on))
                 out.append((group, reported, index, line))
         return out
-    if layout in ("packed", "zpacked"):
+    if layout in ("json", "packed"):
         async for r in found:
             group, reported = r["licensee_id"], r["report_period"]
-            text = r["rows"] if layout == "packed" else zlib.decompress(r["rows"]).decode()
+            text = r["rows"] if layout == "json" else decompress(r["rows"])
             for index, (category, units, made_in, sold_in, p, sold_on) in enumerate(
                 unpack_rows((text,)), start=r["first"]
             ):
@@ -576,6 +586,113 @@ def compute_and_distribute(
     return Pass(compute_s, distribute_s, quarters, compute_cpu, distribute_cpu, compute_peak, distribute_peak)
 
 
+# ----------------------------------------------------------------------------- licensing's own account read
+
+
+def legacy_account_document(account: RoyaltyAccount) -> dict[str, Any]:
+    """The account as licensing stored it before the bodies moved out: every priced line and collected
+    line embedded in the account document (the ``TypeAdapter`` dump of each, as the repository wrote)."""
+    doc: dict[str, Any] = account_documents(account)[0]
+    for stored, report in zip(doc["reports"], account.reports, strict=True):
+        del stored["body"]
+        stored["lines"] = _EXPLAINED.dump_python(report.lines, mode="json")
+        stored["collected"] = _COLLECTED.dump_python(report.collected, mode="json")
+    return doc
+
+
+async def account_read(
+    client: AsyncMongoClient[dict[str, Any]],
+    args: argparse.Namespace,
+    schedule: RateSchedule,
+    patents: list[Patent],
+    store_pid: int | None,
+) -> list[str]:
+    """Licensing's ``RoyaltyRepository.account`` of one account holding one filed (priced) report of
+    ``--account-lines`` lines: its reports' bodies apart (now) beside every line embedded (before)."""
+    k = args.account_lines
+    rng = random.Random(args.seed + 1)
+    group = Group("GRP-ACCOUNT", 1.0, 1000, True)
+    docs = [d for d in report_line_documents(rng, args.year, 4 * k, [group]) if d["report_period"].endswith("Q1")]
+    lines = tuple(
+        ReportLine(
+            d["product_category"],
+            d["units"],
+            d["country_of_manufacture"],
+            d["country_of_sale"],
+            Period.parse(d["period"]),
+            date.fromisoformat(d["sold_on"]),
+        )
+        for d in docs
+    )
+    account = RoyaltyAccount(RoyaltyAccount.id_for(PROGRAMME, group.id), PROGRAMME, group.id)
+    period = Period(args.year, 1)
+    account.file(
+        f"{account.id}~{period}",
+        RoyaltyReport(group.id, period, lines),
+        schedule,
+        PatentIndex(patents),
+        member_in_good_standing=True,
+        today=date(args.year, 4, 20),
+    )
+    account.events = []
+    db = client[DB_NAME]
+    relay = OutboxRelay(db, ServiceSettings(service_name="bench"))
+
+    def store(name: str) -> AggregateStore:
+        return AggregateStore(db[name], relay, "/bench", "bench.events")
+
+    now_repo = RoyaltyRepository(store("royalty_accounts"), store("distributions"), store("royalty_lines"))
+    await now_repo.save_account(account)
+    legacy = {"_id": account.id, "version": 1, **legacy_account_document(account)}
+    legacy_size = len(bson.encode(legacy))
+    before: RoyaltyRepository | None = None
+    if legacy_size < 16 * 2**20:
+        await db["legacy_accounts"].insert_one(legacy)
+        before = RoyaltyRepository(store("legacy_accounts"), store("distributions"), store("royalty_lines"))
+    body_size = sum([len(bson.encode(d)) async for d in db["royalty_lines"].find({"account": account.id})])
+    now_doc = await db["royalty_accounts"].find_one({"_id": account.id})
+    assert now_doc is not None
+    sizes = {
+        "embedded (before)": f"{legacy_size:,} B",
+        "bodies apart (now)": f"{len(bson.encode(now_doc)):,} B + {body_size:,} B of bodies",
+    }
+
+    rows: list[list[object]] = []
+    for name, repo in (("embedded (before)", before), ("bodies apart (now)", now_repo)):
+        if repo is None:
+            rows.append([name, "-", "-", "-", "-", "-", f"{sizes[name]}: over 16 MiB, not storable"])
+            continue
+        walls, cpus, store_cpus = [], [], []
+        for _ in range(args.reps):
+            gc.collect()
+            started, cpu, store_cpu = now(), time.process_time(), process_cpu(store_pid)
+            loaded = await RoyaltyRepository(repo.accounts, repo.distributions, repo.lines).account(account.id)
+            walls.append(now() - started)
+            cpus.append(time.process_time() - cpu)
+            store_cpus.append(process_cpu(store_pid) - store_cpu)
+            if loaded is None or loaded.reports != account.reports:
+                raise MeasurementFailed(f"{name}: the account read back differs from the one stored")
+        rows.append(
+            [
+                name,
+                median(walls),
+                f"{len(lines) / median(walls):,.0f}",
+                median(cpus),
+                median(store_cpus),
+                f"{1e6 * (median(cpus) + median(store_cpus)) / len(lines):,.0f}",
+                sizes[name],
+            ]
+        )
+    return [
+        "",
+        f"Licensing's RoyaltyRepository.account() of one account with one filed report of {len(lines):,} priced "
+        f"lines (each with its steps and its collected line); {args.reps} repetitions, medians; "
+        f"load {os.getloadavg()[0]:.1f}",
+        "",
+        table(["stored as", "read s", "lines/s", "cpu s", "store cpu s", "cpu us/line", "BSON size"], rows),
+    ]
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -696,6 +813,7 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
                 finally:
                     tracemalloc.stop()
                 del traced_lines
+        account_out = await account_read(client, args, schedule, patents, store_pid) if args.account_lines else []
     finally:
         await client.close()
 
@@ -852,6 +970,7 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
             q_rows,
         ),
     ]
+    out += account_out
     if profile:
         out += ["", "cProfile of one compute + distribute pass (sorted by own time):", profile]
     return "\n".join(out)
@@ -890,8 +1009,16 @@ def parse_args() -> argparse.Namespace:
         type=layouts,
         default=("reports", "packed"),
         help="comma-separated layouts, read side by side: reports (one document per report, lines embedded), "
-        "lines (one document per line), columns (an array per field), packed (licensing's report bodies: "
-        "JSON rows in a string), zpacked (the same, zlib-compressed in a binary); default: reports,packed",
+        "lines (one document per line), columns (an array per field), json (JSON rows in a string), packed "
+        "(licensing's report bodies: the same JSON, zlib-compressed, base64); default: reports,packed",
+    )
+    parser.add_argument(
+        "--account-lines",
+        type=int,
+        default=10_000,
+        metavar="K",
+        help="also read one royalty account with a filed report of ~K priced lines through licensing's "
+        "RoyaltyRepository, bodies apart and embedded as before (0: skip)",
     )
     parser.add_argument(
         "--no-trace-read",

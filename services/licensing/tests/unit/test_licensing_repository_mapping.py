@@ -16,6 +16,7 @@ from licensing.adapters.royalty_repository import (
     _ACCOUNT,
     account_documents,
     account_from_document,
+    decompress,
     pack_rows,
     report_body,
     unpack_rows,
@@ -242,10 +243,17 @@ def test_a_royalty_account_round_trips_with_its_reports_bodies_as_json_rows() ->
     assert [chunk_id for chunk_id, _ in chunks] == [f"{key}/lines/0", f"{key}/collected/0"]
     lines, collected = (state for _, state in chunks)
     assert (lines["account"], lines["body"], lines["part"], lines["n"]) == ("P:acme", key, "lines", 0)
-    first = json.loads(lines["rows"])[0]  # index, category, units, made in, sold in, period, amount, patents, steps
+    # index, category, units, made in, sold in, period, amount, patents, steps
+    first = json.loads(decompress(lines["rows"]))[0]
     assert first[:6] == [0, "lamp", 1000, "CN", "CN", "2024-Q1"]
     assert first[7] == ["pat-cn"] and [len(step) for step in first[8]] == [3] * len(first[8])
-    assert json.loads(collected["rows"])[1] == ["P:acme~2024-Q1#2", "CN", "US", "2024-03-31", "0.40"]  # 5 x 0.08
+    assert json.loads(decompress(collected["rows"]))[1] == [
+        "P:acme~2024-Q1#2",
+        "CN",
+        "US",
+        "2024-03-31",
+        "0.40",
+    ]  # 5 x 0.08
     assert report["payments"] == [
         {"amount": "10.00", "received_on": "2024-05-01", "late_interest": "0.00", "key": "k-1"}
     ]
@@ -275,7 +283,7 @@ def test_a_report_body_is_split_into_chunks_and_read_back_in_order() -> None:
     report.collected = tuple(report.collected[i % 2] for i in range(500))
     ref, chunks = report_body(acc.id, report, limit=20_000)
     assert ref["lines"] > 3 and ref["collected"] > 1
-    assert all(len(state["rows"]) <= 20_000 for _, state in chunks)
+    assert all(len(decompress(state["rows"])) <= 20_000 for _, state in chunks)
     doc, _ = account_documents(acc)
     doc["reports"][0]["body"] = ref
     reversed_chunks = [state for _, state in reversed(chunks)]
