@@ -7,29 +7,43 @@ regional markets, member discount); N report lines over ~200 licensee groups and
 quarters of one past year (a few back-royalty lines for an earlier quarter of the same year).
 
 Setup (not measured): the document store (FerretDB over PostgreSQL) is started and the N lines are
-stored (``insert_many``) in one of two layouts (``--layout``):
+stored (``insert_many``) in each of the layouts named by ``--layout`` (comma-separated; default
+``reports,packed``: before and now), one collection each:
 
-- ``reports`` (default): one document per filed report, its lines embedded in order (as a report
-  arrives, and as licensing keeps filed reports inside a royalty account), in ``reports``;
-- ``lines``: one document per line (with its report's id, group, quarter and index), in
-  ``report_lines``; the layout of the figures before 2026-11-27.
+- ``reports``: one document per filed report, its lines embedded in order as sub-documents (as a
+  report arrives, and as licensing kept filed reports inside a royalty account until 2026-11-27);
+- ``lines``: one document per line (with its report's id, group, quarter and index); the layout of
+  the figures before 2026-11-27;
+- ``columns``: per report, one document per 10,000 lines holding one array per line field;
+- ``json``: per report, one document per chunk of at most 4 MB of compact JSON text, the lines as
+  positional rows (licensing's ``pack_rows``) in one string field;
+- ``packed``: the same chunks compressed as licensing stores a filed report's body (zlib level 1,
+  base64: ``royalty_repository.compress``).
 
 Measured, side by side in one run, ``--reps`` times each (medians printed):
 
-- READ: every line read back with PyMongo's AsyncMongoClient (``find({})``; batch_size 10,000
-  line documents or 100 report documents) and turned into a ``ReportLine``; the CPU seconds of the
-  store's process and of PostgreSQL (postmaster and backends) are measured beside it;
-- COMPUTE: the lines read grouped into one ``RoyaltyReport`` per (licensee group, quarter),
-  priced with ``compute_report`` in quarter order, each group's ``YearToDate`` carried forward;
+- READ, per layout: every line read back with PyMongo's AsyncMongoClient (``find({})``; batch_size
+  10,000 line documents, 100 report or column documents, 20 chunk documents) and turned into a
+  ``ReportLine``; the CPU seconds of the store's process and of PostgreSQL (postmaster and
+  backends) are measured beside it. Each repetition reads every layout in turn (interleaved, so a
+  change in the machine's load falls on all alike), and every read must give the same lines;
+- COMPUTE (on those lines, the same for every layout): grouped into one ``RoyaltyReport`` per
+  (licensee group, quarter), priced with ``compute_report`` in quarter order, each group's
+  ``YearToDate`` carried forward;
 - DISTRIBUTE: per quarter, ``collected_lines`` of every priced report, then ``distribute``; the
   statements must sum to the distributable amount, and the collected amount to the reports'
-  totals (asserted).
+  totals (asserted);
+- ACCOUNT (``--account-lines K``, default 10,000; 0 skips): one royalty account holding one filed,
+  priced report of K lines (each with its steps and collected line), read through licensing's own
+  ``RoyaltyRepository.account``: bodies apart (now) beside every line embedded in the account
+  document (before; reported as not storable when that document would exceed 16 MiB).
 
-Then one more, untimed pass under ``tracemalloc`` for the memory peak, by default of Q1 only
-(``--trace-quarters``): each quarter's priced reports and distribution are released before the
-next, so one quarter shows the peak, and tracemalloc makes this allocation-heavy code ~3x slower,
-so it stays out of the timed repetitions. ``ru_maxrss`` gives the whole process's peak.
-``--profile K`` adds a cProfile pass and prints its top K functions.
+One more, untimed read of each layout under ``tracemalloc`` gives the read's memory peak
+(``--no-trace-read`` skips it). Then one more, untimed compute pass under ``tracemalloc`` for its
+memory peak, by default of Q1 only (``--trace-quarters``): each quarter's priced reports and
+distribution are released before the next, so one quarter shows the peak, and tracemalloc makes
+this allocation-heavy code ~3x slower, so it stays out of the timed repetitions. ``ru_maxrss``
+gives the whole process's peak. ``--profile K`` adds a cProfile pass and prints its top K functions.
 
 The listed patents are indexed once per pass (``PatentIndex``, counted in COMPUTE) and shared by
 every report and distribution, as a batch recomputation would. 1,000,000 lines took ~25 min on a
@@ -37,6 +51,7 @@ every report and distribution, as a batch recomputation would. 1,000,000 lines t
 the store and PostgreSQL are stopped in every case.
 
 Run:  .venv/bin/python bench/royalties.py --lines 100000      (starts PostgreSQL and the store only)
+      .venv/bin/python bench/royalties.py --lines 100000 --layout reports,lines,columns,json,packed
       .venv/bin/python bench/royalties.py                     (1,000,000 lines; long, see README)
 """
 

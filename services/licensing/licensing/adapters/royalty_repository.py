@@ -9,10 +9,10 @@ at ~43 µs of CPU per embedded line, and an account holding a large licensee's y
 MongoDB's 16 MiB document limit. Instead each list is kept as compact JSON text (one array per
 line, fields by position, money as decimal strings) split into chunks of at most ``CHUNK_CHARS``
 characters, each compressed (zlib, in base64: a priced line repeats its patents' numbers in its
-steps, ~2.8 KB of JSON that compresses ~10x) into one document of ``royalty_lines``; the account's
-report names its body by a
-content digest (``body``), so a body once written never changes and a filing that loses a race
-leaves, at worst, a body nothing names (see ``bench/README.md``, royalties, for the layouts measured).
+steps, ~2.8 KB of JSON that compresses ~10x) into one document of ``royalty_lines``. The account's
+report names its body by a content digest (``body``), so a body once written never changes and a
+filing that loses a race leaves, at worst, a body nothing names (``bench/README.md``, royalties,
+has the layouts measured).
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -220,6 +222,16 @@ def exact(text: str) -> Fraction:
     return Fraction(text)
 
 
+@dataclass(frozen=True)
+class _Known:
+    """A report whose body is stored as ``ref``, while it holds these very line tuples."""
+
+    report: weakref.ref[FiledReport]
+    lines: tuple[ExplainedLine, ...]
+    collected: tuple[CollectedLine, ...]
+    ref: Document
+
+
 class RoyaltyRepository:
     """Royalty accounts (``accounts``; their reports' bodies in ``lines``) and distributions."""
 
@@ -232,7 +244,8 @@ class RoyaltyRepository:
         self.accounts = _documents(accounts)
         self.distributions = _documents(distributions)
         self.lines = _documents(lines)
-        self._stored: set[str] = set()  # bodies known to be stored (a body never changes once written)
+        # Reports (by object) whose body is known to be stored: loaded, or saved, by this repository.
+        self._known: dict[int, _Known] = {}
 
     async def ensure_indexes(self) -> None:
         await self.accounts.create_index([("programme_id", ASCENDING), ("periods", ASCENDING)])
@@ -249,20 +262,21 @@ class RoyaltyRepository:
         write with its events): a reader never finds a report whose body is missing."""
         bodies: dict[str, Document] = {}
         for report in account.reports:
-            ref, chunks = report_body(account.id, report)
-            if ref["key"] not in self._stored:
+            ref = self._stored_body(report)
+            if ref is None:  # a report filed since the account was loaded (or stored embedded before)
+                ref, chunks = report_body(account.id, report)
                 for chunk_id, chunk in chunks:
                     try:
                         await self.lines.save(chunk_id, 0, chunk)
                     except AlreadyExists:
                         pass  # the same content (its id is its digest): written by an earlier attempt
+                self._remember(report, ref)
             bodies[report.id] = ref
         events = [e for e in map(INTEGRATION_EVENTS, account.events) if e is not None]
         account.version = await self.accounts.save(
             account.id, account.version, account_to_document(account, bodies), events
         )
         account.events = []
-        self._remember(ref["key"] for ref in bodies.values())
 
     # --- named queries -------------------------------------------------------------------------
 
@@ -285,16 +299,32 @@ class RoyaltyRepository:
 
     async def _account(self, loaded: Loaded) -> RoyaltyAccount:
         """The account with its reports' bodies (one query for all of them, by account)."""
-        refs = [r["body"]["key"] for r in loaded.state["reports"] if "body" in r]
+        refs = {r["id"]: r["body"] for r in loaded.state["reports"] if "body" in r}
         chunks = [c.state for c in await self.lines.find({"account": loaded.id}, limit=0)] if refs else []
         account = account_from_document(loaded.id, loaded.version, loaded.state, chunks)
-        self._remember(refs)
+        for report in account.reports:
+            if report.id in refs:
+                self._remember(report, refs[report.id])
         return account
 
-    def _remember(self, keys: Iterable[str]) -> None:
-        if len(self._stored) > 100_000:  # bounded: forgetting costs one insert per chunk refused as present
-            self._stored.clear()
-        self._stored.update(keys)
+    def _stored_body(self, report: FiledReport) -> Document | None:
+        """The reference of ``report``'s body if this repository loaded or wrote exactly these lines."""
+        known = self._known.get(id(report))
+        if known and known.report() is report and known.lines is report.lines and known.collected is report.collected:
+            return known.ref
+        return None
+
+    def _remember(self, report: FiledReport, ref: Document) -> None:
+        """Saving ``report`` again need not encode its body (~90 µs a priced line) while it holds the
+        same line tuples; the entry goes when the report does (it holds them anyway)."""
+        key = id(report)
+
+        def forget(dead: weakref.ref[FiledReport]) -> None:
+            known = self._known.get(key)
+            if known is not None and known.report is dead:
+                del self._known[key]
+
+        self._known[key] = _Known(weakref.ref(report, forget), report.lines, report.collected, ref)
 
     async def add_distribution(self, programme_id: str, distribution: Distribution) -> str:
         distribution_id = f"{programme_id}:{distribution.period}"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from alliance_common.mongo import Document
 from alliance_common.outbox import ConcurrencyConflict
 from alliance_common.testing import InMemoryStore
 from licensing.adapters.royalty_repository import RoyaltyRepository
@@ -68,27 +70,49 @@ async def test_an_account_is_saved_with_its_bodies_apart_and_loads_whole() -> No
     assert loaded.reports[0].lines[2999].units == 3000
 
 
-async def test_a_later_save_does_not_write_the_bodies_again() -> None:
-    accounts, distributions, lines = stores()
+class CountingStore(InMemoryStore):
+    """Counts the writes (chunk inserts) it receives."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.writes = 0
+
+    async def save(self, doc_id: str, expected_version: int, state: Document, *args: Any, **kwargs: Any) -> int:
+        self.writes += 1
+        return await super().save(doc_id, expected_version, state, *args, **kwargs)
+
+
+async def test_a_later_save_neither_encodes_nor_writes_the_bodies_again() -> None:
+    accounts, distributions, lines = InMemoryStore("royalty_accounts"), InMemoryStore(), CountingStore("lines")
     account = RoyaltyAccount("P:acme", "P", "acme")
     file(account, Q1, [10, 20, 30])
-    await RoyaltyRepository(accounts, distributions, lines).save_account(account)
+    repo = RoyaltyRepository(accounts, distributions, lines)
+    await repo.save_account(account)
+    assert lines.writes == 2  # one chunk of lines, one of collected lines
     chunks = dict(lines.docs)
 
-    for repo in (RoyaltyRepository(accounts, distributions, lines), RoyaltyRepository(accounts, distributions, lines)):
-        loaded = await repo.account("P:acme")
+    account.pay("P:acme~2024-Q1", Decimal("1.00"), date(2024, 10, 21), Decimal("8"))
+    await repo.save_account(account)  # the same repository: it wrote these lines
+    for _ in range(2):  # another repository (process): it loaded them
+        other = RoyaltyRepository(accounts, distributions, lines)
+        loaded = await other.account("P:acme")
         assert loaded is not None
         loaded.pay("P:acme~2024-Q1", Decimal("1.00"), date(2024, 10, 21), Decimal("8"))
-        await repo.save_account(loaded)
-    # Another repository that never loaded it: the inserts are refused as present, and ignored.
-    fresh = RoyaltyRepository(accounts, distributions, lines)
-    loaded = await fresh.account("P:acme")
-    assert loaded is not None
-    await RoyaltyRepository(accounts, distributions, lines).save_account(loaded)
-
-    assert lines.docs.keys() == chunks.keys()
-    assert all(lines.docs[k].version == 1 for k in chunks)
+        await other.save_account(loaded)
+    assert lines.writes == 2
     assert accounts.docs["P:acme"].version == 4
+
+    # Lines it did not load or write (here: the same content, other tuples) are encoded and written
+    # again; the store refuses the chunks as present (same ids), and nothing changes.
+    repo = RoyaltyRepository(accounts, distributions, lines)
+    loaded = await repo.account("P:acme")
+    assert loaded is not None
+    loaded.reports[0].lines = tuple(x for x in loaded.reports[0].lines)
+    await repo.save_account(loaded)
+    assert lines.writes == 4
+    assert lines.docs.keys() == chunks.keys() and all(lines.docs[k].version == 1 for k in chunks)
+    back = await RoyaltyRepository(accounts, distributions, lines).account("P:acme")
+    assert back == loaded
 
 
 async def test_a_filing_that_loses_the_race_leaves_the_winners_lines() -> None:
