@@ -7,29 +7,43 @@ regional markets, member discount); N report lines over ~200 licensee groups and
 quarters of one past year (a few back-royalty lines for an earlier quarter of the same year).
 
 Setup (not measured): the document store (FerretDB over PostgreSQL) is started and the N lines are
-stored (``insert_many``) in one of two layouts (``--layout``):
+stored (``insert_many``) in each of the layouts named by ``--layout`` (comma-separated; default
+``reports,packed``: before and now), one collection each:
 
-- ``reports`` (default): one document per filed report, its lines embedded in order (as a report
-  arrives, and as licensing keeps filed reports inside a royalty account), in ``reports``;
-- ``lines``: one document per line (with its report's id, group, quarter and index), in
-  ``report_lines``; the layout of the figures before 2026-11-27.
+- ``reports``: one document per filed report, its lines embedded in order as sub-documents (as a
+  report arrives, and as licensing kept filed reports inside a royalty account until 2026-11-27);
+- ``lines``: one document per line (with its report's id, group, quarter and index); the layout of
+  the figures before 2026-11-27;
+- ``columns``: per report, one document per 10,000 lines holding one array per line field;
+- ``json``: per report, one document per chunk of at most 4 MB of compact JSON text, the lines as
+  positional rows (licensing's ``pack_rows``) in one string field;
+- ``packed``: the same chunks compressed as licensing stores a filed report's body (zlib level 1,
+  base64: ``royalty_repository.compress``).
 
 Measured, side by side in one run, ``--reps`` times each (medians printed):
 
-- READ: every line read back with PyMongo's AsyncMongoClient (``find({})``; batch_size 10,000
-  line documents or 100 report documents) and turned into a ``ReportLine``; the CPU seconds of the
-  store's process and of PostgreSQL (postmaster and backends) are measured beside it;
-- COMPUTE: the lines read grouped into one ``RoyaltyReport`` per (licensee group, quarter),
-  priced with ``compute_report`` in quarter order, each group's ``YearToDate`` carried forward;
+- READ, per layout: every line read back with PyMongo's AsyncMongoClient (``find({})``; batch_size
+  10,000 line documents, 100 report or column documents, 20 chunk documents) and turned into a
+  ``ReportLine``; the CPU seconds of the store's process and of PostgreSQL (postmaster and
+  backends) are measured beside it. Each repetition reads every layout in turn (interleaved, so a
+  change in the machine's load falls on all alike), and every read must give the same lines;
+- COMPUTE (on those lines, the same for every layout): grouped into one ``RoyaltyReport`` per
+  (licensee group, quarter), priced with ``compute_report`` in quarter order, each group's
+  ``YearToDate`` carried forward;
 - DISTRIBUTE: per quarter, ``collected_lines`` of every priced report, then ``distribute``; the
   statements must sum to the distributable amount, and the collected amount to the reports'
-  totals (asserted).
+  totals (asserted);
+- ACCOUNT (``--account-lines K``, default 10,000; 0 skips): one royalty account holding one filed,
+  priced report of K lines (each with its steps and collected line), read through licensing's own
+  ``RoyaltyRepository.account``: bodies apart (now) beside every line embedded in the account
+  document (before; reported as not storable when that document would exceed 16 MiB).
 
-Then one more, untimed pass under ``tracemalloc`` for the memory peak, by default of Q1 only
-(``--trace-quarters``): each quarter's priced reports and distribution are released before the
-next, so one quarter shows the peak, and tracemalloc makes this allocation-heavy code ~3x slower,
-so it stays out of the timed repetitions. ``ru_maxrss`` gives the whole process's peak.
-``--profile K`` adds a cProfile pass and prints its top K functions.
+One more, untimed read of each layout under ``tracemalloc`` gives the read's memory peak
+(``--no-trace-read`` skips it). Then one more, untimed compute pass under ``tracemalloc`` for its
+memory peak, by default of Q1 only (``--trace-quarters``): each quarter's priced reports and
+distribution are released before the next, so one quarter shows the peak, and tracemalloc makes
+this allocation-heavy code ~3x slower, so it stays out of the timed repetitions. ``ru_maxrss``
+gives the whole process's peak. ``--profile K`` adds a cProfile pass and prints its top K functions.
 
 The listed patents are indexed once per pass (``PatentIndex``, counted in COMPUTE) and shared by
 every report and distribution, as a batch recomputation would. 1,000,000 lines took ~25 min on a
@@ -37,6 +51,7 @@ every report and distribution, as a batch recomputation would. 1,000,000 lines t
 the store and PostgreSQL are stopped in every case.
 
 Run:  .venv/bin/python bench/royalties.py --lines 100000      (starts PostgreSQL and the store only)
+      .venv/bin/python bench/royalties.py --lines 100000 --layout reports,lines,columns,json,packed
       .venv/bin/python bench/royalties.py                     (1,000,000 lines; long, see README)
 """
 
@@ -48,6 +63,7 @@ import cProfile
 import gc
 import io
 import itertools
+import json
 import os
 import pstats
 import random
@@ -60,15 +76,28 @@ import time
 import tracemalloc
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import bson
 from benchlib import MeasurementFailed, exit_on_sigterm, median, now, say, shield_cleanup, table
+from pydantic import TypeAdapter
 from pymongo import AsyncMongoClient
 
+from alliance_common.outbox import AggregateStore, OutboxRelay
+from alliance_common.settings import ServiceSettings
+from licensing.adapters.royalty_repository import (
+    RoyaltyRepository,
+    account_documents,
+    compress,
+    decompress,
+    pack_rows,
+    unpack_rows,
+)
+from licensing.domain.accounts import ExplainedLine, RoyaltyAccount
 from licensing.domain.distribution import CollectedLine, collected_lines, distribute
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentIndex, PatentOffice
 from licensing.domain.royalties import (
@@ -84,10 +113,20 @@ from licensing.domain.royalties import (
 
 PROGRAMME = "PRG-LED-2"
 DB_NAME = "bench_royalties"
-LAYOUTS = ("reports", "lines")
-COLLECTION = {"reports": "reports", "lines": "report_lines"}
-INSERT_BATCH = {"reports": 50, "lines": 10_000}  # documents per insert_many
-READ_BATCH = {"reports": 100, "lines": 10_000}  # documents per batch (find's batch_size)
+LAYOUTS = ("reports", "lines", "columns", "json", "packed")
+COLLECTION = {
+    "reports": "reports",
+    "lines": "report_lines",
+    "columns": "report_columns",
+    "json": "report_json",
+    "packed": "report_bodies",
+}
+# documents per insert_many, and per batch of a read (find's batch_size)
+INSERT_BATCH = {"reports": 50, "lines": 10_000, "columns": 50, "json": 20, "packed": 20}
+READ_BATCH = {"reports": 100, "lines": 10_000, "columns": 100, "json": 20, "packed": 20}
+COLUMN_CHUNK = 10_000  # lines per document of the columns layout
+_EXPLAINED: TypeAdapter[tuple[ExplainedLine, ...]] = TypeAdapter(tuple[ExplainedLine, ...])
+_COLLECTED: TypeAdapter[tuple[CollectedLine, ...]] = TypeAdapter(tuple[CollectedLine, ...])
 LINE_FIELDS = ("product_category", "units", "country_of_manufacture", "country_of_sale", "period", "sold_on")
 ADMIN_FEE_PERCENT = Decimal("5")
 
@@ -307,6 +346,49 @@ def report_documents(lines: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]
         }
 
 
+def chunk_documents(layout: str, lines: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each report's lines as chunk documents (``first``: the index of its first line in the report):
+
+    - ``columns``: one array per line field, ``COLUMN_CHUNK`` lines per document;
+    - ``json``: the lines as one compact JSON text of positional rows (``pack_rows``, split at
+      ``CHUNK_CHARS`` characters), a string field ``rows``;
+    - ``packed``: licensing's report body encoding: the same text compressed (zlib level 1, base64).
+    """
+    for report in report_documents(lines):
+        rows = [[d[k] for k in LINE_FIELDS] for d in report["lines"]]
+        if layout == "columns":
+            chunks: list[Any] = [rows[i : i + COLUMN_CHUNK] for i in range(0, len(rows), COLUMN_CHUNK)]
+        else:
+            chunks = pack_rows(rows)
+        first = 0
+        for n, chunk in enumerate(chunks):
+            doc = {
+                "_id": f"{report['_id']}/{n}",
+                "programme_id": report["programme_id"],
+                "licensee_id": report["licensee_id"],
+                "report_period": report["period"],  # "period" is a line field (a column here)
+                "n": n,
+                "first": first,
+            }
+            if layout == "columns":
+                doc |= {k: [row[i] for row in chunk] for i, k in enumerate(LINE_FIELDS)}
+                first += len(chunk)
+            else:
+                doc["rows"] = chunk if layout == "json" else compress(chunk)
+                first += len(json.loads(chunk))
+            yield doc
+
+
+def line_count(layout: str, doc: dict[str, Any]) -> int:
+    if layout == "lines":
+        return 1
+    if layout == "reports":
+        return len(doc["lines"])
+    if layout == "columns":
+        return len(doc["units"])
+    return len(json.loads(doc["rows"] if layout == "json" else decompress(doc["rows"])))
+
+
 async def load(
     client: AsyncMongoClient[dict[str, Any]], layout: str, docs: Iterator[dict[str, Any]], n: int
 ) -> tuple[float, int]:
@@ -314,16 +396,22 @@ async def load(
     that it got the N lines back (a count here would cost as much as a read: FerretDB decodes every
     document for it)."""
     collection = client[DB_NAME][COLLECTION[layout]]
-    await client.drop_database(DB_NAME)
+    await collection.drop()
     started = now()
     batch: list[dict[str, Any]] = []
     stored = reported = documents = 0
-    for doc in report_documents(docs) if layout == "reports" else docs:
+    if layout == "reports":
+        source = report_documents(docs)
+    elif layout == "lines":
+        source = docs
+    else:
+        source = chunk_documents(layout, docs)
+    for doc in source:
         batch.append(doc)
         if len(batch) == INSERT_BATCH[layout]:
             result = await collection.insert_many(batch, ordered=False)
             documents += len(result.inserted_ids)
-            stored += sum(len(d["lines"]) for d in batch) if layout == "reports" else len(batch)
+            stored += sum(line_count(layout, d) for d in batch)
             batch = []
             if stored // 100_000 > reported:
                 reported = stored // 100_000
@@ -331,7 +419,7 @@ async def load(
     if batch:
         result = await collection.insert_many(batch, ordered=False)
         documents += len(result.inserted_ids)
-        stored += sum(len(d["lines"]) for d in batch) if layout == "reports" else len(batch)
+        stored += sum(line_count(layout, d) for d in batch)
     elapsed = now() - started
     if stored != n:
         raise MeasurementFailed(f"{stored:,} of {n:,} report lines stored")
@@ -367,6 +455,24 @@ async def read_lines(client: AsyncMongoClient[dict[str, Any]], layout: str) -> l
                     period(d["period"]),
                     date.fromisoformat(d["sold_on"]),
                 )
+                out.append((group, reported, index, line))
+        return out
+    if layout == "columns":
+        async for r in found:
+            group, reported = r["licensee_id"], r["report_period"]
+            columns = zip(*(r[k] for k in LINE_FIELDS), strict=True)
+            for index, (category, units, made_in, sold_in, p, sold_on) in enumerate(columns, start=r["first"]):
+                line = ReportLine(category, units, made_in, sold_in, period(p), date.fromisoformat(sold_on))
+                out.append((group, reported, index, line))
+        return out
+    if layout in ("json", "packed"):
+        async for r in found:
+            group, reported = r["licensee_id"], r["report_period"]
+            text = r["rows"] if layout == "json" else decompress(r["rows"])
+            for index, (category, units, made_in, sold_in, p, sold_on) in enumerate(
+                unpack_rows((text,)), start=r["first"]
+            ):
+                line = ReportLine(category, units, made_in, sold_in, period(p), date.fromisoformat(sold_on))
                 out.append((group, reported, index, line))
         return out
     async for d in found:
@@ -495,6 +601,113 @@ def compute_and_distribute(
     return Pass(compute_s, distribute_s, quarters, compute_cpu, distribute_cpu, compute_peak, distribute_peak)
 
 
+# ----------------------------------------------------------------------------- licensing's own account read
+
+
+def legacy_account_document(account: RoyaltyAccount) -> dict[str, Any]:
+    """The account as licensing stored it before the bodies moved out: every priced line and collected
+    line embedded in the account document (the ``TypeAdapter`` dump of each, as the repository wrote)."""
+    doc: dict[str, Any] = account_documents(account)[0]
+    for stored, report in zip(doc["reports"], account.reports, strict=True):
+        del stored["body"]
+        stored["lines"] = _EXPLAINED.dump_python(report.lines, mode="json")
+        stored["collected"] = _COLLECTED.dump_python(report.collected, mode="json")
+    return doc
+
+
+async def account_read(
+    client: AsyncMongoClient[dict[str, Any]],
+    args: argparse.Namespace,
+    schedule: RateSchedule,
+    patents: list[Patent],
+    store_pid: int | None,
+) -> list[str]:
+    """Licensing's ``RoyaltyRepository.account`` of one account holding one filed (priced) report of
+    ``--account-lines`` lines: its reports' bodies apart (now) beside every line embedded (before)."""
+    k = args.account_lines
+    rng = random.Random(args.seed + 1)
+    group = Group("GRP-ACCOUNT", 1.0, 1000, True)
+    docs = [d for d in report_line_documents(rng, args.year, 4 * k, [group]) if d["report_period"].endswith("Q1")]
+    lines = tuple(
+        ReportLine(
+            d["product_category"],
+            d["units"],
+            d["country_of_manufacture"],
+            d["country_of_sale"],
+            Period.parse(d["period"]),
+            date.fromisoformat(d["sold_on"]),
+        )
+        for d in docs
+    )
+    account = RoyaltyAccount(RoyaltyAccount.id_for(PROGRAMME, group.id), PROGRAMME, group.id)
+    period = Period(args.year, 1)
+    account.file(
+        f"{account.id}~{period}",
+        RoyaltyReport(group.id, period, lines),
+        schedule,
+        PatentIndex(patents),
+        member_in_good_standing=True,
+        today=date(args.year, 4, 20),
+    )
+    account.events = []
+    db = client[DB_NAME]
+    relay = OutboxRelay(db, ServiceSettings(service_name="bench"))
+
+    def store(name: str) -> AggregateStore:
+        return AggregateStore(db[name], relay, "/bench", "bench.events")
+
+    now_repo = RoyaltyRepository(store("royalty_accounts"), store("distributions"), store("royalty_lines"))
+    await now_repo.save_account(account)
+    legacy = {"_id": account.id, "version": 1, **legacy_account_document(account)}
+    legacy_size = len(bson.encode(legacy))
+    before: RoyaltyRepository | None = None
+    if legacy_size < 16 * 2**20:
+        await db["legacy_accounts"].insert_one(legacy)
+        before = RoyaltyRepository(store("legacy_accounts"), store("distributions"), store("royalty_lines"))
+    body_size = sum([len(bson.encode(d)) async for d in db["royalty_lines"].find({"account": account.id})])
+    now_doc = await db["royalty_accounts"].find_one({"_id": account.id})
+    assert now_doc is not None
+    sizes = {
+        "embedded (before)": f"{legacy_size:,} B",
+        "bodies apart (now)": f"{len(bson.encode(now_doc)):,} B + {body_size:,} B of bodies",
+    }
+
+    rows: list[list[object]] = []
+    for name, repo in (("embedded (before)", before), ("bodies apart (now)", now_repo)):
+        if repo is None:
+            rows.append([name, "-", "-", "-", "-", "-", f"{sizes[name]}: over 16 MiB, not storable"])
+            continue
+        walls, cpus, store_cpus = [], [], []
+        for _ in range(args.reps):
+            gc.collect()
+            started, cpu, store_cpu = now(), time.process_time(), process_cpu(store_pid)
+            loaded = await RoyaltyRepository(repo.accounts, repo.distributions, repo.lines).account(account.id)
+            walls.append(now() - started)
+            cpus.append(time.process_time() - cpu)
+            store_cpus.append(process_cpu(store_pid) - store_cpu)
+            if loaded is None or loaded.reports != account.reports:
+                raise MeasurementFailed(f"{name}: the account read back differs from the one stored")
+        rows.append(
+            [
+                name,
+                median(walls),
+                f"{len(lines) / median(walls):,.0f}",
+                median(cpus),
+                median(store_cpus),
+                f"{1e6 * (median(cpus) + median(store_cpus)) / len(lines):,.0f}",
+                sizes[name],
+            ]
+        )
+    return [
+        "",
+        f"Licensing's RoyaltyRepository.account() of one account with one filed report of {len(lines):,} priced "
+        f"lines (each with its steps and its collected line); {args.reps} repetitions, medians; "
+        f"load {os.getloadavg()[0]:.1f}",
+        "",
+        table(["stored as", "read s", "lines/s", "cpu s", "store cpu s", "cpu us/line", "BSON size"], rows),
+    ]
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -532,57 +745,104 @@ def process_cpu(pid: int | None) -> float:
     return total / tick
 
 
+@dataclass
+class Stored:
+    """One layout's stored lines and its reads."""
+
+    layout: str
+    load_s: float
+    documents: int
+    bson_per_line: float  # BSON bytes per line of one stored document (the first)
+    reads: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # this process
+    store_cpu: list[float] = field(default_factory=list)  # the store's process (FerretDB and its front)
+    pg_cpu: list[float] = field(default_factory=list)  # PostgreSQL: postmaster and backends
+    peak: int = 0  # tracemalloc peak of one more (untimed) read, bytes; 0 when not traced
+
+
+def canonical(lines: list[Read]) -> list[Read]:
+    """The lines in (group, quarter, index) order: layouts return documents in their own order."""
+    return sorted(lines, key=lambda r: r[:3])
+
+
 async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | None, postgres_pid: int | None) -> str:
     load_before = os.getloadavg()[0]
     rng = random.Random(args.seed)
     schedule = rate_schedule()
     patents = patent_pool(rng, args.year, args.patents, args.licensors)
     groups = licensee_groups(rng, args.groups)
+    data_state = rng.getstate()  # every layout stores the same lines
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, tz_aware=True)
+    stored: list[Stored] = []
+    passes: list[Pass] = []
+    reference: list[Read] = []
     try:
-        collection = COLLECTION[args.layout]
-        say(f"storing {args.lines:,} report lines in {collection}, layout {args.layout} (setup, not measured)")
-        docs = report_line_documents(rng, args.year, args.lines, groups)
-        load_s, documents = await load(client, args.layout, docs, args.lines)
-        say(f"stored in {load_s:.0f}s ({args.lines / load_s:,.0f} lines/s)")
-        sample = await client[DB_NAME][collection].find_one({})
-        assert sample is not None
-        if args.layout == "reports":
-            sample = {**sample, "lines": sample["lines"][:1]}  # the size of one line's share below
+        await client.drop_database(DB_NAME)
+        for layout in args.layout:
+            collection = COLLECTION[layout]
+            say(f"storing {args.lines:,} report lines in {collection}, layout {layout} (setup, not measured)")
+            rng.setstate(data_state)
+            docs = report_line_documents(rng, args.year, args.lines, groups)
+            load_s, documents = await load(client, layout, docs, args.lines)
+            sample = await client[DB_NAME][collection].find_one({})
+            assert sample is not None
+            per_line = len(bson.encode(sample)) / line_count(layout, sample)
+            stored.append(Stored(layout, load_s, documents, per_line))
+            say(f"stored in {load_s:.0f}s ({args.lines / load_s:,.0f} lines/s), {documents:,} documents")
 
-        reads: list[float] = []
-        reads_cpu: list[float] = []
-        reads_store_cpu: list[float] = []
-        reads_pg_cpu: list[float] = []
-        passes: list[Pass] = []
-        lines: list[Read] = []
+        # Reads interleaved (each repetition reads every layout in turn), so a change in the machine's
+        # load falls on all layouts alike; every read must give the same lines.
         for rep in range(1, args.reps + 1):
-            lines = []
-            gc.collect()
-            started, cpu = now(), time.process_time()
-            store_cpu, pg_cpu = process_cpu(store_pid), process_cpu(postgres_pid)
-            lines = await read_lines(client, args.layout)
-            reads.append(now() - started)
-            reads_cpu.append(time.process_time() - cpu)
-            reads_store_cpu.append(process_cpu(store_pid) - store_cpu)
-            reads_pg_cpu.append(process_cpu(postgres_pid) - pg_cpu)
-            if len(lines) != args.lines:
-                raise MeasurementFailed(f"read {len(lines):,} of {args.lines:,} lines")
-            say(
-                f"rep {rep}: read {reads[-1]:.1f}s (cpu {reads_cpu[-1]:.1f}s, store {reads_store_cpu[-1]:.1f}s, "
-                f"PostgreSQL {reads_pg_cpu[-1]:.1f}s; load {os.getloadavg()[0]:.1f})"
-            )
-            gc.collect()
-            done = compute_and_distribute(lines, schedule, patents, groups, args.year, traced=False)
-            passes.append(done)
-            say(
-                f"rep {rep}: compute {done.compute:.1f}s (cpu {done.compute_cpu:.1f}s), distribute "
-                f"{done.distribute:.1f}s (cpu {done.distribute_cpu:.1f}s)"
-            )
-            if passes[0].quarters != done.quarters:
-                raise MeasurementFailed("two repetitions gave different figures")
+            for s in stored:
+                lines: list[Read] = []
+                gc.collect()
+                started, cpu = now(), time.process_time()
+                store_cpu, pg_cpu = process_cpu(store_pid), process_cpu(postgres_pid)
+                lines = await read_lines(client, s.layout)
+                s.reads.append(now() - started)
+                s.cpu.append(time.process_time() - cpu)
+                s.store_cpu.append(process_cpu(store_pid) - store_cpu)
+                s.pg_cpu.append(process_cpu(postgres_pid) - pg_cpu)
+                if len(lines) != args.lines:
+                    raise MeasurementFailed(f"{s.layout}: read {len(lines):,} of {args.lines:,} lines")
+                say(
+                    f"rep {rep}, {s.layout}: read {s.reads[-1]:.1f}s (cpu {s.cpu[-1]:.1f}s, store "
+                    f"{s.store_cpu[-1]:.1f}s, PostgreSQL {s.pg_cpu[-1]:.1f}s; load {os.getloadavg()[0]:.1f})"
+                )
+                lines = canonical(lines)
+                if not reference:
+                    reference = lines
+                elif lines != reference:
+                    raise MeasurementFailed(f"layout {s.layout} read other lines than layout {stored[0].layout}")
+                del lines
+
+        if args.trace_read:
+            for s in stored:
+                gc.collect()
+                say(f"one more read of layout {s.layout} under tracemalloc (memory peak, not timed)")
+                tracemalloc.start()
+                try:
+                    base = tracemalloc.get_traced_memory()[0]
+                    traced_lines = await read_lines(client, s.layout)
+                    s.peak = tracemalloc.get_traced_memory()[1] - base
+                finally:
+                    tracemalloc.stop()
+                del traced_lines
+        account_out = await account_read(client, args, schedule, patents, store_pid) if args.account_lines else []
     finally:
         await client.close()
+
+    # COMPUTE and DISTRIBUTE do not depend on the layout: the lines are the same (checked above).
+    for rep in range(1, args.reps + 1):
+        gc.collect()
+        done = compute_and_distribute(reference, schedule, patents, groups, args.year, traced=False)
+        passes.append(done)
+        say(
+            f"rep {rep}: compute {done.compute:.1f}s (cpu {done.compute_cpu:.1f}s), distribute "
+            f"{done.distribute:.1f}s (cpu {done.distribute_cpu:.1f}s; load {os.getloadavg()[0]:.1f})"
+        )
+        if passes[0].quarters != done.quarters:
+            raise MeasurementFailed("two repetitions gave different figures")
 
     traced: Pass | None = None
     if args.trace_quarters:
@@ -592,7 +852,7 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         try:
             base = tracemalloc.get_traced_memory()[0]
             traced = compute_and_distribute(
-                lines, schedule, patents, groups, args.year, traced=True, quarters_run=args.trace_quarters
+                reference, schedule, patents, groups, args.year, traced=True, quarters_run=args.trace_quarters
             )
         finally:
             tracemalloc.stop()
@@ -604,16 +864,14 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         say("one more pass under cProfile (not timed)")
         profiler = cProfile.Profile()
         profiler.enable()
-        compute_and_distribute(lines, schedule, patents, groups, args.year, traced=False)
+        compute_and_distribute(reference, schedule, patents, groups, args.year, traced=False)
         profiler.disable()
         buffer = io.StringIO()
         pstats.Stats(profiler, stream=buffer).sort_stats("tottime").print_stats(args.profile)
         profile = buffer.getvalue()
 
     n = args.lines
-    read_m = median(reads)
     compute_m = median([p.compute for p in passes])
-    dist_m = median([p.distribute for p in passes])
     both = [p.compute + p.distribute for p in passes]
     both_m = median(both)
 
@@ -621,8 +879,8 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         m = median(values)
         return [name, m, min(values), max(values), n / m, median(cpu)]
 
-    rows = [
-        row(f"READ ({args.layout}): find() -> ReportLine", reads, reads_cpu),
+    rows = [row(f"READ ({s.layout}): find() -> ReportLine", s.reads, s.cpu) for s in stored]
+    rows += [
         row(
             "COMPUTE: group into reports + compute_report", [p.compute for p in passes], [p.compute_cpu for p in passes]
         ),
@@ -632,6 +890,23 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
             [p.distribute_cpu for p in passes],
         ),
         row("compute + distribute", both, [p.compute_cpu + p.distribute_cpu for p in passes]),
+    ]
+    layout_rows = [
+        [
+            s.layout,
+            f"{s.documents:,}",
+            f"{n / s.documents:,.0f}",
+            f"{s.bson_per_line:,.0f}",
+            f"{n / s.load_s:,.0f}",
+            median(s.cpu),
+            median(s.store_cpu),
+            median(s.pg_cpu),
+            f"{1e6 * (median(s.cpu) + median(s.store_cpu) + median(s.pg_cpu)) / n:,.1f}",
+            mib(s.peak) if s.peak else "-",
+            f"{compute_m / median(s.reads):.2f}x",
+            f"{both_m / median(s.reads):.2f}x",
+        ]
+        for s in stored
     ]
     q_rows = [
         [
@@ -657,13 +932,30 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         f"{len({p.owner_id for p in patents})} licensors; {args.reps} repetitions, medians (min, max)",
         "",
         table(["phase", "median s", "min s", "max s", "lines/s", "cpu s"], rows),
-        "(wall-clock seconds; cpu s: median CPU time of this process, which for READ leaves out the store's: "
-        f"median {median(reads_store_cpu):.1f} s of the store's process (FerretDB and its front) and "
-        f"{median(reads_pg_cpu):.1f} s of PostgreSQL (postmaster and backends) per read; "
-        f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)",
+        "(wall-clock seconds; cpu s: median CPU time of this process, which for READ leaves out the store's "
+        f"and PostgreSQL's, given per layout below; 1-minute load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after)",
         "",
-        f"ratio compute/read: {compute_m / read_m:.1f}x; (compute+distribute)/read: {both_m / read_m:.1f}x; "
-        f"distribute/read: {dist_m / read_m:.1f}x",
+        table(
+            [
+                "layout",
+                "documents",
+                "lines/doc",
+                "BSON B/line",
+                "load lines/s",
+                "read cpu s",
+                "store cpu s",
+                "PostgreSQL cpu s",
+                "read cpu us/line",
+                "read peak",
+                "compute/read",
+                "(c+d)/read",
+            ],
+            layout_rows,
+        ),
+        "(per layout: documents stored, BSON bytes per line of one document, the load's rate (setup, not "
+        "measured); the read's median CPU seconds of this process, the store's process and PostgreSQL, and "
+        "all three per line; read peak: tracemalloc peak of one more, untimed read; the ratios of the medians)",
     ]
     if traced is not None:
         quarters = "Q1" if args.trace_quarters == 1 else f"Q1-Q{args.trace_quarters}"
@@ -672,19 +964,9 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
             f"read not counted): compute {mib(traced.compute_peak)}, distribute {mib(traced.distribute_peak)} "
             f"(compute + distribute: {mib(max(traced.compute_peak, traced.distribute_peak))})"
         )
-    out.append(
-        f"process peak RSS (ru_maxrss, whole run incl. setup and the lines read): "
-        f"{mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}"
-    )
     out += [
-        f"store: layout {args.layout}, {documents:,} documents "
-        + (
-            f"of ~{len(str(sample))} chars"
-            if args.layout == "lines"
-            else f"(~{n // documents:,} lines each; one line ~{len(str(sample['lines'][0]))} chars)"
-        )
-        + f", loaded in {load_s:.0f}s ({n / load_s:,.0f} lines/s, insert_many batches of "
-        f"{INSERT_BATCH[args.layout]:,} documents; setup, not measured); read batch_size {READ_BATCH[args.layout]:,}",
+        f"process peak RSS (ru_maxrss, whole run incl. setup and the lines read): "
+        f"{mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}",
         "",
         "Per quarter (reconciled: sum of statements == distributable, collected == sum of report totals)",
         "",
@@ -703,6 +985,7 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
             q_rows,
         ),
     ]
+    out += account_out
     if profile:
         out += ["", "cProfile of one compute + distribute pass (sorted by own time):", profile]
     return "\n".join(out)
@@ -738,9 +1021,25 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--layout",
-        choices=LAYOUTS,
-        default="reports",
-        help="one document per report with its lines (default) or one per line",
+        type=layouts,
+        default=("reports", "packed"),
+        help="comma-separated layouts, read side by side: reports (one document per report, lines embedded), "
+        "lines (one document per line), columns (an array per field), json (JSON rows in a string), packed "
+        "(licensing's report bodies: the same JSON, zlib-compressed, base64); default: reports,packed",
+    )
+    parser.add_argument(
+        "--account-lines",
+        type=int,
+        default=10_000,
+        metavar="K",
+        help="also read one royalty account with a filed report of ~K priced lines through licensing's "
+        "RoyaltyRepository, bodies apart and embedded as before (0: skip)",
+    )
+    parser.add_argument(
+        "--no-trace-read",
+        dest="trace_read",
+        action="store_false",
+        help="skip the untimed read of each layout under tracemalloc",
     )
     parser.add_argument("--mongodb-url", help="use a running FerretDB/MongoDB (its bench_royalties db is dropped)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
@@ -750,6 +1049,14 @@ def parse_args() -> argparse.Namespace:
     if date(args.year, 12, 31) >= date.today():
         parser.error("--year must be a past year")
     return args
+
+
+def layouts(text: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+    unknown = [x for x in chosen if x not in LAYOUTS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"layouts are {', '.join(LAYOUTS)}, comma-separated")
+    return chosen
 
 
 class OutOfTime(Exception):

@@ -22,7 +22,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     repo = LicenceRepository(runtime.store("licences"))
     service = LicensingService(repo)
     pool_repo = PoolRepository(runtime.store("patents"), runtime.store("programmes"), runtime.store("submissions"))
-    royalty_repo = RoyaltyRepository(runtime.store("royalty_accounts"), runtime.store("distributions"))
+    royalty_repo = RoyaltyRepository(
+        runtime.store("royalty_accounts"), runtime.store("distributions"), runtime.store("royalty_lines")
+    )
     groups = GroupRepository(runtime.store("licensee_groups"))
     pool = PoolService(pool_repo)
     runtime.subscribe(event_handlers(service, pool))

@@ -1,10 +1,31 @@
 """Royalty accounts and distributions in MongoDB. Money as decimal strings, exact shares as "n/d".
 
 No nested arrays: FerretDB 1.x (like some MongoDB-wire stores) refuses them.
+
+A filed report's lines are its body: up to 100,000 priced lines (each with the steps that explain
+it) and as many collected lines. They are not embedded in the account document as one
+sub-document per line: the store (FerretDB 1.x) turns every stored value into BSON on each read,
+at ~43 µs of CPU per embedded line, and an account holding a large licensee's year would near
+MongoDB's 16 MiB document limit. Instead each list is kept as compact JSON text (one array per
+line, fields by position, money as decimal strings) split into chunks of at most ``CHUNK_CHARS``
+characters, each compressed (zlib, in base64: a priced line repeats its patents' numbers in its
+steps, ~2.8 KB of JSON that compresses ~10x) into one document of ``royalty_lines``. The account's
+report names its body by a content digest (``body``), so a body once written never changes and a
+filing that loses a race leaves, at worst, a body nothing names (``bench/README.md``, royalties,
+has the layouts measured).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import weakref
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -17,30 +38,142 @@ from alliance_common.outbox import AggregateStore, AlreadyExists, Loaded
 from alliance_common.pagination import after_filter
 from alliance_common.repository import DocumentStore, MongoDocuments
 from licensing.adapters.integration_events import INTEGRATION_EVENTS
-from licensing.domain.accounts import RoyaltyAccount
-from licensing.domain.distribution import Distribution, distributed
+from licensing.domain.accounts import ExplainedLine, ExplainedStep, FiledReport, RoyaltyAccount
+from licensing.domain.distribution import CollectedLine, Distribution, distributed
 from licensing.domain.groups import LicenseeGroup
 from licensing.domain.royalties import Period
 
 _ACCOUNT: TypeAdapter[RoyaltyAccount] = TypeAdapter(RoyaltyAccount)
+_BODY_FIELDS = {"lines", "collected"}  # a filed report's body: kept in ``royalty_lines``
+
+# JSON text per chunk (ASCII, so bytes) before compression: a chunk document stays under ~5.4 MB
+# (base64 of 4 MB) even if nothing compressed, far below the 16 MiB limit.
+CHUNK_CHARS = 4_000_000
 
 
-def account_to_document(a: RoyaltyAccount) -> Document:
+def pack_rows(rows: Sequence[Sequence[Any]], limit: int = CHUNK_CHARS) -> list[str]:
+    """``rows`` (JSON-compatible arrays) as compact JSON text, in order, split into chunks of at most
+    ``limit`` characters each (a single row longer than that gets a chunk of its own)."""
+    text = json.dumps(rows, separators=(",", ":"))
+    if len(text) <= limit or len(rows) <= 1:
+        return [text]
+    size = -(-len(rows) // (len(text) // limit + 1))  # rows per chunk if every row were as long
+    return [chunk for i in range(0, len(rows), size) for chunk in pack_rows(rows[i : i + size], limit)]
+
+
+def unpack_rows(chunks: Iterable[str]) -> list[Any]:
+    """The rows of ``pack_rows``' chunks, in order."""
+    return [row for chunk in chunks for row in json.loads(chunk)]
+
+
+def compress(text: str) -> str:
+    """A chunk as stored: zlib (level 1) in base64, a string any store (and the in-memory fake) keeps."""
+    return base64.b64encode(zlib.compress(text.encode(), 1)).decode("ascii")
+
+
+def decompress(stored: str) -> str:
+    return zlib.decompress(base64.b64decode(stored)).decode()
+
+
+def _line_row(x: ExplainedLine) -> list[Any]:
+    steps = [[s.rule, s.detail, str(s.amount)] for s in x.steps]
+    return [
+        x.index,
+        x.product_category,
+        x.units,
+        x.country_of_manufacture,
+        x.country_of_sale,
+        x.period,
+        str(x.amount),
+        list(x.covered_by),
+        steps,
+    ]
+
+
+def _line(r: list[Any]) -> ExplainedLine:
+    steps = tuple(ExplainedStep(rule, detail, Decimal(amount)) for rule, detail, amount in r[8])
+    return ExplainedLine(r[0], r[1], r[2], r[3], r[4], r[5], Decimal(r[6]), tuple(r[7]), steps)
+
+
+def _collected_row(c: CollectedLine) -> list[Any]:
+    return [c.ref, c.country_of_manufacture, c.country_of_sale, c.dated.isoformat(), str(c.amount)]
+
+
+def _collected(r: list[Any]) -> CollectedLine:
+    return CollectedLine(r[0], r[1], r[2], date.fromisoformat(r[3]), Decimal(r[4]))
+
+
+_PARTS: dict[str, tuple[Callable[[Any], list[Any]], Callable[[list[Any]], Any]]] = {
+    "lines": (_line_row, _line),
+    "collected": (_collected_row, _collected),
+}
+
+
+def report_body(
+    account_id: str, report: FiledReport, limit: int = CHUNK_CHARS
+) -> tuple[Document, list[tuple[str, Document]]]:
+    """A filed report's body as chunk documents (id, state) of ``royalty_lines``, and the reference
+    its account keeps. Both are named by a digest of the content: the same body, the same ids."""
+    packed = {
+        part: pack_rows([encode(x) for x in getattr(report, part)], limit) for part, (encode, _) in _PARTS.items()
+    }
+    digest = hashlib.sha256("\n".join(c for chunks in packed.values() for c in chunks).encode()).hexdigest()[:24]
+    key = f"{report.id}@{digest}"
+    ref: Document = {"key": key, "count": len(report.lines)} | {part: len(chunks) for part, chunks in packed.items()}
+    docs = [
+        (f"{key}/{part}/{n}", {"account": account_id, "body": key, "part": part, "n": n, "rows": compress(text)})
+        for part, chunks in packed.items()
+        for n, text in enumerate(chunks)
+    ]
+    return ref, docs
+
+
+def _body(ref: Document, chunks: Iterable[Document]) -> dict[str, tuple[Any, ...]]:
+    """A report's lines and collected lines from the chunks of its body (checked complete)."""
+    texts: dict[str, dict[int, str]] = {part: {} for part in _PARTS}
+    for c in chunks:
+        if c.get("body") == ref["key"]:
+            texts[c["part"]][int(c["n"])] = c["rows"]
+    body: dict[str, tuple[Any, ...]] = {}
+    for part, (_, decode) in _PARTS.items():
+        if sorted(texts[part]) != list(range(ref[part])):
+            raise RuntimeError(f"report body {ref['key']}: {part} chunks {sorted(texts[part])} of {ref[part]} stored")
+        body[part] = tuple(map(decode, unpack_rows(decompress(texts[part][n]) for n in range(ref[part]))))
+    if len(body["lines"]) != ref["count"]:
+        raise RuntimeError(f"report body {ref['key']}: {len(body['lines'])} lines of {ref['count']}")
+    return body
+
+
+def account_documents(a: RoyaltyAccount) -> tuple[Document, list[tuple[str, Document]]]:
+    """The account's document and the chunk documents (id, state) of all its reports' bodies."""
+    bodies = {r.id: report_body(a.id, r) for r in a.reports}
+    chunks = [chunk for _, docs in bodies.values() for chunk in docs]
+    return account_to_document(a, {report_id: ref for report_id, (ref, _) in bodies.items()}), chunks
+
+
+def account_to_document(a: RoyaltyAccount, bodies: Mapping[str, Document]) -> Document:
     """The ``TypeAdapter`` dump with each report's period as written ("2025-Q1", as stored before
-    it), plus the periods and filers for queries."""
-    doc: Document = _ACCOUNT.dump_python(a, mode="json", exclude={"id", "version", "events"})
+    it), plus the periods and filers for queries; each report's body (lines and collected lines) is
+    the reference ``bodies`` gives for its id (``report_body``), not the lines themselves."""
+    exclude: dict[str, Any] = {"id": True, "version": True, "events": True, "reports": {"__all__": _BODY_FIELDS}}
+    doc: Document = _ACCOUNT.dump_python(a, mode="json", exclude=exclude)
     for r in doc["reports"]:
         r["period"] = f"{r['period']['year']}-Q{r['period']['quarter']}"
+        r["body"] = bodies[r["id"]]
     # Denormalised for queries: which periods this account reported, and who filed.
     doc["periods"] = [r["period"] for r in doc["reports"]]
     doc["filers"] = sorted({r["filed_by"] for r in doc["reports"]})
     return doc
 
 
-def account_from_document(doc_id: str, version: int, d: Document) -> RoyaltyAccount:
+def account_from_document(doc_id: str, version: int, d: Document, chunks: Iterable[Document] = ()) -> RoyaltyAccount:
+    """The account of ``d``, each report's body read from ``chunks`` (the account's documents in
+    ``royalty_lines``); a report stored with its lines embedded (before bodies moved out) loads too."""
+    chunks = list(chunks)
     reports = [
         {
-            **r,
+            **{k: v for k, v in r.items() if k != "body"},
+            **(_body(r["body"], chunks) if "body" in r else {}),
             "period": Period.parse(r["period"]),
             "filed_by": r.get("filed_by") or d["licensee_id"],  # none before subsidiaries filed
         }
@@ -89,23 +222,60 @@ def exact(text: str) -> Fraction:
     return Fraction(text)
 
 
+@dataclass(frozen=True)
+class _Known:
+    """A report whose body is stored as ``ref``, while it holds these very line tuples."""
+
+    report: weakref.ref[FiledReport]
+    lines: tuple[ExplainedLine, ...]
+    collected: tuple[CollectedLine, ...]
+    ref: Document
+
+
 class RoyaltyRepository:
-    def __init__(self, accounts: AggregateStore | DocumentStore, distributions: AggregateStore | DocumentStore) -> None:
+    """Royalty accounts (``accounts``; their reports' bodies in ``lines``) and distributions."""
+
+    def __init__(
+        self,
+        accounts: AggregateStore | DocumentStore,
+        distributions: AggregateStore | DocumentStore,
+        lines: AggregateStore | DocumentStore,
+    ) -> None:
         self.accounts = _documents(accounts)
         self.distributions = _documents(distributions)
+        self.lines = _documents(lines)
+        # Reports (by object) whose body is known to be stored: loaded, or saved, by this repository.
+        self._known: dict[int, _Known] = {}
 
     async def ensure_indexes(self) -> None:
         await self.accounts.create_index([("programme_id", ASCENDING), ("periods", ASCENDING)])
         await self.accounts.create_index([("licensee_id", ASCENDING)])
         await self.distributions.create_index([("licensors", ASCENDING)])
+        await self.lines.create_index([("account", ASCENDING)])
 
     async def account(self, account_id: str) -> RoyaltyAccount | None:
         loaded = await self.accounts.get(account_id)
-        return account_from_document(loaded.id, loaded.version, loaded.state) if loaded else None
+        return await self._account(loaded) if loaded else None
 
     async def save_account(self, account: RoyaltyAccount) -> None:
+        """The reports' bodies not stored yet first, then the account that names them (one versioned
+        write with its events): a reader never finds a report whose body is missing."""
+        bodies: dict[str, Document] = {}
+        for report in account.reports:
+            ref = self._stored_body(report)
+            if ref is None:  # a report filed since the account was loaded (or stored embedded before)
+                ref, chunks = report_body(account.id, report)
+                for chunk_id, chunk in chunks:
+                    try:
+                        await self.lines.save(chunk_id, 0, chunk)
+                    except AlreadyExists:
+                        pass  # the same content (its id is its digest): written by an earlier attempt
+                self._remember(report, ref)
+            bodies[report.id] = ref
         events = [e for e in map(INTEGRATION_EVENTS, account.events) if e is not None]
-        account.version = await self.accounts.save(account.id, account.version, account_to_document(account), events)
+        account.version = await self.accounts.save(
+            account.id, account.version, account_to_document(account, bodies), events
+        )
         account.events = []
 
     # --- named queries -------------------------------------------------------------------------
@@ -120,16 +290,41 @@ class RoyaltyRepository:
             query["$or"] = [{"licensee_id": filed_by}, {"filers": filed_by}]
         if start:
             query["_id"] = {"$gte": start}
-        return [self._account(d) for d in await self.accounts.find(query, limit=limit)]
+        return [await self._account(d) for d in await self.accounts.find(query, limit=limit)]
 
     async def accounts_reporting(self, programme_id: str, period: Period) -> list[RoyaltyAccount]:
         """Every account of the programme with a report for ``period``."""
         found = await self.accounts.find({"programme_id": programme_id, "periods": str(period)}, limit=0)
-        return [self._account(d) for d in found]
+        return [await self._account(d) for d in found]
 
-    @staticmethod
-    def _account(loaded: Loaded) -> RoyaltyAccount:
-        return account_from_document(loaded.id, loaded.version, loaded.state)
+    async def _account(self, loaded: Loaded) -> RoyaltyAccount:
+        """The account with its reports' bodies (one query for all of them, by account)."""
+        refs = {r["id"]: r["body"] for r in loaded.state["reports"] if "body" in r}
+        chunks = [c.state for c in await self.lines.find({"account": loaded.id}, limit=0)] if refs else []
+        account = account_from_document(loaded.id, loaded.version, loaded.state, chunks)
+        for report in account.reports:
+            if report.id in refs:
+                self._remember(report, refs[report.id])
+        return account
+
+    def _stored_body(self, report: FiledReport) -> Document | None:
+        """The reference of ``report``'s body if this repository loaded or wrote exactly these lines."""
+        known = self._known.get(id(report))
+        if known and known.report() is report and known.lines is report.lines and known.collected is report.collected:
+            return known.ref
+        return None
+
+    def _remember(self, report: FiledReport, ref: Document) -> None:
+        """Saving ``report`` again need not encode its body (~90 µs a priced line) while it holds the
+        same line tuples; the entry goes when the report does (it holds them anyway)."""
+        key = id(report)
+
+        def forget(dead: weakref.ref[FiledReport]) -> None:
+            known = self._known.get(key)
+            if known is not None and known.report is dead:
+                del self._known[key]
+
+        self._known[key] = _Known(weakref.ref(report, forget), report.lines, report.collected, ref)
 
     async def add_distribution(self, programme_id: str, distribution: Distribution) -> str:
         distribution_id = f"{programme_id}:{distribution.period}"

@@ -372,3 +372,80 @@ async def test_a_subsidiary_shares_its_parents_free_units_and_sees_only_its_own_
         assert [r["id"] for r in theirs.json()["items"]] == [second.json()["id"]]
         group_view = await client.get("/api/v1/licensing/reports", headers=as_parent)
         assert len(group_view.json()["items"]) == 2
+
+
+async def test_a_large_reports_lines_are_stored_apart_in_chunks_and_read_back_whole(
+    service_settings: Callable[..., Any], make_token: Callable[..., str], infra: Any
+) -> None:
+    period = last_quarter(date.today())
+    licensor, licensee = (str(uuid.uuid4()) for _ in range(2))
+    secretariat = bearer(make_token("s", "secretariat"))
+    as_licensee = bearer(make_token("finance@licensee.example", "licensee", org_id=licensee))
+    app = create_app(service_settings(Settings))
+    async with running(app) as client:
+        programme_id = (
+            await client.post(
+                "/api/v1/licensing/programmes",
+                headers=secretariat,
+                json={"name": "White LED pool", "standard_ref": "T/LEDA 002—2026"},
+            )
+        ).json()["id"]
+        await client.put(f"/api/v1/licensing/programmes/{programme_id}/schedule", json=SCHEDULE, headers=secretariat)
+        await listed_patent(client, secretariat, programme_id, licensor, "CN", make_token)
+        signed = await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/licences",
+            headers=secretariat,
+            json={
+                "licensee_id": licensee,
+                "licensee_name": "Bright Lamps Inc.",
+                "start_date": "2024-01-01",
+                "territory": ["US", "CN", "DE"],
+            },
+        )
+        assert signed.status_code == 201, signed.text
+        lines = [
+            {
+                "product_category": "led_package",
+                "units": 1 + i % 997,
+                "country_of_manufacture": "CN",
+                "country_of_sale": ["US", "DE", "CN"][i % 3],
+            }
+            for i in range(3000)
+        ]
+        filed = await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/reports",
+            json={"period": period, "lines": lines},
+            headers=as_licensee,
+        )
+        assert filed.status_code == 201, filed.text
+        body = filed.json()
+        assert len(body["lines"]) == 3000
+        assert sum(Decimal(x["amount"]) for x in body["lines"]) == Decimal(body["total"])
+
+        db = app.state.runtime.db
+        account = await db["royalty_accounts"].find_one({"_id": f"{programme_id}:{licensee}"})
+        assert account is not None
+        (report,) = account["reports"]
+        assert "lines" not in report and "collected" not in report and report["body"]["count"] == 3000
+        chunks = await db["royalty_lines"].find({"account": account["_id"]}).to_list()
+        assert {(c["part"], c["body"]) for c in chunks} == {
+            ("lines", report["body"]["key"]),
+            ("collected", report["body"]["key"]),
+        }
+
+        paid = await client.post(
+            f"/api/v1/licensing/reports/{body['id']}/payments",
+            headers=secretariat,
+            json={"amount": body["total"], "received_on": date.today().isoformat()},
+        )
+        assert paid.status_code == 200 and paid.json()["settled"] is True, paid.text
+        read = await client.get(f"/api/v1/licensing/reports/{body['id']}", headers=as_licensee)
+        assert read.status_code == 200 and read.json()["lines"] == body["lines"]
+        after = await db["royalty_lines"].find({"account": account["_id"]}).to_list()
+        assert sorted(c["_id"] for c in after) == sorted(c["_id"] for c in chunks)  # a payment rewrites no line
+
+        distributed = await client.post(
+            f"/api/v1/licensing/programmes/{programme_id}/distributions", json={"period": period}, headers=secretariat
+        )
+        assert distributed.status_code == 201, distributed.text
+        assert Decimal(distributed.json()["collected"]) == Decimal(body["total"])

@@ -6,11 +6,21 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
+
 from alliance_common.outbox import Loaded
 from alliance_common.testing import InMemoryStore
 from licensing.adapters.pool_repository import Patents, ProgrammeRepository, SubmissionRepository
 from licensing.adapters.repository import LicenceRepository
-from licensing.adapters.royalty_repository import account_from_document, account_to_document
+from licensing.adapters.royalty_repository import (
+    _ACCOUNT,
+    account_documents,
+    account_from_document,
+    decompress,
+    pack_rows,
+    report_body,
+    unpack_rows,
+)
 from licensing.domain.accounts import RoyaltyAccount
 from licensing.domain.model import Licence, LicenceStatus
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
@@ -222,36 +232,82 @@ def no_nested_arrays(value: object) -> bool:
     return True
 
 
-def test_a_royalty_account_round_trips_and_is_stored_as_before() -> None:
+def test_a_royalty_account_round_trips_with_its_reports_bodies_as_json_rows() -> None:
     acc = filed_account()
-    doc = account_to_document(acc)
+    doc, chunks = account_documents(acc)
     assert no_nested_arrays(doc)  # FerretDB 1.x refuses them
     (report,) = doc["reports"]
     assert (report["period"], doc["periods"], doc["filers"]) == ("2024-Q1", ["2024-Q1"], ["acme"])
-    assert set(report["lines"][0]) == {
-        "index",
-        "product_category",
-        "units",
-        "country_of_manufacture",
-        "country_of_sale",
-        "period",
-        "amount",
-        "covered_by",
-        "steps",
-    }
-    assert set(report["lines"][0]["steps"][0]) == {"rule", "detail", "amount"}
+    assert "lines" not in report and "collected" not in report
+    key = report["body"]["key"]
+    assert key.startswith("P:acme~2024-Q1@")
+    assert report["body"] == {"key": key, "count": 2, "lines": 1, "collected": 1}
+    assert [chunk_id for chunk_id, _ in chunks] == [f"{key}/lines/0", f"{key}/collected/0"]
+    lines, collected = (state for _, state in chunks)
+    assert (lines["account"], lines["body"], lines["part"], lines["n"]) == ("P:acme", key, "lines", 0)
+    # index, category, units, made in, sold in, period, amount, patents, steps
+    first = json.loads(decompress(lines["rows"]))[0]
+    assert first[:6] == [0, "lamp", 1000, "CN", "CN", "2024-Q1"]
+    assert first[7] == ["pat-cn"] and [len(step) for step in first[8]] == [3] * len(first[8])
+    assert json.loads(decompress(collected["rows"]))[1] == [
+        "P:acme~2024-Q1#2",
+        "CN",
+        "US",
+        "2024-03-31",
+        "0.40",
+    ]  # 5 x 0.08
     assert report["payments"] == [
         {"amount": "10.00", "received_on": "2024-05-01", "late_interest": "0.00", "key": "k-1"}
     ]
     assert doc["year_to_date"] == {"2024": {"units": 1005, "royalties": report["total"]}}
-    back = account_from_document(acc.id, 3, json.loads(json.dumps(doc)))
+    stored = json.loads(json.dumps([state for _, state in chunks]))
+    back = account_from_document(acc.id, 3, json.loads(json.dumps(doc)), stored)
     acc.version = 3
+    assert back == acc
+    assert account_documents(back)[1] == chunks  # the same body, the same chunk ids and texts
+
+
+def test_a_royalty_account_stored_with_its_lines_embedded_loads() -> None:
+    acc = filed_account()
+    doc = json.loads(json.dumps(_ACCOUNT.dump_python(acc, mode="json", exclude={"id", "version", "events"})))
+    for report in doc["reports"]:  # as accounts were stored before the bodies moved out
+        report["period"] = f"{report['period']['year']}-Q{report['period']['quarter']}"
+    back = account_from_document(acc.id, 1, doc)
+    acc.version = 1
     assert back == acc
 
 
+def test_a_report_body_is_split_into_chunks_and_read_back_in_order() -> None:
+    acc = filed_account()
+    report = acc.reports[0]
+    many = [report.lines[i % 2] for i in range(500)]
+    report.lines = tuple(many)
+    report.collected = tuple(report.collected[i % 2] for i in range(500))
+    ref, chunks = report_body(acc.id, report, limit=20_000)
+    assert ref["lines"] > 3 and ref["collected"] > 1
+    assert all(len(decompress(state["rows"])) <= 20_000 for _, state in chunks)
+    doc, _ = account_documents(acc)
+    doc["reports"][0]["body"] = ref
+    reversed_chunks = [state for _, state in reversed(chunks)]
+    back = account_from_document(acc.id, 1, doc, reversed_chunks)
+    assert back.reports[0].lines == report.lines and back.reports[0].collected == report.collected
+    with pytest.raises(RuntimeError, match="lines chunks"):
+        account_from_document(acc.id, 1, doc, reversed_chunks[1:-1])
+
+
+def test_pack_rows_keeps_every_chunk_under_the_limit() -> None:
+    rows = [[i, "x" * (i % 50)] for i in range(1000)]
+    chunks = pack_rows(rows, limit=2_000)
+    assert len(chunks) > 10 and all(len(c) <= 2_000 for c in chunks)
+    assert unpack_rows(chunks) == rows
+    assert pack_rows([["y" * 100]], limit=10) == ['[["' + "y" * 100 + '"]]']  # one row too long: alone
+    assert pack_rows([]) == ["[]"] and unpack_rows(["[]"]) == []
+
+
 def test_a_royalty_account_of_the_earlier_mapping_without_filer_or_history_loads() -> None:
-    doc = json.loads(json.dumps(account_to_document(filed_account())))
+    doc, chunks = account_documents(filed_account())
+    doc = json.loads(json.dumps(doc))
     for report in doc["reports"]:
         del report["filed_by"], report["history"]
-    back = account_from_document("P:acme", 1, doc)
+    back = account_from_document("P:acme", 1, doc, [state for _, state in chunks])
     assert [(r.filed_by, r.history) for r in back.reports] == [("acme", [])]

@@ -55,11 +55,20 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    names = ("licences", "patents", "programmes", "submissions", "royalty_accounts", "distributions", "groups")
+    names = (
+        "licences",
+        "patents",
+        "programmes",
+        "submissions",
+        "royalty_accounts",
+        "distributions",
+        "royalty_lines",
+        "groups",
+    )
     stores = {name: InMemoryStore(name) for name in names}
     licences = LicenceRepository(stores["licences"])
     pool_repo = PoolRepository(stores["patents"], stores["programmes"], stores["submissions"])
-    royalty_repo = RoyaltyRepository(stores["royalty_accounts"], stores["distributions"])
+    royalty_repo = RoyaltyRepository(stores["royalty_accounts"], stores["distributions"], stores["royalty_lines"])
     groups = GroupRepository(stores["groups"])
     clock = lambda: NOW  # noqa: E731
     return World(
