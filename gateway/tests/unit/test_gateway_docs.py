@@ -96,7 +96,10 @@ def test_the_merged_document_describes_the_platform() -> None:
 def test_identical_schemas_are_kept_once_under_their_name() -> None:
     merged = merge_openapi(GATEWAY, {"alpha": service("alpha", HISTORY_A), "beta": service("beta", HISTORY_A)})
     schemas = merged["components"]["schemas"]
-    assert set(schemas) == {"TokenResponse", "ThingOut", "HistoryPublic", "HTTPValidationError"}
+    assert set(schemas) == {"TokenResponse", "ThingOut", "HistoryPublic", "HTTPValidationError"} | {
+        "Problem",
+        "FieldError",
+    }
     assert schemas["HTTPValidationError"] == VALIDATION
 
 

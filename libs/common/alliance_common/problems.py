@@ -11,7 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -88,8 +89,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": 'Bearer realm="alliance"'} if exc.status == 401 else None
         return problem_response(request, exc.status, exc.title, exc.detail, errors, headers)
 
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 405:
+            return method_not_allowed(request)
         return problem_response(
             request,
             exc.status_code,
@@ -118,6 +121,30 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServerSelectionTimeoutError, on_store_down)
     app.add_exception_handler(ConnectionFailure, on_store_down)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """The methods ``path`` has: those of every route whose pattern matches it (several routes
+    can share a path, one per method), plus OPTIONS."""
+    methods = {"OPTIONS"}
+    for route in iter_route_contexts(app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if pattern is not None and pattern.match(path):
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+def method_not_allowed(request: Request) -> Response:
+    """``OPTIONS``: 204 with ``Allow``; any other method the path lacks: a 405 problem with ``Allow``.
+
+    Starlette answers 405 from the first route whose path matches, with that route's methods
+    only; ``Allow`` here lists what the path really has."""
+    allow = ", ".join(allowed_methods(request.app, request.scope["path"]))
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": allow})
+    return problem_response(
+        request, 405, "Method not allowed", f"{request.method} is not allowed here", headers={"Allow": allow}
+    )
 
 
 def _title(status: int) -> str:
