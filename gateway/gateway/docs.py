@@ -97,7 +97,10 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
                 for method, operation in item.items():
                     if method not in _METHODS:
                         continue  # path-level parameters, summary, ...
-                    operation.setdefault("security", [{"bearer": []}])
+                    security = operation.setdefault("security", [{"bearer": []}])
+                    if not security or {} in security:
+                        # Anonymous at the service; the gateway still verifies a token that is sent.
+                        operation["security"] = [{}, *([r for r in security if r] or [{"bearer": []}])]
                     add_gateway_statuses(method, operation)
                 merged.setdefault("paths", {})[path] = item
     security_schemes.setdefault("bearer", BEARER)

@@ -7,13 +7,27 @@ stack trace, and unexpected errors become a plain 500 problem (logged with the t
 from __future__ import annotations
 
 import logging
-from typing import Any
+from datetime import date, datetime, time
+from decimal import Decimal
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+    ValidationInfo,
+    field_validator,
+)
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -32,7 +46,21 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """The body of every error response (RFC 9457)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Invalid request",
+                    "status": 422,
+                    "detail": "credit_code: check characters do not match",
+                    "instance": "/api/v1/membership/applications",
+                    "errors": [{"field": "credit_code", "reason": "check characters do not match"}],
+                }
+            ]
+        },
+    )
 
     type: str = "about:blank"
     title: str
@@ -156,7 +184,49 @@ def _title(status: int) -> str:
         return "Error"
 
 
+def _scalar_types(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits (through ``X | None``, ``Annotated`` and unions)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _scalar_types(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return {t for arg in get_args(annotation) for t in _scalar_types(arg)}
+    return {annotation}
+
+
+_NUMBERS = (int, float, Decimal)
+_TIMES = (datetime, date, time, AwareDatetime, NaiveDatetime, FutureDate, PastDate, FutureDatetime, PastDatetime)
+
+
+def strict_scalar(annotation: Any, value: Any) -> None:
+    """Refuse what pydantic's lax mode would convert but the published JSON Schema does not allow.
+
+    The document says ``integer``, ``boolean`` or a ``date-time`` string; lax mode would take
+    ``false`` as 0, ``"7"`` as 7, ``1`` as true, and a number as seconds since 1970.
+    """
+    kinds = _scalar_types(annotation)
+    if isinstance(value, bool):
+        if bool not in kinds and kinds & set(_NUMBERS):
+            raise ValueError("must be a number, not true or false")
+        return
+    if bool in kinds and not kinds & {str, *_NUMBERS}:
+        raise ValueError("must be true or false")
+    if isinstance(value, str) and int in kinds and not kinds & {str, float, Decimal, *_TIMES}:
+        raise ValueError("must be an integer, not a string")
+    if isinstance(value, (int, float)) and kinds & set(_TIMES) and not kinds & set(_NUMBERS):
+        raise ValueError("must be a date or date-time string")
+
+
 class RequestModel(BaseModel):
-    """Base of every request body: unknown fields are rejected, strings are trimmed."""
+    """Base of every request body: unknown fields are rejected, strings are trimmed, and scalars
+    are taken only in the JSON types the document publishes (see ``strict_scalar``)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _published_types_only(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and value is not None:
+            strict_scalar(field.annotation, value)
+        return value

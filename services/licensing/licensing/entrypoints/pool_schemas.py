@@ -87,11 +87,29 @@ class LegalStatusIn(RequestModel):
     status: LegalStatus
     ended_on: date | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"status": "lapsed", "ended_on": "2026-10-01"}]},
+    }
+
 
 class ProgrammeCreate(RequestModel):
     name: Annotated[str, StringConstraints(min_length=3, max_length=200)]
     standard_ref: Annotated[str, StringConstraints(min_length=3, max_length=100)] = Field(examples=["T/LEDA 001—2026"])
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "LED packaging & phosphor pool",
+                    "standard_ref": "T/LEDA 001—2026",
+                    "description": "Essential patents of the LED packaging standard, licensed as one portfolio.",
+                }
+            ]
+        },
+    }
 
 
 class ProgrammePublic(BaseModel):
@@ -111,15 +129,34 @@ class ProgrammePublic(BaseModel):
 class SubmissionCreate(RequestModel):
     patent_id: str
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"patent_id": "02352dbc-70ef-48d4-b44f-56bbf4cab507"}]},
+    }
+
 
 class AssignmentIn(RequestModel):
     evaluator_id: Text = Field(description="The expert's user id (the subject of their token).")
     evaluator_org_id: str | None = Field(None, description="The expert's organisation, if any.")
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"evaluator_id": "expert.zhao@alliance.example", "evaluator_org_id": None}]},
+    }
+
 
 class EvaluationIn(RequestModel):
     result: Annotated[str, StringConstraints(pattern=r"^(essential|not_essential)$")]
     reason: Annotated[str, StringConstraints(min_length=10, max_length=10000)]
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {"result": "essential", "reason": "claim 1 reads on clause 5.2 of the standard (chip binning)"}
+            ]
+        },
+    }
 
 
 class SubmissionPublic(BaseModel):
