@@ -23,6 +23,7 @@ from ``Security(...)`` dependencies are kept as they are.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
@@ -182,6 +183,7 @@ def contract(
                     f"operationId {operation_id!r} of {method} {route.path_format} is also {seen[operation_id]}"
                 )
             seen[operation_id] = f"{method} {route.path_format}"
+    add_links(doc)
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in _FRAMEWORK_SCHEMAS:
@@ -190,6 +192,34 @@ def contract(
     if secured_any:
         components.setdefault("securitySchemes", {}).setdefault("bearer", BEARER)
     return doc
+
+
+def add_links(doc: dict[str, Any]) -> None:
+    """OpenAPI links from each create (``POST <collection>`` answering 201 with an ``id``) to the
+    operations on what it created (``<collection>/{param}...``): the new id fills ``param``, the
+    create's own path parameters carry over. For clients, and for the fuzzer's stateful phase."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    for path, item in doc["paths"].items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        ref = created.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        if "id" not in schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}):
+            continue
+        inherited = {f"path.{name}": f"$request.path.{name}" for name in re.findall(r"\{([^}]+)\}", path)}
+        links: dict[str, Any] = {}
+        for other, other_item in doc["paths"].items():
+            match = re.fullmatch(re.escape(path) + r"/\{([^}]+)\}(/.*)?", other)
+            if match is None:
+                continue
+            for operation in other_item.values():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    links[operation["operationId"]] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {**inherited, f"path.{match.group(1)}": "$response.body#/id"},
+                    }
+        if links:
+            created["links"] = links
 
 
 def install_contract(

@@ -109,3 +109,31 @@ async def test_options_and_405_list_every_method_of_the_path() -> None:
         one = await client.options("/api/v1/alpha/things/7")
         assert one.headers["allow"] == "GET, OPTIONS"
         assert (await client.options("/nowhere")).status_code == 404
+
+
+def test_a_create_links_to_the_operations_on_what_it_created() -> None:
+    from pydantic import BaseModel
+
+    class Created(BaseModel):
+        id: str
+
+    router = APIRouter(prefix="/api/v1/alpha")
+
+    @router.post("/boxes/{box_id}/things", status_code=201, response_model=Created)
+    async def put_thing(box_id: str, body: ThingIn) -> Created:
+        return Created(id="1")
+
+    @router.get("/boxes/{box_id}/things/{thing_id}")
+    async def get_boxed(box_id: str, thing_id: str) -> None: ...
+
+    @router.get("/boxes/{box_id}/thingsmore")
+    async def unrelated(box_id: str) -> None: ...
+
+    doc = contract(app_with(router))
+    links = doc["paths"]["/api/v1/alpha/boxes/{box_id}/things"]["post"]["responses"]["201"]["links"]
+    assert links == {
+        "alpha.get_boxed": {
+            "operationId": "alpha.get_boxed",
+            "parameters": {"path.box_id": "$request.path.box_id", "path.thing_id": "$response.body#/id"},
+        }
+    }
