@@ -4,12 +4,15 @@
   non-ASCII path parameters are checked too (the issue reported one on training registrations).
 - Lax scalars: a number was taken as a date-time (``early_bird_until: 0`` scheduled a session
   with an early-bird period ending in 1970) and ``false`` as the integer 0.
+- NUL characters and lone surrogates in bodies, path and query parameters were a 500 (the store
+  cannot hold them).
 - ``Allow``/``OPTIONS`` named methods a path does not have (a fixed list at the gateway, one
   route's methods in the services): see ``test_document``.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -95,3 +98,33 @@ def test_a_number_is_not_taken_as_a_date_time_nor_false_as_an_integer(
         assert [e["field"] for e in refused.json()["errors"]] == ["free_units_per_year"]
         accepted = client.put(url, json={**schedule, "free_units_per_year": 100})
         assert accepted.status_code == 200, accepted.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        # Found by a long fuzzer run: PostgreSQL's JSON refuses NUL characters, so the store
+        # failed the write (or the query) and the service answered 500.
+        ("POST", "/api/v1/licensing/programmes/x/submissions", {"patent_id": "a\u0000b"}, "patent_id"),
+        (
+            "POST",
+            "/api/v1/training/sessions/x/group-registrations",
+            {"attendees": [{"attendee_name": "Li\u0000", "attendee_email": "li@x.example"}]},
+            "attendees",
+        ),
+        ("POST", "/api/v1/licensing/programmes/x/submissions", {"patent_id": "\ud9bb"}, "patent_id"),
+        ("GET", "/api/v1/licensing/patents/a%00b", None, "patent_id"),
+        ("GET", "/api/v1/licensing/submissions?programme_id=a%00b", None, "programme_id"),
+        ("GET", "/api/v1/standards/filings/%00", None, "ref"),
+    ],
+)
+def test_text_that_cannot_be_stored_is_a_422_naming_the_field(
+    platform: Stack, contract_tokens: dict[str, str], method: str, path: str, body: Any, field: str
+) -> None:
+    headers = {"Authorization": f"Bearer {contract_tokens['secretariat']}", "Content-Type": "application/json"}
+    # Sent as raw JSON text: a lone surrogate cannot be encoded by a client's JSON encoder otherwise.
+    content = None if body is None else json.dumps(body).encode()
+    response = httpx.request(method, f"{platform.gateway_url}{path}", headers=headers, content=content, timeout=30)
+    assert response.status_code == 422, (path, response.text)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"].split(".")[0] == field

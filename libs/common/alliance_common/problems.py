@@ -31,7 +31,7 @@ from pydantic import (
 from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alliance_common.errors import DomainError
+from alliance_common.errors import DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,53 @@ def strict_scalar(annotation: Any, value: Any) -> None:
         raise ValueError("must be a date or date-time string")
 
 
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored, or None: NUL characters (PostgreSQL's JSON refuses them, so
+    the local store did too, with a 500) and lone surrogates (not encodable as UTF-8 at all)."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text (no lone surrogates)"
+    return None
+
+
+def check_text(value: Any) -> None:
+    """``text_problem`` for every string in a JSON value (dict keys too); raises ValueError."""
+    if isinstance(value, str):
+        reason = text_problem(value)
+        if reason:
+            raise ValueError(reason)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key)
+            check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            check_text(item)
+
+
+async def text_parameters(request: Request) -> None:
+    """An app-wide dependency: the route's path and query parameters are storable text (422 otherwise)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    declared: set[str] = set()
+    pending = [dependant] if dependant is not None else []
+    while pending:  # the route's own query parameters and its dependencies'
+        current = pending.pop()
+        declared.update(p.alias for p in current.query_params)
+        pending.extend(current.dependencies)
+    candidates = [
+        *request.path_params.items(),
+        *((k, v) for k, v in request.query_params.multi_items() if k in declared),
+    ]
+    for name, value in candidates:
+        reason = text_problem(value) if isinstance(value, str) else None
+        if reason:
+            raise InvalidInput(reason, field=name)
+
+
 class RequestModel(BaseModel):
     """Base of every request body: unknown fields are rejected, strings are trimmed, and scalars
     are taken only in the JSON types the document publishes (see ``strict_scalar``)."""
@@ -226,6 +273,7 @@ class RequestModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _published_types_only(cls, value: Any, info: ValidationInfo) -> Any:
+        check_text(value)
         field = cls.model_fields.get(info.field_name or "")
         if field is not None and value is not None:
             strict_scalar(field.annotation, value)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from alliance_common.auth import TokenVerifier
@@ -25,7 +25,7 @@ from alliance_common.kafka import ensure_topics, sleep_or_stop
 from alliance_common.mongo import Document, connect, ping
 from alliance_common.openapi import install_contract, operation_ids
 from alliance_common.outbox import AggregateStore, OutboxRelay
-from alliance_common.problems import install_problem_handlers
+from alliance_common.problems import install_problem_handlers, text_parameters
 from alliance_common.settings import ServiceSettings
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 
@@ -154,6 +154,7 @@ class ServiceRuntime:
             lifespan=lifespan,
             generate_unique_id_function=operation_ids(settings.service_name),
             telemetry=FASTAPI_NATIVE_TELEMETRY_OFF,
+            dependencies=[Depends(text_parameters)],  # NUL characters never reach the store (422)
         )
         app.state.runtime = self
         app.state.settings = settings

@@ -113,3 +113,28 @@ def test_request_bodies_take_scalars_only_in_their_published_json_types() -> Non
             assert exc.errors()[0]["loc"][-1] == field, (bad, exc.errors())
         else:
             raise AssertionError(f"{bad} was accepted")
+
+
+def test_text_the_store_cannot_hold_is_refused_in_any_field() -> None:
+    # Found by the contract fuzzer: a NUL character (or a lone surrogate) reached the store, a 500.
+    from pydantic import ValidationError
+
+    from alliance_common.problems import RequestModel, text_problem
+
+    class Contact(RequestModel):
+        name: str
+
+    class Body(RequestModel):
+        title: str = "ok"
+        tags: list[str] = []
+        rates: dict[str, int] = {}
+        contact: Contact | None = None
+
+    assert text_problem("Zhou Jie 周杰") is None
+    for bad in ({"title": "a\x00b"}, {"tags": ["\ud800"]}, {"rates": {"\x00": 1}}, {"contact": {"name": "\x00"}}):
+        try:
+            Body.model_validate(bad)
+        except ValidationError as exc:
+            assert "NUL" in str(exc) or "surrogate" in str(exc), exc
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
