@@ -98,7 +98,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 def field_errors(errors: list[Any]) -> list[FieldError]:
     return [
         FieldError(
-            field=_field_name(tuple(e.get("loc", ()))), reason=_REASONS.get(e.get("type", ""), e.get("msg", "invalid"))
+            field=_field_name(tuple(e.get("loc", ()))),
+            # A validator's own message, without pydantic's "Value error, " in front of it.
+            reason=_REASONS.get(e.get("type", ""), str(e.get("msg", "invalid")).removeprefix("Value error, ")),
         )
         for e in errors
     ]

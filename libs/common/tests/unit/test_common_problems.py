@@ -138,3 +138,21 @@ def test_text_the_store_cannot_hold_is_refused_in_any_field() -> None:
             assert "NUL" in str(exc) or "surrogate" in str(exc), exc
         else:
             raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_a_validators_reason_is_given_without_pydantics_prefix() -> None:
+    from pydantic import ValidationError
+
+    from alliance_common.problems import RequestModel, field_errors
+
+    class Body(RequestModel):
+        title: str
+
+    try:
+        Body.model_validate({"title": "a\x00"})
+    except ValidationError as exc:
+        assert [(e.field, e.reason) for e in field_errors(list(exc.errors()))] == [
+            ("title", "must not contain NUL characters")
+        ]
+    else:
+        raise AssertionError("accepted")
