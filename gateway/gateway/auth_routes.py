@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from alliance_common.auth import ORGANISATION_ROLES, SCOPES, Role, Unauthenticated
 from alliance_common.errors import Forbidden, InvalidInput, NotFound
+from alliance_common.openapi import problems
 from alliance_common.problems import RequestModel
 from gateway.issuer import Issuer, secret_matches
 from gateway.settings import Settings
@@ -38,7 +39,10 @@ def _issuer(request: Request) -> Issuer:
 
 
 @router.post(
-    "/dev-login", response_model=TokenResponse, summary="Development only: a portal user's token with the roles given"
+    "/dev-login",
+    response_model=TokenResponse,
+    summary="Development only: a portal user's token with the roles given",
+    responses=problems(404, s404="development login is disabled, or this gateway issues no tokens"),
 )
 async def dev_login(body: DevLogin, request: Request) -> TokenResponse:
     settings: Settings = request.app.state.settings
@@ -53,7 +57,19 @@ async def dev_login(body: DevLogin, request: Request) -> TokenResponse:
     return TokenResponse(access_token=token, expires_in=issuer.ttl_s)
 
 
-@router.post("/token", response_model=TokenResponse, summary="OAuth2 client credentials for machine clients")
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    summary="OAuth2 client credentials for machine clients",
+    responses=problems(
+        401,
+        403,
+        404,
+        s401="unknown client or wrong secret",
+        s403="a scope not granted to this client was asked for",
+        s404="this gateway issues no tokens",
+    ),
+)
 async def client_credentials(
     request: Request,
     grant_type: Annotated[str, Form()],

@@ -11,8 +11,8 @@ from starlette.types import ASGIApp
 
 from alliance_common.auth import TokenVerifier
 from alliance_common.health import Check, health_router
+from alliance_common.openapi import install_contract, operation_ids
 from alliance_common.problems import install_problem_handlers
-from alliance_common.service import operation_id
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 from gateway import auth_routes, docs, proxy
 from gateway.edge import Edge
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        generate_unique_id_function=operation_id,
+        generate_unique_id_function=operation_ids("gateway"),
         telemetry=FASTAPI_NATIVE_TELEMETRY_OFF,
     )
     app.state.settings = settings
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(docs.router)
     app.include_router(proxy.router)
+    install_contract(app, always=(), writes=())  # the gateway's own routes (the services' come from their documents)
     provider = setup_tracing(settings)
     app.state.tracer = provider.get_tracer("alliance.gateway")
     instrument_app(app, provider)

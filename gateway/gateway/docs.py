@@ -1,4 +1,10 @@
-"""One OpenAPI document for the whole platform, merged from the services' own documents."""
+"""One OpenAPI document for the whole platform, merged from the services' own documents.
+
+The services document their operations (statuses, problem bodies, security, examples: see
+``alliance_common.openapi``); the gateway adds only what it answers itself in front of them
+(``GATEWAY_STATUSES``), so the combined document cannot drift from the services'. The API docs
+page is Swagger UI from the ``swagger-ui-bundle-v2`` package, served by the gateway: no CDN.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ from typing import Any
 import aiohttp
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from swagger_ui_bundle import swagger_ui_path
 
+from alliance_common.errors import NotFound
+from alliance_common.openapi import BEARER, problem_response, problem_schemas
 from alliance_contracts.asyncapi import asyncapi_document
 from gateway.settings import Settings
 
@@ -19,8 +28,35 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 
+# What the gateway itself can answer on every operation it forwards: a bad or missing token
+# (verified before forwarding; on the anonymous route only when one is sent), its rate limit,
+# and the service being unreachable (503) or too slow (504). Writes: machine clients are
+# refused (403); bodies: the gateway's size limit (413).
+GATEWAY_STATUSES = frozenset({401, 429, 503, 504})
+GATEWAY_WRITE_STATUSES = frozenset({403})
+GATEWAY_BODY_STATUSES = frozenset({413})
+_READS = frozenset({"get", "head", "options"})
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def add_gateway_statuses(method: str, operation: dict[str, Any]) -> None:
+    """Document the statuses the gateway answers in front of a forwarded operation."""
+    statuses = set(GATEWAY_STATUSES)
+    if method not in _READS:
+        statuses |= GATEWAY_WRITE_STATUSES
+    if "requestBody" in operation:
+        statuses |= GATEWAY_BODY_STATUSES
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status in sorted(statuses):
+        responses.setdefault(str(status), problem_response(status))
+
+
 def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Merge paths and schemas; a schema name two services use differently gets a service prefix."""
+    """Merge paths, schemas, security schemes and tags; add the gateway's statuses to forwarded operations.
+
+    A schema name two services use differently gets a service prefix. An operation keeps the
+    security requirements its service declares; one that declares none gets ``bearer``.
+    """
     merged: dict[str, Any] = json.loads(json.dumps(gateway_doc))
     merged["info"] = {
         "title": "Alliance Platform API",
@@ -28,7 +64,12 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
         "description": "Every service behind the gateway. Authenticate with `Authorization: Bearer <token>` "
         "(POST /auth/dev-login in development; POST /auth/token for machine clients).",
     }
-    schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
+    components: dict[str, Any] = merged.setdefault("components", {})
+    schemas: dict[str, Any] = components.setdefault("schemas", {})
+    for name, schema in problem_schemas().items():  # the body of the gateway's own errors
+        schemas.setdefault(name, schema)
+    security_schemes: dict[str, Any] = components.setdefault("securitySchemes", {})
+    tags: dict[str, Any] = {tag["name"]: tag for tag in merged.get("tags", [])}
     for service, doc in sorted(service_docs.items()):
         own = doc.get("components", {}).get("schemas", {})
         # Rename every schema that would clash: first those that differ, then, until nothing
@@ -47,16 +88,24 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
         doc = _rewrite_refs(doc, renames)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = schema
+        for name, scheme in doc.get("components", {}).get("securitySchemes", {}).items():
+            security_schemes.setdefault(name, scheme)
+        for tag in doc.get("tags", []):
+            tags.setdefault(tag["name"], tag)
         for path, item in doc.get("paths", {}).items():
             if path.startswith("/api/"):
-                for operation in item.values():
-                    operation.setdefault("security", [{"bearer": []}])
+                for method, operation in item.items():
+                    if method not in _METHODS:
+                        continue  # path-level parameters, summary, ...
+                    security = operation.setdefault("security", [{"bearer": []}])
+                    if not security or {} in security:
+                        # Anonymous at the service; the gateway still verifies a token that is sent.
+                        operation["security"] = [{}, *([r for r in security if r] or [{"bearer": []}])]
+                    add_gateway_statuses(method, operation)
                 merged.setdefault("paths", {})[path] = item
-    merged["components"].setdefault("securitySchemes", {})["bearer"] = {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-    }
+    security_schemes.setdefault("bearer", BEARER)
+    if tags:
+        merged["tags"] = list(tags.values())
     return merged
 
 
@@ -83,9 +132,30 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(merge_openapi(request.app.openapi(), service_docs))
 
 
+# The files of the Swagger UI distribution the page loads, served from the installed package.
+DOCS_ASSETS = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
+DOCS_ASSETS_PATH = "/docs/assets"
+
+
 @router.get("/docs")
 async def swagger_ui() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Alliance Platform API")
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Alliance Platform API",
+        swagger_js_url=f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS_PATH}/favicon-32x32.png",
+        oauth2_redirect_url=None,
+        # No badge from the public validator service: the page loads nothing from outside.
+        swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+    )
+
+
+@router.get(DOCS_ASSETS_PATH + "/{name}")
+async def swagger_ui_asset(name: str) -> FileResponse:
+    if name not in DOCS_ASSETS:
+        raise NotFound(f"no asset named {name!r}")
+    return FileResponse(str(swagger_ui_path / name), headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/events/asyncapi.json")

@@ -198,8 +198,10 @@ def new_request_id() -> str:
 
 _NEW_TRACE = Context()
 ROUTE = "/api/v1/{service}/{path:path}"
-METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-_ALLOW = ", ".join(sorted(METHODS))
+# Forwarded as they are: the service answers OPTIONS (204) and a method a path lacks (405) with
+# the `Allow` of that path. Any other method is answered here with 405 and the `Allow` that the
+# service gives for the path (asked with OPTIONS), so `Allow` is true per path, never a fixed list.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _PREFIX = "/api/v1/"
 
 
@@ -313,8 +315,6 @@ class Proxy:
         span = tracer.start_span(f"{method} {ROUTE}", context=_NEW_TRACE, kind=SpanKind.SERVER, attributes=attributes)
         request = Request(scope, receive)
         try:
-            if method not in METHODS:
-                raise StarletteHTTPException(405, headers={"Allow": _ALLOW})
             response = await self.forward(
                 request, scope, receive, send_tracked, service, path, trace.set_span_in_context(span)
             )
@@ -422,6 +422,9 @@ class Proxy:
 
         session: aiohttp.ClientSession = state.http
         tracer: trace.Tracer = state.tracer
+        unforwarded = method not in METHODS  # then only ask the service which methods the path has
+        if unforwarded:
+            method, data = "OPTIONS", None
         span = tracer.start_span(
             method,
             context=parent,
@@ -444,6 +447,17 @@ class Proxy:
             raise
         status = upstream_response.status
         span.set_attribute("http.response.status_code", status)
+        if unforwarded and status in (200, 204):
+            allow = upstream_response.headers.get("Allow", "OPTIONS")
+            upstream_response.release()
+            span.end()
+            return problem_response(
+                request,
+                405,
+                "Method not allowed",
+                f"{scope['method']} is not allowed here",
+                headers={"Allow": allow, "x-request-id": request_id},
+            )
         if status >= 500:
             span.set_status(StatusCode.ERROR)
         if streamed is not None and streamed.exceeded:  # the service answered before the body ended

@@ -80,11 +80,35 @@ def test_service_operations_require_a_bearer_token() -> None:
     }
 
 
-def test_an_operation_with_its_own_security_keeps_it() -> None:
+def test_an_operation_with_its_own_security_keeps_it_and_its_schemes() -> None:
+    doc = service("alpha", HISTORY_A)
+    requirement = [{"bearer": []}, {"oauth2": ["alpha:read"]}]
+    doc["paths"]["/api/v1/alpha/things"]["get"]["security"] = requirement
+    oauth2 = {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/auth/token", "scopes": {}}}}
+    doc["components"]["securitySchemes"] = {"oauth2": oauth2}
+    merged = merge_openapi(GATEWAY, {"alpha": doc})
+    assert merged["paths"]["/api/v1/alpha/things"]["get"]["security"] == requirement
+    assert merged["components"]["securitySchemes"]["oauth2"] == oauth2
+    assert merged["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_an_anonymous_operation_says_the_gateway_verifies_a_token_that_is_sent() -> None:
     doc = service("alpha", HISTORY_A)
     doc["paths"]["/api/v1/alpha/things"]["get"]["security"] = []
     merged = merge_openapi(GATEWAY, {"alpha": doc})
-    assert merged["paths"]["/api/v1/alpha/things"]["get"]["security"] == []
+    operation = merged["paths"]["/api/v1/alpha/things"]["get"]
+    assert operation["security"] == [{}, {"bearer": []}]
+    assert "401" in operation["responses"]
+
+
+def test_the_gateway_adds_the_statuses_it_answers_itself() -> None:
+    merged = merge_openapi(GATEWAY, {"alpha": service("alpha", HISTORY_A)})
+    get = merged["paths"]["/api/v1/alpha/things"]["get"]["responses"]
+    post = merged["paths"]["/api/v1/alpha/things"]["post"]["responses"]
+    assert {"401", "429", "503", "504"} <= set(get) and "403" not in get  # reads: no machine refusal here
+    assert {"401", "403", "429", "503", "504"} <= set(post)
+    for status in ("401", "429", "503", "504"):
+        assert get[status]["content"] == {"application/problem+json": {"schema": ref("Problem")}}
 
 
 def test_the_merged_document_describes_the_platform() -> None:
@@ -96,7 +120,10 @@ def test_the_merged_document_describes_the_platform() -> None:
 def test_identical_schemas_are_kept_once_under_their_name() -> None:
     merged = merge_openapi(GATEWAY, {"alpha": service("alpha", HISTORY_A), "beta": service("beta", HISTORY_A)})
     schemas = merged["components"]["schemas"]
-    assert set(schemas) == {"TokenResponse", "ThingOut", "HistoryPublic", "HTTPValidationError"}
+    assert set(schemas) == {"TokenResponse", "ThingOut", "HistoryPublic", "HTTPValidationError"} | {
+        "Problem",
+        "FieldError",
+    }
     assert schemas["HTTPValidationError"] == VALIDATION
 
 

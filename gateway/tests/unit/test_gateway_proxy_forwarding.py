@@ -62,6 +62,8 @@ def upstream_app(seen: Seen) -> web.Application:
             }
         )
         tail = request.match_info["tail"]
+        if request.method == "OPTIONS":  # as the services answer it: the methods of this path
+            return web.Response(status=204, headers={"Allow": "GET, OPTIONS, POST"})
         if tail == "slow":
             await asyncio.sleep(2)
         if tail == "big":
@@ -286,13 +288,24 @@ def test_new_request_ids_are_random_version_4_uuids() -> None:
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
-async def test_other_methods_are_refused_with_405_and_not_forwarded(
+async def test_options_is_forwarded_and_the_service_says_what_the_path_allows(
     served: tuple[str, Seen], keys: tuple[Path, Path]
 ) -> None:
     url, seen = served
     async with httpx.AsyncClient(base_url=url) as client:
         response = await client.request("OPTIONS", "/api/v1/membership/x", headers=token(keys[0]))
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, OPTIONS, POST"
+    assert [call["method"] for call in seen.calls] == ["OPTIONS"]
+
+
+async def test_a_method_the_gateway_does_not_forward_gets_405_with_the_paths_allow(
+    served: tuple[str, Seen], keys: tuple[Path, Path]
+) -> None:
+    url, seen = served
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.request("PROPFIND", "/api/v1/membership/x", headers=token(keys[0]))
     assert response.status_code == 405
-    assert response.headers["allow"] == "DELETE, GET, PATCH, POST, PUT"
+    assert response.headers["allow"] == "GET, OPTIONS, POST"  # not a fixed list: what the service has
     assert response.headers["content-type"] == "application/problem+json"
-    assert seen.calls == []
+    assert [call["method"] for call in seen.calls] == ["OPTIONS"]  # PROPFIND itself never reaches the service

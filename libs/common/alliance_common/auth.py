@@ -70,7 +70,7 @@ SCOPES: dict[str, str] = {
 }
 
 # What a machine token may do at all: read. The gateway applies the same rule before proxying.
-MACHINE_METHODS = frozenset({"GET", "HEAD"})
+MACHINE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 TOKEN_URL = "/auth/token"  # the gateway's OAuth2 token endpoint (client credentials)
 

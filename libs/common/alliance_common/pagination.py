@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -28,7 +27,7 @@ def decode_cursor(cursor: str | None) -> str | None:
         return None
     try:
         decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # binascii.Error, UnicodeDecodeError, and a str that is not ASCII at all
         raise InvalidInput("not a cursor returned by this API", field="cursor") from exc
     # The decoder skips characters outside the alphabet: only an exact round trip is ours.
     if encode_cursor(decoded) != cursor:

@@ -13,8 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from alliance_common.auth import TokenVerifier
@@ -23,18 +22,13 @@ from alliance_common.events import IntegrationEvent, source_for
 from alliance_common.health import Check, health_router
 from alliance_common.kafka import ensure_topics, new_admin, sleep_or_stop
 from alliance_common.mongo import Document, connect, ping
+from alliance_common.openapi import install_contract, operation_ids
 from alliance_common.outbox import AggregateStore, OutboxRelay
-from alliance_common.problems import install_problem_handlers
+from alliance_common.problems import install_problem_handlers, text_parameters
 from alliance_common.settings import ServiceSettings
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
-
-
-def operation_id(route: APIRoute) -> str:
-    """Clean OpenAPI operation ids: ``<tag>-<route name>``."""
-    tag = route.tags[0] if route.tags else "default"
-    return f"{tag}-{route.name}"
 
 
 class ServiceRuntime:
@@ -157,8 +151,9 @@ class ServiceRuntime:
             description=description,
             version="1.0.0",
             lifespan=lifespan,
-            generate_unique_id_function=operation_id,
+            generate_unique_id_function=operation_ids(settings.service_name),
             telemetry=FASTAPI_NATIVE_TELEMETRY_OFF,
+            dependencies=[Depends(text_parameters)],  # NUL characters never reach the store (422)
         )
         app.state.runtime = self
         app.state.settings = settings
@@ -170,9 +165,11 @@ class ServiceRuntime:
                     Check("store", lambda: ping(self.db)),
                     Check("kafka", self._kafka_probe, critical=False),
                 ]
-            )
+            ),
+            include_in_schema=False,  # operations' probes, not part of the API (never behind the gateway)
         )
         for router in routers:
             app.include_router(router)
+        install_contract(app)
         instrument_app(app, self.tracer_provider)
         return app

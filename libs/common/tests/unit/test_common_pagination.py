@@ -79,3 +79,12 @@ def test_pages_over_children_kept_inside_parents_continue_where_they_stopped() -
     rest = [p for p in parents if p[0] >= "b"]  # what the caller reads next: parents from the cursor's
     second, cursor = page_of_children(rest, cursor, 3)
     assert second == ["c1", "c2"] and cursor is None
+
+
+def test_a_cursor_that_is_not_ascii_is_invalid_input_not_a_server_error() -> None:
+    # Found by the contract fuzzer (issue 9): `?cursor=%C3%B6%F2%BC%84%A2M` was a 500 on every
+    # list, because base64 refuses a str with non-ASCII characters with a plain ValueError.
+    for cursor in ("öò¼\x84¢M", "é", "\U000803b9", "X0\x9d"):
+        with pytest.raises(InvalidInput) as caught:
+            decode_cursor(cursor)
+        assert caught.value.field == "cursor"

@@ -75,3 +75,84 @@ def test_request_models_trim_strings() -> None:
 def test_problem_leaves_out_absent_members() -> None:
     body = Problem(title="Conflict", status=409, detail="full").model_dump(exclude_none=True)
     assert body == {"type": "about:blank", "title": "Conflict", "status": 409, "detail": "full"}
+
+
+def test_request_bodies_take_scalars_only_in_their_published_json_types() -> None:
+    # Found by the contract fuzzer: pydantic's lax mode took `0` as a date-time (1970) and
+    # `false` as the integer 0, where the document says a date-time string and an integer.
+    from datetime import datetime
+
+    from pydantic import AwareDatetime, ValidationError
+
+    from alliance_common.problems import RequestModel
+
+    class Tier(RequestModel):
+        up_to: int | None = None
+
+    class Body(RequestModel):
+        count: int = 0
+        flag: bool = False
+        when: AwareDatetime | None = None
+        day: datetime | None = None
+        tiers: list[Tier] = []
+
+    ok = Body.model_validate({"count": 3, "flag": True, "when": "2027-03-10T01:00:00Z", "tiers": [{"up_to": 5}]})
+    assert ok.count == 3 and ok.flag is True and ok.tiers[0].up_to == 5
+    for bad, field in [
+        ({"count": False}, "count"),
+        ({"count": "7"}, "count"),
+        ({"flag": 1}, "flag"),
+        ({"flag": "yes"}, "flag"),
+        ({"when": 0}, "when"),
+        ({"day": 1.5}, "day"),
+        ({"tiers": [{"up_to": True}]}, "up_to"),
+    ]:
+        try:
+            Body.model_validate(bad)
+        except ValidationError as exc:
+            assert exc.errors()[0]["loc"][-1] == field, (bad, exc.errors())
+        else:
+            raise AssertionError(f"{bad} was accepted")
+
+
+def test_text_the_store_cannot_hold_is_refused_in_any_field() -> None:
+    # Found by the contract fuzzer: a NUL character (or a lone surrogate) reached the store, a 500.
+    from pydantic import ValidationError
+
+    from alliance_common.problems import RequestModel, text_problem
+
+    class Contact(RequestModel):
+        name: str
+
+    class Body(RequestModel):
+        title: str = "ok"
+        tags: list[str] = []
+        rates: dict[str, int] = {}
+        contact: Contact | None = None
+
+    assert text_problem("Zhou Jie 周杰") is None
+    for bad in ({"title": "a\x00b"}, {"tags": ["\ud800"]}, {"rates": {"\x00": 1}}, {"contact": {"name": "\x00"}}):
+        try:
+            Body.model_validate(bad)
+        except ValidationError as exc:
+            assert "NUL" in str(exc) or "surrogate" in str(exc), exc
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_a_validators_reason_is_given_without_pydantics_prefix() -> None:
+    from pydantic import ValidationError
+
+    from alliance_common.problems import RequestModel, field_errors
+
+    class Body(RequestModel):
+        title: str
+
+    try:
+        Body.model_validate({"title": "a\x00"})
+    except ValidationError as exc:
+        assert [(e.field, e.reason) for e in field_errors(list(exc.errors()))] == [
+            ("title", "must not contain NUL characters")
+        ]
+    else:
+        raise AssertionError("accepted")

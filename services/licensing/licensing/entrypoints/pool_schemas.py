@@ -136,11 +136,29 @@ class StatusReviewDecisionIn(RequestModel):
 class ClaimDecisionIn(RequestModel):
     decision: ClaimDecision
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"status": "lapsed", "ended_on": "2026-10-01"}]},
+    }
+
 
 class ProgrammeCreate(RequestModel):
     name: Annotated[str, StringConstraints(min_length=3, max_length=limits.NAME_MAX)]
     standard_ref: Annotated[str, StringConstraints(min_length=3, max_length=100)] = Field(examples=["T/LEDA 001—2026"])
     description: Annotated[str, StringConstraints(max_length=limits.DESCRIPTION_MAX)] = ""
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "LED packaging & phosphor pool",
+                    "standard_ref": "T/LEDA 001—2026",
+                    "description": "Essential patents of the LED packaging standard, licensed as one portfolio.",
+                }
+            ]
+        },
+    }
 
 
 class ProgrammePublic(BaseModel):
@@ -160,15 +178,34 @@ class ProgrammePublic(BaseModel):
 class SubmissionCreate(RequestModel):
     patent_id: Id
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"patent_id": "02352dbc-70ef-48d4-b44f-56bbf4cab507"}]},
+    }
+
 
 class AssignmentIn(RequestModel):
     evaluator_id: Text = Field(description="The expert's user id (the subject of their token).")
     evaluator_org_id: Id | None = Field(None, description="The expert's organisation, if any.")
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"evaluator_id": "expert.zhao@alliance.example", "evaluator_org_id": None}]},
+    }
+
 
 class EvaluationIn(RequestModel):
     result: Annotated[str, StringConstraints(pattern=r"^(essential|not_essential)$")]
     reason: Annotated[str, StringConstraints(min_length=10, max_length=limits.EVALUATION_REASON_MAX)]
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {"result": "essential", "reason": "claim 1 reads on clause 5.2 of the standard (chip binning)"}
+            ]
+        },
+    }
 
 
 class SubmissionPublic(BaseModel):

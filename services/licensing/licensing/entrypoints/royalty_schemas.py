@@ -215,12 +215,40 @@ class LicenceCreate(RequestModel):
         description="Countries of sale covered; empty: worldwide.",
     )
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "licensee_id": "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7",
+                    "licensee_name": "Shanghai Weiguang Precision Equipment Co., Ltd.",
+                    "start_date": "2027-01-01",
+                    "territory": ["CN", "VN"],
+                }
+            ]
+        },
+    }
+
 
 class SubsidiaryIn(RequestModel):
     parent_name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     name: Annotated[str, StringConstraints(min_length=2, max_length=limits.NAME_MAX)]
     ownership_percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)]
     since: Day
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "parent_name": "Weiguang Holdings Ltd.",
+                    "name": "Weiguang Optics (Suzhou) Co., Ltd.",
+                    "ownership_percent": "75.00",
+                    "since": "2024-03-01",
+                }
+            ]
+        },
+    }
 
 
 class SubsidiaryPublic(BaseModel):
@@ -262,6 +290,8 @@ class PaymentIn(RequestModel):
 
 class DistributionIn(RequestModel):
     period: PeriodText
+
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"period": "2026-Q3"}]}}
 
 
 class StatementLinePublic(BaseModel):

@@ -71,6 +71,13 @@ class ReviewIn(RequestModel):
     decision: ReviewDecision
     reason: Reason | None = None
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [{"decision": "accept", "reason": "documents complete; credit code verified"}]
+        },
+    }
+
 
 class DecisionIn(RequestModel):
     decision: CouncilDecision
@@ -79,17 +86,34 @@ class DecisionIn(RequestModel):
         None, description="First day of membership (default today; a past date brings in an existing member)."
     )
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [{"decision": "admit", "reason": "approved at the council meeting of 2026-11-20"}]
+        },
+    }
+
 
 class WithdrawalIn(RequestModel):
     reason: Reason | None = None
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"reason": "the company leaves the LED packaging business"}]},
+    }
 
 
 class ExpulsionIn(RequestModel):
     reason: Reason
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"reason": "breach of the IPR policy, decided by the council"}]},
+    }
+
 
 class RenewalIn(RequestModel):
-    pass
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{}]}}
 
 
 class StatusOverrideIn(RequestModel):
@@ -97,9 +121,20 @@ class StatusOverrideIn(RequestModel):
     reason: Reason
     until: Day | None = Field(None, description="Last day the override applies; open-ended if absent.")
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {"status": "current", "reason": "payment confirmed by the bank, not yet booked", "until": "2026-12-31"}
+            ]
+        },
+    }
+
 
 class RecalculationIn(RequestModel):
     on: Day | None = Field(None, description="Apply the rules as of this day (default today; never the future).")
+
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"on": "2026-11-27"}]}}
 
 
 class UserCreate(RequestModel):
@@ -109,6 +144,20 @@ class UserCreate(RequestModel):
     name: PersonName
     email: Email
     role: UserRole
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "subject": "wang.fang@weiguang.example",
+                    "name": "Wang Fang",
+                    "email": "wang.fang@weiguang.example",
+                    "role": "member_staff",
+                }
+            ]
+        },
+    }
 
 
 class UserPublic(BaseModel):
@@ -121,12 +170,28 @@ class UserPublic(BaseModel):
 class InvoiceCreate(RequestModel):
     period: InvoicePeriod = Field(InvoicePeriod.NEXT, description="next: the renewal period; current: this one.")
 
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"period": "next"}]}}
+
 
 class PaymentIn(RequestModel):
     amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
     received_on: Day
     method: Annotated[str, StringConstraints(min_length=2, max_length=limits.PAYMENT_METHOD_MAX)] = "bank_transfer"
     reference: Annotated[str, StringConstraints(max_length=limits.PAYMENT_REFERENCE_MAX)] | None = None
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "amount": "20000.00",
+                    "received_on": "2026-11-20",
+                    "method": "bank_transfer",
+                    "reference": "ICBC-20261120-0042",
+                }
+            ]
+        },
+    }
 
 
 class PaymentPublic(BaseModel):
@@ -185,9 +250,19 @@ class RecalculationPublic(BaseModel):
 class SuspensionIn(RequestModel):
     reason: Reason
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"reason": "dues unpaid past the grace period"}]},
+    }
+
 
 class ReinstatementIn(RequestModel):
     reason: Reason | None = None
+
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"reason": "arrears settled on 2026-11-25"}]},
+    }
 
 
 class ContactPublic(BaseModel):
