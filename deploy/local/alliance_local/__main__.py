@@ -75,12 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Kafka with SASL/SCRAM-SHA-512 and ACLs: each service writes only its own topics (per-run credentials)",
     )
-    sub.add_parser("fetch", help="download and build the infrastructure only (warm the cache)")
+    sub.add_parser("fetch", help="download and build the infrastructure (and the test browser) only (warm the cache)")
     args = parser.parse_args(argv)
     if args.command == "fetch":
-        from alliance_local.infra import ensure_docstore, ensure_kafka, ensure_postgresql, ensure_zipkin
+        from alliance_local.infra import (
+            ensure_chromium,
+            ensure_docstore,
+            ensure_kafka,
+            ensure_postgresql,
+            ensure_zipkin,
+        )
 
-        ensure_kafka(), ensure_postgresql(), ensure_docstore(), ensure_zipkin()
+        ensure_kafka(), ensure_postgresql(), ensure_docstore(), ensure_zipkin(), ensure_chromium()
         return 0
     return up(args)
 

@@ -156,28 +156,42 @@ def postgresql_bindir() -> Path | None:
     return None
 
 
+def apt_install(package: str, what: str) -> None:
+    """Installs one of Debian's packages (as root, where apt-get exists); raises with apt's output."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise RuntimeError(f"{what} was not found: install it (apt-get install {package})")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd, step in (
+        (["apt-get", "update"], "apt-get update"),
+        (["apt-get", "install", "-y", "--no-install-recommends", package], f"installing {what} (first run)"),
+    ):
+        say(f"{step} ...")
+        result = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{step} failed:\n{result.stdout[-4000:]}")
+
+
 def ensure_postgresql() -> Path:
     """PostgreSQL's server binaries; installs Debian's ``postgresql`` where they are missing."""
     bindir = postgresql_bindir()
     if bindir is not None:
         return bindir
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError(
-            "PostgreSQL's server binaries were not found: install PostgreSQL 15 (apt-get install postgresql)"
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd, what in (
-        (["apt-get", "update"], "apt-get update"),
-        (["apt-get", "install", "-y", "--no-install-recommends", "postgresql"], "installing PostgreSQL (first run)"),
-    ):
-        say(f"{what} ...")
-        result = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"{what} failed:\n{result.stdout[-4000:]}")
+    apt_install("postgresql", "PostgreSQL 15")
     bindir = postgresql_bindir()
     if bindir is None:
         raise RuntimeError("apt-get installed postgresql but no initdb/postgres/pg_ctl were found")
     return bindir
+
+
+def ensure_chromium() -> Path:
+    """A headless browser for the pages' tests; installs Debian's ``chromium`` where it is missing."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        apt_install("chromium", "Chromium")
+        found = shutil.which("chromium")
+    if found is None:
+        raise RuntimeError("apt-get installed chromium but no chromium executable was found")
+    return Path(found)
 
 
 def unprivileged_user() -> str | None:
