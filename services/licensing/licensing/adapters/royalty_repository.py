@@ -12,7 +12,8 @@ characters, each compressed (zlib, in base64: a priced line repeats its patents'
 steps, ~2.8 KB of JSON that compresses ~10x) into one document of ``royalty_lines``. The account's
 report names its body by a content digest (``body``), so a body once written never changes and a
 filing that loses a race leaves, at worst, a body nothing names (``bench/README.md``, royalties,
-has the layouts measured).
+has the layouts measured). A distribution's statements keep their lines the same way
+(``distribution_documents``): the distribution document holds one statement per licensor.
 """
 
 from __future__ import annotations
