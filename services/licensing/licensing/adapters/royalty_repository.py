@@ -2,8 +2,8 @@
 
 No nested arrays: FerretDB 1.x (like some MongoDB-wire stores) refuses them.
 
-A filed report's lines are its body: up to 100,000 priced lines (each with the steps that explain
-it) and as many collected lines. They are not embedded in the account document as one
+A filed report's lines are its body: up to ``limits.REPORT_LINES_MAX`` (1,000) priced lines (each
+with the steps that explain it) and as many collected lines. They are not embedded in the account document as one
 sub-document per line: the store (FerretDB 1.x) turns every stored value into BSON on each read,
 at ~43 µs of CPU per embedded line, and an account holding a large licensee's year would near
 MongoDB's 16 MiB document limit. Instead each list is kept as compact JSON text (one array per
