@@ -2,8 +2,8 @@
 
 No nested arrays: FerretDB 1.x (like some MongoDB-wire stores) refuses them.
 
-A filed report's lines are its body: up to 100,000 priced lines (each with the steps that explain
-it) and as many collected lines. They are not embedded in the account document as one
+A filed report's lines are its body: up to ``limits.REPORT_LINES_MAX`` (1,000) priced lines (each
+with the steps that explain it) and as many collected lines. They are not embedded in the account document as one
 sub-document per line: the store (FerretDB 1.x) turns every stored value into BSON on each read,
 at ~43 µs of CPU per embedded line, and an account holding a large licensee's year would near
 MongoDB's 16 MiB document limit. Instead each list is kept as compact JSON text (one array per
@@ -12,7 +12,8 @@ characters, each compressed (zlib, in base64: a priced line repeats its patents'
 steps, ~2.8 KB of JSON that compresses ~10x) into one document of ``royalty_lines``. The account's
 report names its body by a content digest (``body``), so a body once written never changes and a
 filing that loses a race leaves, at worst, a body nothing names (``bench/README.md``, royalties,
-has the layouts measured).
+has the layouts measured). A distribution's statements keep their lines the same way
+(``distribution_documents``): the distribution document holds one statement per licensor.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from alliance_common.pagination import after_filter
 from alliance_common.repository import DocumentStore, MongoDocuments
 from licensing.adapters.integration_events import INTEGRATION_EVENTS
 from licensing.domain.accounts import ExplainedLine, ExplainedStep, FiledReport, RoyaltyAccount
-from licensing.domain.distribution import CollectedLine, Distribution, distributed
+from licensing.domain.distribution import CollectedLine, Distribution, LineShare, distributed
 from licensing.domain.groups import LicenseeGroup
 from licensing.domain.royalties import Period
 
@@ -183,39 +184,90 @@ def account_from_document(doc_id: str, version: int, d: Document, chunks: Iterab
     return _ACCOUNT.validate_python({**state, "reports": reports, "id": doc_id, "version": version})
 
 
-def distribution_to_document(programme_id: str, d: Distribution) -> Document:
-    return {
-        "programme_id": programme_id,
-        "period": str(d.period),
-        "collected": str(d.collected),
-        "admin_fee_percent": str(d.admin_fee_percent),
-        "admin_fee": str(d.admin_fee),
-        "distributable": str(d.distributable),
-        "statements": [
+def _share_row(x: LineShare) -> list[Any]:
+    return [
+        x.ref,
+        x.country_of_manufacture,
+        x.country_of_sale,
+        x.dated.isoformat(),
+        str(x.collected),
+        list(x.patent_ids),
+        x.patents_counted,
+        str(x.exact),
+    ]
+
+
+_SHARE_FIELDS = ("ref", "country_of_manufacture", "country_of_sale", "dated", "collected", "patent_ids")
+
+
+def _share(r: list[Any]) -> Document:
+    """A statement line as a distribution's reader gets it (as it was stored embedded before)."""
+    return {**dict(zip(_SHARE_FIELDS, r[:6], strict=True)), "patents_counted": r[6], "exact": r[7]}
+
+
+def distribution_documents(
+    distribution_id: str, programme_id: str, d: Distribution, limit: int = CHUNK_CHARS
+) -> tuple[Document, list[tuple[str, Document]]]:
+    """The distribution's document and the chunk documents (id, state) of its statements' lines.
+
+    A distribution has one statement line per collected line and licensor with a patent counted for
+    it: that grows with the period's lines (every licensee's report), so the lines are not embedded.
+    Each statement's lines are kept as the reports' bodies are (``pack_rows``, compressed, in
+    ``royalty_lines``, each chunk naming its ``distribution``), and the statement names them by a
+    digest (``body``: key, line count, chunk count). The document holds one statement per licensor,
+    a few hundred bytes each, whatever the number of lines."""
+    packed = [pack_rows([_share_row(x) for x in s.lines], limit) for s in d.statements]
+    digest = hashlib.sha256("\n".join(c for chunks in packed for c in chunks).encode()).hexdigest()[:24]
+    statements: list[Document] = []
+    docs: list[tuple[str, Document]] = []
+    for s, chunks in zip(d.statements, packed, strict=True):
+        key = f"{distribution_id}/{s.licensor_id}@{digest}"
+        statements.append(
             {
                 "licensor_id": s.licensor_id,
                 "amount": str(s.amount),
                 "exact": str(s.exact),
                 "floor": str(s.floor),
                 "extra_cent": s.extra_cent,
-                "lines": [
-                    {
-                        "ref": x.ref,
-                        "country_of_manufacture": x.country_of_manufacture,
-                        "country_of_sale": x.country_of_sale,
-                        "dated": x.dated.isoformat(),
-                        "collected": str(x.collected),
-                        "patent_ids": list(x.patent_ids),
-                        "patents_counted": x.patents_counted,
-                        "exact": str(x.exact),
-                    }
-                    for x in s.lines
-                ],
+                "body": {"key": key, "count": len(s.lines), "chunks": len(chunks)},
             }
-            for s in d.statements
-        ],
+        )
+        docs += [
+            (f"{key}/{n}", {"distribution": distribution_id, "body": key, "n": n, "rows": compress(text)})
+            for n, text in enumerate(chunks)
+        ]
+    document: Document = {
+        "programme_id": programme_id,
+        "period": str(d.period),
+        "collected": str(d.collected),
+        "admin_fee_percent": str(d.admin_fee_percent),
+        "admin_fee": str(d.admin_fee),
+        "distributable": str(d.distributable),
+        "statements": statements,
         "licensors": [s.licensor_id for s in d.statements],  # for "my statements" queries
     }
+    return document, docs
+
+
+def statements_with_lines(doc: Document, chunks: Iterable[Document]) -> list[Document]:
+    """The statements of a distribution's document, each with its lines read from ``chunks`` (checked
+    complete); a statement stored with its lines embedded (before they moved out) is kept as it is."""
+    texts: dict[str, dict[int, str]] = {}
+    for c in chunks:
+        texts.setdefault(c["body"], {})[int(c["n"])] = c["rows"]
+    statements: list[Document] = []
+    for s in doc["statements"]:
+        if "body" not in s:
+            statements.append(s)
+            continue
+        ref, stored = s["body"], texts.get(s["body"]["key"], {})
+        if sorted(stored) != list(range(ref["chunks"])):
+            raise RuntimeError(f"statement {ref['key']}: chunks {sorted(stored)} of {ref['chunks']} stored")
+        lines = [_share(r) for r in unpack_rows(decompress(stored[n]) for n in range(ref["chunks"]))]
+        if len(lines) != ref["count"]:
+            raise RuntimeError(f"statement {ref['key']}: {len(lines)} lines of {ref['count']}")
+        statements.append({k: v for k, v in s.items() if k != "body"} | {"lines": lines})
+    return statements
 
 
 def exact(text: str) -> Fraction:
@@ -252,6 +304,7 @@ class RoyaltyRepository:
         await self.accounts.create_index([("licensee_id", ASCENDING)])
         await self.distributions.create_index([("licensors", ASCENDING)])
         await self.lines.create_index([("account", ASCENDING)])
+        await self.lines.create_index([("distribution", ASCENDING)])
 
     async def account(self, account_id: str) -> RoyaltyAccount | None:
         loaded = await self.accounts.get(account_id)
@@ -327,32 +380,56 @@ class RoyaltyRepository:
         self._known[key] = _Known(weakref.ref(report, forget), report.lines, report.collected, ref)
 
     async def add_distribution(self, programme_id: str, distribution: Distribution) -> str:
+        """The statements' lines first (chunks named by digest), then the distribution that names them
+        (written once, with its event): a reader never finds a statement whose lines are missing."""
         distribution_id = f"{programme_id}:{distribution.period}"
+        if await self.distributions.get(distribution_id) is not None:
+            raise Conflict(f"{distribution.period} is distributed already for this programme", field="period")
+        document, chunks = distribution_documents(distribution_id, programme_id, distribution)
+        for chunk_id, chunk in chunks:
+            try:
+                await self.lines.save(chunk_id, 0, chunk)
+            except AlreadyExists:
+                pass  # the same content (its id is its digest): written by an earlier attempt
         event = INTEGRATION_EVENTS(distributed(distribution_id, programme_id, distribution))
         try:
-            await self.distributions.save(
-                distribution_id,
-                0,
-                distribution_to_document(programme_id, distribution),
-                [event] if event is not None else [],
-            )
+            await self.distributions.save(distribution_id, 0, document, [event] if event is not None else [])
         except AlreadyExists as exc:
             raise Conflict(f"{distribution.period} is distributed already for this programme", field="period") from exc
         return distribution_id
 
     async def distribution(self, distribution_id: str) -> Document | None:
+        """The distribution with every statement's lines."""
         loaded = await self.distributions.get(distribution_id)
-        return {"_id": loaded.id, "version": loaded.version, **loaded.state} if loaded else None
+        if loaded is None:
+            return None
+        return {"_id": loaded.id, "version": loaded.version, **await self._with_lines(loaded.id, loaded.state)}
 
     async def distributions_for(
-        self, programme_id: str | None, licensor_id: str | None, cursor: str | None, limit: int
+        self, programme_id: str | None, licensor_id: str | None, cursor: str | None, limit: int, *, lines: bool = True
     ) -> list[Document]:
-        """Distributions (of ``programme_id``; with ``licensor_id``, those sharing to it), in id order."""
+        """Distributions (of ``programme_id``; with ``licensor_id``, those sharing to it), in id order;
+        with ``lines``, each statement with its lines (else without them: not read)."""
         query: dict[str, Any] = {"programme_id": programme_id} if programme_id else {}
         if licensor_id is not None:
             query["licensors"] = licensor_id
         found = await self.distributions.find(after_filter(query, cursor), limit=limit)
-        return [{"_id": d.id, "version": d.version, **d.state} for d in found]
+        if not lines:
+            return [
+                {"_id": d.id, "version": d.version, **d.state, "statements": _without_lines(d.state)} for d in found
+            ]
+        return [{"_id": d.id, "version": d.version, **await self._with_lines(d.id, d.state)} for d in found]
+
+    async def _with_lines(self, distribution_id: str, state: Document) -> Document:
+        """``state`` with its statements' lines (one query for all their chunks, by distribution)."""
+        chunks: list[Document] = []
+        if any("body" in s for s in state["statements"]):
+            chunks = [c.state for c in await self.lines.find({"distribution": distribution_id}, limit=0)]
+        return {**state, "statements": statements_with_lines(state, chunks)}
+
+
+def _without_lines(state: Document) -> list[Document]:
+    return [{k: v for k, v in s.items() if k not in ("body", "lines")} | {"lines": []} for s in state["statements"]]
 
 
 _GROUP: TypeAdapter[LicenseeGroup] = TypeAdapter(LicenseeGroup)

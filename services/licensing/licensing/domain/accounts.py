@@ -181,7 +181,6 @@ class RoyaltyAccount:
             prior=prior,
             today=on,
         )
-        self._check_room(result)
         filed = FiledReport(
             id=report_id,
             period=report.period,
@@ -220,18 +219,6 @@ class RoyaltyAccount:
             )
         )
         return filed
-
-    def _check_room(self, result: ReportResult) -> None:
-        """Refuse (409 on ``lines``) a report that would pass the account's stored lines or coverage."""
-        lines = sum(len(r.lines) for r in self.reports) + len(result.lines)
-        coverage = sum(len(x.covered_by) for r in self.reports for x in r.lines)
-        coverage += sum(len(x.covered_by) for x in result.lines)
-        if lines > limits.ACCOUNT_LINES_MAX or coverage > limits.ACCOUNT_COVERAGE_MAX:
-            raise Conflict(
-                f"this royalty account would hold {lines} report lines covered by {coverage} (line, patent) pairs; "
-                f"one account holds at most {limits.ACCOUNT_LINES_MAX} lines and {limits.ACCOUNT_COVERAGE_MAX} pairs",
-                field="lines",
-            )
 
     def _check_filing_date(self, filed_on: date, period: Period, today: date) -> date:
         if filed_on > today:

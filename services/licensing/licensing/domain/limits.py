@@ -3,24 +3,34 @@
 The lists that grow inside one document, and what bounds them:
 
 - a royalty account (one per programme and licensee group) keeps every report it filed: one per
-  quarter (a second report for a quarter is refused), none for a quarter more than
-  ``REPORT_LOOKBACK_YEARS`` back, each with at most ``REPORT_LINES_MAX`` lines and
-  ``PAYMENTS_PER_REPORT_MAX`` payments (each payment is one history entry);
+  quarter that has ended (a second report for a quarter is refused), none for a quarter more than
+  ``REPORT_LOOKBACK_YEARS`` back when it is filed, so at most 4 a year the programme runs plus
+  4 × ``REPORT_LOOKBACK_YEARS`` at its first filing. A report's lines are not in the account: they
+  are its body, kept apart in ``royalty_lines`` chunks (``licensing.adapters.royalty_repository``,
+  at most ~4 MB of JSON each, compressed); the account keeps per report only its reference to them
+  (key, line count, chunk counts), its totals and dates, at most ``PAYMENTS_PER_REPORT_MAX``
+  payments and one history entry for the filing and each payment; and one year-to-date position per
+  year reported. So what the account grows by is the calendar, not the lines:
+  ``test_licensing_bounds`` files a century of quarterly reports (440, each with every payment, at
+  the longest strings) and measures the account as BSON: 4.2 MiB, ~10 KB a report (16 MiB would
+  take ~1,600 reports, four centuries);
+- a report has at most ``REPORT_LINES_MAX`` lines. The figure comes from the gateway's body limit
+  (``gateway.settings.max_body_bytes``, 1 MiB = 1,048,576 bytes): the largest valid line (every
+  field given, units at ``UNITS_MAX``, a category of ``CATEGORY_MAX`` characters outside the basic
+  plane, which JSON's default ASCII escapes write as 12 bytes each) is 871 bytes as Python's
+  ``json.dumps`` writes it, so 1,000 of them with the report's other fields are 873,138 bytes (963
+  KB even indented by 4): any report the schema accepts passes the gateway. 1,200 would be the
+  most that fit; 1,000 leaves room for whitespace. A usual line (an ASCII category, no sale date)
+  is ~110 bytes: 1,000 lines is ~110 KB. A report's lines are summed by category, countries and
+  quarter, so 1,000 lines is e.g. 10 categories x 100 countries of sale; a licensee that sells more
+  widely sums by region. At the bound, with every line covered by 300 patents (~25 KB of JSON a
+  priced line), a report's body is 8 chunks of at most 4 MB of JSON, ~250 KB each as stored
+  (``test_licensing_bounds`` measures them as BSON);
 - a licensee group holds at most ``SUBSIDIARIES_MAX`` subsidiaries;
 - a licence's history grows with its licensee's standing changes, which membership bounds per
   year (``membership.domain.limits.STANDING_ACTIONS_PER_YEAR``; the rules add a few per period);
 - a patent's EP validations, a licence's territory and a schedule's markets are sets of country
   codes, bounded by the codes that exist.
-
-The account is the one list that grows without a calendar bound on its size: a stored report
-line costs 1.1 to 1.8 KB (with every pricing step), plus about 65 bytes for each listed patent in
-force that covers it (its id, and its number in the explanation). So an account holds at most
-``ACCOUNT_LINES_MAX`` lines and ``ACCOUNT_COVERAGE_MAX`` (line, covering patent) pairs over all its
-reports; a report that would pass either is refused (409 naming ``lines``) before anything is
-stored, rather than failing in the store. With a pool of 300 patents covering every line that is
-about 210 lines in all: storing a line's coverage once per report, or each report as its own
-document, would lift it (not done here). ``test_licensing_bounds`` files an account up to both
-bounds and measures it as BSON (11.3 MiB).
 """
 
 from __future__ import annotations
@@ -43,11 +53,9 @@ UNITS_MAX = 10**12  # units on one report line, free units a year, a tier's boun
 COUNTRIES_MAX = 250  # ISO 3166 has 249 codes
 CATEGORIES_MAX = 50  # product categories of one rate schedule
 TIERS_MAX = 10  # volume tiers of one category
-REPORT_LINES_MAX = 500
+REPORT_LINES_MAX = 1_000  # 1,000 of the largest valid line fit the gateway's 1 MiB body (see above)
 REPORT_LOOKBACK_YEARS = 10  # back-royalty lines and recorded history reach this far back, no further
 PAYMENTS_PER_REPORT_MAX = 20
-ACCOUNT_LINES_MAX = 4_000  # report lines stored in one royalty account, all reports
-ACCOUNT_COVERAGE_MAX = 64_000  # (line, covering patent) pairs stored in one royalty account
 SUBSIDIARIES_MAX = 200
 
 # --- dates: a range every date computed from one stays inside (a year past 9999 is an error) -----

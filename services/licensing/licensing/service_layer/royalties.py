@@ -280,7 +280,7 @@ class RoyaltyService:
         licensor's auditor: as any other organisation, it sees its own statement only."""
         secretariat = principal.is_secretariat
         licensor = None if secretariat else principal.org_id or ""
-        docs = await self.repo.distributions_for(programme_id, licensor, cursor, limit)
+        docs = await self.repo.distributions_for(programme_id, licensor, cursor, limit, lines=secretariat)
         if not secretariat:
             for doc in docs:
                 doc["statements"] = [

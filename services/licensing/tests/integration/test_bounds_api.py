@@ -1,6 +1,6 @@
 """Bounds through the HTTP API on the real FerretDB and Kafka: a report past its line limit, or
 reaching further back than the rules allow, is a 422 naming the field, answered as a problem; a
-read afterwards shows nothing stored."""
+read afterwards shows nothing stored; a report of exactly ``REPORT_LINES_MAX`` lines is filed."""
 
 from __future__ import annotations
 
@@ -77,5 +77,10 @@ async def test_reports_past_their_bounds_are_refused_naming_the_field_and_store_
         stored = await client.get("/api/v1/licensing/reports", headers=as_licensee)
         assert stored.status_code == 200 and stored.json()["items"] == []
 
-        filed = await client.post(url, json={"period": last_year, "lines": [line()]}, headers=as_licensee)
-        assert filed.status_code == 201, filed.text  # within the bounds, the same report is filed
+        # At the bound, the report is filed: its lines kept in chunks apart from the account, read back whole.
+        at_bound = [{**line(), "units": 10 + i} for i in range(limits.REPORT_LINES_MAX)]
+        filed = await client.post(url, json={"period": last_year, "lines": at_bound}, headers=as_licensee)
+        assert filed.status_code == 201, filed.text
+        read = await client.get(f"/api/v1/licensing/reports/{filed.json()['id']}", headers=as_licensee)
+        assert read.status_code == 200, read.text
+        assert [x["units"] for x in read.json()["lines"]] == [x["units"] for x in at_bound]

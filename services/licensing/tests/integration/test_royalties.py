@@ -15,6 +15,7 @@ from alliance_common.events import envelope_for
 from alliance_contracts.membership import MemberAdmitted, MemberStatusChanged
 from alliance_local.pytest_plugin import eventually, produce, running
 from licensing.bootstrap import create_app
+from licensing.domain import limits
 from licensing.settings import Settings
 
 pytestmark = pytest.mark.infra
@@ -410,7 +411,7 @@ async def test_a_large_reports_lines_are_stored_apart_in_chunks_and_read_back_wh
                 "country_of_manufacture": "CN",
                 "country_of_sale": ["US", "DE", "CN"][i % 3],
             }
-            for i in range(3000)
+            for i in range(limits.REPORT_LINES_MAX)
         ]
         filed = await client.post(
             f"/api/v1/licensing/programmes/{programme_id}/reports",
@@ -419,14 +420,15 @@ async def test_a_large_reports_lines_are_stored_apart_in_chunks_and_read_back_wh
         )
         assert filed.status_code == 201, filed.text
         body = filed.json()
-        assert len(body["lines"]) == 3000
+        assert len(body["lines"]) == limits.REPORT_LINES_MAX
         assert sum(Decimal(x["amount"]) for x in body["lines"]) == Decimal(body["total"])
 
         db = app.state.runtime.db
         account = await db["royalty_accounts"].find_one({"_id": f"{programme_id}:{licensee}"})
         assert account is not None
         (report,) = account["reports"]
-        assert "lines" not in report and "collected" not in report and report["body"]["count"] == 3000
+        assert "lines" not in report and "collected" not in report
+        assert report["body"]["count"] == limits.REPORT_LINES_MAX
         chunks = await db["royalty_lines"].find({"account": account["_id"]}).to_list()
         assert {(c["part"], c["body"]) for c in chunks} == {
             ("lines", report["body"]["key"]),
@@ -449,3 +451,13 @@ async def test_a_large_reports_lines_are_stored_apart_in_chunks_and_read_back_wh
         )
         assert distributed.status_code == 201, distributed.text
         assert Decimal(distributed.json()["collected"]) == Decimal(body["total"])
+        # The statement's lines are kept in chunks too: the distribution document holds none.
+        (statement,) = distributed.json()["statements"]
+        assert len(statement["lines"]) == sum(Decimal(x["amount"]) > 0 for x in body["lines"])  # (free units: 0)
+        stored = await db["distributions"].find_one({"_id": distributed.json()["id"]})
+        assert stored is not None and all("lines" not in s for s in stored["statements"])
+        statement_chunks = await db["royalty_lines"].find({"distribution": stored["_id"]}).to_list()
+        assert {c["body"] for c in statement_chunks} == {s["body"]["key"] for s in stored["statements"]}
+        listed = await client.get(f"/api/v1/licensing/statements?programme_id={programme_id}", headers=secretariat)
+        assert listed.status_code == 200, listed.text
+        assert [s["lines"] for d in listed.json()["items"] for s in d["statements"]] == [statement["lines"]]

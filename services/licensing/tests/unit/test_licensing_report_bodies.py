@@ -13,6 +13,7 @@ from alliance_common.mongo import Document
 from alliance_common.outbox import ConcurrencyConflict
 from alliance_common.testing import InMemoryStore
 from licensing.adapters.royalty_repository import RoyaltyRepository
+from licensing.domain import limits
 from licensing.domain.accounts import RoyaltyAccount
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
 from licensing.domain.royalties import Period, RateSchedule, ReportLine, RoyaltyReport, Tier
@@ -54,7 +55,7 @@ async def test_an_account_is_saved_with_its_bodies_apart_and_loads_whole() -> No
     accounts, distributions, lines = stores()
     repo = RoyaltyRepository(accounts, distributions, lines)
     account = RoyaltyAccount("P:acme", "P", "acme")
-    file(account, Q1, list(range(1, 3001)))
+    file(account, Q1, list(range(1, limits.REPORT_LINES_MAX + 1)))
     file(account, Q2, [7, 8])
     await repo.save_account(account)
 
@@ -66,8 +67,8 @@ async def test_an_account_is_saved_with_its_bodies_apart_and_loads_whole() -> No
     # A fresh repository (another process) reads the account and every line back.
     loaded = await RoyaltyRepository(accounts, distributions, lines).account("P:acme")
     assert loaded == account
-    assert [len(r.lines) for r in loaded.reports] == [3000, 2]
-    assert loaded.reports[0].lines[2999].units == 3000
+    assert [len(r.lines) for r in loaded.reports] == [limits.REPORT_LINES_MAX, 2]
+    assert loaded.reports[0].lines[-1].units == limits.REPORT_LINES_MAX
 
 
 class CountingStore(InMemoryStore):
