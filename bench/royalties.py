@@ -33,7 +33,8 @@ Measured, side by side in one run, ``--reps`` times each (medians printed):
 - DISTRIBUTE: per quarter, ``collected_lines`` of every priced report, then ``distribute``; the
   statements must sum to the distributable amount, and the collected amount to the reports'
   totals (asserted);
-- ACCOUNT (``--account-lines K``, default 10,000; 0 skips): one royalty account holding one filed,
+- ACCOUNT (``--account-lines K``, default licensing's ``REPORT_LINES_MAX``, the most one report may
+  carry (1,000); 0 skips): one royalty account holding one filed,
   priced report of K lines (each with its steps and collected line), read through licensing's own
   ``RoyaltyRepository.account``: bodies apart (now) beside every line embedded in the account
   document (before; reported as not storable when that document would exceed 16 MiB).
@@ -97,6 +98,7 @@ from licensing.adapters.royalty_repository import (
     pack_rows,
     unpack_rows,
 )
+from licensing.domain import limits
 from licensing.domain.accounts import ExplainedLine, RoyaltyAccount
 from licensing.domain.distribution import CollectedLine, collected_lines, distribute
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentIndex, PatentOffice
@@ -1030,7 +1032,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--account-lines",
         type=int,
-        default=10_000,
+        default=limits.REPORT_LINES_MAX,
         metavar="K",
         help="also read one royalty account with a filed report of ~K priced lines through licensing's "
         "RoyaltyRepository, bodies apart and embedded as before (0: skip)",
