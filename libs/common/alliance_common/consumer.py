@@ -8,6 +8,10 @@
   also record the event id in the aggregate they change
   (``AggregateStore.save(applied_event=...)``), so a crash between the effect and the
   record can never apply an event twice.
+- A handler whose whole effect is one document that records the event id in the same write
+  (``records_itself``) needs no inbox: that document is its record, so the consumer neither
+  looks its events up nor records them (two store round trips fewer per event). A redelivery
+  runs the handler again, and the document's own record makes it change nothing.
 - A failing handler is retried with backoff; after the last attempt, or at once for a
   message that can never be read (``PoisonEvent``), it goes to ``<service>.dlq`` with the
   error and its origin in the headers, and the consumer goes on.
@@ -20,6 +24,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -37,6 +42,28 @@ from alliance_common.telemetry import process_span
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Envelope, IntegrationEvent], Awaitable[None]]
+
+
+class SelfRecordingHandler:
+    """A handler whose effect is one document written together with the event's id (see
+    ``records_itself``); calling it calls the handler."""
+
+    def __init__(self, handler: EventHandler) -> None:
+        self.handler = handler
+
+    async def __call__(self, envelope: Envelope, event: IntegrationEvent) -> None:
+        await self.handler(envelope, event)
+
+
+def records_itself(handler: Any) -> EventHandler:
+    """Mark ``handler`` as recording each event it applies in the one document it changes, in the
+    same write as the change (an aggregate saved with ``applied_event``, or a keyed read model's
+    ``apply``), and changing nothing when the id is recorded already. Its events skip the
+    consumer's inbox. Not for handlers that change several documents, create documents under new
+    ids, or act outside the store: those keep the inbox.
+    """
+    return SelfRecordingHandler(handler)
+
 
 PROCESSED = "processed_events"
 DUPLICATE_KEY = 11000
@@ -61,6 +88,10 @@ class EventConsumer:
         self.db = db
         self.group_id = group_id
         self.handlers = {model.event_type: handler for model, handler in handlers.items()}
+        # Event types whose handler records them itself: no inbox lookup or record for them.
+        self.self_recording = {
+            model.event_type for model, handler in handlers.items() if isinstance(handler, SelfRecordingHandler)
+        }
         self.topics = sorted({model.topic for model in handlers})
         self.processed = 0
         self.duplicates = 0
@@ -126,7 +157,11 @@ class EventConsumer:
                 parsed.append((record, Envelope.from_bytes(record.value or b"")))
             except (ValueError, ValidationError) as exc:
                 parsed.append((record, PoisonEvent(f"not a CloudEvents envelope: {exc}")))
-        wanted = [env.id for _, env in parsed if isinstance(env, Envelope) and env.type in self.handlers]
+        wanted = [
+            env.id
+            for _, env in parsed
+            if isinstance(env, Envelope) and env.type in self.handlers and env.type not in self.self_recording
+        ]
         seen = await self._already_processed(wanted)
         done: list[Envelope] = []
         try:
@@ -139,7 +174,7 @@ class EventConsumer:
                 if envelope.id in seen:
                     self.duplicates += 1
                     continue
-                if await self._handle(record, envelope):
+                if await self._handle(record, envelope) and envelope.type not in self.self_recording:
                     done.append(envelope)
                 seen.add(envelope.id)
         finally:
