@@ -1,8 +1,11 @@
 """Idempotent Kafka consumer: at-least-once delivery, effects applied exactly once.
 
-- Batches come from ``getmany``; offsets are committed (once per fetch, for all its
-  partitions) only after every message of it has had its effect stored (or gone to the
-  dead-letter topic).
+- Batches come from ``getmany``; offsets are committed only after every message up to them
+  has had its effect stored (or gone to the dead-letter topic): for all partitions at once,
+  at most every ``COMMIT_INTERVAL_S`` while messages keep coming, at once when a fetch comes
+  back empty, and on a clean stop. A crash replays at most that much more, which the inbox
+  and the documents' own records make harmless; each commit is a broker write, so one per
+  fetch cost the broker a write per event at low batch sizes.
 - Each processed event id is recorded per consumer group in the service's own database
   under a unique index (looked up, and recorded, once per partition batch), and handlers
   also record the event id in the aggregate they change
@@ -68,6 +71,7 @@ def records_itself(handler: Any) -> EventHandler:
 PROCESSED = "processed_events"
 DUPLICATE_KEY = 11000
 INBOX_READS_IN_FLIGHT = 16
+COMMIT_INTERVAL_S = 0.5
 
 
 async def ensure_inbox_indexes(db: AsyncDatabase[Document]) -> None:
@@ -139,15 +143,32 @@ class EventConsumer:
         return total
 
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=500)
-            if not batches:
-                continue
-            offsets: dict[TopicPartition, int] = {}
-            for tp, records in batches.items():
-                await self._process_batch(tp, records)
-                offsets[tp] = records[-1].offset + 1
-            # One commit for every partition of the fetch, after all their effects are stored.
+        loop = asyncio.get_running_loop()
+        # Offsets whose messages (and all before them) have their effects stored, not yet committed.
+        pending: dict[TopicPartition, int] = {}
+        last_commit = loop.time()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                for tp, records in batches.items():
+                    await self._process_batch(tp, records)
+                    pending[tp] = records[-1].offset + 1
+                if pending and (not batches or loop.time() - last_commit >= COMMIT_INTERVAL_S):
+                    await self._commit(consumer, pending)
+                    last_commit = loop.time()
+        finally:
+            if pending:
+                try:  # what is stored is stored: commit it, so that a restart does not replay it
+                    await self._commit(consumer, pending)
+                except (KafkaError, OSError) as exc:
+                    log.info("consumer %s: final commit failed (%s); those events will be replayed", self.group_id, exc)
+
+    @staticmethod
+    async def _commit(consumer: AIOKafkaConsumer, pending: dict[TopicPartition, int]) -> None:
+        assigned = consumer.assignment()
+        offsets = {tp: offset for tp, offset in pending.items() if tp in assigned}
+        pending.clear()
+        if offsets:  # a partition revoked meanwhile is its new owner's to commit (or to replay)
             await consumer.commit(offsets)
 
     async def _process_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
