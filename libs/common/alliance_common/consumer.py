@@ -14,7 +14,9 @@
 - A handler whose whole effect is one document that records the event id in the same write
   (``records_itself``) needs no inbox: that document is its record, so the consumer neither
   looks its events up nor records them (two store round trips fewer per event). A redelivery
-  runs the handler again, and the document's own record makes it change nothing.
+  runs the handler again, and the document's own record makes it change nothing. Within a
+  batch, keys whose events all have such handlers are applied side by side (each key's events
+  in order); every other event runs in offset order, as one sequence.
 - A failing handler is retried with backoff; after the last attempt, or at once for a
   message that can never be read (``PoisonEvent``), it goes to ``<service>.dlq`` with the
   error and its origin in the headers, and the consumer goes on.
@@ -24,6 +26,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -71,6 +74,7 @@ def records_itself(handler: Any) -> EventHandler:
 PROCESSED = "processed_events"
 DUPLICATE_KEY = 11000
 INBOX_READS_IN_FLIGHT = 16
+HANDLERS_IN_FLIGHT = 16
 COMMIT_INTERVAL_S = 0.5
 
 
@@ -185,6 +189,7 @@ class EventConsumer:
         ]
         seen = await self._already_processed(wanted)
         done: list[Envelope] = []
+        todo: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
         try:
             for record, envelope in parsed:
                 if isinstance(envelope, PoisonEvent):
@@ -195,13 +200,51 @@ class EventConsumer:
                 if envelope.id in seen:
                     self.duplicates += 1
                     continue
-                if await self._handle(record, envelope) and envelope.type not in self.self_recording:
-                    done.append(envelope)
                 seen.add(envelope.id)
+                todo.append((record, envelope))
+            await self._handle_all(todo, done)
         finally:
             # Recorded once per batch, before the offsets are committed. Should this process die
             # before it, each aggregate's own applied-event ids still stop a second application.
             await self._mark_processed(done)
+
+    async def _handle_all(
+        self, todo: list[tuple[ConsumerRecord[bytes, bytes], Envelope]], done: list[Envelope]
+    ) -> None:
+        """Apply a partition batch's events, each key's in offset order.
+
+        Keys whose events all have self-recording handlers (each event changes the one document
+        of its key) run side by side, up to ``HANDLERS_IN_FLIGHT`` keys at once: their store round
+        trips overlap instead of queueing one after another. Every other event runs in one
+        sequence in offset order (with any key it shares), exactly as before.
+        """
+        shared = {record.key for record, envelope in todo if envelope.type not in self.self_recording}
+        sequence: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
+        by_key: dict[bytes | None, list[tuple[ConsumerRecord[bytes, bytes], Envelope]]] = {}
+        for record, envelope in todo:
+            if record.key in shared or record.key is None:
+                sequence.append((record, envelope))
+            else:
+                by_key.setdefault(record.key, []).append((record, envelope))
+        gate = asyncio.Semaphore(HANDLERS_IN_FLIGHT)
+
+        async def run(items: list[tuple[ConsumerRecord[bytes, bytes], Envelope]], gated: bool) -> None:
+            async with gate if gated else contextlib.nullcontext():
+                for record, envelope in items:
+                    if await self._handle(record, envelope) and envelope.type not in self.self_recording:
+                        done.append(envelope)
+
+        if not by_key:
+            await run(sequence, gated=False)
+            return
+        results = await asyncio.gather(
+            run(sequence, gated=False), *(run(items, gated=True) for items in by_key.values()), return_exceptions=True
+        )
+        # Everything has finished (nothing left running behind the batch); the first failure restarts
+        # the consumer from its committed offsets, and what did complete is recorded meanwhile.
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _already_processed(self, event_ids: list[str]) -> set[str]:
         """The ids among ``event_ids`` this consumer group has processed already.
