@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import random
 import re
 import shutil
@@ -364,10 +363,7 @@ async def effects_stored(zipkin_url: str, samples: list[Sample], export_wait_s: 
         )
         response.raise_for_status()
     found = 0
-    traces = response.json()
-    if os.environ.get("BENCH_DUMP_TRACES"):
-        Path(os.environ["BENCH_DUMP_TRACES"]).write_text(json.dumps(traces))
-    for spans in traces:
+    for spans in response.json():
         write: tuple[str, str] | None = None
         stored_us: float | None = None
         for span in spans:
