@@ -6,6 +6,9 @@ planned before the run starts) suspend and later reinstate each member through t
 gateway. For each write, the latency is the time from the HTTP 200 of the write until
 the licensing service shows the new licence status, found by polling
 ``GET /api/v1/licensing/licences/XL-<id>`` through the gateway every ``--poll-ms``.
+Beside it, without the polls' resolution: the same start until licensing's consumer had
+stored the effect (the end of its ``membership.events process`` span in that write's trace,
+read from Zipkin after the run).
 
 Raw: on the same broker and at the same rate, a fresh topic, an idempotent acks=all
 producer and a consumer looping on ``getmany`` with a small timeout; the latency is the
@@ -26,6 +29,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -55,6 +59,8 @@ class Sample:
     accepted: float = 0.0
     visible: float = 0.0
     polls: int = 0
+    accepted_wall: float = 0.0  # time.time() of the write's 200: Zipkin's clock
+    stored: float | None = None  # licensing's effect stored, seconds after the 200 (from Zipkin)
 
 
 class EffectTimeout(MeasurementFailed):
@@ -219,6 +225,7 @@ async def run_op(
             f"after {answered - sample.sent:.1f}s: {response.text[:300]}"
         )
     sample.accepted = answered
+    sample.accepted_wall = time.time() - (now() - answered)
     deadline = sample.accepted + timeout
     url = LICENCE_URL.format(id=sample.member)
     result.pending += 1
@@ -324,6 +331,57 @@ async def measure_platform(gateway_url: str, poll_url: str, args: argparse.Names
         )
         await asyncio.gather(*(op(s) for s in result.samples))
         return result
+
+
+WRITE_PATH = re.compile(r"/organisations/([^/?{}]+)/(suspension|reinstatement)")  # not the route template
+
+
+async def effects_stored(zipkin_url: str, samples: list[Sample], export_wait_s: float = 3.0) -> int:
+    """Set each accepted sample's ``stored``: when licensing's consumer had stored its effect.
+
+    That is the end of licensing's ``membership.events process`` span (the handler's store write
+    returned inside it) in the write's own trace (gateway -> membership -> publish -> consumers),
+    found by the write's path in a server span's tags. Returns how many samples got one.
+    """
+    accepted = [s for s in samples if s.accepted_wall]
+    if not accepted:
+        return 0
+    await asyncio.sleep(export_wait_s)  # the services export spans in batches
+    first = min(s.accepted_wall for s in accepted) - 30
+    last = time.time()
+    by_write = {(s.member, s.action): s for s in accepted}
+    async with httpx.AsyncClient(base_url=zipkin_url, timeout=300) as zipkin:
+        response = await zipkin.get(
+            "/api/v2/traces",
+            params={
+                "serviceName": "licensing",
+                "spanName": "membership.events process",
+                "endTs": int(last * 1000),
+                "lookback": int((last - first) * 1000),
+                "limit": len(accepted) * 2 + 100,
+            },
+        )
+        response.raise_for_status()
+    found = 0
+    for spans in response.json():
+        write: tuple[str, str] | None = None
+        stored_us: float | None = None
+        for span in spans:
+            if span.get("kind") == "SERVER" and write is None:
+                for value in (span.get("tags") or {}).values():
+                    match = WRITE_PATH.search(str(value))
+                    if match:
+                        write = (match.group(1), match.group(2))
+                        break
+            service = (span.get("localEndpoint") or {}).get("serviceName")
+            if service == "licensing" and span.get("name") == "membership.events process":
+                end_us = span["timestamp"] + span.get("duration", 0)
+                stored_us = end_us if stored_us is None else min(stored_us, end_us)
+        sample = by_write.get(write) if write else None
+        if sample is not None and stored_us is not None and sample.stored is None:
+            sample.stored = stored_us / 1e6 - sample.accepted_wall
+            found += 1
+    return found
 
 
 # ----------------------------------------------------------------------------- raw Kafka
@@ -452,8 +510,10 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
             math.inf for s in unseen if s.action == action
         ]
 
+    stored = [s.stored for s in platform.samples if s.stored is not None]
     rows = [
         row("platform: write accepted -> licence visible", propagation),
+        *([row("platform: write accepted -> effect stored (Zipkin)", stored)] if stored else []),
         row("raw aiokafka: send -> consumed (same broker)", raw.latencies),
         row("  context: suspension -> visible", by_action("suspension")),
         row("  context: reinstatement -> visible", by_action("reinstatement")),
@@ -465,9 +525,16 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
         row("  context: raw send -> broker ack", raw.acks),
     ]
 
-    def ratio(p: float) -> str:
-        value = percentile(propagation, p) / percentile(raw.latencies, p)
+    def ratio(p: float, values: list[float] = propagation) -> str:
+        value = percentile(values, p) / percentile(raw.latencies, p)
         return f"> {bound_ms / 1000 / percentile(raw.latencies, p):.0f}x" if math.isinf(value) else f"{value:.1f}x"
+
+    stored_line = (
+        f"ratio effect stored/raw: p50 {ratio(50, stored)}, p99 {ratio(99, stored)} "
+        f"({len(stored)} of {len(done)} visible writes' effects found in Zipkin; the effect is stored, not yet polled)"
+        if stored
+        else "effect stored: not measured (no Zipkin)"
+    )
 
     lines = [
         "",
@@ -480,6 +547,7 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
         table(["metric", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"], rows),
         "",
         f"ratio platform/raw: p50 {ratio(50)}, p99 {ratio(99)}",
+        stored_line,
         f"effects not visible within {args.timeout:g} s: {platform.timed_out}; other failed writes: "
         f"{len(platform.failures) - platform.timed_out}; peak writes awaiting their effect: {platform.peak_pending}",
         f"schedule lag (actual - planned send) p99: platform {percentile(lag, 99) * 1000:.1f} ms, "
@@ -494,9 +562,12 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
 
 
 async def measure(
-    gateway_url: str, poll_url: str, bootstrap: str, args: argparse.Namespace
+    gateway_url: str, poll_url: str, bootstrap: str, zipkin_url: str | None, args: argparse.Namespace
 ) -> tuple[PlatformResult, RawResult]:
     platform = await measure_platform(gateway_url, poll_url, args)
+    if zipkin_url:
+        found = await effects_stored(zipkin_url, platform.samples)
+        say(f"effects stored: {found} of {sum(1 for s in platform.samples if s.accepted)} writes found in Zipkin")
     raw = await measure_raw_kafka(bootstrap, len(platform.samples), args.rate, args.warmup * 2, args.timeout)
     return platform, raw
 
@@ -520,6 +591,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--licensing-url", help="with --gateway-url and --poll-direct: the running licensing service")
     parser.add_argument("--gateway-url", help="a running platform's gateway (then --kafka is required)")
     parser.add_argument("--kafka", help="the running platform's Kafka bootstrap servers")
+    parser.add_argument("--zipkin-url", help="with --gateway-url: the running platform's Zipkin (effect stored row)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     parser.add_argument("--dump", type=Path, help="also write every platform sample to this file (JSON lines)")
     args = parser.parse_args()
@@ -541,6 +613,7 @@ def main() -> int:
     try:
         if args.gateway_url:
             gateway_url, bootstrap = args.gateway_url.rstrip("/"), args.kafka
+            zipkin_url = args.zipkin_url
             poll_url = (args.licensing_url or "").rstrip("/") if args.poll_direct else gateway_url
         else:
             from alliance_local.stack import Stack
@@ -552,9 +625,10 @@ def main() -> int:
             stack.start()
             say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")
             gateway_url, bootstrap = stack.gateway_url, stack.infra.kafka.bootstrap
+            zipkin_url = stack.infra.zipkin.url
             poll_url = stack.url("licensing") if args.poll_direct else gateway_url
         try:
-            measurement = measure(gateway_url, poll_url, bootstrap, args)
+            measurement = measure(gateway_url, poll_url, bootstrap, zipkin_url, args)
             platform, raw = asyncio.run(asyncio.wait_for(measurement, args.max_seconds))
         except TimeoutError:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
@@ -576,6 +650,7 @@ def main() -> int:
                                 "member": s.member,
                                 "action": s.action,
                                 "polls": s.polls,
+                                "stored_after_accepted": round(s.stored, 4) if s.stored is not None else None,
                                 **{
                                     k: round(getattr(s, k) - origin, 4) if getattr(s, k) else None
                                     for k in ("planned", "sent", "accepted", "visible")

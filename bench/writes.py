@@ -6,7 +6,7 @@ members and alternating ``POST .../suspension`` and ``POST .../reinstatement`` (
 one per caller so the gateway's per-caller limit does not dominate). Reports writes/s, p50 and p99,
 first through the gateway, then straight to membership's port, and the CPU time per write that
 membership, the gateway, the three other services (which react to membership's events), the document store
-with PostgreSQL (its live backends counted) and Kafka used,
+with PostgreSQL (its live backends counted), Kafka and Zipkin (every process exports its spans) used,
 from ``/proc/<pid>/stat``: a figure the machine's load inflates far less than latency. With ``--hold`` it keeps the
 platform up after the runs and prints membership's pid (for ``py-spy``) until interrupted.
 
@@ -122,7 +122,7 @@ async def run(gateway_url: str, membership_url: str, args: argparse.Namespace) -
         cpu["store"] += cpu.pop("postgres")
         if spy is not None:
             await spy.wait()
-        others = sum(v for k, v in cpu.items() if k not in ("membership", "gateway", "store", "kafka"))
+        others = sum(v for k, v in cpu.items() if k not in ("membership", "gateway", "store", "kafka", "zipkin"))
         rows.append(
             [
                 label,
@@ -136,6 +136,8 @@ async def run(gateway_url: str, membership_url: str, args: argparse.Namespace) -
                 f"{others / max(ok, 1) * 1000:.2f}",
                 f"{cpu['store'] / max(ok, 1) * 1000:.2f}",
                 f"{cpu['kafka'] / max(ok, 1) * 1000:.2f}",
+                f"{cpu['zipkin'] / max(ok, 1) * 1000:.2f}",
+                f"{sum(cpu.values()) / max(ok, 1) * 1000:.2f}",
                 f"{load_before:.2f}/{os.getloadavg()[0]:.2f}",
             ]
         )
@@ -154,6 +156,8 @@ async def run(gateway_url: str, membership_url: str, args: argparse.Namespace) -
                 "other services",
                 "store+PostgreSQL",
                 "Kafka",
+                "Zipkin",
+                "all",
                 "load 1m before/after",
             ],
             rows,
@@ -182,6 +186,8 @@ def main() -> int:
             args.pids[name] = proc.popen.pid
         assert stack.infra.kafka.proc.popen is not None
         args.pids["kafka"] = stack.infra.kafka.proc.popen.pid
+        assert stack.infra.zipkin.proc.popen is not None
+        args.pids["zipkin"] = stack.infra.zipkin.proc.popen.pid
         say(f"platform up; membership pid {stack.procs['membership'].popen.pid}")  # type: ignore[union-attr]
         asyncio.run(run(stack.gateway_url, stack.url("membership"), args))
         if args.hold:

@@ -1,8 +1,11 @@
 """Idempotent Kafka consumer: at-least-once delivery, effects applied exactly once.
 
-- Batches come from ``getmany``; offsets are committed (once per fetch, for all its
-  partitions) only after every message of it has had its effect stored (or gone to the
-  dead-letter topic).
+- Batches come from ``getmany``; offsets are committed only after every message up to them
+  has had its effect stored (or gone to the dead-letter topic): for all partitions at once,
+  at most every ``COMMIT_INTERVAL_S`` while messages keep coming, at once when a fetch comes
+  back empty, and on a clean stop. A crash replays at most that much more, which the inbox
+  and the documents' own records make harmless; each commit is a broker write, so one per
+  fetch cost the broker a write per event at low batch sizes.
 - Each processed event id is recorded per consumer group in the service's own database
   under a unique index (looked up, and recorded, once per partition batch), and handlers
   also record the event id in the aggregate they change
@@ -10,6 +13,12 @@
   record can never apply an event twice.
 - An event of a type we handle is accepted only from the topic and ``source`` of the service
   that owns the type (``check_origin``); any other goes to the dead-letter topic at once.
+- A handler whose whole effect is one document that records the event id in the same write
+  (``records_itself``) needs no inbox: that document is its record, so the consumer neither
+  looks its events up nor records them (two store round trips fewer per event). A redelivery
+  runs the handler again, and the document's own record makes it change nothing. Within a
+  batch, keys whose events all have such handlers are applied side by side (each key's events
+  in order); every other event runs in offset order, as one sequence.
 - A failing handler is retried with backoff; after the last attempt, or at once for a
   message that can never be read (``PoisonEvent``), it goes to ``<service>.dlq`` with the
   error, a short reason (``dlq.reason``) and its origin in the headers, and the consumer goes on.
@@ -20,9 +29,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -47,9 +58,33 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Envelope, IntegrationEvent], Awaitable[None]]
 
+
+class SelfRecordingHandler:
+    """A handler whose effect is one document written together with the event's id (see
+    ``records_itself``); calling it calls the handler."""
+
+    def __init__(self, handler: EventHandler) -> None:
+        self.handler = handler
+
+    async def __call__(self, envelope: Envelope, event: IntegrationEvent) -> None:
+        await self.handler(envelope, event)
+
+
+def records_itself(handler: Any) -> EventHandler:
+    """Mark ``handler`` as recording each event it applies in the one document it changes, in the
+    same write as the change (an aggregate saved with ``applied_event``, or a keyed read model's
+    ``apply``), and changing nothing when the id is recorded already. Its events skip the
+    consumer's inbox. Not for handlers that change several documents, create documents under new
+    ids, or act outside the store: those keep the inbox.
+    """
+    return SelfRecordingHandler(handler)
+
+
 PROCESSED = "processed_events"
 DUPLICATE_KEY = 11000
 INBOX_READS_IN_FLIGHT = 16
+HANDLERS_IN_FLIGHT = 16
+COMMIT_INTERVAL_S = 0.5
 
 
 def dead_letter_reason(error: BaseException) -> str:
@@ -75,6 +110,10 @@ class EventConsumer:
         self.db = db
         self.group_id = group_id
         self.handlers = {model.event_type: handler for model, handler in handlers.items()}
+        # Event types whose handler records them itself: no inbox lookup or record for them.
+        self.self_recording = {
+            model.event_type for model, handler in handlers.items() if isinstance(handler, SelfRecordingHandler)
+        }
         self.topics = sorted({model.topic for model in handlers})
         self.processed = 0
         self.duplicates = 0
@@ -122,22 +161,44 @@ class EventConsumer:
         return total
 
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=500)
-            if not batches:
-                continue
-            offsets: dict[TopicPartition, int] = {}
-            for tp, records in batches.items():
-                await self._process_batch(tp, records)
-                offsets[tp] = records[-1].offset + 1
-            # One commit for every partition of the fetch, after all their effects are stored.
+        loop = asyncio.get_running_loop()
+        # Offsets whose messages (and all before them) have their effects stored, not yet committed.
+        pending: dict[TopicPartition, int] = {}
+        last_commit = loop.time()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                for tp, records in batches.items():
+                    await self._process_batch(tp, records)
+                    pending[tp] = records[-1].offset + 1
+                if pending and (not batches or loop.time() - last_commit >= COMMIT_INTERVAL_S):
+                    await self._commit(consumer, pending)
+                    last_commit = loop.time()
+        finally:
+            if pending:
+                try:  # what is stored is stored: commit it, so that a restart does not replay it
+                    await self._commit(consumer, pending)
+                except (KafkaError, OSError) as exc:
+                    log.info("consumer %s: final commit failed (%s); those events will be replayed", self.group_id, exc)
+
+    @staticmethod
+    async def _commit(consumer: AIOKafkaConsumer, pending: dict[TopicPartition, int]) -> None:
+        assigned = consumer.assignment()
+        offsets = {tp: offset for tp, offset in pending.items() if tp in assigned}
+        pending.clear()
+        if offsets:  # a partition revoked meanwhile is its new owner's to commit (or to replay)
             await consumer.commit(offsets)
 
     async def _process_batch(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         parsed = [(record, self._read(record)) for record in records]
-        wanted = [env.id for _, env in parsed if isinstance(env, Envelope) and env.type in self.handlers]
+        wanted = [
+            env.id
+            for _, env in parsed
+            if isinstance(env, Envelope) and env.type in self.handlers and env.type not in self.self_recording
+        ]
         seen = await self._already_processed(wanted)
         done: list[Envelope] = []
+        todo: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
         try:
             for record, envelope in parsed:
                 if isinstance(envelope, PoisonEvent):
@@ -151,9 +212,9 @@ class EventConsumer:
                 if envelope.id in seen:
                     self.duplicates += 1
                     continue
-                if await self._handle(record, envelope):
-                    done.append(envelope)
                 seen.add(envelope.id)
+                todo.append((record, envelope))
+            await self._handle_all(todo, done)
         finally:
             # Recorded once per batch, before the offsets are committed. Should this process die
             # before it, each aggregate's own applied-event ids still stop a second application.
@@ -175,6 +236,44 @@ class EventConsumer:
         except UntrustedEvent as exc:
             return exc
         return None
+
+    async def _handle_all(
+        self, todo: list[tuple[ConsumerRecord[bytes, bytes], Envelope]], done: list[Envelope]
+    ) -> None:
+        """Apply a partition batch's events, each key's in offset order.
+
+        Keys whose events all have self-recording handlers (each event changes the one document
+        of its key) run side by side, up to ``HANDLERS_IN_FLIGHT`` keys at once: their store round
+        trips overlap instead of queueing one after another. Every other event runs in one
+        sequence in offset order (with any key it shares), exactly as before.
+        """
+        shared = {record.key for record, envelope in todo if envelope.type not in self.self_recording}
+        sequence: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
+        by_key: dict[bytes | None, list[tuple[ConsumerRecord[bytes, bytes], Envelope]]] = {}
+        for record, envelope in todo:
+            if record.key in shared or record.key is None:
+                sequence.append((record, envelope))
+            else:
+                by_key.setdefault(record.key, []).append((record, envelope))
+        gate = asyncio.Semaphore(HANDLERS_IN_FLIGHT)
+
+        async def run(items: list[tuple[ConsumerRecord[bytes, bytes], Envelope]], gated: bool) -> None:
+            async with gate if gated else contextlib.nullcontext():
+                for record, envelope in items:
+                    if await self._handle(record, envelope) and envelope.type not in self.self_recording:
+                        done.append(envelope)
+
+        if not by_key:
+            await run(sequence, gated=False)
+            return
+        results = await asyncio.gather(
+            run(sequence, gated=False), *(run(items, gated=True) for items in by_key.values()), return_exceptions=True
+        )
+        # Everything has finished (nothing left running behind the batch); the first failure restarts
+        # the consumer from its committed offsets, and what did complete is recorded meanwhile.
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _already_processed(self, event_ids: list[str]) -> set[str]:
         """The ids among ``event_ids`` this consumer group has processed already.

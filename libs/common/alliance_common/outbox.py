@@ -14,8 +14,10 @@ a failed publish it reads the announced documents back before trying again.
 The scan must not read every document: ``{"outbox.0": {"$exists": true}}`` is served by no
 index (on MongoDB either), so each scan, and each readiness probe's backlog count, read whole
 collections. Every write that adds entries therefore also sets ``outbox_pending: true``, an
-indexed equality the store serves from its index; the scan clears the flag, in a write
-conditional on an empty outbox, once everything is published. A process's first scan still
+indexed equality the store serves from its index. The relay's removal clears it in the same
+write when the outbox holds exactly what was published (the usual case: one write per
+publish, not two); otherwise the scan clears it, in a write conditional on an empty outbox,
+once everything is published. A process's first scan still
 uses the full filter, once, for documents written before the flag existed.
 """
 
@@ -195,6 +197,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self.published = 0
+        self.emptied_at_once = 0  # documents whose outbox one write emptied (flag cleared with it)
         self.kafka_ok = False
         self._indexed = False
         self._full_scan_done = False
@@ -356,11 +359,26 @@ class OutboxRelay:
         if failed is not None:
             raise failed
         for name, doc in pending:
-            # Remove exactly what was published; entries appended meanwhile stay. One update per
-            # document: FerretDB 1.24 holds a pool connection per statement of an update command
-            # until the command ends, so one bulk of ~100 statements hangs the local store.
-            await self.collections[name].update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
+            await self._remove_published(self.collections[name], doc)
             self.published += len(doc["outbox"])
+
+    async def _remove_published(self, collection: AsyncCollection[Document], doc: Document) -> None:
+        """Remove exactly the entries just published; entries appended meanwhile stay.
+
+        Usually the outbox holds exactly what was published: then one write empties it and clears
+        the pending flag (else the next scan would clear it, a second write per document). When a
+        write appended entries meanwhile, that filter misses and ``$pullAll`` removes only the
+        published ones (the flag stays set: the new entries are pending). One update per document:
+        FerretDB 1.24 holds a pool connection per statement of an update command until the command
+        ends, so one bulk of ~100 statements hangs the local store.
+        """
+        emptied = await collection.update_one(
+            {"_id": doc["_id"], "outbox": doc["outbox"]}, {"$set": {"outbox": [], PENDING: False}}
+        )
+        if emptied.matched_count:
+            self.emptied_at_once += 1
+            return
+        await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}})
 
     def _forget_written(self, name: str, docs: list[Document]) -> None:
         """Drop notices of entries a scan has just published (they would only be sent twice)."""

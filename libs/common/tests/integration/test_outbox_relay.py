@@ -68,6 +68,9 @@ async def test_announced_entries_are_published_in_write_order_and_removed_exactl
         assert relay.published == 59
         doc = await db["things"].find_one({"_id": member})
         assert doc is not None and doc["n"] == 29 and doc["version"] == 30
+        # The relay's last removal emptied the outbox at once and cleared the pending flag with
+        # it (no scan ran: the flag is cleared in the same write as the removal).
+        assert doc["outbox_pending"] is False and relay.emptied_at_once >= 1
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
