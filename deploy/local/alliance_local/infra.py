@@ -15,8 +15,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import glob
+import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -680,6 +682,7 @@ class Keycloak:
         self.home = workdir / "keycloak"
         self.realm_file = realm_file
         self.started_in: float | None = None  # seconds the last start took, until healthy
+        self.admin_password = secrets.token_urlsafe(18)
         self.proc = Proc(
             "keycloak",
             [
@@ -694,7 +697,13 @@ class Keycloak:
                 "--import-realm",
             ],
             workdir / "logs" / "keycloak.log",
-            env={"JAVA_HOME": str(java21_home()), "JAVA_OPTS_KC_HEAP": "-Xms64m -Xmx512m"},
+            env={
+                "JAVA_HOME": str(java21_home()),
+                "JAVA_OPTS_KC_HEAP": "-Xms64m -Xmx512m",
+                # The master realm's administrator, for this run only (tests rotate keys with it).
+                "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
+                "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
+            },
         )
 
     @property
@@ -712,6 +721,16 @@ class Keycloak:
     @property
     def jwks_url(self) -> str:
         return f"{self.issuer}/protocol/openid-connect/certs"
+
+    def admin_token(self) -> str:
+        """An access token of the master realm's administrator (the admin REST API)."""
+        form = {"grant_type": "password", "client_id": "admin-cli", "username": "admin"}
+        form["password"] = self.admin_password
+        request = urllib.request.Request(
+            f"{self.url}/realms/master/protocol/openid-connect/token", data=urllib.parse.urlencode(form).encode()
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return str(json.loads(response.read())["access_token"])
 
     def _prepare_home(self) -> None:
         if (self.home / "bin" / "kc.sh").exists():

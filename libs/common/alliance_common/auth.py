@@ -246,7 +246,9 @@ class JwksTokenVerifier(TokenVerifier):
     The signing key is chosen by the token's ``kid``. A ``kid`` this verifier does not hold makes
     it fetch the JWKS again, at most once per ``refetch_interval_s`` (so a flood of tokens with
     made-up ``kid`` values costs the provider one request per interval), which is how a rotated
-    key is picked up without a restart; the key set is also refetched when it is older than
+    key is picked up without a restart (a token of a key published less than ``refetch_interval_s``
+    after the last fetch is refused until the interval is over: 401, and the client's retry
+    passes); the key set is also refetched when it is older than
     ``max_age_s`` (so a key the provider withdrew stops verifying new tokens). Everything else
     (the cache of verified tokens until their expiry, the two fixed 401 texts) is
     ``TokenVerifier``'s.
@@ -270,7 +272,7 @@ class JwksTokenVerifier(TokenVerifier):
         audience: str,
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.time,
-        refetch_interval_s: float = 30.0,
+        refetch_interval_s: float = 5.0,
         max_age_s: float = 3600.0,
         fetch: Callable[[str], Any] = fetch_json,
     ) -> None:

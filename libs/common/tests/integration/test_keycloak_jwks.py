@@ -4,9 +4,11 @@ password grant (the realm's local test client), an agency with client credential
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from alliance_common.auth import INVALID_TOKEN, JwksTokenVerifier, Role, Unauthenticated
@@ -95,3 +97,32 @@ def test_a_token_for_another_audience_or_issuer_is_refused(keycloak: Keycloak) -
         with pytest.raises(Unauthenticated) as caught:
             verifier.verify(token)
         assert caught.value.detail == INVALID_TOKEN
+
+
+def test_a_key_rotation_in_keycloak_breaks_nothing(keycloak: Keycloak) -> None:
+    verifier = JwksTokenVerifier.from_issuer(keycloak.issuer, AUDIENCE)
+    before = password_token(keycloak, "expert")
+    assert verifier.verify(before).roles == frozenset({Role.EXPERT})
+    fetched_at = time.monotonic()
+    old_kids = verifier.kids
+    # The realm gets a new RSA signing key of higher priority: Keycloak signs with it from now on.
+    admin = {"authorization": f"Bearer {keycloak.admin_token()}"}
+    realm_id = httpx.get(f"{keycloak.url}/admin/realms/alliance", headers=admin, timeout=30).json()["id"]
+    component = {
+        "name": "rotated-rsa",
+        "providerId": "rsa-generated",
+        "providerType": "org.keycloak.keys.KeyProvider",
+        "parentId": realm_id,
+        "config": {"priority": ["1000"], "keySize": ["2048"], "active": ["true"], "enabled": ["true"]},
+    }
+    created = httpx.post(f"{keycloak.url}/admin/realms/alliance/components", json=component, headers=admin, timeout=30)
+    assert created.status_code == 201, created.text
+    after = password_token(keycloak, "secretariat")
+    new_kid = jwt.get_unverified_header(after)["kid"]
+    assert new_kid not in old_kids
+    time.sleep(max(0.0, verifier.refetch_interval_s - (time.monotonic() - fetched_at)))
+    assert verifier.verify(after).roles == frozenset({Role.SECRETARIAT})  # the new kid: one refetch
+    assert new_kid in verifier.kids and verifier.fetches == 2
+    # Tokens signed with the old key keep verifying: Keycloak still publishes it (it only stopped signing
+    # with it), so a verifier that never saw the token (no cache) verifies it in full after the rotation.
+    assert JwksTokenVerifier.from_issuer(keycloak.issuer, AUDIENCE).verify(before).roles == frozenset({Role.EXPERT})
