@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import glob
 import json
 import os
@@ -633,8 +634,16 @@ def java21_home() -> Path:
 
 
 def ensure_keycloak() -> Path:
-    """Keycloak's server distribution, unzipped into the cache and built for our options (once)."""
+    """Keycloak's server distribution, unzipped into the cache and built for our options (once;
+    under a file lock, so that two test sessions starting together do not unpack it twice)."""
     root = CACHE / "keycloak"
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_keycloak(root)
+
+
+def _ensure_keycloak(root: Path) -> Path:
     pom = DEPLOY / "keycloak" / "pom.xml"
     dist = root / f"keycloak-{KEYCLOAK_VERSION}"
     built = dist / ".alliance-built"
