@@ -259,8 +259,9 @@ class JwksTokenVerifier(TokenVerifier):
     person. (Keycloak's own ``typ`` claim is always "Bearer" and says nothing about the caller.)
 
     The fetch is a blocking HTTP GET with a short timeout: it happens on the first token, on a
-    key rotation and once per ``max_age_s``, never per request; a failed fetch refuses the token
-    (401) and is retried after ``refetch_interval_s``.
+    key rotation and once per ``max_age_s``, never per request. A failed fetch keeps the keys held
+    (while the provider is down, tokens of known keys still verify; an unknown ``kid`` gets the
+    401) and is retried after ``refetch_interval_s``.
     """
 
     KINDS = frozenset({"user", "machine"})

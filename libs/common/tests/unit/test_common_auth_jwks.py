@@ -181,6 +181,17 @@ def test_a_provider_that_is_down_refuses_with_the_fixed_text_and_recovers(old_ke
     assert v.verify(token(old_key, "k1", sub="later")).subject == "later"
 
 
+def test_known_keys_keep_verifying_while_the_provider_is_down(old_key: rsa.RSAPrivateKey) -> None:
+    provider = Provider(jwk(old_key, "k1"))
+    clock = Clock()
+    v = verifier(provider, clock, max_age_s=600)
+    v.verify(token(old_key, "k1"))
+    provider.down = True
+    clock.now += 601  # stale: a refetch is attempted and fails
+    assert v.verify(token(old_key, "k1", sub="during-outage")).subject == "during-outage"
+    assert provider.calls == 2 and v.kids == {"k1"}
+
+
 def test_the_kind_claim_is_required_and_closed(old_key: rsa.RSAPrivateKey) -> None:
     v = verifier(Provider(jwk(old_key, "k1")))
     assert refused(v, token(old_key, "k1", kind=None)) == INVALID_TOKEN
