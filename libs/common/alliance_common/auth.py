@@ -20,12 +20,15 @@ catalogue of scopes a machine client can be granted.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -35,6 +38,8 @@ from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 
 from alliance_common.errors import DomainError, Forbidden
+
+log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
@@ -161,6 +166,9 @@ class TokenVerifier:
         if not isinstance(key, RSAPublicKey):
             raise ValueError("the token issuer's key must be an RSA public key (RS256)")
         self.key = key
+        self._setup(issuer, audience, cache_size, clock)
+
+    def _setup(self, issuer: str, audience: str, cache_size: int, clock: Callable[[], float]) -> None:
         self.issuer = issuer
         self.audience = audience
         self.cache_size = cache_size
@@ -190,7 +198,7 @@ class TokenVerifier:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self.key,
+                self._key_for(token),
                 algorithms=["RS256"],
                 audience=self.audience,
                 issuer=self.issuer,
@@ -201,18 +209,139 @@ class TokenVerifier:
             raise Unauthenticated(EXPIRED_TOKEN) from exc
         except jwt.PyJWTError as exc:  # the library's own text (which check failed) is not told
             raise Unauthenticated(INVALID_TOKEN) from exc
+        return float(claims["exp"]), self._principal(claims)
+
+    def _key_for(self, token: str) -> RSAPublicKey:
+        """The key that verifies ``token``: the one PEM key of this verifier."""
+        return self.key
+
+    def _kind(self, claims: dict[str, Any]) -> str:
+        """The gateway's issuer states the kind in ``typ`` (absent: a person)."""
+        return str(claims.get("typ", "user"))
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
         try:
             roles = frozenset(Role(r) for r in claims.get("roles", []))
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             raise Unauthenticated(INVALID_TOKEN) from exc
-        return float(claims["exp"]), Principal(
+        return Principal(
             subject=str(claims["sub"]),
             roles=roles,
             org_id=claims.get("org"),
             scopes=frozenset(str(claims.get("scope", "")).split()),
-            kind=str(claims.get("typ", "user")),
+            kind=self._kind(claims),
             name=claims.get("name"),
         )
+
+
+def fetch_json(url: str, timeout: float = 5.0) -> Any:
+    """GET ``url`` and parse its JSON body (the provider's discovery document and JWKS)."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+class JwksTokenVerifier(TokenVerifier):
+    """Verifies RS256 tokens of an OpenID Connect provider (Keycloak) against its JWKS.
+
+    The signing key is chosen by the token's ``kid``. A ``kid`` this verifier does not hold makes
+    it fetch the JWKS again, at most once per ``refetch_interval_s`` (so a flood of tokens with
+    made-up ``kid`` values costs the provider one request per interval), which is how a rotated
+    key is picked up without a restart (a token of a key published less than ``refetch_interval_s``
+    after the last fetch is refused until the interval is over: 401, and the client's retry
+    passes); the key set is also refetched when it is older than
+    ``max_age_s`` (so a key the provider withdrew stops verifying new tokens). Everything else
+    (the cache of verified tokens until their expiry, the two fixed 401 texts) is
+    ``TokenVerifier``'s.
+
+    The kind of caller is the ``kind`` claim, ``user`` or ``machine``, which the realm's clients
+    state with a hardcoded claim mapper (``deploy/keycloak/alliance-realm.json``); a token
+    without a valid one is refused, so a client the realm forgot to mark never passes as a
+    person. (Keycloak's own ``typ`` claim is always "Bearer" and says nothing about the caller.)
+
+    The fetch is a blocking HTTP GET with a short timeout: it happens on the first token, on a
+    key rotation and once per ``max_age_s``, never per request. A failed fetch keeps the keys held
+    (while the provider is down, tokens of known keys still verify; an unknown ``kid`` gets the
+    401) and is retried after ``refetch_interval_s``.
+    """
+
+    KINDS = frozenset({"user", "machine"})
+
+    def __init__(
+        self,
+        jwks_url: str,
+        issuer: str,
+        audience: str,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+        refetch_interval_s: float = 5.0,
+        max_age_s: float = 3600.0,
+        fetch: Callable[[str], Any] = fetch_json,
+    ) -> None:
+        self._setup(issuer, audience, cache_size, clock)
+        self.jwks_url = jwks_url
+        self.refetch_interval_s = refetch_interval_s
+        self.max_age_s = max_age_s
+        self._fetch = fetch
+        self._keys: dict[str, RSAPublicKey] = {}
+        self._fetched_at: float | None = None  # last successful fetch
+        self._attempted_at: float | None = None  # last attempt, successful or not
+        self.fetches = 0
+
+    @classmethod
+    def from_issuer(cls, issuer: str, audience: str, **options: Any) -> JwksTokenVerifier:
+        """Reads ``jwks_uri`` from the provider's discovery document (``<issuer>/.well-known/openid-configuration``)."""
+        fetch: Callable[[str], Any] = options.get("fetch", fetch_json)
+        discovery = fetch(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        return cls(str(discovery["jwks_uri"]), issuer, audience, **options)
+
+    @property
+    def kids(self) -> frozenset[str]:
+        return frozenset(self._keys)
+
+    def refresh(self) -> None:
+        """Fetch the JWKS now and keep its RSA signing keys (replacing the ones held)."""
+        now = self.clock()
+        self._attempted_at = now
+        self.fetches += 1
+        document = self._fetch(self.jwks_url)
+        keys: dict[str, RSAPublicKey] = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig" or jwk.get("alg", "RS256") != "RS256":
+                continue  # e.g. Keycloak's RSA-OAEP encryption key
+            kid = jwk.get("kid")
+            key = jwt.PyJWK(jwk, algorithm="RS256").key
+            if isinstance(kid, str) and isinstance(key, RSAPublicKey):
+                keys[kid] = key
+        self._keys = keys
+        self._fetched_at = now
+
+    def _may_fetch(self, now: float) -> bool:
+        return self._attempted_at is None or now - self._attempted_at >= self.refetch_interval_s
+
+    def _key_for(self, token: str) -> RSAPublicKey:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(INVALID_TOKEN) from exc
+        if not isinstance(kid, str):
+            raise Unauthenticated(INVALID_TOKEN)
+        now = self.clock()
+        stale = self._fetched_at is None or now - self._fetched_at >= self.max_age_s
+        if (stale or kid not in self._keys) and self._may_fetch(now):
+            try:
+                self.refresh()
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, jwt.PyJWTError) as exc:
+                log.warning("could not fetch the identity provider's keys from %s: %r", self.jwks_url, exc)
+        key = self._keys.get(kid)
+        if key is None:
+            raise Unauthenticated(INVALID_TOKEN)
+        return key
+
+    def _kind(self, claims: dict[str, Any]) -> str:
+        kind = claims.get("kind")
+        if kind not in self.KINDS:
+            raise Unauthenticated(INVALID_TOKEN)
+        return str(kind)
 
 
 def bearer_token(request: Request) -> str:
@@ -336,3 +465,25 @@ async def correlation_id(request: Request) -> str | None:
 
 
 CorrelationId = Annotated[str | None, Depends(correlation_id)]
+
+
+class VerifierSettings(Protocol):
+    """What ``verifier_for`` reads: the services' ``ServiceSettings`` and the gateway's settings both have it."""
+
+    jwt_public_key_file: Path | None
+    jwt_issuer: str
+    jwt_audience: str
+    oidc_issuer: str | None
+    oidc_jwks_url: str | None
+
+
+def verifier_for(settings: VerifierSettings) -> TokenVerifier:
+    """The verifier the settings name: the OpenID Connect provider's JWKS when ``oidc_issuer`` is set
+    (``oidc_jwks_url``, or its discovery document's ``jwks_uri``), else the PEM key file."""
+    if settings.oidc_issuer is not None:
+        if settings.oidc_jwks_url is not None:
+            return JwksTokenVerifier(settings.oidc_jwks_url, settings.oidc_issuer, settings.jwt_audience)
+        return JwksTokenVerifier.from_issuer(settings.oidc_issuer, settings.jwt_audience)
+    if settings.jwt_public_key_file is None:
+        raise RuntimeError("JWT_PUBLIC_KEY_FILE (a PEM public key) or OIDC_ISSUER must say how tokens are verified")
+    return TokenVerifier.from_file(settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience)

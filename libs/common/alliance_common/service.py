@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
-from alliance_common.auth import TokenVerifier
+from alliance_common.auth import verifier_for
 from alliance_common.consumer import EventConsumer, EventHandler, ensure_inbox_indexes
 from alliance_common.events import IntegrationEvent, source_for
 from alliance_common.health import Check, health_router
@@ -118,9 +118,7 @@ class ServiceRuntime:
         setup: Callable[[], Awaitable[None]] | None = None,
     ) -> FastAPI:
         settings = self.settings
-        if settings.jwt_public_key_file is None:
-            raise RuntimeError("JWT_PUBLIC_KEY_FILE must name the token issuer's public key (PEM)")
-        verifier = TokenVerifier.from_file(settings.jwt_public_key_file, settings.jwt_issuer, settings.jwt_audience)
+        verifier = verifier_for(settings)  # the PEM key file, or the OIDC provider's JWKS (OIDC_ISSUER)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:

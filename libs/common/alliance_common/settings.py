@@ -51,6 +51,11 @@ class ServiceSettings(BaseSettings):
     jwt_public_key_file: Path | None = None
     jwt_issuer: str = "alliance-dev-issuer"
     jwt_audience: str = "alliance-platform"
+    # Or an OpenID Connect provider's tokens (Keycloak's realm, e.g. http://127.0.0.1:8180/realms/alliance),
+    # verified against its JWKS: oidc_jwks_url, or the discovery document's jwks_uri when unset.
+    # Unset (the default): the PEM key above verifies the gateway's own tokens.
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
 
     # Tracing: OTLP/HTTP to a collector, or straight to Zipkin's v2 API; both may be set.
     otel_exporter_otlp_endpoint: str | None = None
@@ -69,8 +74,10 @@ class ServiceSettings(BaseSettings):
     def _defaults_and_safety(self) -> ServiceSettings:
         if not self.mongodb_database:
             self.mongodb_database = self.service_name
-        if self.environment == "production" and self.jwt_public_key_file is None:
-            raise ValueError("jwt_public_key_file is required in production")
+        if self.environment == "production" and self.jwt_public_key_file is None and self.oidc_issuer is None:
+            raise ValueError("jwt_public_key_file or oidc_issuer is required in production")
+        if self.oidc_jwks_url is not None and self.oidc_issuer is None:
+            raise ValueError("oidc_jwks_url needs oidc_issuer (the issuer the tokens must name)")
         if self.kafka_security_protocol != "PLAINTEXT" and not (self.kafka_sasl_username and self.kafka_sasl_password):
             raise ValueError(
                 f"kafka_sasl_username and kafka_sasl_password are required for {self.kafka_security_protocol}"
