@@ -14,7 +14,9 @@ from alliance_common.problems import RequestModel
 from gateway.issuer import Issuer, secret_matches
 from gateway.settings import Settings
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+# The edge (``gateway.edge.Edge.limited``) rate-limits every caller of /auth/* and size-limits
+# the bodies sent there (``auth_max_body_bytes``), before these routes run.
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(413, 429))
 
 
 class TokenResponse(BaseModel):
