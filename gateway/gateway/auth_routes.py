@@ -28,9 +28,9 @@ class TokenResponse(BaseModel):
 
 class DevLogin(RequestModel):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["chen.li@example.com"])
-    roles: list[Role] = Field(min_length=1, examples=[["member_admin"]])
+    roles: list[Role] = Field(min_length=1, max_length=len(Role), examples=[["member_admin"]])
     org_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    name: str | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 def _issuer(request: Request) -> Issuer:
