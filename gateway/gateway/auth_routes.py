@@ -14,7 +14,9 @@ from alliance_common.problems import RequestModel
 from gateway.issuer import Issuer, secret_matches
 from gateway.settings import Settings
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+# The edge (``gateway.edge.Edge.limited``) rate-limits every caller of /auth/* and size-limits
+# the bodies sent there (``auth_max_body_bytes``), before these routes run.
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems(413, 429))
 
 
 class TokenResponse(BaseModel):
@@ -26,9 +28,9 @@ class TokenResponse(BaseModel):
 
 class DevLogin(RequestModel):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["chen.li@example.com"])
-    roles: list[Role] = Field(min_length=1, examples=[["member_admin"]])
+    roles: list[Role] = Field(min_length=1, max_length=len(Role), examples=[["member_admin"]])
     org_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    name: str | None = None
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 def _issuer(request: Request) -> Issuer:

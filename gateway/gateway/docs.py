@@ -35,20 +35,29 @@ router = APIRouter(include_in_schema=False)
 GATEWAY_STATUSES = frozenset({401, 429, 503, 504})
 GATEWAY_WRITE_STATUSES = frozenset({403})
 GATEWAY_BODY_STATUSES = frozenset({413})
+# A path parameter can make a path the gateway refuses to forward (``.``, ``..``, an empty
+# segment, a backslash or ';': see ``proxy.normalised_target``): 400, before any service sees it.
+GATEWAY_PATH_STATUSES = frozenset({400})
+BAD_PATH = (
+    "The path is not forwarded: a path parameter is a dot segment (`.`, `..`), empty, or holds a "
+    "backslash or `;`; or the request body could not be parsed (not JSON, or not UTF-8)."
+)
 _READS = frozenset({"get", "head", "options"})
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
-def add_gateway_statuses(method: str, operation: dict[str, Any]) -> None:
+def add_gateway_statuses(method: str, path: str, operation: dict[str, Any]) -> None:
     """Document the statuses the gateway answers in front of a forwarded operation."""
     statuses = set(GATEWAY_STATUSES)
     if method not in _READS:
         statuses |= GATEWAY_WRITE_STATUSES
     if "requestBody" in operation:
         statuses |= GATEWAY_BODY_STATUSES
+    if "{" in path:
+        statuses |= GATEWAY_PATH_STATUSES
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for status in sorted(statuses):
-        responses.setdefault(str(status), problem_response(status))
+        responses.setdefault(str(status), problem_response(status, BAD_PATH if status == 400 else None))
 
 
 def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -101,7 +110,7 @@ def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str,
                     if not security or {} in security:
                         # Anonymous at the service; the gateway still verifies a token that is sent.
                         operation["security"] = [{}, *([r for r in security if r] or [{"bearer": []}])]
-                    add_gateway_statuses(method, operation)
+                    add_gateway_statuses(method, path, operation)
                 merged.setdefault("paths", {})[path] = item
     security_schemes.setdefault("bearer", BEARER)
     if tags:

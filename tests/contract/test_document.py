@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from alliance_common.auth import SCOPES, TOKEN_URL
 from alliance_local.stack import Stack
 from gateway.bootstrap import create_app
 from gateway.docs import merge_openapi
@@ -172,3 +173,25 @@ def test_swagger_ui_renders_the_document_in_a_browser_that_reaches_nothing_else(
     dom = run.stdout
     assert 'class="swagger-ui' in dom, run.stderr[-3000:]
     assert "/api/v1/licensing/patents" in dom and "opblock" in dom, dom[-3000:]
+
+
+def test_the_oauth2_client_credentials_scheme_and_its_scopes_are_kept_in_the_combined_document(
+    platform: Stack, contract_tokens: dict[str, str], documents: tuple[dict[str, Any], dict[str, dict[str, Any]]]
+) -> None:
+    combined, _ = documents
+    flow = combined["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == TOKEN_URL and flow["scopes"] == SCOPES
+    scoped = []
+    for method, path, operation in operations(combined):
+        for requirement in operation.get("security", []):
+            if "oauth2" in requirement:
+                assert method == "get" and requirement["oauth2"] and set(requirement["oauth2"]) <= set(SCOPES)
+                scoped.append(path)
+    assert len(scoped) >= 8, scoped
+    # A machine token: 200 where the route states a scope it holds, a documented 403 where none is stated.
+    headers = {"Authorization": f"Bearer {contract_tokens['agency']}"}
+    with httpx.Client(base_url=platform.gateway_url, timeout=30, headers=headers) as client:
+        assert client.get("/api/v1/standards/projects").status_code == 200
+        refused = client.get("/api/v1/licensing/licences")
+        assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+        assert "403" in combined["paths"]["/api/v1/licensing/licences"]["get"]["responses"]

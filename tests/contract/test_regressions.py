@@ -128,3 +128,37 @@ def test_text_that_cannot_be_stored_is_a_422_naming_the_field(
     assert response.status_code == 422, (path, response.text)
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["field"].split(".")[0] == field
+
+
+def test_a_path_the_gateway_refuses_is_a_400_each_such_operation_documents(
+    platform: Stack, contract_tokens: dict[str, str], combined: dict[str, Any]
+) -> None:
+    # The edge's path normalisation answers 400 for a dot segment in a path parameter, before
+    # any service sees it; the document declared it on no operation.
+    headers = {"Authorization": f"Bearer {contract_tokens['secretariat']}"}
+    for dots in ("%2E", "%2E%2E", ".%2e"):
+        response = httpx.get(f"{platform.gateway_url}/api/v1/training/sessions/{dots}", headers=headers, timeout=30)
+        assert response.status_code == 400, (dots, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    for path, item in combined["paths"].items():
+        if path.startswith("/api/") and "{" in path:
+            for method, operation in item.items():
+                if method in ("get", "put", "post", "delete", "patch"):
+                    assert "400" in operation["responses"], (method, path)
+
+
+def test_the_edge_limits_on_auth_are_documented(platform: Stack, combined: dict[str, Any]) -> None:
+    # /auth/* is rate-limited (429) and size-limited (413) by the edge; the document declared neither.
+    for path in ("/auth/token", "/auth/dev-login"):
+        responses = combined["paths"][path]["post"]["responses"]
+        for status in ("413", "429"):
+            assert responses[status]["content"] == {
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+            }, (path, status)
+    too_large = httpx.post(
+        f"{platform.gateway_url}/auth/dev-login",
+        json={"subject": "big@contract.example", "roles": ["expert"], "name": "x" * 20_000},
+        timeout=30,
+    )
+    assert too_large.status_code == 413, too_large.text
+    assert too_large.headers["content-type"] == "application/problem+json"

@@ -297,6 +297,16 @@ async def test_dev_login_is_off_unless_enabled(keys: tuple[Path, Path]) -> None:
     assert granted.status_code == 200 and granted.json()["access_token"]
 
 
+async def test_dev_login_bounds_the_name_and_the_roles(keys: tuple[Path, Path]) -> None:
+    async with serve(keys, dev_login_enabled=True) as enabled, enabled.client() as client:
+        long_name = await client.post(
+            "/auth/dev-login", json={"subject": "dev@example.com", "roles": ["expert"], "name": "x" * 201}
+        )
+        many_roles = await client.post("/auth/dev-login", json={"subject": "dev@example.com", "roles": ["expert"] * 9})
+    assert long_name.status_code == 422 and [e["field"] for e in long_name.json()["errors"]] == ["name"]
+    assert many_roles.status_code == 422 and [e["field"] for e in many_roles.json()["errors"]] == ["roles"]
+
+
 def other_private_key() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

@@ -120,6 +120,11 @@ class LegalStatusIn(RequestModel):
     status: LegalStatus
     ended_on: Day | None = Field(None, description="For invalidated or lapsed patents: out of force from this day.")
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {"examples": [{"status": "lapsed", "ended_on": "2026-10-01"}]},
+    }
+
 
 class LegalStatusReviewIn(RequestModel):
     status: LegalStatus
@@ -128,18 +133,29 @@ class LegalStatusReviewIn(RequestModel):
         description="What shows the change (an office decision, its reference or link)."
     )
 
+    model_config = {
+        **RequestModel.model_config,
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "status": "granted",
+                    "evidence": "CNIPA re-examination decision No. 56123 of 2026-09-14 upheld the patent in full.",
+                }
+            ]
+        },
+    }
+
 
 class StatusReviewDecisionIn(RequestModel):
     approve: bool
+
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"approve": True}]}}
 
 
 class ClaimDecisionIn(RequestModel):
     decision: ClaimDecision
 
-    model_config = {
-        **RequestModel.model_config,
-        "json_schema_extra": {"examples": [{"status": "lapsed", "ended_on": "2026-10-01"}]},
-    }
+    model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [{"decision": "confirm"}]}}
 
 
 class ProgrammeCreate(RequestModel):
