@@ -9,7 +9,6 @@ loads nothing from outside the gateway.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from alliance_common.auth import SCOPES, TOKEN_URL
+from alliance_local.infra import ensure_chromium
 from alliance_local.stack import Stack
 from gateway.bootstrap import create_app
 from gateway.docs import merge_openapi
@@ -150,9 +150,10 @@ def test_swagger_ui_renders_the_document_in_a_browser_that_reaches_nothing_else(
     platform: Stack, tmp_path: Path
 ) -> None:
     """Headless Chromium with every host but the loopback unresolvable: the page still renders."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no Chromium here (apt-get install chromium); the HTML and asset test above still ran")
+    try:
+        browser = str(ensure_chromium())  # installs Debian's chromium where it is missing (as root)
+    except RuntimeError as exc:
+        pytest.skip(f"no Chromium here and none could be installed ({exc}); the HTML and asset test above still ran")
     run = subprocess.run(
         [
             browser,
