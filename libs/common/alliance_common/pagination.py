@@ -6,7 +6,7 @@ import base64
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from alliance_common.errors import InvalidInput
 
@@ -16,6 +16,23 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page; absent on the last page.")
+
+    # A page's example is built from its item model's: Page[X] documents X's first example.
+    model_config = ConfigDict(json_schema_extra=lambda schema, cls: _page_examples(schema, cls))
+
+
+def _page_examples(schema: dict[str, Any], cls: type[BaseModel]) -> None:
+    args = cls.__pydantic_generic_metadata__["args"]
+    item = args[0] if args else None
+    extra = (
+        item.model_config.get("json_schema_extra") if isinstance(item, type) and issubclass(item, BaseModel) else None
+    )
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    if not isinstance(examples, list) or not examples:
+        return
+    first = examples[0]
+    last_id = first.get("id") if isinstance(first, dict) else None
+    schema["examples"] = [{"items": [first], "next_cursor": encode_cursor(str(last_id)) if last_id else None}]
 
 
 def encode_cursor(last_id: str) -> str:
