@@ -95,6 +95,30 @@ class PatentPublic(BaseModel):
         None, description="The owner's pending request for a status only the secretariat sets."
     )
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "02352dbc-70ef-48d4-b44f-56bbf4cab507",
+                    "owner_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                    "office": "CN",
+                    "number": "CN102354789B",
+                    "family_id": "FAM-2011-0042",
+                    "title": "GaN-based LED epitaxial structure with a superlattice stress-relief layer",
+                    "filing_date": "2011-08-05",
+                    "grant_date": "2014-01-22",
+                    "expiry_date": "2031-08-05",
+                    "ended_on": None,
+                    "status": "granted",
+                    "segment": "epitaxy",
+                    "validated_in": [],
+                    "claim": "undisputed",
+                    "status_review": None,
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, p: Patent) -> PatentPublic:
         return cls(
@@ -184,6 +208,20 @@ class ProgrammePublic(BaseModel):
     description: str
     created_on: date
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "4c8e2a10-3b5d-4f7e-9a1c-6d2b8e0f3a57",
+                    "name": "LED lumen maintenance pool",
+                    "standard_ref": "T/LEDA 001—2026",
+                    "description": "Patents essential to T/LEDA 001—2026, licensed together on one royalty schedule.",
+                    "created_on": "2026-06-01",
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, p: Programme) -> ProgrammePublic:
         return cls(
@@ -236,6 +274,26 @@ class SubmissionPublic(BaseModel):
     result: str | None
     reason: str | None
     evaluated_on: date | None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+                    "patent_id": "02352dbc-70ef-48d4-b44f-56bbf4cab507",
+                    "programme_id": "4c8e2a10-3b5d-4f7e-9a1c-6d2b8e0f3a57",
+                    "owner_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                    "status": "essential",
+                    "submitted_on": "2026-06-20",
+                    "evaluator_id": "expert.zhao@alliance.example",
+                    "assigned_on": "2026-06-25",
+                    "result": "essential",
+                    "reason": "claim 1 reads on clause 5.2 of the standard (chip binning)",
+                    "evaluated_on": "2026-07-30",
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, s: Submission) -> SubmissionPublic:

@@ -171,6 +171,55 @@ class ReportPublic(BaseModel):
     lines: list[ReportLinePublic]
     history: list[ReportHistoryPublic]
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "b1f2e3d4-c5b6-4a79-8e1d-2c3b4a5f6e7d",
+                    "programme_id": "4c8e2a10-3b5d-4f7e-9a1c-6d2b8e0f3a57",
+                    "licensee_id": "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7",
+                    "filed_by": "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7",
+                    "period": "2025-Q1",
+                    "filed_on": "2025-04-18",
+                    "filed_late": False,
+                    "total": "3600.00",
+                    "due_on": "2025-05-18",
+                    "late_interest": "0.00",
+                    "paid": "3600.00",
+                    "outstanding": "0.00",
+                    "settled": True,
+                    "lines": [
+                        {
+                            "index": 0,
+                            "product_category": "led_package",
+                            "units": 120000,
+                            "country_of_manufacture": "CN",
+                            "country_of_sale": "US",
+                            "period": "2025-Q1",
+                            "amount": "3600.00",
+                            "covered_by": ["02352dbc-70ef-48d4-b44f-56bbf4cab507"],
+                            "steps": [{"rule": "tier", "detail": "120000 units at 0.03 per unit", "amount": "3600.00"}],
+                        }
+                    ],
+                    "history": [
+                        {
+                            "at": "2025-04-18T06:12:40Z",
+                            "action": "filed",
+                            "by": "zhang.wei@weiguang.example",
+                            "detail": "2025-Q1, 1 line",
+                        },
+                        {
+                            "at": "2025-05-06T02:30:00Z",
+                            "action": "payment",
+                            "by": "secretariat.liu@alliance.example",
+                            "detail": "3600.00 received 2025-05-06",
+                        },
+                    ],
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, account: RoyaltyAccount, r: FiledReport) -> ReportPublic:
         return cls(
@@ -263,6 +312,25 @@ class GroupPublic(BaseModel):
     name: str
     subsidiaries: list[SubsidiaryPublic]
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7",
+                    "name": "Weiguang Holdings Ltd.",
+                    "subsidiaries": [
+                        {
+                            "org_id": "2e4f6a8c-0b1d-4e3f-a5b7-c9d1e3f5a7b9",
+                            "name": "Weiguang Optics (Suzhou) Co., Ltd.",
+                            "ownership_percent": "75.00",
+                            "since": "2024-03-01",
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, g: LicenseeGroup) -> GroupPublic:
         return cls(
@@ -326,6 +394,54 @@ class DistributionPublic(BaseModel):
     admin_fee: Decimal
     distributable: Decimal
     statements: list[StatementPublic]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "9c8b7a6f-5e4d-4c3b-a2f1-0e9d8c7b6a5f",
+                    "programme_id": "4c8e2a10-3b5d-4f7e-9a1c-6d2b8e0f3a57",
+                    "period": "2026-Q3",
+                    "collected": "3600.00",
+                    "admin_fee_percent": "10.00",
+                    "admin_fee": "360.00",
+                    "distributable": "3240.00",
+                    "statements": [
+                        {
+                            "licensor_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "amount": "2160.00",
+                            "exact": "2160/1",
+                            "floor": "2160.00",
+                            "extra_cent": False,
+                            "lines": [
+                                {
+                                    "ref": "b1f2e3d4-c5b6-4a79-8e1d-2c3b4a5f6e7d#0",
+                                    "country_of_manufacture": "CN",
+                                    "country_of_sale": "US",
+                                    "dated": "2026-08-14",
+                                    "collected": "3600.00",
+                                    "patent_ids": [
+                                        "02352dbc-70ef-48d4-b44f-56bbf4cab507",
+                                        "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+                                    ],
+                                    "patents_counted": 3,
+                                    "exact": "2160/1",
+                                }
+                            ],
+                        },
+                        {
+                            "licensor_id": "c3e1f0a4-6b2d-4f8e-a1c7-9d5b2e8f4a61",
+                            "amount": "1080.00",
+                            "exact": "1080/1",
+                            "floor": "1080.00",
+                            "extra_cent": False,
+                            "lines": [],
+                        },
+                    ],
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, doc: dict[str, Any]) -> DistributionPublic:

@@ -166,6 +166,19 @@ class UserPublic(BaseModel):
     email: str
     role: UserRole
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "subject": "wang.fang@weiguang.example",
+                    "name": "王芳",
+                    "email": "wang.fang@weiguang.example",
+                    "role": "member_staff",
+                }
+            ]
+        }
+    }
+
 
 class InvoiceCreate(RequestModel):
     period: InvoicePeriod = Field(InvoicePeriod.NEXT, description="next: the renewal period; current: this one.")
@@ -215,6 +228,34 @@ class InvoicePublic(BaseModel):
     status: InvoiceStatus
     payments: list[PaymentPublic]
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "7d3b9c1e-2a4f-4b6d-8e0f-1a2b3c4d5e6f",
+                    "period_start": "2027-01-01",
+                    "period_end": "2027-12-31",
+                    "fee": "20000.00",
+                    "credit_applied": "0.00",
+                    "amount": "20000.00",
+                    "outstanding": "5000.00",
+                    "issued_on": "2026-11-01",
+                    "due_on": "2026-12-31",
+                    "status": "partially_paid",
+                    "payments": [
+                        {
+                            "id": "e4a1c2d3-5b6f-4789-9abc-def012345678",
+                            "amount": "15000.00",
+                            "received_on": "2026-11-20",
+                            "method": "bank_transfer",
+                            "reference": "ICBC-20261120-0042",
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, i: Invoice) -> InvoicePublic:
         return cls(
@@ -241,10 +282,45 @@ class DuesPublic(BaseModel):
     credit: Decimal
     invoices: list[InvoicePublic]
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "credit": "0.00",
+                    "invoices": [
+                        {
+                            "id": "7d3b9c1e-2a4f-4b6d-8e0f-1a2b3c4d5e6f",
+                            "period_start": "2027-01-01",
+                            "period_end": "2027-12-31",
+                            "fee": "20000.00",
+                            "credit_applied": "0.00",
+                            "amount": "20000.00",
+                            "outstanding": "5000.00",
+                            "issued_on": "2026-11-01",
+                            "due_on": "2026-12-31",
+                            "status": "partially_paid",
+                            "payments": [
+                                {
+                                    "id": "e4a1c2d3-5b6f-4789-9abc-def012345678",
+                                    "amount": "15000.00",
+                                    "received_on": "2026-11-20",
+                                    "method": "bank_transfer",
+                                    "reference": "ICBC-20261120-0042",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
 
 class RecalculationPublic(BaseModel):
     checked: int
     changed: int
+
+    model_config = {"json_schema_extra": {"examples": [{"checked": 148, "changed": 3}]}}
 
 
 class SuspensionIn(RequestModel):
@@ -329,6 +405,56 @@ class OrganisationPublic(BaseModel):
     credit_code_conflict: bool = Field(
         description="Another organisation claims the same credit code: the secretariat checks before accepting."
     )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                    "name": "Xiamen Bright Epitaxy Co., Ltd.",
+                    "credit_code": "91350100M000100Y43",
+                    "org_type": "enterprise",
+                    "segments": ["epitaxy", "chip"],
+                    "region": "CN-FJ",
+                    "tier": "ordinary_member",
+                    "contact": {"name": "陈丽", "email": "chen.li@bright-epi.example", "phone": "+86 592 5551 2030"},
+                    "status": "admitted",
+                    "standing": "current",
+                    "in_good_standing": True,
+                    "membership": {
+                        "status": "current",
+                        "in_good_standing": True,
+                        "tier": "ordinary_member",
+                        "annual_fee": "20000.00",
+                        "join_date": "2026-05-12",
+                        "start_date": "2026-05-12",
+                        "end_date": "2027-05-11",
+                        "override_status": None,
+                        "override_reason": None,
+                        "override_until": None,
+                    },
+                    "membership_number": "M2026-00042",
+                    "submitted_at": "2026-04-02T03:15:00Z",
+                    "admitted_at": "2026-05-12T07:30:00Z",
+                    "history": [
+                        {
+                            "at": "2026-04-02T03:15:00Z",
+                            "action": "applied",
+                            "by": "chen.li@bright-epi.example",
+                            "reason": None,
+                        },
+                        {
+                            "at": "2026-05-12T07:30:00Z",
+                            "action": "council:admit",
+                            "by": "council.wang@alliance.example",
+                            "reason": "Approved at the council's May meeting.",
+                        },
+                    ],
+                    "credit_code_conflict": False,
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, org: Organisation) -> OrganisationPublic:

@@ -119,6 +119,61 @@ class ProjectPublic(BaseModel):
     revised_by: str | None = None
     next_actions: list[Action] = Field(description="Actions the transition table allows in the current stage.")
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "8f14e45f-ceea-467f-a0e6-3c1d2b5a9e70",
+                    "title": "Maintenance of LED luminous flux in street lighting",
+                    "scope": "Test methods and limits for lumen maintenance of LED street-lighting modules.",
+                    "proposer_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                    "status": "public_comment",
+                    "proposed_at": "2026-03-02T01:20:00Z",
+                    "history": [
+                        {
+                            "at": "2026-03-02T01:20:00Z",
+                            "action": "proposed",
+                            "by": "chen.li@huaxing.example",
+                            "reason": None,
+                            "from_stage": None,
+                            "to_stage": "proposed",
+                        },
+                        {
+                            "at": "2026-04-15T07:00:00Z",
+                            "action": "approve_proposal",
+                            "by": "council.wang@alliance.example",
+                            "reason": "In scope of the 2026 work programme.",
+                            "from_stage": "proposed",
+                            "to_stage": "accepted",
+                        },
+                    ],
+                    "working_group": [
+                        {"org_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10", "role": "chair", "person": "Dr. Chen Li"},
+                        {"org_id": "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7", "role": "editor", "person": "Wang Fang"},
+                    ],
+                    "draft_versions": 2,
+                    "comment_period": {
+                        "number": 1,
+                        "opens_at": "2026-10-01T00:00:00Z",
+                        "closes_at": "2026-11-30T00:00:00Z",
+                    },
+                    "ballots": 0,
+                    "standard_number": None,
+                    "approved_on": None,
+                    "published_on": None,
+                    "implementation_on": None,
+                    "registry_reference": None,
+                    "filed_on": None,
+                    "review_due": None,
+                    "withdrawn_on": None,
+                    "revision_of": None,
+                    "revised_by": None,
+                    "next_actions": ["repeat_public_comment", "open_ballot", "back", "abandon"],
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, project: Project) -> ProjectPublic:
         period = project.current_comment_period
@@ -185,6 +240,22 @@ class TransitionRule(BaseModel):
     guard: str | None
     description: str
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "from_stage": "public_comment",
+                    "action": "open_ballot",
+                    "to_stage": "ballot",
+                    "actors": ["secretariat"],
+                    "reason_required": False,
+                    "guard": "comments_disposed",
+                    "description": "also issues the pre-ballot call for IPR declarations",
+                }
+            ]
+        }
+    }
+
 
 class DraftCreate(RequestModel):
     uri: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=limits.DRAFT_URI_MAX)]
@@ -202,6 +273,21 @@ class DraftPublic(BaseModel):
     stage: str
     added_by: str
     added_at: datetime
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "version": 2,
+                    "uri": "https://docs.alliance.example/wd/lumen-maintenance-v2.pdf",
+                    "notes": "Clause 6 reworked after WG 3.",
+                    "stage": "committee_draft",
+                    "added_by": "wang.fang@weiguang.example",
+                    "added_at": "2026-09-12T03:45:00Z",
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, draft: DraftVersion) -> DraftPublic:
@@ -240,6 +326,27 @@ class CommentPublic(BaseModel):
     disposition: Disposition | None
     disposition_reason: str | None
     disposed_at: datetime | None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "3a7c9e1b-5d2f-4a8c-b6e0-7f1d3c5a9b2e",
+                    "period": 1,
+                    "draft_version": 2,
+                    "organisation_id": "c3e1f0a4-6b2d-4f8e-a1c7-9d5b2e8f4a61",
+                    "author": "zhou.min@guangyuan.example",
+                    "clause": "6.2",
+                    "text": "The 6000-hour test duration is too short to extrapolate L70 for street-lighting modules.",
+                    "proposed_change": "Require 10000 hours, as in IES TM-21.",
+                    "submitted_at": "2026-10-20T08:10:00Z",
+                    "disposition": "accepted_in_part",
+                    "disposition_reason": "10000 hours for modules above 100 W; 6000 hours kept below.",
+                    "disposed_at": "2026-12-03T02:00:00Z",
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, comment: Comment, show_author: bool) -> CommentPublic:
@@ -308,6 +415,27 @@ class DeclarationPublic(BaseModel):
     status: DeclarationStatus
     edition_of: str | None
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "6e2d4f8a-1c3b-4d5e-9f7a-0b8c2d4e6f13",
+                    "holder_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                    "draft_version": 2,
+                    "office": "CN",
+                    "number": "CN102354789B",
+                    "title": "GaN-based LED epitaxial structure with a superlattice stress-relief layer",
+                    "family_id": "F-2019-0042",
+                    "commitment": "frand",
+                    "declared_by": "chen.li@huaxing.example",
+                    "declared_at": "2026-10-08T05:30:00Z",
+                    "status": "current",
+                    "edition_of": None,
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, d: Declaration) -> DeclarationPublic:
         return cls(**d.__dict__)
@@ -338,6 +466,29 @@ class IprCallPublic(BaseModel):
     participants: list[str]
     answers: list[CallAnswerPublic]
     unanswered: list[str]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "a9b8c7d6-e5f4-4a3b-8c2d-1e0f9a8b7c6d",
+                    "reason": "Committee draft 2 circulated",
+                    "issued_at": "2026-09-15T01:00:00Z",
+                    "deadline": "2026-10-15T01:00:00Z",
+                    "draft_version": 2,
+                    "participants": ["5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10", "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7"],
+                    "answers": [
+                        {
+                            "org_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "answer": "declared",
+                            "at": "2026-10-08T05:30:00Z",
+                        }
+                    ],
+                    "unanswered": ["09a5c2b5-b9b1-491d-964a-a8e6cf562ca7"],
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, call: IprCall) -> IprCallPublic:
@@ -372,6 +523,21 @@ class VotePublic(BaseModel):
     at: datetime
     voided_at: datetime | None
     void_reason: str | None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "organisation_id": "c3e1f0a4-6b2d-4f8e-a1c7-9d5b2e8f4a61",
+                    "position": "approve",
+                    "reason": None,
+                    "at": "2027-01-12T06:40:00Z",
+                    "voided_at": None,
+                    "void_reason": None,
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, vote: Vote) -> VotePublic:
@@ -412,6 +578,49 @@ class BallotPublic(BaseModel):
     closed_at: datetime | None
     tally: TallyPublic
     own_vote: VotePublic | None = Field(description="Your organisation's vote, if any.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "project_id": "8f14e45f-ceea-467f-a0e6-3c1d2b5a9e70",
+                    "number": 1,
+                    "opened_at": "2027-01-05T01:00:00Z",
+                    "closes_at": "2027-02-04T01:00:00Z",
+                    "quorum": 5,
+                    "threshold": "0.75",
+                    "eligible_voters": 9,
+                    "drafting_organisations": [
+                        "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                        "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7",
+                    ],
+                    "result": None,
+                    "closed_at": None,
+                    "tally": {
+                        "approve": 4,
+                        "disapprove": 1,
+                        "abstain": 1,
+                        "cast": 5,
+                        "returned": 6,
+                        "voided": 0,
+                        "quorum_met": True,
+                        "threshold_met": True,
+                        "can_pass": True,
+                        "votes_needed_for_quorum": 0,
+                        "approvals_needed": 0,
+                    },
+                    "own_vote": {
+                        "organisation_id": "c3e1f0a4-6b2d-4f8e-a1c7-9d5b2e8f4a61",
+                        "position": "approve",
+                        "reason": None,
+                        "at": "2027-01-12T06:40:00Z",
+                        "voided_at": None,
+                        "void_reason": None,
+                    },
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, project_id: str, ballot: Ballot, own: Vote | None) -> BallotPublic:
@@ -475,6 +684,48 @@ class FilingPublic(BaseModel):
     registry_reference: str | None = Field(description="Set once filed.")
     filed_on: date | None
     withdrawn_on: date | None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "project_id": "8f14e45f-ceea-467f-a0e6-3c1d2b5a9e70",
+                    "number": "T/LEDA 001—2026",
+                    "title": "Maintenance of LED luminous flux in street lighting",
+                    "scope": "Test methods and limits for lumen maintenance of LED street-lighting modules.",
+                    "status": "filed",
+                    "drafting_organisations": [
+                        {
+                            "org_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "name": "深圳华星光电有限公司",
+                            "role": "chair",
+                        },
+                        {
+                            "org_id": "09a5c2b5-b9b1-491d-964a-a8e6cf562ca7",
+                            "name": "上海微光精密设备有限公司",
+                            "role": "editor",
+                        },
+                    ],
+                    "patents_declared": 1,
+                    "patent_information": [
+                        {
+                            "holder_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "office": "CN",
+                            "number": "CN102354789B",
+                            "title": "GaN-based LED epitaxial structure with a superlattice stress-relief layer",
+                            "commitment": "frand",
+                        }
+                    ],
+                    "approved_on": "2026-12-18",
+                    "published_on": "2026-12-28",
+                    "implementation_on": "2027-03-01",
+                    "registry_reference": "T/LEDA 001-2026 (filing no. 440300-2026-0017)",
+                    "filed_on": "2027-01-06",
+                    "withdrawn_on": None,
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, p: Project) -> FilingPublic:

@@ -188,6 +188,41 @@ class SessionPublic(BaseModel):
     attendance_closed_at: datetime | None
     proposal_id: str | None
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                    "title": "Patent pools for LED engineers",
+                    "audience": "engineers",
+                    "format": "seminar",
+                    "starts_at": "2027-03-10T01:00:00Z",
+                    "ends_at": "2027-03-10T09:00:00Z",
+                    "days": ["2027-03-10"],
+                    "venue": "Shenzhen",
+                    "online": False,
+                    "capacity": 40,
+                    "seats_left": 12,
+                    "waiting": 0,
+                    "member_price": "800.00",
+                    "non_member_price": "1500.00",
+                    "early_bird_price": "600.00",
+                    "early_bird_until": "2027-02-10T00:00:00Z",
+                    "currency": "CNY",
+                    "registration_opens_at": "2027-01-10T00:00:00Z",
+                    "registration_closes_at": "2027-03-08T00:00:00Z",
+                    "requires_approval": False,
+                    "cancellation_deadline": "2027-03-01T00:00:00Z",
+                    "cancellation_fee": "200.00",
+                    "credit_hours_per_day": "6.0",
+                    "days_required_for_certificate": 1,
+                    "attendance_closed_at": None,
+                    "proposal_id": None,
+                }
+            ]
+        }
+    }
+
     @classmethod
     def of(cls, s: Session) -> SessionPublic:
         return cls(
@@ -227,6 +262,20 @@ class QuotePublic(BaseModel):
     member_price_applied: bool
     early_bird_applied: bool = False
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                    "price": "600.00",
+                    "currency": "CNY",
+                    "member_price_applied": True,
+                    "early_bird_applied": True,
+                }
+            ]
+        }
+    }
+
 
 class StatusChangePublic(BaseModel):
     status: RegistrationStatus
@@ -254,6 +303,40 @@ class RegistrationPublic(BaseModel):
     credit_hours: Decimal | None
     certificate_code: str | None
     history: list[StatusChangePublic]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "f1e2d3c4-b5a6-4978-8f6e-5d4c3b2a1908",
+                    "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                    "attendee_name": "林伟",
+                    "attendee_email": "lin.wei@huaxing.example",
+                    "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                    "price": "600.00",
+                    "currency": "CNY",
+                    "member_price_applied": True,
+                    "early_bird_applied": True,
+                    "status": "confirmed",
+                    "registered_at": "2027-01-20T02:05:00Z",
+                    "waitlist_position": None,
+                    "offer_expires_at": None,
+                    "cancellation_fee": None,
+                    "days_attended": [],
+                    "credit_hours": None,
+                    "certificate_code": None,
+                    "history": [
+                        {
+                            "status": "confirmed",
+                            "at": "2027-01-20T02:05:00Z",
+                            "by": "lin.wei@huaxing.example",
+                            "reason": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, s: Session, r: Registration) -> RegistrationPublic:
@@ -285,6 +368,74 @@ class GroupRegistrationPublic(BaseModel):
     placed: int = Field(description="Registrations holding a place (confirmed or pending approval).")
     waitlisted: int
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                    "registrations": [
+                        {
+                            "id": "f1e2d3c4-b5a6-4978-8f6e-5d4c3b2a1908",
+                            "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                            "attendee_name": "林伟",
+                            "attendee_email": "lin.wei@huaxing.example",
+                            "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "price": "600.00",
+                            "currency": "CNY",
+                            "member_price_applied": True,
+                            "early_bird_applied": True,
+                            "status": "confirmed",
+                            "registered_at": "2027-01-20T02:05:00Z",
+                            "waitlist_position": None,
+                            "offer_expires_at": None,
+                            "cancellation_fee": None,
+                            "days_attended": [],
+                            "credit_hours": None,
+                            "certificate_code": None,
+                            "history": [
+                                {
+                                    "status": "confirmed",
+                                    "at": "2027-01-20T02:05:00Z",
+                                    "by": "lin.wei@huaxing.example",
+                                    "reason": None,
+                                }
+                            ],
+                        },
+                        {
+                            "id": "0a9b8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d",
+                            "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                            "attendee_name": "陈静",
+                            "attendee_email": "chen.jing@huaxing.example",
+                            "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "price": "600.00",
+                            "currency": "CNY",
+                            "member_price_applied": True,
+                            "early_bird_applied": True,
+                            "status": "confirmed",
+                            "registered_at": "2027-01-20T02:05:00Z",
+                            "waitlist_position": None,
+                            "offer_expires_at": None,
+                            "cancellation_fee": None,
+                            "days_attended": [],
+                            "credit_hours": None,
+                            "certificate_code": None,
+                            "history": [
+                                {
+                                    "status": "confirmed",
+                                    "at": "2027-01-20T02:05:00Z",
+                                    "by": "chen.li@huaxing.example",
+                                    "reason": None,
+                                }
+                            ],
+                        },
+                    ],
+                    "placed": 2,
+                    "waitlisted": 0,
+                }
+            ]
+        }
+    }
+
 
 class CertificateIssuedPublic(BaseModel):
     registration_id: str
@@ -297,6 +448,31 @@ class AttendanceClosedPublic(BaseModel):
     session_id: str
     certificates: list[CertificateIssuedPublic]
     credited: int = Field(description="Attendees whose credit hours were sent to membership.")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                    "certificates": [
+                        {
+                            "registration_id": "f1e2d3c4-b5a6-4978-8f6e-5d4c3b2a1908",
+                            "attendee_name": "林伟",
+                            "verification_code": "7KQ4M9XR2HTA",
+                            "credit_hours": "6.0",
+                        },
+                        {
+                            "registration_id": "0a9b8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d",
+                            "attendee_name": "陈静",
+                            "verification_code": "P3WZ8N5CJ6EV",
+                            "credit_hours": "6.0",
+                        },
+                    ],
+                    "credited": 2,
+                }
+            ]
+        }
+    }
 
 
 class CertificateVerification(BaseModel):
@@ -335,6 +511,26 @@ class ProposalPublic(BaseModel):
     status: ProposalStatus
     proposed_at: datetime
     session_id: str | None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": "c7d8e9f0-a1b2-4c3d-8e4f-5a6b7c8d9e0f",
+                    "project_id": "8f14e45f-ceea-467f-a0e6-3c1d2b5a9e70",
+                    "standard_number": "T/LEDA 001—2026",
+                    "standard_title": "Maintenance of LED luminous flux in street lighting",
+                    "published_on": "2026-12-28",
+                    "title": "Introducing T/LEDA 001—2026 to LED engineers",
+                    "audience": "engineers",
+                    "format": "seminar",
+                    "status": "proposed",
+                    "proposed_at": "2026-12-28T01:00:00Z",
+                    "session_id": None,
+                }
+            ]
+        }
+    }
 
     @classmethod
     def of(cls, p: Proposal) -> ProposalPublic:
