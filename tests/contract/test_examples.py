@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from alliance_common.pagination import Page, decode_cursor
 from alliance_common.problems import Problem, RequestModel
@@ -89,31 +89,31 @@ def response_models() -> list[type[BaseModel]]:
 def test_each_response_example_is_valid(model: type[BaseModel]) -> None:
     # Validated in JSON mode: the example is what the API writes (Decimal strings, ISO dates).
     extra = model.model_config.get("json_schema_extra")
-    examples = extra.get("examples", []) if isinstance(extra, dict) else []
-    for example in examples:
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    for example in examples if isinstance(examples, list) else []:
         model.model_validate_json(json.dumps(example))
 
 
-def documents() -> dict[str, dict[str, Any]]:
+def services() -> dict[str, FastAPI]:
     from licensing.entrypoints import api as licensing_api
     from licensing.entrypoints import pool_api, royalty_api
     from membership.entrypoints import api as membership_api
     from standards.entrypoints import api as standards_api
     from training.entrypoints import api as training_api
 
-    services = {
+    routers = {
         "membership": (membership_api,),
         "licensing": (licensing_api, pool_api, royalty_api),
         "standards": (standards_api,),
         "training": (training_api,),
     }
-    found = {}
-    for service, modules in services.items():
+    apps = {}
+    for service, modules in routers.items():
         app = FastAPI()
         for module in modules:
             app.include_router(module.router)
-        found[service] = app.openapi()
-    return found
+        apps[service] = app
+    return apps
 
 
 def example_of(schema: dict[str, Any], document: dict[str, Any]) -> object:
@@ -130,7 +130,8 @@ def example_of(schema: dict[str, Any], document: dict[str, Any]) -> object:
 
 def test_success_responses_of_every_route_have_examples() -> None:
     missing, checked = [], 0
-    for service, document in documents().items():
+    for service, app in services().items():
+        document = app.openapi()
         for path, operations in document["paths"].items():
             for method, operation in operations.items():
                 for status, response in operation.get("responses", {}).items():
@@ -144,12 +145,47 @@ def test_success_responses_of_every_route_have_examples() -> None:
     assert missing == []
 
 
+def without_nulls(value: object) -> object:
+    """``value`` as FastAPI's document writes it: its generator drops every null (``exclude_none``)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def test_each_routes_example_is_a_valid_response_of_that_route() -> None:
+    # What the route's response model documents (a page, a list, one object) is a response it accepts,
+    # and it is the example the service's document shows (less the nulls FastAPI's generator drops).
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    checked = 0
+    for app in services().values():
+        document = app.openapi()
+        for route in iter_route_contexts(app.routes):
+            original = route.original_route
+            if not isinstance(original, APIRoute) or original.response_model is None:
+                continue
+            adapter: TypeAdapter[Any] = TypeAdapter(original.response_model)
+            schema = adapter.json_schema(mode="serialization")
+            example = example_of(schema, {"components": {"schemas": schema.get("$defs", {})}})
+            assert example is not None, route.path_format
+            adapter.validate_json(json.dumps(example))
+            for method in route.methods or ():
+                response = document["paths"][route.path_format][method.lower()]["responses"]
+                shown = response[str(original.status_code or 200)]["content"]["application/json"]["schema"]
+                assert example_of(shown, document) == without_nulls(example), f"{method} {route.path_format}"
+                checked += 1
+    assert checked > 50
+
+
 def test_a_page_example_is_a_page_of_the_item_example() -> None:
     from licensing.entrypoints.pool_schemas import PatentPublic
 
     (page,) = Page[PatentPublic].model_json_schema()["examples"]
     extra = PatentPublic.model_config.get("json_schema_extra")
-    assert isinstance(extra, dict)
-    assert page["items"] == [extra["examples"][0]]
+    examples = extra.get("examples") if isinstance(extra, dict) else None
+    assert isinstance(examples, list)
+    assert page["items"] == [examples[0]]
     assert decode_cursor(page["next_cursor"]) == page["items"][0]["id"]
     Page[PatentPublic].model_validate_json(json.dumps(page))
