@@ -23,27 +23,17 @@ from licensing.adapters.royalty_repository import CHUNK_CHARS, account_documents
 from licensing.domain import limits
 from licensing.domain.accounts import RoyaltyAccount
 from licensing.domain.groups import LicenseeGroup
-from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
+from licensing.domain.patents import PatentOffice
 from licensing.domain.royalties import Period, RateSchedule, ReportLine, RoyaltyReport, Tier
 from licensing.entrypoints.pool_schemas import PatentCreate, SubmissionCreate
 from licensing.entrypoints.royalty_schemas import LicenceCreate, ReportIn, ScheduleIn
 
+from .test_licensing_distribution import patent
+
 D = Decimal
 TODAY = date(2026, 6, 1)
 Q1 = Period(2026, 1)
-PATENT = Patent(
-    id="p1",
-    owner_id="org-a",
-    office=PatentOffice.CN,
-    number="CN1",
-    family_id="F",
-    title="LED",
-    filing_date=date(2015, 1, 1),
-    expiry_date=date(2035, 1, 1),
-    status=LegalStatus.GRANTED,
-    segment=ChainSegment.PACKAGING,
-    grant_date=date(2018, 1, 1),
-)
+PATENT = patent("p1", "org-a", PatentOffice.CN, number="CN1", family_id="F", title="LED")
 SCHEDULE = RateSchedule(programme="P", categories={"lamp": (Tier(None, D("0.10"), D("0.08")),)})
 
 

@@ -15,24 +15,14 @@ from alliance_common.testing import InMemoryStore
 from licensing.adapters.royalty_repository import RoyaltyRepository
 from licensing.domain import limits
 from licensing.domain.accounts import RoyaltyAccount
-from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
+from licensing.domain.patents import PatentOffice
 from licensing.domain.royalties import Period, RateSchedule, ReportLine, RoyaltyReport, Tier
+
+from .test_licensing_distribution import patent
 
 Q1, Q2 = Period(2024, 1), Period(2024, 2)
 SCHEDULE = RateSchedule(programme="P", categories={"lamp": (Tier(None, Decimal("0.10"), Decimal("0.08")),)})
-PATENT = Patent(
-    id="pat-cn",
-    owner_id="org-1",
-    office=PatentOffice.CN,
-    number="CN1",
-    family_id="F",
-    title="LED",
-    filing_date=date(2015, 1, 1),
-    expiry_date=date(2035, 1, 1),
-    status=LegalStatus.GRANTED,
-    segment=ChainSegment.PACKAGING,
-    grant_date=date(2018, 1, 1),
-)
+PATENT = patent("pat-cn", "org-1", PatentOffice.CN, number="CN1", family_id="F", title="LED")
 
 
 def stores() -> tuple[InMemoryStore, InMemoryStore, InMemoryStore]:

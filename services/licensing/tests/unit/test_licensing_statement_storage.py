@@ -15,23 +15,13 @@ from alliance_common.errors import Conflict
 from alliance_common.testing import InMemoryStore
 from licensing.adapters.royalty_repository import RoyaltyRepository, decompress, distribution_documents
 from licensing.domain.distribution import CollectedLine, Distribution, distribute
-from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
+from licensing.domain.patents import PatentOffice
 from licensing.domain.royalties import Period
 
+from .test_licensing_distribution import patent
+
 Q1 = Period(2025, 1)
-PATENT = Patent(
-    id="pat-cn",
-    owner_id="org-1",
-    office=PatentOffice.CN,
-    number="CN1",
-    family_id="F",
-    title="LED",
-    filing_date=date(2015, 1, 1),
-    expiry_date=date(2035, 1, 1),
-    status=LegalStatus.GRANTED,
-    segment=ChainSegment.PACKAGING,
-    grant_date=date(2018, 1, 1),
-)
+PATENT = patent("pat-cn", "org-1", PatentOffice.CN, number="CN1", family_id="F", title="LED")
 PATENTS = [PATENT, dataclasses.replace(PATENT, id="pat-us", owner_id="org-2", office=PatentOffice.US, number="US1")]
 
 
