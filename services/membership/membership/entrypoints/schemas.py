@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -215,6 +215,30 @@ class PaymentPublic(BaseModel):
     reference: str | None
 
 
+# One invoice as the API shows it: InvoicePublic's example, and the one in DuesPublic's.
+INVOICE_EXAMPLE: dict[str, Any] = {
+    "id": "7d3b9c1e-2a4f-4b6d-8e0f-1a2b3c4d5e6f",
+    "period_start": "2027-01-01",
+    "period_end": "2027-12-31",
+    "fee": "20000.00",
+    "credit_applied": "0.00",
+    "amount": "20000.00",
+    "outstanding": "5000.00",
+    "issued_on": "2026-11-01",
+    "due_on": "2026-12-31",
+    "status": "partially_paid",
+    "payments": [
+        {
+            "id": "e4a1c2d3-5b6f-4789-9abc-def012345678",
+            "amount": "15000.00",
+            "received_on": "2026-11-20",
+            "method": "bank_transfer",
+            "reference": "ICBC-20261120-0042",
+        }
+    ],
+}
+
+
 class InvoicePublic(BaseModel):
     id: str
     period_start: date
@@ -228,33 +252,7 @@ class InvoicePublic(BaseModel):
     status: InvoiceStatus
     payments: list[PaymentPublic]
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "id": "7d3b9c1e-2a4f-4b6d-8e0f-1a2b3c4d5e6f",
-                    "period_start": "2027-01-01",
-                    "period_end": "2027-12-31",
-                    "fee": "20000.00",
-                    "credit_applied": "0.00",
-                    "amount": "20000.00",
-                    "outstanding": "5000.00",
-                    "issued_on": "2026-11-01",
-                    "due_on": "2026-12-31",
-                    "status": "partially_paid",
-                    "payments": [
-                        {
-                            "id": "e4a1c2d3-5b6f-4789-9abc-def012345678",
-                            "amount": "15000.00",
-                            "received_on": "2026-11-20",
-                            "method": "bank_transfer",
-                            "reference": "ICBC-20261120-0042",
-                        }
-                    ],
-                }
-            ]
-        }
-    }
+    model_config = {"json_schema_extra": {"examples": [INVOICE_EXAMPLE]}}
 
     @classmethod
     def of(cls, i: Invoice) -> InvoicePublic:
@@ -282,38 +280,7 @@ class DuesPublic(BaseModel):
     credit: Decimal
     invoices: list[InvoicePublic]
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "credit": "0.00",
-                    "invoices": [
-                        {
-                            "id": "7d3b9c1e-2a4f-4b6d-8e0f-1a2b3c4d5e6f",
-                            "period_start": "2027-01-01",
-                            "period_end": "2027-12-31",
-                            "fee": "20000.00",
-                            "credit_applied": "0.00",
-                            "amount": "20000.00",
-                            "outstanding": "5000.00",
-                            "issued_on": "2026-11-01",
-                            "due_on": "2026-12-31",
-                            "status": "partially_paid",
-                            "payments": [
-                                {
-                                    "id": "e4a1c2d3-5b6f-4789-9abc-def012345678",
-                                    "amount": "15000.00",
-                                    "received_on": "2026-11-20",
-                                    "method": "bank_transfer",
-                                    "reference": "ICBC-20261120-0042",
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ]
-        }
-    }
+    model_config = {"json_schema_extra": {"examples": [{"credit": "0.00", "invoices": [INVOICE_EXAMPLE]}]}}
 
 
 class RecalculationPublic(BaseModel):

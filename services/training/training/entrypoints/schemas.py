@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, Field, JsonValue, StringConstraints
 
@@ -284,6 +284,29 @@ class StatusChangePublic(BaseModel):
     reason: str | None
 
 
+# One registration as the API shows it: RegistrationPublic's example, and the first of a group's.
+REGISTRATION_EXAMPLE: dict[str, Any] = {
+    "id": "f1e2d3c4-b5a6-4978-8f6e-5d4c3b2a1908",
+    "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+    "attendee_name": "林伟",
+    "attendee_email": "lin.wei@huaxing.example",
+    "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+    "price": "600.00",
+    "currency": "CNY",
+    "member_price_applied": True,
+    "early_bird_applied": True,
+    "status": "confirmed",
+    "registered_at": "2027-01-20T02:05:00Z",
+    "waitlist_position": None,
+    "offer_expires_at": None,
+    "cancellation_fee": None,
+    "days_attended": [],
+    "credit_hours": None,
+    "certificate_code": None,
+    "history": [{"status": "confirmed", "at": "2027-01-20T02:05:00Z", "by": "lin.wei@huaxing.example", "reason": None}],
+}
+
+
 class RegistrationPublic(BaseModel):
     id: str
     session_id: str
@@ -304,39 +327,7 @@ class RegistrationPublic(BaseModel):
     certificate_code: str | None
     history: list[StatusChangePublic]
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "id": "f1e2d3c4-b5a6-4978-8f6e-5d4c3b2a1908",
-                    "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
-                    "attendee_name": "林伟",
-                    "attendee_email": "lin.wei@huaxing.example",
-                    "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
-                    "price": "600.00",
-                    "currency": "CNY",
-                    "member_price_applied": True,
-                    "early_bird_applied": True,
-                    "status": "confirmed",
-                    "registered_at": "2027-01-20T02:05:00Z",
-                    "waitlist_position": None,
-                    "offer_expires_at": None,
-                    "cancellation_fee": None,
-                    "days_attended": [],
-                    "credit_hours": None,
-                    "certificate_code": None,
-                    "history": [
-                        {
-                            "status": "confirmed",
-                            "at": "2027-01-20T02:05:00Z",
-                            "by": "lin.wei@huaxing.example",
-                            "reason": None,
-                        }
-                    ],
-                }
-            ]
-        }
-    }
+    model_config = {"json_schema_extra": {"examples": [REGISTRATION_EXAMPLE]}}
 
     @classmethod
     def of(cls, s: Session, r: Registration) -> RegistrationPublic:
@@ -372,61 +363,15 @@ class GroupRegistrationPublic(BaseModel):
         "json_schema_extra": {
             "examples": [
                 {
-                    "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
+                    "session_id": REGISTRATION_EXAMPLE["session_id"],
                     "registrations": [
+                        REGISTRATION_EXAMPLE,
                         {
-                            "id": "f1e2d3c4-b5a6-4978-8f6e-5d4c3b2a1908",
-                            "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
-                            "attendee_name": "林伟",
-                            "attendee_email": "lin.wei@huaxing.example",
-                            "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
-                            "price": "600.00",
-                            "currency": "CNY",
-                            "member_price_applied": True,
-                            "early_bird_applied": True,
-                            "status": "confirmed",
-                            "registered_at": "2027-01-20T02:05:00Z",
-                            "waitlist_position": None,
-                            "offer_expires_at": None,
-                            "cancellation_fee": None,
-                            "days_attended": [],
-                            "credit_hours": None,
-                            "certificate_code": None,
-                            "history": [
-                                {
-                                    "status": "confirmed",
-                                    "at": "2027-01-20T02:05:00Z",
-                                    "by": "lin.wei@huaxing.example",
-                                    "reason": None,
-                                }
-                            ],
-                        },
-                        {
+                            **REGISTRATION_EXAMPLE,
                             "id": "0a9b8c7d-6e5f-4a3b-9c2d-1e0f2a3b4c5d",
-                            "session_id": "d2c4e6f8-0a1b-4c3d-9e5f-7a8b9c0d1e2f",
                             "attendee_name": "陈静",
                             "attendee_email": "chen.jing@huaxing.example",
-                            "organisation_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
-                            "price": "600.00",
-                            "currency": "CNY",
-                            "member_price_applied": True,
-                            "early_bird_applied": True,
-                            "status": "confirmed",
-                            "registered_at": "2027-01-20T02:05:00Z",
-                            "waitlist_position": None,
-                            "offer_expires_at": None,
-                            "cancellation_fee": None,
-                            "days_attended": [],
-                            "credit_hours": None,
-                            "certificate_code": None,
-                            "history": [
-                                {
-                                    "status": "confirmed",
-                                    "at": "2027-01-20T02:05:00Z",
-                                    "by": "chen.li@huaxing.example",
-                                    "reason": None,
-                                }
-                            ],
+                            "history": [{**REGISTRATION_EXAMPLE["history"][0], "by": "chen.li@huaxing.example"}],
                         },
                     ],
                     "placed": 2,
