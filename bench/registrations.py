@@ -17,15 +17,28 @@ update `{_id, confirmed < CAPACITY}` → `$push` a registration-shaped entry + `
 alone enforcing the limit), then, once full, the same update failing. Beside it: plain
 `insert_one` of the same entry into a collection (no shared document, no guarantee).
 
+CPU: over each platform burst, the CPU time (``/proc``) that training, the gateway, the store (our
+front and PostgreSQL with its backends) and the other services used, per registration request:
+the figure that depends least on what else runs on the machine.
+
+Before and after in one run (``--baseline DIR``): DIR holds another version of training's package
+(``DIR/training``); every repetition then runs the burst twice on the same platform, training
+restarted before each burst, once on this checkout's code and once with DIR first on its
+``PYTHONPATH`` (the order alternating between repetitions), and the raw store once.
+
 Run:  .venv/bin/python bench/registrations.py                  (starts the platform; ~3-5 min)
       .venv/bin/python bench/registrations.py --capacity 100 --attempts 300 --workers 32 --reps 3
+      mkdir -p /tmp/base && git archive <commit> services/training/training | tar -x -C /tmp/base --strip-components=2
+      .venv/bin/python bench/registrations.py --baseline /tmp/base     (the code at <commit> beside this one)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections import Counter
@@ -50,12 +63,18 @@ from pymongo import AsyncMongoClient
 API = "/api/v1/training"
 
 
+CURRENT, BASELINE = "current", "baseline"
+
+
 @dataclass
 class PlatformRun:
     seconds: float  # first request sent -> last response received
     placed_seconds: float  # first request sent -> the response that filled the last place
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per process group: CPU ms per request
+    variant: str = CURRENT
+    load: float = 0.0  # 1-minute load average when the burst started
 
     @property
     def requests_per_s(self) -> float:
@@ -70,6 +89,48 @@ class RawRun:
     conditional_per_s: float  # successful conditional pushes per second until full
     all_per_s: float  # all conditional updates (including the refused ones) per second
     insert_per_s: float  # insert_one per second
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and its live children (PostgreSQL's backends are the postmaster's)."""
+    total = cpu_seconds(pid)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
+                    total += cpu_seconds(int(entry.name))
+            except (OSError, ValueError):
+                continue  # gone meanwhile
+    return total
+
+
+class Processes:
+    """The platform's processes, grouped as the CPU rows show them."""
+
+    GROUPS = ("training", "gateway", "store", "other services")
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+
+    def pids(self) -> dict[str, list[int]]:
+        procs = {name: proc.popen.pid for name, proc in self.stack.procs.items() if proc.popen is not None}
+        infra = self.stack.infra
+        store = [p.popen.pid for p in (infra.store.proc, infra.postgres.proc) if p.popen is not None]
+        return {
+            "training": [procs["training"]],
+            "gateway": [procs["gateway"]],
+            "store": store,
+            "other services": [pid for name, pid in procs.items() if name not in ("training", "gateway")],
+        }
+
+    def cpu(self) -> dict[str, float]:
+        return {group: sum(tree_cpu_seconds(pid) for pid in pids) for group, pids in self.pids().items()}
 
 
 async def dev_token(client: httpx.AsyncClient, subject: str, roles: list[str], org_id: str | None = None) -> str:
@@ -100,7 +161,9 @@ def session_body(run: str, capacity: int) -> dict[str, Any]:
     }
 
 
-async def measure_platform(gateway_url: str, args: argparse.Namespace, rep: int) -> PlatformRun:
+async def measure_platform(
+    gateway_url: str, args: argparse.Namespace, rep: int, processes: Processes | None = None, variant: str = CURRENT
+) -> PlatformRun:
     run = f"{rep}-{uuid.uuid4().hex[:6]}"
     limits = httpx.Limits(max_connections=args.workers + 4, max_keepalive_connections=args.workers + 4)
     async with httpx.AsyncClient(base_url=gateway_url, timeout=60, limits=limits) as client:
@@ -116,9 +179,21 @@ async def measure_platform(gateway_url: str, args: argparse.Namespace, rep: int)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(args.attempts):
             queue.put_nowait(i)
-        result = PlatformRun(seconds=0.0, placed_seconds=0.0)
+        result = PlatformRun(seconds=0.0, placed_seconds=0.0, variant=variant)
         placed_at: list[float] = []
         failures: list[str] = []
+        spy = None
+        if processes is not None and args.py_spy:
+            out = Path(args.workdir) / f"training-{variant}-{rep}.stacks"
+            spy = subprocess.Popen(
+                [args.py_spy, "record", "-p", str(processes.pids()["training"][0]), "-r", "100", "-f", "raw"]
+                + ["-o", str(out), "--nonblocking"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            await asyncio.sleep(1.0)  # attached before the burst
+        cpu_before = processes.cpu() if processes is not None else {}
+        result.load = os.getloadavg()[0]
         started = now()
 
         async def worker(w: int) -> None:
@@ -152,6 +227,12 @@ async def measure_platform(gateway_url: str, args: argparse.Namespace, rep: int)
         await asyncio.gather(*(worker(w) for w in range(args.workers)))
         result.seconds = now() - started
         result.placed_seconds = (max(placed_at) - started) if placed_at else float("nan")
+        if processes is not None:
+            cpu_after = processes.cpu()
+            result.cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / args.attempts for k in cpu_after}
+        if spy is not None:
+            spy.send_signal(2)  # SIGINT: py-spy writes what it recorded
+            await asyncio.to_thread(spy.wait, 30)
 
         if result.statuses["confirmed"] != args.capacity:
             failures.append(f"{result.statuses['confirmed']} confirmed for {args.capacity} places")
@@ -251,47 +332,86 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace) -> RawRun:
         await client.close()
 
 
-async def measure(
-    gateway_url: str, mongodb_url: str, args: argparse.Namespace
-) -> tuple[list[PlatformRun], list[RawRun]]:
+def use_training(stack: Any, args: argparse.Namespace, variant: str) -> None:
+    """Restart training on this checkout's code or (baseline) on ``args.baseline``'s."""
+    proc = stack.procs["training"]
+    wanted = args.baseline if variant == BASELINE else None
+    if proc.running and proc.env.get("PYTHONPATH") == wanted:
+        return
+    proc.stop()
+    if wanted is None:
+        proc.env.pop("PYTHONPATH", None)
+    else:
+        proc.env["PYTHONPATH"] = wanted
+    stack.start_process("training")
+
+
+async def measure(stack: Any, args: argparse.Namespace) -> tuple[list[PlatformRun], list[RawRun]]:
     platform: list[PlatformRun] = []
     raw: list[RawRun] = []
+    processes = Processes(stack)
     for rep in range(args.reps):
-        say(f"repetition {rep + 1}/{args.reps}: platform")
-        platform.append(await measure_platform(gateway_url, args, rep))
+        variants = [CURRENT, BASELINE] if args.baseline else [CURRENT]
+        if rep % 2:
+            variants.reverse()
+        for variant in variants:
+            if args.baseline:
+                await asyncio.to_thread(use_training, stack, args, variant)
+            say(f"repetition {rep + 1}/{args.reps}: platform ({variant}; load {os.getloadavg()[0]:.1f})")
+            platform.append(await measure_platform(stack.gateway_url, args, rep, processes, variant))
         say(f"repetition {rep + 1}/{args.reps}: raw store")
-        raw.append(await measure_raw(mongodb_url, args))
+        raw.append(await measure_raw(stack.infra.store.url, args))
     return platform, raw
 
 
 def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawRun]) -> str:
-    placed = median([p.placed_per_s(args.capacity) for p in platform])
-    requests = median([p.requests_per_s for p in platform])
     raw_placed = median([r.conditional_per_s for r in raw])
     raw_all = median([r.all_per_s for r in raw])
     inserts = median([r.insert_per_s for r in raw])
-    latencies = [x * 1000 for p in platform for x in p.latencies]
+    variants = [v for v in (CURRENT, BASELINE) if any(p.variant == v for p in platform)]
+    named = len(variants) > 1
+    rows: list[list[object]] = []
+    cpu_rows: list[list[object]] = []
+    latency_rows: list[list[object]] = []
     statuses = Counter[str]()
-    for p in platform:
-        statuses.update(p.statuses)
-    rows: list[list[object]] = [
-        ["platform: places filled / s (through the gateway)", placed, f"{placed / raw_placed:.2f}x raw"],
-        ["platform: requests answered / s", requests, f"{requests / raw_all:.2f}x raw"],
+    for variant in variants:
+        runs = [p for p in platform if p.variant == variant]
+        tag = f" [{variant}]" if named else ""
+        placed = median([p.placed_per_s(args.capacity) for p in runs])
+        requests = median([p.requests_per_s for p in runs])
+        rows += [
+            [f"platform{tag}: places filled / s (through the gateway)", placed, f"{placed / raw_placed:.2f}x raw"],
+            [f"platform{tag}: requests answered / s", requests, f"{requests / raw_all:.2f}x raw"],
+        ]
+        for group in [*Processes.GROUPS, "all"]:
+            values = [sum(p.cpu_ms.values()) if group == "all" else p.cpu_ms.get(group, 0.0) for p in runs]
+            cpu_rows.append([f"{group}{tag}", *(f"{v:.2f}" for v in values), median(values)])
+        latencies = [x * 1000 for p in runs for x in p.latencies]
+        latency_rows.append([f"per registration request{tag}", *(percentile(latencies, p) for p in (50, 90, 99, 100))])
+        for p in runs:
+            statuses.update(p.statuses)
+    rows += [
         ["raw store: conditional push / s until full", raw_placed, "1.00x"],
         ["raw store: conditional updates / s (incl. refused)", raw_all, ""],
         ["raw store: insert_one / s (no shared document)", inserts, ""],
     ]
     lines = [
         f"one session, capacity {args.capacity}, {args.attempts} registrations from {args.workers} concurrent "
-        f"callers, half consenting to the waiting list; medians of {args.reps} repetitions",
+        f"callers, half consenting to the waiting list; medians of {args.reps} repetitions"
+        + (f"; baseline training: {args.baseline}" if named else ""),
         table(["measure", "per second", "ratio"], rows),
         "",
         table(
-            ["platform latency (ms)", "p50", "p90", "p99", "max"],
-            [["per registration request", *(percentile(latencies, p) for p in (50, 90, 99, 100))]],
+            ["CPU ms per registration request", *(f"rep {i + 1}" for i in range(args.reps)), "median"],
+            cpu_rows,
         ),
+        "",
+        table(["platform latency (ms)", "p50", "p90", "p99", "max"], latency_rows),
         f"outcomes over all repetitions: {dict(sorted(statuses.items()))}; exactly {args.capacity} confirmed "
         "in every repetition (checked against the stored session)",
+        "load average (1 min) at each burst: "
+        + ", ".join(f"{p.load:.1f} ({p.variant})" for p in platform)
+        + (" (training profiled with py-spy)" if args.py_spy else ""),
     ]
     return "\n".join(lines)
 
@@ -304,7 +424,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the whole measurement")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="another version of training's package (DIR/training): each repetition measures both",
+    )
+    parser.add_argument("--py-spy", metavar="PATH", help="py-spy: record training during each burst (raw stacks)")
     args = parser.parse_args()
+    if args.baseline and not (Path(args.baseline) / "training" / "__init__.py").is_file():
+        parser.error(f"--baseline: no training package in {args.baseline}")
     if args.attempts < args.capacity:
         parser.error("--attempts must be at least --capacity")
     return args
@@ -324,10 +452,9 @@ def main() -> int:
         started = now()
         stack.start()
         say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")
+        args.workdir = str(workdir)
         try:
-            platform, raw = asyncio.run(
-                asyncio.wait_for(measure(stack.gateway_url, stack.infra.store.url, args), args.max_seconds)
-            )
+            platform, raw = asyncio.run(asyncio.wait_for(measure(stack, args), args.max_seconds))
         except TimeoutError:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
             return 1
