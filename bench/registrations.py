@@ -75,6 +75,7 @@ class PlatformRun:
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per process group: CPU ms per request
     variant: str = CURRENT
     load: float = 0.0  # 1-minute load average when the burst started
+    session_writes: int = 0  # the session document's version after the burst: its committed writes
 
     @property
     def requests_per_s(self) -> float:
@@ -162,7 +163,12 @@ def session_body(run: str, capacity: int) -> dict[str, Any]:
 
 
 async def measure_platform(
-    gateway_url: str, args: argparse.Namespace, rep: int, processes: Processes | None = None, variant: str = CURRENT
+    gateway_url: str,
+    args: argparse.Namespace,
+    rep: int,
+    processes: Processes | None = None,
+    variant: str = CURRENT,
+    mongodb_url: str | None = None,
 ) -> PlatformRun:
     run = f"{rep}-{uuid.uuid4().hex[:6]}"
     limits = httpx.Limits(max_connections=args.workers + 4, max_keepalive_connections=args.workers + 4)
@@ -262,6 +268,13 @@ async def measure_platform(
             failures.append(f"the registrations listed {dict(listed)}, the responses {expected}")
         if failures:
             raise MeasurementFailed("; ".join(failures[:5]))
+        if mongodb_url is not None:
+            store: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
+            try:
+                doc = await store["training"]["sessions"].find_one({"_id": session_id}, {"version": 1})
+                result.session_writes = int(doc["version"]) - 1 if doc else 0  # version 1: scheduled
+            finally:
+                await store.close()
         return result
 
 
@@ -358,7 +371,9 @@ async def measure(stack: Any, args: argparse.Namespace) -> tuple[list[PlatformRu
             if args.baseline:
                 await asyncio.to_thread(use_training, stack, args, variant)
             say(f"repetition {rep + 1}/{args.reps}: platform ({variant}; load {os.getloadavg()[0]:.1f})")
-            platform.append(await measure_platform(stack.gateway_url, args, rep, processes, variant))
+            platform.append(
+                await measure_platform(stack.gateway_url, args, rep, processes, variant, stack.infra.store.url)
+            )
         say(f"repetition {rep + 1}/{args.reps}: raw store")
         raw.append(await measure_raw(stack.infra.store.url, args))
     return platform, raw
@@ -385,7 +400,9 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
         ]
         for group in [*Processes.GROUPS, "all"]:
             values = [sum(p.cpu_ms.values()) if group == "all" else p.cpu_ms.get(group, 0.0) for p in runs]
-            cpu_rows.append([f"{group}{tag}", *(f"{v:.2f}" for v in values), median(values)])
+            cpu_rows.append([f"CPU ms: {group}{tag}", *(f"{v:.2f}" for v in values), median(values)])
+        writes = [p.session_writes / (p.statuses["confirmed"] + p.statuses["waitlisted"]) for p in runs]
+        cpu_rows.append([f"session writes per admission{tag}", *(f"{v:.2f}" for v in writes), median(writes)])
         latencies = [x * 1000 for p in runs for x in p.latencies]
         latency_rows.append([f"per registration request{tag}", *(percentile(latencies, p) for p in (50, 90, 99, 100))])
         for p in runs:
@@ -402,7 +419,7 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
         table(["measure", "per second", "ratio"], rows),
         "",
         table(
-            ["CPU ms per registration request", *(f"rep {i + 1}" for i in range(args.reps)), "median"],
+            ["per registration request", *(f"rep {i + 1}" for i in range(args.reps)), "median"],
             cpu_rows,
         ),
         "",
