@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     repo = SessionRepository(runtime.store("sessions"))
     proposals = ProposalRepository(runtime.store("proposals"))
-    standing = MemberStanding(MongoKeyedView(runtime.db["member_standing"]))
+    standing = MemberStanding(MongoKeyedView(runtime.db["member_standing"]), ttl_s=settings.standing_cache_s)
     service = TrainingService(repo, proposals, standing, offer_for=timedelta(seconds=settings.offer_duration_s))
     runtime.subscribe(event_handlers(standing, service))
     runtime.every("waiting-list-offers", settings.offer_check_interval_s, service.expire_offers)

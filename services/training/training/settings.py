@@ -14,6 +14,8 @@ class Settings(ServiceSettings):
     offer_duration_s: float = Field(default=48 * 3600.0, gt=0)
     # How often the job looks for lapsed offers.
     offer_check_interval_s: float = Field(default=60.0, gt=0)
+    # How long a member's standing, once read, is answered from this process's memory (0: never).
+    standing_cache_s: float = Field(default=5.0, ge=0, le=60)
 
 
 @lru_cache
