@@ -18,8 +18,10 @@ alone enforcing the limit), then, once full, the same update failing. Beside it:
 `insert_one` of the same entry into a collection (no shared document, no guarantee).
 
 CPU: over each platform burst, the CPU time (``/proc``) that training, the gateway, the store (our
-front and PostgreSQL with its backends) and the other services used, per registration request:
-the figure that depends least on what else runs on the machine.
+front and PostgreSQL with its backends), the other services, and Kafka with Zipkin used, per
+registration request: the figure that depends least on what else runs on the machine. Beside
+it, the session's committed writes per admission (its stored version after the burst): racing
+registrations combined into one write make it fall below 1.
 
 Before and after in one run (``--baseline DIR``): DIR holds another version of training's package
 (``DIR/training``); every repetition then runs the burst twice on the same platform, training
@@ -114,7 +116,7 @@ def tree_cpu_seconds(pid: int) -> float:
 class Processes:
     """The platform's processes, grouped as the CPU rows show them."""
 
-    GROUPS = ("training", "gateway", "store", "other services")
+    GROUPS = ("training", "gateway", "store", "other services", "Kafka, Zipkin")
 
     def __init__(self, stack: Any) -> None:
         self.stack = stack
@@ -128,6 +130,7 @@ class Processes:
             "gateway": [procs["gateway"]],
             "store": store,
             "other services": [pid for name, pid in procs.items() if name not in ("training", "gateway")],
+            "Kafka, Zipkin": [p.popen.pid for p in (infra.kafka.proc, infra.zipkin.proc) if p.popen is not None],
         }
 
     def cpu(self) -> dict[str, float]:
