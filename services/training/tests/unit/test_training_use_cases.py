@@ -336,9 +336,9 @@ async def test_admitting_reads_the_session_alone_and_a_batch_moving_registration
         loads.append("all")
         return await get(session_id)
 
-    async def counted_summary(session_id: str) -> Any:
+    async def counted_summary(session_id: str, **kw: Any) -> Any:
         loads.append("summary")
-        return await get_summary(session_id)
+        return await get_summary(session_id, **kw)
 
     monkeypatch.setattr(repo, "get", counted_get)
     monkeypatch.setattr(repo, "get_summary", counted_summary)
@@ -356,3 +356,69 @@ async def test_admitting_reads_the_session_alone_and_a_batch_moving_registration
     _, offered = await world.service.registration_for(sid, bob.id, BOB)
     assert offered.status is S.OFFERED
     assert not world.service._need_registrations
+
+
+def another_process(world: World) -> TrainingService:
+    """A second replica of training on the same stores."""
+    return TrainingService(
+        SessionRepository(world.sessions, world.service.repo.registrations),
+        ProposalRepository(world.proposal_store),
+        world.standing,
+        clock=world.clock,
+        offer_for=timedelta(hours=24),
+    )
+
+
+async def test_admitting_starts_from_this_processs_last_write_without_reading_the_session(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = await world.schedule(capacity=3)
+    await world.service.register(sid, Register("Alice", "alice@org-a.example"), ALICE)
+    reads: list[str] = []
+    get = world.sessions.get
+
+    async def counted(doc_id: str) -> Any:
+        reads.append(doc_id)
+        return await get(doc_id)
+
+    monkeypatch.setattr(world.sessions, "get", counted)
+    _, anna = await world.service.register(sid, Register("Anna", "anna@org-a.example"), ANNA)
+    _, bob = await world.service.register(sid, Register("Bob", "bob@org-b.example"), BOB)
+    assert reads == [] and (anna.status, bob.status) == (S.CONFIRMED, S.CONFIRMED)
+    assert world.sessions.docs[sid].state["held"] == 3
+    assert [r.id for r in (await world.service.get(sid)).registrations][1:] == [anna.id, bob.id]
+
+
+async def test_another_process_writing_first_makes_the_admission_decided_again_on_a_fresh_read(
+    world: World,
+) -> None:
+    sid = await world.schedule(capacity=2)
+    await world.service.register(sid, Register("Alice", "alice@org-a.example"), ALICE)  # this process: held 1
+    other = another_process(world)
+    await other.register(sid, Register("Bob", "bob@org-b.example"), BOB)  # the last place, elsewhere
+    # This process's copy still shows a place left; its conditional write fails and it reads again.
+    _, anna = await world.service.register(sid, Register("Anna", "anna@org-a.example", waitlist=True), ANNA)
+    assert anna.status is S.WAITLISTED  # on its copy it would have been confirmed
+    session = await world.service.summary(sid)
+    assert (session.seats_left, session.waiting_count, session.place_in_line(anna)) == (0, 1, 1)
+    with pytest.raises(Conflict, match="full"):
+        await world.service.register(sid, Register("Carl", "carl@org-b.example"), BOB)
+    confirmed = [r for r in (await world.service.get(sid)).registrations if r.status is S.CONFIRMED]
+    assert len(confirmed) == 2
+
+
+async def test_a_refusal_on_this_processs_copy_is_checked_on_a_fresh_read(world: World) -> None:
+    sid = await world.schedule(capacity=1)
+    _, alice = await world.service.register(sid, Register("Alice", "alice@org-a.example"), ALICE)
+    # Another replica frees the place; this process's copy still says full.
+    await another_process(world).cancel(sid, alice.id, "ill", ALICE)
+    _, bob = await world.service.register(sid, Register("Bob", "bob@org-b.example"), BOB)
+    assert bob.status is S.CONFIRMED
+    # Refused on a fresh read too: the refusal stands (and changed nothing).
+    version = world.sessions.docs[sid].version
+    with pytest.raises(Conflict, match="full"):
+        await world.service.register(sid, Register("Carl", "carl@org-b.example"), BOB)
+    with pytest.raises(Conflict, match="registered for this session already"):
+        await world.service.register(sid, Register("Bob", "bob@org-b.example", waitlist=True), BOB)
+    assert world.sessions.docs[sid].version == version
+    assert not world.service._need_fresh

@@ -17,6 +17,12 @@ exceeded: every change is decided on one version of the session's counts and wri
 conditionally on that version, as before; a registration document only records a decision
 already committed.
 
+Admitting people starts from the session as this process last wrote it, when it has one
+(``get_summary(recent=True)``): the write it makes is conditional on that version, so if anyone
+else wrote the session since, the write fails and the batch is decided again on a fresh read.
+A refusal decided on that copy is not final (``from_memory`` tells): the service asks again on
+a fresh read before answering it.
+
 The documents are what pydantic ``TypeAdapter``\\s of the aggregate and of a registration dump
 in JSON mode (money as decimal strings, times as ISO strings). The queries the use cases need
 are named here; no filter leaves this file.
@@ -139,6 +145,7 @@ class SessionRepository(Repository[Session]):
         [("certificate.code", ASCENDING)],
         [("status", ASCENDING)],
     )
+    RECENT_MAX = 1000  # sessions whose last write this process keeps for the next admission
 
     def __init__(
         self, store: AggregateStore | DocumentStore, registrations: RegistrationDocuments | None = None
@@ -158,6 +165,10 @@ class SessionRepository(Repository[Session]):
         self._written_out: dict[str, int] = {}
         # Sessions whose journal could not be written out after their write (retried by the sweep).
         self._unwritten: set[str] = set()
+        # Per session, its document as this process last wrote it (journal written out), newest last.
+        self._recent: dict[str, Loaded] = {}
+        # Sessions (by object id) built from ``_recent`` rather than read from the store.
+        self._from_memory: set[int] = set()
 
     # --- mapping ---------------------------------------------------------------------------------
 
@@ -199,8 +210,18 @@ class SessionRepository(Repository[Session]):
         self._remember(session)
         return session
 
-    async def get_summary(self, session_id: str) -> Session | None:
-        """The session with its counts and none of its registrations (enough to admit people)."""
+    async def get_summary(self, session_id: str, *, recent: bool = False) -> Session | None:
+        """The session with its counts and none of its registrations (enough to admit people).
+
+        ``recent``: as this process last wrote it, if it did, without reading the store (only
+        for a change written conditionally on its version: it may be outdated by another process).
+        """
+        loaded = self._recent.get(session_id) if recent else None
+        if loaded is not None:
+            session = self.from_document(loaded)
+            self._remember(session)
+            self._from_memory.add(id(session))
+            return session
         loaded = await self.documents.get(session_id)
         if loaded is None:
             return None
@@ -208,6 +229,10 @@ class SessionRepository(Repository[Session]):
         session = self.from_document(loaded)
         self._remember(session)
         return session
+
+    def from_memory(self, session: Session) -> bool:
+        """Was ``session`` built from this process's last write (not read from the store)?"""
+        return id(session) in self._from_memory
 
     async def browse(self, cursor: str | None, limit: int, audience: Audience | None = None) -> list[Session]:
         return await self._find({"audience": audience.value} if audience else {}, limit, cursor)
@@ -290,6 +315,7 @@ class SessionRepository(Repository[Session]):
         events, event_origins = self._mapped(session, origins)
         state = self.to_document(session)
         state[JOURNAL] = journal
+        self._recent.pop(session.id, None)  # until this write and its journal's are done
         session.version = await self.documents.save(
             session.id,
             session.version,
@@ -301,6 +327,7 @@ class SessionRepository(Repository[Session]):
         )
         session.events = []
         self._remember(session, docs)
+        self._from_memory.discard(id(session))
         # Committed. Now each changed registration to its own document; if that fails, the
         # journal keeps them until the next load of this session, or the sweep, writes them.
         try:
@@ -310,6 +337,9 @@ class SessionRepository(Repository[Session]):
             self._unwritten.add(session.id)
         else:
             self._written_out[session.id] = session.version
+            if len(self._recent) >= self.RECENT_MAX:
+                del self._recent[next(iter(self._recent))]  # the least recently written
+            self._recent[session.id] = Loaded(session.id, session.version, state, ())
 
     async def _write_out(self, loaded: Loaded) -> None:
         """Write out the journal of the version just read, unless this process did already."""
@@ -340,12 +370,16 @@ class SessionRepository(Repository[Session]):
         """Keep ``session``'s registrations as stored, while the session object lives."""
         key = id(session)
         if key not in self._as_loaded:
-            weakref.finalize(session, self._as_loaded.pop, key, None)
+            weakref.finalize(session, self._forget, key)
         self._as_loaded[key] = (
             docs
             if docs is not None
             else {r.id: self.registration_document(session.id, r) for r in session.registrations}
         )
+
+    def _forget(self, key: int) -> None:
+        self._as_loaded.pop(key, None)
+        self._from_memory.discard(key)
 
 
 class ProposalRepository(Repository[Proposal]):

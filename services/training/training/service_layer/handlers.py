@@ -70,6 +70,10 @@ class Register:
     waitlist: bool = False
 
 
+class _Recheck(Exception):
+    """A refusal decided on this process's copy of the session: ask again on a fresh read."""
+
+
 def can_see(principal: Principal, registration: Registration) -> bool:
     """Staff see every registration; others their organisation's, or those they made."""
     return (
@@ -103,10 +107,18 @@ class TrainingService:
         )
         # Per session: changes waiting that read or move existing registrations.
         self._need_registrations: Counter[str] = Counter()
+        # Per session: admissions waiting that were refused on this process's copy of the session.
+        self._need_fresh: Counter[str] = Counter()
 
     async def _load(self, session_id: str) -> Session:
-        """The session for the next batch of changes: with every registration only if one needs them."""
-        return await (self.get if self._need_registrations[session_id] else self.summary)(session_id)
+        """The session for the next batch of changes: with every registration only if one needs them;
+        for admitting alone, as this process last wrote it, unless a refusal waits to be checked."""
+        if self._need_registrations[session_id]:
+            return await self.get(session_id)
+        session = await self.repo.get_summary(session_id, recent=not self._need_fresh[session_id])
+        if session is None:
+            raise NotFound(f"session {session_id} not found", field="session_id")
+        return session
 
     async def _change(
         self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
@@ -130,8 +142,32 @@ class TrainingService:
     ) -> tuple[Session, Any]:
         """As ``_change``, for admitting people, which needs none of the registrations: in the same
         queue (one writer per session in this process), read without them unless another change
-        of the batch needs them."""
-        return await self.writer.apply(session_id, change, correlation_id)
+        of the batch needs them.
+
+        The batch may start from the session as this process last wrote it (no read): what it
+        admits is written conditionally on that version, but a refusal (full, registered) is
+        only answered once a fresh read of the session confirms it.
+        """
+
+        def checked(session: Session) -> Any:
+            try:
+                return change(session)
+            except Conflict as exc:
+                if self.repo.from_memory(session):
+                    raise _Recheck from exc
+                raise
+
+        try:
+            return await self.writer.apply(session_id, checked, correlation_id)
+        except _Recheck:
+            pass
+        self._need_fresh[session_id] += 1
+        try:
+            return await self.writer.apply(session_id, change, correlation_id)
+        finally:
+            self._need_fresh[session_id] -= 1
+            if not self._need_fresh[session_id]:
+                del self._need_fresh[session_id]
 
     # --- sessions ------------------------------------------------------------------------
 
