@@ -22,7 +22,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     repo = SessionRepository(runtime.store("sessions"))
     proposals = ProposalRepository(runtime.store("proposals"))
     standing = MemberStanding(MongoKeyedView(runtime.db["member_standing"]), ttl_s=settings.standing_cache_s)
-    service = TrainingService(repo, proposals, standing, offer_for=timedelta(seconds=settings.offer_duration_s))
+    service = TrainingService(
+        repo,
+        proposals,
+        standing,
+        offer_for=timedelta(seconds=settings.offer_duration_s),
+        gather=timedelta(milliseconds=settings.admission_gather_ms),
+    )
     runtime.subscribe(event_handlers(standing, service))
     runtime.every("waiting-list-offers", settings.offer_check_interval_s, service.expire_offers)
     app = runtime.create_app(

@@ -422,3 +422,23 @@ async def test_a_refusal_on_this_processs_copy_is_checked_on_a_fresh_read(world:
         await world.service.register(sid, Register("Bob", "bob@org-b.example", waitlist=True), BOB)
     assert world.sessions.docs[sid].version == version
     assert not world.service._need_fresh
+
+
+async def test_admissions_in_flight_together_wait_to_share_a_write(world: World) -> None:
+    sid = await world.schedule(capacity=11)
+    world.service.gather_s = 0.5
+
+    def register(name: str) -> Any:
+        return asyncio.create_task(world.service.register(sid, Register(name, f"{name}@org-b.example"), BOB))
+
+    version = world.sessions.docs[sid].version
+    first = [register("a"), register("b")]  # in flight together: their write waits
+    await asyncio.sleep(0.05)
+    assert world.sessions.docs[sid].version == version and not any(t.done() for t in first)
+    later = [register(name) for name in ("c", "d", "e")]  # arrive while it waits: they share the next write
+    await asyncio.gather(*first, *later)
+    assert world.sessions.docs[sid].version == version + 2
+    assert not world.service._admitting
+    world.service.gather_s = 5.0
+    _, alone = await asyncio.wait_for(world.service.register(sid, Register("Lone", "lone@org-b.example"), BOB), 2.0)
+    assert alone.status is S.CONFIRMED  # nobody else in flight: written at once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -74,6 +75,12 @@ class _Recheck(Exception):
     """A refusal decided on this process's copy of the session: ask again on a fresh read."""
 
 
+def _release(counter: Counter[str], key: str) -> None:
+    counter[key] -= 1
+    if not counter[key]:
+        del counter[key]
+
+
 def can_see(principal: Principal, registration: Registration) -> bool:
     """Staff see every registration; others their organisation's, or those they made."""
     return (
@@ -95,6 +102,7 @@ class TrainingService:
         clock: Callable[[], datetime] = utcnow,
         offer_for: timedelta = timedelta(hours=48),
         new_code: Callable[[], str] = new_verification_code,
+        gather: timedelta = timedelta(0),
     ) -> None:
         self.repo = repo
         self.proposals = proposals
@@ -109,12 +117,19 @@ class TrainingService:
         self._need_registrations: Counter[str] = Counter()
         # Per session: admissions waiting that were refused on this process's copy of the session.
         self._need_fresh: Counter[str] = Counter()
+        # Per session: admissions in flight (queued or being decided and written).
+        self._admitting: Counter[str] = Counter()
+        # While several admissions to one session are in flight, each write of them first waits
+        # this long, so that more join the next write (fewer, larger writes under contention).
+        self.gather_s = gather.total_seconds()
 
     async def _load(self, session_id: str) -> Session:
         """The session for the next batch of changes: with every registration only if one needs them;
         for admitting alone, as this process last wrote it, unless a refusal waits to be checked."""
         if self._need_registrations[session_id]:
             return await self.get(session_id)
+        if self.gather_s > 0 and self._admitting[session_id] > 1:
+            await asyncio.sleep(self.gather_s)
         session = await self.repo.get_summary(session_id, recent=not self._need_fresh[session_id])
         if session is None:
             raise NotFound(f"session {session_id} not found", field="session_id")
@@ -133,9 +148,7 @@ class TrainingService:
         try:
             return await self.writer.apply(session_id, change, correlation_id)
         finally:
-            self._need_registrations[session_id] -= 1
-            if not self._need_registrations[session_id]:
-                del self._need_registrations[session_id]
+            _release(self._need_registrations, session_id)
 
     async def _admit(
         self, session_id: str, change: Callable[[Session], Any], correlation_id: str | None = None
@@ -157,17 +170,19 @@ class TrainingService:
                     raise _Recheck from exc
                 raise
 
+        self._admitting[session_id] += 1
         try:
-            return await self.writer.apply(session_id, checked, correlation_id)
-        except _Recheck:
-            pass
-        self._need_fresh[session_id] += 1
-        try:
-            return await self.writer.apply(session_id, change, correlation_id)
+            try:
+                return await self.writer.apply(session_id, checked, correlation_id)
+            except _Recheck:
+                pass
+            self._need_fresh[session_id] += 1
+            try:
+                return await self.writer.apply(session_id, change, correlation_id)
+            finally:
+                _release(self._need_fresh, session_id)
         finally:
-            self._need_fresh[session_id] -= 1
-            if not self._need_fresh[session_id]:
-                del self._need_fresh[session_id]
+            _release(self._admitting, session_id)
 
     # --- sessions ------------------------------------------------------------------------
 
