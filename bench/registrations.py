@@ -92,6 +92,7 @@ class RawRun:
     conditional_per_s: float  # successful conditional pushes per second until full
     all_per_s: float  # all conditional updates (including the refused ones) per second
     insert_per_s: float  # insert_one per second
+    store_cpu_ms: float = 0.0  # the store's CPU ms (our front + PostgreSQL) per conditional update
 
 
 def cpu_seconds(pid: int) -> float:
@@ -281,7 +282,7 @@ async def measure_platform(
         return result
 
 
-async def measure_raw(mongodb_url: str, args: argparse.Namespace) -> RawRun:
+async def measure_raw(mongodb_url: str, args: argparse.Namespace, processes: Processes | None = None) -> RawRun:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url, maxPoolSize=args.workers + 4)
     db = client[f"bench_raw_{uuid.uuid4().hex[:8]}"]
     try:
@@ -303,6 +304,7 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace) -> RawRun:
                 "registered_at": datetime.now(UTC).isoformat(),
             }
 
+        cpu_before = processes.cpu()["store"] if processes is not None else 0.0
         started = now()
 
         async def conditional() -> None:
@@ -320,6 +322,7 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace) -> RawRun:
 
         await asyncio.gather(*(conditional() for _ in range(args.workers)))
         all_seconds = now() - started
+        store_cpu = processes.cpu()["store"] - cpu_before if processes is not None else 0.0
         doc = await sessions.find_one({"_id": "s"})
         if doc is None or doc["confirmed"] != args.capacity or len(doc["registrations"]) != args.capacity:
             raise MeasurementFailed(f"raw: the store placed {doc and doc['confirmed']} for {args.capacity} places")
@@ -342,6 +345,7 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace) -> RawRun:
             conditional_per_s=args.capacity / (max(placed) - started),
             all_per_s=args.attempts / all_seconds,
             insert_per_s=args.attempts / insert_seconds,
+            store_cpu_ms=store_cpu * 1000 / args.attempts,
         )
     finally:
         await client.drop_database(db.name)
@@ -378,7 +382,7 @@ async def measure(stack: Any, args: argparse.Namespace) -> tuple[list[PlatformRu
                 await measure_platform(stack.gateway_url, args, rep, processes, variant, stack.infra.store.url)
             )
         say(f"repetition {rep + 1}/{args.reps}: raw store")
-        raw.append(await measure_raw(stack.infra.store.url, args))
+        raw.append(await measure_raw(stack.infra.store.url, args, processes))
     return platform, raw
 
 
@@ -410,6 +414,8 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
         latency_rows.append([f"per registration request{tag}", *(percentile(latencies, p) for p in (50, 90, 99, 100))])
         for p in runs:
             statuses.update(p.statuses)
+    raw_cpu = [r.store_cpu_ms for r in raw]
+    cpu_rows.append(["raw: store CPU ms per conditional update", *(f"{v:.2f}" for v in raw_cpu), median(raw_cpu)])
     rows += [
         ["raw store: conditional push / s until full", raw_placed, "1.00x"],
         ["raw store: conditional updates / s (incl. refused)", raw_all, ""],
