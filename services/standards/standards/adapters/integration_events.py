@@ -17,5 +17,8 @@ TO_CONTRACT = EventTable(
         events.ProjectStageChanged: contracts.ProjectStageChanged,
         events.StandardPublished: contracts.StandardPublished,
         events.BallotVoteVoided: contracts.BallotVoteVoided,
+        events.IprCallIssued: contracts.IprCallIssued,
+        events.BallotOpened: contracts.BallotOpened,
+        events.BallotClosed: contracts.BallotClosed,
     }
 )
