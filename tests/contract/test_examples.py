@@ -21,6 +21,7 @@ SCHEMA_MODULES = (
     "licensing.entrypoints.royalty_schemas",
     "standards.entrypoints.schemas",
     "training.entrypoints.schemas",
+    "notifications.entrypoints.schemas",
 )
 
 
