@@ -113,3 +113,12 @@ class BallotClosed(StandardsEvent):
     result: str
     closed_at: datetime
     eligible: list[str] = []
+
+
+class IprCallAnswered(StandardsEvent):
+    event_type: ClassVar[str] = "alliance.standards.ipr_call.answered.v1"
+    summary: ClassVar[str] = "An organisation answered an IPR call (declared its patents, or knows of none)."
+    call_id: str
+    organisation_id: str
+    answer: str  # declared | no_patents_known
+    answered_at: datetime

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from alliance_common.service import ServiceRuntime
 from notifications.adapters.mailer import SmtpMailer
-from notifications.adapters.store import MongoDirectory, MongoLedger, MongoPreferences
+from notifications.adapters.store import MongoCalls, MongoDirectory, MongoLedger, MongoPreferences
 from notifications.entrypoints import api
 from notifications.entrypoints.events import event_handlers
 from notifications.service_layer.handlers import NotificationService
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     directory = MongoDirectory(runtime.db)
     ledger = MongoLedger(runtime.db)
+    calls = MongoCalls(runtime.db)
     mailer = SmtpMailer(
         settings.smtp_host,
         settings.smtp_port,
@@ -34,14 +35,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         MongoPreferences(runtime.db),
         ledger,
         mailer,
+        calls,
         message_id_domain=settings.message_id_domain,
         max_event_age=timedelta(seconds=settings.max_event_age_s),
+        ipr_reminder_before=timedelta(seconds=settings.ipr_reminder_before_s),
     )
     runtime.subscribe(event_handlers(service))
+    runtime.every("ipr-deadline-reminders", settings.reminder_check_interval_s, service.remind_ipr_deadlines)
 
     async def setup() -> None:
         await directory.setup()
         await ledger.setup()
+        await calls.setup()
 
     app = runtime.create_app(
         title="Alliance notifications",

@@ -23,6 +23,10 @@ class Settings(ServiceSettings):
     # An event older than this is not news: its mail is not sent (a new consumer group reads topics
     # from the start, and must not mail the alliance's whole history). The read models still apply it.
     max_event_age_s: float = Field(default=3 * 24 * 3600.0, gt=0)
+    # An IPR call's deadline is told again this long before it, to the organisations that have not
+    # answered (none for a call shorter than that); a job looks for due reminders every interval.
+    ipr_reminder_before_s: float = Field(default=3 * 24 * 3600.0, gt=0)
+    reminder_check_interval_s: float = Field(default=60.0, gt=0)
 
 
 @lru_cache

@@ -5,6 +5,8 @@ notifications (one document per event, recipient and kind, created before the ma
   one document per organisation and person; setting the same fields again changes nothing, so a
   redelivered event is harmless and a replay in order ends in the same state.
 - ``preferences``: one document per person (their login), written by the person.
+- ``ipr_calls``: open IPR calls whose deadline reminder is still to be sent, with the
+  organisations that answered (``standards.ipr_call.issued/answered``).
 - ``notifications``: the ledger. Its ``_id`` is the notification's deterministic id, so a second
   claim of the same (event, recipient, kind) collides on the unique ``_id``.
 """
@@ -12,7 +14,7 @@ notifications (one document per event, recipient and kind, created before the ma
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -20,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from alliance_common.mongo import Document
+from notifications.domain.messages import OpenCall
 from notifications.domain.model import Kind, Language, Notification, Preferences, Recipient
 
 PENDING, SENT = "pending", "sent"
@@ -123,3 +126,55 @@ class MongoLedger:
             query["seq"] = {"$lt": after}
         docs = await self.collection.find(query).sort("seq", DESCENDING).limit(limit).to_list()
         return list(docs)
+
+
+class MongoCalls:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection = db["ipr_calls"]
+
+    async def setup(self) -> None:
+        await self.collection.create_index([("reminded", ASCENDING), ("remind_at", ASCENDING)])
+
+    async def open(self, call: OpenCall) -> None:
+        fields = {
+            "event_id": call.event_id,
+            "title": call.title,
+            "deadline": call.deadline,
+            "remind_at": call.remind_at,
+            "participants": list(call.participants),
+        }
+        # $setOnInsert: a redelivered issue neither resets the answers nor a reminder already sent.
+        await self.collection.update_one(
+            {"_id": call.key},
+            {"$setOnInsert": {**fields, "answered": [], "reminded": False}},
+            upsert=True,
+        )
+
+    async def answered(self, key: str, org_id: str) -> None:
+        # Only calls kept for a reminder (a call too short for one was never stored).
+        await self.collection.update_one({"_id": key}, {"$addToSet": {"answered": org_id}})
+
+    async def due(self, now: datetime) -> list[OpenCall]:
+        docs = await self.collection.find(
+            {"reminded": False, "remind_at": {"$lte": now}, "deadline": {"$gt": now}}
+        ).to_list()
+        return [
+            OpenCall(
+                key=str(d["_id"]),
+                event_id=d["event_id"],
+                title=d["title"],
+                deadline=_aware(d["deadline"]),
+                remind_at=_aware(d["remind_at"]),
+                participants=tuple(d.get("participants", [])),
+                answered=frozenset(d.get("answered", [])),
+            )
+            for d in docs
+        ]
+
+    async def reminded(self, key: str) -> None:
+        await self.collection.update_one({"_id": key}, {"$set": {"reminded": True}})
+
+
+def _aware(value: datetime) -> datetime:
+    """PyMongo reads dates back naive (UTC) unless the client is tz-aware."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -152,6 +152,44 @@ def ipr_call(event: IprCallIssued) -> Intent:
     )
 
 
+@dataclass(frozen=True)
+class OpenCall:
+    """An IPR call whose deadline reminder is still to be sent (kept from the standards events)."""
+
+    key: str  # "<project id>/<call id>"
+    event_id: str  # the call's issuing event: the reminder's notifications are keyed on it
+    title: str
+    deadline: datetime
+    remind_at: datetime
+    participants: tuple[str, ...]
+    answered: frozenset[str]
+
+    @property
+    def unanswered(self) -> tuple[str, ...]:
+        return tuple(p for p in self.participants if p not in self.answered)
+
+
+def remind_at(issued_at: datetime, deadline: datetime, before: timedelta) -> datetime | None:
+    """When to remind of a call's deadline; None when the whole call is shorter than ``before``."""
+    at = deadline - before
+    return at if at > issued_at else None
+
+
+def ipr_deadline_reminder(call: OpenCall) -> Intent:
+    return Intent(
+        Kind.IPR_CALL,
+        Organisations(call.unanswered),
+        Text(
+            f"专利披露征集即将截止：{call.title}，{moment(call.deadline)}",
+            f"IPR call closing: {call.title}, by {moment(call.deadline)}",
+            f"标准项目《{call.title}》的专利披露征集将于 {moment(call.deadline)} 截止，贵组织尚未答复。"
+            "请在门户中披露相关专利或声明不知悉相关专利。",
+            f"The call for IPR declarations on \u201c{call.title}\u201d closes on {moment(call.deadline)} and your "
+            "organisation has not answered yet. Please declare its patents, or answer that it knows of none.",
+        ),
+    )
+
+
 def ballot_opened(event: BallotOpened) -> Intent:
     return Intent(
         Kind.BALLOT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alliance_common.consumer import EventHandler
 from alliance_common.events import IntegrationEvent
 from alliance_contracts.membership import ApplicationDecided, DuesReminderDue, UserAdded, UserRemoved
-from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallIssued
+from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallAnswered, IprCallIssued
 from alliance_contracts.training import CertificateIssued, RegistrationStatusChanged
 from notifications.service_layer.handlers import NotificationService
 
@@ -13,7 +13,6 @@ from notifications.service_layer.handlers import NotificationService
 TELLING: tuple[type[IntegrationEvent], ...] = (
     DuesReminderDue,
     ApplicationDecided,
-    IprCallIssued,
     BallotOpened,
     BallotClosed,
     RegistrationStatusChanged,
@@ -26,6 +25,9 @@ def event_handlers(service: NotificationService) -> dict[type[IntegrationEvent],
     handlers: dict[type[IntegrationEvent], EventHandler] = {
         UserAdded: service.on_user_added,
         UserRemoved: service.on_user_removed,
+        # An IPR call is told at once (like the events below) and kept for its deadline reminder.
+        IprCallIssued: service.on_ipr_call_issued,
+        IprCallAnswered: service.on_ipr_call_answered,
     }
     handlers.update(dict.fromkeys(TELLING, service.on_event))
     return handlers

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from alliance_common.problems import RequestModel
 from notifications.domain.model import Kind, Language, Preferences
@@ -42,7 +42,7 @@ PREFERENCES_EXAMPLE: dict[str, Any] = {
 
 
 class PreferencesUpdate(RequestModel):
-    kinds: KindsIn = KindsIn()
+    kinds: KindsIn = Field(default_factory=KindsIn)
     language: Language = Language.BILINGUAL
 
     model_config = {**RequestModel.model_config, "json_schema_extra": {"examples": [PREFERENCES_EXAMPLE]}}

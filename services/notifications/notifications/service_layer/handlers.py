@@ -20,7 +20,16 @@ from alliance_common.errors import Forbidden
 from alliance_common.events import Envelope, IntegrationEvent
 from alliance_common.pagination import decode_cursor, encode_cursor
 from alliance_contracts.membership import UserAdded, UserRemoved
-from notifications.domain.messages import Intent, Organisations, Person, intents
+from alliance_contracts.standards import IprCallAnswered, IprCallIssued
+from notifications.domain.messages import (
+    Intent,
+    OpenCall,
+    Organisations,
+    Person,
+    intents,
+    ipr_deadline_reminder,
+    remind_at,
+)
 from notifications.domain.model import Kind, Language, Notification, Preferences, Recipient
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,16 @@ class Ledger(Protocol):
     async def of(self, subject: str, after: str | None, limit: int) -> list[Mapping[str, Any]]: ...
 
 
+class CallStore(Protocol):
+    async def open(self, call: OpenCall) -> None: ...
+
+    async def answered(self, key: str, org_id: str) -> None: ...
+
+    async def due(self, now: datetime) -> list[OpenCall]: ...
+
+    async def reminded(self, key: str) -> None: ...
+
+
 class Mailer(Protocol):
     async def send(self, to: str, to_name: str | None, subject: str, body: str, message_id: str) -> None: ...
 
@@ -63,15 +82,19 @@ class NotificationService:
         preferences: PreferenceStore,
         ledger: Ledger,
         mailer: Mailer,
+        calls: CallStore,
         *,
         message_id_domain: str,
         max_event_age: timedelta,
+        ipr_reminder_before: timedelta,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.directory = directory
         self.preferences = preferences
         self.ledger = ledger
         self.mailer = mailer
+        self.calls = calls
+        self.ipr_reminder_before = ipr_reminder_before
         self.message_id_domain = message_id_domain
         self.max_event_age = max_event_age
         self.clock = clock
@@ -87,6 +110,43 @@ class NotificationService:
         assert isinstance(event, UserRemoved)
         await self.directory.remove(event.member_id, event.subject)
 
+    # --- IPR calls: the call is told at once, and its deadline again to those who have not answered ---
+
+    async def on_ipr_call_issued(self, envelope: Envelope, event: IntegrationEvent) -> None:
+        assert isinstance(event, IprCallIssued)
+        at = remind_at(event.issued_at, event.deadline, self.ipr_reminder_before)
+        if at is not None and event.participants:
+            call = OpenCall(
+                key=f"{event.project_id}/{event.call_id}",
+                event_id=envelope.id,
+                title=event.title,
+                deadline=event.deadline,
+                remind_at=at,
+                participants=tuple(event.participants),
+                answered=frozenset(),
+            )
+            await self.calls.open(call)
+        await self.on_event(envelope, event)
+
+    async def on_ipr_call_answered(self, envelope: Envelope, event: IntegrationEvent) -> None:
+        assert isinstance(event, IprCallAnswered)
+        await self.calls.answered(f"{event.project_id}/{event.call_id}", event.organisation_id)
+
+    async def remind_ipr_deadlines(self) -> int:
+        """The job: remind the organisations that have not answered a call whose reminder is due.
+        Each reminder is a notification of its own (keyed on the call's event id + ``:reminder``),
+        so a job run interrupted half-way and run again mails no one twice."""
+        reminded = 0
+        for call in await self.calls.due(self.clock()):
+            if call.unanswered:
+                intent = ipr_deadline_reminder(call)
+                for recipient in await self._audience(intent):
+                    reminded += await self._tell_once(
+                        f"{call.event_id}:reminder", IprCallIssued.event_type, intent, recipient
+                    )
+            await self.calls.reminded(call.key)
+        return reminded
+
     # --- telling people ----------------------------------------------------------------------------
 
     async def on_event(self, envelope: Envelope, event: IntegrationEvent) -> None:
@@ -97,7 +157,7 @@ class NotificationService:
             return
         for intent in intents(event):
             for recipient in await self._audience(intent):
-                await self._tell(envelope, intent, recipient)
+                await self._tell_once(envelope.id, envelope.type, intent, recipient)
 
     async def _audience(self, intent: Intent) -> list[Recipient]:
         audience = intent.audience
@@ -110,14 +170,15 @@ class NotificationService:
                 people.setdefault(person.subject, person)
         return list(people.values())
 
-    async def _tell(self, envelope: Envelope, intent: Intent, recipient: Recipient) -> None:
+    async def _tell_once(self, event_id: str, event_type: str, intent: Intent, recipient: Recipient) -> int:
+        """Send one notification unless the person opted out or it was sent already; 1 if sent."""
         preferences = await self.preferences.get(recipient.subject)
         if not preferences.wants(intent.kind):
-            return
+            return 0
         subject, body = intent.text.render(preferences.language, recipient.name)
         notification = Notification(
-            event_id=envelope.id,
-            event_type=envelope.type,
+            event_id=event_id,
+            event_type=event_type,
             kind=intent.kind,
             recipient=recipient,
             subject=subject,
@@ -126,10 +187,11 @@ class NotificationService:
         )
         message_id = notification.message_id(self.message_id_domain)
         if not await self.ledger.claim(notification, message_id):
-            return  # sent already (a redelivered event)
+            return 0  # sent already (a redelivered event)
         await self.mailer.send(recipient.email, recipient.name, subject, body, message_id)
         await self.ledger.mark_sent(notification.id, self.clock())
         self.sent += 1
+        return 1
 
     # --- a person's own preferences and notifications ---------------------------------------------
 

@@ -16,7 +16,7 @@ import pytest
 
 from alliance_common.events import Envelope, IntegrationEvent, envelope_for
 from alliance_contracts.membership import UserAdded
-from alliance_contracts.standards import BallotClosed, BallotOpened
+from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallAnswered, IprCallIssued
 from alliance_contracts.training import RegistrationStatusChanged
 from alliance_local.mailpit import Mailpit
 from alliance_local.pytest_plugin import eventually, produce, running
@@ -172,3 +172,53 @@ async def test_one_mail_per_person_a_redelivery_changes_nothing_and_an_opt_out_g
     assert len(mails_to(mailpit, org.admin)) == 3
     assert len(mails_to(mailpit, org.staff)) == 2
     assert len(mails_to(mailpit, marker_to)) == 1
+
+
+async def test_an_ipr_call_deadline_is_reminded_to_the_organisations_that_have_not_answered(
+    service_settings: Callable[..., Any], mailpit: Mailpit
+) -> None:
+    settings = service_settings(
+        Settings,
+        smtp_host=mailpit.smtp_host,
+        smtp_port=mailpit.smtp_port,
+        ipr_reminder_before_s=15 * 60,
+        reminder_check_interval_s=0.5,
+    )
+    bootstrap = settings.kafka_bootstrap_servers
+    answering, silent, project = Org(), Org(), f"proj-{uuid.uuid4().hex[:8]}"
+    app = create_app(settings)
+    async with running(app):
+        consumer = app.state.runtime.consumers[0]
+        await eventually(lambda: consumer.connected, 90)
+        now = datetime.now(UTC)
+        for org in (answering, silent):
+            for user in org.users():
+                await publish(bootstrap, user, org.id)
+        # Issued 10 minutes ago, closing in 15 minutes and 20 seconds: its reminder (15 minutes before
+        # the deadline) falls due 20 seconds from now, after both events below have been applied.
+        call = IprCallIssued(
+            project_id=project,
+            call_id="call-1",
+            title="LED 光通量维持率测试方法",
+            reason="committee_draft",
+            issued_at=now - timedelta(minutes=10),
+            deadline=now + timedelta(minutes=15, seconds=20),
+            participants=[answering.id, silent.id],
+        )
+        answer = IprCallAnswered(
+            project_id=project, call_id="call-1", organisation_id=answering.id, answer="declared", answered_at=now
+        )
+        await publish(bootstrap, call, project)
+        await publish(bootstrap, answer, project)
+
+        def reminded() -> bool:
+            return all(len(mails_to(mailpit, p)) == 2 for p in (silent.admin, silent.staff))
+
+        await eventually(reminded, 90)
+        await asyncio.sleep(2)  # a few more runs of the job: still one reminder each
+        assert [len(mails_to(mailpit, p)) for p in (silent.admin, silent.staff)] == [2, 2]
+        assert [len(mails_to(mailpit, p)) for p in (answering.admin, answering.staff)] == [1, 1]  # the call only
+        subjects = sorted(m["Subject"] for m in mails_to(mailpit, silent.admin))
+        assert any("IPR call closing" in s for s in subjects) and any(
+            "Call for IPR declarations" in s for s in subjects
+        )

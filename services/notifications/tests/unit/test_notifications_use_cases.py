@@ -14,7 +14,8 @@ from alliance_common.auth import Principal, Role
 from alliance_common.errors import Forbidden
 from alliance_common.events import Envelope, IntegrationEvent, envelope_for
 from alliance_contracts.membership import DuesReminderDue, UserAdded, UserRemoved
-from alliance_contracts.standards import BallotOpened
+from alliance_contracts.standards import BallotOpened, IprCallAnswered, IprCallIssued
+from notifications.domain.messages import OpenCall
 from notifications.domain.model import Kind, Language, Notification, Preferences, Recipient
 from notifications.entrypoints.schemas import KindsIn, KindsPublic
 from notifications.service_layer.handlers import NotificationService
@@ -75,6 +76,26 @@ class Ledger:
         return [d for d in mine if after is None or d["seq"] < after][:limit]
 
 
+class Calls:
+    def __init__(self) -> None:
+        self.docs: dict[str, OpenCall] = {}
+        self.done: set[str] = set()
+
+    async def open(self, call: OpenCall) -> None:
+        self.docs.setdefault(call.key, call)
+
+    async def answered(self, key: str, org_id: str) -> None:
+        if key in self.docs:
+            call = self.docs[key]
+            self.docs[key] = OpenCall(**{**call.__dict__, "answered": call.answered | {org_id}})
+
+    async def due(self, now: datetime) -> list[OpenCall]:
+        return [c for k, c in self.docs.items() if k not in self.done and c.remind_at <= now < c.deadline]
+
+    async def reminded(self, key: str) -> None:
+        self.done.add(key)
+
+
 @dataclass
 class Mailer:
     sent: list[tuple[str, str, str]] = field(default_factory=list)
@@ -92,6 +113,7 @@ class World:
     preferences: PreferenceStore = field(default_factory=PreferenceStore)
     ledger: Ledger = field(default_factory=Ledger)
     mailer: Mailer = field(default_factory=Mailer)
+    calls: Calls = field(default_factory=Calls)
     now: datetime = NOW
 
     def __post_init__(self) -> None:
@@ -100,8 +122,10 @@ class World:
             self.preferences,
             self.ledger,
             self.mailer,
+            self.calls,
             message_id_domain="n.example",
             max_event_age=timedelta(days=3),
+            ipr_reminder_before=timedelta(days=3),
             clock=lambda: self.now,
         )
 
@@ -115,6 +139,10 @@ class World:
             await self.service.on_user_added(envelope, event)
         elif isinstance(event, UserRemoved):
             await self.service.on_user_removed(envelope, event)
+        elif isinstance(event, IprCallIssued):
+            await self.service.on_ipr_call_issued(envelope, event)
+        elif isinstance(event, IprCallAnswered):
+            await self.service.on_ipr_call_answered(envelope, event)
         else:
             await self.service.on_event(envelope, event)
 
@@ -210,3 +238,55 @@ async def test_machine_clients_have_no_notifications(world: World) -> None:
 def test_the_api_names_every_kind() -> None:
     assert set(KindsIn.model_fields) == set(KindsPublic.model_fields) == {k.value for k in Kind}
     assert KindsIn(ballot=False, certificate=True).chosen() == {Kind.BALLOT: False, Kind.CERTIFICATE: True}
+
+
+async def test_an_ipr_call_is_told_at_once_and_its_deadline_again_only_to_who_has_not_answered(world: World) -> None:
+    await staff(world)
+    await world.deliver(
+        UserAdded(
+            member_id="org-2",
+            subject="b@org2.example",
+            name="B",
+            email="b@org2.example",
+            role="member_admin",
+            added_at=NOW,
+        )
+    )
+    call = IprCallIssued(
+        project_id="p",
+        call_id="call-1",
+        title="T",
+        reason="committee_draft",
+        issued_at=NOW,
+        deadline=NOW + timedelta(days=30),
+        participants=["org-1", "org-2"],
+    )
+    await world.deliver(call)
+    assert len(world.mailer.sent) == 3  # everyone in both organisations, at once
+    await world.deliver(
+        IprCallAnswered(project_id="p", call_id="call-1", organisation_id="org-2", answer="declared", answered_at=NOW)
+    )
+    assert await world.service.remind_ipr_deadlines() == 0  # not due yet
+    world.now = NOW + timedelta(days=28)
+    assert await world.service.remind_ipr_deadlines() == 2
+    reminders = world.mailer.sent[3:]
+    assert sorted(to for to, _, _ in reminders) == ["admin@org1.example", "staff@org1.example"]
+    assert all("closing" in subject for _, subject, _ in reminders)
+    assert await world.service.remind_ipr_deadlines() == 0  # once
+
+
+async def test_a_call_shorter_than_the_reminder_period_gets_no_reminder(world: World) -> None:
+    await staff(world)
+    short = IprCallIssued(
+        project_id="p",
+        call_id="call-2",
+        title="T",
+        reason="pre_ballot",
+        issued_at=NOW,
+        deadline=NOW + timedelta(days=2),
+        participants=["org-1"],
+    )
+    await world.deliver(short)
+    world.now = NOW + timedelta(days=1)
+    assert await world.service.remind_ipr_deadlines() == 0
+    assert len(world.mailer.sent) == 2  # the call itself only

@@ -18,6 +18,7 @@ TO_CONTRACT = EventTable(
         events.StandardPublished: contracts.StandardPublished,
         events.BallotVoteVoided: contracts.BallotVoteVoided,
         events.IprCallIssued: contracts.IprCallIssued,
+        events.IprCallAnswered: contracts.IprCallAnswered,
         events.BallotOpened: contracts.BallotOpened,
         events.BallotClosed: contracts.BallotClosed,
     }

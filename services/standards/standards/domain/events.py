@@ -79,6 +79,15 @@ class IprCallIssued:
 
 
 @dataclass(frozen=True)
+class IprCallAnswered:
+    project_id: str
+    call_id: str
+    organisation_id: str
+    answer: str
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
 class BallotOpened:
     project_id: str
     ballot: int
@@ -104,6 +113,7 @@ DomainEvent = (
     | StandardPublished
     | BallotVoteVoided
     | IprCallIssued
+    | IprCallAnswered
     | BallotOpened
     | BallotClosed
 )

@@ -23,6 +23,7 @@ from standards.domain.events import (
     BallotOpened,
     BallotVoteVoided,
     DomainEvent,
+    IprCallAnswered,
     IprCallIssued,
     PatentDeclared,
     ProjectProposed,
@@ -690,6 +691,7 @@ class Project:
         for call in self.calls:
             if holder_id in call.participants and not call.answered_by(holder_id):
                 call.answers.append(CallAnswer(holder_id, CallAnswerKind.DECLARED, by, now))
+                self._call_answered(call, holder_id, CallAnswerKind.DECLARED, now)
         return declaration
 
     def answer_call(self, call_id: str, org_id: str, no_patents_known: bool, by: str, now: datetime) -> IprCall:
@@ -706,7 +708,11 @@ class Project:
             )
         kind = CallAnswerKind.NO_PATENTS_KNOWN if no_patents_known else CallAnswerKind.DECLARED
         call.answers.append(CallAnswer(org_id, kind, by, now))
+        self._call_answered(call, org_id, kind, now)
         return call
+
+    def _call_answered(self, call: IprCall, org_id: str, kind: CallAnswerKind, now: datetime) -> None:
+        self.events.append(IprCallAnswered(self.id, call.id, org_id, kind.value, now))
 
     # --- ballot ---------------------------------------------------------------------------------
 

@@ -241,6 +241,10 @@ async def test_ipr_calls_and_ballots_opening_and_closing_are_published(world: Wo
     calls = [e for e in published if isinstance(e, contracts.IprCallIssued) and e.project_id == pid]
     assert [c.reason for c in calls] == ["committee_draft", "pre_ballot"]
     assert all(c.deadline > c.issued_at and c.participants for c in calls)
+    answered = [e for e in published if isinstance(e, contracts.IprCallAnswered) and e.project_id == pid]
+    assert {(a.call_id, a.organisation_id, a.answer) for a in answered} >= {
+        ("call-1", ORGS[key], "no_patents_known") for key in ("chair", "editor", "part")
+    }
     opened = [e for e in published if isinstance(e, contracts.BallotOpened) and e.project_id == pid]
     closed = [e for e in published if isinstance(e, contracts.BallotClosed) and e.project_id == pid]
     assert [(b.ballot, b.closes_at > b.opened_at) for b in opened] == [(1, True)]
@@ -282,6 +286,7 @@ def test_every_domain_event_maps_to_its_contract() -> None:
         events.StandardPublished("p", "T/LEDA 001", "T", date(2026, 2, 1), (declared,), "S", ("org",), None, None),
         events.BallotVoteVoided("p", 1, "org", "lost standing", START),
         events.IprCallIssued("p", "call-1", "T", "committee_draft", START, START, 1, ("org",)),
+        events.IprCallAnswered("p", "call-1", "org", "no_patents_known", START),
         events.BallotOpened("p", 1, "T", START, START, ("org",)),
         events.BallotClosed("p", 1, "T", "approved", START, ("org",)),
     ]
