@@ -26,6 +26,8 @@ class Settings(ServiceSettings):
     licensing_url: str = "http://127.0.0.1:8002"
     standards_url: str = "http://127.0.0.1:8003"
     training_url: str = "http://127.0.0.1:8004"
+    # Routes /api/v1/notifications/... where set (the local stack sets it; deploy/k8s has no notifications yet).
+    notifications_url: str | None = None
 
     # Local issuer: signs portal-user tokens in development/test, and machine tokens always.
     jwt_private_key_file: Path | None = None
@@ -55,7 +57,7 @@ class Settings(ServiceSettings):
             "licensing": self.licensing_url,
             "standards": self.standards_url,
             "training": self.training_url,
-        }
+        } | ({"notifications": self.notifications_url} if self.notifications_url else {})
 
     @property
     def machine_clients(self) -> dict[str, MachineClient]:

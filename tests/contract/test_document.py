@@ -23,7 +23,7 @@ from gateway.bootstrap import create_app
 from gateway.docs import merge_openapi
 from gateway.settings import Settings
 
-SERVICES = ("membership", "licensing", "standards", "training")
+SERVICES = ("membership", "licensing", "standards", "training", "notifications")
 METHODS = ("get", "put", "post", "delete", "patch")
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 

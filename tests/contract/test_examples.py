@@ -21,6 +21,7 @@ SCHEMA_MODULES = (
     "licensing.entrypoints.royalty_schemas",
     "standards.entrypoints.schemas",
     "training.entrypoints.schemas",
+    "notifications.entrypoints.schemas",
 )
 
 
@@ -51,11 +52,13 @@ def test_request_bodies_of_every_route_have_examples() -> None:
     from licensing.entrypoints import api as licensing_api
     from licensing.entrypoints import pool_api, royalty_api
     from membership.entrypoints import api as membership_api
+    from notifications.entrypoints import api as notifications_api
     from standards.entrypoints import api as standards_api
     from training.entrypoints import api as training_api
 
     missing = []
-    for router in (membership_api, licensing_api, pool_api, royalty_api, standards_api, training_api):
+    routers = (membership_api, licensing_api, pool_api, royalty_api, standards_api, training_api, notifications_api)
+    for router in routers:
         for route in iter_route_contexts(router.router.routes):
             if not isinstance(route.original_route, APIRoute) or route.body_field is None:
                 continue
@@ -98,6 +101,7 @@ def services() -> dict[str, FastAPI]:
     from licensing.entrypoints import api as licensing_api
     from licensing.entrypoints import pool_api, royalty_api
     from membership.entrypoints import api as membership_api
+    from notifications.entrypoints import api as notifications_api
     from standards.entrypoints import api as standards_api
     from training.entrypoints import api as training_api
 
@@ -106,6 +110,7 @@ def services() -> dict[str, FastAPI]:
         "licensing": (licensing_api, pool_api, royalty_api),
         "standards": (standards_api,),
         "training": (training_api,),
+        "notifications": (notifications_api,),
     }
     apps = {}
     for service, modules in routers.items():

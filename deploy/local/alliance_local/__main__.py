@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         ensure_kafka(), ensure_postgresql(), ensure_docstore(), ensure_zipkin(), ensure_chromium(), ensure_keycloak()
+        from alliance_local.mailpit import ensure_mailpit  # the mail server with its web inbox, built with npm + Go
+
+        ensure_mailpit()
         return 0
     return up(args)
 

@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from alliance_local.infra import Infra, Proc, free_port, say
+from alliance_local.mailpit import Mailpit
 
-SERVICES = ("membership", "licensing", "standards", "training")
+SERVICES = ("membership", "licensing", "standards", "training", "notifications")
 
 # A machine client for the agencies' integration API (development credentials only).
 DEMO_AGENCY_CLIENT = "agency-demo"
@@ -48,6 +49,7 @@ class Stack:
         env_overrides: Mapping[str, Mapping[str, str]] | None = None,
         *,
         dev_login: bool = False,
+        mailpit: Mailpit | None = None,
     ) -> None:
         """``dev_login``: the gateway's POST /auth/dev-login on (tokens with any roles, no password).
 
@@ -58,6 +60,7 @@ class Stack:
         self.dev_login = dev_login
         self.env_overrides = env_overrides or {}
         self.infra = infra or Infra(workdir)
+        self.mailpit = mailpit or Mailpit(workdir)  # notifications' mail server (scripts/up: fixed ports)
         self.private_key, self.public_key = write_keypair(workdir / "keys")
         self.ports = {name: free_port() for name in (*SERVICES, "gateway")}
         self.procs: dict[str, Proc] = {
@@ -106,6 +109,8 @@ class Stack:
                     **self.infra.kafka.service_env(name),
                 }
             )
+        if name == "notifications":
+            env.update({"SMTP_HOST": self.mailpit.smtp_host, "SMTP_PORT": str(self.mailpit.smtp_port)})
         if name == "standards":
             # Short periods so that tests and the demo go from proposal to publication in seconds.
             env.update({"COMMENT_PERIOD_MIN_S": "2", "BALLOT_PERIOD_S": "60", "IPR_CALL_PERIOD_S": "5"})
@@ -136,6 +141,8 @@ class Stack:
     def start(self, start_infra: bool = True) -> None:
         if start_infra:
             self.infra.start()
+        if not self.mailpit.proc.running:
+            self.mailpit.start()
         say("starting the services and the gateway")
         for proc in self.procs.values():  # boot in parallel, then wait for each
             proc.start()
@@ -145,5 +152,6 @@ class Stack:
     def stop(self, stop_infra: bool = True) -> None:
         for proc in self.procs.values():
             proc.stop()
+        self.mailpit.stop()
         if stop_infra:
             self.infra.stop()

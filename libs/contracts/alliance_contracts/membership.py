@@ -128,3 +128,39 @@ class DuesReminderDue(MembershipEvent):
     period_end: date
     days_before: int | None = None
     invoice_id: str | None = None
+
+
+class ApplicationDecided(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.application.decided.v1"
+    summary: ClassVar[str] = (
+        "An application was decided: admitted or rejected by the council, rejected or sent back for changes "
+        "by the secretariat's review; notifications tell the applicant."
+    )
+    name: str
+    decision: str  # admitted | rejected | changes_requested
+    decided_by: str  # council | secretariat
+    reason: str | None = None
+    applicant: str  # the subject of the person who applied
+    contact_name: str
+    contact_email: str
+    decided_at: datetime
+
+
+class UserAdded(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.user.added.v1"
+    summary: ClassVar[str] = (
+        "A person became a user of an organisation (the applicant of an admitted organisation, or one added by "
+        "its member admin or the secretariat)."
+    )
+    subject: str
+    name: str
+    email: str
+    role: str
+    added_at: datetime
+
+
+class UserRemoved(MembershipEvent):
+    event_type: ClassVar[str] = "alliance.membership.user.removed.v1"
+    summary: ClassVar[str] = "A person is no longer a user of an organisation."
+    subject: str
+    removed_at: datetime

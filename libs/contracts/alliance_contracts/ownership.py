@@ -12,7 +12,9 @@ from __future__ import annotations
 import alliance_contracts  # noqa: F401  (importing registers every event model)
 from alliance_common.events import IntegrationEvent, topic_for
 
-SERVICES: tuple[str, ...] = ("membership", "licensing", "standards", "training")
+SERVICES: tuple[str, ...] = ("membership", "licensing", "standards", "training", "notifications")
+# The services that own event types (notifications publishes none: it reads, and e-mails people).
+PUBLISHERS: tuple[str, ...] = ("membership", "licensing", "standards", "training")
 
 # service -> the services whose events it consumes
 READS: dict[str, tuple[str, ...]] = {
@@ -20,6 +22,7 @@ READS: dict[str, tuple[str, ...]] = {
     "licensing": ("membership", "standards"),
     "standards": ("membership",),
     "training": ("membership", "standards"),
+    "notifications": ("membership", "standards", "training"),
 }
 
 

@@ -78,3 +78,47 @@ class BallotVoteVoided(StandardsEvent):
     organisation_id: str
     reason: str
     voided_at: datetime
+
+
+class IprCallIssued(StandardsEvent):
+    event_type: ClassVar[str] = "alliance.standards.ipr_call.issued.v1"
+    summary: ClassVar[str] = (
+        "A call for IPR declarations was issued on a project's draft; the participating organisations answer "
+        "it by the deadline."
+    )
+    call_id: str
+    title: str  # the project's
+    reason: str  # committee_draft | pre_ballot
+    issued_at: datetime
+    deadline: datetime
+    draft_version: int | None = None
+    participants: list[str] = []  # organisation ids
+
+
+class BallotOpened(StandardsEvent):
+    event_type: ClassVar[str] = "alliance.standards.ballot.opened.v1"
+    summary: ClassVar[str] = "A ballot on a project opened; the eligible member organisations may vote until it closes."
+    ballot: int
+    title: str
+    opened_at: datetime
+    closes_at: datetime
+    eligible: list[str] = []  # organisation ids
+
+
+class BallotClosed(StandardsEvent):
+    event_type: ClassVar[str] = "alliance.standards.ballot.closed.v1"
+    summary: ClassVar[str] = "A ballot closed with its result (approved, failed, or repeated by a new ballot)."
+    ballot: int
+    title: str
+    result: str
+    closed_at: datetime
+    eligible: list[str] = []
+
+
+class IprCallAnswered(StandardsEvent):
+    event_type: ClassVar[str] = "alliance.standards.ipr_call.answered.v1"
+    summary: ClassVar[str] = "An organisation answered an IPR call (declared its patents, or knows of none)."
+    call_id: str
+    organisation_id: str
+    answer: str  # declared | no_patents_known
+    answered_at: datetime

@@ -56,6 +56,8 @@ class RegistrationStatusChanged(TrainingEvent):
     offer_expires_at: datetime | None = None
     cancellation_fee: Decimal | None = None
     currency: str | None = None
+    # Optional since v1 grew it (readers of older events see None).
+    session_title: str | None = None
 
 
 class CertificateIssued(TrainingEvent):
@@ -68,6 +70,8 @@ class CertificateIssued(TrainingEvent):
     verification_code: str
     credit_hours: Decimal
     issued_on: date
+    # Optional since v1 grew it (readers of older events see None).
+    session_title: str | None = None
 
 
 class CreditHoursEarned(TrainingEvent):

@@ -9,7 +9,7 @@ import pytest
 
 from alliance_common.events import IntegrationEvent, source_for, topic_for
 from alliance_contracts import licensing, membership, standards, training
-from alliance_contracts.ownership import READS, SERVICES, owners, topics_read_by, topics_written_by
+from alliance_contracts.ownership import PUBLISHERS, READS, SERVICES, owners, topics_read_by, topics_written_by
 
 
 def subscriptions(service: str) -> set[type[IntegrationEvent]]:
@@ -26,6 +26,10 @@ def subscriptions(service: str) -> set[type[IntegrationEvent]]:
         from standards.entrypoints.events import event_handlers as standards_handlers
 
         return set(standards_handlers(Mock(), Mock()))
+    if service == "notifications":
+        from notifications.entrypoints.events import event_handlers as notifications_handlers
+
+        return set(notifications_handlers(Mock()))
     from training.adapters.standing import MemberStanding
     from training.entrypoints.events import event_handlers as training_handlers
 
@@ -45,7 +49,7 @@ def test_every_contract_module_declares_one_owner() -> None:
     assert [m.OWNER for m in modules] == ["membership", "licensing", "standards", "training"]
     for module in modules:
         assert module.TOPIC == topic_for(module.OWNER)
-    assert set(owners().values()) == set(SERVICES)
+    assert set(owners().values()) == set(PUBLISHERS) == set(SERVICES) - {"notifications"}
     for event_type, owner in owners().items():
         model = IntegrationEvent.registry[event_type]
         assert (model.topic, model.source) == (topic_for(owner), source_for(owner))

@@ -23,5 +23,8 @@ INTEGRATION_EVENTS = EventTable(
         events.DuesInvoiced: contracts.DuesInvoiced,
         events.DuesPaid: contracts.DuesPaid,
         events.DuesReminderDue: contracts.DuesReminderDue,
+        events.ApplicationDecided: contracts.ApplicationDecided,
+        events.UserAdded: contracts.UserAdded,
+        events.UserRemoved: contracts.UserRemoved,
     }
 )

@@ -113,3 +113,30 @@ class DuesReminderDue(MembershipEvent):
     period_end: date
     days_before: int | None
     invoice_id: str | None
+
+
+@dataclass(frozen=True)
+class ApplicationDecided(MembershipEvent):
+    name: str
+    decision: str  # admitted | rejected | changes_requested
+    decided_by: str  # council | secretariat
+    reason: str | None
+    applicant: str
+    contact_name: str
+    contact_email: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class UserAdded(MembershipEvent):
+    subject: str
+    name: str
+    email: str
+    role: str
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class UserRemoved(MembershipEvent):
+    subject: str
+    removed_at: datetime

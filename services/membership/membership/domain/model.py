@@ -29,6 +29,7 @@ from membership.domain.dues import (
     reminders_due,
 )
 from membership.domain.events import (
+    ApplicationDecided,
     ApplicationSubmitted,
     DuesInvoiced,
     DuesPaid,
@@ -41,6 +42,8 @@ from membership.domain.events import (
     MemberStatusChanged,
     MemberSuspended,
     MemberWithdrawn,
+    UserAdded,
+    UserRemoved,
 )
 from membership.domain.standing import (
     DEFAULT_RULES,
@@ -233,6 +236,24 @@ class Organisation:
             ReviewDecision.REJECT: ApplicationStatus.REJECTED,
         }[decision]
         self.history.append(HistoryEntry(now, f"review:{decision}", by, reason))
+        if decision is not ReviewDecision.ACCEPT:  # the applicant is told; an acceptance goes on to the council
+            outcome = "rejected" if decision is ReviewDecision.REJECT else "changes_requested"
+            self._decided(outcome, "secretariat", reason, now)
+
+    def _decided(self, decision: str, organ: str, reason: str | None, now: datetime) -> None:
+        self.events.append(
+            ApplicationDecided(
+                member_id=self.id,
+                name=self.name,
+                decision=decision,
+                decided_by=organ,
+                reason=reason,
+                applicant=self.applicant,
+                contact_name=self.contact.name,
+                contact_email=self.contact.email,
+                decided_at=now,
+            )
+        )
 
     def flag_credit_code_conflict(self, now: datetime, with_org: str) -> None:
         """Another organisation claims the same credit code: the secretariat checks this one too."""
@@ -265,6 +286,7 @@ class Organisation:
         if decision is CouncilDecision.REJECT:
             self.status = ApplicationStatus.REJECTED
             self.history.append(HistoryEntry(now, "council:reject", by, reason))
+            self._decided("rejected", "council", reason, now)
             return
         if not membership_number:
             raise ValueError("admission needs a membership number")
@@ -275,9 +297,14 @@ class Organisation:
         self.membership = rules.refresh(opened, DEFAULT_RULES, today).membership
         self.membership_number = membership_number
         self.admitted_at = now
-        if not any(u.subject == self.applicant for u in self.users):  # the applicant administers it
+        applicant_added = not any(u.subject == self.applicant for u in self.users)
+        if applicant_added:  # the applicant administers it
             self.users.append(OrgUser(self.applicant, self.contact.name, self.contact.email, UserRole.MEMBER_ADMIN))
         self.history.append(HistoryEntry(now, "council:admit", by, reason))
+        # The applicant is told, and becomes the organisation's first user; MemberAdmitted comes last.
+        self._decided("admitted", "council", reason, now)
+        if applicant_added:
+            self._user_added(self.users[-1], now)
         self.events.append(
             MemberAdmitted(
                 member_id=self.id,
@@ -296,6 +323,13 @@ class Organisation:
             )
         )
 
+    def _user_added(self, user: OrgUser, now: datetime) -> None:
+        self.events.append(
+            UserAdded(
+                member_id=self.id, subject=user.subject, name=user.name, email=user.email, role=user.role, added_at=now
+            )
+        )
+
     # --- users ---
 
     def add_user(self, user: OrgUser, by: str, now: datetime) -> None:
@@ -306,6 +340,7 @@ class Organisation:
         self._room_for(_USER_CHANGES, limits.USER_CHANGES_PER_YEAR, limits.YEAR, "user changes", "users", now)
         self.users.append(user)
         self.history.append(HistoryEntry(now, f"user-added:{user.role}", by, user.subject))
+        self._user_added(user, now)
 
     def remove_user(self, subject: str, by: str, now: datetime) -> None:
         user = next((u for u in self.users if u.subject == subject), None)
@@ -317,6 +352,7 @@ class Organisation:
         self._room_for(_USER_CHANGES, limits.USER_CHANGES_PER_YEAR, limits.YEAR, "user changes", "users", now)
         self.users.remove(user)
         self.history.append(HistoryEntry(now, "user-removed", by, subject))
+        self.events.append(UserRemoved(member_id=self.id, subject=subject, removed_at=now))
 
     # --- dues ---
 

@@ -41,7 +41,7 @@ def sample(cls: type[events.MembershipEvent]) -> events.MembershipEvent:
 
 
 def test_every_domain_event_has_a_contract() -> None:
-    assert len(DOMAIN_EVENTS) == 11
+    assert len(DOMAIN_EVENTS) == 14
     assert set(DOMAIN_EVENTS) == set(INTEGRATION_EVENTS.table)
     assert all(INTEGRATION_EVENTS.table[cls] is not None for cls in DOMAIN_EVENTS)
 

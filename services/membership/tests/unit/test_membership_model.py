@@ -9,6 +9,7 @@ import pytest
 
 from alliance_common.errors import Conflict, InvalidInput
 from membership.domain.events import (
+    ApplicationDecided,
     ApplicationSubmitted,
     MemberAdmitted,
     MemberExpelled,
@@ -17,6 +18,8 @@ from membership.domain.events import (
     MemberStatusChanged,
     MemberSuspended,
     MemberWithdrawn,
+    UserAdded,
+    UserRemoved,
 )
 from membership.domain.model import (
     ApplicationStatus,
@@ -24,9 +27,11 @@ from membership.domain.model import (
     CouncilDecision,
     Organisation,
     OrgType,
+    OrgUser,
     ReviewDecision,
     Segment,
     Tier,
+    UserRole,
     membership_number,
 )
 from membership.domain.standing import MembershipStatus
@@ -213,14 +218,40 @@ def test_council_rejection_needs_a_reason(reason: str | None) -> None:
     assert org.status is ApplicationStatus.ACCEPTED_FOR_DECISION
 
 
-def test_council_rejection_rejects_without_membership_or_event() -> None:
+def test_council_rejection_rejects_without_membership_and_tells_the_applicant() -> None:
     org = accepted()
     org.decide(CouncilDecision.REJECT, "not eligible", None, "council-1", LATER)
     assert org.status is ApplicationStatus.REJECTED
     assert org.standing is None
     assert org.membership_number is None
     assert org.history[-1].action == "council:reject"
-    assert [type(e) for e in org.events] == [ApplicationSubmitted]
+    assert [type(e) for e in org.events] == [ApplicationSubmitted, ApplicationDecided]
+    decided = org.events[-1]
+    assert isinstance(decided, ApplicationDecided)
+    assert (decided.decision, decided.decided_by, decided.reason) == ("rejected", "council", "not eligible")
+    assert decided.contact_email == org.contact.email and decided.applicant == org.applicant
+
+
+@pytest.mark.parametrize(
+    ("decision", "outcome"),
+    [(ReviewDecision.REJECT, "rejected"), (ReviewDecision.REQUEST_CHANGES, "changes_requested")],
+)
+def test_a_review_that_stops_the_application_tells_the_applicant(decision: ReviewDecision, outcome: str) -> None:
+    org = apply()
+    org.review(decision, "the licence copy is unreadable", "secretariat-1", LATER)
+    decided = org.events[-1]
+    assert isinstance(decided, ApplicationDecided)
+    assert (decided.decision, decided.decided_by) == (outcome, "secretariat")
+
+
+def test_admission_adds_the_applicant_as_a_user_and_users_changes_are_events() -> None:
+    org = admitted()
+    assert [type(e) for e in org.events] == [ApplicationSubmitted, ApplicationDecided, UserAdded, MemberAdmitted]
+    org.add_user(OrgUser("wang@example.com", "Wang", "wang@example.com", UserRole.MEMBER_STAFF), "admin", LATER)
+    org.remove_user("wang@example.com", "admin", LATER)
+    added, removed = org.events[-2:]
+    assert isinstance(added, UserAdded) and (added.subject, added.role) == ("wang@example.com", "member_staff")
+    assert isinstance(removed, UserRemoved) and removed.subject == "wang@example.com"
 
 
 def test_admission_needs_a_membership_number() -> None:
@@ -311,7 +342,14 @@ def test_events_record_the_whole_lifecycle_in_order() -> None:
     org = admitted()
     org.suspend("unpaid dues", "s", LATER)
     org.reinstate(None, "s", LATER)
-    assert [type(e) for e in org.events] == [ApplicationSubmitted, MemberAdmitted, MemberSuspended, MemberReinstated]
+    assert [type(e) for e in org.events] == [
+        ApplicationSubmitted,
+        ApplicationDecided,
+        UserAdded,
+        MemberAdmitted,
+        MemberSuspended,
+        MemberReinstated,
+    ]
 
 
 # --- in_good_standing / membership_number --------------------------------------------------

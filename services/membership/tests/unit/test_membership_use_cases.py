@@ -99,6 +99,8 @@ async def test_apply_review_admit_publishes_and_numbers_the_member(
     assert stored == member and stored is not None and stored.version == 3
     assert [(type(p.event), p.subject, p.correlation_id) for p in store.published] == [
         (contracts.ApplicationSubmitted, org.id, "req-1"),
+        (contracts.ApplicationDecided, org.id, None),
+        (contracts.UserAdded, org.id, None),
         (contracts.MemberAdmitted, org.id, None),
     ]
     admitted = store.published[-1].event

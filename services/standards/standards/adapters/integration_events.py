@@ -17,5 +17,9 @@ TO_CONTRACT = EventTable(
         events.ProjectStageChanged: contracts.ProjectStageChanged,
         events.StandardPublished: contracts.StandardPublished,
         events.BallotVoteVoided: contracts.BallotVoteVoided,
+        events.IprCallIssued: contracts.IprCallIssued,
+        events.IprCallAnswered: contracts.IprCallAnswered,
+        events.BallotOpened: contracts.BallotOpened,
+        events.BallotClosed: contracts.BallotClosed,
     }
 )

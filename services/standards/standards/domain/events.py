@@ -66,4 +66,54 @@ class BallotVoteVoided:
     voided_at: datetime
 
 
-DomainEvent = ProjectProposed | ProjectStageChanged | StandardPublished | BallotVoteVoided
+@dataclass(frozen=True)
+class IprCallIssued:
+    project_id: str
+    call_id: str
+    title: str
+    reason: str
+    issued_at: datetime
+    deadline: datetime
+    draft_version: int | None
+    participants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IprCallAnswered:
+    project_id: str
+    call_id: str
+    organisation_id: str
+    answer: str
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class BallotOpened:
+    project_id: str
+    ballot: int
+    title: str
+    opened_at: datetime
+    closes_at: datetime
+    eligible: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BallotClosed:
+    project_id: str
+    ballot: int
+    title: str
+    result: str
+    closed_at: datetime
+    eligible: tuple[str, ...]
+
+
+DomainEvent = (
+    ProjectProposed
+    | ProjectStageChanged
+    | StandardPublished
+    | BallotVoteVoided
+    | IprCallIssued
+    | IprCallAnswered
+    | BallotOpened
+    | BallotClosed
+)

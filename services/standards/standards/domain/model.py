@@ -19,8 +19,12 @@ from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from standards.domain import limits
 from standards.domain.ballots import Ballot, Position, Vote
 from standards.domain.events import (
+    BallotClosed,
+    BallotOpened,
     BallotVoteVoided,
     DomainEvent,
+    IprCallAnswered,
+    IprCallIssued,
     PatentDeclared,
     ProjectProposed,
     ProjectStageChanged,
@@ -387,16 +391,29 @@ class Project:
             ballot = self._new_ballot(ctx)
             if previous is not None and previous.result is None:
                 previous.result, previous.closed_at = "repeated", now
+                self._ballot_closed(previous)
             self.ballots.append(ballot)
+            self.events.append(
+                BallotOpened(
+                    project_id=self.id,
+                    ballot=ballot.number,
+                    title=self.title,
+                    opened_at=ballot.opened_at,
+                    closes_at=ballot.closes_at,
+                    eligible=tuple(ballot.eligible),
+                )
+            )
             if action is Action.OPEN_BALLOT:
                 self._issue_call("pre_ballot", now, policy)
         elif action is Action.CLOSE_BALLOT_APPROVED:
             ballot = self._ballot()
             ballot.result, ballot.closed_at = "approved", now
             self.approved_on = now.date()
+            self._ballot_closed(ballot)
         elif action is Action.CLOSE_BALLOT_FAILED:
             ballot = self._ballot()
             ballot.result, ballot.closed_at = "failed", now
+            self._ballot_closed(ballot)
         elif action is Action.PUBLISH:
             if not ctx.number:
                 raise Conflict("publication needs an allocated number", field="number")
@@ -419,6 +436,19 @@ class Project:
             self.revised_by = ctx.revision_id
         elif action is Action.WITHDRAW:
             self.withdrawn_on = now.date()
+
+    def _ballot_closed(self, ballot: Ballot) -> None:
+        assert ballot.result is not None and ballot.closed_at is not None
+        self.events.append(
+            BallotClosed(
+                project_id=self.id,
+                ballot=ballot.number,
+                title=self.title,
+                result=ballot.result,
+                closed_at=ballot.closed_at,
+                eligible=tuple(ballot.eligible),
+            )
+        )
 
     def _ballot(self) -> Ballot:
         ballot = self.current_ballot
@@ -449,14 +479,25 @@ class Project:
 
     def _issue_call(self, reason: str, now: datetime, policy: Policy) -> None:
         latest = self.latest_draft
-        self.calls.append(
-            IprCall(
-                id=f"call-{len(self.calls) + 1}",
-                reason=reason,
-                issued_at=now,
-                deadline=now + policy.ipr_call_period,
-                draft_version=latest.version if latest else None,
-                participants=self.participant_orgs,
+        call = IprCall(
+            id=f"call-{len(self.calls) + 1}",
+            reason=reason,
+            issued_at=now,
+            deadline=now + policy.ipr_call_period,
+            draft_version=latest.version if latest else None,
+            participants=self.participant_orgs,
+        )
+        self.calls.append(call)
+        self.events.append(
+            IprCallIssued(
+                project_id=self.id,
+                call_id=call.id,
+                title=self.title,
+                reason=call.reason,
+                issued_at=call.issued_at,
+                deadline=call.deadline,
+                draft_version=call.draft_version,
+                participants=tuple(call.participants),
             )
         )
 
@@ -650,6 +691,7 @@ class Project:
         for call in self.calls:
             if holder_id in call.participants and not call.answered_by(holder_id):
                 call.answers.append(CallAnswer(holder_id, CallAnswerKind.DECLARED, by, now))
+                self._call_answered(call, holder_id, CallAnswerKind.DECLARED, now)
         return declaration
 
     def answer_call(self, call_id: str, org_id: str, no_patents_known: bool, by: str, now: datetime) -> IprCall:
@@ -666,7 +708,11 @@ class Project:
             )
         kind = CallAnswerKind.NO_PATENTS_KNOWN if no_patents_known else CallAnswerKind.DECLARED
         call.answers.append(CallAnswer(org_id, kind, by, now))
+        self._call_answered(call, org_id, kind, now)
         return call
+
+    def _call_answered(self, call: IprCall, org_id: str, kind: CallAnswerKind, now: datetime) -> None:
+        self.events.append(IprCallAnswered(self.id, call.id, org_id, kind.value, now))
 
     # --- ballot ---------------------------------------------------------------------------------
 

@@ -231,6 +231,27 @@ async def test_who_may_vote_and_see_votes(world: World) -> None:
         await step(world, pid, Action.CLOSE_BALLOT_APPROVED, member("v1"))
 
 
+async def test_ipr_calls_and_ballots_opening_and_closing_are_published(world: World) -> None:
+    pid = await to_ballot(world)
+    for voter in ("v1", "v2"):
+        await world.service.vote(pid, Position.APPROVE, None, member(voter))
+    world.clock.advance(timedelta(days=31))
+    await step(world, pid, Action.CLOSE_BALLOT_APPROVED, SECRETARIAT)
+    published = world.published()
+    calls = [e for e in published if isinstance(e, contracts.IprCallIssued) and e.project_id == pid]
+    assert [c.reason for c in calls] == ["committee_draft", "pre_ballot"]
+    assert all(c.deadline > c.issued_at and c.participants for c in calls)
+    answered = [e for e in published if isinstance(e, contracts.IprCallAnswered) and e.project_id == pid]
+    assert {(a.call_id, a.organisation_id, a.answer) for a in answered} >= {
+        ("call-1", ORGS[key], "no_patents_known") for key in ("chair", "editor", "part")
+    }
+    opened = [e for e in published if isinstance(e, contracts.BallotOpened) and e.project_id == pid]
+    closed = [e for e in published if isinstance(e, contracts.BallotClosed) and e.project_id == pid]
+    assert [(b.ballot, b.closes_at > b.opened_at) for b in opened] == [(1, True)]
+    assert [(b.ballot, b.result) for b in closed] == [(1, "approved")]
+    assert ORGS["v1"] in opened[0].eligible and closed[0].eligible == opened[0].eligible
+
+
 async def test_losing_standing_voids_the_vote_once(world: World) -> None:
     pid = await to_ballot(world)
     await world.service.vote(pid, Position.APPROVE, None, member("v1"))
@@ -264,6 +285,10 @@ def test_every_domain_event_maps_to_its_contract() -> None:
         events.ProjectStageChanged("p", "proposed", "accepted", "approve_proposal", "me", None, START),
         events.StandardPublished("p", "T/LEDA 001", "T", date(2026, 2, 1), (declared,), "S", ("org",), None, None),
         events.BallotVoteVoided("p", 1, "org", "lost standing", START),
+        events.IprCallIssued("p", "call-1", "T", "committee_draft", START, START, 1, ("org",)),
+        events.IprCallAnswered("p", "call-1", "org", "no_patents_known", START),
+        events.BallotOpened("p", 1, "T", START, START, ("org",)),
+        events.BallotClosed("p", 1, "T", "approved", START, ("org",)),
     ]
     domain_types = {t for t in vars(events).values() if isinstance(t, type) and t.__module__ == events.__name__}
     assert domain_types - {events.PatentDeclared} == {type(e) for e in samples} == set(TO_CONTRACT.table)

@@ -300,12 +300,12 @@ def test_every_domain_event_maps_to_its_contract() -> None:
         events.SessionScheduled("s", "T", "engineers", NOW, 3, Decimal("1.00"), Decimal("2.00"), "CNY"),
         events.RegistrationConfirmed("s", "r", "org", "a@x", Decimal("1.00"), "CNY", True),
         events.RegistrationStatusChanged(
-            "s", "r", None, "a@x", "cancelled", "confirmed", "ill", None, Decimal("5.00"), "CNY"
+            "s", "r", None, "a@x", "cancelled", "confirmed", "ill", None, Decimal("5.00"), "CNY", "T"
         ),
         events.CreditHoursEarned(
             "s", "r", "org", "A", "a@x", Decimal("6.5"), (date(2026, 7, 1),), "T", date(2026, 7, 2)
         ),
-        events.CertificateIssued("s", "r", "org", "A", "a@x", "CODE", Decimal("6.5"), date(2026, 7, 2)),
+        events.CertificateIssued("s", "r", "org", "A", "a@x", "CODE", Decimal("6.5"), date(2026, 7, 2), "T"),
         events.SessionProposed("PROP-P1", "T", "T/LEDA 001", "P1"),
     ]
     domain_types = {t for t in vars(events).values() if isinstance(t, type) and t.__module__ == events.__name__}

@@ -48,6 +48,7 @@ class RegistrationStatusChanged:
     offer_expires_at: datetime | None
     cancellation_fee: Decimal | None
     currency: str | None
+    session_title: str
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class CertificateIssued:
     verification_code: str
     credit_hours: Decimal
     issued_on: date
+    session_title: str
 
 
 @dataclass(frozen=True)

@@ -663,6 +663,7 @@ class Session:
                         verification_code=r.certificate.code,
                         credit_hours=hours,
                         issued_on=now.date(),
+                        session_title=self.title,
                     )
                 )
                 certified.append(r)
@@ -717,5 +718,6 @@ class Session:
                 offer_expires_at=r.offer_expires_at if r.status is S.OFFERED else None,
                 cancellation_fee=r.cancellation_fee if r.status is S.CANCELLED else None,
                 currency=self.currency if r.status is S.CANCELLED else None,
+                session_title=self.title,
             )
         )

@@ -1,0 +1,270 @@
+"""Events that concern people, turned into what to tell whom (pure: event in, intents out).
+
+An ``Intent`` names the kind, the audience (one person, or an organisation's people, optionally
+only its member admins) and the text in Chinese and English. The service layer resolves the
+audience from its directory, applies each person's preferences and sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from alliance_common.events import IntegrationEvent
+from alliance_contracts.membership import ApplicationDecided, DuesReminderDue
+from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallIssued
+from alliance_contracts.training import CertificateIssued, RegistrationStatusChanged
+from notifications.domain.model import Kind, Recipient, Text
+
+# Times are written in China Standard Time, where the alliance works (UTC+8, no daylight saving).
+CST = timezone(timedelta(hours=8), "CST")
+MEMBER_ADMIN = "member_admin"
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person, named by the event itself (an attendee, an applicant)."""
+
+    recipient: Recipient
+
+
+@dataclass(frozen=True)
+class Organisations:
+    """The people of these organisations (from the directory); ``roles`` limits them (None: all)."""
+
+    org_ids: tuple[str, ...]
+    roles: frozenset[str] | None = None
+
+
+Audience = Person | Organisations
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: Kind
+    audience: Audience
+    text: Text
+
+
+def moment(value: datetime) -> str:
+    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
+
+
+def day(value: date) -> str:
+    return value.isoformat()
+
+
+def intents(event: IntegrationEvent) -> list[Intent]:
+    """What ``event`` tells whom; empty for an event (or a state) that concerns nobody by mail."""
+    if isinstance(event, DuesReminderDue):
+        return [dues_reminder(event)]
+    if isinstance(event, ApplicationDecided):
+        return [application_decision(event)]
+    if isinstance(event, IprCallIssued):
+        return [ipr_call(event)] if event.participants else []
+    if isinstance(event, BallotOpened):
+        return [ballot_opened(event)] if event.eligible else []
+    if isinstance(event, BallotClosed):
+        return [ballot_closed(event)] if event.eligible else []
+    if isinstance(event, RegistrationStatusChanged):
+        offer = waiting_list(event)
+        return [offer] if offer else []
+    if isinstance(event, CertificateIssued):
+        return [certificate(event)]
+    return []
+
+
+REMINDER_ZH = {
+    "before_lapse": "您的会员资格将于 {end} 到期{days}，请及时缴纳会费以保持良好会籍。",
+    "grace": "您的会员资格已于 {end} 到期，现处于宽限期，请尽快缴纳会费。",
+    "expired": "您的会员资格已于 {end} 终止，缴纳会费后可恢复。",
+}
+REMINDER_EN = {
+    "before_lapse": "Your membership runs until {end}{days}; pay your dues to stay in good standing.",
+    "grace": "Your membership ended on {end} and is in its grace period; please pay your dues soon.",
+    "expired": "Your membership expired on {end}; paying your dues restores it.",
+}
+
+
+def dues_reminder(event: DuesReminderDue) -> Intent:
+    end = day(event.period_end)
+    days_zh = f"（还有 {event.days_before} 天）" if event.days_before is not None else ""
+    days_en = f" ({event.days_before} days from now)" if event.days_before is not None else ""
+    zh = REMINDER_ZH.get(event.kind, REMINDER_ZH["before_lapse"]).format(end=end, days=days_zh)
+    en = REMINDER_EN.get(event.kind, REMINDER_EN["before_lapse"]).format(end=end, days=days_en)
+    if event.invoice_id:
+        zh += f"\n发票编号：{event.invoice_id}"
+        en += f"\nInvoice: {event.invoice_id}"
+    return Intent(
+        Kind.DUES_REMINDER,
+        Organisations((event.member_id,), frozenset({MEMBER_ADMIN})),
+        Text("会费提醒", "Dues reminder", zh, en),
+    )
+
+
+def application_decision(event: ApplicationDecided) -> Intent:
+    reason_zh = f"\n理由：{event.reason}" if event.reason else ""
+    reason_en = f"\nReason: {event.reason}" if event.reason else ""
+    if event.decision == "admitted":
+        text = Text(
+            f"入会申请已获批准：{event.name}",
+            f"Membership application admitted: {event.name}",
+            f"理事会已批准 {event.name} 的入会申请。您现在是该组织的管理员，可以登录门户管理成员与会费。{reason_zh}",
+            f"The council admitted {event.name} to the alliance. You administer the organisation on the portal "
+            f"(its people and dues).{reason_en}",
+        )
+    elif event.decision == "changes_requested":
+        text = Text(
+            f"入会申请需要修改：{event.name}",
+            f"Changes requested to the membership application of {event.name}",
+            f"秘书处审核了 {event.name} 的入会申请，请按要求修改后重新提交。{reason_zh}",
+            f"The secretariat reviewed the application of {event.name} and asks for changes before it goes "
+            f"on.{reason_en}",
+        )
+    else:
+        organ_zh = "理事会" if event.decided_by == "council" else "秘书处"
+        organ_en = "council" if event.decided_by == "council" else "secretariat"
+        text = Text(
+            f"入会申请未获批准：{event.name}",
+            f"Membership application not admitted: {event.name}",
+            f"很遗憾，{organ_zh}未批准 {event.name} 的入会申请。{reason_zh}",
+            f"We regret that the {organ_en} did not admit the application of {event.name}.{reason_en}",
+        )
+    recipient = Recipient(event.applicant, event.contact_email, event.contact_name)
+    return Intent(Kind.APPLICATION_DECISION, Person(recipient), text)
+
+
+def ipr_call(event: IprCallIssued) -> Intent:
+    stage_zh = "委员会草案" if event.reason == "committee_draft" else "投票前"
+    stage_en = "committee draft" if event.reason == "committee_draft" else "pre-ballot"
+    draft = f" (draft {event.draft_version})" if event.draft_version is not None else ""
+    return Intent(
+        Kind.IPR_CALL,
+        Organisations(tuple(event.participants)),
+        Text(
+            f"专利披露征集：{event.title}，截止 {moment(event.deadline)}",
+            f"Call for IPR declarations: {event.title}, by {moment(event.deadline)}",
+            f"标准项目《{event.title}》已发出{stage_zh}专利披露征集{draft}。请贵组织在 {moment(event.deadline)} "
+            "之前在门户中披露相关专利或声明不知悉相关专利。",
+            f"A {stage_en} call for IPR declarations was issued on \u201c{event.title}\u201d{draft}. Please declare "
+            f"your organisation's patents, or answer that it knows of none, by {moment(event.deadline)}.",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class OpenCall:
+    """An IPR call whose deadline reminder is still to be sent (kept from the standards events)."""
+
+    key: str  # "<project id>/<call id>"
+    event_id: str  # the call's issuing event: the reminder's notifications are keyed on it
+    title: str
+    deadline: datetime
+    remind_at: datetime
+    participants: tuple[str, ...]
+    answered: frozenset[str]
+
+    @property
+    def unanswered(self) -> tuple[str, ...]:
+        return tuple(p for p in self.participants if p not in self.answered)
+
+
+def remind_at(issued_at: datetime, deadline: datetime, before: timedelta) -> datetime | None:
+    """When to remind of a call's deadline; None when the whole call is shorter than ``before``."""
+    at = deadline - before
+    return at if at > issued_at else None
+
+
+def ipr_deadline_reminder(call: OpenCall) -> Intent:
+    return Intent(
+        Kind.IPR_CALL,
+        Organisations(call.unanswered),
+        Text(
+            f"专利披露征集即将截止：{call.title}，{moment(call.deadline)}",
+            f"IPR call closing: {call.title}, by {moment(call.deadline)}",
+            f"标准项目《{call.title}》的专利披露征集将于 {moment(call.deadline)} 截止，贵组织尚未答复。"
+            "请在门户中披露相关专利或声明不知悉相关专利。",
+            f"The call for IPR declarations on \u201c{call.title}\u201d closes on {moment(call.deadline)} and your "
+            "organisation has not answered yet. Please declare its patents, or answer that it knows of none.",
+        ),
+    )
+
+
+def ballot_opened(event: BallotOpened) -> Intent:
+    return Intent(
+        Kind.BALLOT,
+        Organisations(tuple(event.eligible)),
+        Text(
+            f"投票开始：{event.title}（第 {event.ballot} 轮）",
+            f"Ballot open: {event.title} (ballot {event.ballot})",
+            f"标准项目《{event.title}》第 {event.ballot} 轮投票已开始，截止 {moment(event.closes_at)}。"
+            "贵组织有投票资格，请在门户中投票。",
+            f"Ballot {event.ballot} on \u201c{event.title}\u201d is open until {moment(event.closes_at)}. "
+            "Your organisation is eligible to vote on the portal.",
+        ),
+    )
+
+
+RESULT_ZH = {"approved": "通过", "failed": "未通过", "repeated": "已由新一轮投票取代"}
+
+
+def ballot_closed(event: BallotClosed) -> Intent:
+    result_zh = RESULT_ZH.get(event.result, event.result)
+    result_en = "replaced by a new ballot" if event.result == "repeated" else event.result
+    return Intent(
+        Kind.BALLOT,
+        Organisations(tuple(event.eligible)),
+        Text(
+            f"投票结束：{event.title}（{result_zh}）",
+            f"Ballot closed: {event.title} ({result_en})",
+            f"标准项目《{event.title}》第 {event.ballot} 轮投票已于 {moment(event.closed_at)} 结束，"
+            f"结果：{result_zh}。",
+            f"Ballot {event.ballot} on \u201c{event.title}\u201d closed on {moment(event.closed_at)}: {result_en}.",
+        ),
+    )
+
+
+def waiting_list(event: RegistrationStatusChanged) -> Intent | None:
+    title = event.session_title or event.session_id
+    attendee = Person(Recipient(event.attendee_email, event.attendee_email))
+    if event.status == "offered" and event.offer_expires_at is not None:
+        expires = moment(event.offer_expires_at)
+        return Intent(
+            Kind.WAITING_LIST_OFFER,
+            attendee,
+            Text(
+                f"候补名额：{title}，请在 {expires} 前接受",
+                f"A place is offered to you: {title}, accept by {expires}",
+                f"培训《{title}》有名额空出，现提供给您。请在 {expires} 之前在门户中接受，逾期名额将转给下一位候补者。",
+                f"A place in \u201c{title}\u201d has come free and is offered to you. Accept it on the portal by "
+                f"{expires}; after that it goes to the next person on the waiting list.",
+            ),
+        )
+    if event.status == "offer_expired":
+        return Intent(
+            Kind.WAITING_LIST_OFFER,
+            attendee,
+            Text(
+                f"候补名额已过期：{title}",
+                f"Your offered place has lapsed: {title}",
+                f"您未在期限内接受培训《{title}》的候补名额，该名额已转给下一位候补者。",
+                f"The place offered to you in \u201c{title}\u201d was not accepted in time and went to the next "
+                "person on the waiting list.",
+            ),
+        )
+    return None
+
+
+def certificate(event: CertificateIssued) -> Intent:
+    title = event.session_title or event.session_id
+    return Intent(
+        Kind.CERTIFICATE,
+        Person(Recipient(event.attendee_email, event.attendee_email, event.attendee_name)),
+        Text(
+            f"培训证书：{title}",
+            f"Your training certificate: {title}",
+            f"您已完成培训《{title}》，获得证书（{event.credit_hours} 学时）。证书验证码：{event.verification_code}。",
+            f"You completed \u201c{title}\u201d and hold its certificate ({event.credit_hours} credit hours). "
+            f"Verification code: {event.verification_code}.",
+        ),
+    )
