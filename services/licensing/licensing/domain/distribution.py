@@ -31,7 +31,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
-from operator import itemgetter
+from itertools import chain
 from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
@@ -99,24 +99,32 @@ class _Split:
     def __init__(self, lines: Sequence[CollectedLine], kept: Fraction, groups: dict[Covering, list[int]]) -> None:
         self.lines = lines
         self.kept = kept
-        self.groups = groups
+        self.groups = groups  # each covering's line positions, ascending
         self._owners = {covering: dict(covering.by_owner) for covering in groups}
+        self._covering_at: list[Covering | None] | None = None
 
     def shares(self, licensor: str) -> tuple[LineShare, ...]:
         """The licensor's line shares, in the order of the lines."""
         lines, kept = self.lines, self.kept
-        parts = [
-            (positions, ids, covering.counted)
-            for covering, positions in self.groups.items()
-            if (ids := self._owners[covering].get(licensor)) is not None
-        ]
-        if len(parts) == 1:
-            positions, ids, counted = parts[0]
-            return tuple(LineShare(lines[p], ids, counted, kept) for p in positions)
-        tagged = sorted(
-            ((p, part) for part, (positions, _, _) in enumerate(parts) for p in positions), key=itemgetter(0)
-        )
-        return tuple(LineShare(lines[p], parts[part][1], parts[part][2], kept) for p, part in tagged)
+        mine = {
+            covering: (ids, covering.counted)
+            for covering, owners in self._owners.items()
+            if (ids := owners.get(licensor)) is not None
+        }
+        if len(mine) == 1:
+            ((covering, (ids, counted)),) = mine.items()
+            return tuple(LineShare(lines[p], ids, counted, kept) for p in self.groups[covering])
+        covering_at = self._covering_at
+        if covering_at is None:  # which covering each line has (made once, for every statement)
+            covering_at = self._covering_at = [None] * len(lines)
+            for covering, positions in self.groups.items():
+                for p in positions:
+                    covering_at[p] = covering
+        shares = []
+        for p in sorted(chain.from_iterable(self.groups[covering] for covering in mine)):
+            ids, counted = mine[covering_at[p]]  # type: ignore[index]  # every position listed has one
+            shares.append(LineShare(lines[p], ids, counted, kept))
+        return tuple(shares)
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,21 @@ class Rule(StrEnum):
     CAP_REACHED = "cap_reached"  # the cap was reached before this line: its units are free
 
 
+# The rules as plain names for the pricing loop (a member looked up on its Enum class costs a call).
+_COVERED = Rule.COVERED
+_NOT_COVERED = Rule.NOT_COVERED
+_BACK_ROYALTY = Rule.BACK_ROYALTY
+_FREE_UNITS = Rule.FREE_UNITS
+_TIER = Rule.TIER
+_COMPLIANT_RATE = Rule.COMPLIANT_RATE
+_STANDARD_RATE = Rule.STANDARD_RATE
+_ROUNDING = Rule.ROUNDING
+_REGIONAL_DISCOUNT = Rule.REGIONAL_DISCOUNT
+_MEMBER_DISCOUNT = Rule.MEMBER_DISCOUNT
+_CAP = Rule.CAP
+_CAP_REACHED = Rule.CAP_REACHED
+
+
 class Step(NamedTuple):  # a line has a few: an immutable tuple is the cheapest to make
     rule: Rule
     detail: str
@@ -343,9 +358,10 @@ def compute_report(
         pricer = _Pricer(schedule, listed, report.period, compliant=compliant, member=member_in_good_standing)
         for period in sorted(by_period):
             year = period.year
+            back = period < report.period
             for index in by_period[period]:
                 line = lines[index]
-                result = pricer.price(index, line, units_of[year], royalties_of[year])
+                result = pricer.price(index, line, back, units_of[year], royalties_of[year])
                 if result.covered_by:
                     units_of[year] += line.units
                 royalties_of[year] += result.amount
@@ -360,10 +376,10 @@ def compute_report(
 
 # What a PatentIndex's coverage reads as in a line's explanation, per (made in, sold in, date): the
 # covering patents and the step that names them (one shared, immutable object per answer).
-_COVERED: WeakKeyDictionary[PatentIndex, dict[tuple[str, str, date], tuple[tuple[str, ...], Step]]] = (
+_COVERAGE_STEPS: WeakKeyDictionary[PatentIndex, dict[tuple[str, str, date], tuple[tuple[str, ...], Step]]] = (
     WeakKeyDictionary()
 )
-_MAX_COVERED = 32_768  # explanations kept per index (each names every covering patent: a few KB)
+_MAX_COVERAGE_STEPS = 32_768  # explanations kept per index (each names every covering patent: a few KB)
 
 
 class _TierPlan(NamedTuple):
@@ -417,9 +433,9 @@ class _Pricer:
                     break
                 lower = upper
             self.plans[category] = tuple(plans)
-        memo = _COVERED.get(patents)
+        memo = _COVERAGE_STEPS.get(patents)
         if memo is None:
-            memo = _COVERED[patents] = {}
+            memo = _COVERAGE_STEPS[patents] = {}
         self.covered = memo
 
     def _coverage(self, made: str, sold: str, on: date) -> tuple[tuple[str, ...], Step]:
@@ -430,29 +446,31 @@ class _Pricer:
             countries = f"{made} (manufacture) or {sold} (sale)"
             if covered.ids:
                 text = f"{len(covered.ids)} listed patent(s) in force in {countries} on {on}: {covered.numbers}"
-                found = (covered.ids, Step(Rule.COVERED, text, ZERO, ZERO + ZERO))
+                found = (covered.ids, Step(_COVERED, text, ZERO, ZERO + ZERO))
             else:
                 text = f"no listed patent in force in {countries} on {on}: no royalty due"
-                found = (covered.ids, Step(Rule.NOT_COVERED, text, ZERO, ZERO + ZERO))
-            if len(self.covered) >= _MAX_COVERED:
+                found = (covered.ids, Step(_NOT_COVERED, text, ZERO, ZERO + ZERO))
+            if len(self.covered) >= _MAX_COVERAGE_STEPS:
                 self.covered.clear()
             self.covered[key] = found
         return found
 
-    def price(self, index: int, line: ReportLine, units_before: int, royalties_before: Decimal) -> LineResult:
-        """One line, the group's year holding ``units_before`` royalty-bearing units and
-        ``royalties_before`` due before it (run inside the engine's decimal context)."""
+    def price(
+        self, index: int, line: ReportLine, back: bool, units_before: int, royalties_before: Decimal
+    ) -> LineResult:
+        """One line (``back``: of an earlier period than the report's), the group's year holding
+        ``units_before`` royalty-bearing units and ``royalties_before`` due before it (run inside the
+        engine's decimal context)."""
         period = line.period
         year = period.year
         on = line.sold_on if line.sold_on is not None else period.end
         # Listed patents in force in either country on the line's date: the manufacture country's first.
         covered_by, covered_step = self._coverage(line.country_of_manufacture, line.country_of_sale, on)
         steps: list[Step] = []
-        back = period < self.reported
         if back:
             steps.append(
                 Step(
-                    Rule.BACK_ROYALTY,
+                    _BACK_ROYALTY,
                     f"back royalty for {period}, reported with {self.reported}: counted in {year}'s volume and "
                     f"cap, after the {units_before:,} units already reported for {year}",
                     ZERO,
@@ -471,7 +489,7 @@ class _Pricer:
         if free > 0:
             steps.append(
                 Step(
-                    Rule.FREE_UNITS,
+                    _FREE_UNITS,
                     f"units {first:,}–{first + free - 1:,} of {year}: within the {free_end:,} free units per year",
                     ZERO,
                     balance,
@@ -490,9 +508,7 @@ class _Pricer:
                 amount = units * plan.standard_rate
                 balance += amount
                 steps.append(
-                    Step(
-                        Rule.TIER, f"{plan.head}{start:,}–{stop:,}: {units:,}{plan.rate_text}{amount}", amount, balance
-                    )
+                    Step(_TIER, f"{plan.head}{start:,}–{stop:,}: {units:,}{plan.rate_text}{amount}", amount, balance)
                 )
                 saving += units * plan.saving
             if upper is None or upper >= last:
@@ -504,7 +520,7 @@ class _Pricer:
                 balance += change
                 steps.append(
                     Step(
-                        Rule.COMPLIANT_RATE,
+                        _COMPLIANT_RATE,
                         f"compliant-licensee rate instead of the standard rate: −{saving}",
                         change,
                         balance,
@@ -513,7 +529,7 @@ class _Pricer:
             else:
                 steps.append(
                     Step(
-                        Rule.STANDARD_RATE,
+                        _STANDARD_RATE,
                         f"standard rate: the licensee is late in filing or paying, so the compliant-licensee rate "
                         f"(−{saving}) does not apply",
                         ZERO,
@@ -525,26 +541,26 @@ class _Pricer:
         if rounded != balance:
             change = rounded - balance
             steps.append(
-                Step(Rule.ROUNDING, f"{balance} rounded to the cent, half up: {rounded}", change, balance + change)
+                Step(_ROUNDING, f"{balance} rounded to the cent, half up: {rounded}", change, balance + change)
             )
         balance = rounded  # same value, now written to the cent (e.g. 1.000 → 1.00)
 
         schedule = self.schedule
         regional = schedule.regional_discount_percent
         if regional and balance and line.country_of_sale in schedule.regional_markets:
-            off = to_cents(balance * regional / HUNDRED)
+            off = (balance * regional / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
             text = f"regional discount for sales in {line.country_of_sale}: {regional}% of {balance} = {off}"
             change = -off
             balance += change
-            steps.append(Step(Rule.REGIONAL_DISCOUNT, text, change, balance))
+            steps.append(Step(_REGIONAL_DISCOUNT, text, change, balance))
 
         discount = schedule.member_discount_percent
         if discount and balance and self.member:
-            off = to_cents(balance * discount / HUNDRED)
+            off = (balance * discount / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
             text = f"member discount (in good standing): {discount}% of {balance} = {off}"
             change = -off
             balance += change
-            steps.append(Step(Rule.MEMBER_DISCOUNT, text, change, balance))
+            steps.append(Step(_MEMBER_DISCOUNT, text, change, balance))
 
         cap = schedule.annual_cap
         if cap is not None and balance > 0:
@@ -555,14 +571,14 @@ class _Pricer:
                 )
                 change = -balance
                 balance += change
-                steps.append(Step(Rule.CAP_REACHED, text, change, balance))
+                steps.append(Step(_CAP_REACHED, text, change, balance))
             elif balance > room:
                 text = (
                     f"{year}'s annual cap of {cap}: {royalties_before} already due, so {room} of {balance} is charged"
                 )
                 change = room - balance
                 balance = balance + change
-                steps.append(Step(Rule.CAP, text, change, balance))
+                steps.append(Step(_CAP, text, change, balance))
         return LineResult(index, line, back, covered_by, units_before, balance, tuple(steps))
 
 
