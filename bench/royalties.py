@@ -33,6 +33,9 @@ Measured, side by side in one run, ``--reps`` times each (medians printed):
 - DISTRIBUTE: per quarter, ``collected_lines`` of every priced report, then ``distribute``; the
   statements must sum to the distributable amount, and the collected amount to the reports'
   totals (asserted);
+- STATEMENT LINES: per quarter, every statement's line shares (one per line and licensor with a
+  patent counted), which ``distribute`` makes when first read, as storing the distribution does;
+  timed apart from DISTRIBUTE;
 - ACCOUNT (``--account-lines K``, default licensing's ``REPORT_LINES_MAX``, the most one report may
   carry (1,000); 0 skips): one royalty account holding one filed,
   priced report of K lines (each with its steps and collected line), read through licensing's own
@@ -510,6 +513,8 @@ class Pass:
     quarters: list[Quarter]
     compute_cpu: float = 0.0  # CPU seconds of this process (the machine is shared: wall time includes waiting)
     distribute_cpu: float = 0.0
+    shares: float = 0.0  # every statement's line shares made (what storing a distribution reads), seconds
+    shares_cpu: float = 0.0
     compute_peak: int = 0  # bytes (tracemalloc), 0 when not traced
     distribute_peak: int = 0
 
@@ -526,7 +531,7 @@ def compute_and_distribute(
     """Price every report of Q1..Q``quarters_run`` and distribute each quarter (see the module's docstring)."""
     index_of = {g.id: i for i, g in enumerate(groups)}
     today = date(year + 1, 2, 15)  # every quarter of the year has ended
-    compute_s = distribute_s = compute_cpu = distribute_cpu = 0.0
+    compute_s = distribute_s = compute_cpu = distribute_cpu = shares_s = shares_cpu = 0.0
     compute_peak = distribute_peak = 0
     quarters: list[Quarter] = []
 
@@ -579,6 +584,12 @@ def compute_and_distribute(
         distribution = distribute(period, collected, listed, admin_fee_percent=ADMIN_FEE_PERCENT)
         distribute_s += now() - started
         distribute_cpu += time.process_time() - cpu
+        # A statement's line shares (one per line and licensor) are made when first read, as storing
+        # the distribution reads them (``distribution_documents``): timed apart, not in DISTRIBUTE.
+        started, cpu = now(), time.process_time()
+        line_shares = sum(len(s.lines) for s in distribution.statements)
+        shares_s += now() - started
+        shares_cpu += time.process_time() - cpu
         if traced:
             distribute_peak = max(distribute_peak, tracemalloc.get_traced_memory()[1])
 
@@ -596,11 +607,21 @@ def compute_and_distribute(
                 distribution.distributable,
                 statements,
                 sum(1 for s in distribution.statements if s.amount),
-                sum(len(s.lines) for s in distribution.statements),
+                line_shares,
             )
         )
         del results, collected, distribution
-    return Pass(compute_s, distribute_s, quarters, compute_cpu, distribute_cpu, compute_peak, distribute_peak)
+    return Pass(
+        compute_s,
+        distribute_s,
+        quarters,
+        compute_cpu,
+        distribute_cpu,
+        shares_s,
+        shares_cpu,
+        compute_peak,
+        distribute_peak,
+    )
 
 
 # ----------------------------------------------------------------------------- licensing's own account read
@@ -892,6 +913,11 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
             [p.distribute_cpu for p in passes],
         ),
         row("compute + distribute", both, [p.compute_cpu + p.distribute_cpu for p in passes]),
+        row(
+            "STATEMENT LINES: every statement's line shares",
+            [p.shares for p in passes],
+            [p.shares_cpu for p in passes],
+        ),
     ]
     layout_rows = [
         [

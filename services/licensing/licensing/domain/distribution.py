@@ -26,15 +26,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
+from itertools import chain
 from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
 from licensing.domain.events import LicensorShare, RoyaltiesDistributed
-from licensing.domain.patents import Covering, Patent, PatentIndex, check_country
+from licensing.domain.patents import COUNTRY_CODES, Covering, Patent, PatentIndex, check_country
 from licensing.domain.royalties import CENT, HUNDRED, ZERO, Period, ReportResult, is_cents, to_cents
 
 
@@ -90,6 +92,41 @@ class LineShare(NamedTuple):
         )
 
 
+class _Split:
+    """How ``distribute`` split a period's lines: the positions of the lines counted for each set of
+    patents (one ``Covering`` object per answer), from which each statement's lines are made when read."""
+
+    def __init__(self, lines: Sequence[CollectedLine], kept: Fraction, groups: dict[Covering, list[int]]) -> None:
+        self.lines = lines
+        self.kept = kept
+        self.groups = groups  # each covering's line positions, ascending
+        self._owners = {covering: dict(covering.by_owner) for covering in groups}
+        self._covering_at: list[Covering | None] | None = None
+
+    def shares(self, licensor: str) -> tuple[LineShare, ...]:
+        """The licensor's line shares, in the order of the lines."""
+        lines, kept = self.lines, self.kept
+        mine = {
+            covering: (ids, covering.counted)
+            for covering, owners in self._owners.items()
+            if (ids := owners.get(licensor)) is not None
+        }
+        if len(mine) == 1:
+            ((covering, (ids, counted)),) = mine.items()
+            return tuple(LineShare(lines[p], ids, counted, kept) for p in self.groups[covering])
+        covering_at = self._covering_at
+        if covering_at is None:  # which covering each line has (made once, for every statement)
+            covering_at = self._covering_at = [None] * len(lines)
+            for covering, positions in self.groups.items():
+                for p in positions:
+                    covering_at[p] = covering
+        shares = []
+        for p in sorted(chain.from_iterable(self.groups[covering] for covering in mine)):
+            ids, counted = mine[covering_at[p]]  # type: ignore[index]  # every position listed has one
+            shares.append(LineShare(lines[p], ids, counted, kept))
+        return tuple(shares)
+
+
 @dataclass(frozen=True)
 class Statement:
     licensor_id: str
@@ -97,7 +134,13 @@ class Statement:
     floor: Decimal  # the exact share floored to the cent
     extra_cent: bool  # one of the left-over cents (largest fractional remainder)
     amount: Decimal  # floor, plus 0.01 if extra_cent
-    lines: tuple[LineShare, ...]  # the lines in which the licensor had a patent in force
+    split: _Split = field(repr=False, compare=False)  # the distribution's lines, split by the patents counted
+
+    @cached_property
+    def lines(self) -> tuple[LineShare, ...]:
+        """The lines in which the licensor had a patent in force, in the order of the lines (made when
+        first read: one per line and licensor, so a period's distribution has millions)."""
+        return self.split.shares(self.licensor_id)
 
     @property
     def explanation(self) -> str:
@@ -169,11 +212,7 @@ def distribute(
         raise InvalidInput("a patent is listed twice", field="patents")
     if len({line.ref for line in lines}) != len(lines):
         raise InvalidInput("two lines have the same ref", field="ref")
-    for line in lines:
-        if not (is_cents(line.amount) and line.amount >= 0):
-            raise InvalidInput(f"line {line.ref}: a non-negative amount in cents", field="amount")
-        check_country(line.country_of_manufacture, "country_of_manufacture")
-        check_country(line.country_of_sale, "country_of_sale")
+    _validate(lines)
 
     collected = sum((line.amount for line in lines), ZERO)
     fee = admin_fee(collected, admin_fee_percent)
@@ -181,32 +220,43 @@ def distribute(
     # Every line gives the same fraction of itself to the fee: D / C.
     kept = Fraction(distributable) / Fraction(collected) if collected else Fraction(0)
 
-    licensors = sorted({p.owner_id for p in listed})
-    shares: dict[str, list[LineShare]] = {licensor: [] for licensor in licensors}
-    # The cents collected per set of patents counted (lines with the same answer share its object).
-    cents_by_covering: dict[Covering, int] = {}
-    uncovered: list[str] = []
-    for line in lines:
-        if line.amount == 0:
+    # The lines with an amount, by (made in, sold in, date): the patents counted are the same for all.
+    by_place: dict[tuple[str, str, date], list[int]] = {}
+    for position, line in enumerate(lines):
+        if line.amount:
+            key = (line.country_of_manufacture, line.country_of_sale, line.dated)
+            found = by_place.get(key)
+            if found is None:
+                by_place[key] = [position]
+            else:
+                found.append(position)
+    # The lines counted for each set of patents (lines with the same answer share its object), and
+    # the cents they collected.
+    groups: dict[Covering, list[int]] = {}
+    uncovered: list[int] = []
+    for (made, sold, dated), positions in by_place.items():
+        covering = index.covering(made, sold, dated)
+        if not covering.counted:
+            uncovered += positions
             continue
-        # The licensors' patents in force in either country on the line's date, each patent once.
-        covering = index.covering(line.country_of_manufacture, line.country_of_sale, line.dated)
-        counted = covering.counted
-        if not counted:
-            uncovered.append(line.ref)
-            continue
-        cents_by_covering[covering] = cents_by_covering.get(covering, 0) + int(line.amount / CENT)
-        for licensor, ids in covering.by_owner:
-            shares[licensor].append(LineShare(line, ids, counted, kept))
+        found = groups.get(covering)
+        if found is None:
+            groups[covering] = positions
+        else:
+            found += positions
     if uncovered:
-        raise Conflict(
-            f"no listed patent was in force for line(s) {', '.join(uncovered)}: correct or refund them first",
-            field="lines",
-        )
+        refs = ", ".join(lines[p].ref for p in sorted(uncovered))
+        raise Conflict(f"no listed patent was in force for line(s) {refs}: correct or refund them first", field="lines")
+    for positions in groups.values():
+        positions.sort()
+    cents_by_covering = {
+        covering: sum(int(lines[p].amount / CENT) for p in positions) for covering, positions in groups.items()
+    }
 
     # A licensor's exact share is kept × Σ line amount × its patents / patents counted, over its lines.
     # Summed in integer cents, one sum per distinct count of patents (a few), then made one rational:
     # weights[licensor][counted] = Σ cents × the licensor's patents, over lines with that many counted.
+    licensors = sorted({p.owner_id for p in listed})
     weights: dict[str, dict[int, int]] = {licensor: {} for licensor in licensors}
     for covering, cents in cents_by_covering.items():
         for licensor, ids in covering.by_owner:
@@ -222,6 +272,7 @@ def distribute(
     by_remainder = sorted(licensors, key=lambda licensor: exact[licensor] * 100 - floor_cents[licensor], reverse=True)
     extra = set(by_remainder[:left_over])
 
+    split = _Split(lines, kept, groups)
     statements = tuple(
         Statement(
             licensor,
@@ -229,8 +280,27 @@ def distribute(
             Decimal(floor_cents[licensor]) * CENT,
             licensor in extra,
             Decimal(floor_cents[licensor] + (1 if licensor in extra else 0)) * CENT,
-            tuple(shares[licensor]),
+            split,
         )
         for licensor in licensors
     )
     return Distribution(period, collected, admin_fee_percent, fee, distributable, statements)
+
+
+def _validate(lines: Sequence[CollectedLine]) -> None:
+    """Raise InvalidInput naming the field of the first bad line (amount, then its countries)."""
+    countries: set[str] = set()
+    for line in lines:
+        amount = line.amount
+        if not (amount.is_finite() and amount == amount.quantize(CENT) and amount >= 0):
+            break
+        countries.add(line.country_of_manufacture)
+        countries.add(line.country_of_sale)
+    else:
+        if countries <= COUNTRY_CODES:
+            return
+    for line in lines:  # something is wrong: find the first problem, in the order of the lines
+        if not (is_cents(line.amount) and line.amount >= 0):
+            raise InvalidInput(f"line {line.ref}: a non-negative amount in cents", field="amount")
+        check_country(line.country_of_manufacture, "country_of_manufacture")
+        check_country(line.country_of_sale, "country_of_sale")

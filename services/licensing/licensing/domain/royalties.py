@@ -38,6 +38,8 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from alliance_common.errors import InvalidInput
 from licensing.domain.patents import COUNTRY_CODES, Patent, PatentIndex, check_country
@@ -243,17 +245,30 @@ class Rule(StrEnum):
     CAP_REACHED = "cap_reached"  # the cap was reached before this line: its units are free
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+# The rules as plain names for the pricing loop (a member looked up on its Enum class costs a call).
+_COVERED = Rule.COVERED
+_NOT_COVERED = Rule.NOT_COVERED
+_BACK_ROYALTY = Rule.BACK_ROYALTY
+_FREE_UNITS = Rule.FREE_UNITS
+_TIER = Rule.TIER
+_COMPLIANT_RATE = Rule.COMPLIANT_RATE
+_STANDARD_RATE = Rule.STANDARD_RATE
+_ROUNDING = Rule.ROUNDING
+_REGIONAL_DISCOUNT = Rule.REGIONAL_DISCOUNT
+_MEMBER_DISCOUNT = Rule.MEMBER_DISCOUNT
+_CAP = Rule.CAP
+_CAP_REACHED = Rule.CAP_REACHED
+
+
+class Step(NamedTuple):  # a line has a few: an immutable tuple is the cheapest to make
     rule: Rule
     detail: str
     amount: Decimal  # what this step adds to the line (negative: takes off); the steps sum to the line's amount
     balance: Decimal  # the line's amount after this step
 
 
-@dataclass(frozen=True, slots=True)
-class LineResult:
-    index: int  # position of the line in the report
+class LineResult(NamedTuple):  # one per priced line: an immutable tuple is the cheapest to make
+    index: int  # type: ignore[assignment]  # the position of the line in the report (shadows tuple.index)
     line: ReportLine
     back_royalty: bool
     covered_by: tuple[str, ...]  # ids of the listed patents in force in either country on the line's date
@@ -273,21 +288,29 @@ class ReportResult:
 
 def validate_report(report: RoyaltyReport, schedule: RateSchedule, today: date) -> None:
     """Raise InvalidInput naming the field of the first problem (the detail names the line)."""
-    if not report.period.has_ended(today):
-        raise InvalidInput(
-            f"{report.period} can be reported from {report.period.end + timedelta(days=1)}", field="period"
-        )
+    reported = report.period
+    if not reported.has_ended(today):
+        raise InvalidInput(f"{reported} can be reported from {reported.end + timedelta(days=1)}", field="period")
+    categories = schedule.categories
+    bounds: dict[Period, tuple[date, date]] = {}  # each period's first and last day, checked once
     for number, line in enumerate(report.lines, start=1):
-        where = f"line {number}"
-        if line.period > report.period:
-            raise InvalidInput(f"{where}: {line.period} is after the reported {report.period}", field="period")
+        period = line.period
+        days = bounds.get(period)
+        if days is None:
+            if period > reported:
+                raise InvalidInput(f"line {number}: {period} is after the reported {reported}", field="period")
+            days = bounds[period] = (period.start, period.end)
         if line.units < 0:
-            raise InvalidInput(f"{where}: units cannot be negative", field="units")
-        check_country(line.country_of_manufacture, "country_of_manufacture")
-        check_country(line.country_of_sale, "country_of_sale")
-        schedule.tiers(line.product_category)
-        if line.sold_on is not None and not line.period.start <= line.sold_on <= line.period.end:
-            raise InvalidInput(f"{where}: {line.sold_on} is not in {line.period}", field="sold_on")
+            raise InvalidInput(f"line {number}: units cannot be negative", field="units")
+        if line.country_of_manufacture not in COUNTRY_CODES:
+            check_country(line.country_of_manufacture, "country_of_manufacture")
+        if line.country_of_sale not in COUNTRY_CODES:
+            check_country(line.country_of_sale, "country_of_sale")
+        if line.product_category not in categories:
+            schedule.tiers(line.product_category)
+        sold_on = line.sold_on
+        if sold_on is not None and not days[0] <= sold_on <= days[1]:
+            raise InvalidInput(f"line {number}: {sold_on} is not in {period}", field="sold_on")
 
 
 def compute_report(
@@ -303,13 +326,15 @@ def compute_report(
     """The amount due for each line of ``report`` and in total.
 
     ``patents`` are the programme's listed (evaluated-essential) patents; pass a ``PatentIndex`` of
-    them to share its memoised coverage between many reports. ``prior`` gives, for every
-    calendar year the report's lines fall in, the licensee group's units and royalties already due
-    for that year before this report (``YearToDate()`` for a fresh year): the engine does not guess.
+    them to share its memoised coverage (and the explanations written for it) between many reports.
+    ``prior`` gives, for every calendar year the report's lines fall in, the licensee group's units
+    and royalties already due for that year before this report (``YearToDate()`` for a fresh year):
+    the engine does not guess.
     """
     validate_report(report, schedule, today)
     listed = patents if isinstance(patents, PatentIndex) else PatentIndex(patents)
-    years = {line.period.year for line in report.lines}
+    lines = report.lines
+    years = {line.period.year for line in lines}
     missing = sorted(years - prior.keys())
     if missing:
         raise InvalidInput(f"the year-to-date position for {', '.join(map(str, missing))} is needed", field="prior")
@@ -317,146 +342,244 @@ def compute_report(
         if position.units < 0 or not (is_cents(position.royalties) and position.royalties >= 0):
             raise InvalidInput(f"the year-to-date position for {year} is negative or not in cents", field="prior")
 
-    state = dict(prior)  # years without lines pass through unchanged
-    priced: dict[int, LineResult] = {}
+    # Earliest period first (back royalties before the current quarter); report order within a period.
+    by_period: dict[Period, list[int]] = {}
+    for i, line in enumerate(lines):
+        found = by_period.get(line.period)
+        if found is None:
+            by_period[line.period] = [i]
+        else:
+            found.append(i)
+    units_of = {year: prior[year].units for year in years}
+    royalties_of = {year: prior[year].royalties for year in years}
+    priced: list[LineResult | None] = [None] * len(lines)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
-        # Earliest period first (back royalties before the current quarter); report order within a period.
-        for index in sorted(range(len(report.lines)), key=lambda i: report.lines[i].period):
-            line = report.lines[index]
-            year = line.period.year
-            result = _price_line(
-                index,
-                line,
-                report.period,
-                schedule,
-                listed,
-                state[year],
-                compliant=compliant,
-                member=member_in_good_standing,
+        pricer = _Pricer(schedule, listed, report.period, compliant=compliant, member=member_in_good_standing)
+        for period in sorted(by_period):
+            year = period.year
+            back = period < report.period
+            for index in by_period[period]:
+                line = lines[index]
+                result = pricer.price(index, line, back, units_of[year], royalties_of[year])
+                if result.covered_by:
+                    units_of[year] += line.units
+                royalties_of[year] += result.amount
+                priced[index] = result
+        done = tuple(r for r in priced if r is not None)
+        total = sum((r.amount for r in done), ZERO)
+    state = dict(prior)  # years without lines pass through unchanged
+    for year in years:
+        state[year] = YearToDate(units_of[year], royalties_of[year])
+    return ReportResult(report.licensee_group_id, report.period, done, total, state)
+
+
+# What a PatentIndex's coverage reads as in a line's explanation, per (made in, sold in, date): the
+# covering patents and the step that names them (one shared, immutable object per answer).
+_COVERAGE_STEPS: WeakKeyDictionary[PatentIndex, dict[tuple[str, str, date], tuple[tuple[str, ...], Step]]] = (
+    WeakKeyDictionary()
+)
+_MAX_COVERAGE_STEPS = 32_768  # explanations kept per index (each names every covering patent: a few KB)
+
+
+class _TierPlan(NamedTuple):
+    number: int
+    lower: int  # the tier holds units lower+1 .. upper of the year
+    upper: int | None
+    standard_rate: Decimal
+    saving: Decimal  # standard − compliant rate
+    head: str  # the step's text up to the units
+    rate_text: str  # the step's text between the units and the amount
+
+
+class _Pricer:
+    """Prices lines one by one for one report (see the module's docstring for the rules).
+
+    Everything that depends only on the schedule, the report or a line's coverage is worked out
+    once: each category's tiers with the fixed parts of their explanations, and (per patent index)
+    the step naming the patents in force for a (country, country, date). A line's own figures are
+    computed with ``Decimal`` at the engine's precision, in the order the rules give, and its steps
+    written from them, so every amount and every text is the same as pricing the line step by step.
+    """
+
+    def __init__(
+        self, schedule: RateSchedule, patents: PatentIndex, reported: Period, *, compliant: bool, member: bool
+    ) -> None:
+        self.schedule = schedule
+        self.patents = patents
+        self.reported = reported
+        self.compliant = compliant
+        self.member = member
+        self.free_end = schedule.free_units_per_year
+        self.plans: dict[str, tuple[_TierPlan, ...]] = {}
+        for category, tiers in schedule.categories.items():
+            plans = []
+            lower = 0
+            for number, tier in enumerate(tiers, start=1):
+                upper = tier.up_to
+                bound = "and above" if upper is None else f"to {upper:,}"
+                plans.append(
+                    _TierPlan(
+                        number,
+                        lower,
+                        upper,
+                        tier.standard_rate,
+                        tier.standard_rate - tier.compliant_rate,
+                        f"tier {number} (units {lower + 1:,} {bound} of the year), units ",
+                        f" × {tier.standard_rate} standard rate = ",
+                    )
+                )
+                if upper is None:
+                    break
+                lower = upper
+            self.plans[category] = tuple(plans)
+        memo = _COVERAGE_STEPS.get(patents)
+        if memo is None:
+            memo = _COVERAGE_STEPS[patents] = {}
+        self.covered = memo
+
+    def _coverage(self, made: str, sold: str, on: date) -> tuple[tuple[str, ...], Step]:
+        key = (made, sold, on)
+        found = self.covered.get(key)
+        if found is None:
+            covered = self.patents.covering(made, sold, on)
+            countries = f"{made} (manufacture) or {sold} (sale)"
+            if covered.ids:
+                text = f"{len(covered.ids)} listed patent(s) in force in {countries} on {on}: {covered.numbers}"
+                found = (covered.ids, Step(_COVERED, text, ZERO, ZERO + ZERO))
+            else:
+                text = f"no listed patent in force in {countries} on {on}: no royalty due"
+                found = (covered.ids, Step(_NOT_COVERED, text, ZERO, ZERO + ZERO))
+            if len(self.covered) >= _MAX_COVERAGE_STEPS:
+                self.covered.clear()
+            self.covered[key] = found
+        return found
+
+    def price(
+        self, index: int, line: ReportLine, back: bool, units_before: int, royalties_before: Decimal
+    ) -> LineResult:
+        """One line (``back``: of an earlier period than the report's), the group's year holding
+        ``units_before`` royalty-bearing units and ``royalties_before`` due before it (run inside the
+        engine's decimal context)."""
+        period = line.period
+        year = period.year
+        on = line.sold_on if line.sold_on is not None else period.end
+        # Listed patents in force in either country on the line's date: the manufacture country's first.
+        covered_by, covered_step = self._coverage(line.country_of_manufacture, line.country_of_sale, on)
+        steps: list[Step] = []
+        if back:
+            steps.append(
+                Step(
+                    _BACK_ROYALTY,
+                    f"back royalty for {period}, reported with {self.reported}: counted in {year}'s volume and "
+                    f"cap, after the {units_before:,} units already reported for {year}",
+                    ZERO,
+                    ZERO + ZERO,
+                )
             )
-            counted = line.units if result.covered_by else 0
-            state[year] = YearToDate(state[year].units + counted, state[year].royalties + result.amount)
-            priced[index] = result
-        lines = tuple(priced[i] for i in range(len(report.lines)))
-        total = sum((r.amount for r in lines), ZERO)
-    return ReportResult(report.licensee_group_id, report.period, lines, total, state)
+        steps.append(covered_step)
+        balance = ZERO
+        if not covered_by:
+            return LineResult(index, line, back, covered_by, units_before, balance, tuple(steps))
 
-
-def _price_line(
-    index: int,
-    line: ReportLine,
-    reported: Period,
-    schedule: RateSchedule,
-    patents: PatentIndex,
-    position: YearToDate,
-    *,
-    compliant: bool,
-    member: bool,
-) -> LineResult:
-    steps: list[Step] = []
-    balance = ZERO
-
-    def step(rule: Rule, detail: str, amount: Decimal = ZERO) -> None:
-        nonlocal balance
-        balance += amount
-        steps.append(Step(rule, detail, amount, balance))
-
-    year, on = line.period.year, line.dated
-    back = line.period < reported
-    # Listed patents in force in either country on the line's date: the manufacture country's first.
-    covered = patents.covering(line.country_of_manufacture, line.country_of_sale, on)
-
-    def result() -> LineResult:
-        return LineResult(index, line, back, covered.ids, position.units, balance, tuple(steps))
-
-    if back:
-        step(
-            Rule.BACK_ROYALTY,
-            f"back royalty for {line.period}, reported with {reported}: counted in {year}'s volume and cap, "
-            f"after the {position.units:,} units already reported for {year}",
-        )
-    countries = f"{line.country_of_manufacture} (manufacture) or {line.country_of_sale} (sale)"
-    if not covered.ids:
-        step(Rule.NOT_COVERED, f"no listed patent in force in {countries} on {on}: no royalty due")
-        return result()
-    step(Rule.COVERED, f"{len(covered.ids)} listed patent(s) in force in {countries} on {on}: {covered.numbers}")
-
-    # The line's units are units first..last of the group's year.
-    first, last = position.units + 1, position.units + line.units
-    free_end = schedule.free_units_per_year
-    free = max(0, min(last, free_end) - first + 1)
-    if free:
-        step(
-            Rule.FREE_UNITS,
-            f"units {first:,}–{first + free - 1:,} of {year}: within the {free_end:,} free units per year",
-        )
-
-    saving = ZERO  # what the compliant rate takes off the standard rate, over all tiers
-    lower = 0
-    for number, tier in enumerate(schedule.tiers(line.product_category), start=1):
-        upper = tier.up_to
-        start = max(first, free_end + 1, lower + 1)
-        stop = last if upper is None else min(last, upper)
-        if start <= stop:
-            units = stop - start + 1
-            bound = "and above" if upper is None else f"to {upper:,}"
-            step(
-                Rule.TIER,
-                f"tier {number} (units {lower + 1:,} {bound} of the year), units {start:,}–{stop:,}: "
-                f"{units:,} × {tier.standard_rate} standard rate = {units * tier.standard_rate}",
-                units * tier.standard_rate,
-            )
-            saving += units * (tier.standard_rate - tier.compliant_rate)
-        if upper is None:
-            break
-        lower = upper
-
-    if saving:
-        if compliant:
-            step(Rule.COMPLIANT_RATE, f"compliant-licensee rate instead of the standard rate: −{saving}", -saving)
-        else:
-            step(
-                Rule.STANDARD_RATE,
-                f"standard rate: the licensee is late in filing or paying, so the compliant-licensee rate "
-                f"(−{saving}) does not apply",
+        # The line's units are units first..last of the group's year.
+        first, last = units_before + 1, units_before + line.units
+        free_end = self.free_end
+        free = min(last, free_end) - first + 1
+        if free > 0:
+            steps.append(
+                Step(
+                    _FREE_UNITS,
+                    f"units {first:,}–{first + free - 1:,} of {year}: within the {free_end:,} free units per year",
+                    ZERO,
+                    balance,
+                )
             )
 
-    rounded = to_cents(balance)
-    if rounded != balance:
-        step(Rule.ROUNDING, f"{balance} rounded to the cent, half up: {rounded}", rounded - balance)
-    balance = rounded  # same value, now written to the cent (e.g. 1.000 → 1.00)
+        saving = ZERO  # what the compliant rate takes off the standard rate, over all tiers
+        for plan in self.plans[line.product_category]:
+            upper = plan.upper
+            if upper is not None and upper < first:
+                continue
+            start = max(first, free_end + 1, plan.lower + 1)
+            stop = last if upper is None or last < upper else upper
+            if start <= stop:
+                units = stop - start + 1
+                amount = units * plan.standard_rate
+                balance += amount
+                steps.append(
+                    Step(_TIER, f"{plan.head}{start:,}–{stop:,}: {units:,}{plan.rate_text}{amount}", amount, balance)
+                )
+                saving += units * plan.saving
+            if upper is None or upper >= last:
+                break
 
-    regional = schedule.regional_discount_percent
-    if regional and balance and line.country_of_sale in schedule.regional_markets:
-        off = to_cents(balance * regional / HUNDRED)
-        step(
-            Rule.REGIONAL_DISCOUNT,
-            f"regional discount for sales in {line.country_of_sale}: {regional}% of {balance} = {off}",
-            -off,
-        )
+        if saving:
+            if self.compliant:
+                change = -saving
+                balance += change
+                steps.append(
+                    Step(
+                        _COMPLIANT_RATE,
+                        f"compliant-licensee rate instead of the standard rate: −{saving}",
+                        change,
+                        balance,
+                    )
+                )
+            else:
+                steps.append(
+                    Step(
+                        _STANDARD_RATE,
+                        f"standard rate: the licensee is late in filing or paying, so the compliant-licensee rate "
+                        f"(−{saving}) does not apply",
+                        ZERO,
+                        balance,
+                    )
+                )
 
-    discount = schedule.member_discount_percent
-    if discount and balance and member:
-        off = to_cents(balance * discount / HUNDRED)
-        step(Rule.MEMBER_DISCOUNT, f"member discount (in good standing): {discount}% of {balance} = {off}", -off)
-
-    cap = schedule.annual_cap
-    if cap is not None and balance > 0:
-        room = max(cap - position.royalties, ZERO)
-        if room == 0:
-            step(
-                Rule.CAP_REACHED,
-                f"{year}'s annual cap of {cap} was reached ({position.royalties} already due): these units are free",
-                -balance,
+        rounded = balance.quantize(CENT, rounding=ROUND_HALF_UP)
+        if rounded != balance:
+            change = rounded - balance
+            steps.append(
+                Step(_ROUNDING, f"{balance} rounded to the cent, half up: {rounded}", change, balance + change)
             )
-        elif balance > room:
-            step(
-                Rule.CAP,
-                f"{year}'s annual cap of {cap}: {position.royalties} already due, so {room} of {balance} is charged",
-                room - balance,
-            )
-    return result()
+        balance = rounded  # same value, now written to the cent (e.g. 1.000 → 1.00)
+
+        schedule = self.schedule
+        regional = schedule.regional_discount_percent
+        if regional and balance and line.country_of_sale in schedule.regional_markets:
+            off = (balance * regional / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+            text = f"regional discount for sales in {line.country_of_sale}: {regional}% of {balance} = {off}"
+            change = -off
+            balance += change
+            steps.append(Step(_REGIONAL_DISCOUNT, text, change, balance))
+
+        discount = schedule.member_discount_percent
+        if discount and balance and self.member:
+            off = (balance * discount / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+            text = f"member discount (in good standing): {discount}% of {balance} = {off}"
+            change = -off
+            balance += change
+            steps.append(Step(_MEMBER_DISCOUNT, text, change, balance))
+
+        cap = schedule.annual_cap
+        if cap is not None and balance > 0:
+            room = max(cap - royalties_before, ZERO)
+            if room == 0:
+                text = (
+                    f"{year}'s annual cap of {cap} was reached ({royalties_before} already due): these units are free"
+                )
+                change = -balance
+                balance += change
+                steps.append(Step(_CAP_REACHED, text, change, balance))
+            elif balance > room:
+                text = (
+                    f"{year}'s annual cap of {cap}: {royalties_before} already due, so {room} of {balance} is charged"
+                )
+                change = room - balance
+                balance = balance + change
+                steps.append(Step(_CAP, text, change, balance))
+        return LineResult(index, line, back, covered_by, units_before, balance, tuple(steps))
 
 
 # --- Late interest ------------------------------------------------------------------------------
