@@ -50,7 +50,6 @@ PENDING = "outbox_pending"
 # or SDKs read the record as binary mode (the value as the data) and reject it.
 STRUCTURED_MODE = ("content-type", CONTENT_TYPE.encode())
 SCAN_PAGE = 500
-REMOVALS_IN_FLIGHT = 16
 
 
 class ConcurrencyConflict(Conflict):
@@ -359,21 +358,9 @@ class OutboxRelay:
                 failed = result
         if failed is not None:
             raise failed
-        # The removals are independent (one document each, each document once): sent side by side,
-        # a bounded number at a time, so a round of many documents does not queue one round trip
-        # after another before the next publish.
-        for i in range(0, len(pending), REMOVALS_IN_FLIGHT):
-            chunk = pending[i : i + REMOVALS_IN_FLIGHT]
-            removed = await asyncio.gather(
-                *(self._remove_published(self.collections[name], doc) for name, doc in chunk), return_exceptions=True
-            )
-            for (_, doc), result in zip(chunk, removed, strict=True):
-                if isinstance(result, BaseException):
-                    failed = result
-                else:
-                    self.published += len(doc["outbox"])
-            if failed is not None:
-                raise failed
+        for name, doc in pending:
+            await self._remove_published(self.collections[name], doc)
+            self.published += len(doc["outbox"])
 
     async def _remove_published(self, collection: AsyncCollection[Document], doc: Document) -> None:
         """Remove exactly the entries just published; entries appended meanwhile stay.
