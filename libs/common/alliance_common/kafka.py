@@ -46,16 +46,12 @@ def new_admin(settings: ServiceSettings, request_timeout_ms: int = 10000) -> AIO
 
 def new_producer(settings: ServiceSettings) -> AIOKafkaProducer:
     # Idempotent + acks=all: a retried send is written once, in order, on every in-sync replica.
-    # No linger: a batch goes out as soon as the sender is free. aiokafka keeps one request in
-    # flight per broker, so records that arrive meanwhile still travel together in the next
-    # batch (the relay also hands a round's entries over before it yields); lingering would only
-    # add its wait to every publish at low rates.
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{settings.service_name}-relay",
         enable_idempotence=True,
         acks="all",
-        linger_ms=0,
+        linger_ms=1,
         request_timeout_ms=10000,
         retry_backoff_ms=200,
         **security(settings),
