@@ -477,7 +477,7 @@ async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int
     headers = [("content-type", b"application/cloudevents+json"), ("ce_type", MemberSuspended.event_type.encode())]
 
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=0, request_timeout_ms=10000
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=1, request_timeout_ms=10000
     )
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,

@@ -180,8 +180,8 @@ async def test_entries_written_before_the_flag_existed_are_published_by_a_proces
 async def test_a_round_of_many_documents_is_published_once_and_each_outbox_emptied(
     client: AsyncMongoClient[dict[str, Any]], service_settings: Callable[..., Any], infra: Any
 ) -> None:
-    # 40 documents in one round (the relay's removals go out side by side, 16 at a time), then
-    # a second write to each while the relay runs: every entry published once, every outbox emptied.
+    # 40 documents in one round of the relay, then a second write to each while it runs: every
+    # entry published once, every outbox emptied.
     settings = service_settings(Settings, outbox_poll_interval_s=3600)  # one scan, at start
     await ensure_topics(settings, ["membership.events"])
     db = client[settings.mongodb_database]
@@ -206,7 +206,7 @@ async def test_a_round_of_many_documents_is_published_once_and_each_outbox_empti
             return len(docs) == 40 and all(d["outbox"] == [] and d["outbox_pending"] is False for d in docs)
 
         await eventually(settled)
-        # Counted once a removal's chunk has returned, a moment after the store shows it.
+        # Counted once a document's removal has returned, a moment after the store shows it.
         await eventually(lambda: relay.published >= 80 or None)
         assert relay.published == 80  # no entry published (and removed) twice
     finally:
