@@ -78,6 +78,7 @@ class PlatformResult:
     timed_out: int = 0
     failures: list[str] = field(default_factory=list)
     isolated: list[float] = field(default_factory=list)  # warm-up writes, one at a time
+    stages: dict[str, list[float]] = field(default_factory=dict)  # per stage of each write's trace (Zipkin)
     # At most this many polls in flight in total: unbounded 5 ms polling of every pending
     # write through the gateway would itself starve the services on a small machine.
     poll_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
@@ -336,12 +337,73 @@ async def measure_platform(gateway_url: str, poll_url: str, args: argparse.Names
 WRITE_PATH = re.compile(r"/organisations/([^/?{}]+)/(suspension|reinstatement)")  # not the route template
 
 
-async def effects_stored(zipkin_url: str, samples: list[Sample], export_wait_s: float = 3.0) -> int:
+# The stages of one write's trace, in the order the event crosses them (``stages``).
+STAGES = (
+    ("membership request (server span)", "the write inside membership: its store reads and versioned write"),
+    ("  membership store commands in request", "sum of its PyMongo spans"),
+    ("membership end -> 200 at the bench", "the response back through the gateway"),
+    ("membership end -> relay publish starts", "the relay's wake-up after the write"),
+    ("relay publish (send -> broker ack)", "producer: linger, acks=all"),
+    ("publish start -> licensing process starts", "broker append, consumer fetch, parse"),
+    ("licensing process (handler + store)", "the handler: licence read, versioned write"),
+    ("  licensing store commands in process", "sum of its PyMongo spans (n per write: see below)"),
+    ("200 -> effect stored", "the total: write accepted -> licensing's process span ends"),
+)
+
+
+def _trace_stages(spans: list[dict[str, Any]], accepted_wall: float) -> dict[str, float]:
+    """One write's trace -> seconds per stage (``STAGES``); stages whose spans are missing are left out."""
+
+    def span_of(service: str, test: Any) -> dict[str, Any] | None:
+        found = [s for s in spans if (s.get("localEndpoint") or {}).get("serviceName") == service and test(s)]
+        return min(found, key=lambda s: s["timestamp"]) if found else None
+
+    def end(span: dict[str, Any]) -> float:
+        return float(span["timestamp"] + span.get("duration", 0)) / 1e6
+
+    server = span_of("membership", lambda s: s.get("kind") == "SERVER")
+    publish = span_of("membership", lambda s: s.get("name") == "membership.events publish")
+    process = span_of("licensing", lambda s: s.get("name") == "membership.events process")
+
+    def store_commands(root: dict[str, Any]) -> tuple[float, int]:
+        """Seconds and count of the store commands (PyMongo's CLIENT spans) under ``root``, same service."""
+        service = (root.get("localEndpoint") or {}).get("serviceName")
+        below, seconds, count = {root["id"]}, 0.0, 0
+        for s in sorted(spans, key=lambda s: s["timestamp"]):
+            if s.get("parentId") in below and (s.get("localEndpoint") or {}).get("serviceName") == service:
+                below.add(s["id"])
+                if s.get("kind") == "CLIENT":
+                    seconds += s.get("duration", 0) / 1e6
+                    count += 1
+        return seconds, count
+
+    out: dict[str, float] = {}
+    if server is not None:
+        out[STAGES[0][0]] = server.get("duration", 0) / 1e6
+        out[STAGES[1][0]], out["membership store commands (count)"] = store_commands(server)
+        out[STAGES[2][0]] = accepted_wall - end(server)
+        if publish is not None:
+            out[STAGES[3][0]] = publish["timestamp"] / 1e6 - end(server)
+    if publish is not None:
+        out[STAGES[4][0]] = publish.get("duration", 0) / 1e6
+        if process is not None:
+            out[STAGES[5][0]] = (process["timestamp"] - publish["timestamp"]) / 1e6
+    if process is not None:
+        out[STAGES[6][0]] = process.get("duration", 0) / 1e6
+        out[STAGES[7][0]], out["licensing store commands (count)"] = store_commands(process)
+        out[STAGES[8][0]] = end(process) - accepted_wall
+    return out
+
+
+async def effects_stored(
+    zipkin_url: str, samples: list[Sample], stages: dict[str, list[float]] | None = None, export_wait_s: float = 3.0
+) -> int:
     """Set each accepted sample's ``stored``: when licensing's consumer had stored its effect.
 
     That is the end of licensing's ``membership.events process`` span (the handler's store write
     returned inside it) in the write's own trace (gateway -> membership -> publish -> consumers),
     found by the write's path in a server span's tags. Returns how many samples got one.
+    ``stages`` (if given) receives each write's time per stage of its trace (``STAGES``).
     """
     accepted = [s for s in samples if s.accepted_wall]
     if not accepted:
@@ -381,6 +443,9 @@ async def effects_stored(zipkin_url: str, samples: list[Sample], export_wait_s: 
         if sample is not None and stored_us is not None and sample.stored is None:
             sample.stored = stored_us / 1e6 - sample.accepted_wall
             found += 1
+            if stages is not None:
+                for name, seconds in _trace_stages(spans, sample.accepted_wall).items():
+                    stages.setdefault(name, []).append(seconds)
     return found
 
 
@@ -555,6 +620,23 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
         f"{percentile([s.polls for s in done], 50):.0f}; 429s while polling: {platform.throttled}; "
         f"reinstatements held for their suspension: {platform.gated}",
     ]
+    if platform.stages:
+        stage_rows = []
+        for name, what in STAGES:
+            ms = [v * 1000 for v in platform.stages.get(name, ())]
+            if ms:
+                stage_rows.append([name, len(ms), *(percentile(ms, p) for p in (50, 90, 99)), what])
+        lines += [
+            "",
+            "Where a write's time goes (each write's trace in Zipkin; span clocks of one machine)",
+            "",
+            table(["stage", "n", "p50 ms", "p90 ms", "p99 ms", "what"], stage_rows),
+            "store commands per write (median): membership's request "
+            + ", licensing's process ".join(
+                f"{percentile(platform.stages.get(f'{who} store commands (count)', [math.nan]), 50):g}"
+                for who in ("membership", "licensing")
+            ),
+        ]
     return "\n".join(lines)
 
 
@@ -566,7 +648,7 @@ async def measure(
 ) -> tuple[PlatformResult, RawResult]:
     platform = await measure_platform(gateway_url, poll_url, args)
     if zipkin_url:
-        found = await effects_stored(zipkin_url, platform.samples)
+        found = await effects_stored(zipkin_url, platform.samples, platform.stages)
         say(f"effects stored: {found} of {sum(1 for s in platform.samples if s.accepted)} writes found in Zipkin")
     raw = await measure_raw_kafka(bootstrap, len(platform.samples), args.rate, args.warmup * 2, args.timeout)
     return platform, raw

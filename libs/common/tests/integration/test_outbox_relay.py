@@ -175,3 +175,40 @@ async def test_entries_written_before_the_flag_existed_are_published_by_a_proces
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+async def test_a_round_of_many_documents_is_published_once_and_each_outbox_emptied(
+    client: AsyncMongoClient[dict[str, Any]], service_settings: Callable[..., Any], infra: Any
+) -> None:
+    # 40 documents in one round of the relay, then a second write to each while it runs: every
+    # entry published once, every outbox emptied.
+    settings = service_settings(Settings, outbox_poll_interval_s=3600)  # one scan, at start
+    await ensure_topics(settings, ["membership.events"])
+    db = client[settings.mongodb_database]
+    relay = OutboxRelay(db, settings)
+    store = AggregateStore(db["many"], relay, "/alliance/relaytest", "membership.events")
+    run = uuid.uuid4().hex[:8]
+    members = [f"{run}-{i:02d}" for i in range(40)]
+    for member in members:  # written before the relay runs: its first scan publishes them together
+        await store.save(member, 0, {"n": 0}, [suspended(member, 0)])
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await asyncio.gather(*(store.save(member, 1, {"n": 1}, [suspended(member, 1)]) for member in members))
+        found = await wait_for_events(
+            infra.kafka.bootstrap, "membership.events", lambda e: e["subject"].startswith(run), count=80, timeout=60
+        )
+        published = sorted((envelope["subject"], envelope["data"]["reason"]) for envelope, _ in found)
+        assert published == sorted((m, f"write {n}") for m in members for n in (0, 1))
+
+        async def settled() -> bool:
+            docs = await db["many"].find({"_id": {"$in": members}}).to_list()
+            return len(docs) == 40 and all(d["outbox"] == [] and d["outbox_pending"] is False for d in docs)
+
+        await eventually(settled)
+        # Counted once a document's removal has returned, a moment after the store shows it.
+        await eventually(lambda: relay.published >= 80 or None)
+        assert relay.published == 80  # no entry published (and removed) twice
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
