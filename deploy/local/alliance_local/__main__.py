@@ -25,7 +25,9 @@ def kafka_note(stack: Stack) -> str:
 def up(args: argparse.Namespace) -> int:
     workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
     # a development platform: the demo and curl below sign in with the dev login
-    stack = Stack(workdir, infra=Infra(workdir, secure_kafka=args.secure_kafka), dev_login=True)
+    # Fixed addresses (gateway 8000, trace UI 9411, each overridable): they stay the same from run to run.
+    infra = Infra(workdir, secure_kafka=args.secure_kafka, fixed_ports=True)
+    stack = Stack(workdir, infra=infra, dev_login=True, fixed_ports=True)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from alliance_local.infra import Infra, Proc, free_port, say
+from alliance_local.infra import GATEWAY_PORT, Infra, Proc, free_port, port_for, say
 
 SERVICES = ("membership", "licensing", "standards", "training")
 
@@ -48,18 +48,22 @@ class Stack:
         env_overrides: Mapping[str, Mapping[str, str]] | None = None,
         *,
         dev_login: bool = False,
+        fixed_ports: bool = False,
     ) -> None:
         """``dev_login``: the gateway's POST /auth/dev-login on (tokens with any roles, no password).
 
         Off unless asked for, like the gateway's own setting: ``scripts/up`` (the demo), the
         end-to-end tests and the benchmarks ask for it explicitly.
+        ``fixed_ports`` (``scripts/up``): the gateway on its preferred port (ALLIANCE_GATEWAY_PORT,
+        8000); the services, which people do not call, and the tests keep free ports.
         """
         self.workdir = workdir
         self.dev_login = dev_login
         self.env_overrides = env_overrides or {}
         self.infra = infra or Infra(workdir)
         self.private_key, self.public_key = write_keypair(workdir / "keys")
-        self.ports = {name: free_port() for name in (*SERVICES, "gateway")}
+        self.ports = {name: free_port() for name in SERVICES}
+        self.ports["gateway"] = port_for(GATEWAY_PORT if fixed_ports else None)
         self.procs: dict[str, Proc] = {
             name: Proc(name, [sys.executable, "-m", name], workdir / "logs" / f"{name}.log", env=self.env_for(name))
             for name in self.ports
