@@ -42,7 +42,7 @@ def person(keycloak: Keycloak, username: str) -> dict[str, str]:
     form = {
         "grant_type": "password",
         "client_id": "alliance-local-test",
-        "username": username,
+        "username": f"{username}@alliance.example",
         "password": f"{username}-demo",
     }
     return keycloak_token(keycloak, form)
