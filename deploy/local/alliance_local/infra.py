@@ -792,11 +792,14 @@ class Keycloak:
         shutil.copy2(self.realm_file, self.home / "data" / "import" / self.realm_file.name)
 
     def start(self) -> None:
+        started = time.monotonic()
+        self.wait(self.launch(), started)
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the process without waiting for it (``wait`` does)."""
         self._prepare_home()
         say(f"starting Keycloak on {self.url}")
-        started = time.monotonic()
-        popen = self.proc.start()
-        self.wait(popen, started)
+        return self.proc.start()
 
     def wait(self, popen: subprocess.Popen[bytes], started: float, timeout: float = 240) -> None:
         """Ready means the management health check is UP and the realm's discovery document is served."""
@@ -818,23 +821,36 @@ class Infra:
     the trace UI's address stays the same from run to run; tests leave it off (free ports).
     """
 
-    def __init__(self, workdir: Path, secure_kafka: bool = False, *, fixed_ports: bool = False) -> None:
+    def __init__(
+        self, workdir: Path, secure_kafka: bool = False, *, fixed_ports: bool = False, keycloak: bool = False
+    ) -> None:
         self.workdir = workdir
         self.fixed_ports = fixed_ports
         self.kafka = Kafka(workdir, secured=secure_kafka)
         self.postgres = PostgreSQL(workdir)
         self.store = DocStore(workdir, self.postgres)
         self.zipkin = Zipkin(workdir, port=port_for(ZIPKIN_PORT if fixed_ports else None))
+        # The identity provider (``Stack(identity="keycloak")``), on 8180 with fixed ports.
+        self.keycloak = (
+            Keycloak(workdir, port=port_for(KEYCLOAK_PORT if fixed_ports else None)) if keycloak else None
+        )
 
     def start(self) -> None:
-        # Zipkin takes longest (Spring Boot); start it first and wait for it last.
+        # Zipkin and Keycloak take longest (JVMs); start them first and wait for them last.
         zipkin = self.zipkin.proc.start()
+        started = time.monotonic()
+        if self.keycloak is not None:
+            self.keycloak.launch()
         self.postgres.start()
         self.store.start()
         self.kafka.start()
         say(f"waiting for Zipkin on {self.zipkin.url}")
         wait_for_http(f"{self.zipkin.url}/health", zipkin, "Zipkin", self.zipkin.proc.log, timeout=120)
+        if self.keycloak is not None:
+            assert self.keycloak.proc.popen is not None
+            self.keycloak.wait(self.keycloak.proc.popen, started)
 
     def stop(self) -> None:
-        for component in (self.kafka, self.store, self.postgres, self.zipkin):
-            component.stop()
+        for component in (self.kafka, self.store, self.postgres, self.zipkin, self.keycloak):
+            if component is not None:
+                component.stop()
