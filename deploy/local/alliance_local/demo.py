@@ -593,7 +593,7 @@ def link_demo_people(ctx: Context) -> dict[str, str | None]:
         ctx.gw.login(person.email, [person.role], org_id)
         linked[person.email] = org_id
         if person.role in ("member_admin", "member_staff") and org_id is not None:
-            user = {"subject": person.email, "name": person.who, "email": person.email, "role": person.role}
+            user = {"subject": person.email, "name": person.name, "email": person.email, "role": person.role}
             ctx.gw.request(
                 "POST", f"{API}/membership/organisations/{org_id}/users", ctx.secretariat, user, expect=(200, 201, 409)
             )

@@ -861,6 +861,7 @@ class DemoPerson:
     role: str
     org_key: str | None
     can: str
+    name: str = ""  # as in the realm (first and last name)
 
 
 DEMO_MEMBER = "huaxing"  # Xiamen Huaxing Epitaxy: a founding member, council member, patents, people
@@ -874,6 +875,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         "secretariat",
         None,
         "application queue, programmes and rates, evaluation assignment, distributions, standards, training",
+        name="Shu Mishu",
     ),
     DemoPerson(
         "Council",
@@ -882,9 +884,16 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         "council",
         None,
         "admission decisions, projects, reads every organisation",
+        name="Li Lishi",
     ),
     DemoPerson(
-        "Expert", "expert@alliance.example", "expert-demo", "expert", None, "assigned patent evaluations, decisions"
+        "Expert",
+        "expert@alliance.example",
+        "expert-demo",
+        "expert",
+        None,
+        "assigned patent evaluations, decisions",
+        name="Zhuan Jia",
     ),
     DemoPerson(
         "Member admin",
@@ -893,6 +902,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         "member_admin",
         DEMO_MEMBER,
         "Huaxing's membership, people, invoices, patents, ballots, IPR calls, training registrations",
+        name="Wang Guanli",
     ),
     DemoPerson(
         "Member staff",
@@ -901,6 +911,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         "member_staff",
         DEMO_MEMBER,
         "Huaxing's training, drafts and comments, standing",
+        name="Zhang Yuangong",
     ),
     DemoPerson(
         "Licensee",
@@ -909,5 +920,6 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
         "licensee",
         DEMO_LICENSEE,
         "Saigon licensee's licences, quarterly royalty reports, invoices",
+        name="Xu Kezheng",
     ),
 )
