@@ -10,6 +10,7 @@ refusals as its own problems. The dev login is off then (404): people sign in wi
 from __future__ import annotations
 
 import logging
+import urllib.parse
 from typing import Annotated, Any, Literal
 
 import aiohttp
@@ -149,8 +150,16 @@ async def provider_json(
 ) -> tuple[int, dict[str, Any]]:
     """The provider's status and JSON answer; 503 when it cannot be reached or answers no JSON object."""
     session: aiohttp.ClientSession = request.app.state.http
+    # The upstream session adds no headers of its own (it relays callers'): state them here.
+    headers = {"accept": "application/json"}
+    body = None
+    if form is not None:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+        body = urllib.parse.urlencode(form).encode()
     try:
-        async with session.request(method, url, data=form, timeout=aiohttp.ClientTimeout(total=10)) as response:
+        async with session.request(
+            method, url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+        ) as response:
             body = await response.json(content_type=None)
             status = response.status
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:

@@ -196,3 +196,21 @@ def test_a_key_rotation_reaches_the_running_gateway_and_services(
     # A token that is neither is refused with the fixed text.
     forged = call(kc_platform, "GET", f"{API}/training/sessions", {"authorization": "Bearer not-a-token"})
     assert forged.status_code == 401 and forged.json()["detail"] == INVALID_TOKEN
+
+
+def test_accounts_are_idempotent(keycloak: Keycloak, admin: KeycloakAdmin) -> None:
+    email = f"Li.Idem.{time.monotonic_ns() % 10**9}@example.com"  # usernames are kept lower-case
+    first = admin.ensure_user(email, "first-password", ["member_staff"], {"org": "ORG-A"})
+    again = admin.ensure_user(email, "other-password", ["member_staff", "member_admin"], {"org": "ORG-B"})
+    assert first == again  # the same account, updated
+    user = admin.call("GET", f"/users/{first}").json()
+    assert user["username"] == email.lower() and user["attributes"]["org"] == ["ORG-B"]
+    held = admin.call("GET", f"/users/{first}/role-mappings/clients/{admin.platform_client()}").json()
+    assert {r["name"] for r in held} == {"member_staff", "member_admin"}
+    with httpx.Client(timeout=30) as client:
+        token = password_grant(client, keycloak.token_endpoint, email, "first-password")["access_token"]  # kept
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["preferred_username"], claims["org"]) == (email.lower(), "ORG-B")
+    assert set(claims["roles"]) == {"member_staff", "member_admin"}
+    admin.set_attributes(email, {"org": None})
+    assert "org" not in (admin.call("GET", f"/users/{first}").json().get("attributes") or {})

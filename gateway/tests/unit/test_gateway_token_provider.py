@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import aiohttp
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -24,6 +23,7 @@ from jwt.algorithms import RSAAlgorithm
 from alliance_common.auth import JwksTokenVerifier
 from alliance_common.problems import install_problem_handlers
 from gateway.auth_routes import router
+from gateway.bootstrap import upstream_session
 from gateway.settings import Settings
 
 ISSUER = "http://127.0.0.1:8180/realms/alliance"
@@ -54,9 +54,13 @@ class FakeProvider(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         length = int(self.headers.get("content-length", "0"))
-        form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-        FakeProvider.received.append(form)
-        status, body = FakeProvider.answer
+        raw_form = self.rfile.read(length).decode()
+        if self.headers.get("content-type") != "application/x-www-form-urlencoded":
+            status, body = 400, {"error": "invalid_request"}  # as Keycloak answers a body it cannot read
+            FakeProvider.received.append({"unreadable": raw_form})
+        else:
+            FakeProvider.received.append(dict(urllib.parse.parse_qsl(raw_form)))
+            status, body = FakeProvider.answer
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -80,7 +84,7 @@ def provider_url() -> Iterator[str]:
 def gateway_app(token_url: str) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession() as session:
+        async with upstream_session(app.state.settings) as session:  # the gateway's own (no default headers)
             app.state.http = session
             yield
 
