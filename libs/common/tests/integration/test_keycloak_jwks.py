@@ -117,7 +117,13 @@ def test_a_key_rotation_in_keycloak_breaks_nothing(keycloak: Keycloak) -> None:
         "providerId": "rsa-generated",
         "providerType": "org.keycloak.keys.KeyProvider",
         "parentId": realm_id,
-        "config": {"priority": ["1000"], "keySize": ["2048"], "active": ["true"], "enabled": ["true"]},
+        # The highest priority yet (a later rotation, e.g. by another test of the session, outranks it).
+        "config": {
+            "priority": [str(time.time_ns() // 1000)],
+            "keySize": ["2048"],
+            "active": ["true"],
+            "enabled": ["true"],
+        },
     }
     created = httpx.post(f"{keycloak.url}/admin/realms/alliance/components", json=component, headers=admin, timeout=30)
     assert created.status_code == 201, created.text
