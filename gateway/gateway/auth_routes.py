@@ -152,13 +152,13 @@ async def provider_json(
     session: aiohttp.ClientSession = request.app.state.http
     # The upstream session adds no headers of its own (it relays callers'): state them here.
     headers = {"accept": "application/json"}
-    body = None
+    encoded = None
     if form is not None:
         headers["content-type"] = "application/x-www-form-urlencoded"
-        body = urllib.parse.urlencode(form).encode()
+        encoded = urllib.parse.urlencode(form).encode()
     try:
         async with session.request(
-            method, url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+            method, url, data=encoded, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
         ) as response:
             body = await response.json(content_type=None)
             status = response.status
