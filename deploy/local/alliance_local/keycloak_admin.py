@@ -29,9 +29,17 @@ DEMO_PASSWORD = "alliance-demo"  # noqa: S105 - a published, local-only demo cre
 
 Json = dict[str, Any]
 
+# What Keycloak answers when its store failed a write (e.g. H2's lock timeout): 400 "Could not create
+# user" on a user's creation, 500 elsewhere.
+STORE_FAILURES = frozenset({400, 500})
+
 
 class KeycloakError(RuntimeError):
     """Keycloak answered an admin or token call with an unexpected status."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class KeycloakAdmin:
@@ -44,6 +52,7 @@ class KeycloakAdmin:
         self._credentials["password"] = admin_password
         self.client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
         self._lock = threading.Lock()
+        self.writes = threading.Lock()  # one write to the store at a time (see ``call``)
         self._token: tuple[float, str] | None = None  # (expires at, access token)
         self._platform_client: str | None = None  # the internal id of PLATFORM_CLIENT
         self._roles: dict[str, Json] = {}
@@ -70,11 +79,22 @@ class KeycloakAdmin:
             return {"authorization": f"Bearer {self._token[1]}"}
 
     def call(self, method: str, path: str, body: Any = None, expect: Sequence[int] = (200, 201, 204)) -> httpx.Response:
-        """``path`` under the realm's admin API (``/admin/realms/<realm>``)."""
+        """``path`` under the realm's admin API (``/admin/realms/<realm>``).
+
+        Writes go one at a time (the local Keycloak's H2 store times out on concurrent writes to
+        a table: "Could not create user"), and one that fails on the store is retried a few times."""
         url = f"{self.base_url}/admin/realms/{self.realm}{path}"
-        response = self.client.request(method, url, json=body, headers=self._headers())
+        if method == "GET":
+            response = self.client.request(method, url, json=body, headers=self._headers())
+        else:
+            for attempt in range(5):
+                with self.writes:
+                    response = self.client.request(method, url, json=body, headers=self._headers())
+                if response.status_code not in STORE_FAILURES or response.status_code in expect:
+                    break
+                time.sleep(0.5 * (attempt + 1))
         if response.status_code not in expect:
-            raise KeycloakError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+            raise KeycloakError(f"{method} {path}: {response.status_code} {response.text[:300]}", response.status_code)
         return response
 
     def platform_client(self) -> str:
@@ -164,7 +184,9 @@ def password_grant(client: httpx.Client, token_url: str, username: str, password
     form = {"grant_type": "password", "client_id": DIRECT_GRANT_CLIENT, "username": username, "password": password}
     response = client.post(token_url, data=form)
     if response.status_code != 200:
-        raise KeycloakError(f"password grant for {username}: {response.status_code} {response.text[:300]}")
+        raise KeycloakError(
+            f"password grant for {username}: {response.status_code} {response.text[:300]}", response.status_code
+        )
     body: Json = response.json()
     return body
 
@@ -189,7 +211,17 @@ class KeycloakAccounts:
     def token(self, subject: str, roles: Sequence[str], org_id: str | None) -> str:
         password = self.password_of(subject)
         self.admin.ensure_user(subject, password, roles, {"org": org_id})
-        return str(password_grant(self.client, self.token_url, subject, password)["access_token"])
+        # A sign-in writes its session to the store too (Keycloak 26 persists user sessions): one at a
+        # time with the admin's writes, retried if the store failed it.
+        for attempt in range(5):
+            with self.admin.writes:
+                try:
+                    return str(password_grant(self.client, self.token_url, subject, password)["access_token"])
+                except KeycloakError as exc:
+                    if attempt == 4 or exc.status is None or exc.status < 500:
+                        raise
+            time.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.admin.close()
