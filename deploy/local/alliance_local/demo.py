@@ -617,6 +617,11 @@ def load(gateway_url: str, tokens: TokenSource | None = None) -> dict[str, Any]:
         load_members(ctx)
         suspend_members(ctx)
         people = link_demo_people(ctx)
+        # Every member's administrator signs in now, before the flows below: with Keycloak a first
+        # sign-in creates or updates an account (one write at a time), which must not eat into the
+        # standards' seconds-long comment period.
+        admitted = [s.key for s in ORGANISATIONS if s.plan not in ("pending", "rejected")]
+        gw.map(ctx.admin, admitted)
         # Once the members are admitted, the pool, the standards and the training season are independent:
         # they run at once (each its calls in order), so the standards' comment and ballot windows and the
         # course's start are waited out while the pool's calls go on. Only the pool draws from ctx.rng.
