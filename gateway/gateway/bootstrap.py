@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.verifier.start()  # the provider's keys fetched now, off the event loop (PEM: nothing)
         async with upstream_session(settings) as session:
             app.state.http = session
             yield

@@ -147,13 +147,13 @@ def authorise_route(principal: Principal, method: str) -> None:
         raise Forbidden("machine credentials are read-only")
 
 
-def authenticate(
+async def authenticate(
     verifier: TokenVerifier, method: str, service: str, path: str, authorization: str | None
 ) -> Principal | None:
     """The verified caller; None only on the anonymous route when no token is sent (a sent token is verified)."""
     if authorization is None and is_anonymous_route(method, service, path):
         return None
-    return verifier.verify(bearer_token_of(authorization or ""))
+    return await verifier.averify(bearer_token_of(authorization or ""))
 
 
 def too_large(request: Request, limit: int) -> Response:
@@ -377,7 +377,7 @@ class Proxy:
             elif k == b"x-request-id":
                 request_id = v.decode("latin-1")
 
-        principal = authenticate(state.verifier, method, service, path, authorization)
+        principal = await authenticate(state.verifier, method, service, path, authorization)
         upstream = settings.upstreams.get(service)
         if upstream is None:
             return problem_response(request, 404, "Not found", f"no service named {service!r}")

@@ -36,6 +36,9 @@ class Settings(ServiceSettings):
     dev_login_enabled: bool = False
     token_ttl_s: int = 3600
     machine_clients_json: str = "{}"
+    # With an OpenID Connect provider (OIDC_ISSUER): POST /auth/token forwards client credentials to
+    # its token endpoint, this one, or the discovery document's ``token_endpoint`` when unset.
+    oidc_token_url: str | None = None
 
     rate_limit_per_s: float = Field(default=100.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
@@ -75,10 +78,17 @@ class Settings(ServiceSettings):
                 ip_network(n.strip(), strict=False)  # a ValueError names the bad entry
         return value
 
+    @property
+    def provider(self) -> bool:
+        """Whether people and machines sign in with the OpenID Connect provider (OIDC_ISSUER)."""
+        return self.oidc_issuer is not None
+
     @model_validator(mode="after")
     def _no_dev_login_in_production(self) -> Settings:
         if self.environment == "production" and self.dev_login_enabled:
             raise ValueError("dev_login_enabled must be false in production")
+        if self.oidc_token_url is not None and self.oidc_issuer is None:
+            raise ValueError("oidc_token_url needs oidc_issuer (the provider whose tokens are verified)")
         return self
 
 

@@ -318,10 +318,13 @@ def test_settings_accept_the_overlay_configuration(directory: Path) -> None:
         assert settings.environment == "production", f"{directory.name}/{process}"
         assert settings.host == "0.0.0.0"
         assert settings.port == container(deployment)["ports"][0]["containerPort"]
-        assert settings.jwt_issuer != settings_class(process).model_fields["jwt_issuer"].default
+        # Keycloak's tokens: the realm's public address as issuer, its JWKS read in-cluster.
+        assert settings.oidc_issuer and settings.oidc_issuer.startswith("https://"), f"{directory.name}/{process}"
+        assert settings.oidc_jwks_url and settings.jwt_public_key_file is None
         assert settings.otel_exporter_otlp_endpoint, f"{directory.name}/{process}: tracing is off"
         if process == "gateway":
             assert settings.dev_login_enabled is False
+            assert settings.oidc_token_url and settings.jwt_private_key_file is None  # no issuer of its own
             assert settings.upstreams == {s: f"http://{s}" for s in SERVICES}  # the Services' names
         else:
             assert settings.mongodb_database == service_name(process)
@@ -349,8 +352,27 @@ def test_key_files_are_mounted_from_secrets() -> None:
             if var in env:
                 path = Path(str(env[var]))
                 assert "secret" in mounts[str(path.parent)], f"{process}: {var} must come from a Secret"
-        assert "JWT_PUBLIC_KEY_FILE" in env
-        assert ("JWT_PRIVATE_KEY_FILE" in env) == (process == "gateway"), "only the gateway signs tokens"
+        # Tokens are Keycloak's: no key files, the provider named to every process.
+        assert "JWT_PUBLIC_KEY_FILE" not in env and "JWT_PRIVATE_KEY_FILE" not in env, process
+        assert {"OIDC_ISSUER", "OIDC_JWKS_URL"} <= set(env), process
+        assert ("OIDC_TOKEN_URL" in env) == (process == "gateway"), "only the gateway forwards token requests"
+
+
+def test_keycloak_runs_on_its_own_postgresql() -> None:
+    docs = manifests_of(INFRA)
+    keycloak = one(docs, "Deployment", "keycloak")
+    env = {e["name"]: e for e in container(keycloak)["env"]}
+    database = one(docs, "StatefulSet", "keycloak-postgres")
+    assert env["KC_DB_URL"]["value"] == "jdbc:postgresql://keycloak-postgres:5432/keycloak"
+    assert one(docs, "Service", "keycloak-postgres")["spec"]["selector"].items() <= (
+        database["spec"]["template"]["metadata"]["labels"].items()
+    )
+    assert "secretKeyRef" in env["KC_DB_PASSWORD"]["valueFrom"]
+    assert container(keycloak)["args"] == ["start", "--optimized"]
+    # The processes read the provider through its Service, at the address the base configuration names.
+    common = generated_configmaps(BASE)["alliance-common"]
+    port = one(docs, "Service", "keycloak")["spec"]["ports"][0]["port"]
+    assert common["OIDC_JWKS_URL"].startswith(f"http://keycloak.alliance-infra.svc:{port}/realms/alliance/")
 
 
 def referenced_secrets(docs: list[Doc]) -> set[str]:

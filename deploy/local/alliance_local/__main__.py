@@ -1,6 +1,8 @@
 """`python -m alliance_local up`: start everything, load demo data, print where to go.
 
-Runs in the foreground; Ctrl-C (or SIGTERM) stops every process it started.
+Runs in the foreground; Ctrl-C (or SIGTERM) stops every process it started. People sign in with
+Keycloak (``Stack(identity="keycloak")``); the addresses people type stay the same from run to run
+(fixed default ports, each overridable with its ALLIANCE_*_PORT variable).
 """
 
 from __future__ import annotations
@@ -10,9 +12,29 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
-from alliance_local.infra import REPO, Infra, say
+from alliance_local.demo_data import DEMO_PEOPLE
+from alliance_local.infra import PORTAL_PORT, REPO, Infra, say
+from alliance_local.keycloak_admin import DEMO_PASSWORD, DIRECT_GRANT_CLIENT, KeycloakAccounts
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
+
+
+class Component(Protocol):
+    """A process ``up`` starts after the platform and lists first (the member portal's hook)."""
+
+    label: str  # e.g. "Member portal"
+    url: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+# Factories of the extra components, given the running stack (the portal engineer adds the portal's,
+# on PORTAL_PORT: ALLIANCE_PORTAL_PORT, 8080). Started in order after the platform, stopped first.
+COMPONENTS: list[Callable[[Stack], Component]] = []
 
 
 def kafka_note(stack: Stack) -> str:
@@ -22,45 +44,103 @@ def kafka_note(stack: Stack) -> str:
     return f" (SASL_PLAINTEXT, SCRAM-SHA-512; admin password {credentials.passwords['admin']}, this run only)"
 
 
+def banner(stack: Stack, components: Sequence[Component], people: dict[str, Any], workdir: Any) -> str:
+    g = stack.gateway_url
+    portal = [f"  {c.label:<24}{c.url}" for c in components] or [
+        f"  {'Member portal':<24}(not in this build; its address will be port {PORTAL_PORT[1]}, {PORTAL_PORT[0]})"
+    ]
+    lines = [
+        "",
+        "Alliance Platform is running.",
+        *portal,
+        f"  {'Gateway':<24}{g}",
+        f"  {'API docs (all services)':<24}{g}/docs",
+        f"  {'Event catalogue':<24}{g}/events/asyncapi.json",
+        f"  {'Trace UI (Zipkin)':<24}{stack.infra.zipkin.url}/zipkin/",
+        f"  {'Gateway health':<24}{g}/readyz",
+    ]
+    kc = stack.keycloak
+    if kc is not None:
+        lines += [
+            f"  {'Sign-in (Keycloak)':<24}{kc.url}",
+            f"  {'  admin console':<24}{kc.url}/admin/ (admin / {kc.admin_password}, this run only)",
+            f"  {'  account page':<24}{kc.issuer}/account/ (sign in as a demo person below)",
+        ]
+    lines += [
+        f"  {'Kafka':<24}{stack.infra.kafka.bootstrap}{kafka_note(stack)}",
+        f"  {'MongoDB wire (docstore)':<24}{stack.infra.store.url}",
+        f"  {'PostgreSQL under it':<24}{stack.infra.postgres.dsn()}",
+        f"  {'Logs':<24}{workdir / 'logs'}",
+        "",
+    ]
+    if kc is None:
+        lines += [
+            "Sign-in: the gateway's development login (--local-identity):",
+            f"  curl -s -X POST {g}/auth/dev-login -H 'content-type: application/json' \\",
+            """       -d '{"subject":"secretariat@alliance.example","roles":["secretariat"]}'""",
+        ]
+    else:
+        lines += [
+            "Demo accounts (LOCAL DEVELOPMENT ONLY: published passwords; never in production):",
+            f"  {'who':<14}{'e-mail':<32}{'password':<20}{'organisation':<38}can",
+        ]
+        for p in DEMO_PEOPLE:
+            org = people.get(p.email) or "-"
+            lines.append(f"  {p.who:<14}{p.email:<32}{p.password:<20}{org:<38}{p.can}")
+        lines += [
+            f"  Every other person the demo created (e.g. admin@<member>.example) has the password {DEMO_PASSWORD}.",
+            "A person's token on the command line (the local direct-grant client):",
+            f"  curl -s {kc.token_endpoint} -d grant_type=password -d client_id={DIRECT_GRANT_CLIENT} \\",
+            "       -d username=member-admin@alliance.example -d password=member-admin-demo",
+        ]
+    lines += [
+        f"Agency (client credentials): client_id={DEMO_AGENCY_CLIENT} client_secret={DEMO_AGENCY_SECRET}",
+        f"  token URL {g}/auth/token" + (" (the gateway forwards it to Keycloak)" if kc is not None else ""),
+        f"  curl -s {g}/auth/token -d grant_type=client_credentials -d client_id={DEMO_AGENCY_CLIENT} \\",
+        f"       -d client_secret={DEMO_AGENCY_SECRET}",
+        "",
+        "Press Ctrl-C to stop everything.",
+    ]
+    return "\n".join(lines)
+
+
 def up(args: argparse.Namespace) -> int:
     workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
-    # a development platform: the demo and curl below sign in with the dev login
-    stack = Stack(workdir, infra=Infra(workdir, secure_kafka=args.secure_kafka), dev_login=True)
+    keycloak = not args.local_identity
+    # Fixed addresses (gateway 8000, Keycloak 8180, trace UI 9411, each overridable): the same every run.
+    infra = Infra(workdir, secure_kafka=args.secure_kafka, fixed_ports=True, keycloak=keycloak)
+    if keycloak:
+        stack = Stack(workdir, infra=infra, fixed_ports=True, identity="keycloak")
+    else:  # the gateway's own issuer, and its development login (asked for explicitly)
+        stack = Stack(workdir, infra=infra, fixed_ports=True, identity="local", dev_login=True)
+    components: list[Component] = []
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    accounts: KeycloakAccounts | None = None
     try:
         stack.start()
+        people: dict[str, Any] = {}
         if not args.no_demo:
             from alliance_local.demo import load
 
-            load(stack.gateway_url)
-        g = stack.gateway_url
-        print(
-            f"""
-Alliance Platform is running.
-  API docs (all services) {g}/docs
-  Event catalogue         {g}/events/asyncapi.json
-  Trace UI (Zipkin)       {stack.infra.zipkin.url}/zipkin/
-  Gateway health          {g}/readyz
-  Kafka                   {stack.infra.kafka.bootstrap}{kafka_note(stack)}
-  MongoDB wire (docstore) {stack.infra.store.url}
-  PostgreSQL under it     {stack.infra.postgres.dsn()}
-  Logs                    {workdir / "logs"}
-
-Get a token (development login), then call the API:
-  curl -s -X POST {g}/auth/dev-login -H 'content-type: application/json' \\
-       -d '{{"subject":"secretariat@alliance.example","roles":["secretariat"]}}'
-Agency machine credentials: client_id={DEMO_AGENCY_CLIENT} client_secret={DEMO_AGENCY_SECRET} (POST {g}/auth/token)
-
-Press Ctrl-C to stop everything.""",
-            flush=True,
-        )
+            if stack.keycloak is not None:
+                accounts = KeycloakAccounts(stack.keycloak, {p.email: p.password for p in DEMO_PEOPLE})
+            people = load(stack.gateway_url, tokens=accounts)["people"]
+        for factory in COMPONENTS:
+            component = factory(stack)
+            component.start()
+            components.append(component)
+        print(banner(stack, components, people, workdir), flush=True)
         while not stopping.wait(1):
             pass
     except KeyboardInterrupt:
         pass
     finally:
         say("stopping")
+        if accounts is not None:
+            accounts.close()
+        for component in reversed(components):
+            component.stop()
         stack.stop()
     return 0
 
@@ -68,12 +148,17 @@ Press Ctrl-C to stop everything.""",
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="alliance_local")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_up = sub.add_parser("up", help="start infrastructure, services, gateway and demo data")
+    p_up = sub.add_parser("up", help="start infrastructure, Keycloak, services, gateway and demo data")
     p_up.add_argument("--no-demo", action="store_true", help="skip loading demo data")
     p_up.add_argument(
         "--secure-kafka",
         action="store_true",
         help="Kafka with SASL/SCRAM-SHA-512 and ACLs: each service writes only its own topics (per-run credentials)",
+    )
+    p_up.add_argument(
+        "--local-identity",
+        action="store_true",
+        help="no Keycloak: the gateway's own token issuer with its development login (tokens with any roles)",
     )
     sub.add_parser("fetch", help="download and build the infrastructure (and the test browser) only (warm the cache)")
     args = parser.parse_args(argv)

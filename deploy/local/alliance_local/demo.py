@@ -30,6 +30,7 @@ from typing import Any
 
 from alliance_local.demo_data import (
     CLAUSES,
+    DEMO_PEOPLE,
     EXPERTS,
     LICENSEES,
     NOT_ESSENTIAL_REASONS,
@@ -43,7 +44,15 @@ from alliance_local.demo_data import (
     OrgSpec,
     ProgrammeSpec,
 )
-from alliance_local.demo_http import HEAVY_WORKERS, DemoError, Gateway, Headers, Json, wait_until
+from alliance_local.demo_http import (
+    HEAVY_WORKERS,
+    DemoError,
+    Gateway,
+    Headers,
+    Json,
+    TokenSource,
+    wait_until,
+)
 from alliance_local.demo_patents import PatentPlan, portfolio
 from alliance_local.demo_standards import load_standards
 from alliance_local.demo_training import load_training
@@ -571,11 +580,33 @@ def load_pool(ctx: Context) -> Pool:
 # --- the whole demo --------------------------------------------------------------------------
 
 
-def load(gateway_url: str) -> dict[str, Any]:
+def link_demo_people(ctx: Context) -> dict[str, str | None]:
+    """The realm's demo people (``DEMO_PEOPLE``) in real demo organisations: each signs in once with
+    the organisation's id (with Keycloak that sets their ``org`` attribute), and a member's people are
+    added to its users in membership (the secretariat's call; an existing one stays). E-mail -> org id."""
+    linked: dict[str, str | None] = {}
+    for person in DEMO_PEOPLE:
+        org_id = None
+        if person.org_key is not None:
+            org = ctx.orgs.get(person.org_key)
+            org_id = str(org["id"]) if org is not None else person.org_key  # else an outside licensee's id
+        ctx.gw.login(person.email, [person.role], org_id)
+        linked[person.email] = org_id
+        if person.role in ("member_admin", "member_staff") and org_id is not None:
+            user = {"subject": person.email, "name": person.name, "email": person.email, "role": person.role}
+            ctx.gw.request(
+                "POST", f"{API}/membership/organisations/{org_id}/users", ctx.secretariat, user, expect=(200, 201, 409)
+            )
+    ctx.say(f"the {len(DEMO_PEOPLE)} demo people are linked to their organisations")
+    return linked
+
+
+def load(gateway_url: str, tokens: TokenSource | None = None) -> dict[str, Any]:
+    """Load the demo through the gateway; ``tokens``: how its people sign in (None: the dev login)."""
     started = time.monotonic()
     today = datetime.now(UTC).date()  # the services' clock
     say("loading demo data through the gateway")
-    with Gateway(gateway_url) as gw:
+    with Gateway(gateway_url, tokens=tokens) as gw:
         ctx = Context(
             gw,
             today,
@@ -585,6 +616,12 @@ def load(gateway_url: str) -> dict[str, Any]:
         )
         load_members(ctx)
         suspend_members(ctx)
+        people = link_demo_people(ctx)
+        # Every member's administrator signs in now, before the flows below: with Keycloak a first
+        # sign-in creates or updates an account (one write at a time), which must not eat into the
+        # standards' seconds-long comment period.
+        admitted = [s.key for s in ORGANISATIONS if s.plan not in ("pending", "rejected")]
+        gw.map(ctx.admin, admitted)
         # Once the members are admitted, the pool, the standards and the training season are independent:
         # they run at once (each its calls in order), so the standards' comment and ballot windows and the
         # course's start are waited out while the pool's calls go on. Only the pool draws from ctx.rng.
@@ -623,6 +660,7 @@ def load(gateway_url: str) -> dict[str, Any]:
         "projects": len(projects),
         "sessions": len(sessions),
         "registrations": len(registrations),
+        "people": people,
         "calls": calls,
         "rate_limited": gw.rate_limited,
         "seconds": round(elapsed, 1),

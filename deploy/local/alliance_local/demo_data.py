@@ -582,8 +582,9 @@ REJECTION_REASON = (
 SUSPENSION_REASON = "Annual dues unpaid ninety days after the invoice; suspended by the secretariat."
 
 # Independent experts (no organisation), and two from the IP service agencies (which own no patents).
+# The first is the realm's demo expert (DEMO_PEOPLE), so that signing in as them shows assignments.
 EXPERTS: tuple[tuple[str, str | None], ...] = (
-    ("expert1@alliance.example", None),
+    ("expert@alliance.example", None),
     ("expert2@alliance.example", None),
     ("expert3@alliance.example", None),
     ("expert4@alliance.example", None),
@@ -844,5 +845,81 @@ STANDARDS_PROJECTS: tuple[tuple[str, str, str], ...] = (
         "GaN-based LED epitaxial wafers and chips — structure, electrodes and test methods",
         "Substrate and patterned-surface specification, epitaxial layer structure, chip electrodes and current "
         "spreading, wavelength uniformity and wafer-level test methods; the basis of T/LEDA 002.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """One of the six people of the realm (deploy/keycloak/alliance-realm.json) that ``scripts/up``
+    lists: after the load, their organisation (``org_key``: an OrgSpec's key, or an outside
+    licensee's id) is a real demo organisation. LOCAL ONLY: the passwords are published."""
+
+    who: str
+    email: str
+    password: str
+    role: str
+    org_key: str | None
+    can: str
+    name: str = ""  # as in the realm (first and last name)
+
+
+DEMO_MEMBER = "huaxing"  # Xiamen Huaxing Epitaxy: a founding member, council member, patents, people
+DEMO_LICENSEE = "LIC-VN-SAIGON"  # an outside licensee with licences and royalty reports
+
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson(
+        "Secretariat",
+        "secretariat@alliance.example",
+        "secretariat-demo",
+        "secretariat",
+        None,
+        "application queue, programmes and rates, evaluation assignment, distributions, standards, training",
+        name="Shu Mishu",
+    ),
+    DemoPerson(
+        "Council",
+        "council@alliance.example",
+        "council-demo",
+        "council",
+        None,
+        "admission decisions, projects, reads every organisation",
+        name="Li Lishi",
+    ),
+    DemoPerson(
+        "Expert",
+        "expert@alliance.example",
+        "expert-demo",
+        "expert",
+        None,
+        "assigned patent evaluations, decisions",
+        name="Zhuan Jia",
+    ),
+    DemoPerson(
+        "Member admin",
+        "member-admin@alliance.example",
+        "member-admin-demo",
+        "member_admin",
+        DEMO_MEMBER,
+        "Huaxing's membership, people, invoices, patents, ballots, IPR calls, training registrations",
+        name="Wang Guanli",
+    ),
+    DemoPerson(
+        "Member staff",
+        "member-staff@alliance.example",
+        "member-staff-demo",
+        "member_staff",
+        DEMO_MEMBER,
+        "Huaxing's training, drafts and comments, standing",
+        name="Zhang Yuangong",
+    ),
+    DemoPerson(
+        "Licensee",
+        "licensee@alliance.example",
+        "licensee-demo",
+        "licensee",
+        DEMO_LICENSEE,
+        "Saigon licensee's licences, quarterly royalty reports, invoices",
+        name="Xu Kezheng",
     ),
 )

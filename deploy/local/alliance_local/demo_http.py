@@ -1,4 +1,7 @@
-"""A small gateway client for the demo loader: dev-login tokens, JSON calls, bounded parallelism.
+"""A small gateway client for the demo loader: tokens, JSON calls, bounded parallelism.
+
+Tokens come from a ``TokenSource``: the gateway's dev login (the tests' platform) by default, or
+Keycloak (``alliance_local.keycloak_admin.KeycloakAccounts``: real accounts, password sign-in).
 
 Every call goes through the gateway like any real client's. A 429 is waited out (the gateway's
 limiter counts per caller); any other unexpected status raises ``DemoError`` naming the call.
@@ -13,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -29,6 +32,13 @@ HEAVY_WORKERS = 3  # for calls that read and rewrite a whole royalty account (re
 
 # Path segments that are identifiers (UUIDs, XL-/PRG- licence ids, report ids, codes), for grouping calls by route.
 ID_SEGMENT = re.compile(r"^(?=.*\d)[0-9A-Za-z_.#:-]{8,}$")
+
+
+class TokenSource(Protocol):
+    """Where the demo's people get their tokens: an access token for ``subject`` (an e-mail) with
+    ``roles`` in organisation ``org_id``."""
+
+    def token(self, subject: str, roles: list[str], org_id: str | None) -> str: ...
 
 
 class DemoError(RuntimeError):
@@ -52,13 +62,14 @@ def route_of(method: str, path: str) -> str:
 
 
 class Gateway:
-    def __init__(self, base_url: str, workers: int = WORKERS) -> None:
+    def __init__(self, base_url: str, workers: int = WORKERS, tokens: TokenSource | None = None) -> None:
         self.client = httpx.Client(
             base_url=base_url,
             timeout=httpx.Timeout(60.0, connect=10.0),
             limits=httpx.Limits(max_connections=workers + 4, max_keepalive_connections=workers + 4),
         )
         self.workers = workers
+        self.tokens = tokens  # None: the gateway's dev login
         self._tokens: dict[tuple[str, tuple[str, ...], str | None], Headers] = {}
         self._lock = threading.Lock()
         self.calls = 0
@@ -78,16 +89,19 @@ class Gateway:
     # --- tokens ---
 
     def login(self, subject: str, roles: list[str], org_id: str | None = None) -> Headers:
-        """Bearer headers for a development login (cached per subject, roles and organisation)."""
+        """Bearer headers of ``subject`` signed in (cached per subject, roles and organisation)."""
         key = (subject, tuple(roles), org_id)
         with self._lock:
             cached = self._tokens.get(key)
         if cached is not None:
             return cached
-        body: Json = {"subject": subject, "roles": roles}
-        if org_id:
-            body["org_id"] = org_id
-        token = self.call("POST", "/auth/dev-login", None, body)["access_token"]
+        if self.tokens is not None:
+            token = self.tokens.token(subject, roles, org_id)
+        else:
+            body: Json = {"subject": subject, "roles": roles}
+            if org_id:
+                body["org_id"] = org_id
+            token = self.call("POST", "/auth/dev-login", None, body)["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         with self._lock:
             self._tokens[key] = headers

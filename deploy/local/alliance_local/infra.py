@@ -50,6 +50,45 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The addresses people type or bookmark (``scripts/up`` only; tests keep free ports): each
+# component's default port, overridable with its environment variable.
+GATEWAY_PORT = ("ALLIANCE_GATEWAY_PORT", 8000)
+PORTAL_PORT = ("ALLIANCE_PORTAL_PORT", 8080)
+KEYCLOAK_PORT = ("ALLIANCE_KEYCLOAK_PORT", 8180)
+ZIPKIN_PORT = ("ALLIANCE_ZIPKIN_PORT", 9411)
+MAILPIT_PORT = ("ALLIANCE_MAILPIT_PORT", 8025)  # the mail inbox's web UI
+SMTP_PORT = ("ALLIANCE_SMTP_PORT", 1025)
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def preferred_port(env_var: str, default: int) -> int:
+    """The port named by ``env_var`` if set (used as is: a taken one fails loudly at start), else
+    ``default`` unless it is taken, then a free one (said on stderr, so the printed address is right)."""
+    chosen = os.environ.get(env_var, "").strip()
+    if chosen:
+        if not chosen.isdigit() or not 0 < int(chosen) < 65536:
+            raise ValueError(f"{env_var}={chosen!r} is not a port number")
+        return int(chosen)
+    if port_is_free(default):
+        return default
+    port = free_port()
+    say(f"port {default} is taken: using {port} instead (set {env_var} to choose one)")
+    return port
+
+
+def port_for(fixed: tuple[str, int] | None) -> int:
+    """``preferred_port(*fixed)`` for a fixed address, else a free port."""
+    return preferred_port(*fixed) if fixed is not None else free_port()
+
+
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], name: str, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -589,8 +628,8 @@ class DocStore:
 
 
 class Zipkin:
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         jar = ensure_zipkin()
         self.proc = Proc(
             "zipkin",
@@ -684,9 +723,9 @@ class Keycloak:
 
     REALM = "alliance"
 
-    def __init__(self, workdir: Path, realm_file: Path = KEYCLOAK_REALM_FILE) -> None:
+    def __init__(self, workdir: Path, realm_file: Path = KEYCLOAK_REALM_FILE, port: int | None = None) -> None:
         self.dist = ensure_keycloak()
-        self.port = free_port()
+        self.port = port or free_port()
         self.management_port = free_port()
         self.home = workdir / "keycloak"
         self.realm_file = realm_file
@@ -753,11 +792,14 @@ class Keycloak:
         shutil.copy2(self.realm_file, self.home / "data" / "import" / self.realm_file.name)
 
     def start(self) -> None:
+        started = time.monotonic()
+        self.wait(self.launch(), started)
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the process without waiting for it (``wait`` does)."""
         self._prepare_home()
         say(f"starting Keycloak on {self.url}")
-        started = time.monotonic()
-        popen = self.proc.start()
-        self.wait(popen, started)
+        return self.proc.start()
 
     def wait(self, popen: subprocess.Popen[bytes], started: float, timeout: float = 240) -> None:
         """Ready means the management health check is UP and the realm's discovery document is served."""
@@ -773,24 +815,40 @@ class Keycloak:
 
 
 class Infra:
-    """Kafka, PostgreSQL, the document store and Zipkin for one run (a test session or `scripts/up`)."""
+    """Kafka, PostgreSQL, the document store and Zipkin for one run (a test session or `scripts/up`).
 
-    def __init__(self, workdir: Path, secure_kafka: bool = False) -> None:
+    ``fixed_ports`` (``scripts/up``): Zipkin on its preferred port (ALLIANCE_ZIPKIN_PORT, 9411), so
+    the trace UI's address stays the same from run to run; tests leave it off (free ports).
+    """
+
+    def __init__(
+        self, workdir: Path, secure_kafka: bool = False, *, fixed_ports: bool = False, keycloak: bool = False
+    ) -> None:
         self.workdir = workdir
+        self.fixed_ports = fixed_ports
         self.kafka = Kafka(workdir, secured=secure_kafka)
         self.postgres = PostgreSQL(workdir)
         self.store = DocStore(workdir, self.postgres)
-        self.zipkin = Zipkin(workdir)
+        self.zipkin = Zipkin(workdir, port=port_for(ZIPKIN_PORT if fixed_ports else None))
+        # The identity provider (``Stack(identity="keycloak")``), on 8180 with fixed ports.
+        self.keycloak = Keycloak(workdir, port=port_for(KEYCLOAK_PORT if fixed_ports else None)) if keycloak else None
 
     def start(self) -> None:
-        # Zipkin takes longest (Spring Boot); start it first and wait for it last.
+        # Zipkin and Keycloak take longest (JVMs); start them first and wait for them last.
         zipkin = self.zipkin.proc.start()
+        started = time.monotonic()
+        if self.keycloak is not None:
+            self.keycloak.launch()
         self.postgres.start()
         self.store.start()
         self.kafka.start()
         say(f"waiting for Zipkin on {self.zipkin.url}")
         wait_for_http(f"{self.zipkin.url}/health", zipkin, "Zipkin", self.zipkin.proc.log, timeout=120)
+        if self.keycloak is not None:
+            assert self.keycloak.proc.popen is not None
+            self.keycloak.wait(self.keycloak.proc.popen, started)
 
     def stop(self) -> None:
-        for component in (self.kafka, self.store, self.postgres, self.zipkin):
-            component.stop()
+        for component in (self.kafka, self.store, self.postgres, self.zipkin, self.keycloak):
+            if component is not None:
+                component.stop()

@@ -9,11 +9,12 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from alliance_local.infra import Infra, Proc, free_port, say
+from alliance_local.infra import GATEWAY_PORT, Infra, Keycloak, Proc, free_port, port_for, say
 from alliance_local.mailpit import Mailpit
 
 SERVICES = ("membership", "licensing", "standards", "training", "notifications")
@@ -50,19 +51,36 @@ class Stack:
         *,
         dev_login: bool = False,
         mailpit: Mailpit | None = None,
+        fixed_ports: bool = False,
+        identity: Literal["keycloak", "local"] = "local",
+        keycloak: Keycloak | None = None,
     ) -> None:
         """``dev_login``: the gateway's POST /auth/dev-login on (tokens with any roles, no password).
 
         Off unless asked for, like the gateway's own setting: ``scripts/up`` (the demo), the
         end-to-end tests and the benchmarks ask for it explicitly.
+        ``fixed_ports`` (``scripts/up``): the gateway on its preferred port (ALLIANCE_GATEWAY_PORT,
+        8000); the services, which people do not call, and the tests keep free ports.
+        ``identity``: who signs people and machines in. "keycloak" (``scripts/up``): the OpenID Connect
+        provider (``keycloak``, else the infrastructure's own, ``Infra(keycloak=True)``); the gateway
+        and every service verify its tokens against its JWKS, the gateway's POST /auth/token forwards
+        client credentials to it, and there is no key file and no dev login. "local": the gateway's own
+        issuer (a key pair per run), for the test suites and the benchmarks (dev login with any roles).
         """
         self.workdir = workdir
         self.dev_login = dev_login
         self.env_overrides = env_overrides or {}
         self.infra = infra or Infra(workdir)
         self.mailpit = mailpit or Mailpit(workdir)  # notifications' mail server (scripts/up: fixed ports)
+        self.identity = identity
+        self.keycloak = (keycloak or self.infra.keycloak) if identity == "keycloak" else None
+        if identity == "keycloak" and self.keycloak is None:
+            raise ValueError('identity="keycloak" needs a Keycloak (keycloak=..., or Infra(keycloak=True))')
+        if identity == "keycloak" and dev_login:
+            raise ValueError("the dev login is the local issuer's: it has no place beside Keycloak")
         self.private_key, self.public_key = write_keypair(workdir / "keys")
-        self.ports = {name: free_port() for name in (*SERVICES, "gateway")}
+        self.ports = {name: free_port() for name in SERVICES}
+        self.ports["gateway"] = port_for(GATEWAY_PORT if fixed_ports else None)
         self.procs: dict[str, Proc] = {
             name: Proc(name, [sys.executable, "-m", name], workdir / "logs" / f"{name}.log", env=self.env_for(name))
             for name in self.ports
@@ -79,16 +97,35 @@ class Stack:
         return {
             "ENVIRONMENT": "development",
             "HOST": "127.0.0.1",
-            "JWT_PUBLIC_KEY_FILE": str(self.public_key),
+            **self.identity_env(),
             "ZIPKIN_ENDPOINT": self.infra.zipkin.spans_endpoint,
             "OTEL_BATCH_DELAY_MS": "200",
         }
 
+    def identity_env(self) -> dict[str, str]:
+        """How the gateway and the services verify tokens: Keycloak's JWKS, or the local key pair.
+
+        Both ways are always stated in full (empty values unset the other way's settings), so that
+        nothing in the caller's environment mixes them."""
+        if self.keycloak is not None:
+            return {
+                "OIDC_ISSUER": self.keycloak.issuer,
+                "OIDC_JWKS_URL": self.keycloak.jwks_url,
+                "JWT_PUBLIC_KEY_FILE": "",
+            }
+        return {"JWT_PUBLIC_KEY_FILE": str(self.public_key), "OIDC_ISSUER": "", "OIDC_JWKS_URL": ""}
+
     def env_for(self, name: str) -> dict[str, str]:
         env = {**self.common_env(), "PORT": str(self.ports[name])}
-        if name == "gateway":
+        if name == "gateway" and self.keycloak is not None:
+            env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
+            # POST /auth/token forwards client credentials to the provider; no local issuer, no dev login.
+            env.update({"OIDC_TOKEN_URL": self.keycloak.token_endpoint, "JWT_PRIVATE_KEY_FILE": ""})
+            env.update({"DEV_LOGIN_ENABLED": "false", "MACHINE_CLIENTS_JSON": "{}"})
+        elif name == "gateway":
             env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
             env["JWT_PRIVATE_KEY_FILE"] = str(self.private_key)
+            env["OIDC_TOKEN_URL"] = ""
             # Always stated, so a DEV_LOGIN_ENABLED in the caller's environment never turns it on.
             env["DEV_LOGIN_ENABLED"] = "true" if self.dev_login else "false"
             env["MACHINE_CLIENTS_JSON"] = json.dumps(

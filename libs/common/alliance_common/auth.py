@@ -20,6 +20,7 @@ catalogue of scopes a machine client can be granted.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -180,25 +181,46 @@ class TokenVerifier:
         return cls(path.read_text(), issuer, audience)
 
     def verify(self, token: str) -> Principal:
-        cached = self._verified.get(token)
-        now = self.clock()
+        """Verify on the calling thread (a key fetch, if one is due, too: for sync callers and tools)."""
+        return self._cached(token) or self._verify_and_keep(token, fetch=True)
+
+    async def averify(self, token: str) -> Principal:
+        """Verify without blocking the event loop: a key fetch that is due runs in a thread first."""
+        cached = self._cached(token)
         if cached is not None:
-            if now < cached[0]:
+            return cached
+        await self._prepare(token)
+        return self._verify_and_keep(token, fetch=False)
+
+    async def start(self) -> None:
+        """Get ready to verify (the JWKS fetched at startup): nothing for a PEM key."""
+
+    async def _prepare(self, token: str) -> None:
+        """Make the key ``token`` needs available, off the event loop (nothing for a PEM key)."""
+
+    def _cached(self, token: str) -> Principal | None:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if self.clock() < cached[0]:
                 return cached[1]
-            del self._verified[token]
-        expires_at, principal = self._verify(token)
+            self._verified.pop(token, None)
+        return None
+
+    def _verify_and_keep(self, token: str, fetch: bool) -> Principal:
+        now = self.clock()
+        expires_at, principal = self._verify(token, fetch)
         if now < expires_at:
             if len(self._verified) >= self.cache_size:
-                del self._verified[next(iter(self._verified))]  # the oldest entry
+                self._verified.pop(next(iter(self._verified)), None)  # the oldest entry
             self._verified[token] = (expires_at, principal)
         return principal
 
-    def _verify(self, token: str) -> tuple[float, Principal]:
+    def _verify(self, token: str, fetch: bool = True) -> tuple[float, Principal]:
         """The full verification (signature, issuer, audience, times, roles): the token's exp and its principal."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self._key_for(token),
+                self._key_for(token, fetch),
                 algorithms=["RS256"],
                 audience=self.audience,
                 issuer=self.issuer,
@@ -211,7 +233,7 @@ class TokenVerifier:
             raise Unauthenticated(INVALID_TOKEN) from exc
         return float(claims["exp"]), self._principal(claims)
 
-    def _key_for(self, token: str) -> RSAPublicKey:
+    def _key_for(self, token: str, fetch: bool) -> RSAPublicKey:
         """The key that verifies ``token``: the one PEM key of this verifier."""
         return self.key
 
@@ -219,17 +241,22 @@ class TokenVerifier:
         """The gateway's issuer states the kind in ``typ`` (absent: a person)."""
         return str(claims.get("typ", "user"))
 
+    def _subject(self, claims: dict[str, Any], kind: str) -> str:
+        """Who the caller is to the platform: the gateway's issuer puts it in ``sub``."""
+        return str(claims["sub"])
+
     def _principal(self, claims: dict[str, Any]) -> Principal:
         try:
             roles = frozenset(Role(r) for r in claims.get("roles", []))
         except (TypeError, ValueError) as exc:
             raise Unauthenticated(INVALID_TOKEN) from exc
+        kind = self._kind(claims)
         return Principal(
-            subject=str(claims["sub"]),
+            subject=self._subject(claims, kind),
             roles=roles,
             org_id=claims.get("org"),
             scopes=frozenset(str(claims.get("scope", "")).split()),
-            kind=self._kind(claims),
+            kind=kind,
             name=claims.get("name"),
         )
 
@@ -258,10 +285,18 @@ class JwksTokenVerifier(TokenVerifier):
     without a valid one is refused, so a client the realm forgot to mark never passes as a
     person. (Keycloak's own ``typ`` claim is always "Bearer" and says nothing about the caller.)
 
-    The fetch is a blocking HTTP GET with a short timeout: it happens on the first token, on a
-    key rotation and once per ``max_age_s``, never per request. A failed fetch keeps the keys held
-    (while the provider is down, tokens of known keys still verify; an unknown ``kid`` gets the
-    401) and is retried after ``refetch_interval_s``.
+    Who the caller is (``Principal.subject``): for a person, ``preferred_username``, which the realm
+    makes the e-mail address (``registrationEmailAsUsername``), the key by which the platform knows
+    people (organisations' users, registrations, applicants); for a machine, its client id
+    (``azp``). Keycloak's ``sub`` (an opaque user id) is used for nothing.
+
+    The fetch is a blocking HTTP GET with a short timeout. In a server it never runs on the event
+    loop: ``start()`` (the app's lifespan) fetches at startup in a thread, and ``averify`` does a
+    due refetch (unknown ``kid``, keys older than ``max_age_s``) in a thread too, one at a time
+    (requests that need the same fetch wait for it, not for a fetch of their own). ``verify`` (sync
+    callers, tools) fetches on the calling thread. A failed fetch keeps the keys held (while the
+    provider is down, tokens of known keys still verify; an unknown ``kid`` gets the 401) and is
+    retried after ``refetch_interval_s``.
     """
 
     KINDS = frozenset({"user", "machine"})
@@ -286,6 +321,7 @@ class JwksTokenVerifier(TokenVerifier):
         self._fetched_at: float | None = None  # last successful fetch
         self._attempted_at: float | None = None  # last attempt, successful or not
         self.fetches = 0
+        self._inflight: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
     @classmethod
     def from_issuer(cls, issuer: str, audience: str, **options: Any) -> JwksTokenVerifier:
@@ -318,20 +354,62 @@ class JwksTokenVerifier(TokenVerifier):
     def _may_fetch(self, now: float) -> bool:
         return self._attempted_at is None or now - self._attempted_at >= self.refetch_interval_s
 
-    def _key_for(self, token: str) -> RSAPublicKey:
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(INVALID_TOKEN) from exc
-        if not isinstance(kid, str):
-            raise Unauthenticated(INVALID_TOKEN)
+    def _fetch_due(self, kid: str | None) -> bool:
+        """Whether the key set should be fetched for a token of ``kid`` now (rate-limited)."""
         now = self.clock()
         stale = self._fetched_at is None or now - self._fetched_at >= self.max_age_s
-        if (stale or kid not in self._keys) and self._may_fetch(now):
-            try:
-                self.refresh()
-            except (OSError, ValueError, KeyError, TypeError, AttributeError, jwt.PyJWTError) as exc:
-                log.warning("could not fetch the identity provider's keys from %s: %r", self.jwks_url, exc)
+        return (stale or kid not in self._keys) and self._may_fetch(now)
+
+    def _try_refresh(self) -> None:
+        try:
+            self.refresh()
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, jwt.PyJWTError) as exc:
+            log.warning("could not fetch the identity provider's keys from %s: %r", self.jwks_url, exc)
+
+    async def start(self) -> None:
+        """The key set fetched at startup, in a thread (a provider that is down is retried later)."""
+        await self._refresh_off_loop()
+
+    async def _prepare(self, token: str) -> None:
+        kid = self._kid(token)
+        pending = self._pending()
+        if pending is not None and kid not in self._keys:
+            await asyncio.shield(pending)  # the fetch under way may bring this kid
+        elif self._fetch_due(kid):
+            await self._refresh_off_loop()
+
+    def _pending(self) -> asyncio.Future[None] | None:
+        """The fetch under way on this event loop, if any."""
+        if self._inflight is None or self._inflight[0] is not asyncio.get_running_loop():
+            return None
+        return None if self._inflight[1].done() else self._inflight[1]
+
+    async def _refresh_off_loop(self) -> None:
+        """One fetch in a thread at a time per event loop; whoever needs it meanwhile awaits that one."""
+        loop = asyncio.get_running_loop()
+        pending = self._pending()
+        if pending is not None:
+            await asyncio.shield(pending)
+            return
+        self._attempted_at = self.clock()  # the rate limit holds from now, while the thread runs
+        future: asyncio.Future[None] = asyncio.ensure_future(asyncio.to_thread(self._try_refresh))
+        self._inflight = (loop, future)
+        await asyncio.shield(future)
+
+    @staticmethod
+    def _kid(token: str) -> str | None:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return None
+        return kid if isinstance(kid, str) else None
+
+    def _key_for(self, token: str, fetch: bool) -> RSAPublicKey:
+        kid = self._kid(token)
+        if kid is None:
+            raise Unauthenticated(INVALID_TOKEN)
+        if fetch and self._fetch_due(kid):
+            self._try_refresh()
         key = self._keys.get(kid)
         if key is None:
             raise Unauthenticated(INVALID_TOKEN)
@@ -342,6 +420,13 @@ class JwksTokenVerifier(TokenVerifier):
         if kind not in self.KINDS:
             raise Unauthenticated(INVALID_TOKEN)
         return str(kind)
+
+    def _subject(self, claims: dict[str, Any], kind: str) -> str:
+        """A person's e-mail (``preferred_username``), a machine's client id (``azp``); none: refused."""
+        subject = claims.get("preferred_username") if kind == "user" else claims.get("azp")
+        if not isinstance(subject, str) or not subject:
+            raise Unauthenticated(INVALID_TOKEN)
+        return subject
 
 
 def bearer_token(request: Request) -> str:
@@ -404,7 +489,7 @@ async def get_principal(
     request: Request, _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 ) -> Principal:
     """A portal user (documented as ``bearer``); a machine token is refused."""
-    principal = principal_of(request)
+    principal = await principal_of(request)
     authorise(principal, request.method, [])
     return principal
 
@@ -422,7 +507,7 @@ def _reader(scope: Scope) -> Callable[..., Awaitable[Principal]]:
         _bearer: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),  # noqa: B008 (FastAPI's idiom)
         _oauth2: str | None = Security(oauth2_scheme, scopes=[scope.value]),  # noqa: B008
     ) -> Principal:
-        principal = principal_of(request)
+        principal = await principal_of(request)
         authorise(principal, request.method, [scope.value])
         return principal
 
@@ -430,10 +515,10 @@ def _reader(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     return reader
 
 
-def principal_of(request: Request) -> Principal:
+async def principal_of(request: Request) -> Principal:
     """The verified caller of ``request`` (also remembered in ``request.state.principal``)."""
     verifier: TokenVerifier = request.app.state.verifier
-    principal = verifier.verify(bearer_token(request))
+    principal = await verifier.averify(bearer_token(request))
     request.state.principal = principal
     return principal
 

@@ -122,6 +122,7 @@ class ServiceRuntime:
 
         @contextlib.asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            await verifier.start()  # the provider's keys fetched now, off the event loop (PEM: nothing)
             await ensure_inbox_indexes(self.db)
             if setup is not None:
                 await setup()

@@ -16,7 +16,9 @@ from alliance_common.events import topic_for
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    # An empty variable counts as unset (``alliance_local`` states both ways of verifying tokens,
+    # one of them empty, so that nothing in the caller's environment mixes them).
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", env_ignore_empty=True)
 
     service_name: str
     environment: Literal["development", "test", "production"] = "development"

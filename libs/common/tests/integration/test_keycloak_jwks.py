@@ -29,10 +29,11 @@ def token_of(keycloak: Keycloak, form: dict[str, str]) -> str:
 
 
 def password_token(keycloak: Keycloak, username: str) -> str:
+    """The realm's demo person ``username`` (e.g. "member-admin"): signs in with the e-mail, the username."""
     form = {
         "grant_type": "password",
         "client_id": TEST_CLIENT,
-        "username": username,
+        "username": f"{username}@alliance.example",
         "password": f"{username}-demo",
         "scope": "openid",
     }
@@ -47,6 +48,7 @@ def verifier(keycloak: Keycloak) -> JwksTokenVerifier:
 def test_a_member_admin_signs_in_and_is_verified(keycloak: Keycloak, verifier: JwksTokenVerifier) -> None:
     principal = verifier.verify(password_token(keycloak, "member-admin"))
     assert principal.kind == "user"
+    assert principal.subject == "member-admin@alliance.example"  # the e-mail, never Keycloak's user id
     assert principal.roles == frozenset({Role.MEMBER_ADMIN})
     assert principal.org_id == "org-demo-huaxin"
     assert principal.name == "Wang Guanli"
@@ -75,6 +77,7 @@ def test_the_agency_gets_a_machine_token_with_its_scopes(keycloak: Keycloak, ver
     form = {"grant_type": "client_credentials", "client_id": AGENCY_CLIENT, "client_secret": AGENCY_SECRET}
     principal = verifier.verify(token_of(keycloak, form))
     assert principal.kind == "machine"
+    assert principal.subject == AGENCY_CLIENT  # the client id
     assert principal.roles == frozenset({Role.AGENCY})
     assert principal.org_id is None
     assert {"licensing:read", "standards:read", "training:read", "statistics:read"} <= principal.scopes
@@ -82,7 +85,8 @@ def test_the_agency_gets_a_machine_token_with_its_scopes(keycloak: Keycloak, ver
 
 
 def test_a_wrong_password_and_a_wrong_secret_get_no_token(keycloak: Keycloak) -> None:
-    bad_password = {"grant_type": "password", "client_id": TEST_CLIENT, "username": "council", "password": "guess"}
+    bad_password = {"grant_type": "password", "client_id": TEST_CLIENT, "username": "council@alliance.example"}
+    bad_password["password"] = "guess"
     assert httpx.post(keycloak.token_endpoint, data=bad_password, timeout=30).status_code == 401
     bad_secret = {"grant_type": "client_credentials", "client_id": AGENCY_CLIENT, "client_secret": "guess"}
     assert httpx.post(keycloak.token_endpoint, data=bad_secret, timeout=30).status_code == 401
@@ -113,7 +117,13 @@ def test_a_key_rotation_in_keycloak_breaks_nothing(keycloak: Keycloak) -> None:
         "providerId": "rsa-generated",
         "providerType": "org.keycloak.keys.KeyProvider",
         "parentId": realm_id,
-        "config": {"priority": ["1000"], "keySize": ["2048"], "active": ["true"], "enabled": ["true"]},
+        # The highest priority yet (a later rotation, e.g. by another test of the session, outranks it).
+        "config": {
+            "priority": [str(time.time_ns() // 1000)],
+            "keySize": ["2048"],
+            "active": ["true"],
+            "enabled": ["true"],
+        },
     }
     created = httpx.post(f"{keycloak.url}/admin/realms/alliance/components", json=component, headers=admin, timeout=30)
     assert created.status_code == 201, created.text

@@ -58,9 +58,9 @@ class Counting(TokenVerifier):
 
     full = 0
 
-    def _verify(self, token: str) -> Any:
+    def _verify(self, token: str, fetch: bool = True) -> Any:
         self.full += 1
-        return super()._verify(token)
+        return super()._verify(token, fetch)
 
 
 def verifier(public: str, clock: Clock, cache_size: int = 10_000) -> Counting:

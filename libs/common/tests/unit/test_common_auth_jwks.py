@@ -3,7 +3,9 @@ provider's key rotation breaks nothing; the kind claim; the fixed 401 texts; the
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 from typing import Any
 
@@ -52,7 +54,9 @@ def token(key: rsa.RSAPrivateKey, kid: str | None, **overrides: Any) -> str:
     claims: dict[str, Any] = {
         "iss": ISSUER,
         "aud": [AUDIENCE, "account"],
-        "sub": "8d0c7a6e-1f5b-4a59-9a8c-2b1d3f0e4c11",
+        "sub": "8d0c7a6e-1f5b-4a59-9a8c-2b1d3f0e4c11",  # Keycloak's user id: not who the platform knows
+        "preferred_username": "member-admin@alliance.example",  # the e-mail (registrationEmailAsUsername)
+        "azp": "alliance-portal",
         "iat": now,
         "exp": now + 300,
         "typ": "Bearer",  # Keycloak's own claim: says nothing about the caller
@@ -104,7 +108,7 @@ def refused(v: TokenVerifier, tok: str) -> str:
 def test_a_user_token_becomes_its_principal(old_key: rsa.RSAPrivateKey) -> None:
     v = verifier(Provider(jwk(old_key, "k1")))
     p = v.verify(token(old_key, "k1"))
-    assert p.subject == "8d0c7a6e-1f5b-4a59-9a8c-2b1d3f0e4c11"
+    assert p.subject == "member-admin@alliance.example"
     assert p.roles == frozenset({Role.MEMBER_ADMIN})
     assert p.org_id == "org-demo-huaxin"
     assert p.kind == "user"
@@ -113,9 +117,19 @@ def test_a_user_token_becomes_its_principal(old_key: rsa.RSAPrivateKey) -> None:
 
 def test_a_machine_token_carries_its_scopes(old_key: rsa.RSAPrivateKey) -> None:
     v = verifier(Provider(jwk(old_key, "k1")))
-    tok = token(old_key, "k1", kind="machine", roles=["agency"], scope="licensing:read training:read", org=None)
+    tok = token(
+        old_key,
+        "k1",
+        kind="machine",
+        roles=["agency"],
+        scope="licensing:read training:read",
+        org=None,
+        azp="agency-demo",
+        preferred_username="service-account-agency-demo",
+    )
     p = v.verify(tok)
-    assert (p.kind, p.roles, p.scopes) == (
+    assert (p.subject, p.kind, p.roles, p.scopes) == (
+        "agency-demo",  # the client id
         "machine",
         frozenset({Role.AGENCY}),
         frozenset({"licensing:read", "training:read"}),
@@ -131,11 +145,11 @@ def test_rotation_old_kid_then_new_kid_both_verify(old_key: rsa.RSAPrivateKey, n
     # The provider rotates: its JWKS now holds the new key (and still the old one, as Keycloak does).
     provider.keys = [jwk(new_key_, "k2"), jwk(old_key, "k1")]
     clock.now += 60  # past the refetch interval
-    assert v.verify(token(new_key_, "k2", sub="after-rotation")).subject == "after-rotation"
+    assert v.verify(token(new_key_, "k2", preferred_username="after-rotation")).subject == "after-rotation"
     assert provider.calls == 2
     assert v.kids == {"k1", "k2"}
     # Tokens of the old key keep verifying while the provider publishes it, without another fetch.
-    assert v.verify(token(old_key, "k1", sub="old-still")).subject == "old-still"
+    assert v.verify(token(old_key, "k1", preferred_username="old-still")).subject == "old-still"
     assert provider.calls == 2
 
 
@@ -148,7 +162,7 @@ def test_a_withdrawn_key_stops_verifying_new_tokens_after_a_refetch(
     v.verify(token(old_key, "k1"))
     provider.keys = [jwk(new_key_, "k2")]
     clock.now += 601  # the key set is stale: refetched on the next token
-    assert refused(v, token(old_key, "k1", sub="signed-with-withdrawn")) == INVALID_TOKEN
+    assert refused(v, token(old_key, "k1", preferred_username="signed-with-withdrawn")) == INVALID_TOKEN
     assert provider.calls == 2
     assert v.kids == {"k2"}
 
@@ -176,9 +190,9 @@ def test_a_provider_that_is_down_refuses_with_the_fixed_text_and_recovers(old_ke
     v = verifier(provider, clock)
     assert refused(v, token(old_key, "k1")) == INVALID_TOKEN
     provider.down = False
-    assert refused(v, token(old_key, "k1", sub="again")) == INVALID_TOKEN  # no retry within the interval
+    assert refused(v, token(old_key, "k1", preferred_username="again")) == INVALID_TOKEN  # no retry within the interval
     clock.now += 31
-    assert v.verify(token(old_key, "k1", sub="later")).subject == "later"
+    assert v.verify(token(old_key, "k1", preferred_username="later")).subject == "later"
 
 
 def test_known_keys_keep_verifying_while_the_provider_is_down(old_key: rsa.RSAPrivateKey) -> None:
@@ -188,7 +202,7 @@ def test_known_keys_keep_verifying_while_the_provider_is_down(old_key: rsa.RSAPr
     v.verify(token(old_key, "k1"))
     provider.down = True
     clock.now += 601  # stale: a refetch is attempted and fails
-    assert v.verify(token(old_key, "k1", sub="during-outage")).subject == "during-outage"
+    assert v.verify(token(old_key, "k1", preferred_username="during-outage")).subject == "during-outage"
     assert provider.calls == 2 and v.kids == {"k1"}
 
 
@@ -275,3 +289,90 @@ def test_from_issuer_reads_the_discovery_document(old_key: rsa.RSAPrivateKey) ->
     v = JwksTokenVerifier.from_issuer(ISSUER, AUDIENCE, fetch=fetch)
     assert v.jwks_url == JWKS_URL
     assert v.verify(token(old_key, "k1")).org_id == "org-demo-huaxin"
+
+
+# --- who the caller is: the e-mail for a person, the client id for a machine ---------------------
+
+
+def test_the_subject_is_the_email_never_keycloaks_user_id(old_key: rsa.RSAPrivateKey) -> None:
+    v = verifier(Provider(jwk(old_key, "k1")))
+    p = v.verify(token(old_key, "k1", preferred_username="chen.li@huaxing.example", email="other@example.com"))
+    assert p.subject == "chen.li@huaxing.example"
+    assert "8d0c7a6e" not in p.subject
+
+
+@pytest.mark.parametrize("claim", [{"preferred_username": None}, {"preferred_username": ""}, {"preferred_username": 7}])
+def test_a_person_without_a_username_is_refused(old_key: rsa.RSAPrivateKey, claim: dict[str, Any]) -> None:
+    v = verifier(Provider(jwk(old_key, "k1")))
+    assert refused(v, token(old_key, "k1", **claim)) == INVALID_TOKEN
+
+
+def test_a_machine_is_its_client_id_and_needs_one(old_key: rsa.RSAPrivateKey) -> None:
+    v = verifier(Provider(jwk(old_key, "k1")))
+    machine = {"kind": "machine", "roles": ["agency"], "org": None, "preferred_username": "service-account-x"}
+    assert v.verify(token(old_key, "k1", azp="agency-demo", **machine)).subject == "agency-demo"
+    assert refused(v, token(old_key, "k1", azp=None, **machine)) == INVALID_TOKEN
+
+
+# --- the fetch never runs on the event loop ------------------------------------------------------
+
+
+class ThreadRecordingProvider(Provider):
+    """Records the thread of each fetch; ``gate`` holds a fetch until the test releases it."""
+
+    def __init__(self, *keys: dict[str, Any]) -> None:
+        super().__init__(*keys)
+        self.threads: list[int] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __call__(self, url: str) -> Any:
+        self.threads.append(threading.get_ident())
+        assert self.gate.wait(10)
+        return super().__call__(url)
+
+
+async def test_start_fetches_the_keys_off_the_event_loop(old_key: rsa.RSAPrivateKey) -> None:
+    provider = ThreadRecordingProvider(jwk(old_key, "k1"))
+    v = verifier(provider)
+    await v.start()
+    assert v.kids == {"k1"} and provider.calls == 1
+    assert provider.threads and threading.get_ident() not in provider.threads
+    assert (await v.averify(token(old_key, "k1"))).kind == "user"
+    assert provider.calls == 1  # the startup fetch serves the first request
+
+
+async def test_a_provider_down_at_startup_does_not_stop_the_start(old_key: rsa.RSAPrivateKey) -> None:
+    provider = ThreadRecordingProvider(jwk(old_key, "k1"))
+    provider.down = True
+    clock = Clock()
+    v = verifier(provider, clock)
+    await v.start()
+    assert v.kids == frozenset()
+    provider.down = False
+    clock.now += 31
+    assert (await v.averify(token(old_key, "k1"))).kind == "user"
+
+
+async def test_a_rotation_is_fetched_once_in_a_thread_while_the_loop_keeps_serving(
+    old_key: rsa.RSAPrivateKey, new_key_: rsa.RSAPrivateKey
+) -> None:
+    provider = ThreadRecordingProvider(jwk(old_key, "k1"))
+    clock = Clock()
+    v = verifier(provider, clock)
+    await v.start()
+    known = token(old_key, "k1", preferred_username="known@alliance.example")
+    provider.keys = [jwk(new_key_, "k2"), jwk(old_key, "k1")]
+    clock.now += 60
+    provider.gate.clear()  # the provider is slow: the refetch hangs until released
+    rotated = [token(new_key_, "k2", preferred_username=f"p{i}@alliance.example") for i in range(5)]
+    waiting = [asyncio.create_task(v.averify(t)) for t in rotated]
+    await asyncio.sleep(0.05)
+    # While the fetch hangs in its thread, the event loop still verifies tokens of known keys.
+    assert (await v.averify(known)).subject == "known@alliance.example"
+    assert not any(t.done() for t in waiting)
+    provider.gate.set()
+    principals = await asyncio.gather(*waiting)
+    assert [p.subject for p in principals] == [f"p{i}@alliance.example" for i in range(5)]
+    assert provider.calls == 2  # one refetch for the five requests that needed it
+    assert threading.get_ident() not in provider.threads
