@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from alliance_local.demo_data import DEMO_PEOPLE
-from alliance_local.infra import PORTAL_PORT, REPO, Infra, say
+from alliance_local.infra import MAILPIT_PORT, PORTAL_PORT, REPO, SMTP_PORT, Infra, port_for, say
 from alliance_local.keycloak_admin import DEMO_PASSWORD, DIRECT_GRANT_CLIENT, KeycloakAccounts
+from alliance_local.mailpit import Mailpit
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
 
 
@@ -57,6 +58,7 @@ def banner(stack: Stack, components: Sequence[Component], people: dict[str, Any]
         f"  {'API docs (all services)':<24}{g}/docs",
         f"  {'Event catalogue':<24}{g}/events/asyncapi.json",
         f"  {'Trace UI (Zipkin)':<24}{stack.infra.zipkin.url}/zipkin/",
+        f"  {'Mail inbox (Mailpit)':<24}{stack.mailpit.url} (all mail sent; SMTP port {stack.mailpit.smtp_port})",
         f"  {'Gateway health':<24}{g}/readyz",
     ]
     kc = stack.keycloak
@@ -109,10 +111,12 @@ def up(args: argparse.Namespace) -> int:
     keycloak = not args.local_identity
     # Fixed addresses (gateway 8000, Keycloak 8180, trace UI 9411, each overridable): the same every run.
     infra = Infra(workdir, secure_kafka=args.secure_kafka, fixed_ports=True, keycloak=keycloak)
+    # The mail server's inbox (8025) and SMTP (1025) too: notifications send there.
+    mailpit = Mailpit(workdir, smtp_port=port_for(SMTP_PORT), http_port=port_for(MAILPIT_PORT))
     if keycloak:
-        stack = Stack(workdir, infra=infra, fixed_ports=True, identity="keycloak")
+        stack = Stack(workdir, infra=infra, fixed_ports=True, identity="keycloak", mailpit=mailpit)
     else:  # the gateway's own issuer, and its development login (asked for explicitly)
-        stack = Stack(workdir, infra=infra, fixed_ports=True, identity="local", dev_login=True)
+        stack = Stack(workdir, infra=infra, fixed_ports=True, identity="local", dev_login=True, mailpit=mailpit)
     components: list[Component] = []
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
