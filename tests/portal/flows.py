@@ -1,0 +1,29 @@
+"""Steps the portal's browser tests share: signing in through Keycloak's real login form."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.portal.harness import Portal
+
+DEMO_PASSWORDS = {
+    "secretariat": "secretariat-demo",
+    "council": "council-demo",
+    "expert": "expert-demo",
+    "member-admin": "member-admin-demo",
+    "member-staff": "member-staff-demo",
+    "licensee": "licensee-demo",
+}
+
+
+def sign_in(page: Page, portal: Portal, username: str, password: str | None = None, start: str = "/") -> None:
+    """From ``start``, follow the portal's sign-in link, fill in Keycloak's form, come back signed in."""
+    page.goto(portal.url + start)
+    page.locator("header").get_by_role("link", name=re.compile("^(Sign in|登录)$")).click()
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password or DEMO_PASSWORDS[username])
+    page.locator("#kc-login").click()
+    page.wait_for_url(re.compile(re.escape(portal.url) + ".*"))
+    expect(page.get_by_role("button", name=re.compile("^(Sign out|退出)$"))).to_be_visible()
