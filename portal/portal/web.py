@@ -30,6 +30,14 @@ environment = Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
 )
 
+
+def options(keys: Any, t: Callable[[str], str], prefix: str) -> list[tuple[str, str]]:
+    """``(key, label)`` pairs of a select's options: ``keys | options(t, 'tier.')`` in a template."""
+    return [(str(key), t(prefix + str(key))) for key in keys]
+
+
+environment.filters["options"] = options
+
 LAYOUT = Catalogue(
     {
         "en": {

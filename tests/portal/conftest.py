@@ -17,6 +17,7 @@ from tests.portal.harness import (
     SCREENSHOTS,
     Portal,
     allow_portal_at,
+    ensure_cjk_font,
     ensure_reader_client,
     oidc_stack,
 )
@@ -58,6 +59,7 @@ def playwright_driver() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    ensure_cjk_font()
     chromium = playwright_driver.chromium.launch(executable_path=str(ensure_chromium()), headless=True)
     try:
         yield chromium

@@ -9,6 +9,8 @@ reader client (client credentials, ``training:read standards:read``) for the pub
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 import time
 import urllib.error
@@ -16,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from alliance_local.infra import Infra, Keycloak, Proc, free_port
+from alliance_local.infra import Infra, Keycloak, Proc, apt_install, free_port
 from alliance_local.stack import SERVICES, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,16 @@ READER_CLIENT = "alliance-portal-reader"
 READER_SECRET = "alliance-portal-reader-test-secret"  # noqa: S105 - a test-only client made per run
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+
+
+def ensure_cjk_font() -> None:
+    """A Chinese font for Chromium (the screenshots of the Chinese pages); Debian's WenQuanYi
+    Micro Hei where the machine has none."""
+    if shutil.which("fc-list") is None:
+        return
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+    if not found.strip():
+        apt_install("fonts-wqy-microhei", "a Chinese font (WenQuanYi Micro Hei)")
 
 
 def admin_call(keycloak: Keycloak, method: str, path: str, body: Any = None) -> Any:
@@ -59,7 +71,8 @@ def allow_portal_at(keycloak: Keycloak, public_url: str) -> None:
 
 def ensure_reader_client(keycloak: Keycloak) -> None:
     """The portal's own machine client for anonymous reads (not in the realm file yet: see the
-    portal's README); made here with the admin API, like an operator would."""
+    portal's README); made here with the admin API, like an operator would. Its service account
+    holds the ``agency`` role, which GET /standards/filings asks of a machine token."""
     if client_uuid(keycloak, READER_CLIENT) is not None:
         return
     admin_call(
@@ -92,6 +105,11 @@ def ensure_reader_client(keycloak: Keycloak) -> None:
             ],
         },
     )
+    reader = client_uuid(keycloak, READER_CLIENT)
+    platform = client_uuid(keycloak, "alliance-platform")
+    account = admin_call(keycloak, "GET", f"/clients/{reader}/service-account-user")
+    agency = admin_call(keycloak, "GET", f"/clients/{platform}/roles/agency")
+    admin_call(keycloak, "POST", f"/users/{account['id']}/role-mappings/clients/{platform}", [agency])
 
 
 def oidc_stack(workdir: Path, infra: Infra, keycloak: Keycloak) -> Stack:

@@ -56,6 +56,7 @@ MESSAGES = Catalogue(
             "role.member_admin": "Member administrator",
             "role.member_staff": "Staff",
             "none_value": "—",
+            "applied": "Your application has been sent. The secretariat will review it.",
         },
         "zh": {
             "title": "我的单位",
@@ -95,6 +96,7 @@ MESSAGES = Catalogue(
             "role.member_admin": "会员管理员",
             "role.member_staff": "员工",
             "none_value": "—",
+            "applied": "您的申请已提交，秘书处将进行审核。",
         },
     }
 )
@@ -120,4 +122,5 @@ async def my_organisation(request: Request) -> HTMLResponse:
         organisations=organisations,
         people=people,
         pages=pager(request, page.get("next_cursor")),
+        applied=request.query_params.get("applied") == "1",
     )
