@@ -69,6 +69,15 @@ def allow_portal_at(keycloak: Keycloak, public_url: str) -> None:
     admin_call(keycloak, "PUT", f"/clients/{uuid}", client)
 
 
+def set_portal_token_lifespan(keycloak: Keycloak, seconds: int | None) -> None:
+    """Override (or, with None, restore) the access-token lifespan of the portal's client."""
+    uuid = client_uuid(keycloak, "alliance-portal")
+    client = admin_call(keycloak, "GET", f"/clients/{uuid}")
+    attributes = client.setdefault("attributes", {})
+    attributes["access.token.lifespan"] = "" if seconds is None else str(seconds)
+    admin_call(keycloak, "PUT", f"/clients/{uuid}", client)
+
+
 def ensure_reader_client(keycloak: Keycloak) -> None:
     """The portal's own machine client for anonymous reads (not in the realm file yet: see the
     portal's README); made here with the admin API, like an operator would. Its service account
@@ -125,6 +134,7 @@ class Portal:
 
     def __init__(self, workdir: Path, infra: Infra, keycloak: Keycloak, gateway_url: str, database: str) -> None:
         self.port = free_port()
+        self.database = database
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = Proc(
             "portal",
