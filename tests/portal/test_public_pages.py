@@ -7,12 +7,12 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from tests.portal.flows import api_call
-from tests.portal.harness import Portal
+from tests.portal.harness import DESKTOP, Portal
 from training.entrypoints.schemas import SESSION_EXAMPLE
 
 pytestmark = pytest.mark.infra
@@ -80,3 +80,25 @@ def test_the_certificate_check_names_a_bad_or_unknown_code(
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_role("alert")).to_have_text("No certificate has this code.")
     screenshot(page, "certificate-check")
+
+
+def test_the_language_follows_the_browser_until_switched(browser: Browser, portal: Portal) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.goto(portal.url + "/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("欢迎")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        page.get_by_role("link", name="English").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Welcome")
+        page.goto(portal.url + "/certificates")  # the choice is kept (a cookie)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Certificate check")
+    finally:
+        context.close()
+
+
+def test_an_unknown_address_is_a_plain_page_not_a_trace(page: Page, portal: Portal) -> None:
+    response = page.goto(portal.url + "/no/such/page")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    assert "Traceback" not in page.content()

@@ -14,7 +14,7 @@ MESSAGES = Catalogue(
         "en": {
             "title": "Welcome",
             "intro": "The member portal of the LED Industry Alliance: membership, standards, patents and training.",
-            "anyone": "For everyone",
+            "anyone": "What you can do here",
             "signed_in_intro": "Welcome back, {name}.",
             "sign_in_intro": "Members, licensees, experts and the secretariat sign in with their alliance account.",
             "nav_home": "Home",
@@ -22,7 +22,7 @@ MESSAGES = Catalogue(
         "zh": {
             "title": "欢迎",
             "intro": "LED 产业联盟会员门户：会员、标准、专利与培训。",
-            "anyone": "面向所有人",
+            "anyone": "可用功能",
             "signed_in_intro": "欢迎回来，{name}。",
             "sign_in_intro": "会员、被许可方、专家和秘书处请使用联盟账号登录。",
             "nav_home": "首页",
