@@ -69,6 +69,7 @@ LAYOUT = Catalogue(
             "sign_in_failed_title": "Sign-in did not complete",
             "sign_in_failed_text": "The sign-in was cancelled or took too long. Please try again.",
             "try_again": "Sign in again",
+            "working": "Working…",
         },
         "zh": {
             "site": "联盟平台",
@@ -99,6 +100,7 @@ LAYOUT = Catalogue(
             "sign_in_failed_title": "登录未完成",
             "sign_in_failed_text": "登录已取消或耗时过长，请重试。",
             "try_again": "重新登录",
+            "working": "处理中…",
         },
     }
 )

@@ -29,7 +29,7 @@ def test_an_admitted_member_sees_its_standing_and_people(
         "org_type": "enterprise",
         "segments": ["packaging"],
         "region": "CN-GD",
-        "contact": {"name": "Xu Kezheng", "email": "xu.kezheng@nationstar.example"},
+        "contact": {"name": "Chen Li", "email": "chen.li@nationstar.example"},
     }
     org = api_call(portal_stack, keycloak, "licensee", "POST", "/api/v1/membership/applications", application)
     api_call(portal_stack, keycloak, "secretariat", "POST", f"{ORGS}/{org['id']}/review", {"decision": "accept"})
