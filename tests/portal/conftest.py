@@ -22,8 +22,6 @@ from tests.portal.harness import (
     oidc_stack,
 )
 
-pytestmark = pytest.mark.infra
-
 
 @pytest.fixture(scope="session")
 def portal_stack(infra: Infra, keycloak: Keycloak, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
