@@ -1,0 +1,91 @@
+"""Fixtures of the portal's browser tests: the platform on Keycloak, the portal, Chromium."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from alliance_local.infra import Infra, Keycloak, ensure_chromium
+from alliance_local.stack import Stack
+from tests.portal.harness import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    Portal,
+    allow_portal_at,
+    ensure_cjk_font,
+    ensure_reader_client,
+    oidc_stack,
+)
+
+
+@pytest.fixture(scope="session")
+def portal_stack(infra: Infra, keycloak: Keycloak, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = oidc_stack(tmp_path_factory.mktemp("portal-platform"), infra, keycloak)
+    try:
+        stack.start(start_infra=False)
+        yield stack
+    finally:
+        stack.stop(stop_infra=False)
+
+
+@pytest.fixture(scope="session")
+def portal(
+    portal_stack: Stack, infra: Infra, keycloak: Keycloak, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Portal]:
+    server = Portal(
+        tmp_path_factory.mktemp("portal"), infra, keycloak, portal_stack.gateway_url, f"portal_{uuid.uuid4().hex[:8]}"
+    )
+    allow_portal_at(keycloak, server.url)
+    ensure_reader_client(keycloak)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    ensure_cjk_font()
+    chromium = playwright_driver.chromium.launch(executable_path=str(ensure_chromium()), headless=True)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile (no cookies) at desktop size, English first."""
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    context.set_default_timeout(30_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Page, str], None]:
+    """Write the page at desktop and at phone width to .cache/screenshots/portal/<name>-*.png."""
+
+    def shoot(page: Page, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        size = page.viewport_size or DESKTOP
+        page.screenshot(path=str(Path(SCREENSHOTS / f"{name}-desktop.png")), full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(Path(SCREENSHOTS / f"{name}-phone.png")), full_page=True)
+        page.set_viewport_size(size)
+
+    return shoot

@@ -1,0 +1,53 @@
+"""Steps the portal's browser tests share: signing in through Keycloak's real login form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from alliance_local.infra import Keycloak
+from alliance_local.stack import Stack
+from tests.portal.harness import Portal
+
+DEMO_PASSWORDS = {
+    "secretariat": "secretariat-demo",
+    "council": "council-demo",
+    "expert": "expert-demo",
+    "member-admin": "member-admin-demo",
+    "member-staff": "member-staff-demo",
+    "licensee": "licensee-demo",
+}
+
+
+def sign_in(page: Page, portal: Portal, username: str, password: str | None = None, start: str = "/") -> None:
+    """From ``start``, follow the portal's sign-in link, fill in Keycloak's form, come back signed in."""
+    page.goto(portal.url + start)
+    page.locator("header").get_by_role("link", name=re.compile("^(Sign in|登录)$")).click()
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password or DEMO_PASSWORDS[username])
+    page.locator("#kc-login").click()
+    page.wait_for_url(re.compile(re.escape(portal.url) + ".*"))
+    expect(page.get_by_role("button", name=re.compile("^(Sign out|退出)$"))).to_be_visible()
+
+
+def person_token(keycloak: Keycloak, username: str) -> str:
+    """A demo person's access token (the realm's test-only password-grant client), to set up data."""
+    form = {
+        "grant_type": "password",
+        "client_id": "alliance-local-test",
+        "username": username,
+        "password": DEMO_PASSWORDS[username],
+    }
+    response = httpx.post(keycloak.token_endpoint, data=form, timeout=30)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def api_call(stack: Stack, keycloak: Keycloak, username: str, method: str, path: str, body: Any = None) -> Any:
+    headers = {"authorization": f"Bearer {person_token(keycloak, username)}"}
+    response = httpx.request(method, stack.gateway_url + path, json=body, headers=headers, timeout=30)
+    assert response.status_code < 300, response.text
+    return response.json()
