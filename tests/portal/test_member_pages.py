@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -206,7 +206,8 @@ def test_the_member_registers_two_people_and_accepts_a_waiting_list_offer(
         },
     )
     sign_in_as(page, portal, member_org, "/registrations")
-    page.goto(f"{portal.url}/registrations/new?session={session['id']}")
+    page.get_by_role("link", name="Register for a session").click()
+    page.get_by_role("link", name=f"Register for {session['title']}").click()
     expect(page.get_by_role("heading", name=session["title"])).to_be_visible()
     rows = page.locator("fieldset", has=page.locator("legend", has_text=re.compile(r"^Person \d$")))
     rows.nth(0).get_by_label("Name").fill("Li Gongcheng")
@@ -285,7 +286,7 @@ def test_the_member_contributes_a_patent_and_follows_its_submission(
     page.get_by_label("Expires").fill("2039-03-04")
     page.get_by_role("button", name="Contribute the patent").click()
     expect(page.get_by_role("status")).to_have_text("The patent was registered.")
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"CN {number}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(number)
     card = page.locator("section.card", has=page.get_by_role("heading", name=programme["name"]))
     card.get_by_role("button", name=f"Submit to {programme['name']}").click()
     expect(page.get_by_role("status")).to_have_text("The patent was submitted for evaluation.")
@@ -359,6 +360,7 @@ def test_invoices_the_secretariat_records_a_payment_and_the_member_sees_it(
     card = page.locator("section.card", has=page.get_by_role("heading", name=re.compile("^Invoice")))
     expect(card).to_contain_text("ICBC-TEST-0001")
     expect(card).to_contain_text("Partly paid")
+    screenshot(page, "member-invoices-staff")
     page.get_by_role("button", name="Sign out").click()
 
     sign_in_as(page, portal, member_org, "/invoices")
@@ -372,4 +374,115 @@ def test_invoices_the_secretariat_records_a_payment_and_the_member_sees_it(
     page.goto(portal.url + "/statements")
     expect(page.get_by_role("heading", level=1)).to_have_text("Distribution statements")
     expect(page.get_by_text("No distribution statements yet")).to_be_visible()
+
+
+def last_quarter(today: date) -> str:
+    first_of_quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    day = first_of_quarter - timedelta(days=1)
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def test_the_member_reads_its_distribution_statement(
+    page: Page,
+    portal: Portal,
+    portal_stack: Stack,
+    keycloak: Keycloak,
+    member_org: dict[str, str],
+    screenshot: Callable[[Page, str], None],
+) -> None:
+    """The member's essential patent earns it a share of a quarter's royalties: a licensee files
+    and pays, the secretariat distributes, the member reads its statement."""
+    stack = portal_stack
+    member = token(keycloak, member_org["username"], PASSWORD)
+    programme = as_demo(
+        stack,
+        keycloak,
+        "secretariat",
+        "POST",
+        "/api/v1/licensing/programmes",
+        {"name": f"Phosphor pool {uuid.uuid4().hex[:4]}", "standard_ref": "T/LEDA 002—2026"},
+    )
+    pid = programme["id"]
+    schedule = {
+        "currency": "USD",
+        "categories": {"led_package": [{"standard_rate": "0.0100", "compliant_rate": "0.0080"}]},
+    }
+    as_demo(stack, keycloak, "secretariat", "PUT", f"/api/v1/licensing/programmes/{pid}/schedule", schedule)
+    number = f"CN{uuid.uuid4().int % 10**9:09d}B"
+    patent = call(
+        stack,
+        member,
+        "POST",
+        "/api/v1/licensing/patents",
+        {
+            "office": "CN",
+            "number": number,
+            "family_id": f"F-{number}",
+            "title": "Phosphor-converted white LED",
+            "filing_date": "2012-01-10",
+            "grant_date": "2015-06-01",
+            "expiry_date": "2032-01-10",
+            "segment": "packaging",
+        },
+    )
+    sub = call(stack, member, "POST", f"/api/v1/licensing/programmes/{pid}/submissions", {"patent_id": patent["id"]})
+    as_demo(
+        stack,
+        keycloak,
+        "secretariat",
+        "POST",
+        f"/api/v1/licensing/submissions/{sub['id']}/assignment",
+        {"evaluator_id": keycloak_user_id(keycloak, "expert")},
+    )
+    as_demo(
+        stack,
+        keycloak,
+        "expert",
+        "POST",
+        f"/api/v1/licensing/submissions/{sub['id']}/evaluation",
+        {"result": "essential", "reason": "Claim 1 reads on clause 4.3 of the standard."},
+    )
+    as_demo(
+        stack,
+        keycloak,
+        "secretariat",
+        "POST",
+        f"/api/v1/licensing/programmes/{pid}/licences",
+        {
+            "licensee_id": "org-demo-licensee",
+            "licensee_name": "Bright Lamps Inc.",
+            "start_date": "2024-01-01",
+            "territory": ["CN", "US"],
+        },
+    )
+    period = last_quarter(date.today())
+    line = {"product_category": "led_package", "units": 50000, "country_of_manufacture": "CN", "country_of_sale": "US"}
+    report = as_demo(
+        stack,
+        keycloak,
+        "licensee",
+        "POST",
+        f"/api/v1/licensing/programmes/{pid}/reports",
+        {"period": period, "lines": [line]},
+    )
+    as_demo(
+        stack,
+        keycloak,
+        "secretariat",
+        "POST",
+        f"/api/v1/licensing/reports/{report['id']}/payments",
+        {"amount": report["outstanding"], "received_on": date.today().isoformat()},
+    )
+    distribution = as_demo(
+        stack, keycloak, "secretariat", "POST", f"/api/v1/licensing/programmes/{pid}/distributions", {"period": period}
+    )
+    share = distribution["statements"][0]
+    assert share["licensor_id"] == member_org["org_id"]  # the only essential patent is the member's
+
+    sign_in_as(page, portal, member_org, "/statements")
+    card = page.locator("section.card", has=page.get_by_role("heading", name=f"{programme['name']} · {period}"))
+    yours = card.locator("div", has=page.locator("dt", has_text="Your share")).locator("dd")
+    expect(yours).to_contain_text(share["amount"])
+    expect(card).to_contain_text(distribution["collected"])
+    expect(card).to_contain_text(share["exact"])
     screenshot(page, "member-statements")

@@ -39,7 +39,9 @@ MESSAGES = member.catalogue(
             "title": "Training registrations",
             "intro": "Your organisation's registrations for the alliance's training, and what they earned.",
             "all_intro": "Every organisation's registrations (staff view).",
-            "calendar_link": "Register from the training calendar",
+            "calendar_link": "The training calendar",
+            "register_link": "Register for a session",
+            "other_sessions": "Other sessions",
             "session": "Session",
             "attendee": "Attendee",
             "status": "Status",
@@ -65,6 +67,7 @@ MESSAGES = member.catalogue(
             "cancel_reason": "Reason (optional)",
             "cancel_fee_note": "Free until {at} (UTC); after that the cancellation fee of {fee} {currency} is charged.",
             "cancelled": "The registration was cancelled.",
+            "cancel_free": "Cancelling is free of charge; the place goes to the next person waiting.",
             "registered": "{placed} registered, {waitlisted} on the waiting list.",
             "history": "Status history",
             "by": "by {who}",
@@ -103,7 +106,9 @@ MESSAGES = member.catalogue(
             "waitlist_hint": "Without this, a group that does not fit is not registered at all.",
             "submit": "Register",
             "one_person": "Please fill in at least one person.",
-            "no_session": "Choose a session on the training calendar first.",
+            "no_session": "Choose the session to register for.",
+            "no_sessions": "No sessions are scheduled.",
+            "register_for": "Register for {title}",
             "back": "Back to the registrations",
             "status.pending": "Awaiting approval",
             "status.confirmed": "Confirmed",
@@ -121,7 +126,9 @@ MESSAGES = member.catalogue(
             "title": "培训报名",
             "intro": "本单位的培训报名及所获学时与证书。",
             "all_intro": "所有单位的报名（工作人员视图）。",
-            "calendar_link": "从培训日历报名",
+            "calendar_link": "培训日历",
+            "register_link": "报名参加课程",
+            "other_sessions": "其他课程",
             "session": "课程",
             "attendee": "学员",
             "status": "状态",
@@ -144,6 +151,7 @@ MESSAGES = member.catalogue(
             "cancel_reason": "原因（可选）",
             "cancel_fee_note": "{at}（UTC）前取消免费；之后收取取消费 {fee} {currency}。",
             "cancelled": "报名已取消。",
+            "cancel_free": "取消免费；名额将转给下一位候补。",
             "registered": "已报名 {placed} 人，候补 {waitlisted} 人。",
             "history": "状态记录",
             "by": "操作人：{who}",
@@ -182,7 +190,9 @@ MESSAGES = member.catalogue(
             "waitlist_hint": "不勾选时，名额不足的团体报名将全部不予登记。",
             "submit": "报名",
             "one_person": "请至少填写一人。",
-            "no_session": "请先在培训日历中选择课程。",
+            "no_session": "请选择要报名的课程。",
+            "no_sessions": "暂无排期。",
+            "register_for": "报名：{title}",
             "back": "返回报名列表",
             "status.pending": "待审批",
             "status.confirmed": "已确认",
@@ -297,8 +307,16 @@ async def _form(
 async def new_registration(request: Request) -> HTMLResponse:
     require_user(request)
     session_id = request.query_params.get("session", "").strip()
-    if not session_id:
-        return render(request, "registrations/no_session.html", MESSAGES)
+    if not session_id:  # the choice of session, as on the calendar
+        params = {"cursor": request.query_params.get("cursor")}
+        page = await api_of(request).get(request, "/api/v1/training/sessions", params)
+        return render(
+            request,
+            "registrations/no_session.html",
+            MESSAGES,
+            sessions=page.get("items", []),
+            pages=pager(request, page.get("next_cursor")),
+        )
     return await _form(request, session_id)
 
 
