@@ -18,7 +18,6 @@ from tests.portal.harness import (
     Portal,
     allow_portal_at,
     ensure_cjk_font,
-    ensure_reader_client,
     oidc_stack,
 )
 
@@ -41,7 +40,6 @@ def portal(
         tmp_path_factory.mktemp("portal"), infra, keycloak, portal_stack.gateway_url, f"portal_{uuid.uuid4().hex[:8]}"
     )
     allow_portal_at(keycloak, server.url)
-    ensure_reader_client(keycloak)
     try:
         server.start()
         yield server

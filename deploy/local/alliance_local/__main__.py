@@ -19,6 +19,7 @@ from alliance_local.demo_data import DEMO_PEOPLE
 from alliance_local.infra import MAILPIT_PORT, PORTAL_PORT, REPO, SMTP_PORT, Infra, port_for, say
 from alliance_local.keycloak_admin import DEMO_PASSWORD, DIRECT_GRANT_CLIENT, KeycloakAccounts
 from alliance_local.mailpit import Mailpit
+from alliance_local.portal import Portal, allow_portal_at
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
 
 
@@ -33,9 +34,22 @@ class Component(Protocol):
     def stop(self) -> None: ...
 
 
-# Factories of the extra components, given the running stack (the portal engineer adds the portal's,
-# on PORTAL_PORT: ALLIANCE_PORTAL_PORT, 8080). Started in order after the platform, stopped first.
-COMPONENTS: list[Callable[[Stack], Component]] = []
+def member_portal(stack: Stack) -> Component | None:
+    """The member portal on its fixed address (ALLIANCE_PORTAL_PORT, 8080), which the realm's
+    ``alliance-portal`` client knows; on another port (8080 taken) it tells the client its address.
+    It needs the provider: none with --local-identity."""
+    if stack.keycloak is None:
+        return None
+    port = port_for(PORTAL_PORT)
+    portal = Portal(stack.workdir, stack.infra, stack.keycloak, stack.gateway_url, port=port, environment="development")
+    if port != PORTAL_PORT[1]:
+        allow_portal_at(stack.keycloak, portal.url)
+    return portal
+
+
+# Factories of the extra components, given the running stack: started in order after the platform
+# (and its demo data), stopped first.
+COMPONENTS: list[Callable[[Stack], Component | None]] = [member_portal]
 
 
 def kafka_note(stack: Stack) -> str:
@@ -48,7 +62,7 @@ def kafka_note(stack: Stack) -> str:
 def banner(stack: Stack, components: Sequence[Component], people: dict[str, Any], workdir: Any) -> str:
     g = stack.gateway_url
     portal = [f"  {c.label:<24}{c.url}" for c in components] or [
-        f"  {'Member portal':<24}(not in this build; its address will be port {PORTAL_PORT[1]}, {PORTAL_PORT[0]})"
+        f"  {'Member portal':<24}(none: it signs people in with Keycloak, which --local-identity leaves out)"
     ]
     lines = [
         "",
@@ -132,8 +146,9 @@ def up(args: argparse.Namespace) -> int:
             people = load(stack.gateway_url, tokens=accounts)["people"]
         for factory in COMPONENTS:
             component = factory(stack)
-            component.start()
-            components.append(component)
+            if component is not None:
+                component.start()
+                components.append(component)
         print(banner(stack, components, people, workdir), flush=True)
         while not stopping.wait(1):
             pass
