@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from membership.domain.credit_code import with_check_characters
+from portal.pages.statements import share_percent
 from tests.portal.flows import DEMO_PASSWORDS, sign_in
 from tests.portal.harness import Portal, admin_call, client_uuid
 
@@ -484,5 +485,7 @@ def test_the_member_reads_its_distribution_statement(
     yours = card.locator("div", has=page.locator("dt", has_text="Your share")).locator("dd")
     expect(yours).to_contain_text(share["amount"])
     expect(card).to_contain_text(distribution["collected"])
-    expect(card).to_contain_text(share["exact"])
+    # the only licensor: its exact share is the whole distributable amount
+    expect(card).to_contain_text(share_percent(share["exact"], distribution["distributable"]) or "missing")
+    assert share_percent(share["exact"], distribution["distributable"]) == "100.0000 %"
     screenshot(page, "member-statements")

@@ -6,6 +6,8 @@ member only its own share (as the API decides).
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from fastapi import Request
@@ -34,8 +36,8 @@ MESSAGES = member.catalogue(
             "your_share": "Your share",
             "share": "Share",
             "licensor": "Licensor",
-            "exact": "Exact share",
-            "exact_hint": "The exact fraction before rounding to the cent.",
+            "exact": "Share of the pool",
+            "exact_hint": "The exact share before rounding to the cent, as a part of the amount distributed.",
             "extra_cent": "+1 cent from rounding",
             "no_share": "Your organisation had no share in this distribution.",
             "lines": "Sales lines",
@@ -60,8 +62,8 @@ MESSAGES = member.catalogue(
             "your_share": "本单位份额",
             "share": "份额",
             "licensor": "许可方",
-            "exact": "精确份额",
-            "exact_hint": "取整到分之前的精确分数。",
+            "exact": "占分配总额",
+            "exact_hint": "取整到分之前的精确份额占分配总额的比例。",
             "extra_cent": "取整多得 1 分",
             "no_share": "本单位在此次分配中没有份额。",
             "lines": "销售明细",
@@ -73,6 +75,19 @@ MESSAGES = member.catalogue(
     }
 )
 register_nav("/statements", "Statements", "分配明细", member.member_or_staff, order=25)
+
+
+def share_percent(exact: Any, distributable: Any) -> str | None:
+    """A licensor's exact share (the API's fraction before rounding to the cent) as a percentage of
+    the distributable amount, to four places: what a reader compares, unlike a 30-digit fraction."""
+    try:
+        whole = Fraction(str(distributable))
+        if not whole:
+            return None
+        percent = Fraction(str(exact)) / whole * 100
+    except (ValueError, ZeroDivisionError, TypeError):
+        return None
+    return f"{Decimal(percent.numerator) / Decimal(percent.denominator):.4f} %"
 
 
 @router.get("/statements", response_class=HTMLResponse)
@@ -88,6 +103,9 @@ async def statements(request: Request) -> HTMLResponse:
     staff = user.has_any("secretariat")
     licensors = [s["licensor_id"] for d in items for s in d.get("statements", [])] if staff else []
     names = await member.names(request, licensors)
+    for d in items:
+        for st in d.get("statements", []):
+            st["percent"] = share_percent(st.get("exact"), d.get("distributable"))
     return render(
         request,
         "statements/index.html",
