@@ -22,11 +22,17 @@ DEMO_PASSWORDS = {
 }
 
 
+def login_name(username: str) -> str:
+    """The realm's login of a demo person: their e-mail (``registrationEmailAsUsername``); the tests
+    name the six demo people by the part before the ``@``."""
+    return username if "@" in username else f"{username}@alliance.example"
+
+
 def sign_in(page: Page, portal: Portal, username: str, password: str | None = None, start: str = "/") -> None:
     """From ``start``, follow the portal's sign-in link, fill in Keycloak's form, come back signed in."""
     page.goto(portal.url + start)
     page.locator("header").get_by_role("link", name=re.compile("^(Sign in|登录)$")).click()
-    page.locator("#username").fill(username)
+    page.locator("#username").fill(login_name(username))
     page.locator("#password").fill(password or DEMO_PASSWORDS[username])
     page.locator("#kc-login").click()
     page.wait_for_url(re.compile(re.escape(portal.url) + ".*"))
@@ -38,7 +44,7 @@ def person_token(keycloak: Keycloak, username: str) -> str:
     form = {
         "grant_type": "password",
         "client_id": "alliance-local-test",
-        "username": username,
+        "username": login_name(username),
         "password": DEMO_PASSWORDS[username],
     }
     response = httpx.post(keycloak.token_endpoint, data=form, timeout=30)

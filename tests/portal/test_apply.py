@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from membership.domain.credit_code import with_check_characters
-from tests.portal.flows import sign_in
+from tests.portal.flows import login_name, sign_in
 from tests.portal.harness import Portal
 
 pytestmark = pytest.mark.infra
@@ -21,7 +21,7 @@ def test_apply_shows_field_errors_then_files_the_application(
     page: Page, portal: Portal, screenshot: Callable[[Page, str], None]
 ) -> None:
     page.goto(portal.url + "/apply")  # needs a person: the provider's form first
-    page.locator("#username").fill("expert")
+    page.locator("#username").fill(login_name("expert"))
     page.locator("#password").fill("expert-demo")
     page.locator("#kc-login").click()
     page.wait_for_url(portal.url + "/apply")

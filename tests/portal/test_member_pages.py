@@ -21,7 +21,7 @@ from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from membership.domain.credit_code import with_check_characters
 from portal.pages.statements import share_percent
-from tests.portal.flows import DEMO_PASSWORDS, sign_in
+from tests.portal.flows import DEMO_PASSWORDS, login_name, sign_in
 from tests.portal.harness import Portal, admin_call, client_uuid
 
 pytestmark = pytest.mark.infra
@@ -46,7 +46,7 @@ def call(stack: Stack, bearer: str, method: str, path: str, body: Any = None) ->
 
 
 def as_demo(stack: Stack, keycloak: Keycloak, username: str, method: str, path: str, body: Any = None) -> Any:
-    return call(stack, token(keycloak, username, DEMO_PASSWORDS[username]), method, path, body)
+    return call(stack, token(keycloak, login_name(username), DEMO_PASSWORDS[username]), method, path, body)
 
 
 def keycloak_user_id(keycloak: Keycloak, username: str) -> str:
@@ -298,7 +298,7 @@ def test_the_member_contributes_a_patent_and_follows_its_submission(
     # The secretariat assigns an independent expert, who finds the patent essential with a reason.
     patent_id = page.url.split("/patents/")[1].split("?")[0]
     submission_id = f"{programme['id']}:{patent_id}"
-    expert = keycloak_user_id(keycloak, "expert")
+    expert = login_name("expert")  # an expert is known to the platform by their e-mail
     as_demo(
         portal_stack,
         keycloak,
@@ -433,7 +433,7 @@ def test_the_member_reads_its_distribution_statement(
         "secretariat",
         "POST",
         f"/api/v1/licensing/submissions/{sub['id']}/assignment",
-        {"evaluator_id": keycloak_user_id(keycloak, "expert")},
+        {"evaluator_id": login_name("expert")},
     )
     as_demo(
         stack,

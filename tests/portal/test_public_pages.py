@@ -54,7 +54,7 @@ def test_the_training_calendar_lists_scheduled_sessions_without_signing_in(
     screenshot(page, "training")
     page.get_by_role("link", name="中文").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("培训日历")
-    expect(page.get_by_role("definition").filter(has_text="工程师")).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text="工程师").first).to_be_visible()
     screenshot(page, "training-zh")
 
 

@@ -19,7 +19,7 @@ def test_a_member_signs_in_sees_their_organisation_page_and_signs_out(
 ) -> None:
     page.goto(portal.url + "/organisation")  # not signed in: off to the provider's form, then back here
     expect(page.locator("#username")).to_be_visible()
-    page.locator("#username").fill("member-admin")
+    page.locator("#username").fill("member-admin@alliance.example")  # the realm's logins are e-mails
     page.locator("#password").fill("member-admin-demo")
     page.locator("#kc-login").click()
     page.wait_for_url(portal.url + "/organisation")

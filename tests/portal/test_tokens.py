@@ -52,7 +52,7 @@ def test_the_portal_refreshes_tokens_and_sends_a_refused_person_to_sign_in(
     assert after["access_token"] != before["access_token"] and after["expires_at"] > before["expires_at"]
 
     # The provider ends the person's sessions (an administrator signs them out everywhere).
-    (user,) = admin_call(keycloak, "GET", "/users?username=member-admin&exact=true")
+    (user,) = admin_call(keycloak, "GET", "/users?username=member-admin@alliance.example&exact=true")
     admin_call(keycloak, "POST", f"/users/{user['id']}/logout")
     time.sleep(LIFESPAN_S - 30 + 1)
     page.goto(portal.url + "/organisation")

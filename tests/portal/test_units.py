@@ -12,7 +12,7 @@ import pytest
 from starlette.requests import Request
 
 from membership.domain.credit_code import ALPHABET, credit_code_problem, with_check_characters
-from portal import creditcode
+from portal import creditcode, member
 from portal.app import page_modules
 from portal.i18n import Catalogue, from_accept_language, language_of
 from portal.oidc import claims_of, pkce_pair
@@ -33,6 +33,7 @@ def test_every_page_has_both_languages_with_the_same_keys() -> None:
 
 def test_every_key_a_template_names_is_in_its_pages_catalogue_or_the_layouts() -> None:
     by_folder = {m.__name__.rsplit(".", 1)[1]: m.MESSAGES for m in page_modules()}
+    by_folder["member"] = member.catalogue({"en": {}, "zh": {}})  # the member pages' shared partials
     for template in TEMPLATES.rglob("*.html"):
         folder = template.parent.name
         catalogue = by_folder.get(folder) if template.parent != TEMPLATES else None
