@@ -21,7 +21,8 @@ import pytest
 
 from alliance_common.events import envelope_from_record
 from alliance_contracts.membership import UserAdded
-from alliance_local.infra import Infra, Keycloak
+from alliance_local.infra import Infra, Keycloak, free_port
+from alliance_local.kafka_security import tooling_options
 from alliance_local.keycloak_admin import KeycloakAdmin, password_grant
 from alliance_local.mailpit import Mailpit
 from alliance_local.pytest_plugin import eventually, produce, running, wait_for_events
@@ -58,9 +59,33 @@ def kc_admin(keycloak: Keycloak, mailpit: Mailpit) -> Iterator[KeycloakAdmin]:
         admin.close()
 
 
+async def from_now_on(bootstrap: str, settings: Settings) -> None:
+    """The provisioning consumer group starts at the topic's end, as a deployment that has been running
+    does: the session's earlier membership events (other tests') are not this test's to provision, and
+    provisioning them all first (a new group's backfill) would take minutes on a busy machine."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    group = f"{settings.consumer_group_prefix}.identity"
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **tooling_options(bootstrap)
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(settings.topic) or set()
+        if not partitions and settings.topic in await consumer.topics():
+            partitions = consumer.partitions_for_topic(settings.topic) or set()
+        tps = [TopicPartition(settings.topic, p) for p in partitions]
+        if tps:
+            consumer.assign(tps)
+            ends = await consumer.end_offsets(tps)
+            await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()
+
+
 @pytest.fixture
 async def membership(
-    service_settings: Callable[..., Any], keycloak: Keycloak, kc_admin: KeycloakAdmin
+    service_settings: Callable[..., Any], keycloak: Keycloak, kc_admin: KeycloakAdmin, infra: Infra
 ) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     settings = service_settings(
         Settings,
@@ -68,6 +93,7 @@ async def membership(
         identity_client_secret=MEMBERSHIP_IDENTITY_SECRET,
         identity_retry_s=20.0,
     )
+    await from_now_on(infra.kafka.bootstrap, settings)
     app = create_app(settings)
     async with running(app) as client:
         yield app, client
@@ -259,3 +285,74 @@ async def test_a_person_without_an_email_login_is_dead_lettered_with_a_reason(
     user = await asyncio.to_thread(account, kc_admin, applicant)
     assert user is not None and user["platform_roles"] == ["member_admin"]
     assert user["attributes"]["org"] == [org_id]
+
+
+class Gate:
+    """A TCP forwarder to Keycloak on a port of its own, refusing connections until opened: the
+    provider as membership sees it, away and then back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self.target_port = target_port
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def open(self) -> None:
+        self.server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for writer in self.writers:
+            writer.close()
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.writers += [writer, upstream_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True)
+
+
+async def test_an_unavailable_provider_is_retried_until_it_answers(
+    service_settings: Callable[..., Any],
+    make_token: Callable[..., str],
+    keycloak: Keycloak,
+    kc_admin: KeycloakAdmin,
+    infra: Infra,
+) -> None:
+    gate = Gate(keycloak.port)
+    settings = service_settings(
+        Settings,
+        identity_url=f"http://127.0.0.1:{gate.port}",
+        identity_client_secret=MEMBERSHIP_IDENTITY_SECRET,
+        identity_retry_s=60.0,
+    )
+    await from_now_on(infra.kafka.bootstrap, settings)
+    app = create_app(settings)
+    applicant, password = f"applicant-{uuid.uuid4().hex[:8]}@lumen.example", "applicant-pass"
+    await asyncio.to_thread(kc_admin.ensure_user, applicant, password, [], {})
+    try:
+        async with running(app) as client:
+            org_id = await admitted_organisation(client, make_token, applicant)
+            await asyncio.sleep(4.0)  # the provider does not answer: nothing is provisioned meanwhile
+            assert "org" not in await asyncio.to_thread(claims, keycloak, applicant, password)
+            await gate.open()
+
+            async def provisioned() -> bool:
+                token = await asyncio.to_thread(claims, keycloak, applicant, password)
+                return token.get("org") == org_id and "member_admin" in token.get("roles", [])
+
+            # Applied once the provider answers (without the adapter's retries, the consumer's own few
+            # quick attempts would have dead-lettered it while the provider was away).
+            await eventually(provisioned, timeout=60, interval=0.5)
+    finally:
+        await app.state.identity.users.aclose()
+        await gate.close()
