@@ -21,8 +21,10 @@ class Settings(ServiceSettings):
     identity_client_id: str = "alliance-membership"
     identity_client_secret: SecretStr | None = None
     identity_platform_client: str = "alliance-platform"  # the holder of the platform's roles
-    # How long one event keeps retrying an unavailable provider before the consumer's own attempts.
-    identity_retry_s: float = 60.0
+    # How long one attempt at an event keeps retrying an unavailable provider. The consumer makes
+    # CONSUMER_MAX_ATTEMPTS (4) attempts, and all of them must end well within Kafka's
+    # max.poll.interval (300 s); an outage longer than that dead-letters (handler-failed, to replay).
+    identity_retry_s: float = 50.0
     # How long the link of the "set your password" e-mail stays valid.
     identity_invitation_lifespan_s: int = 7 * 24 * 3600
 

@@ -255,7 +255,7 @@ class IdentityProvisioner:
         users: KeycloakUsers,
         invitations: AsyncCollection[Document],
         *,
-        retry_for_s: float = 60.0,
+        retry_for_s: float = 50.0,
         invitation_lifespan_s: int = 7 * 24 * 3600,
     ) -> None:
         self.users = users
