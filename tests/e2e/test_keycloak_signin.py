@@ -9,6 +9,7 @@ fixture); the realm's demo people are put back as they were after a test changes
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 
 from alliance_common.auth import INVALID_TOKEN
 from alliance_local.infra import Infra, Keycloak
+from alliance_local.kafka_security import tooling_options
 from alliance_local.keycloak_admin import DEMO_PASSWORD, KeycloakAccounts, KeycloakAdmin, password_grant
 from alliance_local.pytest_plugin import TEST_ENV
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
@@ -32,8 +34,37 @@ SECRETARIAT = ("secretariat@alliance.example", "secretariat-demo")
 COUNCIL = ("council@alliance.example", "council-demo")
 
 
+def provisioning_from_now_on(infra: Infra) -> None:
+    """Membership's identity provisioning (consumer group ``membership.identity``) starts at the end of
+    ``membership.events``, as a deployment that has been running does: the session's earlier events
+    (other tests', made without Keycloak) are not this module's, and a new group's backfill of them
+    all would keep Keycloak busy for minutes."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    async def commit_ends() -> None:
+        bootstrap = infra.kafka.bootstrap
+        group = "membership.identity"
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **tooling_options(bootstrap)
+        )
+        await consumer.start()
+        try:
+            if "membership.events" in await consumer.topics():
+                tps = [
+                    TopicPartition("membership.events", p)
+                    for p in consumer.partitions_for_topic("membership.events") or ()
+                ]
+                consumer.assign(tps)
+                await consumer.commit(dict((await consumer.end_offsets(tps)).items()))
+        finally:
+            await consumer.stop()
+
+    asyncio.run(commit_ends())
+
+
 @pytest.fixture(scope="module")
 def kc_platform(infra: Infra, keycloak: Keycloak, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    provisioning_from_now_on(infra)
     stack = Stack(
         tmp_path_factory.mktemp("kc-platform"),
         infra=infra,
@@ -130,6 +161,53 @@ def test_a_member_admin_signs_in_and_works_through_the_gateway(
     # A wrong password gets no token at all.
     with httpx.Client(timeout=30) as client, pytest.raises(Exception, match="401"):
         password_grant(client, keycloak.token_endpoint, email, DEMO_PASSWORD + "x")
+
+
+def test_an_admitted_applicant_and_the_people_they_add_get_their_accounts(
+    kc_platform: Stack, keycloak: Keycloak, admin: KeycloakAdmin
+) -> None:
+    # People's accounts follow membership's events (membership's identity provisioning, a process
+    # of the stack): the applicant signs up (an account without organisation or role) and applies.
+    accounts = KeycloakAccounts(keycloak)
+    email = f"sun.{time.monotonic_ns() % 10**9}@suzhou-led.example"
+    try:
+        applicant = {"authorization": f"Bearer {accounts.token(email, [], None)}"}
+        applied = call(kc_platform, "POST", f"{API}/membership/applications", applicant, json=application("Suzhou"))
+        assert applied.status_code == 201, applied.text
+        org_id = applied.json()["id"]
+        for who, path, body in (
+            (SECRETARIAT, "review", {"decision": "accept"}),
+            (COUNCIL, "decision", {"decision": "admit"}),
+        ):
+            decided = call(
+                kc_platform, "POST", f"{API}/membership/organisations/{org_id}/{path}", person(keycloak, who), json=body
+            )
+            assert decided.status_code == 200, decided.text
+        # Admitted: the applicant's next sign-in carries the organisation and member_admin.
+        deadline = time.monotonic() + 90
+        claims: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            token = person(keycloak, (email, DEMO_PASSWORD))
+            claims = jwt.decode(token["authorization"][7:], options={"verify_signature": False})
+            if claims.get("org") == org_id and "member_admin" in claims.get("roles", []):
+                break
+            time.sleep(1)
+        assert claims.get("org") == org_id and "member_admin" in claims.get("roles", []), claims
+        # The person they add gets an account and Keycloak's "set your password" e-mail in the stack's Mailpit.
+        staff = f"he.{time.monotonic_ns() % 10**9}@suzhou-led.example"
+        user = {"subject": staff, "name": "He Ping", "email": staff, "role": "member_staff"}
+        added = call(kc_platform, "POST", f"{API}/membership/organisations/{org_id}/users", token, json=user)
+        assert added.status_code == 201, added.text
+        inbox = f"{kc_platform.mailpit.url}/api/v1/messages?limit=1000"
+        mails: list[Any] = []
+        while time.monotonic() < deadline + 60 and not mails:
+            listing = httpx.get(inbox, timeout=10).json()["messages"]
+            mails = [m for m in listing if any(t["Address"] == staff for t in m["To"])]
+            time.sleep(1)
+        assert len(mails) == 1
+        assert admin.find_user(staff) is not None
+    finally:
+        accounts.close()
 
 
 def test_the_agency_gets_its_token_at_the_gateway_reads_and_may_not_write(kc_platform: Stack) -> None:

@@ -22,6 +22,8 @@ SERVICES = ("membership", "licensing", "standards", "training", "notifications")
 # A machine client for the agencies' integration API (development credentials only).
 DEMO_AGENCY_CLIENT = "agency-demo"
 DEMO_AGENCY_SECRET = "agency-demo-secret"  # noqa: S105 - a published development credential
+# Membership's provisioning client in the realm (deploy/keycloak/alliance-realm.json; development only).
+MEMBERSHIP_IDENTITY_SECRET = "alliance-membership-demo-secret"  # noqa: S105 - a published development credential
 
 
 def write_keypair(directory: Path) -> tuple[Path, Path]:
@@ -148,6 +150,9 @@ class Stack:
             )
         if name == "notifications":
             env.update({"SMTP_HOST": self.mailpit.smtp_host, "SMTP_PORT": str(self.mailpit.smtp_port)})
+        if name == "membership" and self.keycloak is not None:
+            # People's accounts follow membership's events (membership/adapters/identity.py).
+            env.update({"IDENTITY_URL": self.keycloak.url, "IDENTITY_CLIENT_SECRET": MEMBERSHIP_IDENTITY_SECRET})
         if name == "standards":
             # Short periods so that tests and the demo go from proposal to publication in seconds.
             env.update({"COMMENT_PERIOD_MIN_S": "2", "BALLOT_PERIOD_S": "60", "IPR_CALL_PERIOD_S": "5"})
@@ -180,11 +185,26 @@ class Stack:
             self.infra.start()
         if not self.mailpit.proc.running:
             self.mailpit.start()
+        if self.keycloak is not None:
+            self.realm_mail_to_mailpit()
         say("starting the services and the gateway")
         for proc in self.procs.values():  # boot in parallel, then wait for each
             proc.start()
         for name in self.procs:
             self.wait_healthy(name)
+
+    def realm_mail_to_mailpit(self) -> None:
+        """The realm's e-mail (e.g. "set your password") goes to this run's Mailpit."""
+        assert self.keycloak is not None
+        smtp = {"host": self.mailpit.smtp_host, "port": str(self.mailpit.smtp_port), "from": "noreply@alliance.example"}
+        request = urllib.request.Request(
+            f"{self.keycloak.url}/admin/realms/{self.keycloak.REALM}",
+            data=json.dumps({"smtpServer": {**smtp, "fromDisplayName": "Alliance Platform"}}).encode(),
+            headers={"authorization": f"Bearer {self.keycloak.admin_token()}", "content-type": "application/json"},
+            method="PUT",
+        )
+        with urllib.request.urlopen(request, timeout=30):
+            pass
 
     def stop(self, stop_infra: bool = True) -> None:
         for proc in self.procs.values():
