@@ -227,7 +227,8 @@ async def projects(request: Request) -> HTMLResponse:
 
 @router.get("/projects/new", response_class=HTMLResponse)
 async def new_project(request: Request) -> HTMLResponse:
-    require_user(request)
+    if not is_member(require_user(request)):
+        raise NotAllowed()  # proposing is for the people of member organisations (the API says the same)
     return render(request, "projects/new.html", MESSAGES, values={}, errors={}, problem=None)
 
 
