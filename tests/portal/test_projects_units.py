@@ -63,3 +63,9 @@ def test_the_pages_know_every_stage_and_action_of_the_standards_service() -> Non
     assert set(projects.STAGES) == {s.value for s in Stage}
     missing = [f"action.{a.value}" for a in Action if f"action.{a.value}" not in projects.MESSAGES]
     assert missing == []
+
+
+def test_opaque_subjects_are_not_shown_as_names() -> None:
+    assert projects.person("4140d273-91c0-462a-bdc7-2e85fe6170b3") is None
+    assert projects.person("chen.li@example.com") == "chen.li@example.com"
+    assert projects.person(None) is None

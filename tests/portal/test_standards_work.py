@@ -10,6 +10,7 @@ The organisations are admitted and their people made through the API and Keycloa
 from __future__ import annotations
 
 import itertools
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -242,12 +243,20 @@ def test_a_project_goes_from_proposal_to_ballot_and_a_vote_counts_once(
     expect(chair.get_by_text("Rejected — Extrapolation is out of this standard's scope.")).to_be_visible()
     screenshot(chair, "standards-comments")
 
-    # The chair answers the committee draft's IPR call for its organisation.
+    # The chair declares a patent on draft 1 and answers the committee draft's IPR call.
     chair.goto(f"{project_url}/ipr")
-    expect(chair.get_by_role("heading", name="Calls for declarations")).to_be_visible()
-    chair.get_by_role("button", name="We know of no patents").click()
+    expect(chair.get_by_role("heading", name="Committee draft circulated")).to_be_visible()
+    chair.get_by_text("Declare a patent").click()
+    chair.get_by_label("Patent office").fill("CN")
+    chair.get_by_label("Patent number").fill("CN112345678B")
+    chair.get_by_label("Patent title").fill("LED package lumen maintenance fixture")
+    chair.get_by_label("Licensing commitment").select_option("frand")
+    chair.get_by_role("button", name="Declare the patent").click()
+    expect(chair.locator("#notice")).to_contain_text("The declaration has been recorded")
+    expect(chair.get_by_role("cell", name=re.compile("CN CN112345678B"))).to_be_visible()
+    chair.get_by_role("button", name="We have made our declarations").click()
     expect(chair.locator("#notice")).to_contain_text("Your answer has been recorded")
-    expect(chair.get_by_text(f"{names['chair']} (Your organisation): No patents known")).to_be_visible()
+    expect(chair.get_by_text(f"{names['chair']} (Your organisation): Declarations made")).to_be_visible()
     screenshot(chair, "standards-ipr")
 
     # Once the period is over, the secretariat opens the ballot (quorum 1).

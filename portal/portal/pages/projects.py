@@ -10,6 +10,7 @@ person's organisation). The API stays the authority: what it refuses is shown on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +105,14 @@ def when(value: str | None, with_time: bool = True) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC" if with_time else "%Y-%m-%d")
 
 
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def person(subject: str | None) -> str | None:
+    """A person the API names by their sign-in name, or nothing when it gives only an opaque id."""
+    return None if not subject or UUID.match(subject) else subject
+
+
 def is_past(value: str | None) -> bool:
     if not value:
         return False
@@ -164,6 +173,8 @@ async def project_context(request: Request, project_id: str, tab: str) -> dict[s
         "tab": tab,
         "when": when,
         "is_past": is_past,
+        "person": person,
+        "known": MESSAGES,
         "is_member": is_member(user),
         "in_group": bool(user.org_id) and user.org_id in group_orgs,
         "may_edit": bool(actors & {"chair", "editor", "secretariat"}),
