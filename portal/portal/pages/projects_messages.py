@@ -237,7 +237,8 @@ MESSAGES_EN: dict[str, str] = {
     "decl_status.redeclared": "Re-declared",
     "decl_draft": "On draft",
     "declare_title": "Declare a patent",
-    "declare_hint": "A patent your organisation holds that may be essential to this draft.",
+    "declare_hint": "A patent your organisation holds that may be essential to this draft. Declaring also answers "
+    "your organisation's open calls (declarations made).",
     "declare_button": "Declare the patent",
     "declare_needs_draft": "A patent is declared on a draft version: there is none yet.",
     "declare_for": "Holder (a working-group organisation)",
@@ -492,7 +493,7 @@ MESSAGES_ZH: dict[str, str] = {
     "decl_status.redeclared": "已重新披露",
     "decl_draft": "针对草案",
     "declare_title": "披露专利",
-    "declare_hint": "本单位持有的、可能是此草案必要专利的专利。",
+    "declare_hint": "本单位持有的、可能是此草案必要专利的专利。披露后，本单位未答复的征集即记为“已披露”。",
     "declare_button": "披露此专利",
     "declare_needs_draft": "专利需针对某一草案版本披露，目前还没有草案。",
     "declare_for": "权利人（工作组单位）",
