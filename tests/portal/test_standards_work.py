@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect
 from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from membership.domain.credit_code import ALPHABET, with_check_characters
-from tests.portal.flows import DEMO_PASSWORDS, sign_in
+from tests.portal.flows import DEMO_PASSWORDS, login_name, sign_in
 from tests.portal.harness import DESKTOP, Portal, admin_call, client_uuid
 
 pytestmark = pytest.mark.infra
@@ -40,7 +40,7 @@ def token(keycloak: Keycloak, username: str, password: str | None = None) -> str
     form = {
         "grant_type": "password",
         "client_id": TEST_CLIENT,
-        "username": username,
+        "username": login_name(username),
         "password": password or DEMO_PASSWORDS[username],
     }
     response = httpx.post(keycloak.token_endpoint, data=form, timeout=30)
