@@ -106,11 +106,13 @@ def test_a_licensee_uploads_a_report_with_a_bad_line_then_a_good_one(
     page.get_by_role("link", name="File a royalty report for this programme").click()
     expect(page.get_by_label("Programme")).to_have_value(pool["id"])
     expect(page.get_by_label("Quarter")).to_have_value(period)
+    page.get_by_role("button", name="Add a line").click()  # a plain form post: works without script
+    expect(page.locator("fieldset.report-line")).to_have_count(4)
     screenshot(page, "report-new")
 
     bad = HEADER + 'led_package,"120,000",CN,US,,\nluminaire,15OO,CN,DE,,\nled_package,800,CN,CN,,\n'
     page.locator("#f-file").set_input_files(files=[{"name": "q.csv", "mimeType": "text/csv", "buffer": bad.encode()}])
-    page.get_by_role("button", name="Check and file the file").click()
+    page.get_by_role("button", name="Check the file and file the report").click()
     expect(page.get_by_role("heading", name=re.compile("Nothing was filed"))).to_be_visible()
     rows = page.locator("table.problems tbody tr")
     expect(rows).to_have_count(1)
@@ -123,7 +125,7 @@ def test_a_licensee_uploads_a_report_with_a_bad_line_then_a_good_one(
 
     good = bad.replace("15OO", "1500")
     page.locator("#f-file").set_input_files(files=[{"name": "q.csv", "mimeType": "text/csv", "buffer": good.encode()}])
-    page.get_by_role("button", name="Check and file the file").click()
+    page.get_by_role("button", name="Check the file and file the report").click()
     page.wait_for_url(re.compile(re.escape(portal.url) + r"/reports/[^/]+\?filed=1$"))
     expect(page.get_by_role("status")).to_contain_text("The report was filed")
     # 120,000 + 800 LED packages at 0.01 and 1,500 luminaires at 0.20, all made in CN where the patent is in force.
