@@ -123,6 +123,22 @@ def test_a_licensee_uploads_a_report_with_a_bad_line_then_a_good_one(
     filed = api_call(portal_stack, keycloak, "licensee", "GET", f"{API}/reports?programme_id={pool['id']}")
     assert filed["items"] == []  # nothing was sent
 
+    # A category the rate schedule lacks passes the portal's checks; the API's refusal comes back to its line.
+    unknown = bad.replace("15OO", "1500") + "lamp,10,CN,US,,\n"
+    page.locator("#f-file").set_input_files(
+        files=[{"name": "q.csv", "mimeType": "text/csv", "buffer": unknown.encode()}]
+    )
+    page.get_by_role("button", name="Check the file and file the report").click()
+    expect(page.get_by_role("alert")).to_contain_text("The licensing service refused the report. Nothing was filed.")
+    rows = page.locator("table.problems tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("5")
+    expect(rows.first).to_contain_text("“lamp” is not a product category of this programme (led_package, luminaire)")
+    screenshot(page, "report-upload-refused")
+    filed = api_call(portal_stack, keycloak, "licensee", "GET", f"{API}/reports?programme_id={pool['id']}")
+    assert filed["items"] == []
+    page.get_by_role("link", name="Upload a corrected file").click()
+
     good = bad.replace("15OO", "1500")
     page.locator("#f-file").set_input_files(files=[{"name": "q.csv", "mimeType": "text/csv", "buffer": good.encode()}])
     page.get_by_role("button", name="Check the file and file the report").click()
