@@ -192,3 +192,33 @@ def test_an_expert_records_a_finding_with_its_reason(
     screenshot(page, "evaluation-recorded")
     recorded = api_call(portal_stack, keycloak, "expert", "GET", f"{API}/submissions/{sub['id']}")
     assert (recorded["status"], recorded["reason"]) == ("not_essential", reason)
+
+
+def test_a_licensee_types_a_reports_lines_in_the_form(
+    page: Page, portal: Portal, portal_stack: Stack, keycloak: Keycloak, screenshot: Callable[[Page, str], None]
+) -> None:
+    pool = programme(portal_stack, keycloak, f"Driver IC pool {uuid.uuid4().hex[:6]}")
+    licence = {
+        "licensee_id": LICENSEE_ORG,
+        "licensee_name": "Shenzhen Kezheng Lighting Co., Ltd.",
+        "start_date": "2024-01-01",
+    }
+    api_call(portal_stack, keycloak, "secretariat", "POST", f"{API}/programmes/{pool['id']}/licences", licence)
+
+    sign_in(page, portal, "licensee")
+    page.goto(f"{portal.url}/reports/new?programme_id={pool['id']}")
+    page.locator("#f-lines\\.0\\.product_category").fill("led_package")
+    page.locator("#f-lines\\.0\\.units").fill("2000")
+    page.locator("#f-lines\\.0\\.country_of_manufacture").fill("CN")
+    page.locator("#f-lines\\.0\\.country_of_sale").fill("USA")
+    page.get_by_role("button", name="File the report", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was filed.")
+    expect(page.locator("#e-lines\\.0\\.country_of_sale")).to_have_text(
+        "“USA” is not a two-letter country code such as CN"
+    )
+    screenshot(page, "report-form-problems")
+    page.locator("#f-lines\\.0\\.country_of_sale").fill("US")
+    page.get_by_role("button", name="File the report", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("The report was filed")
+    expect(page.locator("ol.report-lines > li")).to_have_count(1)
+    expect(page.locator("ol.report-lines > li").first).to_contain_text("2,000")
