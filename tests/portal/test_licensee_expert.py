@@ -42,7 +42,8 @@ def previous_quarter() -> str:
 
 def subject_of(keycloak: Keycloak, username: str) -> str:
     payload = person_token(keycloak, username).split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"])
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["preferred_username"])  # who a person is to the platform (their e-mail)
 
 
 def programme(stack: Stack, keycloak: Keycloak, name: str) -> dict[str, Any]:
