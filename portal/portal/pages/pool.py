@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -118,9 +119,9 @@ MESSAGES = Catalogue(
             "result": "Finding",
             "submissions_none": "No submissions.",
             "assign": "Assign",
-            "evaluator_id": "Expert's user name",
+            "evaluator_id": "Expert's user id",
             "evaluator_org_id": "Expert's organisation id (optional)",
-            "assign_hint": "Never an expert from the owner's organisation.",
+            "assign_hint": "The id of the expert's sign-in account. Never an expert from the owner's organisation.",
             "assigned_done": "The expert was assigned.",
             "awaiting_only": "Only those awaiting an expert",
             "show": "Show",
@@ -233,9 +234,9 @@ MESSAGES = Catalogue(
             "result": "结论",
             "submissions_none": "暂无提交。",
             "assign": "指派",
-            "evaluator_id": "专家用户名",
+            "evaluator_id": "专家用户 ID",
             "evaluator_org_id": "专家所在单位编号（可选）",
-            "assign_hint": "不得指派权利人单位的专家。",
+            "assign_hint": "专家登录账号的 ID。不得指派权利人单位的专家。",
             "assigned_done": "已指派专家。",
             "awaiting_only": "仅显示待指派专家的",
             "show": "显示",
@@ -548,7 +549,8 @@ async def assign(request: Request, submission_id: str) -> Response:
         return await _submissions_page(
             request, form=submission_id, values=values, errors=field_errors(problem), problem=problem
         )
-    return redirect("/staff/pool/submissions?done=assigned")
+    keep = {k: v for k, v in request.query_params.items() if k in ("programme_id", "awaiting")}
+    return redirect("/staff/pool/submissions?" + urlencode({**keep, "done": "assigned"}))
 
 
 # --- patent reviews --------------------------------------------------------------------------
