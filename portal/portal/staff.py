@@ -48,7 +48,8 @@ def field_errors(problem: ApiProblem, known: dict[str, str] | None = None) -> di
 
 
 def parse_moment(value: Any) -> datetime | None:
-    if not value:
+    """An API timestamp (``2026-11-27T15:30:00Z``); None for anything else, a bare date too."""
+    if not value or "T" not in str(value):
         return None
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -242,5 +242,39 @@ def test_the_secretariat_creates_a_programme_and_assigns_an_independent_expert(
     assigned = api_call(portal_stack, keycloak, "expert", "GET", "/api/v1/licensing/submissions")
     assert patent["id"] in [s["patent_id"] for s in assigned["items"]]  # the expert sees it assigned
 
+    # The programme's rate schedule, an outside licensee's licence, and a distribution the API refuses.
     page.goto(f"{portal.url}/staff/pool/programmes/{programme_id}")
+    schedule = page.locator("section", has=page.get_by_role("heading", name="Rate schedule"))
+    schedule.get_by_role("button", name="Publish the schedule").click()
+    schedule = page.locator("section", has=page.get_by_role("heading", name="Rate schedule"))
+    expect(schedule).to_contain_text("enter at least one tier")
+    schedule.get_by_label("Product category 1").fill("led_package")
+    schedule.get_by_label("Up to (units a year) 1").fill("1000000")
+    schedule.get_by_label("Standard rate 1").fill("0.0100")
+    schedule.get_by_label("Compliant rate 1").fill("0.0080")
+    schedule.get_by_label("Product category 2").fill("led_package")
+    schedule.get_by_label("Standard rate 2").fill("0.0060")
+    schedule.get_by_label("Compliant rate 2").fill("0.0050")
+    schedule.get_by_role("button", name="Publish the schedule").click()
+    expect(page.get_by_role("status")).to_contain_text("The rate schedule was published.")
+
+    licensee = f"Guangzhou Outside Lighting {uuid.uuid4().hex[:6]}"
+    licence = page.locator("section", has=page.get_by_role("heading", name="Sign a licence"))
+    licence.get_by_label("Licensee's name").fill(licensee)
+    licence.get_by_label("Licensee's organisation id").fill(f"org-{uuid.uuid4().hex[:8]}")
+    licence.get_by_label("Start date").fill("2027-01-01")
+    licence.get_by_label("Territory").fill("CN, VN")
+    licence.get_by_role("button", name="Sign the licence").click()
+    expect(page.get_by_role("status")).to_contain_text("The licence was signed.")
+
+    distribution = page.locator("section", has=page.get_by_role("heading", name="Distribute a period"))
+    distribution.get_by_label("Period").fill("2026-Q3")
+    distribution.get_by_role("button", name="Run the distribution").click()
+    distribution = page.locator("section", has=page.get_by_role("heading", name="Distribute a period"))
+    expect(distribution.locator(".field.invalid")).to_contain_text("nothing was collected")
     screenshot(page, "staff-pool-programme")
+
+    page.get_by_role("navigation", name="Pool sections").get_by_role("link", name="Licences").click()
+    row = page.get_by_role("row", name=re.compile(licensee))
+    expect(row).to_contain_text(programme_name)
+    expect(row).to_contain_text("CN, VN")
