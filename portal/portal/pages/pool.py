@@ -73,6 +73,7 @@ MESSAGES = Catalogue(
             "schedule_hint": (
                 "One row per tier: a category's tiers in order, the last without “up to”. Empty rows are ignored."
             ),
+            "tiers": "Rates by product category and tier",
             "category": "Product category",
             "up_to": "Up to (units a year)",
             "standard_rate": "Standard rate",
@@ -188,6 +189,7 @@ MESSAGES = Catalogue(
             "back": "返回专利池",
             "schedule": "费率表",
             "schedule_hint": "每行一个档位：同一品类的档位按顺序填写，最后一档不填“上限”。空行将被忽略。",
+            "tiers": "按产品品类和档位的费率",
             "category": "产品品类",
             "up_to": "上限（年销量）",
             "standard_rate": "标准费率",
