@@ -117,7 +117,7 @@ def test_the_secretariat_schedules_a_session_and_checks_someone_in(
 ) -> None:
     title = f"Mini-LED backlight reliability {uuid.uuid4().hex[:6]}"
     sign_in(page, portal, "secretariat")
-    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Training admin").click()
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Sessions and attendance").click()
     expect(page.get_by_role("heading", name="Proposed on newly published standards")).to_be_visible()
     screenshot(page, "staff-sessions")
     page.get_by_role("link", name="Schedule a session").click()

@@ -250,7 +250,7 @@ MESSAGES = Catalogue(
         },
     }
 )
-register_nav("/staff/sessions", "Training admin", "培训管理", staff, order=72)
+register_nav("/staff/sessions", "Sessions and attendance", "课程与出勤", staff, order=72)
 
 
 def _require_staff(request: Request) -> None:
