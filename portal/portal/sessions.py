@@ -58,7 +58,9 @@ class User:
         roles = claims.get("roles", [])
         username = str(claims.get("preferred_username") or claims["sub"])
         return cls(
-            subject=str(claims["sub"]),
+            # who the person is to the platform: the gateway and the services read the same claim
+            # (alliance_common.auth: a person is their preferred_username, the realm's e-mail login)
+            subject=username,
             username=username,
             name=str(claims.get("name") or username),
             roles=frozenset(str(r) for r in roles) if isinstance(roles, list) else frozenset(),

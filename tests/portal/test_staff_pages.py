@@ -25,10 +25,10 @@ CHINA = timezone(timedelta(hours=8))
 
 
 def subject_of(token: str) -> str:
-    """The ``sub`` of an access token (Keycloak's user id), the expert's id the API assigns."""
+    """Who the token's person is to the platform (``preferred_username``: their e-mail login)."""
     payload = token.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return str(claims["sub"])
+    return str(claims["preferred_username"])
 
 
 def _new_page(browser: Browser) -> Page:
@@ -228,7 +228,7 @@ def test_the_secretariat_creates_a_programme_and_assigns_an_independent_expert(
     card.get_by_role("button", name="Assign").click()  # no expert named: the API's reason by the field
     card = page.locator("li.card", has=page.get_by_role("heading", name=re.compile(number)))
     expect(card.locator(".field.invalid")).to_have_count(1)
-    card.get_by_label("Expert's user id").fill(expert)
+    card.get_by_label("Expert's e-mail (their sign-in)").fill(expert)
     card.get_by_role("button", name="Assign").click()
     expect(page.get_by_role("status")).to_contain_text("The expert was assigned.")
 
