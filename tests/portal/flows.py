@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
 
@@ -39,21 +41,36 @@ def sign_in(page: Page, portal: Portal, username: str, password: str | None = No
     expect(page.get_by_role("button", name=re.compile("^(Sign out|退出)$"))).to_be_visible()
 
 
-def person_token(keycloak: Keycloak, username: str) -> str:
-    """A demo person's access token (the realm's test-only password-grant client), to set up data."""
+def person_token(keycloak: Keycloak, username: str, password: str | None = None) -> str:
+    """A person's access token (the realm's test-only password-grant client), to set up data: a
+    demo person by short name (``"secretariat"``), or anyone by e-mail login and password."""
     form = {
         "grant_type": "password",
         "client_id": "alliance-local-test",
         "username": login_name(username),
-        "password": DEMO_PASSWORDS[username],
+        "password": password or DEMO_PASSWORDS[username],
     }
     response = httpx.post(keycloak.token_endpoint, data=form, timeout=30)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 
 
-def api_call(stack: Stack, keycloak: Keycloak, username: str, method: str, path: str, body: Any = None) -> Any:
-    headers = {"authorization": f"Bearer {person_token(keycloak, username)}"}
+def subject_of(token: str) -> str:
+    """Who the token's person is to the platform: ``preferred_username``, their e-mail login (as the
+    gateway and the services read it; Keycloak's ``sub`` is its own user id)."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["preferred_username"])
+
+
+def call(stack: Stack, bearer: str, method: str, path: str, body: Any = None) -> Any:
+    """One API call through the gateway with ``bearer``; fails the test unless it succeeds."""
+    headers = {"authorization": f"Bearer {bearer}"}
     response = httpx.request(method, stack.gateway_url + path, json=body, headers=headers, timeout=30)
-    assert response.status_code < 300, response.text
-    return response.json()
+    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
+    return response.json() if response.content else None
+
+
+def api_call(stack: Stack, keycloak: Keycloak, username: str, method: str, path: str, body: Any = None) -> Any:
+    """``call`` as a demo person (short name) or anyone by e-mail login (demo password)."""
+    return call(stack, person_token(keycloak, username), method, path, body)

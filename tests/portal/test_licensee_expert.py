@@ -5,8 +5,6 @@ The secretariat sets up each test's programme, rates, licence and submissions th
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import uuid
 from collections.abc import Callable
@@ -18,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
-from tests.portal.flows import api_call, person_token, sign_in
+from tests.portal.flows import api_call, person_token, sign_in, subject_of
 from tests.portal.harness import Portal
 
 pytestmark = pytest.mark.infra
@@ -38,12 +36,6 @@ HEADER = "product_category,units,country_of_manufacture,country_of_sale,period,s
 def previous_quarter() -> str:
     end = date(date.today().year, 3 * ((date.today().month - 1) // 3) + 1, 1) - timedelta(days=1)
     return f"{end.year}-Q{(end.month - 1) // 3 + 1}"
-
-
-def subject_of(keycloak: Keycloak, username: str) -> str:
-    payload = person_token(keycloak, username).split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return str(claims["preferred_username"])  # who a person is to the platform (their e-mail)
 
 
 def programme(stack: Stack, keycloak: Keycloak, name: str) -> dict[str, Any]:
@@ -76,7 +68,7 @@ def submission(stack: Stack, keycloak: Keycloak, programme_id: str, title: str) 
         f"{API}/programmes/{programme_id}/submissions",
         {"patent_id": created["id"]},
     )
-    assignment = {"evaluator_id": subject_of(keycloak, "expert")}
+    assignment = {"evaluator_id": subject_of(person_token(keycloak, "expert"))}
     api_call(stack, keycloak, "secretariat", "POST", f"{API}/submissions/{submitted['id']}/assignment", assignment)
     return submitted, number
 

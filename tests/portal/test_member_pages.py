@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -21,7 +20,7 @@ from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from membership.domain.credit_code import with_check_characters
 from portal.pages.statements import share_percent
-from tests.portal.flows import DEMO_PASSWORDS, login_name, sign_in
+from tests.portal.flows import call, login_name, person_token, sign_in
 from tests.portal.harness import Portal, admin_call, client_uuid
 
 pytestmark = pytest.mark.infra
@@ -29,40 +28,14 @@ pytestmark = pytest.mark.infra
 PASSWORD = "member-pages-test-1"  # noqa: S105 - a test person made for this run
 
 
-def token(keycloak: Keycloak, username: str, password: str) -> str:
-    """A person's access token (the realm's test-only password-grant client), to set data up."""
-    form = {"grant_type": "password", "client_id": "alliance-local-test", "username": username, "password": password}
-    response = httpx.post(keycloak.token_endpoint, data=form, timeout=30)
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
-def call(stack: Stack, bearer: str, method: str, path: str, body: Any = None) -> Any:
-    response = httpx.request(
-        method, stack.gateway_url + path, json=body, headers={"authorization": f"Bearer {bearer}"}, timeout=30
-    )
-    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
-
-
 def as_demo(stack: Stack, keycloak: Keycloak, username: str, method: str, path: str, body: Any = None) -> Any:
-    return call(stack, token(keycloak, login_name(username), DEMO_PASSWORDS[username]), method, path, body)
+    return call(stack, person_token(keycloak, username), method, path, body)
 
 
 def keycloak_user_id(keycloak: Keycloak, username: str) -> str:
     found = admin_call(keycloak, "GET", f"/users?username={username}&exact=true")
     assert found, username
     return str(found[0]["id"])
-
-
-def allow_org_attribute(keycloak: Keycloak) -> None:
-    """Keycloak 26 keeps only attributes its user profile declares: let the administrator set
-    ``org`` on people made here (the realm file's demo people carry it from the import)."""
-    profile = admin_call(keycloak, "GET", "/users/profile")
-    if profile.get("unmanagedAttributePolicy") in ("ADMIN_EDIT", "ENABLED"):
-        return
-    profile["unmanagedAttributePolicy"] = "ADMIN_EDIT"
-    admin_call(keycloak, "PUT", "/users/profile", profile)
 
 
 def person(keycloak: Keycloak, first: str, last: str) -> dict[str, str]:
@@ -99,13 +72,12 @@ def make_member(keycloak: Keycloak, user_id: str, org_id: str, role: str) -> Non
 def member_org(portal: Portal, portal_stack: Stack, keycloak: Keycloak) -> Iterator[dict[str, str]]:
     """An organisation that applied, was admitted by the council, and whose applicant (its member
     admin) signs in to the portal with the organisation in their token."""
-    allow_org_attribute(keycloak)
     admin = person(keycloak, "Chen", "Guanli")
     code = with_check_characters("91440300" + uuid.uuid4().hex[:8].upper().replace("I", "1").replace("O", "0"))
     name = f"Shenzhen Lumen Chips {uuid.uuid4().hex[:4]}"
     org = call(
         portal_stack,
-        token(keycloak, admin["username"], PASSWORD),
+        person_token(keycloak, admin["username"], PASSWORD),
         "POST",
         "/api/v1/membership/applications",
         {
@@ -394,7 +366,7 @@ def test_the_member_reads_its_distribution_statement(
     """The member's essential patent earns it a share of a quarter's royalties: a licensee files
     and pays, the secretariat distributes, the member reads its statement."""
     stack = portal_stack
-    member = token(keycloak, member_org["username"], PASSWORD)
+    member = person_token(keycloak, member_org["username"], PASSWORD)
     programme = as_demo(
         stack,
         keycloak,

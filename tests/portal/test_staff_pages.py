@@ -3,8 +3,6 @@ decision, a training session scheduled and someone checked in, an expert assigne
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import time
 import uuid
@@ -17,18 +15,11 @@ from playwright.sync_api import Browser, Page, expect
 from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from membership.domain.credit_code import with_check_characters
-from tests.portal.flows import api_call, person_token, sign_in
+from tests.portal.flows import api_call, person_token, sign_in, subject_of
 from tests.portal.harness import DESKTOP, Portal
 
 pytestmark = pytest.mark.infra
 CHINA = timezone(timedelta(hours=8))
-
-
-def subject_of(token: str) -> str:
-    """Who the token's person is to the platform (``preferred_username``: their e-mail login)."""
-    payload = token.split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return str(claims["preferred_username"])
 
 
 def _new_page(browser: Browser) -> Page:

@@ -17,42 +17,21 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from membership.domain.credit_code import ALPHABET, with_check_characters
-from tests.portal.flows import DEMO_PASSWORDS, login_name, sign_in
+from tests.portal.flows import call, person_token, sign_in
 from tests.portal.harness import DESKTOP, Portal, admin_call, client_uuid
 
 pytestmark = pytest.mark.infra
 
-TEST_CLIENT = "alliance-local-test"  # the realm's password-grant client, for local tests only
 _codes = itertools.count(1)
 
 
 # --- set-up through the API and Keycloak's admin API ---------------------------------------------
-
-
-def token(keycloak: Keycloak, username: str, password: str | None = None) -> str:
-    form = {
-        "grant_type": "password",
-        "client_id": TEST_CLIENT,
-        "username": login_name(username),
-        "password": password or DEMO_PASSWORDS[username],
-    }
-    response = httpx.post(keycloak.token_endpoint, data=form, timeout=30)
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
-
-
-def call(stack: Stack, bearer: str, method: str, path: str, body: Any = None) -> Any:
-    headers = {"authorization": f"Bearer {bearer}"}
-    response = httpx.request(method, stack.gateway_url + path, json=body, headers=headers, timeout=30)
-    assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json()
 
 
 def credit_code() -> str:
@@ -63,7 +42,7 @@ def credit_code() -> str:
 
 def admit(stack: Stack, keycloak: Keycloak, name: str) -> str:
     """Apply for, review and admit an organisation (the secretariat applies on its behalf)."""
-    staff, council = token(keycloak, "secretariat"), token(keycloak, "council")
+    staff, council = person_token(keycloak, "secretariat"), person_token(keycloak, "council")
     application = {
         "name": name,
         "credit_code": credit_code(),
@@ -76,15 +55,6 @@ def admit(stack: Stack, keycloak: Keycloak, name: str) -> str:
     call(stack, staff, "POST", f"/api/v1/membership/organisations/{org['id']}/review", {"decision": "accept"})
     call(stack, council, "POST", f"/api/v1/membership/organisations/{org['id']}/decision", {"decision": "admit"})
     return str(org["id"])
-
-
-def allow_org_attribute(keycloak: Keycloak) -> None:
-    """Let the admin API set the ``org`` attribute on people it creates (Keycloak's user profile
-    drops attributes it does not declare unless unmanaged attributes are allowed)."""
-    profile = admin_call(keycloak, "GET", "/users/profile")
-    if profile.get("unmanagedAttributePolicy") not in ("ADMIN_EDIT", "ENABLED"):
-        profile["unmanagedAttributePolicy"] = "ADMIN_EDIT"
-        admin_call(keycloak, "PUT", "/users/profile", profile)
 
 
 def person(keycloak: Keycloak, org_id: str, role: str, first: str, last: str) -> tuple[str, str]:
@@ -155,7 +125,6 @@ def test_a_project_goes_from_proposal_to_ballot_and_a_vote_counts_once(
     run = uuid.uuid4().hex[:4]
     names = {key: f"{key.title()} LED Co., Ltd. {run}" for key in ("chair", "editor", "voter")}
     orgs = {key: admit(portal_stack, keycloak, name) for key, name in names.items()}
-    allow_org_attribute(keycloak)
     chair_login = person(keycloak, orgs["chair"], "member_admin", "Chen", "Li")
     voter_login = person(keycloak, orgs["voter"], "member_admin", "Zhou", "Min")
     colleague_login = person(keycloak, orgs["voter"], "member_staff", "Sun", "Lei")
@@ -288,7 +257,7 @@ def test_a_project_goes_from_proposal_to_ballot_and_a_vote_counts_once(
     expect(colleague.locator("#tally-approve strong")).to_have_text("1")
     expect(colleague.locator("#tally-disapprove strong")).to_have_text("0")
     ballot = call(
-        portal_stack, token(keycloak, "secretariat"), "GET", f"/api/v1/standards/projects/{project_id}/ballot"
+        portal_stack, person_token(keycloak, "secretariat"), "GET", f"/api/v1/standards/projects/{project_id}/ballot"
     )
     assert (ballot["tally"]["approve"], ballot["tally"]["disapprove"], ballot["tally"]["returned"]) == (1, 0, 1)
 
