@@ -20,7 +20,7 @@ import pytest
 
 from alliance_common.auth import INVALID_TOKEN
 from alliance_local.infra import Infra, Keycloak
-from alliance_local.kafka_security import tooling_options
+from alliance_local.kafka_security import commit_group_at_end
 from alliance_local.keycloak_admin import DEMO_PASSWORD, KeycloakAccounts, KeycloakAdmin, password_grant
 from alliance_local.pytest_plugin import TEST_ENV
 from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
@@ -39,27 +39,7 @@ def provisioning_from_now_on(infra: Infra) -> None:
     ``membership.events``, as a deployment that has been running does: the session's earlier events
     (other tests', made without Keycloak) are not this module's, and a new group's backfill of them
     all would keep Keycloak busy for minutes."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    async def commit_ends() -> None:
-        bootstrap = infra.kafka.bootstrap
-        group = "membership.identity"
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **tooling_options(bootstrap)
-        )
-        await consumer.start()
-        try:
-            if "membership.events" in await consumer.topics():
-                tps = [
-                    TopicPartition("membership.events", p)
-                    for p in consumer.partitions_for_topic("membership.events") or ()
-                ]
-                consumer.assign(tps)
-                await consumer.commit(dict((await consumer.end_offsets(tps)).items()))
-        finally:
-            await consumer.stop()
-
-    asyncio.run(commit_ends())
+    asyncio.run(commit_group_at_end(infra.kafka.bootstrap, "membership.identity", "membership.events"))
 
 
 @pytest.fixture(scope="module")

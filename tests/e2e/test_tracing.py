@@ -87,7 +87,11 @@ async def test_admission_trace_runs_from_the_gateway_through_kafka_to_the_licens
     assert store_writes, "the licensing store write is not under the consume span"
     assert gateway in ancestors(decision)
     assert decision in ancestors(publish)
-    assert spans[process["parentId"]] is publish
+    # An admission publishes several events (the decision, member.admitted, user.added), one producer
+    # span each: licensing's consume span hangs under one of them, the one of the event it consumed.
+    parent = spans[process["parentId"]]
+    assert parent["kind"] == "PRODUCER" and parent["name"] == publish["name"]
+    assert parent["localEndpoint"]["serviceName"] == "membership" and decision in ancestors(parent)
     assert process["tags"]["messaging.destination.name"] == "membership.events"
     # The grant is stored: an insert into licensing's own database, inside the consume span.
     assert any(s["name"] == "licensing.insert" for s in store_writes), [s["name"] for s in store_writes]

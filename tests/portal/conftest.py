@@ -47,13 +47,15 @@ def portal(
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Package-scoped, not session-scoped: Playwright's sync API keeps an event loop running in the main
+# thread while it is open, and later tests (the fault runs) call asyncio.run.
+@pytest.fixture(scope="package")
 def playwright_driver() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     ensure_cjk_font()
     chromium = playwright_driver.chromium.launch(executable_path=str(ensure_chromium()), headless=True)

@@ -176,3 +176,32 @@ def apply_acls_blocking(bootstrap: str, credentials: KafkaCredentials) -> None:
     """``apply_acls`` from synchronous code, also when the caller's thread runs an event loop."""
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, apply_acls(bootstrap, credentials)).result()
+
+
+async def commit_group_at_end(bootstrap: str, group: str, topic: str) -> None:
+    """Start consumer group ``group`` at ``topic``'s end (a test's new group that must not replay
+    what other tests published earlier in the session). The partitions come from the admin client:
+    a fresh consumer's ``partitions_for_topic`` reads metadata it may not have loaded yet."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **tooling_options(bootstrap))
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [p["partition"] for d in described if d.get("topic") == topic for p in d.get("partitions", [])]
+    if not partitions:
+        return  # no such topic yet: a new group starts at its beginning, which is its end
+    tps = [TopicPartition(topic, p) for p in partitions]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **tooling_options(bootstrap)
+    )
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()

@@ -22,7 +22,7 @@ import pytest
 from alliance_common.events import envelope_from_record
 from alliance_contracts.membership import UserAdded
 from alliance_local.infra import Infra, Keycloak, free_port
-from alliance_local.kafka_security import tooling_options
+from alliance_local.kafka_security import commit_group_at_end
 from alliance_local.keycloak_admin import KeycloakAdmin, password_grant
 from alliance_local.mailpit import Mailpit
 from alliance_local.pytest_plugin import eventually, produce, running, wait_for_events
@@ -63,24 +63,7 @@ async def from_now_on(bootstrap: str, settings: Settings) -> None:
     """The provisioning consumer group starts at the topic's end, as a deployment that has been running
     does: the session's earlier membership events (other tests') are not this test's to provision, and
     provisioning them all first (a new group's backfill) would take minutes on a busy machine."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    group = f"{settings.consumer_group_prefix}.identity"
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **tooling_options(bootstrap)
-    )
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(settings.topic) or set()
-        if not partitions and settings.topic in await consumer.topics():
-            partitions = consumer.partitions_for_topic(settings.topic) or set()
-        tps = [TopicPartition(settings.topic, p) for p in partitions]
-        if tps:
-            consumer.assign(tps)
-            ends = await consumer.end_offsets(tps)
-            await consumer.commit(dict(ends.items()))
-    finally:
-        await consumer.stop()
+    await commit_group_at_end(bootstrap, f"{settings.consumer_group_prefix}.identity", settings.topic)
 
 
 @pytest.fixture

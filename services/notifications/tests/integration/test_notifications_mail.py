@@ -18,6 +18,7 @@ from alliance_common.events import Envelope, IntegrationEvent, envelope_for
 from alliance_contracts.membership import UserAdded
 from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallAnswered, IprCallIssued
 from alliance_contracts.training import RegistrationStatusChanged
+from alliance_local.kafka_security import commit_group_at_end
 from alliance_local.mailpit import Mailpit
 from alliance_local.pytest_plugin import eventually, produce, running
 from notifications.bootstrap import create_app
@@ -93,6 +94,14 @@ def closed(project: str, org: Org, ballot: int = 1) -> BallotClosed:
     )
 
 
+async def from_the_end(app: Any, bootstrap: str) -> None:
+    """The service's new consumer groups start at the topics' ends: the events other tests published
+    earlier in the session are not this test's (replaying them all first takes longer than its bounds)."""
+    for consumer in app.state.runtime.consumers:
+        for topic in consumer.topics:
+            await commit_group_at_end(bootstrap, consumer.group_id, topic)
+
+
 async def test_one_mail_per_person_a_redelivery_changes_nothing_and_an_opt_out_gets_none(
     service_settings: Callable[..., Any], make_token: Callable[..., str], mailpit: Mailpit
 ) -> None:
@@ -102,6 +111,12 @@ async def test_one_mail_per_person_a_redelivery_changes_nothing_and_an_opt_out_g
     staff_token = {"Authorization": f"Bearer {make_token(org.staff, 'member_staff', org_id=org.id)}"}
     admin_token = {"Authorization": f"Bearer {make_token(org.admin, 'member_admin', org_id=org.id)}"}
     app = create_app(settings)
+    await from_the_end(app, bootstrap)
+    # The restart below (a new consumer group, as if the inbox were lost) replays from this point on:
+    # this test's events, not the whole session's.
+    replay = settings.model_copy(update={"consumer_group_prefix": settings.consumer_group_prefix + "-replay"})
+    replay_app = create_app(replay)
+    await from_the_end(replay_app, bootstrap)
     async with running(app) as client:
         consumer = app.state.runtime.consumers[0]
         await eventually(lambda: consumer.connected, 90)  # a fresh broker's first group join takes a while
@@ -157,10 +172,9 @@ async def test_one_mail_per_person_a_redelivery_changes_nothing_and_an_opt_out_g
         ids = {n["message_id"].strip("<>") for n in page["items"] + rest.json()["items"]}
         assert ids == {m["MessageID"] for m in mails_to(mailpit, org.admin)}
 
-    # A restart that lost its consumer group's inbox: a new group replays the topics from the start.
-    # The ledger in the store still knows what was sent: no mail goes out twice.
-    replay = settings.model_copy(update={"consumer_group_prefix": settings.consumer_group_prefix + "-replay"})
-    app = create_app(replay)
+    # A restart that lost its consumer group's inbox: a new group replays the topics (from where this
+    # test began). The ledger in the store still knows what was sent: no mail goes out twice.
+    app = replay_app
     async with running(app):
         consumer = app.state.runtime.consumers[0]
         await eventually(lambda: consumer.connected, 90)
@@ -187,6 +201,7 @@ async def test_an_ipr_call_deadline_is_reminded_to_the_organisations_that_have_n
     bootstrap = settings.kafka_bootstrap_servers
     answering, silent, project = Org(), Org(), f"proj-{uuid.uuid4().hex[:8]}"
     app = create_app(settings)
+    await from_the_end(app, bootstrap)
     async with running(app):
         consumer = app.state.runtime.consumers[0]
         await eventually(lambda: consumer.connected, 90)
