@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from portal import creditcode
 from portal.api import api_of
 from portal.i18n import Catalogue
+from portal.terms import with_terms
 from portal.web import ApiProblem, lang_of, page_router, redirect, register_nav, render, require_user
 
 router = page_router()
@@ -24,76 +25,52 @@ SEGMENTS = ("substrate", "epitaxy", "chip", "packaging", "application", "equipme
 TIERS = ("ordinary_member", "council_member", "observer")
 FIELDS = ("name", "credit_code", "org_type", "region", "tier", "contact.name", "contact.email", "contact.phone")
 MESSAGES = Catalogue(
-    {
-        "en": {
-            "title": "Apply for membership",
-            "intro": "Apply for your organisation. The secretariat reviews the application and the council decides.",
-            "organisation": "Your organisation",
-            "name": "Organisation name",
-            "credit_code": "Unified social credit code",
-            "credit_code_hint": "18 characters, as on the business licence",
-            "org_type": "Kind of organisation",
-            "segments": "Industry segments",
-            "region": "Region",
-            "region_hint": "ISO 3166 code, e.g. CN-GD",
-            "tier": "Membership tier",
-            "contact": "Contact person",
-            "contact.name": "Name",
-            "contact.email": "E-mail",
-            "contact.phone": "Phone (optional)",
-            "submit": "Send the application",
-            "required": "required",
-            "choose_segment": "choose at least one segment",
-            "org_type.enterprise": "Enterprise",
-            "org_type.university": "University",
-            "org_type.research_institute": "Research institute",
-            "org_type.ip_service_agency": "IP service agency",
-            "segment.substrate": "Substrate",
-            "segment.epitaxy": "Epitaxy",
-            "segment.chip": "Chip",
-            "segment.packaging": "Packaging",
-            "segment.application": "Application",
-            "segment.equipment": "Equipment",
-            "segment.materials": "Materials",
-            "tier.ordinary_member": "Ordinary member",
-            "tier.council_member": "Council member",
-            "tier.observer": "Observer",
-        },
-        "zh": {
-            "title": "申请入会",
-            "intro": "为您的单位提交入会申请。秘书处审核后由理事会决定。",
-            "organisation": "申请单位",
-            "name": "单位名称",
-            "credit_code": "统一社会信用代码",
-            "credit_code_hint": "18 位，见营业执照",
-            "org_type": "单位类型",
-            "segments": "产业环节",
-            "region": "地区",
-            "region_hint": "ISO 3166 代码，例如 CN-GD",
-            "tier": "会员级别",
-            "contact": "联系人",
-            "contact.name": "姓名",
-            "contact.email": "电子邮箱",
-            "contact.phone": "电话（可选）",
-            "submit": "提交申请",
-            "required": "必填",
-            "choose_segment": "请至少选择一个环节",
-            "org_type.enterprise": "企业",
-            "org_type.university": "高校",
-            "org_type.research_institute": "科研院所",
-            "org_type.ip_service_agency": "知识产权服务机构",
-            "segment.substrate": "衬底",
-            "segment.epitaxy": "外延",
-            "segment.chip": "芯片",
-            "segment.packaging": "封装",
-            "segment.application": "应用",
-            "segment.equipment": "设备",
-            "segment.materials": "材料",
-            "tier.ordinary_member": "普通会员",
-            "tier.council_member": "理事单位",
-            "tier.observer": "观察员",
-        },
-    }
+    with_terms(
+        {
+            "en": {
+                "title": "Apply for membership",
+                "intro": (
+                    "Apply for your organisation. The secretariat reviews the application and the council decides."
+                ),
+                "organisation": "Your organisation",
+                "name": "Organisation name",
+                "credit_code": "Unified social credit code",
+                "credit_code_hint": "18 characters, as on the business licence",
+                "org_type": "Kind of organisation",
+                "segments": "Industry segments",
+                "region": "Region",
+                "region_hint": "ISO 3166 code, e.g. CN-GD",
+                "tier": "Membership tier",
+                "contact": "Contact person",
+                "contact.name": "Name",
+                "contact.email": "E-mail",
+                "contact.phone": "Phone (optional)",
+                "submit": "Send the application",
+                "required": "required",
+                "choose_segment": "choose at least one segment",
+            },
+            "zh": {
+                "title": "申请入会",
+                "intro": "为您的单位提交入会申请。秘书处审核后由理事会决定。",
+                "organisation": "申请单位",
+                "name": "单位名称",
+                "credit_code": "统一社会信用代码",
+                "credit_code_hint": "18 位，见营业执照",
+                "org_type": "单位类型",
+                "segments": "产业环节",
+                "region": "地区",
+                "region_hint": "ISO 3166 代码，例如 CN-GD",
+                "tier": "会员级别",
+                "contact": "联系人",
+                "contact.name": "姓名",
+                "contact.email": "电子邮箱",
+                "contact.phone": "电话（可选）",
+                "submit": "提交申请",
+                "required": "必填",
+                "choose_segment": "请至少选择一个环节",
+            },
+        }
+    )
 )
 register_nav("/apply", "Apply", "申请入会", order=60)
 
