@@ -12,10 +12,11 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from fastapi import Request
 from starlette.datastructures import FormData
 
 from portal.sessions import User
-from portal.web import ApiProblem, environment
+from portal.web import ApiProblem, NotAllowed, environment, require_user
 
 CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving in China
 
@@ -30,6 +31,12 @@ def council(user: User | None) -> bool:
 
 def staff(user: User | None) -> bool:
     return user is not None and user.is_staff
+
+
+def require_staff(request: Request) -> None:
+    """The staff pages' gate: sign in first, then the secretariat or the council only (a plain 403 page)."""
+    if not staff(require_user(request)):
+        raise NotAllowed()
 
 
 def text(form: FormData, name: str) -> str:

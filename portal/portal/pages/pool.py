@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from portal.api import api_of
 from portal.i18n import Catalogue
-from portal.staff import field_errors, secretariat, staff, text
+from portal.staff import field_errors, require_staff, secretariat, staff, text
 from portal.web import (
     ApiProblem,
     NotAllowed,
@@ -289,11 +289,6 @@ MESSAGES = Catalogue(
 register_nav("/staff/pool", "Patent pool", "专利池", staff, order=71)
 
 
-def _require_staff(request: Request) -> None:
-    if not staff(require_user(request)):
-        raise NotAllowed()
-
-
 def _require_secretariat(request: Request) -> None:
     if not secretariat(require_user(request)):
         raise NotAllowed()
@@ -333,7 +328,7 @@ async def _standard_numbers(request: Request) -> list[str]:
 async def _index(
     request: Request, values: dict[str, str] | None = None, errors: dict[str, str] | None = None, problem: Any = None
 ) -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     page = await api_of(request).get(request, f"{LICENSING}/programmes", {"cursor": request.query_params.get("cursor")})
     return render(
         request,
@@ -377,7 +372,7 @@ async def _programme_page(
     errors: dict[str, str] | None = None,
     problem: ApiProblem | None = None,
 ) -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     api = api_of(request)
     programme = await api.get(request, f"{LICENSING}/programmes/{programme_id}")
     patents = await api.get(request, f"{LICENSING}/programmes/{programme_id}/patents")
@@ -493,7 +488,7 @@ async def _submissions_page(
     errors: dict[str, str] | None = None,
     problem: ApiProblem | None = None,
 ) -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     api = api_of(request)
     programme_id = request.query_params.get("programme_id", "")
     params = {"cursor": request.query_params.get("cursor"), "programme_id": programme_id}
@@ -559,7 +554,7 @@ async def assign(request: Request, submission_id: str) -> Response:
 
 
 async def _reviews_page(request: Request, *, problem: ApiProblem | None = None, form: str = "") -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     page = await api_of(request).get(
         request, f"{LICENSING}/patent-reviews", {"cursor": request.query_params.get("cursor")}
     )
@@ -609,7 +604,7 @@ async def decide_review(request: Request, patent_id: str, kind: str) -> Response
 
 @router.get("/staff/pool/licences", response_class=HTMLResponse)
 async def licences(request: Request) -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     api = api_of(request)
     page = await api.get(request, f"{LICENSING}/licences", {"cursor": request.query_params.get("cursor")})
     programmes = (await api.get(request, f"{LICENSING}/programmes", {"limit": 200})).get("items", [])
@@ -626,7 +621,7 @@ async def licences(request: Request) -> HTMLResponse:
 
 @router.get("/staff/pool/statements", response_class=HTMLResponse)
 async def statements(request: Request) -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     api = api_of(request)
     programme_id = request.query_params.get("programme_id", "")
     params = {"cursor": request.query_params.get("cursor"), "programme_id": programme_id}

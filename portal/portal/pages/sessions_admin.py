@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from portal.api import api_of
 from portal.i18n import Catalogue
-from portal.staff import field_errors, from_local_input, secretariat, staff, text
+from portal.staff import field_errors, from_local_input, require_staff, secretariat, staff, text
 from portal.web import (
     ApiProblem,
     NotAllowed,
@@ -253,14 +253,9 @@ MESSAGES = Catalogue(
 register_nav("/staff/sessions", "Sessions and attendance", "课程与出勤", staff, order=72)
 
 
-def _require_staff(request: Request) -> None:
-    if not staff(require_user(request)):
-        raise NotAllowed()
-
-
 @router.get("/staff/sessions", response_class=HTMLResponse)
 async def sessions(request: Request) -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     api = api_of(request)
     page = await api.get(request, f"{TRAINING}/sessions", {"cursor": request.query_params.get("cursor")})
     proposals = await api.get(request, f"{TRAINING}/proposals", {"status": "proposed"})
@@ -391,7 +386,7 @@ async def _session_page(
     errors: dict[str, str] | None = None,
     problem: ApiProblem | None = None,
 ) -> HTMLResponse:
-    _require_staff(request)
+    require_staff(request)
     api = api_of(request)
     session = await api.get(request, f"{TRAINING}/sessions/{session_id}")
     status = request.query_params.get("status", "")
@@ -427,7 +422,7 @@ async def session_page(request: Request, session_id: str) -> HTMLResponse:
 
 @router.post("/staff/sessions/{session_id}/registrations/{registration_id}/{action}", response_class=HTMLResponse)
 async def registration_action(request: Request, session_id: str, registration_id: str, action: str) -> Response:
-    _require_staff(request)
+    require_staff(request)
     if action not in ("approve", "reject", "check-in"):
         raise PageNotFound()
     form = await request.form()
