@@ -1,0 +1,1 @@
+"""The integration service's domain: plain Python, no I/O."""
