@@ -1,0 +1,1 @@
+"""The integration service's adapters: the store, Kafka, HTTP out."""

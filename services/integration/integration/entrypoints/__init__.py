@@ -1,0 +1,1 @@
+"""The integration service's HTTP routes and event handlers."""

@@ -1,0 +1,1 @@
+"""Use cases of the integration service and the ports they need."""
