@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from alliance_common.auth import SCOPES
+from alliance_common.identity_admin import KeycloakAdminClient
 from alliance_common.service import ServiceRuntime
 from integration.adapters.archive import MongoArchive
+from integration.adapters.clients import KeycloakClients, MongoClientRegistry, NoProvider
 from integration.entrypoints.api import routers
 from integration.entrypoints.events import TOPICS, archive_handler
+from integration.service_layer.clients import ClientService, IdentityClients
 from integration.settings import Settings, get_settings
 
 
@@ -16,6 +20,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     archive = MongoArchive(runtime.db, lease_s=settings.archive_reservation_lease_s)
     runtime.subscribe_every_event(TOPICS, archive_handler(archive), name="archive")
+    registry = MongoClientRegistry(runtime.db)
+    clients = ClientService(registry, identity_clients(settings), catalogue=SCOPES.keys())
+
+    async def setup() -> None:
+        await archive.setup()
+        await registry.setup()
 
     app = runtime.create_app(
         title="Alliance integration",
@@ -23,7 +33,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "(once each, by its CloudEvents id, never deleted), and what is built from it for agencies: the change "
         "feed, statistics, open data, the annual report and webhooks. Publishes nothing.",
         routers=routers,
-        setup=archive.setup,
+        setup=setup,
     )
     app.state.archive = archive
+    app.state.clients = clients
+    app.state.internal_token = settings.internal_token.get_secret_value() if settings.internal_token else None
     return app
+
+
+def identity_clients(settings: Settings) -> IdentityClients:
+    """The provider's side of the machine clients: Keycloak's admin API when configured."""
+    if not (settings.identity_url and settings.identity_client_secret):
+        return NoProvider()
+    admin = KeycloakAdminClient(
+        settings.identity_url,
+        settings.identity_realm,
+        settings.identity_client_id,
+        settings.identity_client_secret.get_secret_value(),
+    )
+    return KeycloakClients(admin, settings.identity_platform_client)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import feed
+from integration.entrypoints import clients, feed
 
 routers: list[APIRouter] = [
     feed.router,
+    clients.router,
+    clients.internal,
 ]
