@@ -9,6 +9,7 @@ from alliance_common.identity_admin import KeycloakAdminClient
 from alliance_common.service import ServiceRuntime
 from integration.adapters.archive import MongoArchive
 from integration.adapters.clients import KeycloakClients, MongoClientRegistry, NoProvider
+from integration.entrypoints import clients as clients_routes
 from integration.entrypoints.api import routers
 from integration.entrypoints.events import TOPICS, archive_handler
 from integration.service_layer.clients import ClientService, IdentityClients
@@ -21,7 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     archive = MongoArchive(runtime.db, lease_s=settings.archive_reservation_lease_s)
     runtime.subscribe_every_event(TOPICS, archive_handler(archive), name="archive")
     registry = MongoClientRegistry(runtime.db)
-    clients = ClientService(registry, identity_clients(settings), catalogue=SCOPES.keys())
+    provider = identity_clients(settings)
+    clients = ClientService(registry, provider or NoProvider(), catalogue=SCOPES.keys())
 
     async def setup() -> None:
         await archive.setup()
@@ -32,7 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Government agencies' integration: the archive of every event the alliance has published "
         "(once each, by its CloudEvents id, never deleted), and what is built from it for agencies: the change "
         "feed, statistics, open data, the annual report and webhooks. Publishes nothing.",
-        routers=routers,
+        # The client routes exist where a provider holds the clients (a stack without one has none).
+        routers=routers if provider else [r for r in routers if r is not clients_routes.router],
         setup=setup,
     )
     app.state.archive = archive
@@ -41,10 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def identity_clients(settings: Settings) -> IdentityClients:
+def identity_clients(settings: Settings) -> IdentityClients | None:
     """The provider's side of the machine clients: Keycloak's admin API when configured."""
     if not (settings.identity_url and settings.identity_client_secret):
-        return NoProvider()
+        return None
     admin = KeycloakAdminClient(
         settings.identity_url,
         settings.identity_realm,

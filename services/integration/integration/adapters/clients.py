@@ -195,7 +195,8 @@ class KeycloakClients:
 
 
 class NoProvider:
-    """A stack without an identity provider (the gateway's own development issuer): nothing to manage."""
+    """A stack without an identity provider (the gateway's own development issuer): nothing to manage
+    (its client routes are not even served; the revocation list is, empty)."""
 
     async def _refuse(self) -> None:
         raise Unavailable("no identity provider is configured here (IDENTITY_URL): machine clients cannot be managed")
