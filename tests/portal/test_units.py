@@ -16,6 +16,7 @@ from portal import creditcode, member
 from portal.app import page_modules
 from portal.i18n import Catalogue, from_accept_language, language_of
 from portal.oidc import claims_of, pkce_pair
+from portal.sessions import User
 from portal.web import LAYOUT, TEMPLATES, local_path, pager
 
 KEY = re.compile(r"""\bt\(\s*'([^']+)'\s*(~?)""")  # t('key') or t('prefix.' ~ value)
@@ -130,3 +131,24 @@ def test_templates_have_no_inline_script_or_style() -> None:
     for template in Path(TEMPLATES).rglob("*.html"):
         text = template.read_text()
         assert "<script>" not in text and " style=" not in text and "<style" not in text, template
+
+
+@pytest.mark.parametrize(
+    ("roles", "org_id", "offered"),
+    [
+        ((), None, True),  # signed in, no organisation and no role: may apply
+        (("member_admin",), "org-1", False),
+        (("member_staff",), "org-1", False),
+        (("licensee",), "org-demo-licensee", False),
+        (("expert",), None, False),
+        (("secretariat",), None, False),
+        (("council",), None, False),
+        ((), "org-1", False),  # a withdrawn member's person keeps the org, loses the roles
+    ],
+)
+def test_apply_is_offered_to_visitors_and_people_without_an_organisation_or_role(
+    roles: tuple[str, ...], org_id: str | None, offered: bool
+) -> None:
+    assert member.may_apply(None)
+    person = User("p@example.com", "p@example.com", "P", frozenset(roles), org_id)
+    assert member.may_apply(person) is offered
