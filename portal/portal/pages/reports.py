@@ -24,7 +24,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from portal import royaltycsv
+from portal import refusals, royaltycsv
 from portal.api import Api, api_of
 from portal.i18n import Catalogue
 from portal.pages.licences import INTERNAL_PROGRAMME, licensing_person, may_file, programme_names
@@ -297,8 +297,8 @@ def previous_quarter(today: date) -> str:
 
 
 def reason_of(problem: Problem, lang: str) -> str:
-    if problem.key == "api":
-        return problem.text
+    if problem.key == "api":  # the API's own words (English), as the page's language shows them
+        return refusals.reason(problem.text, lang)
     return MESSAGES.get(lang, problem.key).format(column=problem.column, **problem.values)
 
 
@@ -485,7 +485,8 @@ async def file_from_form(request: Request) -> Response:
         try:
             filed = await api_of(request).post(request, f"/api/v1/licensing/programmes/{programme_id}/reports", body)
         except ApiProblem as problem:
-            problems = royaltycsv.api_problems(lines, problem.errors, problem.detail or problem.title)
+            said = refusals.english(problem)  # its English is what names the lines; shown in the page's language
+            problems = royaltycsv.api_problems(lines, said.errors, said.detail or said.title)
         else:
             return redirect(f"/reports/{filed['id']}?filed=1")
     for p in problems:
