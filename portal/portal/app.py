@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def session_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.lang = i18n.language_of(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
         request.state.session = None
-        if not request.url.path.startswith("/static/") and request.url.path != "/healthz":
+        if not request.url.path.startswith("/static/") and request.url.path not in ("/healthz", "/readyz"):
             request.state.session = await app.state.store.load(request.cookies.get(COOKIE))
         response = await call_next(request)
         response.headers["content-security-policy"] = csp
@@ -123,6 +123,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> PlainTextResponse:
+        """Ready while its own database answers (no page works without the sessions kept there)."""
+        try:
+            await asyncio.wait_for(app.state.store.collection.database.command("ping"), timeout=3)
+        except Exception:  # unreachable, timed out, refused: not ready
+            log.warning("readiness: the portal's database does not answer", exc_info=True)
+            return PlainTextResponse("the portal's database does not answer", status_code=503)
         return PlainTextResponse("ok")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
