@@ -16,6 +16,7 @@ from portal import creditcode, member
 from portal.app import page_modules
 from portal.i18n import Catalogue, from_accept_language, language_of
 from portal.oidc import claims_of, pkce_pair
+from portal.pages.licences import number, tiers
 from portal.sessions import User
 from portal.web import LAYOUT, TEMPLATES, local_path, pager
 
@@ -152,3 +153,28 @@ def test_apply_is_offered_to_visitors_and_people_without_an_organisation_or_role
     assert member.may_apply(None)
     person = User("p@example.com", "p@example.com", "P", frozenset(roles), org_id)
     assert member.may_apply(person) is offered
+
+
+def test_a_rate_schedule_reads_as_unit_ranges_and_plain_numbers() -> None:
+    schedule = {
+        "categories": {
+            "luminaire": [{"up_to": None, "standard_rate": "0.2000", "compliant_rate": "0.1600"}],
+            "led_package": [
+                {"up_to": 50000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
+                {"up_to": None, "standard_rate": "0.0050", "compliant_rate": "0.0040"},
+            ],
+        }
+    }
+    rows = [(r["category"], r["first"], r["last"], number(r["standard_rate"])) for r in tiers(schedule)]
+    assert rows == [
+        ("led_package", 1, 50000, "0.01"),
+        ("led_package", 50001, None, "0.005"),
+        ("luminaire", 1, None, "0.20"),
+    ]
+    assert [number(x) for x in ("1000000", "2000000.00", "25", "6.5", 10000)] == [
+        "1,000,000",
+        "2,000,000",
+        "25",
+        "6.50",
+        "10,000",
+    ]
