@@ -26,6 +26,7 @@ from portal.api import Api
 from portal.oidc import OidcClient, ProviderError
 from portal.sessions import COOKIE, SessionStore
 from portal.settings import Settings, get_settings
+from portal.upload_jobs import JobStore
 from portal.web import (
     CsrfFailure,
     NotAllowed,
@@ -94,10 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.store = store
             app.state.oidc = oidc
             app.state.api = Api(http, settings, oidc, store)
+            # Royalty-report filing jobs, beside the sessions: any replica shows any job's progress.
+            app.state.upload_jobs = JobStore(mongo[settings.mongodb_database]["upload_jobs"], settings.upload_lease_s)
             purger = asyncio.create_task(purge_now_and_then(store))
             try:
                 yield
             finally:
+                await app.state.upload_jobs.stop()  # their leases released: another replica resumes them
                 purger.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purger
