@@ -128,6 +128,8 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 
 # What a field's format is, for a reason that says only that the value does not match the pattern.
 FORMATS = {
+    "email": "不是有效的电子邮箱地址",
+    "attendee_email": "不是有效的电子邮箱地址",
     "region": "须为 ISO 3166 地区代码，例如 CN-GD",
     "credit_code": "须为 18 位统一社会信用代码",
     "period": "须为季度，例如 2026-Q1",

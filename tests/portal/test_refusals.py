@@ -19,6 +19,7 @@ from portal.web import ApiProblem
         ("String should match pattern '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'", "region", "须为 ISO 3166 地区代码，例如 CN-GD"),
         ("String should match pattern '^\\d{4}-Q[1-4]$'", "lines.3.period", "须为季度，例如 2026-Q1"),
         ("String should match pattern '^x$'", "something_else", "格式不正确"),
+        ("String should match pattern '^[^@\\s]+@[^@\\s]+$'", "contact.email", "不是有效的电子邮箱地址"),
         (
             "value is not a valid email address: An email address must have an @-sign.",
             "contact.email",
