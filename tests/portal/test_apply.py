@@ -85,7 +85,8 @@ def test_apply_is_on_the_menu_for_visitors_only_not_for_members_licensees_or_exp
 
 
 def test_the_apis_refusals_are_shown_in_chinese_on_a_chinese_page(page: Page, portal: Portal) -> None:
-    sign_in(page, portal, "expert", start="/apply")
+    sign_in(page, portal, "expert")
+    page.goto(portal.url + "/apply")
     page.get_by_role("link", name="中文").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("申请入会")
     code = with_check_characters("91350100" + uuid.uuid4().hex[:8].upper().replace("I", "1").replace("O", "0"))
