@@ -16,10 +16,11 @@ from typing import Any
 import httpx
 from fastapi import Request
 
+from portal import refusals
 from portal.oidc import OidcClient, ProviderError
 from portal.sessions import SessionStore, Tokens
 from portal.settings import Settings
-from portal.web import ApiProblem, NotAllowed, PageNotFound, SignInRequired, Unavailable, session_of
+from portal.web import ApiProblem, NotAllowed, PageNotFound, SignInRequired, Unavailable, lang_of, session_of
 
 
 class Api:
@@ -88,7 +89,10 @@ class Api:
             response = await self.http.request(method, self.base + path, params=clean, json=json, headers=headers)
         except httpx.HTTPError as exc:
             raise Unavailable() from exc
-        return self._answer(response)
+        try:
+            return self._answer(response)
+        except ApiProblem as problem:  # its English reasons in the page's language
+            raise refusals.localised(problem, lang_of(request)) from None
 
     @staticmethod
     def _answer(response: httpx.Response) -> Any:

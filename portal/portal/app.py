@@ -26,6 +26,7 @@ from portal.api import Api
 from portal.oidc import OidcClient, ProviderError
 from portal.sessions import COOKIE, SessionStore
 from portal.settings import Settings, get_settings
+from portal.upload_jobs import JobStore
 from portal.web import (
     CsrfFailure,
     NotAllowed,
@@ -94,10 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.store = store
             app.state.oidc = oidc
             app.state.api = Api(http, settings, oidc, store)
+            # Royalty-report filing jobs, beside the sessions: any replica shows any job's progress.
+            app.state.upload_jobs = JobStore(mongo[settings.mongodb_database]["upload_jobs"], settings.upload_lease_s)
             purger = asyncio.create_task(purge_now_and_then(store))
             try:
                 yield
             finally:
+                await app.state.upload_jobs.stop()  # their leases released: another replica resumes them
                 purger.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purger
@@ -110,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def session_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.lang = i18n.language_of(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
         request.state.session = None
-        if not request.url.path.startswith("/static/") and request.url.path != "/healthz":
+        if not request.url.path.startswith("/static/") and request.url.path not in ("/healthz", "/readyz"):
             request.state.session = await app.state.store.load(request.cookies.get(COOKIE))
         response = await call_next(request)
         response.headers["content-security-policy"] = csp
@@ -123,6 +127,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> PlainTextResponse:
+        """Ready while its own database answers (no page works without the sessions kept there)."""
+        try:
+            await asyncio.wait_for(app.state.store.collection.database.command("ping"), timeout=3)
+        except Exception:  # unreachable, timed out, refused: not ready
+            log.warning("readiness: the portal's database does not answer", exc_info=True)
+            return PlainTextResponse("the portal's database does not answer", status_code=503)
         return PlainTextResponse("ok")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

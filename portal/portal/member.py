@@ -63,6 +63,13 @@ def is_member_admin(user: User | None) -> bool:
     return is_member(user) and user is not None and user.has_any("member_admin")
 
 
+def may_apply(user: User | None) -> bool:
+    """Whom "Apply for membership" is offered to: a visitor (who signs in or registers first) and a
+    person with no organisation and no role of the platform; not a member's people, a licensee, an
+    expert or the alliance's staff (the API stays the authority on who may file one)."""
+    return user is None or (user.org_id is None and not user.roles)
+
+
 def member_or_staff(user: User | None) -> bool:
     return user is not None and (user.is_staff or is_member(user))
 

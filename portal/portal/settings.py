@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     sign_in_ttl_s: int = Field(default=600, ge=30)  # how long a started sign-in may take
     refresh_margin_s: int = Field(default=30, ge=0)  # refresh an access token this long before expiry
     http_timeout_s: float = Field(default=15.0, gt=0)
+    # A royalty-upload job whose replica stopped renewing its lease this long ago is resumed by the
+    # next request for its progress page (portal.upload_jobs).
+    upload_lease_s: float = Field(default=20.0, gt=0)
 
     @property
     def secure_cookies(self) -> bool:

@@ -32,8 +32,9 @@ OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization
 DOCKER = ROOT / "deploy" / "docker"
 README = ROOT / "deploy" / "README.md"
 
-SERVICES = ("membership", "licensing", "standards", "training")
-PROCESSES = (*SERVICES, "gateway")
+SERVICES = ("membership", "licensing", "standards", "training", "notifications")
+PORTAL = "portal"  # the member portal: a process in front of the gateway, no service (no Kafka, no JWKS)
+PROCESSES = (*SERVICES, "gateway", PORTAL)
 UID = 10001
 HTTP_PORT_NAME = "http"
 
@@ -309,6 +310,8 @@ def test_settings_accept_the_overlay_configuration(directory: Path) -> None:
         "MONGODB_URL": "mongodb://user:password@mongo-0,mongo-1,mongo-2/admin?replicaSet=rs",
         "MACHINE_CLIENTS_JSON": "{}",
         "KAFKA_SASL_PASSWORD": "stand-in-password",
+        "SMTP_PASSWORD": "stand-in-password",
+        "READER_CLIENT_SECRET": "stand-in-secret",
     }
     for process, deployment in process_deployments(manifests_of(BASE)).items():
         env = env_of(deployment, configmaps)
@@ -318,10 +321,20 @@ def test_settings_accept_the_overlay_configuration(directory: Path) -> None:
         assert settings.environment == "production", f"{directory.name}/{process}"
         assert settings.host == "0.0.0.0"
         assert settings.port == container(deployment)["ports"][0]["containerPort"]
+        if process == PORTAL:
+            # People are sent to the realm that issues the tokens the gateway verifies; the portal
+            # calls the gateway's Service, keeps its sessions in its own database, on https.
+            assert settings.oidc_issuer == configmaps["alliance-common"]["OIDC_ISSUER"], directory.name
+            assert settings.oidc_issuer.startswith("https://") and settings.secure_cookies
+            assert settings.gateway_url == "http://gateway" and settings.mongodb_database == "portal"
+            assert settings.reader_client_id and settings.reader_client_secret
+            continue
         # Keycloak's tokens: the realm's public address as issuer, its JWKS read in-cluster.
         assert settings.oidc_issuer and settings.oidc_issuer.startswith("https://"), f"{directory.name}/{process}"
         assert settings.oidc_jwks_url and settings.jwt_public_key_file is None
         assert settings.otel_exporter_otlp_endpoint, f"{directory.name}/{process}: tracing is off"
+        if process == "notifications":
+            assert settings.smtp_starttls and settings.smtp_username and settings.smtp_password
         if process == "gateway":
             assert settings.dev_login_enabled is False
             assert settings.oidc_token_url and settings.jwt_private_key_file is None  # no issuer of its own
@@ -352,9 +365,10 @@ def test_key_files_are_mounted_from_secrets() -> None:
             if var in env:
                 path = Path(str(env[var]))
                 assert "secret" in mounts[str(path.parent)], f"{process}: {var} must come from a Secret"
-        # Tokens are Keycloak's: no key files, the provider named to every process.
+        # Tokens are Keycloak's: no key files, the provider named to every process (the portal
+        # verifies none: it signs people in at the provider and passes their tokens on).
         assert "JWT_PUBLIC_KEY_FILE" not in env and "JWT_PRIVATE_KEY_FILE" not in env, process
-        assert {"OIDC_ISSUER", "OIDC_JWKS_URL"} <= set(env), process
+        assert {"OIDC_ISSUER", "OIDC_JWKS_URL"} <= set(env) or process == PORTAL, process
         assert ("OIDC_TOKEN_URL" in env) == (process == "gateway"), "only the gateway forwards token requests"
 
 
@@ -436,10 +450,29 @@ def test_gateway_is_exposed_by_ingress_and_autoscaled() -> None:
         hosts = {
             str(p["value"])
             for patch in kustomization(overlay).get("patches", [])
-            if "patch" in patch and patch["target"]["kind"] == "Ingress"
+            if "patch" in patch and patch["target"]["kind"] == "Ingress" and patch["target"]["name"] == "gateway"
             for p in yaml.safe_load(patch["patch"])
         }
         assert hosts and "api.alliance.example" not in hosts, f"{overlay.name} must set its host"
+
+
+def test_portal_is_exposed_by_its_own_ingress_at_its_public_address() -> None:
+    docs = manifests_of(BASE)
+    ingress = one(docs, "Ingress", PORTAL)
+    for rule in ingress["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            assert path["backend"]["service"] == {"name": PORTAL, "port": {"name": HTTP_PORT_NAME}}
+    # a royalty CSV of the largest size the portal takes (1 MiB) passes the ingress
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] == "2m"
+    for overlay in OVERLAYS:
+        hosts = {
+            str(p["value"])
+            for patch in kustomization(overlay).get("patches", [])
+            if "patch" in patch and patch["target"]["kind"] == "Ingress" and patch["target"]["name"] == PORTAL
+            for p in yaml.safe_load(patch["patch"])
+        }
+        public_url = generated_configmaps(overlay)["portal-config"]["PUBLIC_URL"]
+        assert hosts == {public_url.removeprefix("https://").rstrip("/")}, overlay.name
 
 
 def test_overlays_pin_every_image() -> None:
@@ -479,7 +512,7 @@ def test_kafka_topics_are_the_services_topics() -> None:
     [kafka] = [d for d in docs if d["kind"] == "Kafka"]
     topics = [d for d in docs if d["kind"] == "KafkaTopic"]
     names = [t["spec"].get("topicName", t["metadata"]["name"]) for t in topics]
-    assert sorted(names) == sorted(expected_topics()) and len(names) == 8
+    assert sorted(names) == sorted(expected_topics()) and len(names) == 2 * len(SERVICES)
     services_config = generated_configmaps(BASE)["alliance-services"]
     for topic in topics:
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
@@ -499,7 +532,7 @@ def test_kafka_authenticates_every_client_and_each_service_writes_only_its_topic
     assert "userOperator" in kafka["spec"]["entityOperator"]
     operations = {3: "Read", 4: "Write", 5: "Create", 8: "Describe"}
     expected = set()
-    for acl in acl_plan(SERVICES):  # the services deployed here (deploy/k8s has no notifications yet)
+    for acl in acl_plan(SERVICES):  # the services deployed here
         kind = "topic" if acl.resource_type == 2 else "group"
         pattern = "literal" if acl.pattern == 3 else "prefix"
         expected.add((acl.principal.removeprefix("User:"), kind, acl.name, pattern, operations[acl.operation]))
@@ -519,7 +552,7 @@ def test_kafka_authenticates_every_client_and_each_service_writes_only_its_topic
     config = generated_configmaps(BASE)
     assert config["alliance-services"]["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     for process, deployment in process_deployments(manifests_of(BASE)).items():
-        if process != "gateway":
+        if process in SERVICES:
             env = env_of(deployment, config)
             assert env["KAFKA_SASL_USERNAME"] == service_name(process)
             assert "KAFKA_SASL_PASSWORD" in env and env["KAFKA_SASL_PASSWORD"] is None  # from a Secret
@@ -531,8 +564,8 @@ def test_mongodb_replica_set_has_one_user_per_service_database() -> None:
     assert str(mongo["spec"]["version"]).startswith("7.")
     configmaps = generated_configmaps(BASE)
     users = {u["name"]: u for u in mongo["spec"]["users"]}
-    assert set(users) == set(SERVICES)
-    for service in SERVICES:
+    assert set(users) == {*SERVICES, PORTAL}
+    for service in (*SERVICES, PORTAL):
         database = configmaps[f"{service}-config"]["MONGODB_DATABASE"]
         assert users[service]["roles"] == [{"name": "readWrite", "db": database}], "least privilege"
 
@@ -620,7 +653,7 @@ def test_dockerignore_is_an_allow_list() -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert lines[0] == "*"
-    assert {"!uv.lock", "!pyproject.toml", "!libs", "!services", "!gateway"} <= set(lines)
+    assert {"!uv.lock", "!pyproject.toml", "!libs", "!services", "!gateway", "!portal"} <= set(lines)
     assert "**/tests" in lines
 
 

@@ -67,6 +67,7 @@ def set_portal_token_lifespan(keycloak: Keycloak, seconds: int | None) -> None:
 
 def oidc_stack(workdir: Path, infra: Infra, keycloak: Keycloak) -> Stack:
     """The services and the gateway verifying the provider's tokens, as ``scripts/up`` runs them;
-    waiting-list offers last 8 s so that a test sees one lapse."""
-    overrides = {"training": {"OFFER_DURATION_S": "8", "OFFER_CHECK_INTERVAL_S": "1"}}
+    a waiting-list offer lasts 3 minutes: long enough for a test to read its e-mail and accept it in
+    the browser on a busy machine (the e2e tests watch offers lapse, on their own platform)."""
+    overrides = {"training": {"OFFER_DURATION_S": "180", "OFFER_CHECK_INTERVAL_S": "1"}}
     return Stack(workdir, infra=infra, env_overrides=overrides, identity="keycloak", keycloak=keycloak)

@@ -66,3 +66,38 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(page: Page, portal: P
     assert other_site.status == 403
     page.goto(portal.url + "/organisation")  # still signed in: the forged sign-out did nothing
     expect(page.get_by_role("button", name=re.compile("^Sign out$"))).to_be_visible()
+
+
+def test_apply_is_on_the_menu_for_visitors_only_not_for_members_licensees_or_experts(
+    page: Page, portal: Portal
+) -> None:
+    menu = page.get_by_role("navigation", name="Main menu")
+    page.goto(portal.url + "/")
+    expect(menu.get_by_role("link", name="Apply")).to_be_visible()
+    for person in ("member-staff", "licensee", "expert"):
+        sign_in(page, portal, person)
+        expect(menu.get_by_role("link", name="My organisation")).to_be_visible()
+        expect(menu.get_by_role("link", name="Apply")).to_have_count(0)
+        page.goto(portal.url + "/organisation")
+        expect(page.get_by_role("link", name="Apply for membership")).to_have_count(0)
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(portal.url + "/")
+
+
+def test_the_apis_refusals_are_shown_in_chinese_on_a_chinese_page(page: Page, portal: Portal) -> None:
+    sign_in(page, portal, "expert")
+    page.goto(portal.url + "/apply")
+    page.get_by_role("link", name="中文").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("申请入会")
+    code = with_check_characters("91350100" + uuid.uuid4().hex[:8].upper().replace("I", "1").replace("O", "0"))
+    page.locator('[id="f-name"]').fill(f"厦门明亮外延 {uuid.uuid4().hex[:6]}")
+    page.locator('[id="f-credit_code"]').fill(code)
+    page.locator('input[name="segments"][value="epitaxy"]').check()
+    page.locator('[id="f-region"]').fill("Fujian")  # both pass the form's own checks; the API refuses them
+    page.locator('[id="f-contact.email"]').fill("chen.li-at-example.com")
+    page.locator("form[action='/apply'] button[type=submit]").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("请求有误")
+    expect(alert).not_to_contain_text("Invalid request")
+    expect(page.locator('[id="e-region"]')).to_have_text("须为 ISO 3166 地区代码，例如 CN-GD")
+    expect(page.locator('[id="e-contact.email"]')).to_have_text("不是有效的电子邮箱地址")

@@ -95,6 +95,11 @@ def test_a_licensee_uploads_a_report_with_a_bad_line_then_a_good_one(
     page.get_by_role("link", name=name).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Licence to {name}")
     expect(page.locator("section.card").first).to_contain_text("CN, DE, US")
+    # The programme's published rate schedule, as the licensing API gives it back.
+    rates = page.get_by_role("table", name="Rate schedule")
+    expect(rates.get_by_role("row", name=re.compile("led_package"))).to_contain_text("0.01 USD")
+    expect(rates.get_by_role("row", name=re.compile("luminaire"))).to_contain_text("0.20 USD")
+    expect(rates.get_by_role("row", name=re.compile("luminaire"))).to_contain_text("1 and more")
     screenshot(page, "licence")
     page.get_by_role("link", name="File a royalty report for this programme").click()
     expect(page.get_by_label("Programme")).to_have_value(pool["id"])

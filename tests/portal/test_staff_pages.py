@@ -250,6 +250,12 @@ def test_the_secretariat_creates_a_programme_and_assigns_an_independent_expert(
     schedule.get_by_label("Compliant rate 2").fill("0.0050")
     schedule.get_by_role("button", name="Publish the schedule").click()
     expect(page.get_by_role("status")).to_contain_text("The rate schedule was published.")
+    # The form shows the published schedule (the API reads it back), to change rather than retype.
+    schedule = page.locator("section", has=page.get_by_role("heading", name="Rate schedule"))
+    expect(schedule.get_by_label("Up to (units a year) 1")).to_have_value("1000000")
+    expect(schedule.get_by_label("Standard rate 2")).to_have_value("0.0060")
+    expect(schedule.get_by_label("Up to (units a year) 2")).to_have_value("")
+    expect(schedule.get_by_label("Late interest %")).to_have_value("6")
 
     licensee = f"Guangzhou Outside Lighting {uuid.uuid4().hex[:6]}"
     licence = page.locator("section", has=page.get_by_role("heading", name="Sign a licence"))

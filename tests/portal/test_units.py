@@ -16,6 +16,8 @@ from portal import creditcode, member
 from portal.app import page_modules
 from portal.i18n import Catalogue, from_accept_language, language_of
 from portal.oidc import claims_of, pkce_pair
+from portal.pages.licences import number, tiers
+from portal.sessions import User
 from portal.web import LAYOUT, TEMPLATES, local_path, pager
 
 KEY = re.compile(r"""\bt\(\s*'([^']+)'\s*(~?)""")  # t('key') or t('prefix.' ~ value)
@@ -130,3 +132,49 @@ def test_templates_have_no_inline_script_or_style() -> None:
     for template in Path(TEMPLATES).rglob("*.html"):
         text = template.read_text()
         assert "<script>" not in text and " style=" not in text and "<style" not in text, template
+
+
+@pytest.mark.parametrize(
+    ("roles", "org_id", "offered"),
+    [
+        ((), None, True),  # signed in, no organisation and no role: may apply
+        (("member_admin",), "org-1", False),
+        (("member_staff",), "org-1", False),
+        (("licensee",), "org-demo-licensee", False),
+        (("expert",), None, False),
+        (("secretariat",), None, False),
+        (("council",), None, False),
+        ((), "org-1", False),  # a withdrawn member's person keeps the org, loses the roles
+    ],
+)
+def test_apply_is_offered_to_visitors_and_people_without_an_organisation_or_role(
+    roles: tuple[str, ...], org_id: str | None, offered: bool
+) -> None:
+    assert member.may_apply(None)
+    person = User("p@example.com", "p@example.com", "P", frozenset(roles), org_id)
+    assert member.may_apply(person) is offered
+
+
+def test_a_rate_schedule_reads_as_unit_ranges_and_plain_numbers() -> None:
+    schedule = {
+        "categories": {
+            "luminaire": [{"up_to": None, "standard_rate": "0.2000", "compliant_rate": "0.1600"}],
+            "led_package": [
+                {"up_to": 50000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
+                {"up_to": None, "standard_rate": "0.0050", "compliant_rate": "0.0040"},
+            ],
+        }
+    }
+    rows = [(r["category"], r["first"], r["last"], number(r["standard_rate"])) for r in tiers(schedule)]
+    assert rows == [
+        ("led_package", 1, 50000, "0.01"),
+        ("led_package", 50001, None, "0.005"),
+        ("luminaire", 1, None, "0.20"),
+    ]
+    assert [number(x) for x in ("1000000", "2000000.00", "25", "6.5", 10000)] == [
+        "1,000,000",
+        "2,000,000",
+        "25",
+        "6.50",
+        "10,000",
+    ]

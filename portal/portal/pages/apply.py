@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from portal import creditcode
+from portal import creditcode, member
 from portal.api import api_of
 from portal.i18n import Catalogue
 from portal.terms import with_terms
@@ -72,7 +72,7 @@ MESSAGES = Catalogue(
         }
     )
 )
-register_nav("/apply", "Apply", "申请入会", order=60)
+register_nav("/apply", "Apply", "申请入会", member.may_apply, order=60)
 
 
 def _form_page(

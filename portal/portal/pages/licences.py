@@ -62,6 +62,25 @@ MESSAGES = Catalogue(
             "reports": "Royalty reports",
             "back": "All licences",
             "none_value": "—",
+            "schedule": "Rate schedule",
+            "schedule_intro": "Royalties per unit sold, in {currency}, by product category and yearly volume.",
+            "no_schedule": "No rate schedule has been published for this programme yet.",
+            "category": "Product category",
+            "tier": "Units in the year",
+            "tier_from_to": "{first}–{last}",
+            "tier_from": "{first} and more",
+            "standard_rate": "Standard rate",
+            "compliant_rate": "Compliant rate",
+            "compliant_hint": "The compliant rate applies while reports are filed and paid on time.",
+            "free_units": "Free units a year",
+            "annual_cap": "Annual cap",
+            "no_cap": "None",
+            "member_discount": "Member discount",
+            "regional_discount": "Regional discount",
+            "regional_markets": "in {markets}",
+            "late_interest": "Late-payment interest",
+            "per_year": "{percent} % a year",
+            "percent": "{percent} %",
         },
         "zh": {
             "title": "许可",
@@ -102,9 +121,48 @@ MESSAGES = Catalogue(
             "reports": "许可费报告",
             "back": "全部许可",
             "none_value": "—",
+            "schedule": "费率表",
+            "schedule_intro": "每售出一件产品的许可费（{currency}），按产品类别和年度销量分档。",
+            "no_schedule": "该计划尚未公布费率表。",
+            "category": "产品类别",
+            "tier": "年度销量（件）",
+            "tier_from_to": "{first}–{last}",
+            "tier_from": "{first} 及以上",
+            "standard_rate": "标准费率",
+            "compliant_rate": "合规费率",
+            "compliant_hint": "按时提交报告并付款期间适用合规费率。",
+            "free_units": "每年免费件数",
+            "annual_cap": "年度上限",
+            "no_cap": "无",
+            "member_discount": "会员折扣",
+            "regional_discount": "区域折扣",
+            "regional_markets": "适用于 {markets}",
+            "late_interest": "逾期付款利息",
+            "per_year": "年利率 {percent}%",
+            "percent": "{percent}%",
         },
     }
 )
+
+
+def tiers(schedule: dict[str, Any]) -> list[dict[str, Any]]:
+    """The schedule's rows: each category's tiers with the yearly unit range each covers."""
+    rows: list[dict[str, Any]] = []
+    for category, steps in sorted((schedule.get("categories") or {}).items()):
+        first = 1
+        for step in steps:
+            rows.append({"category": category, "first": first, "last": step.get("up_to"), **step})
+            first = int(step["up_to"]) + 1 if step.get("up_to") else first
+    return rows
+
+
+def number(value: Any) -> str:
+    """A decimal or count as people read it: thousands separated, no trailing zeros past the cents."""
+    text = str(value)
+    whole, _, fraction = text.partition(".")
+    grouped = f"{int(whole):,}" if whole.lstrip("-").isdigit() else whole
+    fraction = fraction.rstrip("0")
+    return f"{grouped}.{fraction.ljust(2, '0')}" if fraction else grouped
 
 
 def licensing_person(user: User | None) -> bool:
@@ -167,4 +225,6 @@ async def licence(request: Request, licence_id: str) -> HTMLResponse:
         programme=programmes.get(found["programme"]),
         internal=INTERNAL_PROGRAMME,
         may_file=may_file(user) and found["programme"] != INTERNAL_PROGRAMME,
+        tiers=tiers,
+        number=number,
     )

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from portal import member
 from portal.api import api_of
 from portal.i18n import Catalogue
 from portal.terms import with_terms
@@ -76,7 +77,7 @@ register_nav("/organisation", "My organisation", "我的单位", signed_in, orde
 
 @router.get("/organisation", response_class=HTMLResponse)
 async def my_organisation(request: Request) -> HTMLResponse:
-    require_user(request)
+    user = require_user(request)
     api = api_of(request)
     page = await api.get(request, "/api/v1/membership/organisations", {"cursor": request.query_params.get("cursor")})
     organisations: list[dict[str, Any]] = page.get("items", [])
@@ -94,4 +95,5 @@ async def my_organisation(request: Request) -> HTMLResponse:
         people=people,
         pages=pager(request, page.get("next_cursor")),
         applied=request.query_params.get("applied") == "1",
+        may_apply=member.may_apply(user),
     )

@@ -388,6 +388,7 @@ async def _programme_page(
         owners=await _names(request, {p["owner_id"] for p in items}),
         may_change=secretariat(require_user(request)),
         tier_rows=TIER_ROWS,
+        published=schedule_form(programme.get("schedule")),
         form=form,
         values=values or {},
         errors=errors or {},
@@ -400,6 +401,27 @@ async def _programme_page(
 @router.get("/staff/pool/programmes/{programme_id}", response_class=HTMLResponse)
 async def programme_page(request: Request, programme_id: str) -> HTMLResponse:
     return await _programme_page(request, programme_id)
+
+
+def schedule_form(schedule: dict[str, Any] | None) -> dict[str, str]:
+    """The published schedule (as the API reads it back) as the form's values, so the secretariat
+    changes it rather than typing it again; empty when there is none or its tiers outgrow the form."""
+    if not schedule:
+        return {}
+    tiers = [(c, t) for c, steps in (schedule.get("categories") or {}).items() for t in steps]
+    if len(tiers) > TIER_ROWS:
+        return {}
+    values = {"currency": str(schedule.get("currency") or "USD")}
+    for row, (category, tier) in enumerate(tiers):
+        values[f"category_{row}"] = category
+        values[f"up_to_{row}"] = "" if tier.get("up_to") is None else str(tier["up_to"])
+        values[f"standard_rate_{row}"] = str(tier["standard_rate"])
+        values[f"compliant_rate_{row}"] = str(tier["compliant_rate"])
+    for name in SCHEDULE_NUMBERS:
+        if schedule.get(name) is not None:
+            values[name] = str(schedule[name])
+    values["regional_markets"] = ", ".join(schedule.get("regional_markets") or [])
+    return values
 
 
 def schedule_body(form: dict[str, str], lang: str) -> tuple[dict[str, Any], dict[str, str]]:

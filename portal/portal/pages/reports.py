@@ -6,16 +6,15 @@ column, reason) and nothing is sent while any line is bad. A good file is then f
 background while a progress page (refreshing itself, no script needed) shows how far it got; the
 API's refusals come back mapped to the file's line numbers.
 
-Filing jobs live in this process's memory for ``JOB_KEEP_S`` (the portal runs as one process);
-a restart loses a job's progress page, never a filed report (the API has it).
+Filing jobs are kept in the portal's database (``portal.upload_jobs``): any replica shows a job's
+progress, and a job whose replica stopped is resumed by the next look at its progress page.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,11 +23,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from portal import royaltycsv
+from portal import refusals, royaltycsv
 from portal.api import Api, api_of
 from portal.i18n import Catalogue
 from portal.pages.licences import INTERNAL_PROGRAMME, licensing_person, may_file, programme_names
-from portal.royaltycsv import Line, Problem
+from portal.royaltycsv import Problem
+from portal.upload_jobs import Job, JobStore, Outcome
 from portal.web import (
     ApiProblem,
     NotAllowed,
@@ -48,7 +48,6 @@ router = page_router()
 LINES_PER_PAGE = 25
 FORM_ROWS = 3  # empty rows the form starts with
 FORM_ROWS_MAX = 50  # more lines than this: upload a CSV file
-JOB_KEEP_S = 3600.0
 
 MESSAGES = Catalogue(
     {
@@ -297,55 +296,63 @@ def previous_quarter(today: date) -> str:
 
 
 def reason_of(problem: Problem, lang: str) -> str:
-    if problem.key == "api":
-        return problem.text
+    if problem.key == "api":  # the API's own words (English), as the page's language shows them
+        return refusals.reason(problem.text, lang)
     return MESSAGES.get(lang, problem.key).format(column=problem.column, **problem.values)
 
 
 # --- filing jobs (a CSV upload's progress page) --------------------------------------------------
 
 
-@dataclass
-class Job:
-    id: str
-    owner: str  # the person's subject: only they see the job
-    programme_id: str
-    period: str
-    lines: list[Line]
-    started: float = field(default_factory=time.monotonic)
-    state: str = "sending"  # sending, filed, refused, failed, forbidden
-    report_id: str | None = None
-    problems: list[Problem] = field(default_factory=list)
+def jobs_of(request: Request) -> JobStore:
+    store: JobStore = request.app.state.upload_jobs
+    return store
 
 
-JOBS: dict[str, Job] = {}
-_RUNNING: set[asyncio.Task[None]] = set()
-
-
-def _forget_old_jobs() -> None:
-    now = time.monotonic()
-    for key in [k for k, job in JOBS.items() if now - job.started > JOB_KEEP_S]:
-        del JOBS[key]
-
-
-async def _file(api: Api, token: str, job: Job) -> None:
-    """File the job's report with the person's token (taken when they posted the file)."""
-    body = {"period": job.period, "lines": [line.body for line in job.lines]}
-    path = f"/api/v1/licensing/programmes/{job.programme_id}/reports"
+async def _call(api: Api, token: str, method: str, path: str, **kw: Any) -> Any:
+    """One API call with the token the job holds (a job outlives the request that started it)."""
     headers = {"accept": "application/json", "authorization": f"Bearer {token}"}
-    try:
-        response = await api.http.post(api.base + path, json=body, headers=headers, timeout=120)
-        filed = Api._answer(response)
-    except ApiProblem as problem:
-        job.problems = royaltycsv.api_problems(job.lines, problem.errors, problem.detail or problem.title)
-        job.state = "refused"
-    except (NotAllowed, PageNotFound, SignInRequired):
-        job.state = "forbidden"
-    except (Unavailable, httpx.HTTPError):
-        job.state = "failed"
-    else:
-        job.report_id = str(filed["id"])
-        job.state = "filed"
+    response = await api.http.request(method, api.base + path, headers=headers, **kw)
+    return Api._answer(response)
+
+
+async def period_reports(api: Api, token: str, programme_id: str, period: str) -> list[str]:
+    """The ids of the person's reports for one programme and quarter (every page of the list)."""
+    found: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"programme_id": programme_id, "limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = await _call(api, token, "GET", "/api/v1/licensing/reports", params=params)
+        found += [str(r["id"]) for r in page.get("items", []) if r.get("period") == period]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return found
+
+
+def filer(api: Api, token: str) -> Callable[[Job], Awaitable[Outcome]]:
+    """The job's work: file its report with the person's token (taken when they posted the file, or
+    when they looked at the progress of a job whose replica had stopped)."""
+
+    async def file(job: Job) -> Outcome:
+        try:
+            if job.attempts > 1:  # resumed: the stopped replica's attempt may have reached the API
+                found = await period_reports(api, token, job.programme_id, job.period)
+                new = [r for r in found if r not in job.reports_before]
+                if new:
+                    return Outcome("filed", new[0])
+            body = {"period": job.period, "lines": [line.body for line in job.lines]}
+            path = f"/api/v1/licensing/programmes/{job.programme_id}/reports"
+            filed = await _call(api, token, "POST", path, json=body, timeout=120)
+        except ApiProblem as problem:
+            text = problem.detail or problem.title
+            return Outcome("refused", problems=royaltycsv.api_problems(job.lines, problem.errors, text))
+        except (NotAllowed, PageNotFound, SignInRequired):
+            return Outcome("forbidden")
+        except (Unavailable, httpx.HTTPError):
+            return Outcome("failed")
+        return Outcome("filed", str(filed["id"]))
+
+    return file
 
 
 # --- helpers of the filing page ------------------------------------------------------------------
@@ -485,7 +492,8 @@ async def file_from_form(request: Request) -> Response:
         try:
             filed = await api_of(request).post(request, f"/api/v1/licensing/programmes/{programme_id}/reports", body)
         except ApiProblem as problem:
-            problems = royaltycsv.api_problems(lines, problem.errors, problem.detail or problem.title)
+            said = refusals.english(problem)  # its English is what names the lines; shown in the page's language
+            problems = royaltycsv.api_problems(lines, said.errors, said.detail or said.title)
         else:
             return redirect(f"/reports/{filed['id']}?filed=1")
     for p in problems:
@@ -519,21 +527,28 @@ async def upload(request: Request) -> Response:
         return _new_page(request, licensed, values, upload_problems=problems, status_code=422)
     api = api_of(request)
     token = await api.user_token(request)
-    _forget_old_jobs()
-    job = Job(secrets.token_urlsafe(16), user.subject, programme_id, period, lines)
-    JOBS[job.id] = job
-    task = asyncio.create_task(_file(api, token, job))
-    _RUNNING.add(task)
-    task.add_done_callback(_RUNNING.discard)
+    try:  # what is there before this job: on a resumption, a report that was not is the job's own
+        before = await period_reports(api, token, programme_id, period)
+    except (ApiProblem, NotAllowed, PageNotFound, SignInRequired, Unavailable, httpx.HTTPError):
+        before = []
+    job = Job(secrets.token_urlsafe(16), user.subject, programme_id, period, lines, reports_before=before)
+    jobs = jobs_of(request)
+    await jobs.add(job)
+    jobs.run(job, filer(api, token))
     return redirect(f"/reports/filing/{job.id}")
 
 
 @router.get("/reports/filing/{job_id}", response_class=HTMLResponse)
 async def filing(request: Request, job_id: str) -> Response:
     user = require_user(request)
-    job = JOBS.get(job_id)
+    jobs = jobs_of(request)
+    job = await jobs.get(job_id)
     if job is None or job.owner != user.subject:
         return render(request, "reports/filing.html", MESSAGES, status_code=404, job=None, problems=[])
+    if job.state == "sending" and (resumed := await jobs.take_over(job.id)) is not None:
+        # Its replica stopped (a restart, a crash, a scale-down): this one carries on, as its owner.
+        api = api_of(request)
+        jobs.run(resumed, filer(api, await api.user_token(request)))
     if job.state == "filed":
         return redirect(f"/reports/{job.report_id}?filed=1")
     lang = lang_of(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -201,12 +202,58 @@ class ProgrammeCreate(RequestModel):
     }
 
 
+class TierPublic(BaseModel):
+    up_to: int | None = Field(description="Cumulative units in the year this tier runs to; none: no upper bound.")
+    standard_rate: Decimal
+    compliant_rate: Decimal = Field(description="For licensees not late in filing or paying.")
+
+
+class SchedulePublic(BaseModel):
+    """The published rate schedule, as the secretariat set it (``PUT .../schedule``)."""
+
+    currency: str
+    categories: dict[str, list[TierPublic]] = Field(description="Each product category's tiers, ascending.")
+    free_units_per_year: int
+    annual_cap: Decimal | None
+    regional_markets: list[str]
+    regional_discount_percent: Decimal
+    member_discount_percent: Decimal
+    admin_fee_percent: Decimal
+    late_interest_percent: Decimal
+
+    @classmethod
+    def of(cls, p: Programme) -> SchedulePublic | None:
+        s = p.schedule
+        if s is None:
+            return None
+        return cls(
+            currency=s.currency,
+            categories={
+                category: [
+                    TierPublic(up_to=t.up_to, standard_rate=t.standard_rate, compliant_rate=t.compliant_rate)
+                    for t in tiers
+                ]
+                for category, tiers in s.categories.items()
+            },
+            free_units_per_year=s.free_units_per_year,
+            annual_cap=s.annual_cap,
+            regional_markets=sorted(s.regional_markets),
+            regional_discount_percent=s.regional_discount_percent,
+            member_discount_percent=s.member_discount_percent,
+            admin_fee_percent=p.admin_fee_percent,
+            late_interest_percent=p.late_interest_percent,
+        )
+
+
 class ProgrammePublic(BaseModel):
     id: str
     name: str
     standard_ref: str
     description: str
     created_on: date
+    schedule: SchedulePublic | None = Field(
+        None, description="The published rate schedule; none until the secretariat publishes one."
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -217,6 +264,22 @@ class ProgrammePublic(BaseModel):
                     "standard_ref": "T/LEDA 001—2026",
                     "description": "Patents essential to T/LEDA 001—2026, licensed together on one royalty schedule.",
                     "created_on": "2026-06-01",
+                    "schedule": {
+                        "currency": "USD",
+                        "categories": {
+                            "led_package": [
+                                {"up_to": 1000000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
+                                {"up_to": None, "standard_rate": "0.0060", "compliant_rate": "0.0050"},
+                            ]
+                        },
+                        "free_units_per_year": 10000,
+                        "annual_cap": "2000000.00",
+                        "regional_markets": ["ID", "VN"],
+                        "regional_discount_percent": "30",
+                        "member_discount_percent": "20",
+                        "admin_fee_percent": "10",
+                        "late_interest_percent": "6",
+                    },
                 }
             ]
         }
@@ -225,7 +288,12 @@ class ProgrammePublic(BaseModel):
     @classmethod
     def of(cls, p: Programme) -> ProgrammePublic:
         return cls(
-            id=p.id, name=p.name, standard_ref=p.standard_ref, description=p.description, created_on=p.created_on
+            id=p.id,
+            name=p.name,
+            standard_ref=p.standard_ref,
+            description=p.description,
+            created_on=p.created_on,
+            schedule=SchedulePublic.of(p),
         )
 
 

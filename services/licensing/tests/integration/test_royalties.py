@@ -98,6 +98,7 @@ async def test_a_report_is_priced_line_by_line_paid_and_distributed_to_the_cent(
             json={"name": "White LED pool", "standard_ref": "T/LEDA 002—2026"},
         )
         programme_id = programme.json()["id"]
+        assert programme.json()["schedule"] is None  # none published yet
         no_rates = await client.post(
             f"/api/v1/licensing/programmes/{programme_id}/reports",
             headers=as_licensee,
@@ -118,6 +119,17 @@ async def test_a_report_is_priced_line_by_line_paid_and_distributed_to_the_cent(
             f"/api/v1/licensing/programmes/{programme_id}/schedule", json=SCHEDULE, headers=secretariat
         )
         assert published.status_code == 200, published.text
+        # The programme's read route gives the published schedule back, as it was set.
+        read = await client.get(f"/api/v1/licensing/programmes/{programme_id}", headers=as_licensee)
+        assert read.status_code == 200, read.text
+        schedule = read.json()["schedule"]
+        assert schedule["categories"]["led_package"] == [
+            {"up_to": 50000, "standard_rate": "0.0100", "compliant_rate": "0.0080"},
+            {"up_to": None, "standard_rate": "0.0050", "compliant_rate": "0.0040"},
+        ]
+        assert (schedule["currency"], schedule["free_units_per_year"], schedule["annual_cap"]) == ("USD", 1000, None)
+        assert Decimal(schedule["member_discount_percent"]) == 25 and Decimal(schedule["admin_fee_percent"]) == 10
+        assert Decimal(schedule["late_interest_percent"]) == 6 and schedule["regional_markets"] == []
         for owner, office in ((licensor_a, "CN"), (licensor_a, "US"), (licensor_b, "CN")):
             await listed_patent(client, secretariat, programme_id, owner, office, make_token)
 
