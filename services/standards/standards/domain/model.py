@@ -106,7 +106,7 @@ class TransitionContext:
     policy: Policy = field(default_factory=Policy)
     eligible_voters: tuple[str, ...] = ()  # open_ballot: members in good standing now
     number: str | None = None  # publish: the allocated standard number
-    organisation_names: tuple[tuple[str, str], ...] = ()  # publish: working group organisations' names
+    organisation_names: tuple[tuple[str, str], ...] = ()  # publish: drafting organisations' names
     revision_id: str | None = None  # revise: the revision project's id
 
 
