@@ -141,7 +141,13 @@ class Stack:
                         "name": "Demo provincial market regulator",
                         "secret_sha256": hashlib.sha256(DEMO_AGENCY_SECRET.encode()).hexdigest(),
                         # Every read scope (README, "Scopes"); a test asks for fewer with `scope=`.
-                        "scopes": ["licensing:read", "standards:read", "statistics:read", "training:read"],
+                        "scopes": [
+                            "licence-filings:read",
+                            "licensing:read",
+                            "standards:read",
+                            "statistics:read",
+                            "training:read",
+                        ],
                     }
                 }
             )

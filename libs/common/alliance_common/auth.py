@@ -64,6 +64,7 @@ class Scope(StrEnum):
     STANDARDS_READ = "standards:read"
     TRAINING_READ = "training:read"
     STATISTICS_READ = "statistics:read"
+    LICENCE_FILINGS_READ = "licence-filings:read"
 
 
 # The catalogue: every scope a machine client can be granted, and what it reads. The gateway
@@ -73,6 +74,8 @@ SCOPES: dict[str, str] = {
     Scope.STANDARDS_READ: "standards: projects, their history, the lifecycle table, and filing records",
     Scope.TRAINING_READ: "training: the published training sessions",
     Scope.STATISTICS_READ: "statistics and open data (aggregates); no route reads it yet",
+    Scope.LICENCE_FILINGS_READ: "licensing: licence-contract filing records (licensors, licensee, patents, deadline, "
+    "filing status)",
 }
 
 # What a machine token may do at all: read. The gateway applies the same rule before proxying.

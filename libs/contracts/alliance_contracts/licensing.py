@@ -42,6 +42,22 @@ class LicenceRestored(LicensingEvent):
     restored_at: datetime
 
 
+class LicenceFilingRecorded(LicensingEvent):
+    event_type: ClassVar[str] = "alliance.licensing.licence.filing_recorded.v1"
+    summary: ClassVar[str] = (
+        "A programme licence's contract was filed with the patent office (its filing number and date, "
+        "recorded by the secretariat); filed_late says whether after the three-month deadline."
+    )
+    programme: str
+    filing_number: str
+    filed_on: date
+    effective_on: date
+    deadline: date
+    filed_late: bool = False
+    licensors: list[str] = []  # organisation ids of the patent holders
+    patents: int = 0  # how many patents the filed contract lists
+
+
 class PoolEvent(IntegrationEvent):
     """Facts about the patent pool (patents, programmes, evaluations), also on licensing.events."""
 

@@ -26,6 +26,10 @@ class ProjectProposed(StandardsEvent):
     scope: str
     proposer_id: str
     proposed_at: datetime
+    # Optional since v1 grew them (filing particulars given at proposal).
+    title_en: str | None = None
+    ics_codes: list[str] = []
+    ccs_code: str | None = None
 
 
 class DeclaredPatent(BaseModel):
@@ -44,6 +48,15 @@ class DeclaredPatent(BaseModel):
     declaration_id: str | None = None
 
 
+class DraftingPerson(BaseModel):
+    """A drafting person (起草人) named in a published standard (part of an event)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    org_id: str  # names of organisations travel with membership's events, not here
+
+
 class StandardPublished(StandardsEvent):
     event_type: ClassVar[str] = "alliance.standards.standard.published.v1"
     summary: ClassVar[str] = "A standard was published with its number and the IPR declarations made on it."
@@ -56,6 +69,11 @@ class StandardPublished(StandardsEvent):
     drafting_organisations: list[str] = []
     implementation_on: date | None = None
     revision_of: str | None = None
+    # The national group-standard platform's particulars (optional: older events lack them).
+    title_en: str | None = None
+    ics_codes: list[str] = []  # e.g. 31.260
+    ccs_code: str | None = None  # e.g. L51
+    drafting_persons: list[DraftingPerson] = []
 
 
 class ProjectStageChanged(StandardsEvent):

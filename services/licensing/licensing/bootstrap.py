@@ -8,8 +8,9 @@ from alliance_common.service import ServiceRuntime
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
 from licensing.adapters.royalty_repository import GroupRepository, RoyaltyRepository
-from licensing.entrypoints import api, pool_api, royalty_api
+from licensing.entrypoints import api, filing_api, pool_api, royalty_api
 from licensing.entrypoints.events import event_handlers
+from licensing.service_layer.filings import LicenceFilings
 from licensing.service_layer.handlers import LicensingService
 from licensing.service_layer.pool import PoolService
 from licensing.service_layer.royalties import RoyaltyService
@@ -32,12 +33,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Alliance licensing",
         description="The patent pool (patents, programmes, independent essentiality evaluations) and licences. "
         "Publishes `licensing.events`.",
-        routers=[api.router, pool_api.router, royalty_api.router],
+        routers=[api.router, pool_api.router, royalty_api.router, filing_api.router],
         setup=lambda: _ensure_indexes(repo, pool_repo, royalty_repo, groups),
     )
     app.state.service = service
     app.state.pool = pool
     app.state.royalties = RoyaltyService(pool_repo, repo, royalty_repo, groups)
+    app.state.filings = LicenceFilings(repo)
     return app
 
 

@@ -16,6 +16,7 @@ INTEGRATION_EVENTS = EventTable(
         events.LicenceGranted: contracts.LicenceGranted,
         events.LicenceSuspended: contracts.LicenceSuspended,
         events.LicenceRestored: contracts.LicenceRestored,
+        events.LicenceFilingRecorded: contracts.LicenceFilingRecorded,
         events.ProgrammeCreated: contracts.ProgrammeCreated,
         events.PatentContributed: contracts.PatentContributed,
         events.PatentLegalStatusChanged: contracts.PatentLegalStatusChanged,

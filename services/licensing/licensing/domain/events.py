@@ -37,6 +37,20 @@ class LicenceRestored:
 
 
 @dataclass(frozen=True)
+class LicenceFilingRecorded:
+    licence_id: str
+    licensee_id: str
+    programme: str
+    filing_number: str
+    filed_on: date
+    effective_on: date
+    deadline: date
+    filed_late: bool
+    licensors: tuple[str, ...]
+    patents: int
+
+
+@dataclass(frozen=True)
 class ProgrammeCreated:
     programme_id: str
     name: str
@@ -131,6 +145,7 @@ LicensingEvent = (
     LicenceGranted
     | LicenceSuspended
     | LicenceRestored
+    | LicenceFilingRecorded
     | ProgrammeCreated
     | PatentContributed
     | PatentLegalStatusChanged

@@ -45,6 +45,7 @@ PATENT_NUMBER_MAX = 40
 DESCRIPTION_MAX = 5000
 EVALUATION_REASON_MAX = 5000
 CATEGORY_MAX = 60  # a product category of a rate schedule
+FILING_NUMBER_MAX = 60  # the patent office's filing number of a licence contract
 
 # --- numbers ---------------------------------------------------------------------------------------
 UNITS_MAX = 10**12  # units on one report line, free units a year, a tier's bound (BSON's int64 is far above)

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from licensing.domain.events import LicenceGranted, LicenceRestored, LicenceSuspended, LicensingEvent
+from alliance_common.errors import Conflict
+from licensing.domain.events import (
+    LicenceFilingRecorded,
+    LicenceGranted,
+    LicenceRestored,
+    LicenceSuspended,
+    LicensingEvent,
+)
+from licensing.domain.filings import LicenceFiling
 
 
 class LicenceKind(StrEnum):
@@ -45,6 +53,7 @@ class Licence:
     history: list[HistoryEntry] = field(default_factory=list)
     start_date: date | None = None  # programme licences: royalties are due from this day
     territory: tuple[str, ...] = ()  # programme licences: countries of sale covered; () = worldwide
+    filing: LicenceFiling | None = None  # programme licences signed since filing records exist
     version: int = 0
     events: list[LicensingEvent] = field(default_factory=list, repr=False)
 
@@ -90,6 +99,7 @@ class Licence:
         territory: tuple[str, ...],
         now: datetime,
         by: str,
+        filing: LicenceFiling | None = None,
     ) -> Licence:
         licence = cls(
             id=cls.programme_licence_id(programme_id, licensee_id),
@@ -101,6 +111,7 @@ class Licence:
             granted_at=now,
             start_date=start_date,
             territory=tuple(sorted(territory)),
+            filing=filing,
         )
         licence.history.append(HistoryEntry(now, "signed", by))
         licence.events.append(
@@ -113,6 +124,28 @@ class Licence:
             )
         )
         return licence
+
+    def record_filing(self, filing_number: str, filed_on: date, by: str, now: datetime) -> LicenceFiling:
+        """The patent office's filing of this licence contract (recorded once, by the secretariat)."""
+        if self.filing is None:
+            raise Conflict(f"licence {self.id} has no filing record (only signed programme licences have one)")
+        self.filing = self.filing.record(filing_number, filed_on, by, now)
+        self.history.append(HistoryEntry(now, "filed", by, f"filing no. {self.filing.filing_number}"))
+        self.events.append(
+            LicenceFilingRecorded(
+                licence_id=self.id,
+                licensee_id=self.licensee_id,
+                programme=self.programme,
+                filing_number=self.filing.filing_number or "",
+                filed_on=filed_on,
+                effective_on=self.filing.effective_on,
+                deadline=self.filing.deadline,
+                filed_late=bool(self.filing.filed_late),
+                licensors=tuple(lic.org_id for lic in self.filing.licensors),
+                patents=len(self.filing.patents),
+            )
+        )
+        return self.filing
 
     def covers_sale_in(self, country: str) -> bool:
         return not self.territory or country in self.territory

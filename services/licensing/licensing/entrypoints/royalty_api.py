@@ -73,7 +73,14 @@ async def sign_licence(
     programme_id: str, body: LicenceCreate, principal: CurrentPrincipal, royalties: Royalties
 ) -> LicencePublic:
     licence = await royalties.sign_licence(
-        programme_id, body.licensee_id, body.licensee_name, body.start_date, tuple(body.territory), principal
+        programme_id,
+        body.licensee_id,
+        body.licensee_name,
+        body.start_date,
+        tuple(body.territory),
+        principal,
+        term_until=body.term_until,
+        royalty_kind=body.royalty_kind,
     )
     return LicencePublic.of(licence)
 

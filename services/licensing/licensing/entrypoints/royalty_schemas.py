@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from alliance_common.problems import RequestModel
 from licensing.domain import limits
 from licensing.domain.accounts import FiledReport, RoyaltyAccount
+from licensing.domain.filings import RoyaltyKind
 from licensing.domain.groups import LicenseeGroup
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
@@ -262,6 +263,16 @@ class LicenceCreate(RequestModel):
         default_factory=list,
         max_length=limits.COUNTRIES_MAX,
         description="Countries of sale covered; empty: worldwide.",
+    )
+    term_until: Day | None = Field(
+        None,
+        description="The contract's last day; absent: until the last licensed patent expires (the filing "
+        "record states it).",
+    )
+    royalty_kind: RoyaltyKind = Field(
+        RoyaltyKind.RUNNING_ROYALTY_PER_UNIT,
+        description="How royalties are paid, as the licence-contract filing states it (the pool's schedule is "
+        "a running royalty per unit).",
     )
 
     model_config = {

@@ -20,6 +20,7 @@ from licensing.adapters.repository import LicenceRepository
 from licensing.adapters.royalty_repository import GroupRepository, RoyaltyRepository
 from licensing.domain.accounts import FiledReport, RoyaltyAccount
 from licensing.domain.distribution import distribute
+from licensing.domain.filings import LicenceFiling, RoyaltyKind
 from licensing.domain.groups import LicenseeGroup
 from licensing.domain.model import Licence
 from licensing.domain.patents import Patent, PatentIndex, check_country
@@ -151,19 +152,36 @@ class RoyaltyService:
         start_date: date,
         territory: tuple[str, ...],
         principal: Principal,
+        term_until: date | None = None,
+        royalty_kind: RoyaltyKind = RoyaltyKind.RUNNING_ROYALTY_PER_UNIT,
     ) -> Licence:
+        """Sign a programme licence; its contract's filing record opens with it (``domain.filings``):
+        the programme's listed patents in force from ``start_date``, their holders named as their
+        admission named them."""
         require_roles(principal, Role.SECRETARIAT)
         await self._programme(programme_id)
         for country in territory:
             check_country(country, "territory")
+        now = self.clock()
+        listed = await self.pool.listed_patents(programme_id)
+        filing = LicenceFiling.open(
+            signed_on=now.date(),
+            effective_on=start_date,
+            listed=listed,
+            names=await self.licences.member_names([p.owner_id for p in listed]),
+            territory=territory,
+            term_until=term_until,
+            royalty_kind=royalty_kind,
+        )
         licence = Licence.sign_programme_licence(
             programme_id=programme_id,
             licensee_id=licensee_id,
             licensee_name=licensee_name,
             start_date=start_date,
             territory=territory,
-            now=self.clock(),
+            now=now,
             by=principal.subject,
+            filing=filing,
         )
         try:
             await self.licences.save(licence)

@@ -17,6 +17,9 @@ class ProjectProposed:
     scope: str
     proposer_id: str
     proposed_at: datetime
+    title_en: str | None = None
+    ics_codes: tuple[str, ...] = ()
+    ccs_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,14 @@ class PatentDeclared:
 
 
 @dataclass(frozen=True)
+class DraftedBy:
+    """A drafting person named in a published standard (起草人)."""
+
+    name: str
+    org_id: str
+
+
+@dataclass(frozen=True)
 class StandardPublished:
     project_id: str
     number: str
@@ -55,6 +66,10 @@ class StandardPublished:
     drafting_organisations: tuple[str, ...]
     implementation_on: date | None
     revision_of: str | None
+    title_en: str | None = None
+    ics_codes: tuple[str, ...] = ()
+    ccs_code: str | None = None
+    drafting_persons: tuple[DraftedBy, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ PATENT_OFFICE_MAX = 10
 PATENT_NUMBER_MAX = 40
 PATENT_TITLE_MAX = 500
 PATENT_FAMILY_MAX = 100
+DRAFTER_NAME_MAX = 60  # a drafting person's name as the filing record prints it
+CLASSIFICATION_MAX = 20  # an ICS or CCS code as given (the formats are far shorter)
 
 # --- lists kept inside one project ---------------------------------------------------------------
 WORKING_GROUP_MAX = 200  # organisations in the working group
@@ -51,6 +53,8 @@ COMMENT_PERIODS_MAX = 5  # the first and up to four repeats
 BALLOTS_MAX = 3  # the first and up to two repeats
 IPR_CALLS_MAX = 10  # one per committee draft submitted and per ballot opened
 STAGE_CHANGES_MAX = 100  # transitions through the table (abandoning or withdrawing is always possible)
+ICS_CODES_MAX = 5  # ICS codes of one standard
+DRAFTERS_MAX = 30  # drafting persons (起草人) named in the filing record; a group standard names ~5-20
 ELIGIBLE_VOTERS_BUDGETED = 500  # see the module's note: bounded by the membership, not by the project
 
 # --- dates: a range every date computed from one stays inside (a year past 9999 is an error) -----

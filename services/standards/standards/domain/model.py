@@ -23,12 +23,20 @@ from standards.domain.events import (
     BallotOpened,
     BallotVoteVoided,
     DomainEvent,
+    DraftedBy,
     IprCallAnswered,
     IprCallIssued,
     PatentDeclared,
     ProjectProposed,
     ProjectStageChanged,
     StandardPublished,
+)
+from standards.domain.filing import (
+    DraftingPerson,
+    check_ccs_code,
+    check_drafters,
+    check_english_title,
+    check_ics_codes,
 )
 from standards.domain.ipr import CallAnswer, CallAnswerKind, Commitment, Declaration, DeclarationStatus, IprCall
 from standards.domain.lifecycle import DUE_FOR_REVIEW_FROM, Action, Actor, Stage, Transition, transition_for
@@ -71,6 +79,21 @@ class TransitionOptions:
     ballot_threshold: Decimal | None = None
     registry_reference: str | None = None
     filed_on: date | None = None
+    # publish, file: the filing particulars, given or corrected (None: keep what the project has)
+    title_en: str | None = None
+    ics_codes: tuple[str, ...] | None = None
+    ccs_code: str | None = None
+    drafters: tuple[DraftingPerson, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Particulars:
+    """The national platform's particulars a project holds (see ``domain.filing``)."""
+
+    title_en: str | None
+    ics_codes: tuple[str, ...]
+    ccs_code: str | None
+    drafters: tuple[DraftingPerson, ...]
 
 
 @dataclass(frozen=True)
@@ -191,6 +214,10 @@ class Project:
     withdrawn_on: date | None = None
     revision_of: str | None = None
     revised_by: str | None = None
+    title_en: str | None = None
+    ics_codes: list[str] = field(default_factory=list)
+    ccs_code: str | None = None
+    drafters: list[DraftingPerson] = field(default_factory=list)
     version: int = 0
     events: list[DomainEvent] = field(default_factory=list, repr=False)
 
@@ -207,6 +234,9 @@ class Project:
         proposer_in_good_standing: bool,
         by: str,
         now: datetime,
+        title_en: str | None = None,
+        ics_codes: tuple[str, ...] = (),
+        ccs_code: str | None = None,
     ) -> Project:
         if not proposer_in_good_standing:
             raise Forbidden(f"organisation {proposer_id} is not a member in good standing and may not propose projects")
@@ -218,10 +248,22 @@ class Project:
             proposed_by=by,
             status=Stage.PROPOSED,
             proposed_at=now,
+            title_en=check_english_title(title_en) if title_en is not None else None,
+            ics_codes=list(check_ics_codes(ics_codes)),
+            ccs_code=check_ccs_code(ccs_code) if ccs_code is not None else None,
         )
         project.history.append(HistoryEntry(now, "proposed", by, to_stage=Stage.PROPOSED.value))
         project.events.append(
-            ProjectProposed(project_id=id, title=title, scope=scope, proposer_id=proposer_id, proposed_at=now)
+            ProjectProposed(
+                project_id=id,
+                title=title,
+                scope=scope,
+                proposer_id=proposer_id,
+                proposed_at=now,
+                title_en=project.title_en,
+                ics_codes=tuple(project.ics_codes),
+                ccs_code=project.ccs_code,
+            )
         )
         return project
 
@@ -255,6 +297,9 @@ class Project:
                 for d in original.current_declarations
             ],
             revision_of=original.id,
+            title_en=original.title_en,
+            ics_codes=list(original.ics_codes),
+            ccs_code=original.ccs_code,
         )
         project.history.append(
             HistoryEntry(
@@ -272,6 +317,9 @@ class Project:
                 scope=project.scope,
                 proposer_id=project.proposer_id,
                 proposed_at=now,
+                title_en=project.title_en,
+                ics_codes=tuple(project.ics_codes),
+                ccs_code=project.ccs_code,
             )
         )
         return project
@@ -334,7 +382,43 @@ class Project:
             raise InvalidInput(f"action '{action.value}' needs a reason", field="reason")
         if transition.guard is not None:
             transition.guard(self, ctx)
+        if action in (Action.PUBLISH, Action.FILE):
+            self.particulars(ctx.options)  # refuse bad particulars before anything (a number) is taken
         return transition
+
+    def particulars(self, options: TransitionOptions) -> Particulars:
+        """The particulars after ``options`` (validated; a field not given keeps the project's).
+
+        Drafting persons default, at publication, to the persons the working group names for the
+        chair's and editors' organisations (the drafting organisations).
+        """
+        drafters = (
+            check_drafters(options.drafters, self.participant_orgs)
+            if options.drafters is not None
+            else tuple(self.drafters)
+            or tuple(
+                DraftingPerson(m.person.strip(), m.org_id)
+                for m in self.working_group
+                if m.org_id in self.drafter_orgs and m.person and 0 < len(m.person.strip()) <= limits.DRAFTER_NAME_MAX
+            )[: limits.DRAFTERS_MAX]
+        )
+        return Particulars(
+            title_en=check_english_title(options.title_en) if options.title_en is not None else self.title_en,
+            ics_codes=check_ics_codes(options.ics_codes) if options.ics_codes is not None else tuple(self.ics_codes),
+            ccs_code=check_ccs_code(options.ccs_code) if options.ccs_code is not None else self.ccs_code,
+            drafters=drafters,
+        )
+
+    @property
+    def missing_particulars(self) -> list[str]:
+        """What the national platform asks that this project does not hold yet."""
+        held = {
+            "title_en": self.title_en,
+            "ics_codes": self.ics_codes,
+            "ccs_code": self.ccs_code,
+            "drafters": self.drafters,
+        }
+        return [name for name, value in held.items() if not value]
 
     def _check_room(self, action: Action) -> None:
         """Refuse (409) an action that would grow a bounded list past its limit (see ``limits``)."""
@@ -427,15 +511,22 @@ class Project:
             self.drafting_organisations = [
                 DraftingOrganisation(o, names.get(o), roles.get(o, GroupRole.EDITOR)) for o in self.drafter_orgs
             ]
+            self._take_particulars(options)
         elif action is Action.FILE:
             self.registry_reference = options.registry_reference
             self.filed_on = options.filed_on or now.date()
+            self._take_particulars(options)
         elif action is Action.CONFIRM:
             self.review_due = add_years(now.date(), policy.review_interval_years)
         elif action is Action.REVISE:
             self.revised_by = ctx.revision_id
         elif action is Action.WITHDRAW:
             self.withdrawn_on = now.date()
+
+    def _take_particulars(self, options: TransitionOptions) -> None:
+        taken = self.particulars(options)
+        self.title_en, self.ccs_code = taken.title_en, taken.ccs_code
+        self.ics_codes, self.drafters = list(taken.ics_codes), list(taken.drafters)
 
     def _ballot_closed(self, ballot: Ballot) -> None:
         assert ballot.result is not None and ballot.closed_at is not None
@@ -525,6 +616,10 @@ class Project:
             drafting_organisations=tuple(d.org_id for d in self.drafting_organisations),
             implementation_on=self.implementation_on,
             revision_of=self.revision_of,
+            title_en=self.title_en,
+            ics_codes=tuple(self.ics_codes),
+            ccs_code=self.ccs_code,
+            drafting_persons=tuple(DraftedBy(p.name, p.org_id) for p in self.drafters),
         )
 
     # --- working group, drafts ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from alliance_common.auth import CorrelationId, CurrentPrincipal, StandardsReader
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
+from standards.domain.filing import DraftingPerson
 from standards.domain.lifecycle import TRANSITIONS, Stage
 from standards.domain.model import GroupMember, TransitionOptions
 from standards.entrypoints.schemas import (
@@ -31,7 +32,7 @@ from standards.entrypoints.schemas import (
     WorkingGroupBody,
     page_of,
 )
-from standards.service_layer.handlers import Declare, NewComment, StandardsService
+from standards.service_layer.handlers import Declare, NewComment, Proposal, StandardsService
 
 DESCRIPTION = """Standards projects from proposal to publication, filing and periodic review.
 Publishes `standards.events`.
@@ -91,7 +92,8 @@ async def lifecycle(principal: StandardsReader) -> list[TransitionRule]:
 async def propose(
     body: ProjectCreate, principal: CurrentPrincipal, service: Service, correlation: CorrelationId
 ) -> ProjectPublic:
-    return ProjectPublic.of(await service.propose(body.title, body.scope, principal, correlation))
+    particulars = Proposal(title_en=body.title_en, ics_codes=tuple(body.ics_codes), ccs_code=body.ccs_code)
+    return ProjectPublic.of(await service.propose(body.title, body.scope, principal, correlation, particulars))
 
 
 @router.get(
@@ -134,6 +136,10 @@ async def transition(
         ballot_threshold=body.ballot_threshold,
         registry_reference=body.registry_reference,
         filed_on=body.filed_on,
+        title_en=body.title_en,
+        ics_codes=tuple(body.ics_codes) if body.ics_codes is not None else None,
+        ccs_code=body.ccs_code,
+        drafters=tuple(DraftingPerson(d.name, d.org_id) for d in body.drafters) if body.drafters is not None else None,
     )
     project = await service.transition(project_id, body.action, body.reason, options, principal, correlation)
     return ProjectPublic.of(project)
@@ -339,8 +345,10 @@ async def list_filings(
     principal: StandardsReader, service: Service, cursor: CursorParam = None, limit: LimitParam = 50
 ) -> Page[FilingPublic]:
     projects = await service.filings(principal, cursor, limit)
+    names = await service.organisation_names(projects)
     return Page(
-        items=[FilingPublic.of(p) for p in projects], next_cursor=next_cursor([{"_id": p.id} for p in projects], limit)
+        items=[FilingPublic.of(p, names) for p in projects],
+        next_cursor=next_cursor([{"_id": p.id} for p in projects], limit),
     )
 
 
@@ -350,4 +358,5 @@ async def list_filings(
     summary="One filing record, by standard number (e.g. T/LEDA 001—2026) or project id",
 )
 async def get_filing(ref: str, principal: StandardsReader, service: Service) -> FilingPublic:
-    return FilingPublic.of(await service.filing(ref, principal))
+    project = await service.filing(ref, principal)
+    return FilingPublic.of(project, await service.organisation_names([project]))

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from alliance_common.pagination import decode_cursor, encode_cursor
 from alliance_common.problems import RequestModel
 from standards.domain import limits
 from standards.domain.ballots import Ballot, Position, Vote
+from standards.domain.filing import (
+    CCS_PATTERN,
+    ICS_PATTERN,
+    DraftingPerson,
+    ccs_problem,
+    english_title_problem,
+    ics_problem,
+)
 from standards.domain.ipr import CallAnswerKind, Commitment, Declaration, DeclarationStatus, IprCall
 from standards.domain.lifecycle import TRANSITIONS, Action, Stage
 from standards.domain.model import (
@@ -48,14 +56,72 @@ Day = Annotated[date, Field(ge=limits.EARLIEST_DAY, le=limits.LATEST_DAY)]  # 19
 Moment = Annotated[datetime, Field(ge=limits.EARLIEST_MOMENT, le=limits.LATEST_MOMENT)]
 
 
+def _checked(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A validator from one of ``domain.filing``'s checks: its own words in the 422."""
+
+    def check(value: str) -> str:
+        reason = problem(value)
+        if reason:
+            raise ValueError(reason)
+        return value
+
+    return check
+
+
+IcsCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=limits.CLASSIFICATION_MAX),
+    AfterValidator(_checked(ics_problem)),
+    Field(json_schema_extra={"pattern": ICS_PATTERN}, examples=["31.260"]),
+]
+CcsCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=limits.CLASSIFICATION_MAX),
+    AfterValidator(_checked(ccs_problem)),
+    Field(json_schema_extra={"pattern": CCS_PATTERN}, examples=["L51"]),
+]
+EnglishTitle = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=5, max_length=limits.TITLE_MAX),
+    AfterValidator(_checked(english_title_problem)),
+]
+IcsCodes = Annotated[
+    list[IcsCode],
+    Field(max_length=limits.ICS_CODES_MAX, description="ICS codes (International Classification for Standards)."),
+]
+
+
+class DrafterBody(RequestModel):
+    """A drafting person (起草人), of an organisation of the working group."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=limits.DRAFTER_NAME_MAX)]
+    org_id: OrgId
+
+
+class DrafterPublic(BaseModel):
+    name: str
+    org_id: str
+    organisation: str | None = Field(None, description="The organisation's name, as its admission stated it.")
+
+    @classmethod
+    def of(cls, person: DraftingPerson, names: Mapping[str, str] | None = None) -> DrafterPublic:
+        return cls(name=person.name, org_id=person.org_id, organisation=(names or {}).get(person.org_id))
+
+
 class ProjectCreate(RequestModel):
     title: Annotated[str, StringConstraints(min_length=5, max_length=limits.TITLE_MAX)]
     scope: Annotated[str, StringConstraints(min_length=10, max_length=limits.SCOPE_MAX)]
+    title_en: EnglishTitle | None = Field(None, description="The English title (the filing record asks for it).")
+    ics_codes: IcsCodes = []
+    ccs_code: CcsCode | None = Field(None, description="The CCS code (Chinese Standard Classification), e.g. L51.")
 
     model_config = examples(
         {
-            "title": "Test method for luminous flux maintenance of LED packages",
+            "title": "LED 封装光通量维持率测试方法",
             "scope": "Specifies the test conditions and method for lumen maintenance of LED packages.",
+            "title_en": "Test method for luminous flux maintenance of LED packages",
+            "ics_codes": ["31.260"],
+            "ccs_code": "L51",
         }
     )
 
@@ -117,6 +183,10 @@ class ProjectPublic(BaseModel):
     withdrawn_on: date | None = None
     revision_of: str | None = None
     revised_by: str | None = None
+    title_en: str | None = None
+    ics_codes: list[str] = []
+    ccs_code: str | None = None
+    drafters: list[DrafterPublic] = Field([], description="Drafting persons (given at publication or filing).")
     next_actions: list[Action] = Field(description="Actions the transition table allows in the current stage.")
 
     model_config = {
@@ -201,6 +271,10 @@ class ProjectPublic(BaseModel):
             withdrawn_on=project.withdrawn_on,
             revision_of=project.revision_of,
             revised_by=project.revised_by,
+            title_en=project.title_en,
+            ics_codes=project.ics_codes,
+            ccs_code=project.ccs_code,
+            drafters=[DrafterPublic.of(p) for p in project.drafters],
             next_actions=[a for (s, a) in TRANSITIONS if s is project.status],
         )
 
@@ -223,10 +297,26 @@ class TransitionBody(RequestModel):
     )
     registry_reference: Reference | None = Field(None, description="file: the government registry's reference.")
     filed_on: Day | None = Field(None, description="file: the filing date (default today).")
+    title_en: EnglishTitle | None = Field(None, description="publish/file: the English title (replaces the one given).")
+    ics_codes: IcsCodes | None = Field(None, description="publish/file: the ICS codes (replace the ones given).")
+    ccs_code: CcsCode | None = Field(None, description="publish/file: the CCS code, e.g. L51 (replaces it).")
+    drafters: list[DrafterBody] | None = Field(
+        None,
+        max_length=limits.DRAFTERS_MAX,
+        description="publish/file: the drafting persons, each of a working-group organisation (default at "
+        "publication: the persons the working group names for the chair's and editors' organisations).",
+    )
 
     model_config = examples(
         {"action": "approve_proposal", "reason": "In scope of the 2026 work programme."},
         {"action": "open_ballot", "ballot_quorum": 5, "ballot_threshold": "0.75"},
+        {
+            "action": "publish",
+            "title_en": "Test method for luminous flux maintenance of LED packages",
+            "ics_codes": ["31.260"],
+            "ccs_code": "L51",
+            "drafters": [{"name": "陈立", "org_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10"}],
+        },
         {"action": "file", "registry_reference": "T/LEDA 001-2026 (filing no. 440300-2026-0017)"},
     )
 
@@ -661,6 +751,7 @@ class DraftingOrganisationPublic(BaseModel):
 
 class PatentInformation(BaseModel):
     holder_id: str
+    holder_name: str | None = Field(description="As the holder's admission named it (null: not known).")
     office: str
     number: str
     title: str
@@ -673,9 +764,13 @@ class FilingPublic(BaseModel):
     project_id: str
     number: str
     title: str
+    title_en: str | None
+    ics_codes: list[str] = Field(description="ICS codes, e.g. 31.260.")
+    ccs_code: str | None = Field(description="CCS code, e.g. L51.")
     scope: str
     status: Stage
     drafting_organisations: list[DraftingOrganisationPublic]
+    drafting_persons: list[DrafterPublic]
     patents_declared: int
     patent_information: list[PatentInformation]
     approved_on: date | None
@@ -684,6 +779,10 @@ class FilingPublic(BaseModel):
     registry_reference: str | None = Field(description="Set once filed.")
     filed_on: date | None
     withdrawn_on: date | None
+    missing: list[str] = Field(
+        description="What the national group-standard platform asks that this record lacks "
+        "(title_en, ics_codes, ccs_code, drafters); empty when complete."
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -691,7 +790,10 @@ class FilingPublic(BaseModel):
                 {
                     "project_id": "8f14e45f-ceea-467f-a0e6-3c1d2b5a9e70",
                     "number": "T/LEDA 001—2026",
-                    "title": "Maintenance of LED luminous flux in street lighting",
+                    "title": "道路照明用 LED 模块光通维持率",
+                    "title_en": "Maintenance of LED luminous flux in street lighting",
+                    "ics_codes": ["29.140.99"],
+                    "ccs_code": "K74",
                     "scope": "Test methods and limits for lumen maintenance of LED street-lighting modules.",
                     "status": "filed",
                     "drafting_organisations": [
@@ -706,10 +808,18 @@ class FilingPublic(BaseModel):
                             "role": "editor",
                         },
                     ],
+                    "drafting_persons": [
+                        {
+                            "name": "陈立",
+                            "org_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "organisation": "深圳华星光电有限公司",
+                        }
+                    ],
                     "patents_declared": 1,
                     "patent_information": [
                         {
                             "holder_id": "5f0c6a52-8d1e-4d7e-9a4b-2f1f3c9f2b10",
+                            "holder_name": "深圳华星光电有限公司",
                             "office": "CN",
                             "number": "CN102354789B",
                             "title": "GaN-based LED epitaxial structure with a superlattice stress-relief layer",
@@ -722,27 +832,40 @@ class FilingPublic(BaseModel):
                     "registry_reference": "T/LEDA 001-2026 (filing no. 440300-2026-0017)",
                     "filed_on": "2027-01-06",
                     "withdrawn_on": None,
+                    "missing": [],
                 }
             ]
         }
     }
 
     @classmethod
-    def of(cls, p: Project) -> FilingPublic:
+    def of(cls, p: Project, names: Mapping[str, str] | None = None) -> FilingPublic:
+        """The record; ``names`` fills an organisation's name a record kept none of (older records)."""
+        known = names or {}
         declared = p.current_declarations
         return cls(
             project_id=p.id,
             number=p.standard_number or "",
             title=p.title,
+            title_en=p.title_en,
+            ics_codes=p.ics_codes,
+            ccs_code=p.ccs_code,
             scope=p.scope,
             status=p.status,
             drafting_organisations=[
-                DraftingOrganisationPublic(org_id=d.org_id, name=d.name, role=d.role) for d in p.drafting_organisations
+                DraftingOrganisationPublic(org_id=d.org_id, name=d.name or known.get(d.org_id), role=d.role)
+                for d in p.drafting_organisations
             ],
+            drafting_persons=[DrafterPublic.of(x, known) for x in p.drafters],
             patents_declared=len(declared),
             patent_information=[
                 PatentInformation(
-                    holder_id=d.holder_id, office=d.office, number=d.number, title=d.title, commitment=d.commitment
+                    holder_id=d.holder_id,
+                    holder_name=known.get(d.holder_id),
+                    office=d.office,
+                    number=d.number,
+                    title=d.title,
+                    commitment=d.commitment,
                 )
                 for d in declared
             ],
@@ -752,4 +875,5 @@ class FilingPublic(BaseModel):
             registry_reference=p.registry_reference,
             filed_on=p.filed_on,
             withdrawn_on=p.withdrawn_on,
+            missing=p.missing_particulars,
         )

@@ -65,6 +65,15 @@ class Declare:
 
 
 @dataclass(frozen=True)
+class Proposal:
+    """Filing particulars known when a project is proposed (each optional; see ``domain.filing``)."""
+
+    title_en: str | None = None
+    ics_codes: tuple[str, ...] = ()
+    ccs_code: str | None = None
+
+
+@dataclass(frozen=True)
 class NewComment:
     clause: str
     text: str
@@ -160,8 +169,17 @@ class StandardsService:
 
     # --- projects ---------------------------------------------------------------------------------
 
-    async def propose(self, title: str, scope: str, principal: Principal, correlation_id: str | None = None) -> Project:
+    async def propose(
+        self,
+        title: str,
+        scope: str,
+        principal: Principal,
+        correlation_id: str | None = None,
+        particulars: Proposal | None = None,
+    ) -> Project:
+        """``particulars``: the filing particulars known at proposal (English title, ICS and CCS codes)."""
         require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF)
+        given = particulars or Proposal()
         if principal.org_id is None:
             raise Forbidden("your account is not linked to a member organisation")
         project = Project.propose(
@@ -172,6 +190,9 @@ class StandardsService:
             proposer_in_good_standing=await self.standing.in_good_standing(principal.org_id),
             by=principal.subject,
             now=self.clock(),
+            title_en=given.title_en,
+            ics_codes=given.ics_codes,
+            ccs_code=given.ccs_code,
         )
         await self.repo.add(project, correlation_id)
         return project
@@ -231,6 +252,18 @@ class StandardsService:
             revision = Project.revision(project, id=revision_id, by=principal.subject, now=self.clock(), reason=reason)
             await self.repo.add(revision, correlation_id)
         return project
+
+    @staticmethod
+    def _named_orgs(project: Project) -> list[str]:
+        """The organisations a filing record names: the working group's and every current holder's."""
+        holders = [d.holder_id for d in project.current_declarations]
+        drafters = [p.org_id for p in project.drafters]
+        return list(dict.fromkeys([*project.participant_orgs, *holders, *drafters]))
+
+    async def organisation_names(self, projects: list[Project]) -> dict[str, str]:
+        """Names (from membership's admission events) of the organisations these records name."""
+        ids = list(dict.fromkeys(o for p in projects for o in self._named_orgs(p)))
+        return dict(await self.standing.names(ids))
 
     async def allocate_number(self, project_id: str) -> str:
         if self.counter is None:

@@ -22,6 +22,7 @@ from standards.adapters.integration_events import TO_CONTRACT
 from standards.adapters.repository import ProjectRepository
 from standards.domain import limits
 from standards.domain.ballots import Ballot, Position, Vote
+from standards.domain.filing import DraftingPerson
 from standards.domain.ipr import CallAnswer, CallAnswerKind, Commitment, Declaration, IprCall
 from standards.domain.lifecycle import Action, Actor, Stage
 from standards.domain.model import (
@@ -330,6 +331,12 @@ def full_project() -> Project:
             edition_of="p" * 36,
         )
         for i in range(limits.DECLARATIONS_MAX)
+    ]
+    p.title_en = "T" * limits.TITLE_MAX
+    p.ics_codes = ["33.160.01"] * limits.ICS_CODES_MAX
+    p.ccs_code = "L51"
+    p.drafters = [
+        DraftingPerson(wide(limits.DRAFTER_NAME_MAX), members[i % len(members)]) for i in range(limits.DRAFTERS_MAX)
     ]
     p.calls = [
         IprCall(

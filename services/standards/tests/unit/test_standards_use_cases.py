@@ -284,6 +284,21 @@ def test_every_domain_event_maps_to_its_contract() -> None:
         events.ProjectProposed("p", "T", "S", "org", START),
         events.ProjectStageChanged("p", "proposed", "accepted", "approve_proposal", "me", None, START),
         events.StandardPublished("p", "T/LEDA 001", "T", date(2026, 2, 1), (declared,), "S", ("org",), None, None),
+        events.StandardPublished(
+            "p",
+            "T/LEDA 002",
+            "T",
+            date(2026, 2, 1),
+            (declared,),
+            "S",
+            ("org",),
+            None,
+            None,
+            title_en="Test method",
+            ics_codes=("31.260", "33.160.01"),
+            ccs_code="L51",
+            drafting_persons=(events.DraftedBy("Chen Li", "org"),),
+        ),
         events.BallotVoteVoided("p", 1, "org", "lost standing", START),
         events.IprCallIssued("p", "call-1", "T", "committee_draft", START, START, 1, ("org",)),
         events.IprCallAnswered("p", "call-1", "org", "no_patents_known", START),
@@ -291,7 +306,8 @@ def test_every_domain_event_maps_to_its_contract() -> None:
         events.BallotClosed("p", 1, "T", "approved", START, ("org",)),
     ]
     domain_types = {t for t in vars(events).values() if isinstance(t, type) and t.__module__ == events.__name__}
-    assert domain_types - {events.PatentDeclared} == {type(e) for e in samples} == set(TO_CONTRACT.table)
+    nested = {events.PatentDeclared, events.DraftedBy}
+    assert domain_types - nested == {type(e) for e in samples} == set(TO_CONTRACT.table)
     for event in samples:
         contract = TO_CONTRACT(event)
         assert contract is not None and contract.topic == "standards.events"
