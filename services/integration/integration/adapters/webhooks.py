@@ -1,0 +1,534 @@
+"""Webhooks at the edge: the store (subscriptions, deliveries with their attempts, the fan-out
+cursor, notices), the resolver and the HTTP sender.
+
+Collections (the integration database):
+
+- ``webhook_subscriptions``: one document per subscription, secrets included (the sender signs
+  with them, so they are kept, not hashed; the API shows a secret only when it is made).
+  ``version`` guards replacements (a lost update is a 409).
+- ``webhook_deliveries``: one document per (subscription, event), ``_id`` = ``<subscription>:<event>``
+  so a second fan-out of the same event finds it made. ``next_attempt_at`` says when it is due;
+  a claim pushes it a lease ahead, so a sender that dies leaves it due again. Its ``attempts``
+  are the log (the last ``ATTEMPTS_KEPT``); ``order`` (the event's seq, zero-padded) orders a
+  subscription's log.
+- ``webhook_state``: the fan-out's cursor (the last archive ``seq`` fanned out).
+- ``webhook_notices``: subscriptions disabled after failing, for the agency and the secretariat.
+
+The sender resolves the URL's host itself, checks every address (SSRF), and connects to the
+checked address (so a DNS answer that changes between the check and the connection is never
+used): the URL's host goes in the ``Host`` header and TLS's SNI, and the certificate is verified
+against that name. No redirect is followed; no proxy from the environment is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from alliance_common.errors import Conflict
+from alliance_common.mongo import Document
+from integration.domain.webhooks import (
+    PENDING,
+    Attempt,
+    Delivery,
+    RefusedUrl,
+    SigningSecret,
+    Subscription,
+    UrlPolicy,
+    check_addresses,
+    check_url,
+    parse_retry_after,
+    signature_header,
+    truncate,
+)
+
+ATTEMPTS_KEPT = 50
+RESPONSE_BYTES = 4096  # read of a receiver's answer (the log keeps less)
+USER_AGENT = "alliance-webhooks/1 (+https://www.standardwebhooks.com)"
+
+
+def _order(seq: int) -> str:
+    return f"{seq:015d}"
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def subscription_doc(sub: Subscription) -> Document:
+    return {
+        "_id": sub.id,
+        "owner": sub.owner,
+        "url": sub.url,
+        "event_types": list(sub.event_types),
+        "created_at": sub.created_at,
+        "from_seq": sub.from_seq,
+        "secrets": [{"value": s.value, "created_at": s.created_at, "expires_at": s.expires_at} for s in sub.secrets],
+        "enabled": sub.enabled,
+        "description": sub.description,
+        "failing_since": sub.failing_since,
+        "disabled_at": sub.disabled_at,
+        "disabled_reason": sub.disabled_reason,
+        "version": sub.version,
+    }
+
+
+def subscription_of(doc: Mapping[str, Any]) -> Subscription:
+    created_at = _aware(doc["created_at"])
+    assert created_at is not None
+    return Subscription(
+        id=str(doc["_id"]),
+        owner=str(doc["owner"]),
+        url=str(doc["url"]),
+        event_types=tuple(doc["event_types"]),
+        created_at=created_at,
+        from_seq=int(doc["from_seq"]),
+        secrets=tuple(
+            SigningSecret(str(s["value"]), _aware(s["created_at"]) or created_at, _aware(s.get("expires_at")))
+            for s in doc["secrets"]
+        ),
+        enabled=bool(doc["enabled"]),
+        description=str(doc.get("description") or ""),
+        failing_since=_aware(doc.get("failing_since")),
+        disabled_at=_aware(doc.get("disabled_at")),
+        disabled_reason=doc.get("disabled_reason"),
+        version=int(doc.get("version", 0)),
+    )
+
+
+def attempt_doc(a: Attempt) -> Document:
+    return {
+        "at": a.at,
+        "status_code": a.status_code,
+        "error": a.error,
+        "duration_ms": a.duration_ms,
+        "response": a.response,
+        "retry_after_s": a.retry_after_s,
+    }
+
+
+def attempt_of(doc: Mapping[str, Any]) -> Attempt:
+    at = _aware(doc["at"])
+    assert at is not None
+    return Attempt(
+        at=at,
+        status_code=doc.get("status_code"),
+        error=doc.get("error"),
+        duration_ms=int(doc.get("duration_ms", 0)),
+        response=str(doc.get("response") or ""),
+        retry_after_s=doc.get("retry_after_s"),
+    )
+
+
+def delivery_doc(d: Delivery) -> Document:
+    return {
+        "_id": d.id,
+        "subscription_id": d.subscription_id,
+        "event_id": d.event_id,
+        "seq": d.seq,
+        "order": _order(d.seq),
+        "created_at": d.created_at,
+        "next_attempt_at": d.next_attempt_at,
+        "status": d.status,
+        "failures": d.failures,
+        "attempts": [attempt_doc(a) for a in d.attempts[-ATTEMPTS_KEPT:]],
+    }
+
+
+def delivery_of(doc: Mapping[str, Any]) -> Delivery:
+    created_at = _aware(doc["created_at"])
+    assert created_at is not None
+    return Delivery(
+        id=str(doc["_id"]),
+        subscription_id=str(doc["subscription_id"]),
+        event_id=str(doc["event_id"]),
+        seq=int(doc["seq"]),
+        created_at=created_at,
+        next_attempt_at=_aware(doc.get("next_attempt_at")),
+        status=str(doc["status"]),
+        attempts=tuple(attempt_of(a) for a in doc.get("attempts", [])),
+        failures=int(doc.get("failures", 0)),
+    )
+
+
+# --- the store on MongoDB ------------------------------------------------------------------------
+
+
+class MongoWebhookStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.subs = db["webhook_subscriptions"]
+        self.deliveries = db["webhook_deliveries"]
+        self.state = db["webhook_state"]
+        self.notices = db["webhook_notices"]
+
+    async def setup(self) -> None:
+        await self.subs.create_index([("owner", ASCENDING)])
+        await self.subs.create_index([("enabled", ASCENDING)])
+        await self.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        await self.deliveries.create_index([("subscription_id", ASCENDING), ("order", DESCENDING)])
+        await self.notices.create_index([("owner", ASCENDING), ("at", DESCENDING)])
+
+    async def add_subscription(self, sub: Subscription) -> None:
+        await self.subs.insert_one(subscription_doc(sub))
+
+    async def get_subscription(self, subscription_id: str) -> Subscription | None:
+        doc = await self.subs.find_one({"_id": subscription_id})
+        return None if doc is None else subscription_of(doc)
+
+    async def save_subscription(self, sub: Subscription) -> Subscription:
+        saved = dataclasses.replace(sub, version=sub.version + 1)
+        result = await self.subs.replace_one({"_id": sub.id, "version": sub.version}, subscription_doc(saved))
+        if result.matched_count != 1:
+            raise Conflict("the subscription changed meanwhile (a concurrent change or a delivery disabled it); retry")
+        return saved
+
+    async def delete_subscription(self, subscription_id: str) -> bool:
+        result = await self.subs.delete_one({"_id": subscription_id})
+        await self.deliveries.delete_many({"subscription_id": subscription_id, "status": PENDING})
+        return result.deleted_count == 1
+
+    async def subscriptions(self, *, owner: str | None, after: str | None, limit: int) -> list[Subscription]:
+        query: dict[str, Any] = {} if owner is None else {"owner": owner}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        docs = await self.subs.find(query).sort("_id", ASCENDING).limit(limit).to_list()
+        return [subscription_of(d) for d in docs]
+
+    async def enabled_subscriptions(self) -> list[Subscription]:
+        docs = await self.subs.find({"enabled": True}).sort("_id", ASCENDING).to_list()
+        return [subscription_of(d) for d in docs]
+
+    async def note_failure(self, subscription_id: str, at: datetime) -> Subscription | None:
+        await self.subs.update_one({"_id": subscription_id, "failing_since": None}, {"$set": {"failing_since": at}})
+        return await self.get_subscription(subscription_id)
+
+    async def note_success(self, subscription_id: str) -> None:
+        await self.subs.update_one({"_id": subscription_id}, {"$set": {"failing_since": None}})
+
+    async def disable(self, subscription_id: str, at: datetime, reason: str) -> bool:
+        result = await self.subs.update_one(
+            {"_id": subscription_id, "enabled": True},
+            {"$set": {"enabled": False, "disabled_at": at, "disabled_reason": reason}, "$inc": {"version": 1}},
+        )
+        return result.modified_count == 1
+
+    async def add_deliveries(self, deliveries: Sequence[Delivery]) -> int:
+        if not deliveries:
+            return 0
+        try:
+            result = await self.deliveries.insert_many([delivery_doc(d) for d in deliveries], ordered=False)
+            return len(result.inserted_ids)
+        except BulkWriteError as exc:  # some existed already (a fan-out repeated after a crash)
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            return int(exc.details.get("nInserted", 0))
+
+    async def replay(self, deliveries: Sequence[Delivery], now: datetime) -> int:
+        for d in deliveries:
+            new = delivery_doc(d)
+            try:
+                await self.deliveries.insert_one(new)
+            except DuplicateKeyError:
+                await self.deliveries.update_one(
+                    {"_id": d.id}, {"$set": {"status": PENDING, "next_attempt_at": now, "failures": 0}}
+                )
+        return len(deliveries)
+
+    async def claim_due(
+        self, now: datetime, *, lease: timedelta, limit: int, subscription_ids: Collection[str]
+    ) -> list[Delivery]:
+        query = {
+            "status": PENDING,
+            "next_attempt_at": {"$lte": now},
+            "subscription_id": {"$in": sorted(subscription_ids)},
+        }
+        candidates = await self.deliveries.find(query).sort("next_attempt_at", ASCENDING).limit(limit).to_list()
+        claimed: list[Delivery] = []
+        for doc in candidates:
+            won = await self.deliveries.find_one_and_update(
+                {"_id": doc["_id"], "status": PENDING, "next_attempt_at": doc["next_attempt_at"]},
+                {"$set": {"next_attempt_at": now + lease}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if won is not None:
+                claimed.append(delivery_of(won))
+        return claimed
+
+    async def record(self, delivery: Delivery, attempt: Attempt) -> None:
+        await self.deliveries.update_one(
+            {"_id": delivery.id},
+            {
+                "$set": {
+                    "status": delivery.status,
+                    "next_attempt_at": delivery.next_attempt_at,
+                    "failures": delivery.failures,
+                    "attempts": [attempt_doc(a) for a in delivery.attempts[-ATTEMPTS_KEPT:]],
+                    "last_attempt_at": attempt.at,
+                }
+            },
+        )
+
+    async def deliveries_of(self, subscription_id: str, after: str | None, limit: int) -> list[Delivery]:
+        query: dict[str, Any] = {"subscription_id": subscription_id}
+        if after is not None:
+            query["order"] = {"$lt": after}
+        docs = await self.deliveries.find(query).sort("order", DESCENDING).limit(limit).to_list()
+        return [delivery_of(d) for d in docs]
+
+    async def delivery(self, delivery_id: str) -> Delivery | None:
+        doc = await self.deliveries.find_one({"_id": delivery_id})
+        return None if doc is None else delivery_of(doc)
+
+    async def cursor(self) -> int:
+        doc = await self.state.find_one({"_id": "fan-out"})
+        return 0 if doc is None else int(doc["seq"])
+
+    async def set_cursor(self, seq: int) -> None:
+        await self.state.update_one({"_id": "fan-out"}, {"$set": {"seq": seq}}, upsert=True)
+
+    async def add_notice(self, subscription: Subscription, at: datetime, text: str) -> None:
+        await self.notices.insert_one(
+            {"subscription_id": subscription.id, "owner": subscription.owner, "at": at, "text": text}
+        )
+
+
+def page_key(delivery: Delivery) -> str:
+    """The cursor of a page of ``deliveries_of`` ending at ``delivery``."""
+    return _order(delivery.seq)
+
+
+# --- the same store in memory (unit tests of the use cases) --------------------------------------
+
+
+class InMemoryWebhookStore:
+    def __init__(self) -> None:
+        self.subs: dict[str, Subscription] = {}
+        self.deliveries: dict[str, Delivery] = {}
+        self.seq = 0
+        self.notices: list[tuple[str, datetime, str]] = []
+
+    async def add_subscription(self, sub: Subscription) -> None:
+        self.subs[sub.id] = sub
+
+    async def get_subscription(self, subscription_id: str) -> Subscription | None:
+        return self.subs.get(subscription_id)
+
+    async def save_subscription(self, sub: Subscription) -> Subscription:
+        current = self.subs.get(sub.id)
+        if current is None or current.version != sub.version:
+            raise Conflict("the subscription changed meanwhile; retry")
+        saved = dataclasses.replace(sub, version=sub.version + 1)
+        self.subs[sub.id] = saved
+        return saved
+
+    async def delete_subscription(self, subscription_id: str) -> bool:
+        self.deliveries = {
+            k: d for k, d in self.deliveries.items() if d.subscription_id != subscription_id or d.status != PENDING
+        }
+        return self.subs.pop(subscription_id, None) is not None
+
+    async def subscriptions(self, *, owner: str | None, after: str | None, limit: int) -> list[Subscription]:
+        subs = sorted(self.subs.values(), key=lambda s: s.id)
+        return [s for s in subs if (owner is None or s.owner == owner) and (after is None or s.id > after)][:limit]
+
+    async def enabled_subscriptions(self) -> list[Subscription]:
+        return [s for s in sorted(self.subs.values(), key=lambda s: s.id) if s.enabled]
+
+    async def note_failure(self, subscription_id: str, at: datetime) -> Subscription | None:
+        sub = self.subs.get(subscription_id)
+        if sub is not None and sub.failing_since is None:
+            sub = self.subs[subscription_id] = dataclasses.replace(sub, failing_since=at)
+        return sub
+
+    async def note_success(self, subscription_id: str) -> None:
+        sub = self.subs.get(subscription_id)
+        if sub is not None:
+            self.subs[subscription_id] = dataclasses.replace(sub, failing_since=None)
+
+    async def disable(self, subscription_id: str, at: datetime, reason: str) -> bool:
+        sub = self.subs.get(subscription_id)
+        if sub is None or not sub.enabled:
+            return False
+        self.subs[subscription_id] = dataclasses.replace(
+            sub, enabled=False, disabled_at=at, disabled_reason=reason, version=sub.version + 1
+        )
+        return True
+
+    async def add_deliveries(self, deliveries: Sequence[Delivery]) -> int:
+        new = 0
+        for d in deliveries:
+            if d.id not in self.deliveries:
+                self.deliveries[d.id] = d
+                new += 1
+        return new
+
+    async def replay(self, deliveries: Sequence[Delivery], now: datetime) -> int:
+        for d in deliveries:
+            old = self.deliveries.get(d.id)
+            self.deliveries[d.id] = (
+                d if old is None else dataclasses.replace(old, status=PENDING, next_attempt_at=now, failures=0)
+            )
+        return len(deliveries)
+
+    async def claim_due(
+        self, now: datetime, *, lease: timedelta, limit: int, subscription_ids: Collection[str]
+    ) -> list[Delivery]:
+        due = sorted(
+            (
+                d
+                for d in self.deliveries.values()
+                if d.status == PENDING
+                and d.next_attempt_at is not None
+                and d.next_attempt_at <= now
+                and d.subscription_id in subscription_ids
+            ),
+            key=lambda d: (d.next_attempt_at or now, d.id),
+        )[:limit]
+        claimed = []
+        for d in due:
+            claimed.append(self.deliveries.setdefault(d.id, d))
+            self.deliveries[d.id] = dataclasses.replace(d, next_attempt_at=now + lease)
+        return [dataclasses.replace(d, next_attempt_at=now + lease) for d in claimed]
+
+    async def record(self, delivery: Delivery, attempt: Attempt) -> None:
+        self.deliveries[delivery.id] = dataclasses.replace(delivery, attempts=delivery.attempts[-ATTEMPTS_KEPT:])
+
+    async def deliveries_of(self, subscription_id: str, after: str | None, limit: int) -> list[Delivery]:
+        ds = sorted(
+            (d for d in self.deliveries.values() if d.subscription_id == subscription_id),
+            key=lambda d: d.seq,
+            reverse=True,
+        )
+        return [d for d in ds if after is None or _order(d.seq) < after][:limit]
+
+    async def delivery(self, delivery_id: str) -> Delivery | None:
+        return self.deliveries.get(delivery_id)
+
+    async def cursor(self) -> int:
+        return self.seq
+
+    async def set_cursor(self, seq: int) -> None:
+        self.seq = seq
+
+    async def add_notice(self, subscription: Subscription, at: datetime, text: str) -> None:
+        self.notices.append((subscription.id, at, text))
+
+
+# --- resolving and sending -----------------------------------------------------------------------
+
+
+class DnsResolver:
+    """The host's addresses from the system's resolver (an IP literal in any form inet_aton takes,
+    e.g. ``2130706433`` or ``0x7f.1``, resolves to itself: the check sees the real address)."""
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise RefusedUrl(f"its host {host!r} does not resolve ({exc})") from exc
+        seen: list[str] = []
+        for _family, _type, _proto, _name, sockaddr in infos:
+            address = str(sockaddr[0])
+            if address not in seen:
+                seen.append(address)
+        return seen
+
+
+class HttpSender:
+    """POSTs a signed delivery to its checked address (Standard Webhooks headers), never raising:
+    every outcome is an ``Attempt``."""
+
+    def __init__(
+        self,
+        resolver: DnsResolver,
+        policy: UrlPolicy,
+        *,
+        timeout_s: float = 15.0,
+        connect_timeout_s: float = 5.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        verify: bool | str = True,
+    ) -> None:
+        self.resolver = resolver
+        self.policy = policy
+        self.timeout_s = timeout_s
+        self.clock = clock
+        self.client = httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,  # no proxy from the environment: the checked address is the one connected to
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            verify=verify,
+        )
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def send(self, sub: Subscription, delivery: Delivery, body: bytes, secrets: Sequence[str]) -> Attempt:
+        at = self.clock()
+        started = time.monotonic()
+
+        def failed(error: str, status: int | None = None) -> Attempt:
+            return Attempt(at, status, truncate(error, 300), int((time.monotonic() - started) * 1000))
+
+        try:
+            target = check_url(sub.url, self.policy)
+            addresses = check_addresses(await self.resolver.resolve(target.host, target.port), self.policy)
+        except RefusedUrl as exc:
+            return failed(f"not sent: the URL {exc.reason}")
+        timestamp = int(at.timestamp())
+        url = httpx.URL(sub.url)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "host": url.netloc.decode("ascii"),
+            "webhook-id": delivery.webhook_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature_header(secrets, delivery.webhook_id, timestamp, body),
+        }
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        request = self.client.build_request(
+            "POST", url.copy_with(host=str(addresses[0])), content=body, headers=headers, extensions=extensions
+        )
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                response = await self.client.send(request, stream=True)
+                try:
+                    chunks: list[bytes] = []
+                    size = 0
+                    async for chunk in response.aiter_raw():
+                        chunks.append(chunk)
+                        size += len(chunk)
+                        if size >= RESPONSE_BYTES:
+                            break
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return failed(f"no answer within {self.timeout_s:g}s")
+        except httpx.HTTPError as exc:
+            return failed(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        text = b"".join(chunks)[:RESPONSE_BYTES].decode("utf-8", "replace")
+        return Attempt(
+            at=at,
+            status_code=response.status_code,
+            error=None if 200 <= response.status_code < 300 else f"answered {response.status_code}",
+            duration_ms=int((time.monotonic() - started) * 1000),
+            response=truncate(text),
+            retry_after_s=parse_retry_after(response.headers.get("retry-after"), at),
+        )
