@@ -218,7 +218,9 @@ class MongoWebhookStore:
         return await self.get_subscription(subscription_id)
 
     async def note_success(self, subscription_id: str) -> None:
-        await self.subs.update_one({"_id": subscription_id}, {"$set": {"failing_since": None}})
+        await self.subs.update_one(
+            {"_id": subscription_id, "failing_since": {"$ne": None}}, {"$set": {"failing_since": None}}
+        )
 
     async def disable(self, subscription_id: str, at: datetime, reason: str) -> bool:
         result = await self.subs.update_one(
@@ -496,6 +498,7 @@ class HttpSender:
         url = httpx.URL(sub.url)
         headers = {
             "content-type": "application/json",
+            "accept-encoding": "identity",  # the log keeps the answer's start as sent, never a compressed one
             "user-agent": USER_AGENT,
             "host": url.netloc.decode("ascii"),
             "webhook-id": delivery.webhook_id,

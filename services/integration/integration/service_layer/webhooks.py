@@ -371,8 +371,7 @@ class WebhookWorker:
         await self.store.record(after, attempt)
         if attempt.succeeded:
             self.sent += 1
-            if sub.failing_since is not None:
-                await self.store.note_success(sub.id)
+            await self.store.note_success(sub.id)  # a no-op unless the failure clock runs (another attempt's)
             return
         self.failed += 1
         current = await self.store.note_failure(sub.id, attempt.at)
