@@ -23,6 +23,7 @@ against that name. No redirect is followed; no proxy from the environment is use
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import socket
 import time
@@ -41,6 +42,7 @@ from integration.domain.webhooks import (
     PENDING,
     Attempt,
     Delivery,
+    Notice,
     RefusedUrl,
     SigningSecret,
     Subscription,
@@ -181,7 +183,7 @@ class MongoWebhookStore:
         await self.subs.create_index([("enabled", ASCENDING)])
         await self.deliveries.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         await self.deliveries.create_index([("subscription_id", ASCENDING), ("order", DESCENDING)])
-        await self.notices.create_index([("owner", ASCENDING), ("at", DESCENDING)])
+        await self.notices.create_index([("owner", ASCENDING), ("_id", DESCENDING)])
 
     async def add_subscription(self, sub: Subscription) -> None:
         await self.subs.insert_one(subscription_doc(sub))
@@ -304,10 +306,20 @@ class MongoWebhookStore:
     async def set_cursor(self, seq: int) -> None:
         await self.state.update_one({"_id": "fan-out"}, {"$set": {"seq": seq}}, upsert=True)
 
-    async def add_notice(self, subscription: Subscription, at: datetime, text: str) -> None:
-        await self.notices.insert_one(
-            {"subscription_id": subscription.id, "owner": subscription.owner, "at": at, "text": text}
-        )
+    async def add_notice(self, notice: Notice) -> None:
+        doc = {"_id": notice.id, "subscription_id": notice.subscription_id, "owner": notice.owner}
+        with contextlib.suppress(DuplicateKeyError):  # the same notice twice (a retried write)
+            await self.notices.insert_one({**doc, "at": notice.at, "text": notice.text})
+
+    async def notices_of(self, *, owner: str | None, before: str | None, limit: int) -> list[Notice]:
+        query: dict[str, Any] = {} if owner is None else {"owner": owner}
+        if before is not None:
+            query["_id"] = {"$lt": before}
+        docs = await self.notices.find(query).sort("_id", DESCENDING).limit(limit).to_list()
+        return [
+            Notice(str(d["subscription_id"]), str(d["owner"]), _aware(d["at"]) or datetime.now(UTC), str(d["text"]))
+            for d in docs
+        ]
 
 
 def page_key(delivery: Delivery) -> str:
@@ -323,7 +335,7 @@ class InMemoryWebhookStore:
         self.subs: dict[str, Subscription] = {}
         self.deliveries: dict[str, Delivery] = {}
         self.seq = 0
-        self.notices: list[tuple[str, datetime, str]] = []
+        self.notices: list[Notice] = []
 
     async def add_subscription(self, sub: Subscription) -> None:
         self.subs[sub.id] = sub
@@ -428,8 +440,12 @@ class InMemoryWebhookStore:
     async def set_cursor(self, seq: int) -> None:
         self.seq = seq
 
-    async def add_notice(self, subscription: Subscription, at: datetime, text: str) -> None:
-        self.notices.append((subscription.id, at, text))
+    async def add_notice(self, notice: Notice) -> None:
+        self.notices.append(notice)
+
+    async def notices_of(self, *, owner: str | None, before: str | None, limit: int) -> list[Notice]:
+        found = sorted((n for n in self.notices if owner is None or n.owner == owner), key=lambda n: n.id, reverse=True)
+        return [n for n in found if before is None or n.id < before][:limit]
 
 
 # --- resolving and sending -----------------------------------------------------------------------

@@ -485,6 +485,21 @@ def subscription_after(sub: Subscription, attempt: Attempt, disable_after: timed
     return Health(sub)
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What the agency and the secretariat are told: a subscription was disabled, and why."""
+
+    subscription_id: str
+    owner: str
+    at: datetime
+    text: str
+
+    @property
+    def id(self) -> str:
+        """Sortable by time (the notices' pages go newest first)."""
+        return f"{self.at.isoformat(timespec='microseconds')}/{self.subscription_id}"
+
+
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """``Retry-After`` in seconds (delta-seconds only; an HTTP date is ignored: the schedule applies)."""
     if value is None:

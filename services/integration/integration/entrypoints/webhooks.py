@@ -31,6 +31,7 @@ from integration.domain.webhooks import (
     ROTATION_OVERLAP,
     Attempt,
     Delivery,
+    Notice,
     RetryPolicy,
     Subscription,
     UrlPolicy,
@@ -197,6 +198,18 @@ class DeliveryPublic(BaseModel):
         )
 
 
+class NoticePublic(BaseModel):
+    id: str
+    subscription_id: str
+    owner: str
+    at: datetime
+    text: str
+
+    @classmethod
+    def of(cls, n: Notice) -> NoticePublic:
+        return cls(id=n.id, subscription_id=n.subscription_id, owner=n.owner, at=n.at, text=n.text)
+
+
 class ReplayRequest(RequestModel):
     from_: datetime = Field(alias="from", description="Events that happened at or after this time (ISO 8601)...")
     to: datetime = Field(description="...and before this time.")
@@ -317,6 +330,19 @@ async def list_deliveries(
 )
 async def replay(subscription_id: str, body: ReplayRequest, caller: Manager, hooks: Webhooks) -> ReplayResult:
     return ReplayResult(scheduled=await hooks.replay(caller, subscription_id, body.from_, body.to))
+
+
+@router.get(
+    "/webhooks/notices",
+    response_model=Page[NoticePublic],
+    summary="Subscriptions disabled after failing (a client's own; the secretariat's: everyone's), newest first",
+)
+async def list_notices(
+    caller: Manager, hooks: Webhooks, cursor: CursorParam = None, limit: LimitParam = 50
+) -> Page[NoticePublic]:
+    notices = await hooks.notices(caller, decode_cursor(cursor), limit)
+    more = encode_cursor(notices[-1].id) if len(notices) == limit else None
+    return Page(items=[NoticePublic.of(n) for n in notices], next_cursor=more)
 
 
 # --- settings and wiring --------------------------------------------------------------------

@@ -36,6 +36,7 @@ from integration.domain.webhooks import (
     ROTATION_OVERLAP,
     Attempt,
     Delivery,
+    Notice,
     RetryPolicy,
     Subscription,
     UrlPolicy,
@@ -118,8 +119,12 @@ class WebhookStore(Protocol):
 
     async def set_cursor(self, seq: int) -> None: ...
 
-    async def add_notice(self, subscription: Subscription, at: datetime, text: str) -> None:
+    async def add_notice(self, notice: Notice) -> None:
         """Something the agency and the secretariat should see (a subscription disabled)."""
+        ...
+
+    async def notices_of(self, *, owner: str | None, before: str | None, limit: int) -> list[Notice]:
+        """Notices newest first (``owner`` None: everyone's); ``before``: the previous page's last id."""
         ...
 
 
@@ -283,6 +288,11 @@ class WebhookService:
         await self.get(caller, subscription_id)
         return await self.store.deliveries_of(subscription_id, after, limit)
 
+    async def notices(self, caller: Caller, before: str | None, limit: int) -> list[Notice]:
+        """Subscriptions disabled after failing: a client's own; the secretariat's and council's: all."""
+        owner = None if caller.staff and not caller.machine else caller.subject
+        return await self.store.notices_of(owner=owner, before=before, limit=limit)
+
     async def replay(self, caller: Caller, subscription_id: str, since: datetime, until: datetime) -> int:
         """Send again every event of the subscription's types with ``since <= time < until`` (those never
         sent are sent for the first time); how many deliveries were scheduled."""
@@ -383,7 +393,7 @@ class WebhookWorker:
             if await self.store.disable(sub.id, attempt.at, reason):
                 text = f"webhook subscription {sub.id} to {sub.url} was disabled: {reason}"
                 log.warning("%s (owner %s)", text, sub.owner)
-                await self.store.add_notice(health.subscription, attempt.at, text)
+                await self.store.add_notice(Notice(sub.id, sub.owner, attempt.at, text))
 
     async def step(self) -> tuple[int, int]:
         return await self.fan_out(), await self.deliver_due()

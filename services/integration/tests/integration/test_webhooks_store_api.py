@@ -32,6 +32,7 @@ from integration.domain.webhooks import (
     DELIVERED,
     PENDING,
     Attempt,
+    Notice,
     RetryPolicy,
     UrlPolicy,
     after_attempt,
@@ -118,6 +119,15 @@ async def test_the_store_on_the_real_document_store(store: MongoWebhookStore) ->
     assert await store.replay(replay, later) == 2
     replayed = await store.delivery(deliveries[0].id)
     assert replayed is not None and replayed.status == PENDING and replayed.next_attempt_at == later
+    # Notices: once each, a client's own, newest first, in pages.
+    for minutes in (1, 2, 2, 3):
+        await store.add_notice(Notice("wh_it", "agency", T0 + timedelta(minutes=minutes), f"disabled {minutes}"))
+    await store.add_notice(Notice("wh_other", "other", T0, "disabled"))
+    page = await store.notices_of(owner="agency", before=None, limit=2)
+    assert [n.text for n in page] == ["disabled 3", "disabled 2"]
+    rest = await store.notices_of(owner="agency", before=page[-1].id, limit=2)
+    assert [n.text for n in rest] == ["disabled 1"]
+    assert len(await store.notices_of(owner=None, before=None, limit=10)) == 4
     assert await store.cursor() == 0
     await store.set_cursor(42)
     assert await store.cursor() == 42

@@ -182,7 +182,10 @@ async def test_failures_back_off_then_a_day_of_them_disables_with_a_notice_and_e
     await worker.step()
     current = await service.get(AGENCY, sub.id)
     assert not current.enabled and "failed for" in (current.disabled_reason or "")
-    assert len(worker.store.notices) == 1  # type: ignore[attr-defined]
+    [notice] = await service.notices(AGENCY, None, 10)
+    assert notice.subscription_id == sub.id and "disabled" in notice.text
+    assert [n.id for n in await service.notices(SECRETARIAT, None, 10)] == [notice.id]
+    assert await service.notices(OTHER, None, 10) == []
     # Disabled: nothing is sent, even when due.
     clock.advance(100)
     before = len(sender.sent)
