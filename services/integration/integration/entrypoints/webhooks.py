@@ -8,19 +8,24 @@ is made (creation, rotation).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, Security, status
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pymongo.asynchronous.database import AsyncDatabase
 
+import alliance_contracts  # noqa: F401  (registers every event type: the types a subscription may name)
 from alliance_common.auth import Principal, bearer_scheme, oauth2_scheme, principal_of
 from alliance_common.errors import Forbidden, InvalidInput
+from alliance_common.events import IntegrationEvent
+from alliance_common.mongo import Document
 from alliance_common.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from alliance_common.problems import RequestModel
 from integration.adapters.webhooks import DnsResolver, HttpSender, MongoWebhookStore, page_key
@@ -397,7 +402,7 @@ class WebhookParts:
     async def setup(self) -> None:
         await self.store.setup()
 
-    def job(self, stop: Any) -> Callable[[], Awaitable[None]]:
+    def job(self, stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
         """The worker as a runtime job: runs until ``stop`` is set, then closes its HTTP client."""
 
         async def run() -> None:
@@ -409,11 +414,10 @@ class WebhookParts:
         return run
 
 
-def webhooks_for(db: Any, archive: Archive, environment: str, settings: WebhookSettings | None = None) -> WebhookParts:
+def webhooks_for(
+    db: AsyncDatabase[Document], archive: Archive, environment: str, settings: WebhookSettings | None = None
+) -> WebhookParts:
     """Everything webhooks need, on the service's database and archive (the composition root calls it)."""
-    import alliance_contracts  # noqa: F401  (registers every event type)
-    from alliance_common.events import IntegrationEvent
-
     settings = settings or WebhookSettings()
     config = settings.config(environment)
     store = MongoWebhookStore(db)
