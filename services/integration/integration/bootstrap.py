@@ -8,6 +8,7 @@ from alliance_common.service import ServiceRuntime
 from integration.adapters.archive import MongoArchive
 from integration.entrypoints.api import routers
 from integration.entrypoints.events import TOPICS, archive_handler
+from integration.entrypoints.webhooks import webhooks_for
 from integration.settings import Settings, get_settings
 
 
@@ -16,6 +17,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     archive = MongoArchive(runtime.db, lease_s=settings.archive_reservation_lease_s)
     runtime.subscribe_every_event(TOPICS, archive_handler(archive), name="archive")
+    # Webhooks (WEBHOOK_* settings): the worker follows the archive and delivers, as a job until shutdown.
+    hooks = webhooks_for(runtime.db, archive, settings.environment)
+    runtime.every("webhooks", hooks.worker.config.poll_interval_s, hooks.job(runtime.stop))
+
+    async def setup() -> None:
+        await archive.setup()
+        await hooks.setup()
 
     app = runtime.create_app(
         title="Alliance integration",
@@ -23,7 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "(once each, by its CloudEvents id, never deleted), and what is built from it for agencies: the change "
         "feed, statistics, open data, the annual report and webhooks. Publishes nothing.",
         routers=routers,
-        setup=archive.setup,
+        setup=setup,
     )
     app.state.archive = archive
+    app.state.webhooks = hooks.service
     return app

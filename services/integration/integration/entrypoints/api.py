@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import feed
+from integration.entrypoints import feed, webhooks
 
 routers: list[APIRouter] = [
     feed.router,
+    webhooks.router,
 ]
