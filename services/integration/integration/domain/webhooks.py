@@ -99,68 +99,79 @@ class SigningSecret:
 
 # --- event types and scopes ------------------------------------------------------------------
 
-# Which event types a machine client's scopes let it receive (the same rule as the change feed
-# should use): each service's events go with that service's read scope; membership events are
-# about organisations, so only the public facts of membership (admissions, departures, status)
-# go with ``statistics:read``, never applications, dues or users.
-PUBLIC_MEMBERSHIP_TYPES = frozenset(
-    {
-        "alliance.membership.member.admitted.v1",
-        "alliance.membership.member.suspended.v1",
-        "alliance.membership.member.reinstated.v1",
-        "alliance.membership.member.status_changed.v1",
-        "alliance.membership.member.renewed.v1",
-        "alliance.membership.member.withdrawn.v1",
-        "alliance.membership.member.expelled.v1",
-    }
-)
-OWNER_SCOPES = {
-    "licensing": "licensing:read",
-    "standards": "standards:read",
-    "training": "training:read",
+# Which event types a machine client's scopes let it receive: the same allow-list as the change
+# feed's (a webhook is another window onto the same archive), so one company's money, people and
+# votes never leave. STAND-IN until ``integration.domain.feed.types_for_scopes`` (the feed's
+# table, issue 10's core) is on main: then the wiring passes that one and this copy goes.
+SCOPE_TYPES: dict[str, frozenset[str]] = {
+    "licensing:read": frozenset(
+        {
+            "alliance.licensing.programme.created.v1",
+            "alliance.licensing.patent.contributed.v1",
+            "alliance.licensing.patent.submitted.v1",
+            "alliance.licensing.patent.evaluated.v1",
+            "alliance.licensing.patent.legal_status_changed.v1",
+            "alliance.licensing.licence.granted.v1",
+            "alliance.licensing.licence.suspended.v1",
+            "alliance.licensing.licence.restored.v1",
+        }
+    ),
+    "standards:read": frozenset(
+        {
+            "alliance.standards.project.proposed.v1",
+            "alliance.standards.project.stage_changed.v1",
+            "alliance.standards.ipr_call.issued.v1",
+            "alliance.standards.ipr_call.answered.v1",
+            "alliance.standards.ballot.opened.v1",
+            "alliance.standards.ballot.closed.v1",
+            "alliance.standards.standard.published.v1",
+        }
+    ),
+    "training:read": frozenset({"alliance.training.session.scheduled.v1", "alliance.training.session.proposed.v1"}),
+    "statistics:read": frozenset(
+        {
+            "alliance.membership.member.admitted.v1",
+            "alliance.membership.member.renewed.v1",
+            "alliance.membership.member.withdrawn.v1",
+            "alliance.membership.member.expelled.v1",
+        }
+    ),
 }
 
 
-def scopes_allow(event_type: str, scopes: Collection[str]) -> bool:
-    """Whether a client holding ``scopes`` may receive events of ``event_type``."""
-    parts = event_type.split(".")
-    owner = parts[1] if len(parts) > 2 and parts[0] == "alliance" else ""
-    if owner == "membership":
-        return "statistics:read" in scopes and event_type in PUBLIC_MEMBERSHIP_TYPES
-    scope = OWNER_SCOPES.get(owner)
-    return scope is not None and scope in scopes
+def types_for_scopes(scopes: Iterable[str]) -> frozenset[str]:
+    """The event types a machine client holding ``scopes`` may receive."""
+    return frozenset().union(*(SCOPE_TYPES.get(scope, frozenset()) for scope in scopes))
 
 
 def matches(pattern: str, event_type: str) -> bool:
-    """A subscription's type: exact (``alliance.standards.project.published.v1``), or a prefix
+    """A subscription's type: exact (``alliance.standards.standard.published.v1``), or a prefix
     ending in ``.*`` (``alliance.standards.*``)."""
     if pattern.endswith(".*"):
         return event_type.startswith(pattern[:-1])
     return pattern == event_type
 
 
-def check_event_types(patterns: Sequence[str], scopes: Collection[str], known: Collection[str]) -> tuple[str, ...]:
-    """The subscription's types, deduplicated in order; each must name a known type (or a prefix of
-    some) and every type it covers must be within ``scopes``. Raises ``InvalidInput(event_types)``."""
+def check_event_types(patterns: Sequence[str], allowed: Collection[str], known: Collection[str]) -> tuple[str, ...]:
+    """The exact types a subscription receives, in order, deduplicated. A pattern must name a known
+    type (or a prefix of some); a prefix stands for the types under it that ``allowed`` holds (now:
+    a type added later is subscribed by name); an exact type outside ``allowed`` is refused.
+    Raises ``InvalidInput(event_types)``."""
     if not patterns:
         raise InvalidInput("name at least one event type", field="event_types")
     if len(patterns) > MAX_EVENT_TYPES:
         raise InvalidInput(f"at most {MAX_EVENT_TYPES} event types", field="event_types")
     out: list[str] = []
     for pattern in patterns:
-        covered = [t for t in known if matches(pattern, t)]
+        covered = sorted(t for t in known if matches(pattern, t))
         if not covered:
             raise InvalidInput(f"{pattern!r} is no event type the alliance publishes", field="event_types")
-        refused = sorted(t for t in covered if not scopes_allow(t, scopes))
-        if refused and pattern.endswith(".*") and len(refused) < len(covered):
-            raise InvalidInput(
-                f"{pattern!r} covers types your scopes do not allow ({', '.join(refused[:3])}...); name the types",
-                field="event_types",
-            )
-        if refused:
+        mine = [t for t in covered if t in allowed]
+        if not mine:
             raise InvalidInput(f"your scopes do not allow {pattern!r}", field="event_types")
-        if pattern not in out:
-            out.append(pattern)
+        out.extend(t for t in mine if t not in out)
+    if len(out) > MAX_EVENT_TYPES:
+        raise InvalidInput(f"at most {MAX_EVENT_TYPES} event types", field="event_types")
     return tuple(out)
 
 

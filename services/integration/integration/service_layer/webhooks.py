@@ -23,7 +23,7 @@ import logging
 import random
 import secrets as secrets_module
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -55,6 +55,7 @@ from integration.domain.webhooks import (
     rotate,
     subscribe,
     subscription_after,
+    types_for_scopes,
 )
 from integration.service_layer.ports import Archive
 
@@ -178,7 +179,9 @@ class WebhookService:
         clock: Callable[[], datetime] = utcnow,
         random_bytes: Callable[[int], bytes] = secrets_module.token_bytes,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        types_for_scopes: Callable[[Iterable[str]], frozenset[str]] = types_for_scopes,
     ) -> None:
+        self.types_for_scopes = types_for_scopes
         self.store = store
         self.archive = archive
         self.resolver = resolver
@@ -199,7 +202,7 @@ class WebhookService:
         """A new subscription of the calling client, and its secret (shown this once)."""
         if not caller.machine:
             raise Forbidden("webhook subscriptions belong to machine clients: create them with the client's token")
-        types = check_event_types(event_types, caller.scopes, self.known_types)
+        types = check_event_types(event_types, self.types_for_scopes(caller.scopes), self.known_types)
         await self.check_target(url)
         secret = new_secret(self.random_bytes)
         sub = subscribe(
@@ -247,7 +250,9 @@ class WebhookService:
             raise Conflict("the subscription changed since you read it; read it again")
         changes: dict[str, object] = {}
         if event_types is not None:
-            changes["event_types"] = check_event_types(event_types, caller.scopes, self.known_types)
+            changes["event_types"] = check_event_types(
+                event_types, self.types_for_scopes(caller.scopes), self.known_types
+            )
         if url is not None:
             await self.check_target(url)
             changes["url"] = url

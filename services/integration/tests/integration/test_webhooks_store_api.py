@@ -46,7 +46,7 @@ from integration.service_layer.webhooks import WebhookConfig, WebhookService, We
 pytestmark = pytest.mark.infra
 BASE = "/api/v1/integration/webhooks/subscriptions"
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-KNOWN = {"alliance.standards.project.published.v1", "alliance.licensing.licence.signed.v1"}
+KNOWN = {"alliance.standards.standard.published.v1", "alliance.licensing.licence.granted.v1"}
 
 
 @pytest.fixture
@@ -62,7 +62,13 @@ async def store(infra: Infra) -> AsyncIterator[MongoWebhookStore]:
 
 def ev(seq: int, at: datetime = T0) -> ArchivedEvent:
     return ArchivedEvent(
-        f"ev-{uuid.uuid4()}", seq, "alliance.standards.project.published.v1", "/alliance/standards", "p", at, {"n": seq}
+        f"ev-{uuid.uuid4()}",
+        seq,
+        "alliance.standards.standard.published.v1",
+        "/alliance/standards",
+        "p",
+        at,
+        {"n": seq},
     )
 
 
@@ -205,7 +211,7 @@ async def test_the_routes_with_machine_tokens_and_a_real_receiver(
             assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "url"
             assert "private address" in bad.json()["errors"][0]["reason"]
             outside = await api.post(
-                BASE, json={**body, "event_types": ["alliance.licensing.licence.signed.v1"]}, headers=agency
+                BASE, json={**body, "event_types": ["alliance.licensing.licence.granted.v1"]}, headers=agency
             )
             assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "event_types"
             made = await api.post(BASE, json=body, headers=agency)

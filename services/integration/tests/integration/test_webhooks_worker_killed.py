@@ -30,7 +30,7 @@ from integration.service_layer.webhooks import Caller, WebhookConfig, WebhookSer
 
 pytestmark = pytest.mark.infra
 WORKER = Path(__file__).with_name("webhook_worker_process.py")
-TYPE = "alliance.standards.project.published.v1"
+TYPE = "alliance.standards.standard.published.v1"
 AGENCY = Caller("agency-kill-test", frozenset({"standards:read", "webhooks:manage"}), machine=True)
 
 

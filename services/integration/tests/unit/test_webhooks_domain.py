@@ -33,10 +33,10 @@ from integration.domain.webhooks import (
     new_secret,
     payload,
     rotate,
-    scopes_allow,
     signature_header,
     subscribe,
     subscription_after,
+    types_for_scopes,
     webhook_id_of,
 )
 
@@ -45,7 +45,7 @@ STRICT = UrlPolicy()
 DEV = UrlPolicy(allow_http=True, allow_loopback=True)
 
 
-def event(seq: int = 1, type_: str = "alliance.standards.project.published.v1") -> ArchivedEvent:
+def event(seq: int = 1, type_: str = "alliance.standards.standard.published.v1") -> ArchivedEvent:
     return ArchivedEvent(
         id=f"0b8f2a8e-0000-4000-8000-{seq:012d}",
         seq=seq,
@@ -79,7 +79,7 @@ def test_the_reference_library_verifies_our_signature_and_refuses_a_changed_body
         "webhook-signature": signature_header([s], webhook_id_of(event().id), ts, body),
     }
     parsed = standardwebhooks.Webhook(s).verify(body, headers)
-    assert parsed["type"] == "alliance.standards.project.published.v1"
+    assert parsed["type"] == "alliance.standards.standard.published.v1"
     assert parsed["data"]["title"] == "标准 LED"
     with pytest.raises(standardwebhooks.webhooks.WebhookVerificationError):
         standardwebhooks.Webhook(s).verify(body.replace(b"proj-1", b"proj-2"), headers)
@@ -202,26 +202,34 @@ def test_a_day_of_failures_disables_and_a_success_resets_the_clock() -> None:
 
 def test_event_types_within_scopes() -> None:
     known = {
-        "alliance.standards.project.published.v1",
+        "alliance.standards.standard.published.v1",
         "alliance.standards.project.proposed.v1",
-        "alliance.licensing.licence.signed.v1",
+        "alliance.licensing.licence.granted.v1",
+        "alliance.licensing.royalty.reported.v1",  # one licensee's sales: never to an agency
         "alliance.membership.member.admitted.v1",
         "alliance.membership.dues.paid.v1",
     }
-    assert matches("alliance.standards.*", "alliance.standards.project.published.v1")
+    standards = types_for_scopes({"standards:read"})
+    assert matches("alliance.standards.*", "alliance.standards.standard.published.v1")
     assert not matches("alliance.standards.*", "alliance.standardsx.a.v1")
-    assert check_event_types(["alliance.standards.*", "alliance.standards.*"], {"standards:read"}, known) == (
-        "alliance.standards.*",
+    assert check_event_types(["alliance.standards.*", "alliance.standards.project.proposed.v1"], standards, known) == (
+        "alliance.standards.project.proposed.v1",
+        "alliance.standards.standard.published.v1",
     )
     with pytest.raises(InvalidInput, match="scopes do not allow"):
-        check_event_types(["alliance.licensing.licence.signed.v1"], {"standards:read"}, known)
+        check_event_types(["alliance.licensing.licence.granted.v1"], standards, known)
     with pytest.raises(InvalidInput, match="no event type"):
-        check_event_types(["alliance.nothing.v1"], {"standards:read"}, known)
-    with pytest.raises(InvalidInput, match="covers types"):
-        check_event_types(["alliance.membership.*"], {"statistics:read"}, known)
-    assert scopes_allow("alliance.membership.member.admitted.v1", {"statistics:read"})
-    assert not scopes_allow("alliance.membership.dues.paid.v1", {"statistics:read"})
-    assert not scopes_allow("alliance.standards.project.published.v1", {"webhooks:manage"})
+        check_event_types(["alliance.nothing.v1"], standards, known)
+    licensing = types_for_scopes({"licensing:read"})
+    with pytest.raises(InvalidInput, match="scopes do not allow"):
+        check_event_types(["alliance.licensing.royalty.reported.v1"], licensing, known)
+    # A prefix stands for what the scopes allow under it: never the royalty report, never dues.
+    assert check_event_types(["alliance.licensing.*"], licensing, known) == ("alliance.licensing.licence.granted.v1",)
+    statistics = types_for_scopes({"statistics:read"})
+    assert check_event_types(["alliance.membership.*"], statistics, known) == (
+        "alliance.membership.member.admitted.v1",
+    )
+    assert types_for_scopes({"webhooks:manage"}) == frozenset()
 
 
 @pytest.mark.parametrize(

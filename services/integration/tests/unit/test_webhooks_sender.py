@@ -33,7 +33,7 @@ SECRET = new_secret(random.Random(3).randbytes)
 EVENT = ArchivedEvent(
     "3f1c7b8e-1111-4222-8333-444455556666",
     7,
-    "alliance.standards.project.published.v1",
+    "alliance.standards.standard.published.v1",
     "/alliance/standards",
     "proj-7",
     datetime(2026, 11, 27, 12, 0, tzinfo=UTC),

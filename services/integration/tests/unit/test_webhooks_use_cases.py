@@ -29,9 +29,9 @@ from integration.service_layer.webhooks import Caller, WebhookConfig, WebhookSer
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 KNOWN = {
-    "alliance.standards.project.published.v1",
+    "alliance.standards.standard.published.v1",
     "alliance.standards.project.proposed.v1",
-    "alliance.licensing.licence.signed.v1",
+    "alliance.licensing.licence.granted.v1",
 }
 AGENCY = Caller("agency-demo", frozenset({"standards:read", "webhooks:manage"}), machine=True)
 OTHER = Caller("agency-other", frozenset({"standards:read", "webhooks:manage"}), machine=True)
@@ -70,7 +70,7 @@ class Sender:
         return Attempt(self.clock(), self.status, None if self.status < 300 else "failed", 1)
 
 
-def ev(seq: int, type_: str = "alliance.standards.project.published.v1", at: datetime = T0) -> ArchivedEvent:
+def ev(seq: int, type_: str = "alliance.standards.standard.published.v1", at: datetime = T0) -> ArchivedEvent:
     return ArchivedEvent(f"ev-{seq}", seq, type_, "/alliance/standards", f"p{seq}", at, {"n": seq})
 
 
@@ -133,7 +133,7 @@ async def test_bad_urls_and_types_are_refused_naming_the_field() -> None:
         await service.create(AGENCY, "https://nowhere.example/in", ["alliance.standards.*"])
     assert refused.value.field == "url" and "resolve" in refused.value.detail
     with pytest.raises(InvalidInput) as refused:
-        await service.create(AGENCY, "https://hooks.agency.example/in", ["alliance.licensing.licence.signed.v1"])
+        await service.create(AGENCY, "https://hooks.agency.example/in", ["alliance.licensing.licence.granted.v1"])
     assert refused.value.field == "event_types"
 
 
@@ -141,7 +141,7 @@ async def test_each_event_is_delivered_once_per_subscription_from_its_creation_o
     service, worker, archive, sender, _ = make()
     await archive.add([ev(1)])  # before the subscription: not delivered
     sub, _ = await service.create(
-        AGENCY, "https://hooks.agency.example/in", ["alliance.standards.project.published.v1"]
+        AGENCY, "https://hooks.agency.example/in", ["alliance.standards.standard.published.v1"]
     )
     await archive.add([ev(2), ev(3, "alliance.standards.project.proposed.v1"), ev(4)])
     assert await worker.fan_out() == 2
