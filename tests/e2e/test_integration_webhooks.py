@@ -173,10 +173,10 @@ async def test_webhooks_through_the_gateway_survive_a_kill_mid_delivery(
 
     # --- the fault run: N events, the integration service killed while deliveries are in flight ---
     n = 20
-    receiver.delay_s = 0.4  # each delivery takes a while: some are in flight at the kill
+    receiver.delay_s = 1.5  # each delivery takes a while (under the 3 s timeout): several are in flight at the kill
     first = [await portal.admit(f"Webhook Fault Run {i} Co., Ltd.") for i in range(n // 2)]
     await eventually(
-        lambda: (receiver.in_flight > 0 and len(receiver.received) >= 2) or None, timeout=60, interval=0.02
+        lambda: (receiver.in_flight >= 2 and len(receiver.received) >= 2) or None, timeout=60, interval=0.02
     )
     in_flight_at_kill = receiver.in_flight
     delivered_before_kill = len(receiver.member_ids())
@@ -185,6 +185,7 @@ async def test_webhooks_through_the_gateway_survive_a_kill_mid_delivery(
         # Events keep coming while the service is down (they wait in Kafka, then in the archive).
         second = [await portal.admit(f"Webhook Fault Run {i} Co., Ltd.") for i in range(n // 2, n)]
     finally:
+        receiver.delay_s = 0.2
         await asyncio.to_thread(platform.start_process, "integration")
     members = {m["id"] for m in first + second}
 
