@@ -8,7 +8,7 @@ the same body). A receiver that fails for a while gets retries with backoff; aft
 each delivery verifies with either secret.
 
 The integration service is restarted at the start with short webhook intervals (retries from
-0.5 s, a 4 s lease) and loopback receivers allowed, and restored at the end: hence ``faults``.
+0.5 s, a 6 s lease) and loopback receivers allowed, and restored at the end: hence ``faults``.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ WEBHOOK_ENV = {
     "WEBHOOK_ALLOW_LOOPBACK": "true",
     "WEBHOOK_RETRY_DELAYS_S": "[0.5, 1, 2, 4, 8, 16]",
     "WEBHOOK_JITTER": "0.2",
-    "WEBHOOK_LEASE_S": "4",
-    "WEBHOOK_TIMEOUT_S": "3",
+    "WEBHOOK_LEASE_S": "6",
+    "WEBHOOK_TIMEOUT_S": "5",
     "WEBHOOK_POLL_INTERVAL_S": "0.2",
     "WEBHOOK_CONCURRENCY": "8",
 }
@@ -173,17 +173,21 @@ async def test_webhooks_through_the_gateway_survive_a_kill_mid_delivery(
 
     # --- the fault run: N events, the integration service killed while deliveries are in flight ---
     n = 20
-    receiver.delay_s = 1.5  # each delivery takes a while (under the 3 s timeout): several are in flight at the kill
-    first = [await portal.admit(f"Webhook Fault Run {i} Co., Ltd.") for i in range(n // 2)]
-    await eventually(
-        lambda: (receiver.in_flight >= 2 and len(receiver.received) >= 2) or None, timeout=60, interval=0.02
-    )
+    receiver.delay_s = 2.5  # each delivery takes a while (under the 5 s timeout): several are in flight at the kill
+
+    async def admit_all(names: range) -> list[dict[str, Any]]:
+        return [await portal.admit(f"Webhook Fault Run {i} Co., Ltd.") for i in names]
+
+    # Members are admitted while the deliveries run; the kill comes once two are in flight.
+    admitting = asyncio.create_task(admit_all(range(n // 2)))
+    await eventually(lambda: receiver.in_flight >= 2 or None, timeout=120, interval=0.01)
     in_flight_at_kill = receiver.in_flight
     delivered_before_kill = len(receiver.member_ids())
     await asyncio.to_thread(platform.procs["integration"].kill)  # SIGKILL: nothing recorded after this
     try:
         # Events keep coming while the service is down (they wait in Kafka, then in the archive).
-        second = [await portal.admit(f"Webhook Fault Run {i} Co., Ltd.") for i in range(n // 2, n)]
+        first = await admitting
+        second = await admit_all(range(n // 2, n))
     finally:
         receiver.delay_s = 0.2
         await asyncio.to_thread(platform.start_process, "integration")
@@ -193,7 +197,7 @@ async def test_webhooks_through_the_gateway_survive_a_kill_mid_delivery(
         return members <= set(receiver.member_ids()) or None
 
     await eventually(all_delivered, timeout=120, interval=0.5)
-    await asyncio.sleep(6)  # a lease and more: any late duplicate has arrived by now
+    await asyncio.sleep(8)  # a lease and more: any late duplicate has arrived by now
     ours = [r for r in receiver.received if r.path == "/in" and json.loads(r.body)["data"]["member_id"] in members]
     by_id: dict[str, set[bytes]] = {}
     for r in ours:
