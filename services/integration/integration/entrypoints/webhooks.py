@@ -28,7 +28,9 @@ from alliance_common.events import IntegrationEvent
 from alliance_common.mongo import Document
 from alliance_common.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from alliance_common.problems import RequestModel
-from integration.adapters.webhooks import DnsResolver, HttpSender, MongoWebhookStore, page_key
+from integration.adapters.webhook_sender import DnsResolver, HttpSender
+from integration.adapters.webhooks import MongoWebhookStore, page_key
+from integration.domain.webhook_targets import UrlPolicy
 from integration.domain.webhooks import (
     DISABLE_AFTER,
     JITTER,
@@ -39,7 +41,6 @@ from integration.domain.webhooks import (
     Notice,
     RetryPolicy,
     Subscription,
-    UrlPolicy,
 )
 from integration.service_layer.ports import Archive
 from integration.service_layer.webhooks import SCOPE, Caller, WebhookConfig, WebhookService, WebhookWorker

@@ -30,6 +30,7 @@ from typing import Protocol
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from integration.domain.archive import ArchivedEvent
+from integration.domain.webhook_targets import UrlPolicy, check_addresses, check_url
 from integration.domain.webhooks import (
     DISABLE_AFTER,
     PENDING,
@@ -39,11 +40,8 @@ from integration.domain.webhooks import (
     Notice,
     RetryPolicy,
     Subscription,
-    UrlPolicy,
     after_attempt,
-    check_addresses,
     check_event_types,
-    check_url,
     delivery_id,
     disable,
     enable,

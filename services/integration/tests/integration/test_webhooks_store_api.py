@@ -26,15 +26,16 @@ from alliance_common.problems import install_problem_handlers
 from alliance_local.infra import Infra
 from alliance_local.pytest_plugin import eventually
 from integration.adapters.memory import InMemoryArchive
-from integration.adapters.webhooks import DnsResolver, HttpSender, MongoWebhookStore
+from integration.adapters.webhook_sender import DnsResolver, HttpSender
+from integration.adapters.webhooks import MongoWebhookStore
 from integration.domain.archive import ArchivedEvent
+from integration.domain.webhook_targets import UrlPolicy
 from integration.domain.webhooks import (
     DELIVERED,
     PENDING,
     Attempt,
     Notice,
     RetryPolicy,
-    UrlPolicy,
     after_attempt,
     new_delivery,
     new_secret,

@@ -24,8 +24,9 @@ from alliance_common.mongo import connect
 from alliance_local.infra import Infra
 from alliance_local.pytest_plugin import eventually
 from integration.adapters.memory import InMemoryArchive
-from integration.adapters.webhooks import DnsResolver, MongoWebhookStore
-from integration.domain.webhooks import UrlPolicy
+from integration.adapters.webhook_sender import DnsResolver
+from integration.adapters.webhooks import MongoWebhookStore
+from integration.domain.webhook_targets import UrlPolicy
 from integration.service_layer.webhooks import Caller, WebhookConfig, WebhookService
 
 pytestmark = pytest.mark.infra

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from alliance_common.mongo import connect
-from integration.adapters.webhooks import DnsResolver, HttpSender, MongoWebhookStore
+from integration.adapters.webhook_sender import DnsResolver, HttpSender
+from integration.adapters.webhooks import MongoWebhookStore
 from integration.domain.archive import ArchivedEvent
 from integration.entrypoints.webhooks import WebhookSettings
 from integration.service_layer.webhooks import WebhookWorker

@@ -14,20 +14,16 @@ import standardwebhooks
 
 from alliance_common.errors import InvalidInput
 from integration.domain.archive import ArchivedEvent
+from integration.domain.webhook_targets import RefusedUrl, UrlPolicy, address_refusal, check_addresses, check_url
 from integration.domain.webhooks import (
     DELIVERED,
     FAILED,
     PENDING,
     RETRY_DELAYS_S,
     Attempt,
-    RefusedUrl,
     RetryPolicy,
-    UrlPolicy,
-    address_refusal,
     after_attempt,
-    check_addresses,
     check_event_types,
-    check_url,
     matches,
     new_delivery,
     new_secret,

@@ -15,13 +15,13 @@ import pytest
 import standardwebhooks
 from aiohttp import web
 
-from integration.adapters.webhooks import DnsResolver, HttpSender
+from integration.adapters.webhook_sender import DnsResolver, HttpSender
 from integration.domain.archive import ArchivedEvent
+from integration.domain.webhook_targets import UrlPolicy
 from integration.domain.webhooks import (
     RESPONSE_LOG_CHARS,
     Attempt,
     Subscription,
-    UrlPolicy,
     new_delivery,
     new_secret,
     payload,

@@ -13,18 +13,11 @@ import pytest
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from integration.adapters.memory import InMemoryArchive
-from integration.adapters.webhooks import DnsResolver, InMemoryWebhookStore
+from integration.adapters.webhook_sender import DnsResolver
+from integration.adapters.webhooks import InMemoryWebhookStore
 from integration.domain.archive import ArchivedEvent
-from integration.domain.webhooks import (
-    DELIVERED,
-    FAILED,
-    PENDING,
-    Attempt,
-    Delivery,
-    RetryPolicy,
-    Subscription,
-    UrlPolicy,
-)
+from integration.domain.webhook_targets import UrlPolicy
+from integration.domain.webhooks import DELIVERED, FAILED, PENDING, Attempt, Delivery, RetryPolicy, Subscription
 from integration.service_layer.webhooks import Caller, WebhookConfig, WebhookService, WebhookWorker
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
