@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -19,6 +20,7 @@ from gateway.edge import Edge
 from gateway.issuer import Issuer
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
+from gateway.revocations import RevokedClients
 from gateway.settings import Settings, get_settings
 
 
@@ -30,7 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.verifier.start()  # the provider's keys fetched now, off the event loop (PEM: nothing)
         async with upstream_session(settings) as session:
             app.state.http = session
-            yield
+            stop = asyncio.Event()
+            poller = asyncio.create_task(app.state.revoked.run(lambda: app.state.http, stop), name="revocations")
+            try:
+                yield
+            finally:
+                stop.set()
+                await poller
         shutdown_tracing()
 
     app = FastAPI(
@@ -51,6 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         if settings.jwt_private_key_file
         else None
+    )
+    app.state.revoked = RevokedClients(
+        settings.integration_url,
+        settings.internal_token.get_secret_value() if settings.internal_token else None,
+        settings.revocation_poll_s,
     )
     app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     install_problem_handlers(app)

@@ -378,6 +378,7 @@ class Proxy:
                 request_id = v.decode("latin-1")
 
         principal = await authenticate(state.verifier, method, service, path, authorization)
+        state.revoked.check(principal)
         upstream = settings.upstreams.get(service)
         if upstream is None:
             return problem_response(request, 404, "Not found", f"no service named {service!r}")

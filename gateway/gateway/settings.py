@@ -5,7 +5,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from alliance_common.settings import ServiceSettings
 
@@ -53,6 +53,11 @@ class Settings(ServiceSettings):
     upstream_timeout_s: float = Field(default=10.0, gt=0)
     upstream_max_connections: int = Field(default=256, ge=1)
     upstream_keepalive_s: float = Field(default=30.0, gt=0)
+    # Machine clients the secretariat revoked (integration's registry): their tokens already issued
+    # are refused here, the set read from integration's ``/internal/revocations`` with this shared
+    # token every ``revocation_poll_s``. Unset token: no revocation list (a stack without it).
+    internal_token: SecretStr | None = None
+    revocation_poll_s: float = Field(default=1.0, gt=0)
 
     @property
     def upstreams(self) -> dict[str, str]:

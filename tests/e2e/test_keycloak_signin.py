@@ -273,3 +273,71 @@ def test_accounts_are_idempotent(keycloak: Keycloak, admin: KeycloakAdmin) -> No
     assert set(claims["roles"]) == {"member_staff", "member_admin"}
     admin.set_attributes(email, {"org": None})
     assert "org" not in (admin.call("GET", f"/users/{first}").json().get("attributes") or {})
+
+
+def client_token(stack: Stack, client_id: str, secret: str) -> httpx.Response:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    return call(stack, "POST", "/auth/token", data=form)
+
+
+def test_the_secretariat_manages_agency_clients_and_a_revoked_one_stops_at_once(
+    kc_platform: Stack, keycloak: Keycloak
+) -> None:
+    secretariat, council, member = (
+        person(keycloak, SECRETARIAT),
+        person(keycloak, COUNCIL),
+        person(keycloak, MEMBER_ADMIN),
+    )
+    clients = f"{API}/integration/clients"
+    wanted = {"name": "Fujian Provincial Market Regulator", "scopes": ["training:read", "statistics:read"]}
+
+    # Refusals first: they create nothing.
+    assert call(kc_platform, "POST", clients, member, json=wanted).status_code == 403
+    agency = client_token(kc_platform, DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET).json()["access_token"]
+    assert call(kc_platform, "POST", clients, {"authorization": f"Bearer {agency}"}, json=wanted).status_code == 403
+    bad = call(kc_platform, "POST", clients, secretariat, json={**wanted, "scopes": ["payments:write"]})
+    assert bad.status_code == 422 and "scopes" in bad.text, bad.text
+
+    created = call(kc_platform, "POST", clients, secretariat, json=wanted)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    client_id, secret = body["client_id"], body["client_secret"]
+    assert client_id.startswith("agency-fujian-provincial-market-regulator-") and body["status"] == "active"
+    assert "client_secret" not in call(kc_platform, "GET", f"{clients}/{client_id}", council).json()  # shown once
+    listed = call(kc_platform, "GET", clients, council, params={"limit": 200}).json()["items"]
+    assert client_id in {c["client_id"] for c in listed}
+
+    issued = client_token(kc_platform, client_id, secret)
+    assert issued.status_code == 200, issued.text
+    assert set(issued.json()["scope"].split()) == {"training:read", "statistics:read"}
+    first = {"authorization": f"Bearer {issued.json()['access_token']}"}
+    assert call(kc_platform, "GET", f"{API}/training/sessions", first).status_code == 200
+    assert call(kc_platform, "GET", f"{API}/licensing/programmes", first).status_code == 403  # not granted
+
+    rotated = call(kc_platform, "POST", f"{clients}/{client_id}/rotate-secret", secretariat)
+    assert rotated.status_code == 200, rotated.text
+    new_secret = rotated.json()["client_secret"]
+    assert new_secret != secret
+    assert client_token(kc_platform, client_id, secret).status_code == 401  # the old secret is dead
+    second = {"authorization": f"Bearer {client_token(kc_platform, client_id, new_secret).json()['access_token']}"}
+    assert call(kc_platform, "GET", f"{API}/training/sessions", second).status_code == 200
+
+    assert call(kc_platform, "POST", f"{clients}/{client_id}/revoke", member).status_code == 403
+    revoked = call(kc_platform, "POST", f"{clients}/{client_id}/revoke", secretariat)
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked", revoked.text
+    started = time.monotonic()
+    while True:
+        answer = call(kc_platform, "GET", f"{API}/training/sessions", second)
+        if answer.status_code == 401:
+            break
+        assert answer.status_code == 200
+        assert time.monotonic() - started < 5, "a revoked client's token still worked 5 s after the revocation"
+        time.sleep(0.1)
+    assert "revoked" in answer.json()["detail"]
+    assert call(kc_platform, "GET", f"{API}/training/sessions", first).status_code == 401  # every token of it
+    assert client_token(kc_platform, client_id, new_secret).status_code == 401  # and no new one
+    assert call(kc_platform, "POST", f"{clients}/{client_id}/rotate-secret", secretariat).status_code == 409
+    # Other machine clients are untouched.
+    assert (
+        call(kc_platform, "GET", f"{API}/training/sessions", {"authorization": f"Bearer {agency}"}).status_code == 200
+    )

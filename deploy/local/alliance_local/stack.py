@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sys
 import time
 import urllib.request
@@ -24,6 +25,8 @@ DEMO_AGENCY_CLIENT = "agency-demo"
 DEMO_AGENCY_SECRET = "agency-demo-secret"  # noqa: S105 - a published development credential
 # Membership's provisioning client in the realm (deploy/keycloak/alliance-realm.json; development only).
 MEMBERSHIP_IDENTITY_SECRET = "alliance-membership-demo-secret"  # noqa: S105 - a published development credential
+# Integration's management of machine clients in the realm (development only).
+INTEGRATION_IDENTITY_SECRET = "alliance-integration-demo-secret"  # noqa: S105 - a published development credential
 
 
 def write_keypair(directory: Path) -> tuple[Path, Path]:
@@ -72,6 +75,8 @@ class Stack:
         self.workdir = workdir
         self.dev_login = dev_login
         self.env_overrides = env_overrides or {}
+        # The gateway reads integration's revoked machine clients with it (one per run).
+        self.internal_token = secrets.token_urlsafe(24)
         self.infra = infra or Infra(workdir)
         self.mailpit = mailpit or Mailpit(workdir)  # notifications' mail server (scripts/up: fixed ports)
         self.identity = identity
@@ -150,6 +155,11 @@ class Stack:
             )
         if name == "notifications":
             env.update({"SMTP_HOST": self.mailpit.smtp_host, "SMTP_PORT": str(self.mailpit.smtp_port)})
+        if name in ("gateway", "integration"):
+            env["INTERNAL_TOKEN"] = self.internal_token
+        if name == "integration" and self.keycloak is not None:
+            # The agencies' machine clients are Keycloak clients (integration/adapters/clients.py).
+            env.update({"IDENTITY_URL": self.keycloak.url, "IDENTITY_CLIENT_SECRET": INTEGRATION_IDENTITY_SECRET})
         if name == "membership" and self.keycloak is not None:
             # People's accounts follow membership's events (membership/adapters/identity.py).
             env.update({"IDENTITY_URL": self.keycloak.url, "IDENTITY_CLIENT_SECRET": MEMBERSHIP_IDENTITY_SECRET})

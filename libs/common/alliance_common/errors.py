@@ -38,3 +38,10 @@ class Conflict(DomainError):
 
     status = 409
     title = "Conflict"
+
+
+class Unavailable(DomainError):
+    """A component this call needs did not answer; nothing was changed, so trying again is safe."""
+
+    status = 503
+    title = "Service unavailable"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from alliance_common.auth import SCOPES
+from alliance_common.identity_admin import KeycloakAdminClient
 from alliance_common.service import ServiceRuntime
 from integration.adapters.archive import MongoArchive
+from integration.adapters.clients import KeycloakClients, MongoClientRegistry, NoProvider
+from integration.entrypoints import clients as clients_routes
 from integration.entrypoints.api import routers
 from integration.entrypoints.events import TOPICS, archive_handler
 from integration.entrypoints.webhooks import webhooks_for
+from integration.service_layer.clients import ClientService, IdentityClients
 from integration.settings import Settings, get_settings
 
 
@@ -17,12 +22,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     archive = MongoArchive(runtime.db, lease_s=settings.archive_reservation_lease_s)
     runtime.subscribe_every_event(TOPICS, archive_handler(archive), name="archive")
+    registry = MongoClientRegistry(runtime.db)
+    provider = identity_clients(settings)
+    clients = ClientService(registry, provider or NoProvider(), catalogue=SCOPES.keys())
     # Webhooks (WEBHOOK_* settings): the worker follows the archive and delivers, as a job until shutdown.
     hooks = webhooks_for(runtime.db, archive, settings.environment)
     runtime.every("webhooks", hooks.worker.config.poll_interval_s, hooks.job(runtime.stop))
 
     async def setup() -> None:
         await archive.setup()
+        await registry.setup()
         await hooks.setup()
 
     app = runtime.create_app(
@@ -30,9 +39,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Government agencies' integration: the archive of every event the alliance has published "
         "(once each, by its CloudEvents id, never deleted), and what is built from it for agencies: the change "
         "feed, statistics, open data, the annual report and webhooks. Publishes nothing.",
-        routers=routers,
+        # The client routes exist where a provider holds the clients (a stack without one has none).
+        routers=routers if provider else [r for r in routers if r is not clients_routes.router],
         setup=setup,
     )
     app.state.archive = archive
+    app.state.clients = clients
+    app.state.internal_token = settings.internal_token.get_secret_value() if settings.internal_token else None
     app.state.webhooks = hooks.service
     return app
+
+
+def identity_clients(settings: Settings) -> IdentityClients | None:
+    """The provider's side of the machine clients: Keycloak's admin API when configured."""
+    if not (settings.identity_url and settings.identity_client_secret):
+        return None
+    admin = KeycloakAdminClient(
+        settings.identity_url,
+        settings.identity_realm,
+        settings.identity_client_id,
+        settings.identity_client_secret.get_secret_value(),
+    )
+    return KeycloakClients(admin, settings.identity_platform_client)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import feed, webhooks
+from integration.entrypoints import clients, feed, webhooks
 
 routers: list[APIRouter] = [
     feed.router,
+    clients.router,
+    clients.internal,
     webhooks.router,
 ]

@@ -35,10 +35,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pymongo.asynchronous.collection import AsyncCollection
 
 from alliance_common.events import Envelope, IntegrationEvent, PoisonEvent
+from alliance_common.identity_admin import IdentityRefused, IdentityUnavailable, KeycloakAdminClient
 from alliance_common.mongo import Document
 from alliance_contracts.membership import MemberExpelled, MemberWithdrawn, UserAdded, UserRemoved
 
@@ -53,25 +53,13 @@ ORG_ATTRIBUTE = "org"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class IdentityUnavailable(RuntimeError):
-    """The provider did not answer, or answered with a failure worth retrying (5xx, 429, a store failure)."""
-
-
-class IdentityRefused(RuntimeError):
-    """The provider answered a call with a status that retrying will not change (a 4xx)."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 class Unprovisionable(PoisonEvent):
     """An event whose person can never get an account: dead-lettered at once, with this reason."""
 
     reason = "identity-unprovisionable"
 
 
-class KeycloakUsers:
+class KeycloakUsers(KeycloakAdminClient):
     """Users and client-role mappings of one realm through Keycloak's admin REST API."""
 
     def __init__(
@@ -83,62 +71,10 @@ class KeycloakUsers:
         platform_client: str = "alliance-platform",
         timeout_s: float = 10.0,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.realm = realm
+        super().__init__(base_url, realm, client_id, client_secret, timeout_s)
         self.platform_client_id = platform_client
-        self._form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s))
-        self._token: tuple[float, str] | None = None  # (refresh after, access token)
-        self._token_lock = asyncio.Lock()
         self._platform_client: str | None = None
         self._roles: dict[str, Json] = {}
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    # --- plumbing ---
-
-    async def _access_token(self, renew: bool = False) -> str:
-        async with self._token_lock:
-            if renew or self._token is None or time.monotonic() >= self._token[0]:
-                url = f"{self.base_url}/realms/{self.realm}/protocol/openid-connect/token"
-                try:
-                    response = await self.http.post(url, data=self._form)
-                except httpx.HTTPError as exc:
-                    raise IdentityUnavailable(f"token request: {type(exc).__name__}: {exc}") from exc
-                if response.status_code >= 500:
-                    raise IdentityUnavailable(f"token request: {response.status_code}")
-                if response.status_code != 200:
-                    # A wrong secret or a disabled client: configuration, which an operator fixes.
-                    raise IdentityUnavailable(f"token refused: {response.status_code} {response.text[:200]}")
-                body = response.json()
-                self._token = (time.monotonic() + max(5.0, float(body["expires_in"]) - 15), str(body["access_token"]))
-            return self._token[1]
-
-    async def call(
-        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
-    ) -> httpx.Response:
-        """``path`` under ``/admin/realms/<realm>``; a 2xx answer, else IdentityUnavailable / IdentityRefused."""
-        url = f"{self.base_url}/admin/realms/{self.realm}{path}"
-        response: httpx.Response | None = None
-        for renew in (False, True):  # a token revoked or expired early: sign in again once
-            headers = {"authorization": f"Bearer {await self._access_token(renew)}"}
-            try:
-                response = await self.http.request(method, url, json=body, params=params, headers=headers)
-            except httpx.HTTPError as exc:
-                raise IdentityUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-            if response.status_code != 401:
-                break
-        assert response is not None
-        status = response.status_code
-        if status < 300:
-            return response
-        text = response.text[:300]
-        # 429 and 5xx pass; so does the local H2 store's write failure, which Keycloak reports on a
-        # user's creation as 400 "Could not create user".
-        if status >= 500 or status == 429 or (status == 400 and "Could not create user" in text):
-            raise IdentityUnavailable(f"{method} {path}: {status} {text}")
-        raise IdentityRefused(f"{method} {path}: {status} {text}", status)
 
     async def _platform(self) -> str:
         if self._platform_client is None:
