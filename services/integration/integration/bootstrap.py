@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     provider = identity_clients(settings)
     clients = ClientService(registry, provider or NoProvider(), catalogue=SCOPES.keys())
     # Webhooks (WEBHOOK_* settings): the worker follows the archive and delivers, as a job until shutdown.
-    hooks = webhooks_for(runtime.db, archive, settings.environment)
+    hooks = webhooks_for(runtime.db, archive, settings.environment, revoked=registry.revoked_ids)
     runtime.every("webhooks", hooks.worker.config.poll_interval_s, hooks.job(runtime.stop))
 
     async def setup() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -416,7 +416,12 @@ class WebhookParts:
 
 
 def webhooks_for(
-    db: AsyncDatabase[Document], archive: Archive, environment: str, settings: WebhookSettings | None = None
+    db: AsyncDatabase[Document],
+    archive: Archive,
+    environment: str,
+    settings: WebhookSettings | None = None,
+    *,
+    revoked: Callable[[], Awaitable[Collection[str]]] | None = None,
 ) -> WebhookParts:
     """Everything webhooks need, on the service's database and archive (the composition root calls it)."""
     settings = settings or WebhookSettings()
@@ -427,5 +432,5 @@ def webhooks_for(
         resolver, config.url_policy, timeout_s=settings.timeout_s, connect_timeout_s=settings.connect_timeout_s
     )
     service = WebhookService(store, archive, resolver, set(IntegrationEvent.registry), config)
-    worker = WebhookWorker(store, archive, sender, config)
+    worker = WebhookWorker(store, archive, sender, config, revoked=revoked)
     return WebhookParts(store, service, worker, sender)

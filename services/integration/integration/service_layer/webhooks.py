@@ -23,7 +23,7 @@ import logging
 import random
 import secrets as secrets_module
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -326,10 +326,12 @@ class WebhookWorker:
         *,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        revoked: Callable[[], Awaitable[Collection[str]]] | None = None,
     ) -> None:
         self.store = store
         self.archive = archive
         self.sender = sender
+        self.revoked = revoked  # the machine clients the secretariat revoked (their subscriptions stop)
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()
@@ -344,10 +346,28 @@ class WebhookWorker:
             events = await self.archive.page(after_seq=cursor, limit=self.config.batch)
             if not events:
                 return created
-            subs = await self.store.enabled_subscriptions()
+            subs = await self._live_subscriptions()
             created += await self._deliveries_for(subs, events)
             cursor = events[-1].seq
             await self.store.set_cursor(cursor)
+
+    async def _live_subscriptions(self) -> list[Subscription]:
+        """The enabled subscriptions of clients not revoked; one of a revoked client is disabled, with a notice."""
+        subs = await self.store.enabled_subscriptions()
+        revoked = set(await self.revoked()) if self.revoked is not None and subs else set()
+        live = []
+        for sub in subs:
+            if sub.owner not in revoked:
+                live.append(sub)
+                continue
+            now = self.clock()
+            reason = f"its machine client {sub.owner} was revoked"
+            if await self.store.disable(sub.id, now, reason):
+                log.warning("webhook subscription %s disabled: %s", sub.id, reason)
+                await self.store.add_notice(
+                    Notice(sub.id, sub.owner, now, f"webhook subscription {sub.id} to {sub.url} was disabled: {reason}")
+                )
+        return live
 
     async def _deliveries_for(self, subs: Sequence[Subscription], events: Sequence[ArchivedEvent]) -> int:
         now = self.clock()
@@ -356,7 +376,7 @@ class WebhookWorker:
 
     async def deliver_due(self) -> int:
         """Send every due delivery of enabled subscriptions, ``concurrency`` at once; how many attempts."""
-        subs = {s.id: s for s in await self.store.enabled_subscriptions()}
+        subs = {s.id: s for s in await self._live_subscriptions()}
         if not subs:
             return 0
         due = await self.store.claim_due(

@@ -273,3 +273,26 @@ async def test_development_allows_a_loopback_receiver_over_http() -> None:
     with pytest.raises(InvalidInput, match="private"):
         await service.create(AGENCY, "http://10.0.0.1/in", ["alliance.standards.*"])
     assert PENDING == "pending"
+
+
+async def test_a_revoked_clients_subscriptions_stop_with_a_notice() -> None:
+    service, worker, archive, sender, _ = make()
+    sub, _ = await service.create(AGENCY, "https://hooks.agency.example/in", ["alliance.standards.*"])
+    kept, _ = await service.create(OTHER, "https://hooks.agency.example/in", ["alliance.standards.*"])
+    revoked: set[str] = set()
+
+    async def revoked_ids() -> set[str]:
+        return revoked
+
+    worker.revoked = revoked_ids
+    await archive.add([ev(1)])
+    await worker.step()
+    assert sorted(s for s, _, _ in sender.sent) == sorted([sub.id, kept.id])
+    revoked.add(AGENCY.subject)
+    await archive.add([ev(2)])
+    await worker.step()
+    assert [s for s, w, _ in sender.sent if w == "ev-2"] == [kept.id]
+    current = await service.get(AGENCY, sub.id)
+    assert not current.enabled and "revoked" in (current.disabled_reason or "")
+    [notice] = await service.notices(AGENCY, None, 10)
+    assert "revoked" in notice.text
