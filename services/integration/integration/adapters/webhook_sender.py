@@ -28,10 +28,16 @@ class DnsResolver:
     """The host's addresses from the system's resolver (an IP literal in any form inet_aton takes,
     e.g. ``2130706433`` or ``0x7f.1``, resolves to itself: the check sees the real address)."""
 
+    def __init__(self, timeout_s: float = 5.0) -> None:
+        self.timeout_s = timeout_s
+
     async def resolve(self, host: str, port: int) -> list[str]:
         loop = asyncio.get_running_loop()
         try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            async with asyncio.timeout(self.timeout_s):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError as exc:
+            raise RefusedUrl(f"its host {host!r} did not resolve within {self.timeout_s:g}s") from exc
         except (socket.gaierror, UnicodeError) as exc:
             raise RefusedUrl(f"its host {host!r} does not resolve ({exc})") from exc
         seen: list[str] = []
