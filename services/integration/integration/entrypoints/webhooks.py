@@ -107,7 +107,7 @@ class SubscriptionCreate(RequestModel):
                 {
                     "url": "https://hooks.agency.example.gov.cn/alliance",
                     "event_types": ["alliance.standards.*"],
-                    "description": "standards published and withdrawn",
+                    "description": "standards projects and publications",
                 }
             ]
         },
@@ -119,6 +119,12 @@ class SubscriptionUpdate(RequestModel):
     event_types: list[str] | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=500)
     version: int | None = Field(None, description="The version you read: a concurrent change then answers 409.")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"event_types": ["alliance.standards.standard.published.v1"], "version": 1}]},
+    )
 
 
 class SecretPublic(BaseModel):
@@ -220,7 +226,11 @@ class ReplayRequest(RequestModel):
     from_: datetime = Field(alias="from", description="Events that happened at or after this time (ISO 8601)...")
     to: datetime = Field(description="...and before this time.")
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [{"from": "2026-11-01T00:00:00Z", "to": "2026-11-27T00:00:00Z"}]},
+    )
 
     @field_validator("from_", "to")
     @classmethod
