@@ -12,6 +12,7 @@ from integration.adapters.clients import KeycloakClients, MongoClientRegistry, N
 from integration.entrypoints import clients as clients_routes
 from integration.entrypoints.api import routers
 from integration.entrypoints.events import TOPICS, archive_handler
+from integration.entrypoints.webhooks import webhooks_for
 from integration.service_layer.clients import ClientService, IdentityClients
 from integration.settings import Settings, get_settings
 
@@ -24,10 +25,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     registry = MongoClientRegistry(runtime.db)
     provider = identity_clients(settings)
     clients = ClientService(registry, provider or NoProvider(), catalogue=SCOPES.keys())
+    # Webhooks (WEBHOOK_* settings): the worker follows the archive and delivers, as a job until shutdown.
+    hooks = webhooks_for(runtime.db, archive, settings.environment, revoked=registry.revoked_ids)
+    runtime.every("webhooks", hooks.worker.config.poll_interval_s, hooks.job(runtime.stop))
 
     async def setup() -> None:
         await archive.setup()
         await registry.setup()
+        await hooks.setup()
 
     app = runtime.create_app(
         title="Alliance integration",
@@ -41,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.archive = archive
     app.state.clients = clients
     app.state.internal_token = settings.internal_token.get_secret_value() if settings.internal_token else None
+    app.state.webhooks = hooks.service
     return app
 
 

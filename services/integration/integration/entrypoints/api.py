@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import clients, feed
+from integration.entrypoints import clients, feed, webhooks
 
 routers: list[APIRouter] = [
     feed.router,
     clients.router,
     clients.internal,
+    webhooks.router,
 ]
