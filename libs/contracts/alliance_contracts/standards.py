@@ -26,6 +26,9 @@ class ProjectProposed(StandardsEvent):
     scope: str
     proposer_id: str
     proposed_at: datetime
+    # Optional since v1 grew it: the stage the project starts in ("proposed"; a revision of a
+    # published standard starts at "working_group"). None on older events: "proposed".
+    stage: str | None = None
 
 
 class DeclaredPatent(BaseModel):

@@ -17,6 +17,7 @@ class ProjectProposed:
     scope: str
     proposer_id: str
     proposed_at: datetime
+    stage: str | None = None
 
 
 @dataclass(frozen=True)

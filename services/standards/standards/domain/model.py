@@ -221,7 +221,14 @@ class Project:
         )
         project.history.append(HistoryEntry(now, "proposed", by, to_stage=Stage.PROPOSED.value))
         project.events.append(
-            ProjectProposed(project_id=id, title=title, scope=scope, proposer_id=proposer_id, proposed_at=now)
+            ProjectProposed(
+                project_id=id,
+                title=title,
+                scope=scope,
+                proposer_id=proposer_id,
+                proposed_at=now,
+                stage=Stage.PROPOSED.value,
+            )
         )
         return project
 
@@ -272,6 +279,7 @@ class Project:
                 scope=project.scope,
                 proposer_id=project.proposer_id,
                 proposed_at=now,
+                stage=project.status.value,
             )
         )
         return project
