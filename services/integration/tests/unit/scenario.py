@@ -164,7 +164,7 @@ class Timeline:
                 patent_id=patent_id,
                 owner_id=owner,
                 office=office,
-                number=number or f"{office}{abs(hash(patent_id)) % 10**9}B",
+                number=number or f"{office}2019{patent_id}",
                 family_id=f"F-{patent_id}",
                 expiry_date=expiry,
                 title=title,
@@ -345,14 +345,16 @@ class Timeline:
             session_id,
         )
 
-    def register(self, session_id: str, registration_id: str, email: str, org: str | None = "m1") -> None:
+    def register(
+        self, session_id: str, registration_id: str, email: str, org: str | None = "m1", price: str = "800.00"
+    ) -> None:
         self.add(
             trn.RegistrationConfirmed(
                 session_id=session_id,
                 registration_id=registration_id,
                 organisation_id=org,
                 attendee_email=email,
-                price=Decimal("800.00"),
+                price=Decimal(price),
                 currency="CNY",
                 member_price_applied=True,
             ),
@@ -395,7 +397,7 @@ class Timeline:
                     organisation_id="m1",
                     attendee_name=name,
                     attendee_email=email,
-                    verification_code=f"C{abs(hash(registration_id)) % 10**10:010d}",
+                    verification_code=f"CERT{registration_id.upper()}",
                     credit_hours=Decimal(hours),
                     issued_on=self.now.date(),
                 ),
