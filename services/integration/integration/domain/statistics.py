@@ -105,24 +105,21 @@ class Period:
 
     end: date
     start: date | None = None
+    # Computed once (every event of a scan is compared with them): the first instant of the period
+    # (None: from the beginning) and the end, the start of the day after ``end`` (exclusive).
+    since: datetime | None = field(init=False, compare=False, repr=False)
+    until: datetime = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.start is not None and self.start > self.end:
             raise ValueError("the period's start is after its end")
-
-    @property
-    def since(self) -> datetime | None:
-        return None if self.start is None else datetime.combine(self.start, time(), UTC)
-
-    @property
-    def until(self) -> datetime:
-        """The end of the period: the start of the day after ``end`` (exclusive)."""
-        return datetime.combine(self.end + timedelta(days=1), time(), UTC)
+        since = None if self.start is None else datetime.combine(self.start, time(), UTC)
+        object.__setattr__(self, "since", since)
+        object.__setattr__(self, "until", datetime.combine(self.end + timedelta(days=1), time(), UTC))
 
     def within(self, moment: datetime) -> bool:
         """Whether an event of the scan (all before ``until``) falls within the period."""
-        since = self.since
-        return since is None or moment >= since
+        return self.since is None or moment >= self.since
 
     def holds(self, day: date) -> bool:
         return (self.start is None or day >= self.start) and day <= self.end
