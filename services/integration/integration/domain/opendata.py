@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from integration.domain.archive import ArchivedEvent
-from integration.domain.statistics import (
+from integration.domain.folding import (
     ADMITTED,
     EXPELLED,
     LEGAL_STATUS_CHANGED,

@@ -25,56 +25,44 @@ two licensees' reports is their own sales figure.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from integration.domain.archive import ArchivedEvent
+from integration.domain.folding import (
+    ADMITTED,
+    CERTIFICATE_ISSUED,
+    CREDIT_HOURS_EARNED,
+    EXPELLED,
+    PROJECT_PROPOSED,
+    REGISTRATION_CONFIRMED,
+    REGISTRATION_STATUS_CHANGED,
+    REINSTATED,
+    SESSION_SCHEDULED,
+    STAGE_CHANGED,
+    STANDARD_PUBLISHED,
+    STATUS_CHANGED,
+    SUSPENDED,
+    WITHDRAWN,
+    ZERO,
+    Fold,
+    Handler,
+    Period,
+    day_of,
+    money,
+    ordered,
+    run,
+)
+from integration.domain.statistics_pool import SEGMENTS, PatentsFold, RoyaltiesFold
 from integration.domain.tables import Column, ColumnType, Table
-
-ZERO = Decimal("0")
-MIN_LICENSEES = 3  # a quarter's royalty amounts are shown only when at least this many licensees reported
-
-# --- event types (as published; alliance_contracts declares them) ---------------------------------
-M = "alliance.membership."
-ADMITTED = M + "member.admitted.v1"
-SUSPENDED = M + "member.suspended.v1"
-REINSTATED = M + "member.reinstated.v1"
-STATUS_CHANGED = M + "member.status_changed.v1"
-WITHDRAWN = M + "member.withdrawn.v1"
-EXPELLED = M + "member.expelled.v1"
-L = "alliance.licensing."
-PROGRAMME_CREATED = L + "programme.created.v1"
-PATENT_CONTRIBUTED = L + "patent.contributed.v1"
-PATENT_SUBMITTED = L + "patent.submitted.v1"
-PATENT_EVALUATED = L + "patent.evaluated.v1"
-LEGAL_STATUS_CHANGED = L + "patent.legal_status_changed.v1"
-LICENCE_GRANTED = L + "licence.granted.v1"
-LICENCE_SUSPENDED = L + "licence.suspended.v1"
-LICENCE_RESTORED = L + "licence.restored.v1"
-ROYALTY_REPORTED = L + "royalty.reported.v1"
-ROYALTY_PAID = L + "royalty.paid.v1"
-ROYALTIES_DISTRIBUTED = L + "royalties.distributed.v1"
-S = "alliance.standards."
-PROJECT_PROPOSED = S + "project.proposed.v1"
-STAGE_CHANGED = S + "project.stage_changed.v1"
-STANDARD_PUBLISHED = S + "standard.published.v1"
-T = "alliance.training."
-SESSION_SCHEDULED = T + "session.scheduled.v1"
-REGISTRATION_CONFIRMED = T + "registration.confirmed.v1"
-REGISTRATION_STATUS_CHANGED = T + "registration.status_changed.v1"
-CERTIFICATE_ISSUED = T + "certificate.issued.v1"
-CREDIT_HOURS_EARNED = T + "credit_hours.earned.v1"
 
 # The vocabularies (rows with zero are shown too, so a table's shape does not depend on the data).
 MEMBER_STATUSES = ("new", "current", "grace", "expired", "suspended", "withdrawn", "expelled")
 ENDED = frozenset({"withdrawn", "expelled"})  # no longer a member
 TIERS = ("council_member", "ordinary_member", "observer")
-SEGMENTS = ("substrate", "epitaxy", "chip", "packaging", "application", "equipment", "materials")
-OFFICES = ("CN", "US", "EP", "JP", "KR", "DE", "FR", "GB", "RU", "AU", "WO")
 STAGES = (
     "proposed",
     "accepted",
@@ -94,110 +82,6 @@ STAGES = (
     "abandoned",
 )
 COMMITMENTS = ("royalty_free", "frand", "declaration_later", "unwilling")
-
-
-# --- the period ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """``start`` None: a date (from the beginning through ``end``); else the days ``start``..``end``."""
-
-    end: date
-    start: date | None = None
-    # Computed once (every event of a scan is compared with them): the first instant of the period
-    # (None: from the beginning) and the end, the start of the day after ``end`` (exclusive).
-    since: datetime | None = field(init=False, compare=False, repr=False)
-    until: datetime = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.start is not None and self.start > self.end:
-            raise ValueError("the period's start is after its end")
-        since = None if self.start is None else datetime.combine(self.start, time(), UTC)
-        object.__setattr__(self, "since", since)
-        object.__setattr__(self, "until", datetime.combine(self.end + timedelta(days=1), time(), UTC))
-
-    def within(self, moment: datetime) -> bool:
-        """Whether an event of the scan (all before ``until``) falls within the period."""
-        return self.since is None or moment >= self.since
-
-    def holds(self, day: date) -> bool:
-        return (self.start is None or day >= self.start) and day <= self.end
-
-    def as_json(self) -> dict[str, str | None]:
-        return {"from": self.start.isoformat() if self.start else None, "to": self.end.isoformat()}
-
-
-# --- reading payloads as published ---------------------------------------------------------------
-
-
-def day_of(value: Any) -> date | None:
-    """A date from a payload's date or date-time (ISO text as published, or an already parsed value)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (value.astimezone(UTC) if value.tzinfo else value).date()
-    if isinstance(value, date):
-        return value
-    text = str(value)
-    if len(text) > 10:  # a date-time: its UTC date
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
-    return date.fromisoformat(text)
-
-
-def money(value: Any) -> Decimal:
-    return ZERO if value is None else Decimal(str(value))
-
-
-def quarter_of(day: date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
-def _ordered(counts: Mapping[str, int], known: Sequence[str]) -> list[tuple[str, int]]:
-    """The known values in their order (zeros included), then any other value alphabetically."""
-    return [(k, counts.get(k, 0)) for k in known] + sorted((k, v) for k, v in counts.items() if k not in known)
-
-
-Handler = Callable[[ArchivedEvent], None]
-
-
-class Fold:
-    """A read model: handlers by event type, and the tables it answers with."""
-
-    title = ""
-
-    def __init__(self, period: Period) -> None:
-        self.period = period
-
-    def handlers(self) -> dict[str, Handler]:
-        raise NotImplementedError
-
-    def tables(self) -> list[Table]:
-        raise NotImplementedError
-
-
-def run(folds: Sequence[Fold], events: Iterable[ArchivedEvent]) -> None:
-    """Apply events (already limited to ``time < period.until``) to every fold: one pass."""
-    dispatch = dispatch_table(folds)
-    get = dispatch.get
-    for event in events:
-        handlers = get(event.type)
-        if handlers is not None:
-            for handle in handlers:
-                handle(event)
-
-
-def dispatch_table(folds: Sequence[Fold]) -> dict[str, list[Handler]]:
-    dispatch: dict[str, list[Handler]] = defaultdict(list)
-    for fold in folds:
-        for event_type, handle in fold.handlers().items():
-            dispatch[event_type].append(handle)
-    return dict(dispatch)
-
-
-def types_of(folds: Sequence[Fold]) -> frozenset[str]:
-    return frozenset(t for fold in folds for t in fold.handlers())
 
 
 # --- members -------------------------------------------------------------------------------------
@@ -303,19 +187,19 @@ class MembersFold(Fold):
                     Column("status", description="new, current, grace, expired, suspended, withdrawn, expelled"),
                     Column("members", ColumnType.INTEGER, "organisations with this status at the end of the period"),
                 ),
-                list(_ordered(by_status, MEMBER_STATUSES)),
+                list(ordered(by_status, MEMBER_STATUSES)),
             ),
             Table(
                 "members_by_tier",
                 "Members by tier",
                 (Column("tier", description="council_member, ordinary_member, observer"), members),
-                list(_ordered(by_tier, TIERS)),
+                list(ordered(by_tier, TIERS)),
             ),
             Table(
                 "members_by_segment",
                 "Members by industry-chain segment (a member in several segments counts in each)",
                 (Column("segment", description="industry-chain segment"), members),
-                list(_ordered(by_segment, SEGMENTS)),
+                list(ordered(by_segment, SEGMENTS)),
             ),
             Table(
                 "members_by_region",
@@ -346,375 +230,6 @@ class MembersFold(Fold):
                         len(current),
                     )
                 ],
-            ),
-        ]
-
-
-# --- patents -------------------------------------------------------------------------------------
-
-
-class _Patent:
-    __slots__ = ("ended_on", "expiry", "grant_date", "office", "segment", "status", "validated_in")
-
-    def __init__(
-        self,
-        office: str,
-        segment: str,
-        status: str | None,
-        grant_date: date | None,
-        expiry: date | None,
-        validated_in: list[str],
-    ) -> None:
-        self.office = office
-        self.segment = segment
-        self.status = status  # None: an event from before the contract carried it
-        self.grant_date = grant_date
-        self.expiry = expiry
-        self.ended_on: date | None = None
-        self.validated_in = validated_in
-
-    def in_force_on(self, day: date) -> bool:
-        """As licensing's ``Patent.in_force_on``: granted by ``day``, not expired, invalidated or lapsed."""
-        if self.status == "pending":
-            return False
-        if self.status is not None and (self.grant_date is None or day < self.grant_date):
-            return False
-        if self.expiry is not None and day >= self.expiry:
-            return False
-        return self.ended_on is None or day < self.ended_on
-
-    def territory(self) -> list[str]:
-        """Where the patent has effect: its office's country; an EP patent where validated; WO nowhere."""
-        if self.office == "EP":
-            return self.validated_in
-        if self.office == "WO":
-            return []
-        return [self.office]
-
-
-class PatentsFold(Fold):
-    """Patents by office, segment and essentiality; in force by country."""
-
-    title = "Patents"
-
-    def __init__(self, period: Period) -> None:
-        super().__init__(period)
-        self.patents: dict[str, _Patent] = {}
-        self.programmes: dict[str, tuple[str, str]] = {}  # id -> (name, standard)
-        self.submissions: dict[str, tuple[str, str]] = {}  # id -> (programme, patent)
-        self.findings: dict[str, bool] = {}  # submission id -> essential
-        self.contributed_in_period: Counter[str] = Counter()  # by office
-        self.evaluated_in_period: Counter[str] = Counter()  # by programme
-
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            PROGRAMME_CREATED: self.on_programme,
-            PATENT_CONTRIBUTED: self.on_contributed,
-            LEGAL_STATUS_CHANGED: self.on_legal_status,
-            PATENT_SUBMITTED: self.on_submitted,
-            PATENT_EVALUATED: self.on_evaluated,
-        }
-
-    def on_programme(self, e: ArchivedEvent) -> None:
-        d = e.data
-        self.programmes[d["programme_id"]] = (d.get("name", ""), d.get("standard_ref", ""))
-
-    def on_contributed(self, e: ArchivedEvent) -> None:
-        d = e.data
-        office = d.get("office", "")
-        self.patents[d["patent_id"]] = _Patent(
-            office,
-            d.get("segment") or "",
-            d.get("status"),
-            day_of(d.get("grant_date")),
-            day_of(d.get("expiry_date")),
-            list(d.get("validated_in") or ()),
-        )
-        if self.period.within(e.time):
-            self.contributed_in_period[office] += 1
-
-    def on_legal_status(self, e: ArchivedEvent) -> None:
-        patent = self.patents.get(e.data["patent_id"])
-        if patent is not None:
-            patent.status = e.data.get("status") or patent.status
-            patent.ended_on = day_of(e.data.get("ended_on"))
-
-    def on_submitted(self, e: ArchivedEvent) -> None:
-        d = e.data
-        self.submissions[d["submission_id"]] = (d["programme_id"], d["patent_id"])
-
-    def on_evaluated(self, e: ArchivedEvent) -> None:
-        d = e.data
-        self.submissions.setdefault(d["submission_id"], (d["programme_id"], d["patent_id"]))
-        self.findings[d["submission_id"]] = bool(d.get("essential"))
-        if self.period.within(e.time):
-            self.evaluated_in_period[d["programme_id"]] += 1
-
-    def essential_patents(self) -> set[str]:
-        return {self.submissions[s][1] for s, essential in self.findings.items() if essential}
-
-    def tables(self) -> list[Table]:
-        day = self.period.end
-        essential = self.essential_patents()
-        in_force = {pid for pid, p in self.patents.items() if p.in_force_on(day)}
-        by_office: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        by_segment: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        by_country: Counter[str] = Counter()
-        for pid, p in self.patents.items():
-            for key, into in ((p.office, by_office), (p.segment, by_segment)):
-                row = into[key]
-                row[0] += 1
-                row[1] += pid in in_force
-                row[2] += pid in essential
-            if pid in in_force:
-                by_country.update(p.territory())
-        for office in OFFICES:
-            by_office[office]  # noqa: B018 (the known offices are shown with zeros)
-        for segment in SEGMENTS:
-            by_segment[segment]  # noqa: B018
-        registered = Column("registered", ColumnType.INTEGER, "patents on the alliance's register")
-        in_force_col = Column("in_force", ColumnType.INTEGER, "of them in force at the end of the period")
-        essential_col = Column(
-            "essential", ColumnType.INTEGER, "of them evaluated essential to at least one programme's standard"
-        )
-        office_keys = list(OFFICES) + sorted(k for k in by_office if k not in OFFICES)
-        segment_keys = list(SEGMENTS) + sorted(k for k in by_segment if k not in SEGMENTS)
-        per_programme: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-        for submission, (programme, _) in self.submissions.items():
-            row = per_programme[programme]
-            row[0] += 1
-            finding = self.findings.get(submission)
-            if finding is True:
-                row[1] += 1
-            elif finding is False:
-                row[2] += 1
-        for programme in self.programmes:
-            per_programme[programme]  # noqa: B018
-        return [
-            Table(
-                "patents_by_office",
-                "Patents by patent office",
-                (
-                    Column("office", description="CN, US, EP, JP, KR, DE, FR, GB, RU, AU, WO"),
-                    registered,
-                    in_force_col,
-                    essential_col,
-                    Column("contributed_in_period", ColumnType.INTEGER, "patents contributed within the period"),
-                ),
-                [(o, *by_office[o], self.contributed_in_period.get(o, 0)) for o in office_keys],
-            ),
-            Table(
-                "patents_by_segment",
-                "Patents by industry-chain segment",
-                (
-                    Column("segment", description="industry-chain segment (empty: not stated)"),
-                    registered,
-                    in_force_col,
-                    essential_col,
-                ),
-                [(s, *by_segment[s]) for s in segment_keys],
-            ),
-            Table(
-                "patents_by_essentiality",
-                "Essentiality evaluations by pool programme",
-                (
-                    Column("programme_id", description="the pool programme"),
-                    Column("programme", description="its name"),
-                    Column("standard", description="the standard it licenses"),
-                    Column("submitted", ColumnType.INTEGER, "patents submitted for an evaluation"),
-                    Column("essential", ColumnType.INTEGER, "found essential (listed in the programme)"),
-                    Column("not_essential", ColumnType.INTEGER, "found not essential"),
-                    Column("awaiting", ColumnType.INTEGER, "submitted, not evaluated yet"),
-                    Column("evaluated_in_period", ColumnType.INTEGER, "evaluations recorded within the period"),
-                ),
-                [
-                    (
-                        pid,
-                        *self.programmes.get(pid, ("", "")),
-                        row[0],
-                        row[1],
-                        row[2],
-                        row[0] - row[1] - row[2],
-                        self.evaluated_in_period.get(pid, 0),
-                    )
-                    for pid, row in sorted(per_programme.items())
-                ],
-            ),
-            Table(
-                "patents_in_force_by_country",
-                "Patents in force by country at the end of the period (an EP patent counts where validated)",
-                (
-                    Column("country", description="ISO 3166-1 alpha-2"),
-                    Column("patents", ColumnType.INTEGER, "patents in force there"),
-                ),
-                sorted(by_country.items()),
-            ),
-        ]
-
-
-# --- programmes, licences, royalties -------------------------------------------------------------
-
-
-class _Quarter:
-    __slots__ = ("admin_fee", "collected", "distributed", "late_interest", "licensees", "reported", "reports")
-
-    def __init__(self) -> None:
-        self.reports = 0
-        self.licensees: set[str] = set()
-        self.reported = ZERO
-        self.collected = ZERO
-        self.late_interest = ZERO
-        self.distributed = ZERO
-        self.admin_fee = ZERO
-
-
-class RoyaltiesFold(Fold):
-    """Programmes, licences, and royalties reported, collected and distributed per quarter (pool totals)."""
-
-    title = "Programmes, licences and royalties"
-
-    def __init__(self, period: Period, min_licensees: int = MIN_LICENSEES) -> None:
-        super().__init__(period)
-        self.min_licensees = min_licensees
-        self.programmes: dict[str, tuple[str, str]] = {}
-        self.licences: dict[str, tuple[str, str, bool]] = {}  # id -> (kind, programme, in force)
-        self.granted_in_period: Counter[str] = Counter()  # by kind
-        self.submissions: dict[str, str] = {}  # submission -> programme
-        self.essential: dict[str, set[str]] = defaultdict(set)  # programme -> patents found essential
-        self.reports: dict[str, tuple[str, str]] = {}  # report id -> (quarter, currency)
-        self.quarters: dict[tuple[str, str], _Quarter] = defaultdict(_Quarter)  # (quarter, currency)
-        self.programme_currency: dict[str, str] = {}
-
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            PROGRAMME_CREATED: self.on_programme,
-            LICENCE_GRANTED: self.on_granted,
-            LICENCE_SUSPENDED: self.on_suspended,
-            LICENCE_RESTORED: self.on_restored,
-            PATENT_EVALUATED: self.on_evaluated,
-            ROYALTY_REPORTED: self.on_reported,
-            ROYALTY_PAID: self.on_paid,
-            ROYALTIES_DISTRIBUTED: self.on_distributed,
-        }
-
-    def on_programme(self, e: ArchivedEvent) -> None:
-        d = e.data
-        self.programmes[d["programme_id"]] = (d.get("name", ""), d.get("standard_ref", ""))
-
-    def on_granted(self, e: ArchivedEvent) -> None:
-        d = e.data
-        kind = d.get("kind", "")
-        self.licences[d["licence_id"]] = (kind, d.get("programme", ""), True)
-        if self.period.within(e.time):
-            self.granted_in_period[kind] += 1
-
-    def _force(self, e: ArchivedEvent, in_force: bool) -> None:
-        licence = self.licences.get(e.data["licence_id"])
-        if licence is not None:
-            self.licences[e.data["licence_id"]] = (licence[0], licence[1], in_force)
-
-    def on_suspended(self, e: ArchivedEvent) -> None:
-        self._force(e, False)
-
-    def on_restored(self, e: ArchivedEvent) -> None:
-        self._force(e, True)
-
-    def on_evaluated(self, e: ArchivedEvent) -> None:
-        d = e.data
-        if d.get("essential"):
-            self.essential[d["programme_id"]].add(d["patent_id"])
-        else:
-            self.essential[d["programme_id"]].discard(d["patent_id"])
-
-    def on_reported(self, e: ArchivedEvent) -> None:
-        d = e.data
-        period, currency = str(d.get("period", "")), str(d.get("currency", ""))
-        self.reports[d["report_id"]] = (period, currency)
-        self.programme_currency.setdefault(d.get("programme_id", ""), currency)
-        quarter = self.quarters[(period, currency)]
-        quarter.reports += 1
-        quarter.licensees.add(d.get("licensee_id", ""))
-        quarter.reported += money(d.get("total"))
-
-    def on_paid(self, e: ArchivedEvent) -> None:
-        d = e.data
-        report = self.reports.get(d["report_id"])
-        if report is None:
-            return  # a payment for a report archived later than it (never in practice): not guessed
-        quarter = self.quarters[report]
-        quarter.collected += money(d.get("amount"))
-        quarter.late_interest += money(d.get("late_interest"))
-
-    def on_distributed(self, e: ArchivedEvent) -> None:
-        d = e.data
-        currency = self.programme_currency.get(d.get("programme_id", ""), "")
-        quarter = self.quarters[(str(d.get("period", "")), currency)]
-        quarter.distributed += money(d.get("distributed"))
-        quarter.admin_fee += money(d.get("admin_fee"))
-
-    def tables(self) -> list[Table]:
-        licences_by_programme: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for kind, programme, in_force in self.licences.values():
-            licences_by_programme[programme][0] += 1
-            licences_by_programme[programme][1] += in_force
-            by_kind[kind][0] += in_force
-            by_kind[kind][1] += not in_force
-        for kind in self.granted_in_period:
-            by_kind[kind]  # noqa: B018
-        rows: list[tuple[Any, ...]] = []
-        for (period, currency), q in sorted(self.quarters.items()):
-            shown = len(q.licensees) >= self.min_licensees
-            amounts: tuple[Decimal | None, ...] = (
-                (q.reported, q.collected, q.late_interest, q.distributed, q.admin_fee) if shown else (None,) * 5
-            )
-            rows.append((period, currency, q.reports, len(q.licensees), *amounts, not shown))
-        amount = ColumnType.DECIMAL
-        return [
-            Table(
-                "programmes",
-                "Pool programmes",
-                (
-                    Column("programme_id", description="the pool programme"),
-                    Column("name", description="its name"),
-                    Column("standard", description="the standard it licenses"),
-                    Column("essential_patents", ColumnType.INTEGER, "patents evaluated essential to it"),
-                    Column("licences", ColumnType.INTEGER, "licences to it"),
-                    Column("licences_in_force", ColumnType.INTEGER, "of them in force (not suspended)"),
-                ),
-                [
-                    (pid, name, standard, len(self.essential.get(pid, ())), *licences_by_programme.get(pid, (0, 0)))
-                    for pid, (name, standard) in sorted(self.programmes.items())
-                ],
-            ),
-            Table(
-                "licences_by_kind",
-                "Licences by kind",
-                (
-                    Column("kind", description="internal_cross_licence (members) or programme_licence (licensees)"),
-                    Column("in_force", ColumnType.INTEGER, "licences active (not suspended) at the end of the period"),
-                    Column("suspended", ColumnType.INTEGER, "licences suspended at the end of the period"),
-                    Column("granted_in_period", ColumnType.INTEGER, "licences granted within the period"),
-                ),
-                [(k, *v, self.granted_in_period.get(k, 0)) for k, v in sorted(by_kind.items())],
-            ),
-            Table(
-                "royalties_by_quarter",
-                "Royalties per quarter, whole pool (amounts withheld when fewer than "
-                f"{self.min_licensees} licensees reported for the quarter)",
-                (
-                    Column("quarter", description="the quarter the royalty reports are for, e.g. 2026-Q1"),
-                    Column("currency", description="ISO 4217"),
-                    Column("reports", ColumnType.INTEGER, "royalty reports filed for the quarter"),
-                    Column("licensees", ColumnType.INTEGER, "licensees that reported"),
-                    Column("reported", amount, "royalties due by the reports"),
-                    Column("collected", amount, "payments received against them (any late interest included)"),
-                    Column("late_interest", amount, "late interest charged on those payments"),
-                    Column("distributed", amount, "shared among the licensors"),
-                    Column("admin_fee", amount, "kept by the pool administrator"),
-                    Column("withheld", ColumnType.BOOLEAN, "amounts not shown: too few licensees to keep them private"),
-                ),
-                rows,
             ),
         ]
 
@@ -779,7 +294,7 @@ class StandardsFold(Fold):
                     Column("stage", description="the project's life-cycle stage"),
                     Column("projects", ColumnType.INTEGER, "projects in this stage"),
                 ),
-                list(_ordered(by_stage, STAGES)),
+                list(ordered(by_stage, STAGES)),
             ),
             Table(
                 "standards_per_year",
@@ -799,7 +314,7 @@ class StandardsFold(Fold):
                     Column("declarations", ColumnType.INTEGER, "patents declared with this commitment"),
                     Column("standards", ColumnType.INTEGER, "published standards with at least one such declaration"),
                 ),
-                [(c, n, standards_with.get(c, 0)) for c, n in _ordered(by_commitment, COMMITMENTS)],
+                [(c, n, standards_with.get(c, 0)) for c, n in ordered(by_commitment, COMMITMENTS)],
             ),
             Table(
                 "standards_in_period",

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from alliance_common.auth import Principal, Reader, Scope
 from alliance_common.errors import Forbidden, InvalidInput
-from integration.domain.statistics import TOPICS, Period
+from integration.domain.folding import Period
+from integration.domain.statistics import TOPICS
 from integration.domain.tables import Table
 from integration.entrypoints.deps import ArchiveDep
 from integration.service_layer.statistics import Report, statistics

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from integration.domain.folding import Period
 from integration.domain.opendata import DATASETS
-from integration.domain.statistics import Period
 from integration.domain.tables import Table
 from integration.service_layer.ports import Archive
 from integration.service_layer.statistics import fold_archive

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integration.domain.statistics import TOPICS, Fold, Period, dispatch_table, types_of
+from integration.domain.folding import Fold, Period, dispatch_table, types_of
+from integration.domain.statistics import TOPICS
 from integration.domain.tables import Table
 from integration.service_layer.ports import Archive
 

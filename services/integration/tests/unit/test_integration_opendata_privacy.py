@@ -19,8 +19,8 @@ from alliance_contracts import membership as mem
 from alliance_contracts import standards as std
 from alliance_contracts.training import SessionScheduled
 from integration.adapters.memory import InMemoryArchive
+from integration.domain.folding import Period
 from integration.domain.opendata import DATASETS, PRIVATE_FIELDS
-from integration.domain.statistics import Period
 from integration.service_layer.opendata import OpenData
 
 from .scenario import Timeline

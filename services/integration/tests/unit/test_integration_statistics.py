@@ -14,7 +14,7 @@ import pytest
 
 from alliance_contracts import licensing as lic
 from integration.adapters.memory import InMemoryArchive
-from integration.domain.statistics import Period, day_of, quarter_of
+from integration.domain.folding import Period, day_of, quarter_of
 from integration.domain.tables import Table
 from integration.service_layer.statistics import statistics
 
