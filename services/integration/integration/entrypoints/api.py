@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import feed
+from integration.entrypoints import feed, opendata, statistics
 
 routers: list[APIRouter] = [
     feed.router,
+    statistics.router,
+    opendata.router,
 ]
