@@ -252,6 +252,11 @@ class _Quarter:
         self.distributed = ZERO
         self.admin_fee = ZERO
 
+    def copy(self) -> _Quarter:
+        quarter = _Quarter()
+        quarter.reports, quarter.licensees, quarter.reported = self.reports, set(self.licensees), self.reported
+        return quarter
+
 
 class RoyaltiesFold(Fold):
     """Programmes, licences, and royalties reported, collected and distributed per quarter (pool totals)."""
@@ -269,6 +274,8 @@ class RoyaltiesFold(Fold):
         self.reports: dict[str, tuple[str, str]] = {}  # report id -> (quarter, currency)
         self.quarters: dict[tuple[str, str], _Quarter] = defaultdict(_Quarter)  # (quarter, currency)
         self.programme_currency: dict[str, str] = {}
+        self.payments: dict[str, list[Decimal]] = {}  # report id -> [amount, late interest]
+        self.distributions: list[tuple[str, str, Decimal, Decimal]] = []  # programme, period, distributed, fee
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -311,6 +318,9 @@ class RoyaltiesFold(Fold):
         else:
             self.essential[d["programme_id"]].discard(d["patent_id"])
 
+    # Reports, payments and distributions are keyed by different aggregates (report, programme), so
+    # they travel on different partitions and may be archived in any order between them: each is kept
+    # as it comes and they are put together only when the tables are made.
     def on_reported(self, e: ArchivedEvent) -> None:
         d = e.data
         period, currency = str(d.get("period", "")), str(d.get("currency", ""))
@@ -323,19 +333,34 @@ class RoyaltiesFold(Fold):
 
     def on_paid(self, e: ArchivedEvent) -> None:
         d = e.data
-        report = self.reports.get(d["report_id"])
-        if report is None:
-            return  # a payment for a report archived later than it (never in practice): not guessed
-        quarter = self.quarters[report]
-        quarter.collected += money(d.get("amount"))
-        quarter.late_interest += money(d.get("late_interest"))
+        paid = self.payments.setdefault(d["report_id"], [ZERO, ZERO])
+        paid[0] += money(d.get("amount"))
+        paid[1] += money(d.get("late_interest"))
 
     def on_distributed(self, e: ArchivedEvent) -> None:
         d = e.data
-        currency = self.programme_currency.get(d.get("programme_id", ""), "")
-        quarter = self.quarters[(str(d.get("period", "")), currency)]
-        quarter.distributed += money(d.get("distributed"))
-        quarter.admin_fee += money(d.get("admin_fee"))
+        self.distributions.append(
+            (
+                d.get("programme_id", ""),
+                str(d.get("period", "")),
+                money(d.get("distributed")),
+                money(d.get("admin_fee")),
+            )
+        )
+
+    def by_quarter(self) -> dict[tuple[str, str], _Quarter]:
+        """The quarters with their payments and distributions (a payment of a report not archived: left out)."""
+        quarters = {key: q.copy() for key, q in self.quarters.items()}
+        for report_id, (amount, interest) in self.payments.items():
+            key = self.reports.get(report_id)
+            if key is not None:
+                quarters[key].collected += amount
+                quarters[key].late_interest += interest
+        for programme, period, distributed, fee in self.distributions:
+            quarter = quarters.setdefault((period, self.programme_currency.get(programme, "")), _Quarter())
+            quarter.distributed += distributed
+            quarter.admin_fee += fee
+        return quarters
 
     def tables(self) -> list[Table]:
         licences_by_programme: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -348,7 +373,7 @@ class RoyaltiesFold(Fold):
         for kind in self.granted_in_period:
             by_kind[kind]  # noqa: B018
         rows: list[tuple[Any, ...]] = []
-        for (period, currency), q in sorted(self.quarters.items()):
+        for (period, currency), q in sorted(self.by_quarter().items()):
             shown = len(q.licensees) >= self.min_licensees
             amounts: tuple[Decimal | None, ...] = (
                 (q.reported, q.collected, q.late_interest, q.distributed, q.admin_fee) if shown else (None,) * 5

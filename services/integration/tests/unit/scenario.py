@@ -237,7 +237,7 @@ class Timeline:
                 due_on=self.now.date() + timedelta(days=30),
                 lines=3,
             ),
-            report_id,
+            f"{programme}:{licensee}",  # the royalty account: licensing's aggregate and partition key
         )
 
     def pay(self, report_id: str, programme: str, licensee: str, amount: str, interest: str = "0.00") -> None:
@@ -251,7 +251,7 @@ class Timeline:
                 outstanding=Decimal("0.00"),
                 received_on=self.now.date(),
             ),
-            report_id,
+            f"{programme}:{licensee}",
         )
 
     def distribute(self, programme: str, period: str, collected: str, fee: str, shares: dict[str, str]) -> None:
