@@ -36,8 +36,64 @@ class DatasetPublic(BaseModel):
     licence: dict[str, str]
     as_of: str = Field(description="the day (UTC) the dataset is as of")
     archive_version: int
-    columns: list[dict[str, str]]
-    rows: list[dict[str, Any]]
+    columns: list[dict[str, str]] = Field(description="each field: name, type and description")
+    rows: list[dict[str, Any]] = Field(description="one object per row, keyed by field name")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "members",
+                    "title": "Member directory",
+                    "licence": dict(LICENCE),
+                    "as_of": "2026-11-27",
+                    "archive_version": 1842,
+                    "columns": [{"name": "name", "type": "string", "description": "the organisation's name"}],
+                    "rows": [
+                        {
+                            "name": "Xiamen Huaxing Epitaxy Co., Ltd.",
+                            "tier": "council_member",
+                            "region": "CN-FJ",
+                            "segments": "epitaxy; chip",
+                            "member_since": "2026-01-05",
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
+
+class CataloguePublic(BaseModel):
+    title: str
+    publisher: str
+    licence: dict[str, str]
+    datasets: list[dict[str, Any]] = Field(
+        description="each dataset: name, title, description, licence, update frequency, fields and distributions"
+    )
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "title": "The alliance's open data",
+                    "publisher": "The alliance's secretariat",
+                    "licence": dict(LICENCE),
+                    "datasets": [
+                        {
+                            "name": "members",
+                            "title": "Member directory",
+                            "update_frequency": "continuous",
+                            "fields": [{"name": "name", "type": "string", "description": "the organisation's name"}],
+                            "distributions": [
+                                {"format": "csv", "media_type": "text/csv", "url": f"{BASE}/members?format=csv"}
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    }
 
 
 def open_data(request: Request) -> OpenData:
@@ -77,6 +133,7 @@ DatasetName = Annotated[str, Path(max_length=40, pattern=r"^[a-z-]+$", descripti
 @router.get(
     "/opendata",
     summary="The open-data catalogue: each dataset's fields, licence, update frequency and links (no token)",
+    response_model=CataloguePublic,
     openapi_extra=ANONYMOUS,
     responses={304: RESPONSES[304]},
 )

@@ -192,7 +192,33 @@ _route("standards", "Standards by stage, published and withdrawn per year, IPR d
 _route("training", "Training held: sessions, participants, certificates and credit hours")
 
 
-@router.get("/statistics", summary="The statistics topics and their tables")
+class TopicPublic(BaseModel):
+    topic: str
+    url: str
+    tables: list[dict[str, str]] = Field(description="each table's name and title")
+
+
+class TopicsPublic(BaseModel):
+    topics: list[TopicPublic]
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "topics": [
+                        {
+                            "topic": "members",
+                            "url": "/api/v1/integration/statistics/members",
+                            "tables": [{"name": "members_by_tier", "title": "Members by tier"}],
+                        }
+                    ]
+                }
+            ]
+        }
+    }
+
+
+@router.get("/statistics", response_model=TopicsPublic, summary="The statistics topics and their tables")
 async def statistics_index(principal: StatisticsReader) -> dict[str, Any]:
     require_statistics_reader(principal)
     example = Period(date(2026, 1, 1))

@@ -299,3 +299,18 @@ def test_the_contract_documents_anonymous_open_data_and_scoped_statistics(client
         operation = doc["paths"][path]["get"]
         assert operation["security"] == [], path
         assert "401" not in operation["responses"] and "304" in operation["responses"]
+
+
+def test_each_documented_success_has_an_example_its_route_accepts(client: TestClient) -> None:
+    from fastapi.routing import APIRoute
+    from pydantic import TypeAdapter
+
+    checked = 0
+    for router in (statistics.router, opendata.router):
+        for route in router.routes:
+            assert isinstance(route, APIRoute) and route.response_model is not None, route.path
+            adapter: TypeAdapter[Any] = TypeAdapter(route.response_model)
+            (example, *_) = adapter.json_schema(mode="serialization")["examples"]
+            adapter.validate_python(example)
+            checked += 1
+    assert checked == 8  # five topics, their index, the catalogue, a dataset
