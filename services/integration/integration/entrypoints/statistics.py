@@ -8,12 +8,13 @@ secretariat and council; any other person gets 403.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from alliance_common.auth import Principal, Reader, Scope
 from alliance_common.errors import Forbidden, InvalidInput
@@ -142,9 +143,20 @@ def answer(request: Request, report: Report, table: str | None, format: Format |
     return JSONResponse(body, headers={"Vary": "Accept"})
 
 
-DateQuery = Annotated[date | None, Query(alias="date", description="The state as of the end of this day (UTC).")]
-FromQuery = Annotated[date | None, Query(alias="from", description="First day of a period (with `to`).")]
-ToQuery = Annotated[date | None, Query(alias="to", description="Last day of a period (with `from`).")]
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_day(value: Any) -> Any:
+    """Only ``YYYY-MM-DD``: pydantic's lax mode would take a number (``0``) as seconds since 1970."""
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date | None, BeforeValidator(iso_day)]
+DateQuery = Annotated[Day, Query(alias="date", description="The state as of the end of this day (UTC).")]
+FromQuery = Annotated[Day, Query(alias="from", description="First day of a period (with `to`).")]
+ToQuery = Annotated[Day, Query(alias="to", description="Last day of a period (with `from`).")]
 FormatQuery = Annotated[
     Format | None, Query(description="`csv` for one table as CSV (or send `Accept: text/csv`); default JSON.")
 ]

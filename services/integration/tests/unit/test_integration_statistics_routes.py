@@ -167,6 +167,9 @@ def test_csv_by_format_or_by_accept_with_its_file_name(client: TestClient) -> No
         ("from=2026-05-01&to=2026-04-01", "from"),
         ("date=2026-04-01&from=2026-01-01&to=2026-02-01", "date"),
         ("date=9999-12-31", "date"),
+        ("date=0", "date"),  # not seconds since 1970
+        ("date=20260101", "date"),
+        ("from=1&to=2026-01-01", "from"),
         ("format=xml", "format"),
         ("table=members_by_shoe_size", "table"),
         ("table=Robert');DROP", "table"),
