@@ -81,8 +81,12 @@ def _build(kind: str, https: bool) -> list[tuple[bytes, bytes]]:
 
 
 _RESPONSE_HEADERS = {(k, https): _build(k, https) for k in ("api", "docs", "auth") for https in (False, True)}
-# Names the gateway sets on every response: any value the route or the service gave is replaced.
-_REPLACED = frozenset({name for headers in _RESPONSE_HEADERS.values() for name, _ in headers} | {b"x-request-id"})
+# Names the gateway sets on a response of each kind: any value the route or the service gave for
+# them is replaced. Only those: a service's own Cache-Control passes on an API response (open data
+# is cacheable), while a token response is always no-store.
+_REPLACED = {
+    key: frozenset({name for name, _ in headers} | {b"x-request-id"}) for key, headers in _RESPONSE_HEADERS.items()
+}
 
 
 def docs_csp(html: bytes) -> bytes:
@@ -194,14 +198,15 @@ class Edge:
             scope["client"] = (self.proxies.client(peer[0], forwarded_for), peer[1])
             scope["scheme"] = self.proxies.scheme(peer[0], scope.get("scheme", "http"), forwarded_proto)
         path: str = scope["path"]
-        extra = response_headers(path, scope.get("scheme") == "https")
-        extra = [*extra, (b"x-request-id", request_id)]
+        https = scope.get("scheme") == "https"
+        extra = [*response_headers(path, https), (b"x-request-id", request_id)]
+        replaced = _REPLACED[(_kind(path), https)]
 
         out = hashing_inline_scripts(send) if _kind(path) == "docs" else send
 
         async def send_marked(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in _REPLACED]
+                kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in replaced]
                 message = {**message, "headers": kept + extra}
             await out(message)
 

@@ -127,8 +127,12 @@ def downstream_headers(raw: Iterable[tuple[bytes, bytes]], request_id: bytes) ->
     return out
 
 
-# The one route anyone may call without a token: checking a training certificate by its code.
-ANONYMOUS_GET = re.compile(r"training/certificates/verify/[A-Za-z0-9]{1,64}")
+# The routes anyone may call without a token: checking a training certificate by its code, and
+# the open data (its catalogue and each dataset). Rate-limited per caller address like any other.
+ANONYMOUS_GET = re.compile(
+    r"training/certificates/verify/[A-Za-z0-9]{1,64}"
+    r"|integration/opendata(/[a-z-]{1,40})?"
+)
 
 
 def is_anonymous_route(method: str, service: str, path: str) -> bool:

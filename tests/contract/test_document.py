@@ -23,7 +23,7 @@ from gateway.bootstrap import create_app
 from gateway.docs import merge_openapi
 from gateway.settings import Settings
 
-SERVICES = ("membership", "licensing", "standards", "training", "notifications")
+SERVICES = ("membership", "licensing", "standards", "training", "notifications", "integration")
 METHODS = ("get", "put", "post", "delete", "patch")
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -89,7 +89,9 @@ def test_every_operation_documents_its_errors_as_problems(
         assert successes, (method, path)
         for status in successes:
             content = responses[status].get("content", {"application/json": {}})
-            assert list(content) == ["application/json"], (method, path, status)
+            # JSON, and for statistics and open data the same tables as CSV besides.
+            assert list(content)[0] == "application/json", (method, path, status)
+            assert set(list(content)[1:]) <= {"text/csv"}, (method, path, status)
         errors = {s for s in responses if s[0] in "45"}
         if path.startswith("/api/"):
             # The gateway verifies tokens, limits callers and reaches the service, on every operation.

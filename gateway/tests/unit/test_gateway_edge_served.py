@@ -95,7 +95,10 @@ async def serve(keys: tuple[Path, Path], **overrides: Any) -> AsyncIterator[Gate
     async def record(request: web.Request) -> web.Response:
         seen.append(request)
         # Headers a service might set itself: the gateway's own values must replace them.
-        return web.json_response({"path": request.raw_path}, headers={"X-Frame-Options": "SAMEORIGIN"})
+        headers = {"X-Frame-Options": "SAMEORIGIN"}
+        if "/opendata" in request.raw_path:  # a cacheable answer, as open data gives
+            headers |= {"Cache-Control": "public, max-age=300", "ETag": '"members.json.7.20261127"'}
+        return web.json_response({"path": request.raw_path}, headers=headers)
 
     upstream = web.Application()
     upstream.router.add_route("*", "/{tail:.*}", record)
@@ -111,6 +114,7 @@ async def serve(keys: tuple[Path, Path], **overrides: Any) -> AsyncIterator[Gate
         "licensing_url": upstream_url,
         "standards_url": upstream_url,
         "training_url": upstream_url,
+        "integration_url": upstream_url,
         "machine_clients_json": json.dumps(
             {
                 "agency-test": {
@@ -285,6 +289,20 @@ async def test_token_responses_are_never_stored(gateway: Gateway) -> None:
         assert response.headers.get_list("cache-control") == ["no-store"]
         assert response.headers["pragma"] == "no-cache"
         assert_secured(response)
+
+
+async def test_open_data_is_anonymous_and_keeps_its_cache_headers(gateway: Gateway) -> None:
+    async with gateway.client() as client:
+        catalogue = await client.get("/api/v1/integration/opendata")
+        dataset = await client.get(
+            "/api/v1/integration/opendata/members", headers={"If-None-Match": '"members.json.6.20261127"'}
+        )
+        statistics = await client.get("/api/v1/integration/statistics/members")
+    assert (catalogue.status_code, dataset.status_code, statistics.status_code) == (200, 200, 401)
+    assert dataset.headers.get_list("cache-control") == ["public, max-age=300"]
+    assert dataset.headers["etag"] == '"members.json.7.20261127"'
+    assert gateway.seen[-1].headers["If-None-Match"] == '"members.json.6.20261127"'  # forwarded as sent
+    assert_secured(dataset)  # the gateway's own security headers all the same
 
 
 async def test_dev_login_is_off_unless_enabled(keys: tuple[Path, Path]) -> None:

@@ -40,9 +40,15 @@ def test_hop_by_hop_headers_are_not_forwarded() -> None:
 
 @pytest.mark.parametrize(
     ("method", "service", "path"),
-    [("GET", "training", "certificates/verify/7KQ4M9XT2HCA"), ("HEAD", "training", "certificates/verify/ABC234")],
+    [
+        ("GET", "training", "certificates/verify/7KQ4M9XT2HCA"),
+        ("HEAD", "training", "certificates/verify/ABC234"),
+        ("GET", "integration", "opendata"),
+        ("GET", "integration", "opendata/members"),
+        ("HEAD", "integration", "opendata/essential-patents"),
+    ],
 )
-def test_only_certificate_verification_is_anonymous(method: str, service: str, path: str) -> None:
+def test_only_certificate_verification_and_open_data_are_anonymous(method: str, service: str, path: str) -> None:
     assert is_anonymous_route(method, service, path)
 
 
@@ -55,6 +61,13 @@ def test_only_certificate_verification_is_anonymous(method: str, service: str, p
         ("GET", "training", "certificates/verify/../../sessions"),
         ("GET", "training", "sessions"),
         ("GET", "membership", "certificates/verify/7KQ4M9XT2HCA"),
+        ("POST", "integration", "opendata/members"),
+        ("GET", "integration", "opendata/../statistics/members"),
+        ("GET", "integration", "opendata/members/extra"),
+        ("GET", "integration", "opendata/Members"),
+        ("GET", "integration", "statistics/members"),
+        ("GET", "integration", "opendatax"),
+        ("GET", "standards", "opendata/members"),
     ],
 )
 def test_every_other_route_needs_a_token(method: str, service: str, path: str) -> None:

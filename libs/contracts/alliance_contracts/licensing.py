@@ -81,6 +81,13 @@ class PatentContributed(PoolEvent):
     number: str
     family_id: str
     expiry_date: date
+    # Optional since v1 grew them (readers of older events see None / []): what the register's
+    # statistics and open data need (segment, in force where and from when).
+    title: str | None = None
+    segment: str | None = None
+    status: str | None = None  # pending | granted | expired | invalidated | lapsed
+    grant_date: date | None = None
+    validated_in: list[str] = []  # EP only: the countries of validation
 
 
 class PatentSubmitted(PoolEvent):

@@ -61,6 +61,8 @@ class MemberReinstated(MembershipEvent):
     summary: ClassVar[str] = "A suspended member was reinstated to good standing."
     in_good_standing: bool = True
     reinstated_at: datetime
+    # Optional since v1 grew it: the status the rules give on reinstatement (e.g. current, expired).
+    status: str | None = None
 
 
 class MemberStatusChanged(MembershipEvent):

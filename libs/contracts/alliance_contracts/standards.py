@@ -30,6 +30,9 @@ class ProjectProposed(StandardsEvent):
     title_en: str | None = None
     ics_codes: list[str] = []
     ccs_code: str | None = None
+    # Optional since v1 grew it: the stage the project starts in ("proposed"; a revision of a
+    # published standard starts at "working_group"). None on older events: "proposed".
+    stage: str | None = None
 
 
 class DeclaredPatent(BaseModel):

@@ -28,6 +28,11 @@ class SessionScheduled(TrainingEvent):
     member_price: Decimal
     non_member_price: Decimal
     currency: str
+    # Optional since v1 grew them (readers of older events see None): the public calendar's fields.
+    ends_at: datetime | None = None
+    format: str | None = None  # salon | seminar | course
+    venue: str | None = None
+    online: bool | None = None
 
 
 class RegistrationConfirmed(TrainingEvent):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import clients, feed, webhooks
+from integration.entrypoints import clients, feed, opendata, statistics, webhooks
 
 routers: list[APIRouter] = [
     feed.router,
+    statistics.router,
+    opendata.router,
     clients.router,
     clients.internal,
     webhooks.router,

@@ -65,6 +65,11 @@ class PatentContributed:
     number: str
     family_id: str
     expiry_date: date
+    title: str | None = None
+    segment: str | None = None
+    status: str | None = None
+    grant_date: date | None = None
+    validated_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,11 @@ def contributed(patent: Patent) -> PatentContributed:
         number=patent.number,
         family_id=patent.family_id,
         expiry_date=patent.expiry_date,
+        title=patent.title,
+        segment=patent.segment,
+        status=patent.status,
+        grant_date=patent.grant_date,
+        validated_in=tuple(sorted(patent.validated_in)),
     )
 
 

@@ -18,6 +18,8 @@ from licensing.domain import events
 NOW = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
 SAMPLES: dict[Any, Any] = {
     str: "x",
+    str | None: "y",
+    tuple[str, ...]: ("DE", "FR"),
     int: 3,
     bool: True,
     datetime: NOW,

@@ -24,6 +24,7 @@ from licensing.domain.patents import (
     coverage,
     record_evaluation,
 )
+from licensing.domain.pool import contributed
 
 GRANT = date(2021, 6, 1)
 EXPIRY = date(2039, 1, 10)
@@ -283,3 +284,14 @@ def test_a_national_patent_is_in_force_in_its_country_exactly_when_it_is_in_forc
     p = patent(office=office)
     assert p.in_force_in(NATIONAL_OFFICE_COUNTRY[office], on) == p.in_force_on(on) == (GRANT <= on < EXPIRY)
     assert len(p.countries_in_force(on)) == (1 if p.in_force_on(on) else 0)
+
+
+def test_the_contributed_event_carries_what_the_registers_statistics_need() -> None:
+    event = contributed(ep({"FR", "DE"}))
+    assert (event.title, event.segment, event.status, event.grant_date, event.validated_in) == (
+        "LED epitaxial wafer",
+        "epitaxy",
+        "granted",
+        GRANT,
+        ("DE", "FR"),
+    )

@@ -55,6 +55,7 @@ class MemberSuspended(MembershipEvent):
 class MemberReinstated(MembershipEvent):
     reinstated_at: datetime
     in_good_standing: bool
+    status: str | None = None
 
 
 @dataclass(frozen=True)

@@ -464,7 +464,12 @@ class Organisation:
         self.membership, _ = rules.reinstate(self._member(), reason, now.date())
         self.history.append(HistoryEntry(now, "reinstated", by, reason))
         self.events.append(
-            MemberReinstated(member_id=self.id, reinstated_at=now, in_good_standing=self.in_good_standing)
+            MemberReinstated(
+                member_id=self.id,
+                reinstated_at=now,
+                in_good_standing=self.in_good_standing,
+                status=self.membership.status,
+            )
         )
 
     def withdraw(self, reason: str | None, by: str, now: datetime) -> None:

@@ -322,6 +322,7 @@ def test_reinstating_a_suspended_member_emits_member_reinstated() -> None:
     event = org.events[-1]
     assert isinstance(event, MemberReinstated)
     assert (event.member_id, event.in_good_standing, event.reinstated_at) == ("org-1", True, LATER)
+    assert event.status == "new"  # the status the rules give on reinstatement (the statistics read it)
 
 
 def test_reinstating_a_current_member_is_a_conflict() -> None:

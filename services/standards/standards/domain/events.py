@@ -20,6 +20,7 @@ class ProjectProposed:
     title_en: str | None = None
     ics_codes: tuple[str, ...] = ()
     ccs_code: str | None = None
+    stage: str | None = None
 
 
 @dataclass(frozen=True)

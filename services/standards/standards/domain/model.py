@@ -263,6 +263,7 @@ class Project:
                 title_en=project.title_en,
                 ics_codes=tuple(project.ics_codes),
                 ccs_code=project.ccs_code,
+                stage=Stage.PROPOSED.value,
             )
         )
         return project
@@ -320,6 +321,7 @@ class Project:
                 title_en=project.title_en,
                 ics_codes=tuple(project.ics_codes),
                 ccs_code=project.ccs_code,
+                stage=project.status.value,
             )
         )
         return project

@@ -9,7 +9,7 @@ import pytest
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput
 from standards.domain.ballots import Position, Tally
-from standards.domain.events import BallotVoteVoided, StandardPublished
+from standards.domain.events import BallotVoteVoided, ProjectProposed, StandardPublished
 from standards.domain.ipr import CallAnswerKind, Commitment, DeclarationStatus
 from standards.domain.lifecycle import Action, Actor, Stage
 from standards.domain.model import (
@@ -259,6 +259,8 @@ def test_a_revision_flags_old_declarations_for_re_declaration() -> None:
     declare(original)
     revision = Project.revision(original, id="p-2", by="council", now=NOW, reason="technology moved on")
     assert revision.status is Stage.WORKING_GROUP and revision.revision_of == "p-1"
+    (proposed,) = [e for e in revision.events if isinstance(e, ProjectProposed)]
+    assert proposed.stage == "working_group"  # the stage it starts in (the statistics read it)
     assert [d.status for d in revision.declarations] == [DeclarationStatus.NEEDS_REDECLARATION]
     assert revision.current_declarations == [] and revision.drafts == []
     revision.add_draft("https://docs.example/r1.pdf", "", "ed", NOW)

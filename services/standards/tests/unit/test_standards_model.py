@@ -42,6 +42,7 @@ def test_proposal_by_an_organisation_not_in_good_standing_is_forbidden() -> None
 def test_proposal_emits_project_proposed() -> None:
     (event,) = propose(True).events
     assert isinstance(event, ProjectProposed)
+    assert event.stage == "proposed"
     assert (event.project_id, event.title, event.scope, event.proposer_id, event.proposed_at) == (
         "proj-1",
         "Mini-LED reliability test method",

@@ -15,6 +15,7 @@ from alliance_common.mongo import Document
 from alliance_common.outbox import Loaded
 from alliance_common.testing import InMemoryStore
 from training.adapters.repository import InMemoryRegistrations, SessionRepository
+from training.domain.events import SessionScheduled
 from training.domain.model import Audience, RegistrationStatus, Session, SessionFormat
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
@@ -195,3 +196,13 @@ async def test_an_older_copy_never_replaces_a_newer_registration() -> None:
     await registrations.put([{"_id": "r1", "sv": 2, "status": "confirmed"}], new=False)
     await registrations.put([{"_id": "r1", "sv": 3, "status": "confirmed"}], new=False)
     assert registrations.docs["r1"]["status"] == "cancelled"
+
+
+def test_the_scheduled_event_carries_the_public_calendars_fields() -> None:
+    (scheduled,) = [e for e in new_session().events if isinstance(e, SessionScheduled)]
+    assert (scheduled.ends_at, scheduled.format, scheduled.venue, scheduled.online) == (
+        NOW + timedelta(days=10, hours=2),
+        "salon",
+        "Fuzhou",
+        False,
+    )

@@ -21,6 +21,10 @@ class SessionScheduled:
     member_price: Decimal
     non_member_price: Decimal
     currency: str
+    ends_at: datetime | None = None
+    format: str | None = None
+    venue: str | None = None
+    online: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,10 @@ class Session:
                 member_price=session.member_price,
                 non_member_price=session.non_member_price,
                 currency=currency,
+                ends_at=session.ends_at,
+                format=session.format.value,
+                venue=session.venue,
+                online=session.online,
             )
         )
         return session
