@@ -163,6 +163,10 @@ class Stack:
             env.update({"SMTP_HOST": self.mailpit.smtp_host, "SMTP_PORT": str(self.mailpit.smtp_port)})
         if name in ("gateway", "integration"):
             env["INTERNAL_TOKEN"] = self.internal_token
+        if name == "integration":
+            # A local run's agencies receive webhooks on this machine (alliance_local.webhook_receiver):
+            # plain http to loopback, which production refuses.
+            env.update({"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_LOOPBACK": "true"})
         if name == "integration" and self.keycloak is not None:
             # The agencies' machine clients are Keycloak clients (integration/adapters/clients.py).
             env.update({"IDENTITY_URL": self.keycloak.url, "IDENTITY_CLIENT_SECRET": INTEGRATION_IDENTITY_SECRET})
