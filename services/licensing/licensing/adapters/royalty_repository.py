@@ -40,7 +40,7 @@ from alliance_common.pagination import after_filter
 from alliance_common.repository import DocumentStore, MongoDocuments
 from licensing.adapters.integration_events import INTEGRATION_EVENTS
 from licensing.domain.accounts import ExplainedLine, ExplainedStep, FiledReport, RoyaltyAccount
-from licensing.domain.distribution import CollectedLine, Distribution, LineShare, distributed
+from licensing.domain.distribution import CollectedLine, Distribution, LineShare, Statement, distributed
 from licensing.domain.groups import LicenseeGroup
 from licensing.domain.royalties import Period
 
@@ -197,6 +197,42 @@ def _share_row(x: LineShare) -> list[Any]:
     ]
 
 
+def statement_rows(statement: Statement) -> list[list[Any]]:
+    """The statement's lines as ``_share_row`` writes each ``LineShare``, made from the statement's
+    figures (``Statement.parts``) without a ``LineShare`` or a ``Fraction`` per line; each line's own
+    columns are written once per line, whichever statements it is in."""
+    columns = _line_columns(statement)
+    rows = []
+    ids_of: dict[int, list[str]] = {}  # one list per tuple of ids (by identity; rows are only written as JSON)
+    for line, ids, counted, n, d in statement.parts():
+        own = columns.get(id(line))
+        if own is None:
+            own = columns[id(line)] = [
+                line.ref,
+                line.country_of_manufacture,
+                line.country_of_sale,
+                line.dated.isoformat(),
+                str(line.amount),
+            ]
+        listed = ids_of.get(id(ids))
+        if listed is None:
+            listed = ids_of[id(ids)] = list(ids)
+        rows.append([*own, listed, counted, f"{n}/{d}" if d != 1 else str(n)])
+    return rows
+
+
+# Each distribution's lines' own columns (by line object), shared by its statements while it lives.
+_COLUMNS: weakref.WeakKeyDictionary[object, dict[int, list[str]]] = weakref.WeakKeyDictionary()
+
+
+def _line_columns(statement: Statement) -> dict[int, list[str]]:
+    split = statement.split
+    found = _COLUMNS.get(split)
+    if found is None:
+        found = _COLUMNS[split] = {}
+    return found
+
+
 _SHARE_FIELDS = ("ref", "country_of_manufacture", "country_of_sale", "dated", "collected", "patent_ids")
 
 
@@ -216,11 +252,12 @@ def distribution_documents(
     ``royalty_lines``, each chunk naming its ``distribution``), and the statement names them by a
     digest (``body``: key, line count, chunk count). The document holds one statement per licensor,
     a few hundred bytes each, whatever the number of lines."""
-    packed = [pack_rows([_share_row(x) for x in s.lines], limit) for s in d.statements]
+    rows = [statement_rows(s) for s in d.statements]
+    packed = [pack_rows(r, limit) for r in rows]
     digest = hashlib.sha256("\n".join(c for chunks in packed for c in chunks).encode()).hexdigest()[:24]
     statements: list[Document] = []
     docs: list[tuple[str, Document]] = []
-    for s, chunks in zip(d.statements, packed, strict=True):
+    for s, chunks, lines in zip(d.statements, packed, rows, strict=True):
         key = f"{distribution_id}/{s.licensor_id}@{digest}"
         statements.append(
             {
@@ -229,7 +266,7 @@ def distribution_documents(
                 "exact": str(s.exact),
                 "floor": str(s.floor),
                 "extra_cent": s.extra_cent,
-                "body": {"key": key, "count": len(s.lines), "chunks": len(chunks)},
+                "body": {"key": key, "count": len(lines), "chunks": len(chunks)},
             }
         )
         docs += [

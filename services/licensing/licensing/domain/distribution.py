@@ -32,6 +32,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from itertools import chain
+from math import gcd
 from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
@@ -96,12 +97,51 @@ class _Split:
     """How ``distribute`` split a period's lines: the positions of the lines counted for each set of
     patents (one ``Covering`` object per answer), from which each statement's lines are made when read."""
 
-    def __init__(self, lines: Sequence[CollectedLine], kept: Fraction, groups: dict[Covering, list[int]]) -> None:
+    def __init__(
+        self, lines: Sequence[CollectedLine], kept: Fraction, groups: dict[Covering, list[int]], cents: list[int]
+    ) -> None:
         self.lines = lines
         self.kept = kept
         self.groups = groups  # each covering's line positions, ascending
+        self.cents = cents  # each line's amount in cents (by position)
         self._owners = {covering: dict(covering.by_owner) for covering in groups}
         self._covering_at: list[Covering | None] | None = None
+        self._exact: dict[tuple[Covering, int], list[tuple[int, int]]] = {}
+
+    def parts(self, licensor: str) -> list[tuple[int, tuple[str, ...], int, int, int]]:
+        """The licensor's line shares as figures, in the order of the lines: (position of the line, its
+        patents counted for the line, all patents counted, the exact share's numerator and denominator
+        in lowest terms). The same figures as its ``LineShare``s, worked out once per line and count of
+        a licensor's patents (licensors with as many patents in a line share the figure), in integers."""
+        kept_n, kept_d = self.kept.numerator, self.kept.denominator
+        cents = self.cents
+        mine: list[tuple[list[int], tuple[str, ...], int, list[tuple[int, int]]]] = []
+        for covering, owners in self._owners.items():
+            ids = owners.get(licensor)
+            if ids is None:
+                continue
+            positions, counted = self.groups[covering], covering.counted
+            key = (covering, len(ids))
+            exact = self._exact.get(key)
+            if exact is None:  # exact = cents / 100 × kept × len(ids) / counted
+                numerator, denominator = kept_n * len(ids), 100 * kept_d * counted
+                exact = []
+                for p in positions:
+                    n = cents[p] * numerator
+                    g = gcd(n, denominator)
+                    exact.append((n // g, denominator // g))
+                self._exact[key] = exact
+            mine.append((positions, ids, counted, exact))
+        if len(mine) == 1:
+            ((positions, ids, counted, exact),) = mine
+            return [(p, ids, counted, n, d) for p, (n, d) in zip(positions, exact, strict=True)]
+        merged = [
+            (p, ids, counted, n, d)
+            for positions, ids, counted, exact in mine
+            for p, (n, d) in zip(positions, exact, strict=True)
+        ]
+        merged.sort(key=_first)
+        return merged
 
     def shares(self, licensor: str) -> tuple[LineShare, ...]:
         """The licensor's line shares, in the order of the lines."""
@@ -127,6 +167,10 @@ class _Split:
         return tuple(shares)
 
 
+def _first(part: tuple[int, tuple[str, ...], int, int, int]) -> int:
+    return part[0]
+
+
 @dataclass(frozen=True)
 class Statement:
     licensor_id: str
@@ -141,6 +185,13 @@ class Statement:
         """The lines in which the licensor had a patent in force, in the order of the lines (made when
         first read: one per line and licensor, so a period's distribution has millions)."""
         return self.split.shares(self.licensor_id)
+
+    def parts(self) -> list[tuple[CollectedLine, tuple[str, ...], int, int, int]]:
+        """The same line shares as figures, without a ``LineShare`` or a ``Fraction`` each (what storing
+        a distribution writes): (line, the licensor's patents counted for it, all patents counted, the
+        exact share's numerator and denominator in lowest terms), in the order of the lines."""
+        lines = self.split.lines
+        return [(lines[p], ids, counted, n, d) for p, ids, counted, n, d in self.split.parts(self.licensor_id)]
 
     @property
     def explanation(self) -> str:
@@ -249,9 +300,11 @@ def distribute(
         raise Conflict(f"no listed patent was in force for line(s) {refs}: correct or refund them first", field="lines")
     for positions in groups.values():
         positions.sort()
-    cents_by_covering = {
-        covering: sum(int(lines[p].amount / CENT) for p in positions) for covering, positions in groups.items()
-    }
+    line_cents = [0] * len(lines)
+    for positions in groups.values():
+        for p in positions:
+            line_cents[p] = int(lines[p].amount / CENT)
+    cents_by_covering = {covering: sum(line_cents[p] for p in positions) for covering, positions in groups.items()}
 
     # A licensor's exact share is kept × Σ line amount × its patents / patents counted, over its lines.
     # Summed in integer cents, one sum per distinct count of patents (a few), then made one rational:
@@ -272,7 +325,7 @@ def distribute(
     by_remainder = sorted(licensors, key=lambda licensor: exact[licensor] * 100 - floor_cents[licensor], reverse=True)
     extra = set(by_remainder[:left_over])
 
-    split = _Split(lines, kept, groups)
+    split = _Split(lines, kept, groups, line_cents)
     statements = tuple(
         Statement(
             licensor,
