@@ -10,8 +10,9 @@ seconds (``time.process_time``) per phase:
 - COMPUTE: the lines grouped into one ``RoyaltyReport`` per (group, quarter), ``compute_report``
   in quarter order, each group's ``YearToDate`` carried forward (as ``royalties.py``);
 - DISTRIBUTE: per quarter, ``collected_lines`` of every report, then ``distribute`` (5 % fee);
-- STATEMENT ROWS: the rows storing a distribution writes for its statements' lines (one per line
-  and licensor with a patent counted; ``distribution_documents`` packs them);
+- STATEMENT ROWS: the JSON text of the rows storing a distribution writes for its statements' lines
+  (one per line and licensor with a patent counted; ``distribution_documents`` packs them into
+  chunks): ``statement_texts`` where the version has it, else ``_share_row`` of each ``LineShare``;
 - REPORT ROWS: the rows storing the filed reports writes for their priced lines (``explain`` and
   the repository's row of each line, every step's text included).
 
@@ -72,12 +73,13 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             date.fromisoformat(d["sold_on"]),
         )
         by_report[(d["report_period"], d["licensee_id"])].append((d["index"], line))
-    statement_rows = getattr(repo, "statement_rows", None)
+    statement_texts = getattr(repo, "statement_texts", None)
 
-    def rows_of(statement: Any) -> list[Any]:
-        if statement_rows is not None:
-            return list(statement_rows(statement))
-        return [repo._share_row(x) for x in statement.lines]
+    def rows_of(statement: Any) -> str:
+        """The statement's rows as storing a distribution writes them (JSON text, before chunking)."""
+        if statement_texts is not None:
+            return f"[{','.join(statement_texts(statement))}]"
+        return json.dumps([repo._share_row(x) for x in statement.lines], separators=(",", ":"))
 
     index_of = {g.id: i for i, g in enumerate(groups)}
     today = date(args.year + 1, 2, 15)
@@ -143,7 +145,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
             digest.update(repr((d.period, d.collected, d.admin_fee_percent, d.admin_fee, d.distributable)).encode())
             for s, rows in zip(d.statements, shares, strict=True):
                 digest.update(repr((s.licensor_id, s.exact, s.floor, s.extra_cent, s.amount, s.explanation)).encode())
-                digest.update(json.dumps(rows, separators=(",", ":")).encode())
+                digest.update(rows.encode())
             for rows in report_rows:
                 digest.update(json.dumps(rows, separators=(",", ":")).encode())
         del results, collected, distribution, shares, report_rows

@@ -197,40 +197,59 @@ def _share_row(x: LineShare) -> list[Any]:
     ]
 
 
+def statement_texts(statement: Statement) -> list[str]:
+    """The statement's lines as JSON rows (``_share_row`` of each ``LineShare``, as ``pack_rows``
+    writes it), made from the statement's figures (``Statement.share_groups``) without a ``LineShare``,
+    a ``Fraction`` or a list per line: each line's own columns are written once per line, whichever
+    statements it is in, and each set of patents once per group."""
+    lines = statement.split.lines
+    heads = _line_heads(statement)
+    texts: list[str] = []
+    positions: list[int] = []
+    groups = statement.share_groups()
+    for group in groups:
+        tail = f"{json.dumps(list(group.patent_ids), separators=(',', ':'))},{group.patents_counted},"
+        for p, n, d in zip(group.positions, group.numerators, group.denominators, strict=True):
+            head = heads[p]
+            if head is None:
+                line = lines[p]
+                head = heads[p] = (
+                    f"[{json.dumps(line.ref)},{json.dumps(line.country_of_manufacture)},"
+                    f'{json.dumps(line.country_of_sale)},"{line.dated.isoformat()}","{line.amount}",'
+                )
+            texts.append(f'{head}{tail}"{n}/{d}"]' if d != 1 else f'{head}{tail}"{n}"]')
+        positions += group.positions
+    if len(groups) > 1:  # each group's lines are in order: merge them
+        order = sorted(range(len(positions)), key=positions.__getitem__)
+        texts = [texts[i] for i in order]
+    return texts
+
+
 def statement_rows(statement: Statement) -> list[list[Any]]:
-    """The statement's lines as ``_share_row`` writes each ``LineShare``, made from the statement's
-    figures (``Statement.parts``) without a ``LineShare`` or a ``Fraction`` per line; each line's own
-    columns are written once per line, whichever statements it is in."""
-    columns = _line_columns(statement)
-    rows = []
-    ids_of: dict[int, list[str]] = {}  # one list per tuple of ids (by identity; rows are only written as JSON)
-    for line, ids, counted, n, d in statement.parts():
-        own = columns.get(id(line))
-        if own is None:
-            own = columns[id(line)] = [
-                line.ref,
-                line.country_of_manufacture,
-                line.country_of_sale,
-                line.dated.isoformat(),
-                str(line.amount),
-            ]
-        listed = ids_of.get(id(ids))
-        if listed is None:
-            listed = ids_of[id(ids)] = list(ids)
-        rows.append([*own, listed, counted, f"{n}/{d}" if d != 1 else str(n)])
-    return rows
+    """The rows ``statement_texts`` writes, decoded (for reading and tests)."""
+    return [json.loads(text) for text in statement_texts(statement)]
 
 
-# Each distribution's lines' own columns (by line object), shared by its statements while it lives.
-_COLUMNS: weakref.WeakKeyDictionary[object, dict[int, list[str]]] = weakref.WeakKeyDictionary()
+# Each distribution's lines' own columns as JSON (by position), shared by its statements while it lives.
+_HEADS: weakref.WeakKeyDictionary[object, list[str | None]] = weakref.WeakKeyDictionary()
 
 
-def _line_columns(statement: Statement) -> dict[int, list[str]]:
+def _line_heads(statement: Statement) -> list[str | None]:
     split = statement.split
-    found = _COLUMNS.get(split)
+    found = _HEADS.get(split)
     if found is None:
-        found = _COLUMNS[split] = {}
+        found = _HEADS[split] = [None] * len(split.lines)
     return found
+
+
+def pack_texts(rows: Sequence[str], limit: int = CHUNK_CHARS) -> list[str]:
+    """``pack_rows`` of rows already written as compact JSON (``rows[i]`` is ``json.dumps(row_i,
+    separators=(",", ":"))``): the same chunks."""
+    text = f"[{','.join(rows)}]"
+    if len(text) <= limit or len(rows) <= 1:
+        return [text]
+    size = -(-len(rows) // (len(text) // limit + 1))  # rows per chunk if every row were as long
+    return [chunk for i in range(0, len(rows), size) for chunk in pack_texts(rows[i : i + size], limit)]
 
 
 _SHARE_FIELDS = ("ref", "country_of_manufacture", "country_of_sale", "dated", "collected", "patent_ids")
@@ -252,8 +271,8 @@ def distribution_documents(
     ``royalty_lines``, each chunk naming its ``distribution``), and the statement names them by a
     digest (``body``: key, line count, chunk count). The document holds one statement per licensor,
     a few hundred bytes each, whatever the number of lines."""
-    rows = [statement_rows(s) for s in d.statements]
-    packed = [pack_rows(r, limit) for r in rows]
+    rows = [statement_texts(s) for s in d.statements]
+    packed = [pack_texts(r, limit) for r in rows]
     digest = hashlib.sha256("\n".join(c for chunks in packed for c in chunks).encode()).hexdigest()[:24]
     statements: list[Document] = []
     docs: list[tuple[str, Document]] = []

@@ -106,16 +106,15 @@ class _Split:
         self.cents = cents  # each line's amount in cents (by position)
         self._owners = {covering: dict(covering.by_owner) for covering in groups}
         self._covering_at: list[Covering | None] | None = None
-        self._exact: dict[tuple[Covering, int], list[tuple[int, int]]] = {}
+        self._exact: dict[tuple[Covering, int], tuple[list[int], list[int]]] = {}
 
-    def parts(self, licensor: str) -> list[tuple[int, tuple[str, ...], int, int, int]]:
-        """The licensor's line shares as figures, in the order of the lines: (position of the line, its
-        patents counted for the line, all patents counted, the exact share's numerator and denominator
-        in lowest terms). The same figures as its ``LineShare``s, worked out once per line and count of
-        a licensor's patents (licensors with as many patents in a line share the figure), in integers."""
+    def groups_of(self, licensor: str) -> list[ShareGroup]:
+        """The licensor's line shares as figures, one group per set of patents counted (see
+        ``ShareGroup``), worked out once per set and count of a licensor's patents (licensors with as
+        many patents in a set share the figures), in integers: no ``LineShare`` or ``Fraction`` each."""
         kept_n, kept_d = self.kept.numerator, self.kept.denominator
         cents = self.cents
-        mine: list[tuple[list[int], tuple[str, ...], int, list[tuple[int, int]]]] = []
+        mine = []
         for covering, owners in self._owners.items():
             ids = owners.get(licensor)
             if ids is None:
@@ -123,25 +122,17 @@ class _Split:
             positions, counted = self.groups[covering], covering.counted
             key = (covering, len(ids))
             exact = self._exact.get(key)
-            if exact is None:  # exact = cents / 100 × kept × len(ids) / counted
+            if exact is None:  # exact = cents / 100 × kept × len(ids) / counted, in lowest terms
                 numerator, denominator = kept_n * len(ids), 100 * kept_d * counted
-                exact = []
+                numerators, denominators = [], []
                 for p in positions:
                     n = cents[p] * numerator
                     g = gcd(n, denominator)
-                    exact.append((n // g, denominator // g))
-                self._exact[key] = exact
-            mine.append((positions, ids, counted, exact))
-        if len(mine) == 1:
-            ((positions, ids, counted, exact),) = mine
-            return [(p, ids, counted, n, d) for p, (n, d) in zip(positions, exact, strict=True)]
-        merged = [
-            (p, ids, counted, n, d)
-            for positions, ids, counted, exact in mine
-            for p, (n, d) in zip(positions, exact, strict=True)
-        ]
-        merged.sort(key=_first)
-        return merged
+                    numerators.append(n // g)
+                    denominators.append(denominator // g)
+                exact = self._exact[key] = (numerators, denominators)
+            mine.append(ShareGroup(positions, ids, counted, *exact))
+        return mine
 
     def shares(self, licensor: str) -> tuple[LineShare, ...]:
         """The licensor's line shares, in the order of the lines."""
@@ -167,8 +158,16 @@ class _Split:
         return tuple(shares)
 
 
-def _first(part: tuple[int, tuple[str, ...], int, int, int]) -> int:
-    return part[0]
+class ShareGroup(NamedTuple):
+    """A licensor's line shares in the lines with one set of patents counted, as figures: the line at
+    ``positions[i]`` (of the distribution's lines, ascending) gives the licensor
+    ``numerators[i] / denominators[i]`` (its ``LineShare.exact``, in lowest terms)."""
+
+    positions: list[int]
+    patent_ids: tuple[str, ...]  # the licensor's patents counted for these lines
+    patents_counted: int  # all licensors' patents counted for these lines
+    numerators: list[int]
+    denominators: list[int]
 
 
 @dataclass(frozen=True)
@@ -186,12 +185,11 @@ class Statement:
         first read: one per line and licensor, so a period's distribution has millions)."""
         return self.split.shares(self.licensor_id)
 
-    def parts(self) -> list[tuple[CollectedLine, tuple[str, ...], int, int, int]]:
-        """The same line shares as figures, without a ``LineShare`` or a ``Fraction`` each (what storing
-        a distribution writes): (line, the licensor's patents counted for it, all patents counted, the
-        exact share's numerator and denominator in lowest terms), in the order of the lines."""
-        lines = self.split.lines
-        return [(lines[p], ids, counted, n, d) for p, ids, counted, n, d in self.split.parts(self.licensor_id)]
+    def share_groups(self) -> list[ShareGroup]:
+        """The same line shares as figures (what storing a distribution writes), by set of patents
+        counted: the lines are ``split.lines`` at the groups' positions; merged by position, they are in
+        the order of ``lines``."""
+        return self.split.groups_of(self.licensor_id)
 
     @property
     def explanation(self) -> str:

@@ -303,13 +303,17 @@ def validate_report(report: RoyaltyReport, schedule: RateSchedule, today: date) 
         raise InvalidInput(f"{reported} can be reported from {reported.end + timedelta(days=1)}", field="period")
     categories = schedule.categories
     bounds: dict[Period, tuple[date, date]] = {}  # each period's first and last day, checked once
+    last: Period | None = None  # the previous line's period (consecutive lines mostly share one object)
+    days = (date.min, date.max)
     for number, line in enumerate(report.lines, start=1):
         period = line.period
-        days = bounds.get(period)
-        if days is None:
-            if period > reported:
-                raise InvalidInput(f"line {number}: {period} is after the reported {reported}", field="period")
-            days = bounds[period] = (period.start, period.end)
+        if period is not last:
+            found = bounds.get(period)
+            if found is None:
+                if period > reported:
+                    raise InvalidInput(f"line {number}: {period} is after the reported {reported}", field="period")
+                found = bounds[period] = (period.start, period.end)
+            days, last = found, period
         if line.units < 0:
             raise InvalidInput(f"line {number}: units cannot be negative", field="units")
         if line.country_of_manufacture not in COUNTRY_CODES:
@@ -354,12 +358,16 @@ def compute_report(
 
     # Earliest period first (back royalties before the current quarter); report order within a period.
     by_period: dict[Period, list[int]] = {}
+    last: Period | None = None  # the previous line's period (consecutive lines mostly share one object)
+    positions: list[int] = []
     for i, line in enumerate(lines):
-        found = by_period.get(line.period)
-        if found is None:
-            by_period[line.period] = [i]
-        else:
-            found.append(i)
+        period = line.period
+        if period is not last:
+            found = by_period.get(period)
+            if found is None:
+                found = by_period[period] = []
+            positions, last = found, period
+        positions.append(i)
     units_of = {year: prior[year].units for year in years}
     royalties_of = {year: prior[year].royalties for year in years}
     priced: list[LineResult | None] = [None] * len(lines)

@@ -619,11 +619,14 @@ def assert_same_distribution(new: Any, old: Any) -> None:
         assert repr(mine.lines) == repr(theirs.lines)  # every line share, in the same order
         assert [x.exact for x in mine.lines] == [x.exact for x in theirs.lines]
         # The same shares as figures (what storing a distribution writes): exact in lowest terms.
-        parts = mine.parts()
-        assert [(line, ids, counted) for line, ids, counted, _, _ in parts] == [
-            (x.line, x.patent_ids, x.patents_counted) for x in theirs.lines
+        parts = sorted(
+            (p, g.patent_ids, g.patents_counted, n, d)
+            for g in mine.share_groups()
+            for p, n, d in zip(g.positions, g.numerators, g.denominators, strict=True)
+        )
+        assert [(mine.split.lines[p], ids, counted, n, d) for p, ids, counted, n, d in parts] == [
+            (x.line, x.patent_ids, x.patents_counted, x.exact.numerator, x.exact.denominator) for x in theirs.lines
         ]
-        assert [(n, d) for _, _, _, n, d in parts] == [(x.exact.numerator, x.exact.denominator) for x in theirs.lines]
 
 
 @settings(max_examples=400, deadline=None)

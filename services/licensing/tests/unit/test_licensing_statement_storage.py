@@ -5,6 +5,7 @@ stores, no database)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +19,8 @@ from licensing.adapters.royalty_repository import (
     _share_row,
     decompress,
     distribution_documents,
+    pack_rows,
+    pack_texts,
     statement_rows,
 )
 from licensing.domain.distribution import CollectedLine, Distribution, distribute
@@ -135,3 +138,14 @@ def test_statement_rows_are_each_line_shares_row() -> None:
     for statement in d.statements:
         assert statement.lines
         assert statement_rows(statement) == [_share_row(x) for x in statement.lines]
+
+
+@pytest.mark.parametrize("limit", [2, 60, 200, 1_000, 10**6])
+def test_rows_written_as_texts_pack_into_the_same_chunks(limit: int) -> None:
+    rows = [
+        [f"L{i}", "CN", "US", "2025-03-31", str(i * 7), ["pat-cn", "pat-us"][: i % 3], i % 5, f"{i}/7"]
+        for i in range(50)
+    ]
+    texts = [json.dumps(row, separators=(",", ":")) for row in rows]
+    for n in (0, 1, 2, 17, 50):
+        assert pack_texts(texts[:n], limit) == pack_rows(rows[:n], limit)
