@@ -93,13 +93,13 @@ from pymongo import AsyncMongoClient
 
 from alliance_common.outbox import AggregateStore, OutboxRelay
 from alliance_common.settings import ServiceSettings
+from licensing.adapters import royalty_repository
 from licensing.adapters.royalty_repository import (
     RoyaltyRepository,
     account_documents,
     compress,
     decompress,
     pack_rows,
-    statement_texts,
     unpack_rows,
 )
 from licensing.domain import limits
@@ -588,7 +588,7 @@ def compute_and_distribute(
         # A statement's line shares (one per line and licensor) are written as storing the distribution
         # writes them (``distribution_documents``: JSON rows): timed apart, not in DISTRIBUTE.
         started, cpu = now(), time.process_time()
-        line_shares = sum(len(statement_texts(s)) for s in distribution.statements)
+        line_shares = sum(len(royalty_repository.statement_texts(s)) for s in distribution.statements)
         shares_s += now() - started
         shares_cpu += time.process_time() - cpu
         if traced:
