@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -743,3 +743,52 @@ def test_reference_and_engine_agree_on_a_fixed_case(fee: Decimal) -> None:
         distribute(REPORTED, lines, patents, admin_fee_percent=fee),
         reference_distribute(REPORTED, lines, patents, admin_fee_percent=fee),
     )
+
+
+@pytest.mark.parametrize("rounding", [None, ROUND_FLOOR])
+def test_lines_outside_the_integer_path_price_as_the_reference(rounding: str | None) -> None:
+    """Lines of more than 10^30 units, rates of many digits, and a decimal context that rounds towards
+    −∞ (a zero's sign differs) are priced step by step: the same as the reference in every field."""
+    patents = [
+        Patent(
+            "a",
+            "org-1",
+            PatentOffice.CN,
+            "CN1",
+            "F",
+            "t",
+            date(2015, 1, 1),
+            date(2035, 1, 1),
+            LegalStatus.GRANTED,
+            ChainSegment.CHIP,
+            date(2018, 1, 1),
+        )
+    ]
+    long_rate = D("0.1234567890123456789012345")  # 25 decimals: beyond the integer path's 20
+    for first in (D("0.125"), long_rate):
+        schedule = RateSchedule(
+            "P",
+            {LAMP: (Tier(1000, first, first), Tier(None, D("0.5"), D("0.25")))},
+            free_units_per_year=10,
+            annual_cap=D("1" + "0" * 20 + ".00"),
+            regional_markets=frozenset({"IN"}),
+            regional_discount_percent=D("12.5"),
+            member_discount_percent=D("10"),
+        )
+        check_outside(schedule, patents, rounding)
+
+
+def check_outside(sched: RateSchedule, patents: list[Patent], rounding: str | None) -> None:
+    lines = tuple(
+        ReportLine(LAMP, units, "CN", sold, Period(2025, 2), date(2025, 5, 2))
+        for units, sold in [(5, "US"), (2000, "IN"), (10**31 + 7, "US"), (10**31, "IN"), (3, "CN")]
+    )
+    kwargs: dict[str, Any] = {"member_in_good_standing": True, "prior": {2025: YearToDate()}, "today": TODAY}
+    with localcontext() as ctx:
+        if rounding is not None:
+            ctx.rounding = rounding
+        for compliant in (True, False):
+            report = RoyaltyReport("group-1", REPORTED, lines)
+            new = outcome(compute_report, report, sched, patents, compliant=compliant, **kwargs)
+            old = outcome(reference_compute, report, sched, patents, compliant=compliant, **kwargs)
+            assert_same_report(new, old)
