@@ -34,8 +34,8 @@ Measured, side by side in one run, ``--reps`` times each (medians printed):
   statements must sum to the distributable amount, and the collected amount to the reports'
   totals (asserted);
 - STATEMENT LINES: per quarter, every statement's line shares (one per line and licensor with a
-  patent counted), which ``distribute`` makes when first read, as storing the distribution does;
-  timed apart from DISTRIBUTE;
+  patent counted) written as storing the distribution writes them (``statement_texts``: one JSON
+  row each, before chunking and compression); timed apart from DISTRIBUTE;
 - ACCOUNT (``--account-lines K``, default licensing's ``REPORT_LINES_MAX``, the most one report may
   carry (1,000); 0 skips): one royalty account holding one filed,
   priced report of K lines (each with its steps and collected line), read through licensing's own
@@ -93,6 +93,7 @@ from pymongo import AsyncMongoClient
 
 from alliance_common.outbox import AggregateStore, OutboxRelay
 from alliance_common.settings import ServiceSettings
+from licensing.adapters import royalty_repository
 from licensing.adapters.royalty_repository import (
     RoyaltyRepository,
     account_documents,
@@ -584,10 +585,10 @@ def compute_and_distribute(
         distribution = distribute(period, collected, listed, admin_fee_percent=ADMIN_FEE_PERCENT)
         distribute_s += now() - started
         distribute_cpu += time.process_time() - cpu
-        # A statement's line shares (one per line and licensor) are made when first read, as storing
-        # the distribution reads them (``distribution_documents``): timed apart, not in DISTRIBUTE.
+        # A statement's line shares (one per line and licensor) are written as storing the distribution
+        # writes them (``distribution_documents``: JSON rows): timed apart, not in DISTRIBUTE.
         started, cpu = now(), time.process_time()
-        line_shares = sum(len(s.lines) for s in distribution.statements)
+        line_shares = sum(len(royalty_repository.statement_texts(s)) for s in distribution.statements)
         shares_s += now() - started
         shares_cpu += time.process_time() - cpu
         if traced:
@@ -914,7 +915,7 @@ async def measure(args: argparse.Namespace, mongodb_url: str, store_pid: int | N
         ),
         row("compute + distribute", both, [p.compute_cpu + p.distribute_cpu for p in passes]),
         row(
-            "STATEMENT LINES: every statement's line shares",
+            "STATEMENT LINES: every statement's line shares as stored rows",
             [p.shares for p in passes],
             [p.shares_cpu for p in passes],
         ),

@@ -40,7 +40,7 @@ from alliance_common.pagination import after_filter
 from alliance_common.repository import DocumentStore, MongoDocuments
 from licensing.adapters.integration_events import INTEGRATION_EVENTS
 from licensing.domain.accounts import ExplainedLine, ExplainedStep, FiledReport, RoyaltyAccount
-from licensing.domain.distribution import CollectedLine, Distribution, LineShare, distributed
+from licensing.domain.distribution import CollectedLine, Distribution, LineShare, Statement, distributed
 from licensing.domain.groups import LicenseeGroup
 from licensing.domain.royalties import Period
 
@@ -197,6 +197,61 @@ def _share_row(x: LineShare) -> list[Any]:
     ]
 
 
+def statement_texts(statement: Statement) -> list[str]:
+    """The statement's lines as JSON rows (``_share_row`` of each ``LineShare``, as ``pack_rows``
+    writes it), made from the statement's figures (``Statement.share_groups``) without a ``LineShare``,
+    a ``Fraction`` or a list per line: each line's own columns are written once per line, whichever
+    statements it is in, and each set of patents once per group."""
+    lines = statement.split.lines
+    heads = _line_heads(statement)
+    texts: list[str] = []
+    positions: list[int] = []
+    groups = statement.share_groups()
+    for group in groups:
+        tail = f"{json.dumps(list(group.patent_ids), separators=(',', ':'))},{group.patents_counted},"
+        for p, n, d in zip(group.positions, group.numerators, group.denominators, strict=True):
+            head = heads[p]
+            if head is None:
+                line = lines[p]
+                head = heads[p] = (
+                    f"[{json.dumps(line.ref)},{json.dumps(line.country_of_manufacture)},"
+                    f'{json.dumps(line.country_of_sale)},"{line.dated.isoformat()}","{line.amount}",'
+                )
+            texts.append(f'{head}{tail}"{n}/{d}"]' if d != 1 else f'{head}{tail}"{n}"]')
+        positions += group.positions
+    if len(groups) > 1:  # each group's lines are in order: merge them
+        order = sorted(range(len(positions)), key=positions.__getitem__)
+        texts = [texts[i] for i in order]
+    return texts
+
+
+def statement_rows(statement: Statement) -> list[list[Any]]:
+    """The rows ``statement_texts`` writes, decoded (for reading and tests)."""
+    return [json.loads(text) for text in statement_texts(statement)]
+
+
+# Each distribution's lines' own columns as JSON (by position), shared by its statements while it lives.
+_HEADS: weakref.WeakKeyDictionary[object, list[str | None]] = weakref.WeakKeyDictionary()
+
+
+def _line_heads(statement: Statement) -> list[str | None]:
+    split = statement.split
+    found = _HEADS.get(split)
+    if found is None:
+        found = _HEADS[split] = [None] * len(split.lines)
+    return found
+
+
+def pack_texts(rows: Sequence[str], limit: int = CHUNK_CHARS) -> list[str]:
+    """``pack_rows`` of rows already written as compact JSON (``rows[i]`` is ``json.dumps(row_i,
+    separators=(",", ":"))``): the same chunks."""
+    text = f"[{','.join(rows)}]"
+    if len(text) <= limit or len(rows) <= 1:
+        return [text]
+    size = -(-len(rows) // (len(text) // limit + 1))  # rows per chunk if every row were as long
+    return [chunk for i in range(0, len(rows), size) for chunk in pack_texts(rows[i : i + size], limit)]
+
+
 _SHARE_FIELDS = ("ref", "country_of_manufacture", "country_of_sale", "dated", "collected", "patent_ids")
 
 
@@ -216,11 +271,12 @@ def distribution_documents(
     ``royalty_lines``, each chunk naming its ``distribution``), and the statement names them by a
     digest (``body``: key, line count, chunk count). The document holds one statement per licensor,
     a few hundred bytes each, whatever the number of lines."""
-    packed = [pack_rows([_share_row(x) for x in s.lines], limit) for s in d.statements]
+    rows = [statement_texts(s) for s in d.statements]
+    packed = [pack_texts(r, limit) for r in rows]
     digest = hashlib.sha256("\n".join(c for chunks in packed for c in chunks).encode()).hexdigest()[:24]
     statements: list[Document] = []
     docs: list[tuple[str, Document]] = []
-    for s, chunks in zip(d.statements, packed, strict=True):
+    for s, chunks, lines in zip(d.statements, packed, rows, strict=True):
         key = f"{distribution_id}/{s.licensor_id}@{digest}"
         statements.append(
             {
@@ -229,7 +285,7 @@ def distribution_documents(
                 "exact": str(s.exact),
                 "floor": str(s.floor),
                 "extra_cent": s.extra_cent,
-                "body": {"key": key, "count": len(s.lines), "chunks": len(chunks)},
+                "body": {"key": key, "count": len(lines), "chunks": len(chunks)},
             }
         )
         docs += [

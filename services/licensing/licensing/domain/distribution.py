@@ -32,6 +32,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 from itertools import chain
+from math import gcd
 from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
@@ -96,12 +97,42 @@ class _Split:
     """How ``distribute`` split a period's lines: the positions of the lines counted for each set of
     patents (one ``Covering`` object per answer), from which each statement's lines are made when read."""
 
-    def __init__(self, lines: Sequence[CollectedLine], kept: Fraction, groups: dict[Covering, list[int]]) -> None:
+    def __init__(
+        self, lines: Sequence[CollectedLine], kept: Fraction, groups: dict[Covering, list[int]], cents: list[int]
+    ) -> None:
         self.lines = lines
         self.kept = kept
         self.groups = groups  # each covering's line positions, ascending
+        self.cents = cents  # each line's amount in cents (by position)
         self._owners = {covering: dict(covering.by_owner) for covering in groups}
         self._covering_at: list[Covering | None] | None = None
+        self._exact: dict[tuple[Covering, int], tuple[list[int], list[int]]] = {}
+
+    def groups_of(self, licensor: str) -> list[ShareGroup]:
+        """The licensor's line shares as figures, one group per set of patents counted (see
+        ``ShareGroup``), worked out once per set and count of a licensor's patents (licensors with as
+        many patents in a set share the figures), in integers: no ``LineShare`` or ``Fraction`` each."""
+        kept_n, kept_d = self.kept.numerator, self.kept.denominator
+        cents = self.cents
+        mine = []
+        for covering, owners in self._owners.items():
+            ids = owners.get(licensor)
+            if ids is None:
+                continue
+            positions, counted = self.groups[covering], covering.counted
+            key = (covering, len(ids))
+            exact = self._exact.get(key)
+            if exact is None:  # exact = cents / 100 × kept × len(ids) / counted, in lowest terms
+                numerator, denominator = kept_n * len(ids), 100 * kept_d * counted
+                numerators, denominators = [], []
+                for p in positions:
+                    n = cents[p] * numerator
+                    g = gcd(n, denominator)
+                    numerators.append(n // g)
+                    denominators.append(denominator // g)
+                exact = self._exact[key] = (numerators, denominators)
+            mine.append(ShareGroup(positions, ids, counted, *exact))
+        return mine
 
     def shares(self, licensor: str) -> tuple[LineShare, ...]:
         """The licensor's line shares, in the order of the lines."""
@@ -127,6 +158,18 @@ class _Split:
         return tuple(shares)
 
 
+class ShareGroup(NamedTuple):
+    """A licensor's line shares in the lines with one set of patents counted, as figures: the line at
+    ``positions[i]`` (of the distribution's lines, ascending) gives the licensor
+    ``numerators[i] / denominators[i]`` (its ``LineShare.exact``, in lowest terms)."""
+
+    positions: list[int]
+    patent_ids: tuple[str, ...]  # the licensor's patents counted for these lines
+    patents_counted: int  # all licensors' patents counted for these lines
+    numerators: list[int]
+    denominators: list[int]
+
+
 @dataclass(frozen=True)
 class Statement:
     licensor_id: str
@@ -141,6 +184,12 @@ class Statement:
         """The lines in which the licensor had a patent in force, in the order of the lines (made when
         first read: one per line and licensor, so a period's distribution has millions)."""
         return self.split.shares(self.licensor_id)
+
+    def share_groups(self) -> list[ShareGroup]:
+        """The same line shares as figures (what storing a distribution writes), by set of patents
+        counted: the lines are ``split.lines`` at the groups' positions; merged by position, they are in
+        the order of ``lines``."""
+        return self.split.groups_of(self.licensor_id)
 
     @property
     def explanation(self) -> str:
@@ -249,9 +298,11 @@ def distribute(
         raise Conflict(f"no listed patent was in force for line(s) {refs}: correct or refund them first", field="lines")
     for positions in groups.values():
         positions.sort()
-    cents_by_covering = {
-        covering: sum(int(lines[p].amount / CENT) for p in positions) for covering, positions in groups.items()
-    }
+    line_cents = [0] * len(lines)
+    for positions in groups.values():
+        for p in positions:
+            line_cents[p] = int(lines[p].amount / CENT)
+    cents_by_covering = {covering: sum(line_cents[p] for p in positions) for covering, positions in groups.items()}
 
     # A licensor's exact share is kept × Σ line amount × its patents / patents counted, over its lines.
     # Summed in integer cents, one sum per distinct count of patents (a few), then made one rational:
@@ -272,7 +323,7 @@ def distribute(
     by_remainder = sorted(licensors, key=lambda licensor: exact[licensor] * 100 - floor_cents[licensor], reverse=True)
     extra = set(by_remainder[:left_over])
 
-    split = _Split(lines, kept, groups)
+    split = _Split(lines, kept, groups, line_cents)
     statements = tuple(
         Statement(
             licensor,

@@ -35,7 +35,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, getcontext, localcontext
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
@@ -268,13 +268,23 @@ class Step(NamedTuple):  # a line has a few: an immutable tuple is the cheapest 
 
 
 class LineResult(NamedTuple):  # one per priced line: an immutable tuple is the cheapest to make
+    """A priced line. Its ``steps`` (the explanation, ~5 formatted texts) are written when read, from
+    what the line was priced with (``units_before``, ``royalties_before`` and the report's ``pricing``):
+    the same steps, to the character, as writing them while pricing, which most lines never need."""
+
     index: int  # type: ignore[assignment]  # the position of the line in the report (shadows tuple.index)
     line: ReportLine
     back_royalty: bool
     covered_by: tuple[str, ...]  # ids of the listed patents in force in either country on the line's date
     units_before: int  # the group's royalty-bearing units of that year before this line
     amount: Decimal
-    steps: tuple[Step, ...]
+    royalties_before: Decimal  # the group's royalties due for that year before this line
+    pricing: _Pricer  # the report's pricer: schedule, patents, reported quarter, compliant and member flags
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The steps that made ``amount``, in order (written now: see the class docstring)."""
+        return self.pricing.steps(self)
 
 
 @dataclass(frozen=True)
@@ -293,13 +303,17 @@ def validate_report(report: RoyaltyReport, schedule: RateSchedule, today: date) 
         raise InvalidInput(f"{reported} can be reported from {reported.end + timedelta(days=1)}", field="period")
     categories = schedule.categories
     bounds: dict[Period, tuple[date, date]] = {}  # each period's first and last day, checked once
+    last: Period | None = None  # the previous line's period (consecutive lines mostly share one object)
+    days = (date.min, date.max)
     for number, line in enumerate(report.lines, start=1):
         period = line.period
-        days = bounds.get(period)
-        if days is None:
-            if period > reported:
-                raise InvalidInput(f"line {number}: {period} is after the reported {reported}", field="period")
-            days = bounds[period] = (period.start, period.end)
+        if period is not last:
+            found = bounds.get(period)
+            if found is None:
+                if period > reported:
+                    raise InvalidInput(f"line {number}: {period} is after the reported {reported}", field="period")
+                found = bounds[period] = (period.start, period.end)
+            days, last = found, period
         if line.units < 0:
             raise InvalidInput(f"line {number}: units cannot be negative", field="units")
         if line.country_of_manufacture not in COUNTRY_CODES:
@@ -344,28 +358,35 @@ def compute_report(
 
     # Earliest period first (back royalties before the current quarter); report order within a period.
     by_period: dict[Period, list[int]] = {}
+    last: Period | None = None  # the previous line's period (consecutive lines mostly share one object)
+    positions: list[int] = []
     for i, line in enumerate(lines):
-        found = by_period.get(line.period)
-        if found is None:
-            by_period[line.period] = [i]
-        else:
-            found.append(i)
+        period = line.period
+        if period is not last:
+            found = by_period.get(period)
+            if found is None:
+                found = by_period[period] = []
+            positions, last = found, period
+        positions.append(i)
     units_of = {year: prior[year].units for year in years}
     royalties_of = {year: prior[year].royalties for year in years}
     priced: list[LineResult | None] = [None] * len(lines)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         pricer = _Pricer(schedule, listed, report.period, compliant=compliant, member=member_in_good_standing)
+        amount_of = pricer.amount
         for period in sorted(by_period):
             year = period.year
             back = period < report.period
+            units, royalties = units_of[year], royalties_of[year]
             for index in by_period[period]:
                 line = lines[index]
-                result = pricer.price(index, line, back, units_of[year], royalties_of[year])
-                if result.covered_by:
-                    units_of[year] += line.units
-                royalties_of[year] += result.amount
-                priced[index] = result
+                covered_by, amount = amount_of(line, units, royalties)
+                priced[index] = LineResult(index, line, back, covered_by, units, amount, royalties, pricer)
+                if covered_by:
+                    units += line.units
+                royalties += amount
+            units_of[year], royalties_of[year] = units, royalties
         done = tuple(r for r in priced if r is not None)
         total = sum((r.amount for r in done), ZERO)
     state = dict(prior)  # years without lines pass through unchanged
@@ -392,14 +413,33 @@ class _TierPlan(NamedTuple):
     rate_text: str  # the step's text between the units and the amount
 
 
+_UNITS_FAST = 10**30  # lines of at most this many units are priced in integers (see _Pricer.amount)
+_DIGITS_FAST = 10**6  # ... when every rate is below 10**20 at the common scale and percentages are below this
+
+
+def _ratio(value: Decimal) -> tuple[int, int]:
+    numerator, denominator = value.as_integer_ratio()
+    return numerator, denominator
+
+
 class _Pricer:
     """Prices lines one by one for one report (see the module's docstring for the rules).
 
     Everything that depends only on the schedule, the report or a line's coverage is worked out
-    once: each category's tiers with the fixed parts of their explanations, and (per patent index)
-    the step naming the patents in force for a (country, country, date). A line's own figures are
-    computed with ``Decimal`` at the engine's precision, in the order the rules give, and its steps
-    written from them, so every amount and every text is the same as pricing the line step by step.
+    once: each category's tiers (as integers at a common decimal scale, and with the fixed parts of
+    their explanations), the percentages as exact ratios, and (per patent index) the step naming
+    the patents in force for a (country, country, date).
+
+    ``amount`` prices a line without writing its explanation: the tiers, the compliant rate, the
+    rounding and the discounts in exact integer arithmetic (units × rate in units of 10^-scale,
+    halves rounded up to the cent), the cap with the same ``Decimal`` operations as the rules. Every
+    step of the ``Decimal`` path is exact at the engine's precision for the sizes it takes (lines of
+    up to 10^30 units, rates of up to 20 digits, percentages of up to 6), so both give the same cents;
+    and both write every amount with two decimals, so the same ``Decimal``. Anything outside those
+    bounds, or a decimal context rounding otherwise than the default (which decides the sign of a
+    zero), is priced with ``Decimal`` step by step. ``explain`` writes a line's steps from the
+    same figures, in ``Decimal`` at the engine's precision, in the order the rules give, so every
+    amount and every text is the same as pricing the line step by step.
     """
 
     def __init__(
@@ -410,6 +450,7 @@ class _Pricer:
         self.reported = reported
         self.compliant = compliant
         self.member = member
+        self.context = getcontext().copy()  # the engine's: steps are written later in the same context
         self.free_end = schedule.free_units_per_year
         self.plans: dict[str, tuple[_TierPlan, ...]] = {}
         for category, tiers in schedule.categories.items():
@@ -437,6 +478,111 @@ class _Pricer:
         if memo is None:
             memo = _COVERAGE_STEPS[patents] = {}
         self.covered = memo
+        # The integer path (``amount``): every rate in units of 10^-scale, the percentages as ratios.
+        rates = [r for plans in self.plans.values() for plan in plans for r in (plan.standard_rate, plan.saving)]
+        scale = max([2] + [-int(r.as_tuple().exponent) for r in rates if r.is_finite()])
+        regional = _ratio(schedule.regional_discount_percent)
+        discount = _ratio(schedule.member_discount_percent)
+        self.unit: int = 10 ** (scale - 2)  # 10^-scale units per cent
+
+        def scaled(rate: Decimal) -> int:
+            n, d = _ratio(rate)
+            factor: int = 10**scale // d  # d divides 10^scale: the rate has at most ``scale`` decimals
+            return n * factor
+
+        self.int_plans: dict[str, tuple[tuple[int, int | None, int, int], ...]] = {
+            category: tuple((p.lower, p.upper, scaled(p.standard_rate), scaled(p.saving)) for p in plans)
+            for category, plans in self.plans.items()
+        }
+        self.regional = regional if regional[0] else None
+        self.discount = discount if discount[0] and member else None
+        self.markets = schedule.regional_markets
+        self.cap = schedule.annual_cap
+        self.fast = (
+            self.context.rounding == ROUND_HALF_EVEN
+            and self.context.prec >= _PRECISION
+            and scale <= 20
+            and all(rate < 10**20 for plans in self.int_plans.values() for plan in plans for rate in plan[2:])
+            and regional[0] < _DIGITS_FAST
+            and regional[1] < _DIGITS_FAST
+            and discount[0] < _DIGITS_FAST
+            and discount[1] < _DIGITS_FAST
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"_Pricer({self.schedule.programme!r}, {self.reported}, compliant={self.compliant}, member={self.member})"
+        )
+
+    def __eq__(self, other: object) -> bool:  # the same inputs price and explain every line alike
+        if not isinstance(other, _Pricer):
+            return NotImplemented
+        return self is other or (
+            (self.reported, self.compliant, self.member, self.schedule)
+            == (other.reported, other.compliant, other.member, other.schedule)
+            and self.patents.patents == other.patents.patents
+            and self.context.prec == other.context.prec
+            and self.context.rounding == other.context.rounding
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.reported, self.compliant, self.member, self.schedule.programme))
+
+    def amount(self, line: ReportLine, units_before: int, royalties_before: Decimal) -> tuple[tuple[str, ...], Decimal]:
+        """The patents covering ``line`` and its amount (run inside the engine's decimal context)."""
+        period = line.period
+        on = line.sold_on
+        if on is None:
+            on = period.end
+        key = (line.country_of_manufacture, line.country_of_sale, on)
+        found = self.covered.get(key)
+        covered_by = (found if found is not None else self._coverage(*key))[0]
+        if not covered_by:
+            return covered_by, ZERO
+        units = line.units
+        if not self.fast or units > _UNITS_FAST:
+            return covered_by, self.explain(line, False, units_before, royalties_before)[1]
+        first, last = units_before + 1, units_before + units
+        start = self.free_end + 1
+        if first > start:
+            start = first
+        balance = saving = 0  # in units of 10^-scale
+        for lower, upper, rate, off in self.int_plans[line.product_category]:
+            if upper is not None and upper < first:
+                continue
+            begin = start if start > lower else lower + 1
+            stop = last if upper is None or last < upper else upper
+            if begin <= stop:
+                balance += (stop - begin + 1) * rate
+                saving += (stop - begin + 1) * off
+            if upper is None or upper >= last:
+                break
+        if self.compliant:
+            balance -= saving
+        unit = self.unit
+        cents = (2 * balance + unit) // (2 * unit)  # to the cent, halves up (never negative)
+        if cents and self.regional is not None and line.country_of_sale in self.markets:
+            n, d = self.regional
+            cents -= (2 * cents * n + 100 * d) // (200 * d)
+        if cents and self.discount is not None:
+            n, d = self.discount
+            cents -= (2 * cents * n + 100 * d) // (200 * d)
+        if not cents:
+            return covered_by, ZERO
+        amount = CENT * cents
+        cap = self.cap
+        if cap is not None:
+            room = max(cap - royalties_before, ZERO)
+            if room == 0:
+                amount += -amount
+            elif amount > room:
+                amount = amount + (room - amount)
+        return covered_by, amount
+
+    def steps(self, result: LineResult) -> tuple[Step, ...]:
+        """The steps of a line priced by this pricer."""
+        with localcontext(self.context):
+            return self.explain(result.line, result.back_royalty, result.units_before, result.royalties_before)[2]
 
     def _coverage(self, made: str, sold: str, on: date) -> tuple[tuple[str, ...], Step]:
         key = (made, sold, on)
@@ -455,12 +601,12 @@ class _Pricer:
             self.covered[key] = found
         return found
 
-    def price(
-        self, index: int, line: ReportLine, back: bool, units_before: int, royalties_before: Decimal
-    ) -> LineResult:
+    def explain(
+        self, line: ReportLine, back: bool, units_before: int, royalties_before: Decimal
+    ) -> tuple[tuple[str, ...], Decimal, tuple[Step, ...]]:
         """One line (``back``: of an earlier period than the report's), the group's year holding
-        ``units_before`` royalty-bearing units and ``royalties_before`` due before it (run inside the
-        engine's decimal context)."""
+        ``units_before`` royalty-bearing units and ``royalties_before`` due before it, step by step:
+        its covering patents, amount and steps (run inside the engine's decimal context)."""
         period = line.period
         year = period.year
         on = line.sold_on if line.sold_on is not None else period.end
@@ -480,7 +626,7 @@ class _Pricer:
         steps.append(covered_step)
         balance = ZERO
         if not covered_by:
-            return LineResult(index, line, back, covered_by, units_before, balance, tuple(steps))
+            return covered_by, balance, tuple(steps)
 
         # The line's units are units first..last of the group's year.
         first, last = units_before + 1, units_before + line.units
@@ -579,7 +725,7 @@ class _Pricer:
                 change = room - balance
                 balance = balance + change
                 steps.append(Step(_CAP, text, change, balance))
-        return LineResult(index, line, back, covered_by, units_before, balance, tuple(steps))
+        return covered_by, balance, tuple(steps)
 
 
 # --- Late interest ------------------------------------------------------------------------------

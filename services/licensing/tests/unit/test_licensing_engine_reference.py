@@ -14,9 +14,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from hypothesis import given, settings
@@ -44,7 +44,6 @@ from licensing.domain.royalties import (
     CENT,
     HUNDRED,
     ZERO,
-    LineResult,
     Period,
     RateSchedule,
     ReportLine,
@@ -60,6 +59,28 @@ from licensing.domain.royalties import (
 )
 
 # --- The reference: the engine as it was before it was made cheap (2026-11-27) -------------------
+
+
+class ReferenceLine(NamedTuple):
+    """A priced line as the engine made it then (its steps written while pricing); the engine's
+    ``LineResult`` has the same public fields, its steps written when read."""
+
+    index: int  # type: ignore[assignment]
+    line: ReportLine
+    back_royalty: bool
+    covered_by: tuple[str, ...]
+    units_before: int
+    amount: Decimal
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class ReferenceReport:
+    licensee_group_id: str
+    period: Period
+    lines: tuple[ReferenceLine, ...]
+    total: Decimal
+    year_to_date: Mapping[int, YearToDate]
 
 
 def reference_validate(report: RoyaltyReport, schedule: RateSchedule, today: date) -> None:
@@ -90,7 +111,7 @@ def reference_compute(
     member_in_good_standing: bool,
     prior: Mapping[int, YearToDate],
     today: date,
-) -> ReportResult:
+) -> ReferenceReport:
     """The amount due for each line of ``report`` and in total.
 
     ``patents`` are the programme's listed (evaluated-essential) patents; pass a ``PatentIndex`` of
@@ -109,7 +130,7 @@ def reference_compute(
             raise InvalidInput(f"the year-to-date position for {year} is negative or not in cents", field="prior")
 
     state = dict(prior)  # years without lines pass through unchanged
-    priced: dict[int, LineResult] = {}
+    priced: dict[int, ReferenceLine] = {}
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         # Earliest period first (back royalties before the current quarter); report order within a period.
@@ -131,7 +152,7 @@ def reference_compute(
             priced[index] = result
         lines = tuple(priced[i] for i in range(len(report.lines)))
         total = sum((r.amount for r in lines), ZERO)
-    return ReportResult(report.licensee_group_id, report.period, lines, total, state)
+    return ReferenceReport(report.licensee_group_id, report.period, lines, total, state)
 
 
 def reference_price_line(
@@ -144,7 +165,7 @@ def reference_price_line(
     *,
     compliant: bool,
     member: bool,
-) -> LineResult:
+) -> ReferenceLine:
     steps: list[Step] = []
     balance = ZERO
 
@@ -158,8 +179,8 @@ def reference_price_line(
     # Listed patents in force in either country on the line's date: the manufacture country's first.
     covered = patents.covering(line.country_of_manufacture, line.country_of_sale, on)
 
-    def result() -> LineResult:
-        return LineResult(index, line, back, covered.ids, position.units, balance, tuple(steps))
+    def result() -> ReferenceLine:
+        return ReferenceLine(index, line, back, covered.ids, position.units, balance, tuple(steps))
 
     if back:
         step(
@@ -479,9 +500,9 @@ def outcome(function: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def assert_same_report(
-    new: ReportResult | tuple[str, str, str | None], old: ReportResult | tuple[str, str, str | None]
+    new: ReportResult | tuple[str, str, str | None], old: ReferenceReport | tuple[str, str, str | None]
 ) -> None:
-    if not isinstance(new, ReportResult) or not isinstance(old, ReportResult):
+    if not isinstance(new, ReportResult) or not isinstance(old, ReferenceReport):
         assert new == old
         return
     assert (new.licensee_group_id, new.period) == (old.licensee_group_id, old.period)
@@ -489,8 +510,9 @@ def assert_same_report(
     assert repr(sorted(new.year_to_date.items())) == repr(sorted(old.year_to_date.items()))
     assert len(new.lines) == len(old.lines)
     for mine, theirs in zip(new.lines, old.lines, strict=True):
-        # NamedTuples of the same fields: repr shows every value, amounts with their exponent.
-        assert repr(mine) == repr(theirs)
+        # Every public field; repr shows every value, amounts with their exponent, steps with their text.
+        fields = (mine.index, mine.line, mine.back_royalty, mine.covered_by, mine.units_before, mine.amount)
+        assert repr(ReferenceLine(*fields, mine.steps)) == repr(theirs)
 
 
 # --- Properties ---------------------------------------------------------------------------------
@@ -596,6 +618,15 @@ def assert_same_distribution(new: Any, old: Any) -> None:
         )
         assert repr(mine.lines) == repr(theirs.lines)  # every line share, in the same order
         assert [x.exact for x in mine.lines] == [x.exact for x in theirs.lines]
+        # The same shares as figures (what storing a distribution writes): exact in lowest terms.
+        parts = sorted(
+            (p, g.patent_ids, g.patents_counted, n, d)
+            for g in mine.share_groups()
+            for p, n, d in zip(g.positions, g.numerators, g.denominators, strict=True)
+        )
+        assert [(mine.split.lines[p], ids, counted, n, d) for p, ids, counted, n, d in parts] == [
+            (x.line, x.patent_ids, x.patents_counted, x.exact.numerator, x.exact.denominator) for x in theirs.lines
+        ]
 
 
 @settings(max_examples=400, deadline=None)
@@ -712,3 +743,52 @@ def test_reference_and_engine_agree_on_a_fixed_case(fee: Decimal) -> None:
         distribute(REPORTED, lines, patents, admin_fee_percent=fee),
         reference_distribute(REPORTED, lines, patents, admin_fee_percent=fee),
     )
+
+
+@pytest.mark.parametrize("rounding", [None, ROUND_FLOOR])
+def test_lines_outside_the_integer_path_price_as_the_reference(rounding: str | None) -> None:
+    """Lines of more than 10^30 units, rates of many digits, and a decimal context that rounds towards
+    −∞ (a zero's sign differs) are priced step by step: the same as the reference in every field."""
+    patents = [
+        Patent(
+            "a",
+            "org-1",
+            PatentOffice.CN,
+            "CN1",
+            "F",
+            "t",
+            date(2015, 1, 1),
+            date(2035, 1, 1),
+            LegalStatus.GRANTED,
+            ChainSegment.CHIP,
+            date(2018, 1, 1),
+        )
+    ]
+    long_rate = D("0.1234567890123456789012345")  # 25 decimals: beyond the integer path's 20
+    for first in (D("0.125"), long_rate):
+        schedule = RateSchedule(
+            "P",
+            {LAMP: (Tier(1000, first, first), Tier(None, D("0.5"), D("0.25")))},
+            free_units_per_year=10,
+            annual_cap=D("1" + "0" * 20 + ".00"),
+            regional_markets=frozenset({"IN"}),
+            regional_discount_percent=D("12.5"),
+            member_discount_percent=D("10"),
+        )
+        check_outside(schedule, patents, rounding)
+
+
+def check_outside(sched: RateSchedule, patents: list[Patent], rounding: str | None) -> None:
+    lines = tuple(
+        ReportLine(LAMP, units, "CN", sold, Period(2025, 2), date(2025, 5, 2))
+        for units, sold in [(5, "US"), (2000, "IN"), (10**31 + 7, "US"), (10**31, "IN"), (3, "CN")]
+    )
+    kwargs: dict[str, Any] = {"member_in_good_standing": True, "prior": {2025: YearToDate()}, "today": TODAY}
+    with localcontext() as ctx:
+        if rounding is not None:
+            ctx.rounding = rounding
+        for compliant in (True, False):
+            report = RoyaltyReport("group-1", REPORTED, lines)
+            new = outcome(compute_report, report, sched, patents, compliant=compliant, **kwargs)
+            old = outcome(reference_compute, report, sched, patents, compliant=compliant, **kwargs)
+            assert_same_report(new, old)

@@ -5,6 +5,7 @@ stores, no database)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +14,15 @@ import pytest
 
 from alliance_common.errors import Conflict
 from alliance_common.testing import InMemoryStore
-from licensing.adapters.royalty_repository import RoyaltyRepository, decompress, distribution_documents
+from licensing.adapters.royalty_repository import (
+    RoyaltyRepository,
+    _share_row,
+    decompress,
+    distribution_documents,
+    pack_rows,
+    pack_texts,
+    statement_rows,
+)
 from licensing.domain.distribution import CollectedLine, Distribution, distribute
 from licensing.domain.patents import PatentOffice
 from licensing.domain.royalties import Period
@@ -114,3 +123,29 @@ async def test_a_distribution_stored_with_its_lines_embedded_still_loads() -> No
     await distributions.save("P:2024-Q4", 0, embedded)
     loaded = await repo.distribution("P:2024-Q4")
     assert loaded is not None and loaded["statements"] == embedded["statements"]
+
+
+def test_statement_rows_are_each_line_shares_row() -> None:
+    """The rows stored for a statement, made from its figures, are those of its ``LineShare``s, in order
+    (amounts written as given: ``Decimal(3)`` and ``3.50`` alike; lines in two statements and sets of
+    patents interleaved)."""
+    more = [*PATENTS, dataclasses.replace(PATENT, id="pat-cn2", owner_id="org-2", number="CN2")]
+    collected = [
+        CollectedLine(f"L{i}", "CN", ["US", "CN", "DE"][i % 3], date(2025, 3, 31), amount)
+        for i, amount in enumerate([Decimal(1), Decimal("3.50"), Decimal(7)] * 10)
+    ]
+    d = distribute(Q1, collected, more, admin_fee_percent=Decimal("7.5"))
+    for statement in d.statements:
+        assert statement.lines
+        assert statement_rows(statement) == [_share_row(x) for x in statement.lines]
+
+
+@pytest.mark.parametrize("limit", [2, 60, 200, 1_000, 10**6])
+def test_rows_written_as_texts_pack_into_the_same_chunks(limit: int) -> None:
+    rows = [
+        [f"L{i}", "CN", "US", "2025-03-31", str(i * 7), ["pat-cn", "pat-us"][: i % 3], i % 5, f"{i}/7"]
+        for i in range(50)
+    ]
+    texts = [json.dumps(row, separators=(",", ":")) for row in rows]
+    for n in (0, 1, 2, 17, 50):
+        assert pack_texts(texts[:n], limit) == pack_rows(rows[:n], limit)
