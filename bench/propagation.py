@@ -341,10 +341,13 @@ WRITE_PATH = re.compile(r"/organisations/([^/?{}]+)/(suspension|reinstatement)")
 STAGES = (
     ("membership request (server span)", "the write inside membership: its store reads and versioned write"),
     ("  membership store commands in request", "sum of its PyMongo spans"),
+    ("    of which its update commands", "the versioned write (serialised per collection by the store's front)"),
     ("membership end -> 200 at the bench", "the response back through the gateway"),
     ("membership end -> relay publish starts", "the relay's wake-up after the write"),
     ("relay publish (send -> broker ack)", "producer: linger, acks=all"),
     ("publish start -> licensing process starts", "broker append, consumer fetch, parse"),
+    ("publish start -> standards process starts", "the same event's other consumers, woken at the same time"),
+    ("publish start -> training process starts", ""),
     ("licensing process (handler + store)", "the handler: licence read, versioned write"),
     ("  licensing store commands in process", "sum of its PyMongo spans (n per write: see below)"),
     ("200 -> effect stored", "the total: write accepted -> licensing's process span ends"),
@@ -365,14 +368,15 @@ def _trace_stages(spans: list[dict[str, Any]], accepted_wall: float) -> dict[str
     publish = span_of("membership", lambda s: s.get("name") == "membership.events publish")
     process = span_of("licensing", lambda s: s.get("name") == "membership.events process")
 
-    def store_commands(root: dict[str, Any]) -> tuple[float, int]:
-        """Seconds and count of the store commands (PyMongo's CLIENT spans) under ``root``, same service."""
+    def store_commands(root: dict[str, Any], name_has: str = "") -> tuple[float, int]:
+        """Seconds and count of the store commands (PyMongo's CLIENT spans) under ``root``, same service
+        (only those whose span name contains ``name_has``)."""
         service = (root.get("localEndpoint") or {}).get("serviceName")
         below, seconds, count = {root["id"]}, 0.0, 0
         for s in sorted(spans, key=lambda s: s["timestamp"]):
             if s.get("parentId") in below and (s.get("localEndpoint") or {}).get("serviceName") == service:
                 below.add(s["id"])
-                if s.get("kind") == "CLIENT":
+                if s.get("kind") == "CLIENT" and name_has in str(s.get("name", "")).lower():
                     seconds += s.get("duration", 0) / 1e6
                     count += 1
         return seconds, count
@@ -381,17 +385,22 @@ def _trace_stages(spans: list[dict[str, Any]], accepted_wall: float) -> dict[str
     if server is not None:
         out[STAGES[0][0]] = server.get("duration", 0) / 1e6
         out[STAGES[1][0]], out["membership store commands (count)"] = store_commands(server)
-        out[STAGES[2][0]] = accepted_wall - end(server)
+        out[STAGES[2][0]] = store_commands(server, "update")[0]
+        out[STAGES[3][0]] = accepted_wall - end(server)
         if publish is not None:
-            out[STAGES[3][0]] = publish["timestamp"] / 1e6 - end(server)
+            out[STAGES[4][0]] = publish["timestamp"] / 1e6 - end(server)
     if publish is not None:
-        out[STAGES[4][0]] = publish.get("duration", 0) / 1e6
+        out[STAGES[5][0]] = publish.get("duration", 0) / 1e6
         if process is not None:
-            out[STAGES[5][0]] = (process["timestamp"] - publish["timestamp"]) / 1e6
+            out[STAGES[6][0]] = (process["timestamp"] - publish["timestamp"]) / 1e6
+        for i, other in ((7, "standards"), (8, "training")):
+            theirs = span_of(other, lambda s: s.get("name") == "membership.events process")
+            if theirs is not None:
+                out[STAGES[i][0]] = (theirs["timestamp"] - publish["timestamp"]) / 1e6
     if process is not None:
-        out[STAGES[6][0]] = process.get("duration", 0) / 1e6
-        out[STAGES[7][0]], out["licensing store commands (count)"] = store_commands(process)
-        out[STAGES[8][0]] = end(process) - accepted_wall
+        out[STAGES[9][0]] = process.get("duration", 0) / 1e6
+        out[STAGES[10][0]], out["licensing store commands (count)"] = store_commands(process)
+        out[STAGES[11][0]] = end(process) - accepted_wall
     return out
 
 
