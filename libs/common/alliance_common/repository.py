@@ -239,12 +239,20 @@ class Repository(Generic[A]):
         the save raises ``ConcurrencyConflict``; then load it with ``recent=False`` and apply the
         change again.
         """
-        loaded = self._recent.get(aggregate_id) if recent else None
-        if loaded is not None:
-            self._recent.move_to_end(aggregate_id)
-        else:
-            loaded = await self._read(aggregate_id)
+        found = self.remembered(aggregate_id) if recent else None
+        if found is not None:
+            return found
+        loaded = await self._read(aggregate_id)
         return (self.from_document(loaded), loaded.applied_events) if loaded else None
+
+    def remembered(self, aggregate_id: str) -> tuple[A, tuple[str, ...]] | None:
+        """The aggregate (and its applied events' ids) as this process last read or wrote it, if it
+        remembers it; no store round trip. It may be stale: see ``load``."""
+        loaded = self._recent.get(aggregate_id)
+        if loaded is None:
+            return None
+        self._recent.move_to_end(aggregate_id)
+        return self.from_document(loaded), loaded.applied_events
 
     async def _read(self, aggregate_id: str) -> Loaded | None:
         loaded = await self.documents.get(aggregate_id)
