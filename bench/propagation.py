@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from benchlib import MeasurementFailed, exit_on_sigterm, now, percentile, say, shield_cleanup, table
 
 from alliance_common.events import envelope_for
@@ -341,10 +342,15 @@ WRITE_PATH = re.compile(r"/organisations/([^/?{}]+)/(suspension|reinstatement)")
 STAGES = (
     ("membership request (server span)", "the write inside membership: its store reads and versioned write"),
     ("  membership store commands in request", "sum of its PyMongo spans"),
+    ("    of which its update commands", "the versioned write (serialised per collection by the store's front)"),
     ("membership end -> 200 at the bench", "the response back through the gateway"),
     ("membership end -> relay publish starts", "the relay's wake-up after the write"),
     ("relay publish (send -> broker ack)", "producer: linger, acks=all"),
     ("publish start -> licensing process starts", "broker append, consumer fetch, parse"),
+    ("  publish start -> broker appended it", "with --append-time: the relay's send (LogAppendTime, ms clock)"),
+    ("  broker appended it -> licensing process starts", "with --append-time: the consumer's side"),
+    ("publish start -> standards process starts", "the same event's other consumers, woken at the same time"),
+    ("publish start -> training process starts", ""),
     ("licensing process (handler + store)", "the handler: licence read, versioned write"),
     ("  licensing store commands in process", "sum of its PyMongo spans (n per write: see below)"),
     ("200 -> effect stored", "the total: write accepted -> licensing's process span ends"),
@@ -365,14 +371,15 @@ def _trace_stages(spans: list[dict[str, Any]], accepted_wall: float) -> dict[str
     publish = span_of("membership", lambda s: s.get("name") == "membership.events publish")
     process = span_of("licensing", lambda s: s.get("name") == "membership.events process")
 
-    def store_commands(root: dict[str, Any]) -> tuple[float, int]:
-        """Seconds and count of the store commands (PyMongo's CLIENT spans) under ``root``, same service."""
+    def store_commands(root: dict[str, Any], name_has: str = "") -> tuple[float, int]:
+        """Seconds and count of the store commands (PyMongo's CLIENT spans) under ``root``, same service
+        (only those whose span name contains ``name_has``)."""
         service = (root.get("localEndpoint") or {}).get("serviceName")
         below, seconds, count = {root["id"]}, 0.0, 0
         for s in sorted(spans, key=lambda s: s["timestamp"]):
             if s.get("parentId") in below and (s.get("localEndpoint") or {}).get("serviceName") == service:
                 below.add(s["id"])
-                if s.get("kind") == "CLIENT":
+                if s.get("kind") == "CLIENT" and name_has in str(s.get("name", "")).lower():
                     seconds += s.get("duration", 0) / 1e6
                     count += 1
         return seconds, count
@@ -381,17 +388,27 @@ def _trace_stages(spans: list[dict[str, Any]], accepted_wall: float) -> dict[str
     if server is not None:
         out[STAGES[0][0]] = server.get("duration", 0) / 1e6
         out[STAGES[1][0]], out["membership store commands (count)"] = store_commands(server)
-        out[STAGES[2][0]] = accepted_wall - end(server)
+        out[STAGES[2][0]] = store_commands(server, "update")[0]
+        out[STAGES[3][0]] = accepted_wall - end(server)
         if publish is not None:
-            out[STAGES[3][0]] = publish["timestamp"] / 1e6 - end(server)
+            out[STAGES[4][0]] = publish["timestamp"] / 1e6 - end(server)
     if publish is not None:
-        out[STAGES[4][0]] = publish.get("duration", 0) / 1e6
+        out[STAGES[5][0]] = publish.get("duration", 0) / 1e6
         if process is not None:
-            out[STAGES[5][0]] = (process["timestamp"] - publish["timestamp"]) / 1e6
+            out[STAGES[6][0]] = (process["timestamp"] - publish["timestamp"]) / 1e6
+            tags = process.get("tags") or {}
+            if tags.get("messaging.kafka.message.timestamp_type") == "1":  # LogAppendTime
+                appended = int(tags["messaging.kafka.message.timestamp"]) / 1e3
+                out[STAGES[7][0]] = appended - publish["timestamp"] / 1e6
+                out[STAGES[8][0]] = process["timestamp"] / 1e6 - appended
+        for i, other in ((9, "standards"), (10, "training")):
+            theirs = span_of(other, lambda s: s.get("name") == "membership.events process")
+            if theirs is not None:
+                out[STAGES[i][0]] = (theirs["timestamp"] - publish["timestamp"]) / 1e6
     if process is not None:
-        out[STAGES[6][0]] = process.get("duration", 0) / 1e6
-        out[STAGES[7][0]], out["licensing store commands (count)"] = store_commands(process)
-        out[STAGES[8][0]] = end(process) - accepted_wall
+        out[STAGES[11][0]] = process.get("duration", 0) / 1e6
+        out[STAGES[12][0]], out["licensing store commands (count)"] = store_commands(process)
+        out[STAGES[13][0]] = end(process) - accepted_wall
     return out
 
 
@@ -457,14 +474,34 @@ class RawResult:
     latencies: list[float] = field(default_factory=list)
     acks: list[float] = field(default_factory=list)
     lag: list[float] = field(default_factory=list)
+    # With --append-time: send -> the broker's append time, and append -> consumed (wall clock, ms).
+    to_append: list[float] = field(default_factory=list)
+    from_append: list[float] = field(default_factory=list)
 
 
-async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int, timeout: float) -> RawResult:
+APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
+
+
+async def use_append_time(bootstrap: str, topic: str) -> None:
+    """Have the broker stamp ``topic``'s records with their append time (a diagnostic: the
+    consumers' process spans carry each record's timestamp, so the table can split publish ->
+    process at the broker). Nothing in the platform reads record timestamps."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=APPEND_TIME)])
+    finally:
+        await admin.close()
+
+
+async def measure_raw_kafka(
+    bootstrap: str, count: int, rate: float, warmup: int, timeout: float, append_time: bool = False
+) -> RawResult:
     topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, 3, 1)])
+        await admin.create_topics([NewTopic(topic, 3, 1, topic_configs=APPEND_TIME if append_time else {})])
     finally:
         await admin.close()
     # A message of the size and shape of a real membership event.
@@ -488,8 +525,11 @@ async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int
     )
     total = warmup + count
     sent: dict[int, float] = {}
+    sent_wall: dict[int, float] = {}
     acked: dict[int, float] = {}
     received: dict[int, float] = {}
+    received_wall: dict[int, float] = {}
+    appended: dict[int, float] = {}
     result = RawResult()
     await producer.start()
     try:
@@ -502,10 +542,13 @@ async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int
             async def consume() -> None:
                 while len(received) < total:
                     batches = await consumer.getmany(timeout_ms=5)
-                    got = now()
+                    got, got_wall = now(), time.time()
                     for records in batches.values():
                         for record in records:
-                            received.setdefault(int(record.key or b"-1"), got)
+                            seq = int(record.key or b"-1")
+                            if seq not in received:
+                                received[seq], received_wall[seq] = got, got_wall
+                                appended[seq] = record.timestamp / 1e3
 
             async def produce() -> None:
                 start = now() + 0.1
@@ -516,7 +559,7 @@ async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int
                     delay = planned - now()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                    sent[seq] = now()
+                    sent[seq], sent_wall[seq] = now(), time.time()
                     if seq >= warmup:
                         result.lag.append(sent[seq] - planned)
                     future = await producer.send(topic, value, key=str(seq).encode(), headers=headers)
@@ -548,6 +591,9 @@ async def measure_raw_kafka(bootstrap: str, count: int, rate: float, warmup: int
     for seq in range(warmup, total):
         result.latencies.append(received[seq] - sent[seq])
         result.acks.append(acked[seq] - sent[seq])
+        if append_time:
+            result.to_append.append(appended[seq] - sent_wall[seq])
+            result.from_append.append(received_wall[seq] - appended[seq])
     return result
 
 
@@ -588,6 +634,14 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
             f"  context: licence GET {'on licensing' if args.poll_direct else 'via gateway'} (poll)", platform.poll_rtts
         ),
         row("  context: raw send -> broker ack", raw.acks),
+        *(
+            [
+                row("  context: raw send -> broker appended it (ms clock)", raw.to_append),
+                row("  context: raw broker appended it -> consumed", raw.from_append),
+            ]
+            if raw.to_append
+            else []
+        ),
     ]
 
     def ratio(p: float, values: list[float] = propagation) -> str:
@@ -646,11 +700,15 @@ def report(args: argparse.Namespace, platform: PlatformResult, raw: RawResult) -
 async def measure(
     gateway_url: str, poll_url: str, bootstrap: str, zipkin_url: str | None, args: argparse.Namespace
 ) -> tuple[PlatformResult, RawResult]:
+    if args.append_time:
+        await use_append_time(bootstrap, MemberSuspended.topic)
     platform = await measure_platform(gateway_url, poll_url, args)
     if zipkin_url:
         found = await effects_stored(zipkin_url, platform.samples, platform.stages)
         say(f"effects stored: {found} of {sum(1 for s in platform.samples if s.accepted)} writes found in Zipkin")
-    raw = await measure_raw_kafka(bootstrap, len(platform.samples), args.rate, args.warmup * 2, args.timeout)
+    raw = await measure_raw_kafka(
+        bootstrap, len(platform.samples), args.rate, args.warmup * 2, args.timeout, args.append_time
+    )
     return platform, raw
 
 
@@ -674,6 +732,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--gateway-url", help="a running platform's gateway (then --kafka is required)")
     parser.add_argument("--kafka", help="the running platform's Kafka bootstrap servers")
     parser.add_argument("--zipkin-url", help="with --gateway-url: the running platform's Zipkin (effect stored row)")
+    parser.add_argument(
+        "--append-time",
+        action="store_true",
+        help="diagnostic: the broker stamps membership's (and raw's) records with their append time, "
+        "so the stage table splits publish -> process at the broker (ms resolution)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     parser.add_argument("--dump", type=Path, help="also write every platform sample to this file (JSON lines)")
     args = parser.parse_args()

@@ -374,6 +374,10 @@ class EventConsumer:
         ) as span:
             span.set_attribute("cloudevents.event_type", envelope.type)
             span.set_attribute("cloudevents.event_subject", envelope.subject)
+            # The record's Kafka timestamp (ms; the broker's append time when the topic says
+            # LogAppendTime): where the wait between the broker and the handler starts.
+            span.set_attribute("messaging.kafka.message.timestamp", record.timestamp)
+            span.set_attribute("messaging.kafka.message.timestamp_type", record.timestamp_type)
             attempts = self.settings.consumer_max_attempts
             for attempt in range(1, attempts + 1):
                 try:

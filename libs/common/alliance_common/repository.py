@@ -17,6 +17,7 @@ over ``alliance_common.testing.InMemoryStore`` for unit tests of use cases.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -169,6 +170,14 @@ class Repository(Generic[A]):
     ``store`` is an ``AggregateStore`` (production) or any ``DocumentStore`` (the in-memory
     twin of ``alliance_common.testing``). ``indexes`` lists the secondary indexes that the
     subclass's queries need; ``ensure_indexes`` creates them.
+
+    ``remember`` (default 0: off) keeps that many aggregates as this process last read or wrote
+    them (least recently used dropped first), for ``load(..., recent=True)``: a read-modify-write
+    whose read is served from memory, so the versioned write is its only store round trip. That
+    cannot apply a change to stale state: a write made meanwhile by anyone else moved the stored
+    version, so the save raises ``ConcurrencyConflict`` (the memory is dropped) and the caller
+    loads from the store and applies again. Plain ``get`` and the queries always read the store.
+    Only for aggregates that are written through this repository (versioned) and nothing else.
     """
 
     indexes: ClassVar[Sequence[IndexKeys]] = ()
@@ -179,10 +188,13 @@ class Repository(Generic[A]):
         aggregate: type[A] | TypeAdapter[A],
         *,
         to_integration: EventMapper = passthrough,
+        remember: int = 0,
     ) -> None:
         self.documents: DocumentStore = MongoDocuments(store) if isinstance(store, AggregateStore) else store
         self.adapter: TypeAdapter[A] = aggregate if isinstance(aggregate, TypeAdapter) else TypeAdapter(aggregate)
         self.to_integration = to_integration
+        self.remember = remember
+        self._recent: OrderedDict[str, Loaded] = OrderedDict()
 
     # --- mapping ---------------------------------------------------------------------------------
 
@@ -216,8 +228,49 @@ class Repository(Generic[A]):
             await self.documents.create_index(keys)
 
     async def get(self, aggregate_id: str) -> A | None:
-        loaded = await self.documents.get(aggregate_id)
+        loaded = await self._read(aggregate_id)
         return self.from_document(loaded) if loaded else None
+
+    async def load(self, aggregate_id: str, *, recent: bool = False) -> tuple[A, tuple[str, ...]] | None:
+        """The aggregate and the ids of the consumed events already applied to it.
+
+        ``recent``: as this process last read or wrote it, when it remembers it (no store round
+        trip; see the class's ``remember``). Save it as usual: if the store has moved on since,
+        the save raises ``ConcurrencyConflict``; then load it with ``recent=False`` and apply the
+        change again.
+        """
+        found = self.remembered(aggregate_id) if recent else None
+        if found is not None:
+            return found
+        loaded = await self._read(aggregate_id)
+        return (self.from_document(loaded), loaded.applied_events) if loaded else None
+
+    def remembered(self, aggregate_id: str) -> tuple[A, tuple[str, ...]] | None:
+        """The aggregate (and its applied events' ids) as this process last read or wrote it, if it
+        remembers it; no store round trip. It may be stale: see ``load``."""
+        loaded = self._recent.get(aggregate_id)
+        if loaded is None:
+            return None
+        self._recent.move_to_end(aggregate_id)
+        return self.from_document(loaded), loaded.applied_events
+
+    async def _read(self, aggregate_id: str) -> Loaded | None:
+        loaded = await self.documents.get(aggregate_id)
+        if loaded is not None:
+            self._keep(loaded)
+        return loaded
+
+    def _keep(self, loaded: Loaded) -> None:
+        """Remember ``loaded`` unless a newer version is remembered (a read that raced a write)."""
+        if not self.remember:
+            return
+        known = self._recent.get(loaded.id)
+        if known is not None and known.version > loaded.version:
+            return
+        self._recent[loaded.id] = loaded
+        self._recent.move_to_end(loaded.id)
+        while len(self._recent) > self.remember:
+            self._recent.popitem(last=False)
 
     async def add(self, aggregate: A, correlation_id: str | None = None, *, applied_event: str | None = None) -> None:
         """Store a new aggregate; raises ``AlreadyExists`` if its id is taken."""
@@ -249,16 +302,32 @@ class Repository(Generic[A]):
         origins: Sequence[Origin] | None,
     ) -> None:
         events, event_origins = self._mapped(aggregate, origins)
-        aggregate.version = await self.documents.save(
+        expected = aggregate.version
+        document = self.to_document(aggregate)
+        # Whatever happens to this write, what was remembered of the aggregate may be stale now.
+        known = self._recent.pop(aggregate.id, None)
+        new_version = await self.documents.save(
             aggregate.id,
-            aggregate.version,
-            self.to_document(aggregate),
+            expected,
+            document,
             events,
             applied_event=applied_event,
             correlation_id=correlation_id,
             origins=event_origins,
         )
+        aggregate.version = new_version
         aggregate.events = []
+        # Remember the stored state only when its applied events are known exactly: a new aggregate,
+        # or one saved against the version remembered (the store ran the same write on the same state).
+        if expected == 0:
+            applied: tuple[str, ...] | None = ()
+        elif known is not None and known.version == expected:
+            applied = known.applied_events
+        else:
+            applied = None
+        if applied is not None:
+            state = {k: v for k, v in document.items() if k not in RESERVED_FIELDS}
+            self._keep(Loaded(aggregate.id, new_version, state, applied + ((applied_event,) if applied_event else ())))
 
     # --- for subclasses' named queries -----------------------------------------------------------
 

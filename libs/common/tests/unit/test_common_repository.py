@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from alliance_common.events import IntegrationEvent
-from alliance_common.outbox import AlreadyExists, ConcurrencyConflict, Origin
+from alliance_common.outbox import AlreadyExists, ConcurrencyConflict, Loaded, Origin
 from alliance_common.pagination import encode_cursor
 from alliance_common.repository import EventTable, Repository
 from alliance_common.testing import InMemoryKeyedView, InMemoryStore, matches
@@ -79,8 +79,8 @@ TABLE = EventTable({WidgetMade: WidgetMadeV1, WidgetPolished: None})
 class WidgetRepository(Repository[Widget]):
     indexes = ([("colour", 1)],)
 
-    def __init__(self, store: InMemoryStore) -> None:
-        super().__init__(store, Widget, to_integration=TABLE)
+    def __init__(self, store: InMemoryStore, remember: int = 0) -> None:
+        super().__init__(store, Widget, to_integration=TABLE, remember=remember)
 
     async def of_colour(self, colour: Colour, limit: int, cursor: str | None = None) -> list[Widget]:
         return await self._find({"colour": colour.value}, limit, cursor)
@@ -227,3 +227,69 @@ async def test_keyed_view_applies_each_event_once() -> None:
     assert await view.get("m1") == {"good": False, "name": "Acme"}
     assert await view.get("m3") is None
     assert await view.keys_where({"good": True}) == ["m2"]
+
+
+class CountingStore(InMemoryStore):
+    """The in-memory store, counting its reads by id."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get(self, doc_id: str) -> Loaded | None:
+        self.reads += 1
+        return await super().get(doc_id)
+
+
+async def test_a_remembered_aggregate_is_loaded_without_a_read_and_saved_against_its_version() -> None:
+    store = CountingStore()
+    repo = WidgetRepository(store, remember=2)
+    await repo.add(made("w1"), applied_event="evt-1")
+    found = await repo.load("w1", recent=True)
+    assert store.reads == 0 and found is not None
+    widget, applied = found
+    assert applied == ("evt-1",) and widget.version == 1
+    widget.shelf = "A1"
+    await repo.save(widget, applied_event="evt-2")
+    again = await repo.load("w1", recent=True)
+    assert store.reads == 0 and again is not None
+    assert again[0] == Widget("w1", Colour.RED, NOW, shelf="A1", version=2) and again[1] == ("evt-1", "evt-2")
+    assert again[0] is not widget  # a fresh object each time: changing one changes no other
+    # Without ``recent``, and for ``get``, the store is read.
+    assert await repo.load("w1") == again and await repo.get("w1") == again[0]
+    assert store.reads == 2
+
+
+async def test_a_stale_memory_conflicts_is_forgotten_and_the_next_load_reads_the_store() -> None:
+    store = CountingStore()
+    mine, theirs = WidgetRepository(store, remember=10), WidgetRepository(store)
+    await mine.add(made("w1"))
+    other = await theirs.get("w1")
+    assert other is not None
+    other.shelf = "B2"
+    await theirs.save(other, applied_event="evt-theirs")  # written by another process
+    found = await mine.load("w1", recent=True)
+    assert found is not None and found[0].version == 1 and found[1] == ()  # stale, from memory
+    found[0].shelf = "A1"
+    with pytest.raises(ConcurrencyConflict):
+        await mine.save(found[0], applied_event="evt-mine")
+    reads = store.reads
+    fresh = await mine.load("w1", recent=True)
+    assert store.reads == reads + 1 and fresh is not None
+    assert (fresh[0].shelf, fresh[0].version, fresh[1]) == ("B2", 2, ("evt-theirs",))
+    assert store.docs["w1"].applied_events == ["evt-theirs"]
+
+
+async def test_memory_is_bounded_and_off_by_default() -> None:
+    store = CountingStore()
+    repo = WidgetRepository(store, remember=2)
+    for name in ("w1", "w2", "w3"):
+        await repo.add(made(name))
+    await repo.load("w1", recent=True)  # the least recently used was dropped
+    assert store.reads == 1
+    await repo.load("w3", recent=True)
+    assert store.reads == 1
+    plain = WidgetRepository(store)
+    await plain.load("w3", recent=True)
+    await plain.load("w3", recent=True)
+    assert store.reads == 3

@@ -22,16 +22,16 @@ from licensing.domain.model import Licence
 _LICENCE: TypeAdapter[Licence] = TypeAdapter(Licence)
 
 
+# Licences remembered as last read or written, for the event handlers' ``load(recent=True)``:
+# their read needs no store round trip (a few KB each; a licence is written only through here).
+REMEMBERED = 4096
+
+
 class LicenceRepository(Repository[Licence]):
     indexes = ([("licensee_id", ASCENDING)], [("filing.deadline", ASCENDING)])
 
-    def __init__(self, store: AggregateStore | DocumentStore) -> None:
-        super().__init__(store, _LICENCE, to_integration=INTEGRATION_EVENTS)
-
-    async def get_with_applied(self, licence_id: str) -> tuple[Licence, tuple[str, ...]] | None:
-        """The licence and the ids of the events already applied to it."""
-        loaded = await self.documents.get(licence_id)
-        return (self.from_document(loaded), loaded.applied_events) if loaded else None
+    def __init__(self, store: AggregateStore | DocumentStore, remember: int = REMEMBERED) -> None:
+        super().__init__(store, _LICENCE, to_integration=INTEGRATION_EVENTS, remember=remember)
 
     # --- named queries -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from alliance_common.auth import Principal
 from alliance_common.errors import NotFound
 from alliance_common.events import Envelope
+from alliance_common.outbox import ConcurrencyConflict
 from alliance_contracts.membership import (
     MemberAdmitted,
     MemberExpelled,
@@ -32,29 +33,52 @@ class LicensingService:
     # --- reactions to membership events (each applied at most once per licence) ---
 
     async def on_member_admitted(self, envelope: Envelope, event: MemberAdmitted) -> None:
-        found = await self.repo.get_with_applied(Licence.cross_licence_id(event.member_id))
-        if found is None:
-            licence = Licence.grant_cross_licence(event.member_id, event.name, self.clock(), envelope.id)
-        else:
-            licence, applied = found
-            if envelope.id in applied:
-                return
-            licence.restore(self.clock(), envelope.id)  # re-admitted after leaving
-        if not event.in_good_standing:  # an existing member brought in with a lapsed period
-            licence.suspend(f"member status {event.status}", self.clock(), envelope.id)
-        await self.repo.save(licence, applied_event=envelope.id)
+        def change(licence: Licence | None) -> Licence:
+            if licence is None:
+                licence = Licence.grant_cross_licence(event.member_id, event.name, self.clock(), envelope.id)
+            else:
+                licence.restore(self.clock(), envelope.id)  # re-admitted after leaving
+            if not event.in_good_standing:  # an existing member brought in with a lapsed period
+                licence.suspend(f"member status {event.status}", self.clock(), envelope.id)
+            return licence
+
+        await self._apply(Licence.cross_licence_id(event.member_id), envelope.id, change)
 
     async def on_member_standing(self, envelope: Envelope, event: StandingEvent) -> None:
         """Any other standing event: the cross-licence is in force exactly while in good standing."""
-        found = await self.repo.get_with_applied(Licence.cross_licence_id(event.member_id))
-        if found is None or envelope.id in found[1]:
-            return  # never licensed (or already applied)
-        licence = found[0]
-        if event.in_good_standing:
-            licence.restore(self.clock(), envelope.id)
-        else:
-            licence.suspend(_why(event), self.clock(), envelope.id)
-        await self.repo.save(licence, applied_event=envelope.id)
+
+        def change(licence: Licence | None) -> Licence | None:
+            if licence is None:
+                return None  # never licensed
+            if event.in_good_standing:
+                licence.restore(self.clock(), envelope.id)
+            else:
+                licence.suspend(_why(event), self.clock(), envelope.id)
+            return licence
+
+        await self._apply(Licence.cross_licence_id(event.member_id), envelope.id, change)
+
+    async def _apply(self, licence_id: str, event_id: str, change: Callable[[Licence | None], Licence | None]) -> None:
+        """Apply ``change`` to the licence and record ``event_id`` in the same write, once.
+
+        The licence is read as this process last read or wrote it when it remembers it, so the
+        versioned write is usually the only store round trip. When another write came meanwhile,
+        that write conflicts; then the licence is read from the store and the change applied again
+        (and not at all if the event is recorded in it by then).
+        """
+        for recent in (True, False):
+            found = await self.repo.load(licence_id, recent=recent)
+            if found is not None and event_id in found[1]:
+                return  # applied already
+            licence = change(found[0] if found is not None else None)
+            if licence is None:
+                return
+            try:
+                await self.repo.save(licence, applied_event=event_id)
+                return
+            except ConcurrencyConflict:
+                if not recent:
+                    raise
 
     # --- queries ---
 

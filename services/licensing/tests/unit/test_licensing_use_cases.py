@@ -15,9 +15,10 @@ import pytest
 from alliance_common.auth import Principal, Role
 from alliance_common.errors import Forbidden, InvalidInput, NotFound
 from alliance_common.events import Envelope, envelope_for
+from alliance_common.outbox import Loaded
 from alliance_common.testing import InMemoryStore
 from alliance_contracts import licensing as contracts
-from alliance_contracts.membership import MemberAdmitted, MemberSuspended
+from alliance_contracts.membership import MemberAdmitted, MemberReinstated, MemberSuspended
 from licensing.adapters.pool_repository import PoolRepository
 from licensing.adapters.repository import LicenceRepository
 from licensing.adapters.royalty_repository import GroupRepository, RoyaltyRepository
@@ -237,7 +238,7 @@ async def test_a_licensor_sees_only_its_own_distribution_statement(world: World)
 # --- the cross-licence follows membership standing -----------------------------------------------
 
 
-def delivered(event: MemberAdmitted | MemberSuspended) -> Envelope:
+def delivered(event: MemberAdmitted | MemberSuspended | MemberReinstated) -> Envelope:
     return envelope_for(event, source="membership", subject=event.member_id)
 
 
@@ -268,3 +269,59 @@ async def test_the_cross_licence_follows_standing_once_per_event_and_only_its_me
         await world.licensing.get_for("XL-org-a", admin_of("org-b"))
     assert await world.licensing.list_for(admin_of("org-b"), None, 50, None) == []
     assert [x.id for x in await world.licensing.list_for(SECRETARIAT, None, 50, "org-a")] == ["XL-org-a"]
+
+
+class CountingStore(InMemoryStore):
+    """The in-memory store, counting its reads by id."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.reads = 0
+
+    async def get(self, doc_id: str) -> Loaded | None:
+        self.reads += 1
+        return await super().get(doc_id)
+
+
+async def test_two_replicas_apply_each_standing_event_once_though_each_remembers_the_licence() -> None:
+    """Each event's read comes from the replica's memory; a write by the other replica meanwhile
+    makes the remembered version stale, so that write conflicts and the licence is read again."""
+    store = CountingStore("licences")
+    one, two = (LicensingService(LicenceRepository(store), lambda: NOW) for _ in range(2))
+    admitted = delivered(
+        MemberAdmitted(
+            member_id="org-a",
+            name="Org A",
+            membership_number="M2025-00001",
+            credit_code="c",
+            org_type="enterprise",
+            segments=["chip"],
+            region="Fujian",
+            tier="ordinary_member",
+            admitted_at=NOW,
+        )
+    )
+    await one.on_member_admitted(admitted, MemberAdmitted.model_validate(admitted.data))
+    reads = store.reads
+
+    suspended = delivered(MemberSuspended(member_id="org-a", reason="unpaid dues", suspended_at=NOW))
+    await one.on_member_standing(suspended, MemberSuspended.model_validate(suspended.data))
+    assert store.reads == reads  # the licence as replica one wrote it: the write is the only round trip
+
+    # Replica two (a rebalance) gets the suspension again, then a reinstatement.
+    await two.on_member_standing(suspended, MemberSuspended.model_validate(suspended.data))
+    reinstated = delivered(MemberReinstated(member_id="org-a", reinstated_at=NOW))
+    await two.on_member_standing(reinstated, MemberReinstated.model_validate(reinstated.data))
+    # Replica one still remembers the suspended licence; it is redelivered both events.
+    await one.on_member_standing(suspended, MemberSuspended.model_validate(suspended.data))
+    await one.on_member_standing(reinstated, MemberReinstated.model_validate(reinstated.data))
+
+    assert [type(p.event) for p in store.published] == [
+        contracts.LicenceGranted,
+        contracts.LicenceSuspended,
+        contracts.LicenceRestored,
+    ]
+    stored = store.docs["XL-org-a"]
+    assert stored.applied_events == [admitted.id, suspended.id, reinstated.id]
+    assert stored.version == 3
+    assert [entry["action"] for entry in stored.state["history"]] == ["granted", "suspended", "restored"]

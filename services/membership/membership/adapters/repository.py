@@ -81,11 +81,16 @@ class MongoSequences:
         return int(doc["value"])
 
 
+# Organisations remembered as last read or written (see ``Repository``): a state change served
+# from memory writes once, without reading first. An organisation is written only through here.
+REMEMBERED = 4096
+
+
 class OrganisationRepository(Repository[Organisation]):
     indexes = ([("applicant", ASCENDING)], [("membership_status", ASCENDING)], [("users.subject", ASCENDING)])
 
-    def __init__(self, store: AggregateStore | DocumentStore, sequences: Sequences) -> None:
-        super().__init__(store, _ORGANISATION, to_integration=INTEGRATION_EVENTS)
+    def __init__(self, store: AggregateStore | DocumentStore, sequences: Sequences, remember: int = REMEMBERED) -> None:
+        super().__init__(store, _ORGANISATION, to_integration=INTEGRATION_EVENTS, remember=remember)
         self.sequences = sequences
 
     def to_document(self, aggregate: Organisation) -> Document:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal, Role, require_roles
-from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from alliance_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from alliance_common.outbox import ConcurrencyConflict
 from alliance_common.pagination import encode_cursor
 from membership.adapters.repository import OrganisationRepository
@@ -250,6 +250,18 @@ class MembershipService:
                 )
 
     async def _change(self, org_id: str, action: Callable[[Organisation, datetime], object]) -> Organisation:
+        remembered = self.repo.remembered(org_id)
+        if remembered is not None:
+            # The organisation as this process last read or wrote it: the versioned write is the only
+            # store round trip. Should it be stale, the write conflicts or the action may refuse on the
+            # old state; then nothing was written, and it is read and acted on as without the memory.
+            org = remembered[0]
+            try:
+                action(org, self.clock())
+                await self.repo.save(org)
+                return org
+            except DomainError:
+                pass
         org = await self._get(org_id)
         action(org, self.clock())
         await self.repo.save(org)

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from alliance_common.auth import Principal, Role
-from alliance_common.errors import Forbidden, NotFound
+from alliance_common.errors import Conflict, Forbidden, NotFound
+from alliance_common.outbox import Loaded
 from alliance_common.pagination import encode_cursor
 from alliance_common.testing import InMemoryStore
 from alliance_contracts import membership as contracts
@@ -227,3 +228,42 @@ async def test_the_daily_job_checks_every_admitted_member_and_publishes_each_cha
     assert await service.recalculate_all() == {"checked": 3, "changed": 0}
     with pytest.raises(Forbidden):
         await service.recalculate_all(principal=applicant("p1@example.com", org_id=members[0].id))
+
+
+class CountingStore(InMemoryStore):
+    """The in-memory store, counting its reads by id."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.reads = 0
+
+    async def get(self, doc_id: str) -> Loaded | None:
+        self.reads += 1
+        return await super().get(doc_id)
+
+
+async def test_a_change_from_memory_writes_once_and_a_stale_memory_never_decides() -> None:
+    """Two replicas over one store: each remembers what it last read or wrote. A change is made on
+    that memory (one write, no read); when the other replica wrote meanwhile, the memory neither
+    wins the write (its version is stale) nor refuses the change on its old state."""
+    store = CountingStore("organisations")
+    one, two = (
+        MembershipService(OrganisationRepository(store, InMemorySequences()), clock=lambda: NOW) for _ in range(2)
+    )
+    org = await admitted_member(one, 1)
+    reads = store.reads
+    await one.suspend(org.id, "dues unpaid", SECRETARIAT)
+    assert store.reads == reads  # remembered: the versioned write was the only round trip
+
+    await two.reinstate(org.id, "paid", SECRETARIAT)  # the other replica reads the store
+    # Replica one remembers the member as suspended; suspending again on that would be refused.
+    again = await one.suspend(org.id, "dues unpaid again", SECRETARIAT)
+    assert store.reads == reads + 2  # after the refusal on old state: read from the store
+    assert again.standing is MembershipStatus.SUSPENDED and again.version == 6
+    assert [type(p.event) for p in store.published][-3:] == [
+        contracts.MemberSuspended,
+        contracts.MemberReinstated,
+        contracts.MemberSuspended,
+    ]
+    with pytest.raises(Conflict):  # a refusal on the stored state still reaches the caller
+        await one.suspend(org.id, "once more", SECRETARIAT)
