@@ -166,8 +166,8 @@ class SessionRepository(Repository[Session]):
         # Sessions whose journal could not be written out after their write (retried by the sweep).
         self._unwritten: set[str] = set()
         # Per session, its document as this process last wrote it (journal written out), newest last.
-        self._recent: dict[str, Loaded] = {}
-        # Sessions (by object id) built from ``_recent`` rather than read from the store.
+        self._last_written: dict[str, Loaded] = {}
+        # Sessions (by object id) built from ``_last_written`` rather than read from the store.
         self._from_memory: set[int] = set()
 
     # --- mapping ---------------------------------------------------------------------------------
@@ -216,7 +216,7 @@ class SessionRepository(Repository[Session]):
         ``recent``: as this process last wrote it, if it did, without reading the store (only
         for a change written conditionally on its version: it may be outdated by another process).
         """
-        loaded = self._recent.get(session_id) if recent else None
+        loaded = self._last_written.get(session_id) if recent else None
         if loaded is not None:
             session = self.from_document(loaded)
             self._remember(session)
@@ -315,7 +315,7 @@ class SessionRepository(Repository[Session]):
         events, event_origins = self._mapped(session, origins)
         state = self.to_document(session)
         state[JOURNAL] = journal
-        self._recent.pop(session.id, None)  # until this write and its journal's are done
+        self._last_written.pop(session.id, None)  # until this write and its journal's are done
         session.version = await self.documents.save(
             session.id,
             session.version,
@@ -337,9 +337,9 @@ class SessionRepository(Repository[Session]):
             self._unwritten.add(session.id)
         else:
             self._written_out[session.id] = session.version
-            if len(self._recent) >= self.RECENT_MAX:
-                del self._recent[next(iter(self._recent))]  # the least recently written
-            self._recent[session.id] = Loaded(session.id, session.version, state, ())
+            if len(self._last_written) >= self.RECENT_MAX:
+                del self._last_written[next(iter(self._last_written))]  # the least recently written
+            self._last_written[session.id] = Loaded(session.id, session.version, state, ())
 
     async def _write_out(self, loaded: Loaded) -> None:
         """Write out the journal of the version just read, unless this process did already."""
