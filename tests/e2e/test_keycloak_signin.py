@@ -196,7 +196,14 @@ def test_the_agency_gets_its_token_at_the_gateway_reads_and_may_not_write(kc_pla
     assert issued.status_code == 200, issued.text
     body = issued.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] > 0
-    assert set(body["scope"].split()) == {"licensing:read", "standards:read", "training:read", "statistics:read"}
+    assert set(body["scope"].split()) == {
+        "licensing:read",
+        "standards:read",
+        "training:read",
+        "statistics:read",
+        "events:read",
+        "webhooks:manage",
+    }
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert kc_platform.keycloak is not None and claims["iss"] == kc_platform.keycloak.issuer  # Keycloak's token
     agency = {"authorization": f"Bearer {body['access_token']}"}
