@@ -210,14 +210,22 @@ class MongoArchive:
             after_seq = int(found[-1]["seq"])
 
     async def page(
-        self, *, after_seq: int = 0, types: Collection[str] | None = None, limit: int = 100
+        self,
+        *,
+        after_seq: int = 0,
+        types: Collection[str] | None = None,
+        limit: int = 100,
+        subject: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[ArchivedEvent]:
         if types is not None and not types:
             return []
         upto = await self.horizon()
-        found = (
-            await self.events.find(self._filter(after_seq, upto, types)).sort("seq", ASCENDING).limit(limit).to_list()
-        )
+        query = self._filter(after_seq, upto, types, since, until)
+        if subject is not None:
+            query["subject"] = subject
+        found = await self.events.find(query).sort("seq", ASCENDING).limit(limit).to_list()
         return [self._event(doc) for doc in found]
 
     async def by_ids(self, ids: Sequence[str]) -> list[ArchivedEvent]:
