@@ -10,31 +10,18 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from alliance_common.auth import Principal, Reader, Scope
 from alliance_common.errors import InvalidInput
 from alliance_common.pagination import CursorParam, LimitParam, Page
 from integration.domain.feed import parse_types
 from integration.entrypoints.deps import ArchiveDep
-from integration.entrypoints.schemas import EVENT_EXAMPLE, EventPublic
+from integration.entrypoints.schemas import ChangesPublic, EventPublic
 from integration.service_layer import feed
 
 router = APIRouter(prefix="/api/v1/integration", tags=["integration"])
 
 EventsReader = Annotated[Principal, Reader(Scope.EVENTS_READ)]
-
-
-class ChangesPublic(BaseModel):
-    items: list[EventPublic]
-    cursor: str = Field(
-        description="Pass as `after` for what follows; an empty page gives back the cursor it was given, to poll again."
-    )
-    more: bool = Field(description="The page is full: ask again at once rather than after your polling interval.")
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [EVENT_EXAMPLE], "cursor": feed.feed_cursor(1042), "more": False}]}
-    )
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -44,3 +44,15 @@ class EventPublic(BaseModel):
             time=event.time,
             data=event.data,
         )
+
+
+class ChangesPublic(BaseModel):
+    items: list[EventPublic]
+    cursor: str = Field(
+        description="Pass as `after` for what follows; an empty page gives back the cursor it was given, to poll again."
+    )
+    more: bool = Field(description="The page is full: ask again at once rather than after your polling interval.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [EVENT_EXAMPLE], "cursor": "c2VxOjEwNDI", "more": False}]}
+    )
