@@ -32,7 +32,7 @@ OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization
 DOCKER = ROOT / "deploy" / "docker"
 README = ROOT / "deploy" / "README.md"
 
-SERVICES = ("membership", "licensing", "standards", "training")
+SERVICES = ("membership", "licensing", "standards", "training", "integration")
 PROCESSES = (*SERVICES, "gateway")
 UID = 10001
 HTTP_PORT_NAME = "http"
@@ -213,7 +213,7 @@ def test_no_secret_is_committed() -> None:
                 assert not (is_manifest(doc) and doc["kind"] == "Secret"), f"{path}: create Secrets out of band"
 
 
-# --- the five processes --------------------------------------------------------------------------
+# --- the processes --------------------------------------------------------------------------
 
 
 def test_base_has_deployment_service_and_budget_per_process() -> None:
@@ -479,7 +479,7 @@ def test_kafka_topics_are_the_services_topics() -> None:
     [kafka] = [d for d in docs if d["kind"] == "Kafka"]
     topics = [d for d in docs if d["kind"] == "KafkaTopic"]
     names = [t["spec"].get("topicName", t["metadata"]["name"]) for t in topics]
-    assert sorted(names) == sorted(expected_topics()) and len(names) == 8
+    assert sorted(names) == sorted(expected_topics()) and len(names) == 2 * len(SERVICES)
     services_config = generated_configmaps(BASE)["alliance-services"]
     for topic in topics:
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
