@@ -6,15 +6,17 @@ Read with ``events:read`` (machine clients: the event types their other scopes a
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BeforeValidator
 
 from alliance_common.auth import Principal, Reader, Scope
 from alliance_common.errors import InvalidInput
 from alliance_common.pagination import CursorParam, LimitParam, Page
-from integration.domain.feed import parse_types
+from integration.domain.feed import EVENT_TYPE, parse_types
 from integration.entrypoints.deps import ArchiveDep
 from integration.entrypoints.schemas import ChangesPublic, EventPublic
 from integration.service_layer import feed
@@ -30,7 +32,22 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-TYPE_NAME = r"^[a-z][a-z0-9_.]*\.v[1-9][0-9]{0,3}$"
+TYPE_NAME = f"^{EVENT_TYPE.pattern}$"
+TYPE_LIST = f"^{EVENT_TYPE.pattern}(,{EVENT_TYPE.pattern})*$"
+# RFC 3339, as the document's `date-time` says: a number, a date alone or a time without its
+# offset is refused (422 naming the parameter), not read as a Unix time or a local time.
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: object) -> object:
+    if value is None or (isinstance(value, str) and RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("an RFC 3339 date-time with its offset, e.g. 2026-03-01T00:00:00Z")
+
+
+DateTimeParam = Annotated[datetime | None, BeforeValidator(_rfc3339)]
 
 
 @router.get(
@@ -45,12 +62,19 @@ async def changes(
     principal: EventsReader,
     archive: ArchiveDep,
     after: Annotated[
-        str | None, Query(max_length=200, description="The `cursor` of the previous answer (none: from the start).")
+        str | None,
+        Query(
+            max_length=200,
+            pattern="^[A-Za-z0-9_-]+$",
+            description="The `cursor` of the previous answer (none: from the start).",
+        ),
     ] = None,
     types: Annotated[
         str | None,
         Query(
-            max_length=5000, description="Comma-separated event types, e.g. `alliance.membership.member.admitted.v1`."
+            max_length=5000,
+            pattern=TYPE_LIST,
+            description="Comma-separated event types, e.g. `alliance.membership.member.admitted.v1`.",
         ),
     ] = None,
     limit: LimitParam = 100,
@@ -77,8 +101,8 @@ async def list_events(
     subject: Annotated[
         str | None, Query(max_length=200, description="The record the events are about (e.g. a member's id).")
     ] = None,
-    since: Annotated[datetime | None, Query(description="Events that happened at or after this time.")] = None,
-    until: Annotated[datetime | None, Query(description="Events that happened before this time.")] = None,
+    since: Annotated[DateTimeParam, Query(description="Events that happened at or after this time.")] = None,
+    until: Annotated[DateTimeParam, Query(description="Events that happened before this time.")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[EventPublic]:
