@@ -140,14 +140,16 @@ def is_anonymous_route(method: str, service: str, path: str) -> bool:
 
 
 def authorise_route(principal: Principal, method: str) -> None:
-    """Machine clients (agencies) are read-only: refused here before any proxying.
+    """Machine clients (agencies) are read-only: refused here before any proxying, unless the token
+    holds a write scope (webhooks:manage), whose routes the service alone knows.
 
     The same rule as every service's (``alliance_common.auth.machine_may_call``, one definition).
     Scopes are checked by the services only: each route states its scope in its own signature,
     and the gateway, which routes by prefix, would need a copy of every service's route table to
-    check them here, a copy that could drift. A scope refused by a service is its 403, passed on.
+    check them here, a copy that could drift. A scope refused by a service is its 403, passed on
+    (so is a write by a token with a write scope on a route that states none).
     """
-    if principal.kind == "machine" and not machine_may_call(method):
+    if principal.kind == "machine" and not machine_may_call(method, principal.scopes):
         raise Forbidden("machine credentials are read-only")
 
 

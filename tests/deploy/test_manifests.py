@@ -32,7 +32,7 @@ OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization
 DOCKER = ROOT / "deploy" / "docker"
 README = ROOT / "deploy" / "README.md"
 
-SERVICES = ("membership", "licensing", "standards", "training", "notifications")
+SERVICES = ("membership", "licensing", "standards", "training", "notifications", "integration")
 PORTAL = "portal"  # the member portal: a process in front of the gateway, no service (no Kafka, no JWKS)
 PROCESSES = (*SERVICES, "gateway", PORTAL)
 UID = 10001
@@ -214,7 +214,7 @@ def test_no_secret_is_committed() -> None:
                 assert not (is_manifest(doc) and doc["kind"] == "Secret"), f"{path}: create Secrets out of band"
 
 
-# --- the five processes --------------------------------------------------------------------------
+# --- the processes --------------------------------------------------------------------------
 
 
 def test_base_has_deployment_service_and_budget_per_process() -> None:

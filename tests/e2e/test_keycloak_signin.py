@@ -202,6 +202,8 @@ def test_the_agency_gets_its_token_at_the_gateway_reads_and_may_not_write(kc_pla
         "training:read",
         "statistics:read",
         "licence-filings:read",
+        "events:read",
+        "webhooks:manage",
     }
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert kc_platform.keycloak is not None and claims["iss"] == kc_platform.keycloak.issuer  # Keycloak's token

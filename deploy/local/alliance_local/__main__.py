@@ -114,6 +114,7 @@ def banner(stack: Stack, components: Sequence[Component], people: dict[str, Any]
         f"  token URL {g}/auth/token" + (" (the gateway forwards it to Keycloak)" if kc is not None else ""),
         f"  curl -s {g}/auth/token -d grant_type=client_credentials -d client_id={DEMO_AGENCY_CLIENT} \\",
         f"       -d client_secret={DEMO_AGENCY_SECRET}",
+        f"  the change feed: curl -s -H 'Authorization: Bearer <access_token>' {g}/api/v1/integration/changes",
         "",
         "Press Ctrl-C to stop everything.",
     ]

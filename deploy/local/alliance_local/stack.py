@@ -140,13 +140,15 @@ class Stack:
                     DEMO_AGENCY_CLIENT: {
                         "name": "Demo provincial market regulator",
                         "secret_sha256": hashlib.sha256(DEMO_AGENCY_SECRET.encode()).hexdigest(),
-                        # Every read scope (README, "Scopes"); a test asks for fewer with `scope=`.
+                        # Every scope (README, "Scopes"); a test asks for fewer with `scope=`.
                         "scopes": [
+                            "events:read",
                             "licence-filings:read",
                             "licensing:read",
                             "standards:read",
                             "statistics:read",
                             "training:read",
+                            "webhooks:manage",
                         ],
                     }
                 }

@@ -23,6 +23,24 @@ def test_machines_may_not_write(method: str) -> None:
         authorise_route(MACHINE, method)
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_machine_holding_a_write_scope_is_left_to_the_service_which_knows_its_routes(method: str) -> None:
+    authorise_route(
+        Principal(
+            subject="agency-1", roles=frozenset({Role.AGENCY}), kind="machine", scopes=frozenset({"webhooks:manage"})
+        ),
+        method,
+    )
+    every_read_scope = frozenset(
+        {"licensing:read", "standards:read", "training:read", "statistics:read", "events:read"}
+    )
+    with pytest.raises(Forbidden, match="read-only"):
+        authorise_route(
+            Principal(subject="agency-1", roles=frozenset({Role.AGENCY}), kind="machine", scopes=every_read_scope),
+            method,
+        )
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
 def test_users_are_left_to_the_services(method: str) -> None:
     authorise_route(USER, method)

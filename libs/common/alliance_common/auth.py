@@ -11,6 +11,8 @@ What a route admits is declared on the route itself, once, as its principal depe
   read-only integrators.
 - ``Reader(scope)`` (``LicensingReader``, ``StandardsReader``, ...): portal users, and machine
   clients whose token carries ``scope``; a machine token without it is refused with 403.
+- ``Writer(scope)`` for a write scope (``WRITE_SCOPES``: ``webhooks:manage``): the same, on a
+  route that changes something: the one kind of route a machine token may write through.
 
 FastAPI turns these declarations into each operation's ``security`` in the service's OpenAPI:
 ``bearer`` for the first, ``bearer`` or ``oauth2`` (client credentials, with the scope) for the
@@ -25,7 +27,7 @@ import json
 import logging
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -58,13 +60,15 @@ ORGANISATION_ROLES = frozenset({Role.MEMBER_ADMIN, Role.MEMBER_STAFF, Role.LICEN
 
 
 class Scope(StrEnum):
-    """What a machine client's token may read (OAuth2 scopes; machine clients never write)."""
+    """What a machine client's token may do (OAuth2 scopes): read, and write only where a write scope says so."""
 
     LICENSING_READ = "licensing:read"
     STANDARDS_READ = "standards:read"
     TRAINING_READ = "training:read"
     STATISTICS_READ = "statistics:read"
     LICENCE_FILINGS_READ = "licence-filings:read"
+    EVENTS_READ = "events:read"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 # The catalogue: every scope a machine client can be granted, and what it reads. The gateway
@@ -73,20 +77,26 @@ SCOPES: dict[str, str] = {
     Scope.LICENSING_READ: "licensing: pool programmes and each programme's list of essential patents",
     Scope.STANDARDS_READ: "standards: projects, their history, the lifecycle table, and filing records",
     Scope.TRAINING_READ: "training: the published training sessions",
-    Scope.STATISTICS_READ: "statistics and open data (aggregates); no route reads it yet",
+    Scope.STATISTICS_READ: "statistics and the annual report (aggregates); the public membership events of the feed",
     Scope.LICENCE_FILINGS_READ: "licensing: licence-contract filing records (licensors, licensee, patents, deadline, "
     "filing status)",
+    Scope.EVENTS_READ: "the change feed and the event archive (integration), each event type as the other scopes allow",
+    Scope.WEBHOOKS_MANAGE: "webhook subscriptions (integration): register, change, replay (a write scope)",
 }
 
-# What a machine token may do at all: read. The gateway applies the same rule before proxying.
+# What a machine token may do without a write scope: read. The gateway applies the same rule
+# before proxying.
 MACHINE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The scopes that let a machine write, on exactly the routes that state them (``Writer``).
+WRITE_SCOPES = frozenset({Scope.WEBHOOKS_MANAGE.value})
 
 TOKEN_URL = "/auth/token"  # the gateway's OAuth2 token endpoint (client credentials)
 
 
-def machine_may_call(method: str) -> bool:
-    """Machine clients are read-only integrators: only safe methods."""
-    return method.upper() in MACHINE_METHODS
+def machine_may_call(method: str, scopes: Collection[str] = ()) -> bool:
+    """Machine clients are read-only integrators (only safe methods), unless ``scopes`` (a token's,
+    or a route's) hold a write scope: then it is the route's to decide (``authorise``)."""
+    return method.upper() in MACHINE_METHODS or bool(WRITE_SCOPES.intersection(scopes))
 
 
 # The only two answers to a bad token: fixed texts that say what to do, never the JWT library's
@@ -454,7 +464,8 @@ class OAuth2ClientCredentials(OAuth2):
             flows=flows,
             scheme_name="oauth2",
             description="Machine clients (government agencies): OAuth2 client credentials at the gateway's "
-            f"`{token_url}`; the token states its scopes. Read-only.",
+            f"`{token_url}`; the token states its scopes. Read-only, except the routes that state a write "
+            "scope (webhooks:manage).",
             auto_error=False,
         )
 
@@ -469,14 +480,15 @@ oauth2_scheme = OAuth2ClientCredentials(TOKEN_URL, SCOPES)
 
 
 def authorise(principal: Principal, method: str, scopes: list[str]) -> None:
-    """The rule for machine tokens: read-only, and only on a route that states a scope the token holds.
+    """The rule for machine tokens: only on a route that states a scope the token holds, and
+    read-only unless that route states a write scope (``WRITE_SCOPES``).
 
     Users are not subject to scopes (their roles and the use cases decide); ``scopes`` empty
     means the route is for portal users only.
     """
     if principal.kind != "machine":
         return
-    if not machine_may_call(method):
+    if not machine_may_call(method, scopes):
         raise Forbidden("machine credentials are read-only")
     if not scopes:
         raise Forbidden("this route is for portal users; machine credentials cannot call it")
@@ -498,7 +510,8 @@ async def get_principal(
 
 
 def _reader(scope: Scope) -> Callable[..., Awaitable[Principal]]:
-    """The dependency of a route that machine clients holding ``scope`` may read.
+    """The dependency of a route that machine clients holding ``scope`` may call (read; write too
+    when ``scope`` is a write scope).
 
     The scope is stated on the ``oauth2`` scheme only (FastAPI hands a ``Security`` scope down to
     every scheme below it, and a ``bearer`` requirement has no scopes), so the document reads
@@ -534,6 +547,13 @@ _READERS = {scope: _reader(scope) for scope in Scope}
 
 def Reader(scope: Scope) -> Any:  # noqa: N802 (reads as a type in a route's signature)
     """A route's principal that machine clients with ``scope`` may be too: ``Annotated[Principal, Reader(...)]``."""
+    return Depends(_READERS[scope])
+
+
+def Writer(scope: Scope) -> Any:  # noqa: N802 (reads as a type in a route's signature)
+    """A write route's principal that machine clients with the write ``scope`` may be too (``WRITE_SCOPES``)."""
+    if scope.value not in WRITE_SCOPES:
+        raise ValueError(f"{scope.value} is not a write scope: machine tokens never write through it")
     return Depends(_READERS[scope])
 
 

@@ -7,7 +7,7 @@ service answers, and the OpenAPI security is generated from the same declaration
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
 import pytest
@@ -24,6 +24,7 @@ from alliance_common.auth import (
     Scope,
     StandardsReader,
     TokenVerifier,
+    Writer,
     authorise,
     machine_may_call,
 )
@@ -58,6 +59,10 @@ def app() -> FastAPI:
 
     @api.post("/programmes-read-scoped")  # a mistake: a reader on a write; still refused to machines
     async def scoped_write(principal: LicensingReader) -> str:
+        return principal.subject
+
+    @api.post("/subscriptions")  # a route stating a write scope: machine writes holding it pass
+    async def subscribe(principal: Annotated[Principal, Writer(Scope.WEBHOOKS_MANAGE)]) -> str:
         return principal.subject
 
     return api
@@ -135,3 +140,37 @@ def test_the_rule_itself() -> None:
             authorise(machine, method, scopes)
     authorise(Principal(subject="u", roles=frozenset({Role.MEMBER_STAFF})), "DELETE", [])
     assert machine_may_call("get") and not machine_may_call("PATCH")
+
+
+def test_a_route_stating_a_write_scope_admits_machine_writes_holding_it_and_no_other_write(
+    client: TestClient,
+) -> None:
+    manage = bearer(kind="machine", scope="webhooks:manage events:read")
+    assert client.post("/subscriptions", headers=manage).status_code == 200
+    others = " ".join(s for s in SCOPES if s != Scope.WEBHOOKS_MANAGE)
+    refused = client.post("/subscriptions", headers=bearer(kind="machine", scope=others))
+    assert refused.status_code == 403 and "webhooks:manage" in refused.json()["detail"]
+    assert client.post("/subscriptions", headers=bearer()).status_code == 200  # portal users: their roles decide
+    # The write scope opens no other write: a user route, a read-scoped route.
+    assert client.post("/projects", headers=manage).status_code == 403
+    every = bearer(kind="machine", scope=" ".join(SCOPES))
+    assert client.post("/programmes-read-scoped", headers=every).status_code == 403
+    assert client.post("/projects", headers=every).status_code == 403
+    assert client.get("/programmes", headers=manage).status_code == 403  # nor a read it lacks the scope for
+
+
+def test_the_write_rule_itself() -> None:
+    machine = Principal(
+        subject="a", roles=frozenset({Role.AGENCY}), kind="machine", scopes=frozenset({"webhooks:manage"})
+    )
+    authorise(machine, "POST", ["webhooks:manage"])
+    authorise(machine, "DELETE", ["webhooks:manage"])
+    for method, scopes in (("POST", []), ("POST", ["licensing:read"]), ("PUT", ["events:read"])):
+        with pytest.raises(Forbidden, match="read-only"):
+            authorise(machine, method, scopes)
+    reader = Principal(subject="b", roles=frozenset({Role.AGENCY}), kind="machine", scopes=frozenset({"events:read"}))
+    with pytest.raises(Forbidden, match="webhooks:manage"):
+        authorise(reader, "POST", ["webhooks:manage"])
+    assert machine_may_call("POST", {"webhooks:manage"}) and not machine_may_call("POST", {"licensing:read"})
+    with pytest.raises(ValueError, match="not a write scope"):
+        Writer(Scope.LICENSING_READ)

@@ -50,10 +50,19 @@ class InMemoryArchive:
             yield event
 
     async def page(
-        self, *, after_seq: int = 0, types: Collection[str] | None = None, limit: int = 100
+        self,
+        *,
+        after_seq: int = 0,
+        types: Collection[str] | None = None,
+        limit: int = 100,
+        subject: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[ArchivedEvent]:
         out: list[ArchivedEvent] = []
-        async for event in self.scan(types=types, after_seq=after_seq):
+        async for event in self.scan(types=types, after_seq=after_seq, since=since, until=until):
+            if subject is not None and event.subject != subject:
+                continue
             out.append(event)
             if len(out) >= limit:
                 break

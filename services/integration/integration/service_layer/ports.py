@@ -33,9 +33,17 @@ class Archive(Protocol):
         ...
 
     async def page(
-        self, *, after_seq: int = 0, types: Collection[str] | None = None, limit: int = 100
+        self,
+        *,
+        after_seq: int = 0,
+        types: Collection[str] | None = None,
+        limit: int = 100,
+        subject: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[ArchivedEvent]:
-        """At most ``limit`` events after ``after_seq`` in ``seq`` order (the change feed's read)."""
+        """At most ``limit`` events after ``after_seq`` in ``seq`` order (the change feed's read), optionally
+        only these types, about this ``subject``, ``since <= time < until`` (the auditors' listing)."""
         ...
 
     async def by_ids(self, ids: Sequence[str]) -> list[ArchivedEvent]:

@@ -165,3 +165,26 @@ async def test_the_consumer_archives_every_event_of_every_type_once(
 async def _at_least(found: Any, n: int) -> list[Any] | None:
     docs = await found
     return docs if len(docs) >= n else None
+
+
+async def test_reads_cross_buckets_in_order(infra: Infra) -> None:
+    archive, client = await fresh_archive(infra)
+    try:
+        rare = "alliance.standards.standard.published.v1"
+        events = [
+            event(i, type_=rare if i % 100 == 7 else "alliance.membership.member.suspended.v1") for i in range(1100)
+        ]
+        for i in range(0, 1100, 500):
+            assert await archive.add(events[i : i + 500]) == len(events[i : i + 500])
+        scanned = [e async for e in archive.scan()]
+        assert [e.id for e in scanned] == [e.id for e in events] and [e.seq for e in scanned] == list(range(1, 1101))
+        assert [e.seq for e in await archive.page(after_seq=500, limit=100)] == list(range(501, 601))
+        assert [e.seq for e in await archive.page(after_seq=1090, limit=100)] == list(range(1091, 1101))
+        assert [e.seq for e in await archive.page(types={rare}, limit=5)] == [8, 108, 208, 308, 408]
+        assert [e.seq async for e in archive.scan(types={rare}, after_seq=600)] == [608, 708, 808, 908, 1008]
+        since, until = T0 + timedelta(minutes=510), T0 + timedelta(minutes=515)
+        assert [e.seq async for e in archive.scan(since=since, until=until)] == list(range(511, 516))
+        found = await archive.by_ids([events[1099].id, "nope", events[3].id, events[3].id])
+        assert [e.seq for e in found] == [4, 1100]
+    finally:
+        await client.close()
