@@ -159,6 +159,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart.distributed": "Distributed",
         "chart.start": "1 Jan",
         "chart.none": "No projects",
+        "chart.no_members": "No members",
+        "chart.no_royalties": "No royalties collected or distributed",
+        "chart.stages.partial": "Standards projects by stage now",
         "currency_unknown": "currency not stated by the events",
         "mixed_currency": "several currencies",
         "language": "中文",
@@ -232,6 +235,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart.distributed": "分配",
         "chart.start": "1月1日",
         "chart.none": "暂无项目",
+        "chart.no_members": "暂无会员",
+        "chart.no_royalties": "本年度无许可费收取或分配",
+        "chart.stages.partial": "当前标准项目所处阶段",
         "currency_unknown": "事件未注明币种",
         "mixed_currency": "多种币种",
         "language": "English",
@@ -340,42 +346,40 @@ class Chart:
     horizontal: bool = False
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k at or above ``value`` (1 when there is nothing to show)."""
-    if value <= 0:
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(value))
-    for step in (1.0, 2.0, 2.5, 5.0):
-        if value <= step * power:
-            return step * power
-    return 10.0 * power
+def axis(value: float, whole: bool) -> tuple[float, list[float]]:
+    """The axis for values up to ``value``: 4 equal steps of 1, 1.5, 2, 2.5, 3 or 5 × 10^k (whole steps
+    for counts), so the longest bar fills most of the plot; its maximum and its 5 tick values."""
+    rough = max(value, 1e-9) / 4
+    power = 10.0 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0) if rough <= m * power * (1 + 1e-9))
+    if whole:
+        step = max(1.0, math.ceil(step))
+    return step * 4, [step * i for i in range(5)]
 
 
-def _tick_text(value: float, money: bool) -> str:
+def tick_text(value: float, money: bool) -> str:
+    value = float(value)
+    if money and value >= 1_000_000:
+        return f"{value / 1_000_000:,.{0 if (value / 1_000_000).is_integer() else 1}f}M"
     if money and value >= 10_000:
-        return f"{value / 1000:,.0f}k" if value < 10_000_000 else f"{value / 1_000_000:,.1f}M"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+        return f"{value / 1000:,.{0 if (value / 1000).is_integer() else 1}f}k"
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}".rstrip("0")
 
 
-def _ticks(top: float, maximum: float, plot_top: float, plot_bottom: float, money: bool = False) -> list[Tick]:
-    ticks = []
-    for i in range(5):
-        value = maximum * i / 4
-        if not money and value != int(value):
-            continue
-        y = plot_bottom - (plot_bottom - plot_top) * i / 4
-        ticks.append(Tick(y, _tick_text(value, money)))
-    return ticks
+def _ticks(maximum: float, values: list[float], top: float, bottom: float, money: bool = False) -> list[Tick]:
+    return [Tick(bottom - (bottom - top) * v / maximum, tick_text(v, money)) for v in values]
 
 
 def members_chart(report: AnnualReport, lang: str) -> Chart:
     t = TEXTS[lang]
     points = [(t["chart.start"], report.figures["members_start"])]
     points += [(MONTH_NAMES[lang][i], report.figures[f"members_month_end.{m}"]) for i, m in enumerate(MONTHS)]
-    chart = Chart("chart-members", t["chart.members"], 680, 250, plot=(44, 16, 668, 214))
+    chart = Chart("chart-members", t["chart.members"], 680, 250, plot=(48, 16, 668, 214))
     left, top, right, bottom = chart.plot
-    maximum = nice_max(max(float(f.value) for _, f in points))
-    chart.ticks = _ticks(top, maximum, top, bottom)
+    if not any(f.value for _, f in points):
+        return _empty(chart, t["chart.no_members"])
+    maximum, values = axis(max(float(f.value) for _, f in points), whole=True)
+    chart.ticks = _ticks(maximum, values, top, bottom)
     slot = (right - left) / len(points)
     for i, (name, figure) in enumerate(points):
         cx = left + slot * (i + 0.5)
@@ -397,6 +401,12 @@ def members_chart(report: AnnualReport, lang: str) -> Chart:
     return chart
 
 
+def _empty(chart: Chart, text: str) -> Chart:
+    """A chart with nothing to draw: one line of text saying so, not an empty frame."""
+    chart.empty, chart.height = text, 40
+    return chart
+
+
 def _month_over(report: AnnualReport, index: int) -> bool:
     month_end = datetime(report.year + (index == 12), index % 12 + 1, 1, tzinfo=report.start.tzinfo)
     return month_end <= report.as_of
@@ -408,16 +418,13 @@ def stages_chart(report: AnnualReport, lang: str) -> Chart:
     shown = [(s, f) for s, f in shown if f.value]
     row = 24
     height = max(1, len(shown)) * row + 40
-    chart = Chart("chart-stages", t["chart.stages"], 680, height, plot=(190, 8, 620, height - 28), horizontal=True)
+    title = t["chart.stages"] if report.complete else t["chart.stages.partial"]
+    chart = Chart("chart-stages", title, 680, height, plot=(190, 8, 620, height - 28), horizontal=True)
     left, top, right, bottom = chart.plot
     if not shown:
-        chart.empty = t["chart.none"]
-        return chart
-    maximum = nice_max(max(float(f.value) for _, f in shown))
-    for i in range(5):
-        value = maximum * i / 4
-        if value == int(value):
-            chart.ticks.append(Tick(left + (right - left) * i / 4, f"{value:,.0f}"))
+        return _empty(chart, t["chart.none"])
+    maximum, values = axis(max(float(f.value) for _, f in shown), whole=True)
+    chart.ticks = [Tick(left + (right - left) * v / maximum, tick_text(v, False)) for v in values]
     for i, (stage, figure) in enumerate(shown):
         y = top + i * row + 4
         width = (right - left) * float(figure.value) / maximum
@@ -435,8 +442,11 @@ def royalties_chart(report: AnnualReport, lang: str) -> Chart:
     series = [
         [report.figures[f"{name}.{q}"] for q in QUARTERS] for name in ("royalties_collected", "royalties_distributed")
     ]
-    maximum = nice_max(max(float(f.value) for s in series for f in s))
-    chart.ticks = _ticks(top, maximum, top, bottom, money=True)
+    if not any(f.value for s in series for f in s):
+        chart.legend = []
+        return _empty(chart, t["chart.no_royalties"])
+    maximum, values = axis(max(float(f.value) for s in series for f in s), whole=False)
+    chart.ticks = _ticks(maximum, values, top, bottom, money=True)
     slot = (right - left) / len(QUARTERS)
     for i in range(len(QUARTERS)):
         cx = left + slot * (i + 0.5)

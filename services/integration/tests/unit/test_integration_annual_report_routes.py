@@ -236,3 +236,27 @@ async def test_a_new_event_is_in_the_next_answer(client: TestClient, archive: In
     assert after["archive_seq"] == before["archive_seq"] + 1
     value = {f["key"]: f["value"] for f in after["figures"]}
     assert value["members_admitted"] == 3 and value["members_month_end.08"] == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "whole", "maximum", "ticks"),
+    [
+        (58, True, 60, [0, 15, 30, 45, 60]),
+        (1635, True, 2000, [0, 500, 1000, 1500, 2000]),
+        (2, True, 4, [0, 1, 2, 3, 4]),
+        (1, True, 4, [0, 1, 2, 3, 4]),
+        (93_000_000.5, False, 100_000_000, [0, 25_000_000, 50_000_000, 75_000_000, 100_000_000]),
+        (0.3, False, 0.4, [0, 0.1, 0.2, 0.3, 0.4]),
+    ],
+)
+def test_chart_axes_fit_the_longest_bar(value: float, whole: bool, maximum: float, ticks: list[float]) -> None:
+    from integration.entrypoints.report_page import axis, tick_text
+
+    top, values = axis(value, whole)
+    assert top == pytest.approx(maximum) and values == pytest.approx(ticks)
+    assert top >= value
+    assert (
+        tick_text(75_000_000, True) == "75M"
+        and tick_text(2_500_000, True) == "2.5M"
+        and tick_text(1500, False) == "1,500"
+    )
