@@ -26,6 +26,7 @@ class Settings(ServiceSettings):
     licensing_url: str = "http://127.0.0.1:8002"
     standards_url: str = "http://127.0.0.1:8003"
     training_url: str = "http://127.0.0.1:8004"
+    integration_url: str = "http://127.0.0.1:8006"  # the event archive and what agencies read from it
     # Routes /api/v1/notifications/... where set (the local stack sets it; deploy/k8s has no notifications yet).
     notifications_url: str | None = None
 
@@ -60,6 +61,7 @@ class Settings(ServiceSettings):
             "licensing": self.licensing_url,
             "standards": self.standards_url,
             "training": self.training_url,
+            "integration": self.integration_url,
         } | ({"notifications": self.notifications_url} if self.notifications_url else {})
 
     @property

@@ -1,4 +1,4 @@
-"""The whole platform as local processes: infrastructure, four services and the gateway."""
+"""The whole platform as local processes: infrastructure, the services and the gateway."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from alliance_local.infra import GATEWAY_PORT, Infra, Keycloak, Proc, free_port, port_for, say
 from alliance_local.mailpit import Mailpit
 
-SERVICES = ("membership", "licensing", "standards", "training", "notifications")
+SERVICES = ("membership", "licensing", "standards", "training", "notifications", "integration")
 
 # A machine client for the agencies' integration API (development credentials only).
 DEMO_AGENCY_CLIENT = "agency-demo"

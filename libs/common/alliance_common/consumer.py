@@ -23,6 +23,12 @@
   message that can never be read (``PoisonEvent``), it goes to ``<service>.dlq`` with the
   error, a short reason (``dlq.reason``) and its origin in the headers, and the consumer goes on.
 - Records are read in either CloudEvents mode (structured, which the platform writes, or binary).
+- A consumer may also take every event of its topics, of any type (``every_event``: a batch
+  handler, e.g. the integration service's archive): it gets each fetch's events at once, in
+  offset order per partition, after the same checks (a known type only from its owner, with a
+  valid body; a type no contract declares only with the ``source`` of the topic it came on).
+  Its effect must be idempotent by event id (it has no inbox); a batch that keeps failing
+  restarts the consumer from its committed offsets rather than dead-lettering anything.
 - Everything awaits; nothing blocks the event loop, so heartbeats keep flowing.
 """
 
@@ -31,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,15 +54,22 @@ from alliance_common.events import (
     UntrustedEvent,
     check_origin,
     envelope_from_record,
+    source_for,
 )
 from alliance_common.kafka import new_consumer, new_producer, sleep_or_stop
 from alliance_common.mongo import Document
 from alliance_common.settings import ServiceSettings
-from alliance_common.telemetry import process_span
+from alliance_common.telemetry import batch_process_span, process_span
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Envelope, IntegrationEvent], Awaitable[None]]
+# Every event of a fetch at once (``EventConsumer(every_event=...)``), each partition's in offset order.
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+
+
+class BatchFailed(Exception):
+    """An ``every_event`` batch failed on every attempt: the consumer restarts from its committed offsets."""
 
 
 class SelfRecordingHandler:
@@ -105,7 +118,12 @@ class EventConsumer:
         db: AsyncDatabase[Document],
         group_id: str,
         handlers: dict[type[IntegrationEvent], EventHandler],
+        *,
+        every_event: BatchHandler | None = None,
+        topics: Sequence[str] = (),
     ) -> None:
+        """``every_event``: also called with every event of ``topics`` (and of the handled types' topics),
+        whatever its type, once per fetch (see the module's notes)."""
         self.settings = settings
         self.db = db
         self.group_id = group_id
@@ -114,7 +132,8 @@ class EventConsumer:
         self.self_recording = {
             model.event_type for model, handler in handlers.items() if isinstance(handler, SelfRecordingHandler)
         }
-        self.topics = sorted({model.topic for model in handlers})
+        self.every_event = every_event
+        self.topics = sorted({model.topic for model in handlers} | set(topics))
         self.processed = 0
         self.duplicates = 0
         self.dead_lettered = 0
@@ -132,7 +151,7 @@ class EventConsumer:
                 self.connected = True
                 backoff = 0.5
                 await self._consume(consumer, stop)
-            except (TimeoutError, KafkaError, OSError, PyMongoError) as exc:
+            except (TimeoutError, KafkaError, OSError, PyMongoError, BatchFailed) as exc:
                 # Restart from the last committed offsets: nothing uncommitted is lost.
                 log.warning("consumer %s: %s; restarting in %.1fs", self.group_id, exc, backoff)
             finally:
@@ -206,11 +225,17 @@ class EventConsumer:
         seen = await self._already_processed(wanted)
         done: list[Envelope] = []
         todo: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
+        everything: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
         try:
             for record, envelope in parsed:
                 if isinstance(envelope, PoisonEvent):
                     await self._dead_letter(record, envelope, "?")
                     continue
+                if self.every_event is not None:
+                    if (refused := self._refused(record, envelope)) is not None:
+                        await self._dead_letter(record, refused, envelope.id)
+                        continue
+                    everything.append((record, envelope))
                 if envelope.type not in self.handlers:
                     continue  # a fact this consumer does not act on
                 if (untrusted := self._untrusted(record, envelope)) is not None:
@@ -221,6 +246,8 @@ class EventConsumer:
                     continue
                 seen.add(envelope.id)
                 todo.append((record, envelope))
+            if everything:
+                await self._handle_every(everything)
             await self._handle_all(todo, done)
         finally:
             # Recorded once per batch, before the offsets are committed. Should this process die
@@ -243,6 +270,45 @@ class EventConsumer:
         except UntrustedEvent as exc:
             return exc
         return None
+
+    @staticmethod
+    def _refused(record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> PoisonEvent | None:
+        """Why ``every_event`` must not take an event: a known type not from its owner or with a body
+        its model refuses; a type no contract declares with another ``source`` than its topic's owner's."""
+        try:
+            if envelope.type in IntegrationEvent.registry:
+                check_origin(envelope, record.topic)
+                envelope.payload()
+            else:
+                owner = record.topic.removesuffix(".events")
+                if envelope.source != source_for(owner):
+                    raise UntrustedEvent(
+                        f"{envelope.type} (a type no contract declares) came on {record.topic} "
+                        f"with source {envelope.source!r}, not {source_for(owner)!r}"
+                    )
+        except PoisonEvent as exc:
+            return exc
+        return None
+
+    async def _handle_every(self, items: list[tuple[ConsumerRecord[bytes, bytes], Envelope]]) -> None:
+        """Hand a fetch's accepted events to ``every_event`` at once (with retries and backoff)."""
+        assert self.every_event is not None
+        envelopes = [envelope for _, envelope in items]
+        attempts = self.settings.consumer_max_attempts
+        with batch_process_span(
+            self.group_id, [(record.topic, record.headers, envelope.id) for record, envelope in items]
+        ) as span:
+            for attempt in range(1, attempts + 1):
+                try:
+                    await self.every_event(envelopes)
+                    break
+                except Exception as exc:
+                    span.record_exception(exc)
+                    if attempt == attempts:
+                        log.error("consumer %s: a batch of %d failed %d times", self.group_id, len(items), attempts)
+                        raise BatchFailed(f"{type(exc).__name__}: {exc}") from exc
+                    await asyncio.sleep(self.settings.consumer_retry_backoff_s * 2 ** (attempt - 1))
+        self.processed += len(items)
 
     async def _handle_all(
         self, todo: list[tuple[ConsumerRecord[bytes, bytes], Envelope]], done: list[Envelope]

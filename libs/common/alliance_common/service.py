@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from alliance_common.auth import verifier_for
-from alliance_common.consumer import EventConsumer, EventHandler, ensure_inbox_indexes
+from alliance_common.consumer import BatchHandler, EventConsumer, EventHandler, ensure_inbox_indexes
 from alliance_common.events import IntegrationEvent, source_for
 from alliance_common.health import Check, health_router
 from alliance_common.kafka import ensure_topics, new_admin, sleep_or_stop
@@ -55,6 +55,14 @@ class ServiceRuntime:
     def subscribe(self, handlers: dict[type[IntegrationEvent], EventHandler], name: str = "main") -> EventConsumer:
         prefix = self.settings.consumer_group_prefix or self.settings.service_name
         consumer = EventConsumer(self.settings, self.db, f"{prefix}.{name}", handlers)
+        self.consumers.append(consumer)
+        return consumer
+
+    def subscribe_every_event(self, topics: Sequence[str], handler: BatchHandler, name: str = "main") -> EventConsumer:
+        """A consumer group that takes every event of ``topics``, whatever its type, a fetch at a time
+        (``EventConsumer(every_event=...)``: the integration service's archive)."""
+        prefix = self.settings.consumer_group_prefix or self.settings.service_name
+        consumer = EventConsumer(self.settings, self.db, f"{prefix}.{name}", {}, every_event=handler, topics=topics)
         self.consumers.append(consumer)
         return consumer
 

@@ -223,3 +223,27 @@ def process_span(
             yield span
     finally:
         otel_context.detach(token)
+
+
+@contextmanager
+def batch_process_span(group: str, messages: Sequence[tuple[str, KafkaHeaders | None, str]]) -> Iterator[Span]:
+    """One CONSUMER span for a batch handled at once, linked to each message's trace (the messaging
+    conventions' batch processing): ``messages`` are (topic, headers, message id)."""
+    links = []
+    for _, headers, _ in messages:
+        span_context = trace.get_current_span(propagate.extract(carrier_from_headers(headers))).get_span_context()
+        if span_context.is_valid:
+            links.append(trace.Link(span_context))
+    topics = sorted({topic for topic, _, _ in messages})
+    with tracer().start_as_current_span(
+        f"{','.join(topics)} process",
+        kind=SpanKind.CONSUMER,
+        links=links,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.consumer.group.name": group,
+            "messaging.batch.message_count": len(messages),
+        },
+    ) as span:
+        yield span

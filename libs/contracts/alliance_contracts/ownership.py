@@ -12,8 +12,9 @@ from __future__ import annotations
 import alliance_contracts  # noqa: F401  (importing registers every event model)
 from alliance_common.events import IntegrationEvent, topic_for
 
-SERVICES: tuple[str, ...] = ("membership", "licensing", "standards", "training", "notifications")
-# The services that own event types (notifications publishes none: it reads, and e-mails people).
+SERVICES: tuple[str, ...] = ("membership", "licensing", "standards", "training", "notifications", "integration")
+# The services that own event types (notifications and integration publish none: they read, and
+# e-mail people / archive every event for agencies).
 PUBLISHERS: tuple[str, ...] = ("membership", "licensing", "standards", "training")
 
 # service -> the services whose events it consumes
@@ -23,6 +24,8 @@ READS: dict[str, tuple[str, ...]] = {
     "standards": ("membership",),
     "training": ("membership", "standards"),
     "notifications": ("membership", "standards", "training"),
+    # Every publisher's topic, every event (the archive: services/integration).
+    "integration": PUBLISHERS,
 }
 
 

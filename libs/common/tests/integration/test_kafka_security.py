@@ -78,7 +78,7 @@ def test_every_service_may_write_only_its_own_topics() -> None:
     writes = {(a.principal, a.name) for a in acl_plan() if a.operation == 4}
     assert writes == {
         (f"User:{s}", f"{s}.{kind}")
-        for s in ("membership", "licensing", "standards", "training", "notifications")
+        for s in ("membership", "licensing", "standards", "training", "notifications", "integration")
         for kind in ("events", "dlq")
     }
 

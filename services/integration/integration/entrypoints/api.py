@@ -1,0 +1,11 @@
+"""The integration service's HTTP routes: each feature's router, included by ``create_app`` in this order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from integration.entrypoints import feed
+
+routers: list[APIRouter] = [
+    feed.router,
+]
