@@ -20,6 +20,7 @@ from alliance_common.errors import Forbidden, InvalidInput
 from alliance_common.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from integration.domain.annual_report import FIRST_YEAR, AnnualReport, Figure
 from integration.domain.archive import ArchivedEvent
+from integration.entrypoints.deps import ArchiveDep
 from integration.entrypoints.report_page import choose_language, labels, render_page
 from integration.service_layer.annual_report import AnnualReports, figure_events, figure_of
 
@@ -27,11 +28,11 @@ PREFIX = "/api/v1/integration"
 router = APIRouter(prefix=PREFIX, tags=["annual report"])
 
 
-async def get_reports(request: Request) -> AnnualReports:
+async def get_reports(request: Request, archive: ArchiveDep) -> AnnualReports:
     """The app's compiled reports (made on first use, over the app's archive)."""
     reports: AnnualReports | None = getattr(request.app.state, "annual_reports", None)
-    if reports is None:
-        reports = AnnualReports(request.app.state.archive)
+    if reports is None or reports.archive is not archive:
+        reports = AnnualReports(archive)
         request.app.state.annual_reports = reports
     return reports
 

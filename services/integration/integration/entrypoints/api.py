@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import feed
+from integration.entrypoints import annual_report, feed
 
 routers: list[APIRouter] = [
     feed.router,
+    annual_report.router,
 ]
