@@ -158,6 +158,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart.collected": "Collected",
         "chart.distributed": "Distributed",
         "chart.start": "1 Jan",
+        "chart.now": "(now)",
         "chart.none": "No projects",
         "chart.no_members": "No members",
         "chart.no_royalties": "No royalties collected or distributed",
@@ -234,6 +235,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "chart.collected": "收取",
         "chart.distributed": "分配",
         "chart.start": "1月1日",
+        "chart.now": "（至今）",
         "chart.none": "暂无项目",
         "chart.no_members": "暂无会员",
         "chart.no_royalties": "本年度无许可费收取或分配",
@@ -349,6 +351,9 @@ class Chart:
 def axis(value: float, whole: bool) -> tuple[float, list[float]]:
     """The axis for values up to ``value``: 4 equal steps of 1, 1.5, 2, 2.5, 3 or 5 × 10^k (whole steps
     for counts), so the longest bar fills most of the plot; its maximum and its 5 tick values."""
+    if whole and value <= 4:  # a few: one tick per unit, the longest bar full height
+        top = max(1, math.ceil(value))
+        return float(top), [float(i) for i in range(top + 1)]
     rough = max(value, 1e-9) / 4
     power = 10.0 ** math.floor(math.log10(rough))
     step = next(m * power for m in (1.0, 1.5, 2.0, 2.5, 3.0, 5.0, 10.0) if rough <= m * power * (1 + 1e-9))
@@ -384,19 +389,16 @@ def members_chart(report: AnnualReport, lang: str) -> Chart:
     for i, (name, figure) in enumerate(points):
         cx = left + slot * (i + 0.5)
         chart.x_labels.append(XLabel(cx, bottom + 16, name))
+        text = label(figure.key, lang)
         if i > 0 and not _month_over(report, i):
-            continue  # a month not over yet: its bar would show today's members as the month's end
+            if not _month_begun(report, i):
+                continue  # a month to come: nothing to draw
+            # The month under way: its bar is the members now (the archive holds nothing later).
+            chart.x_labels.append(XLabel(cx, bottom + 30, t["chart.now"]))
+            text = t["members_end.partial"]
         height = (bottom - top) * float(figure.value) / maximum
         chart.bars.append(
-            Bar(
-                cx - slot * 0.3,
-                bottom - height,
-                slot * 0.6,
-                height,
-                figure.key,
-                label(figure.key, lang),
-                f"{figure.value:,}",
-            )
+            Bar(cx - slot * 0.3, bottom - height, slot * 0.6, height, figure.key, text, f"{figure.value:,}")
         )
     return chart
 
@@ -405,6 +407,10 @@ def _empty(chart: Chart, text: str) -> Chart:
     """A chart with nothing to draw: one line of text saying so, not an empty frame."""
     chart.empty, chart.height = text, 40
     return chart
+
+
+def _month_begun(report: AnnualReport, index: int) -> bool:
+    return datetime(report.year, index, 1, tzinfo=report.start.tzinfo) <= report.as_of
 
 
 def _month_over(report: AnnualReport, index: int) -> bool:

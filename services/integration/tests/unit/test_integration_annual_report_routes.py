@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
@@ -243,8 +244,10 @@ async def test_a_new_event_is_in_the_next_answer(client: TestClient, archive: In
     [
         (58, True, 60, [0, 15, 30, 45, 60]),
         (1635, True, 2000, [0, 500, 1000, 1500, 2000]),
-        (2, True, 4, [0, 1, 2, 3, 4]),
-        (1, True, 4, [0, 1, 2, 3, 4]),
+        (2, True, 2, [0, 1, 2]),
+        (1, True, 1, [0, 1]),
+        (0, True, 1, [0, 1]),
+        (5, True, 8, [0, 2, 4, 6, 8]),
         (93_000_000.5, False, 100_000_000, [0, 25_000_000, 50_000_000, 75_000_000, 100_000_000]),
         (0.3, False, 0.4, [0, 0.1, 0.2, 0.3, 0.4]),
     ],
@@ -260,3 +263,23 @@ def test_chart_axes_fit_the_longest_bar(value: float, whole: bool, maximum: floa
         and tick_text(2_500_000, True) == "2.5M"
         and tick_text(1500, False) == "1,500"
     )
+
+
+def test_the_members_chart_of_a_year_in_progress() -> None:
+    """Months over: their ends; the month under way: the members now, said so; months to come: nothing."""
+    from integration.domain.annual_report import compile_report
+    from integration.entrypoints.report_page import members_chart
+
+    events = with_seqs(story())
+    report = compile_report(2026, events, len(events), as_of=datetime(2026, 3, 15, tzinfo=UTC))
+    chart = members_chart(report, "en")
+    assert [b.key for b in chart.bars] == [
+        "members_start",
+        "members_month_end.01",
+        "members_month_end.02",
+        "members_month_end.03",
+    ]
+    assert chart.bars[-1].label == "Members now" and chart.bars[-1].value == "3"
+    assert "(now)" in [x.text for x in chart.x_labels]
+    named = [x.text for x in chart.x_labels if x.text != "(now)"]
+    assert named == ["1 Jan", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
