@@ -219,6 +219,7 @@ async def test_the_printable_page_in_a_browser(portal: Any, platform: Stack) -> 
                 assert await page.locator("#chart-stages svg rect").count() >= 1  # the story's project at least
                 await page.screenshot(path=str(SCREENSHOTS / f"annual-report-{lang}.png"), full_page=True)
             await page.emulate_media(media="print")
+            await page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
             await page.screenshot(path=str(SCREENSHOTS / "annual-report-zh-print.png"), full_page=True)
             assert await page.locator(".tools").is_hidden()  # the print styles hide the language switch
             # No language asked: the browser's Accept-Language (zh-CN) chooses.

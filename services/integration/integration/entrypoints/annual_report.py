@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alliance_common.auth import Principal, Reader, Scope
 from alliance_common.errors import Forbidden, InvalidInput
 from alliance_common.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from integration.adapters.report_reads import report_reads_for
 from integration.domain.annual_report import FIRST_YEAR, AnnualReport, Figure
 from integration.domain.archive import ArchivedEvent
 from integration.entrypoints.deps import ArchiveDep
@@ -32,7 +33,7 @@ async def get_reports(request: Request, archive: ArchiveDep) -> AnnualReports:
     """The app's compiled reports (made on first use, over the app's archive)."""
     reports: AnnualReports | None = getattr(request.app.state, "annual_reports", None)
     if reports is None or reports.archive is not archive:
-        reports = AnnualReports(archive)
+        reports = AnnualReports(archive, report_reads_for(archive))
         request.app.state.annual_reports = reports
     return reports
 
@@ -209,7 +210,7 @@ async def list_figure_events(
     if after is not None and not after.isdigit():
         raise InvalidInput("not a cursor returned by this API", field="cursor")
     report = await reports.of(year)
-    events, last = await figure_events(reports.archive, figure_of(report, figure), int(after or 0), limit)
+    events, last = await figure_events(reports.reads, figure_of(report, figure), int(after or 0), limit)
     return Page(
         items=[ReportEventPublic.of(e) for e in events],
         next_cursor=encode_cursor(str(last)) if last is not None else None,

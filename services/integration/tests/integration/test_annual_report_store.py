@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from alliance_local.infra import Infra
 from integration.adapters.archive import MongoArchive
 from integration.adapters.memory import InMemoryArchive
+from integration.adapters.report_reads import MongoReportReads, report_reads_for
 from integration.service_layer.annual_report import compile_annual_report, figure_events
 
 from ..unit.test_integration_annual_report import YEAR, story
@@ -29,7 +30,16 @@ async def test_the_report_on_the_store_is_the_report_in_memory(infra: Infra) -> 
         random.Random(7).shuffle(events)  # archived in another order than they happened
         for i in range(0, len(events), 7):  # as the consumer adds them: batch by batch
             await archive.add(events[i : i + 7])
-        stored = await compile_annual_report(archive, YEAR, NOW)
+        reads = report_reads_for(archive)
+        assert isinstance(reads, MongoReportReads)
+        stored = await compile_annual_report(archive, YEAR, NOW, reads)
+        through_the_port = await compile_annual_report(archive, YEAR, NOW)  # MongoArchive.scan, in seq order
+        assert {k: f.value for k, f in stored.figures.items()} == {
+            k: f.value for k, f in through_the_port.figures.items()
+        }
+        assert {k: list(f.seqs) for k, f in stored.figures.items()} == {
+            k: list(f.seqs) for k, f in through_the_port.figures.items()
+        }
         in_memory = await compile_annual_report(InMemoryArchive(events), YEAR, NOW)
         assert {k: f.value for k, f in stored.figures.items()} == {k: f.value for k, f in in_memory.figures.items()}
         assert stored.archive_seq == await archive.last_seq() == len(events)
@@ -37,7 +47,7 @@ async def test_the_report_on_the_store_is_the_report_in_memory(infra: Infra) -> 
             figure = stored.figures[key]
             seen, after = [], 0
             while True:
-                page, next_after = await figure_events(archive, figure, after, 2)
+                page, next_after = await figure_events(reads, figure, after, 2)
                 seen += page
                 if next_after is None:
                     break

@@ -45,6 +45,7 @@ from integration.domain.annual_report import FIGURES, Kind, Unit, compile_report
 from integration.domain.archive import ArchivedEvent
 from integration.service_layer.annual_report import (
     AnnualReports,
+    ArchiveReads,
     check_year,
     compile_annual_report,
     figure_events,
@@ -524,13 +525,14 @@ def test_the_year_before_and_the_year_after() -> None:
 async def test_a_figures_events_page_by_page() -> None:
     archive = InMemoryArchive(story())
     report = await compile_annual_report(archive, YEAR, NOW)
+    reads = ArchiveReads(archive)
     for key in ("council_decisions", "members_end", "royalties_collected", "members_month_end.03"):
         figure = figure_of(report, key)
         seen: list[ArchivedEvent] = []
         after = 0
         pages = 0
         while True:
-            page, after_seq = await figure_events(archive, figure, after, 2)
+            page, after_seq = await figure_events(reads, figure, after, 2)
             seen += page
             pages += 1
             if after_seq is None:
