@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
@@ -45,6 +45,12 @@ _CSP_DOCS_TEMPLATE = (
 )
 CSP_DOCS = _CSP_DOCS_TEMPLATE.format(hashes="").encode()
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.DOTALL | re.IGNORECASE)
+# A page a service renders for people (``/api/v1/<service>/.../page``, e.g. the annual report):
+# no script at all, nothing fetched; its own inline <style> blocks only, each allowed by its hash.
+_CSP_PAGE_TEMPLATE = (
+    "default-src 'none'; style-src{hashes}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_INLINE_STYLE = re.compile(rb"<style[^>]*>(.*?)</style\s*>", re.DOTALL | re.IGNORECASE)
 HSTS = (b"strict-transport-security", b"max-age=31536000")
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
@@ -68,6 +74,8 @@ def _kind(path: str) -> str:
         return "auth"  # token responses are never stored by a browser or a cache
     if path == "/docs" or path.startswith(("/docs/", "/redoc")):
         return "docs"
+    if path.endswith("/page") and path.startswith("/api/"):
+        return "page"  # its CSP is made from the page itself (``page_csp``), as the API's until then
     return "api"
 
 
@@ -80,7 +88,7 @@ def _build(kind: str, https: bool) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-_RESPONSE_HEADERS = {(k, https): _build(k, https) for k in ("api", "docs", "auth") for https in (False, True)}
+_RESPONSE_HEADERS = {(k, https): _build(k, https) for k in ("api", "docs", "auth", "page") for https in (False, True)}
 # Names the gateway sets on a response of each kind: any value the route or the service gave for
 # them is replaced. Only those: a service's own Cache-Control passes on an API response (open data
 # is cacheable), while a token response is always no-store.
@@ -95,6 +103,17 @@ def docs_csp(html: bytes) -> bytes:
         {"'sha256-" + base64.b64encode(hashlib.sha256(m).digest()).decode() + "'" for m in _INLINE_SCRIPT.findall(html)}
     )
     return _CSP_DOCS_TEMPLATE.format(hashes="".join(" " + h for h in hashes)).encode()
+
+
+def page_csp(html: bytes) -> bytes:
+    """A service page's CSP: each of its inline <style> blocks allowed by its SHA-256; nothing else
+    (no script, no file fetched; an HTML page without styles gets ``style-src 'none'``)."""
+    hashes = sorted(_sha256s(_INLINE_STYLE.findall(html)))
+    return _CSP_PAGE_TEMPLATE.format(hashes="".join(" " + h for h in hashes) or " 'none'").encode()
+
+
+def _sha256s(blocks: Iterable[bytes]) -> set[str]:
+    return {"'sha256-" + base64.b64encode(hashlib.sha256(b).digest()).decode() + "'" for b in blocks}
 
 
 def safe_request_id(values: Iterable[bytes]) -> bytes:
@@ -200,9 +219,14 @@ class Edge:
         path: str = scope["path"]
         https = scope.get("scheme") == "https"
         extra = [*response_headers(path, https), (b"x-request-id", request_id)]
-        replaced = _REPLACED[(_kind(path), https)]
-
-        out = hashing_inline_scripts(send) if _kind(path) == "docs" else send
+        kind = _kind(path)
+        replaced = _REPLACED[(kind, https)]
+        if kind == "docs":
+            out = hashing_inline_scripts(send)
+        elif kind == "page":
+            out = hashing_inline_scripts(send, page_csp)
+        else:
+            out = send
 
         async def send_marked(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -260,10 +284,11 @@ class Edge:
         await self.inner(scope, replay(body, receive), send)
 
 
-def hashing_inline_scripts(send: Send) -> Send:
-    """A send channel that holds an HTML page whole, to name its inline scripts' hashes in its CSP.
+def hashing_inline_scripts(send: Send, csp_of: Callable[[bytes], bytes] = docs_csp) -> Send:
+    """A send channel that holds an HTML page whole, to name its inline scripts' hashes in its CSP
+    (``csp_of``: ``page_csp`` names a service page's inline styles instead).
 
-    Anything else (the UI's script and style files) passes through as it comes.
+    Anything else (the UI's script and style files, a page's JSON errors) passes through as it comes.
     """
     held: list[Message] = []
     chunks: list[bytes] = []
@@ -280,7 +305,7 @@ def hashing_inline_scripts(send: Send) -> Send:
                 return
             html = b"".join(chunks)
             start = held.pop()
-            csp = docs_csp(html)
+            csp = csp_of(html)
             headers = [(k, csp if k == b"content-security-policy" else v) for k, v in start["headers"]]
             await send({**start, "headers": headers})
             await send({"type": "http.response.body", "body": html})

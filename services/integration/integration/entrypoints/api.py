@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from integration.entrypoints import clients, feed, opendata, statistics, webhooks
+from integration.entrypoints import annual_report, clients, feed, opendata, statistics, webhooks
 
 routers: list[APIRouter] = [
     feed.router,
@@ -13,4 +13,5 @@ routers: list[APIRouter] = [
     clients.router,
     clients.internal,
     webhooks.router,
+    annual_report.router,
 ]
