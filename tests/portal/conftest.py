@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from alliance_local.infra import Infra, Keycloak, ensure_chromium
+from alliance_local.infra import Infra, Keycloak, ensure_chromium, free_port
 from alliance_local.stack import Stack
 from tests.portal.harness import (
     DESKTOP,
@@ -24,7 +24,8 @@ from tests.portal.harness import (
 
 @pytest.fixture(scope="session")
 def portal_stack(infra: Infra, keycloak: Keycloak, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = oidc_stack(tmp_path_factory.mktemp("portal-platform"), infra, keycloak)
+    # The portal's port is chosen first: the services' mails link to it (it starts after them).
+    stack = oidc_stack(tmp_path_factory.mktemp("portal-platform"), infra, keycloak, portal_port=free_port())
     try:
         stack.start(start_infra=False)
         yield stack
@@ -37,7 +38,12 @@ def portal(
     portal_stack: Stack, infra: Infra, keycloak: Keycloak, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Portal]:
     server = Portal(
-        tmp_path_factory.mktemp("portal"), infra, keycloak, portal_stack.gateway_url, f"portal_{uuid.uuid4().hex[:8]}"
+        tmp_path_factory.mktemp("portal"),
+        infra,
+        keycloak,
+        portal_stack.gateway_url,
+        f"portal_{uuid.uuid4().hex[:8]}",
+        port=portal_stack.portal_port,
     )
     allow_portal_at(keycloak, server.url)
     try:

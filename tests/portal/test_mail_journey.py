@@ -157,8 +157,25 @@ def test_a_company_applies_is_admitted_and_its_people_follow_their_mail(
         expect(admin.locator("#password-new")).to_have_count(0)
         screenshot(admin, "journey-password-set")
 
-        sign_in(admin, portal, second_admin, second_password)
+        # The provider's page leads back to the portal (membership asked for the portal's sign-in as
+        # the way back): its "Back to application" link, or straight there. The portal's sign-in
+        # asks the provider, which signs them in with the new password (unless still signed in).
+        back = admin.get_by_role("link", name=re.compile("back to application|返回应用", re.IGNORECASE))
+        at_portal = re.compile(re.escape(portal.url) + ".*")
+        expect(back.or_(admin.locator("#username"))).to_be_visible()
+        if back.is_visible():
+            href = back.get_attribute("href") or ""
+            assert href.startswith(f"{portal.url}/auth/sign-in"), href
+            back.click()
+        expect(admin.locator("#username").or_(admin.get_by_role("button", name="Sign out"))).to_be_visible()
+        if admin.locator("#username").is_visible():
+            screenshot(admin, "journey-back-sign-in")
+            admin.locator("#username").fill(second_admin)
+            admin.locator("#password").fill(second_password)
+            admin.locator("#kc-login").click()
+        admin.wait_for_url(at_portal)
         expect(admin.get_by_text("Signed in as Qian Hui")).to_be_visible()
+        screenshot(admin, "journey-back-at-portal")
         _register_and_accept_an_offer(admin, portal, portal_stack, keycloak, second_admin, screenshot)
     finally:
         context.close()
@@ -223,14 +240,21 @@ def _register_and_accept_an_offer(
     assert len(offers) == 1
     offer_mail = message(stack, offers[0]["ID"])
     assert "accept" in offer_mail["Subject"].lower() and "候补" in offer_mail["Subject"]
-    assert "portal" in offer_mail["Text"]
+    # It links to the portal's registrations page, and says its deadline in Beijing time, as the page does.
+    assert f"On the portal: {portal.url}/registrations" in offer_mail["Text"], offer_mail["Text"]
+    assert f"在门户中查看：{portal.url}/registrations" in offer_mail["Text"]
+    deadline = re.search(r"accept by (\d{4}-\d\d-\d\d \d\d:\d\d) \(Beijing time, UTC\+8\)", offer_mail["Subject"])
+    assert deadline is not None, offer_mail["Subject"]
     page.goto(f"{stack.mailpit.url}/view/{offers[0]['ID']}")
     expect(page.get_by_text(title).first).to_be_visible()
     screenshot(page, "journey-offer-mail")
 
-    page.goto(portal.url + "/registrations")
+    link = re.search(r"On the portal: (\S+)", offer_mail["Text"])
+    assert link is not None
+    page.goto(link.group(1))  # the mail's link
     offer = page.locator("section.offer")
     expect(offer).to_contain_text("A place for Qian Hui")
+    expect(offer).to_contain_text(f"Accept it before {deadline.group(1)} (Beijing time, UTC+8)")
     screenshot(page, "journey-offer")
     offer.get_by_role("button", name="Accept the place for Qian Hui").click()
     expect(page.get_by_role("status")).to_have_text("The place is confirmed.")

@@ -212,7 +212,7 @@ def test_the_member_registers_two_people_and_accepts_a_waiting_list_offer(
     page.goto(portal.url + "/registrations")
     offer = page.locator("section.offer")
     expect(offer).to_contain_text("A place for Wu Dengdai")
-    expect(offer).to_contain_text(re.compile(r"before \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\)"))
+    expect(offer).to_contain_text(re.compile(r"before \d{4}-\d\d-\d\d \d\d:\d\d \(Beijing time, UTC\+8\)"))
     offer.get_by_role("button", name="Accept the place for Wu Dengdai").click()
     expect(page.get_by_role("status")).to_have_text("The place is confirmed.")
     expect(page.get_by_role("row", name=re.compile("Wu Dengdai"))).to_contain_text("Confirmed")

@@ -40,7 +40,7 @@ def member_portal(stack: Stack) -> Component | None:
     It needs the provider: none with --local-identity."""
     if stack.keycloak is None:
         return None
-    port = port_for(PORTAL_PORT)
+    port = stack.portal_port if stack.portal_port is not None else port_for(PORTAL_PORT)
     portal = Portal(stack.workdir, stack.infra, stack.keycloak, stack.gateway_url, port=port, environment="development")
     if port != PORTAL_PORT[1]:
         allow_portal_at(stack.keycloak, portal.url)
@@ -129,7 +129,11 @@ def up(args: argparse.Namespace) -> int:
     # The mail server's inbox (8025) and SMTP (1025) too: notifications send there.
     mailpit = Mailpit(workdir, smtp_port=port_for(SMTP_PORT), http_port=port_for(MAILPIT_PORT))
     if keycloak:
-        stack = Stack(workdir, infra=infra, fixed_ports=True, identity="keycloak", mailpit=mailpit)
+        # The portal's address (8080) is known before the services start: their mails link to it.
+        portal_port = port_for(PORTAL_PORT)
+        stack = Stack(
+            workdir, infra=infra, fixed_ports=True, identity="keycloak", mailpit=mailpit, portal_port=portal_port
+        )
     else:  # the gateway's own issuer, and its development login (asked for explicitly)
         stack = Stack(workdir, infra=infra, fixed_ports=True, identity="local", dev_login=True, mailpit=mailpit)
     components: list[Component] = []

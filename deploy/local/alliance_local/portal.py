@@ -73,8 +73,10 @@ class Portal:
 
 
 def allow_portal_at(keycloak: Keycloak, public_url: str) -> None:
-    """Add a portal's callback and post-sign-out addresses to the ``alliance-portal`` client
-    (a portal on another address than the realm file's 127.0.0.1:8080 / localhost:8080)."""
+    """Add a portal's callback, sign-in start and post-sign-out addresses to the ``alliance-portal``
+    client (a portal on another address than the realm file's 127.0.0.1:8080 / localhost:8080). The
+    sign-in start is where the provider's "set your password" page leads back to (membership's
+    IDENTITY_REDIRECT_URL, ``Stack(portal_url=...)``)."""
     admin = KeycloakAdmin.of(keycloak)
     try:
         found = admin.call("GET", "/clients?clientId=alliance-portal").json()
@@ -82,7 +84,8 @@ def allow_portal_at(keycloak: Keycloak, public_url: str) -> None:
             raise RuntimeError("the realm has no alliance-portal client")
         uuid = found[0]["id"]
         client = admin.call("GET", f"/clients/{uuid}").json()
-        client["redirectUris"] = sorted({*client.get("redirectUris", []), f"{public_url}/auth/callback"})
+        back = (f"{public_url}/auth/callback", f"{public_url}/auth/sign-in")
+        client["redirectUris"] = sorted({*client.get("redirectUris", []), *back})
         attributes = client.setdefault("attributes", {})
         after = [u for u in attributes.get("post.logout.redirect.uris", "").split("##") if u]
         attributes["post.logout.redirect.uris"] = "##".join(sorted({*after, f"{public_url}/"}))

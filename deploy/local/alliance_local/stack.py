@@ -59,6 +59,7 @@ class Stack:
         fixed_ports: bool = False,
         identity: Literal["keycloak", "local"] = "local",
         keycloak: Keycloak | None = None,
+        portal_port: int | None = None,
     ) -> None:
         """``dev_login``: the gateway's POST /auth/dev-login on (tokens with any roles, no password).
 
@@ -71,8 +72,13 @@ class Stack:
         and every service verify its tokens against its JWKS, the gateway's POST /auth/token forwards
         client credentials to it, and there is no key file and no dev login. "local": the gateway's own
         issuer (a key pair per run), for the test suites and the benchmarks (dev login with any roles).
+        ``portal_port``: where the member portal (``alliance_local.portal.Portal``, started after the
+        stack) will answer; the mails lead there: notifications link to its pages (PORTAL_URL), and
+        the provider's "set your password" page leads back to its sign-in (membership's
+        IDENTITY_REDIRECT_URL). None: no portal, no links.
         """
         self.workdir = workdir
+        self.portal_port = portal_port
         self.dev_login = dev_login
         self.env_overrides = env_overrides or {}
         # The gateway reads integration's revoked machine clients with it (one per run).
@@ -96,6 +102,10 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def portal_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.portal_port}" if self.portal_port is not None else None
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -163,6 +173,7 @@ class Stack:
             )
         if name == "notifications":
             env.update({"SMTP_HOST": self.mailpit.smtp_host, "SMTP_PORT": str(self.mailpit.smtp_port)})
+            env["PORTAL_URL"] = self.portal_url or ""  # the mails' links to the portal's pages ("": none)
         if name in ("gateway", "integration"):
             env["INTERNAL_TOKEN"] = self.internal_token
         if name == "integration":
@@ -175,6 +186,8 @@ class Stack:
         if name == "membership" and self.keycloak is not None:
             # People's accounts follow membership's events (membership/adapters/identity.py).
             env.update({"IDENTITY_URL": self.keycloak.url, "IDENTITY_CLIENT_SECRET": MEMBERSHIP_IDENTITY_SECRET})
+            # The "set your password" page leads back to the portal's sign-in (allow_portal_at lets it).
+            env["IDENTITY_REDIRECT_URL"] = f"{self.portal_url}/auth/sign-in" if self.portal_url else ""
         if name == "standards":
             # Short periods so that tests and the demo go from proposal to publication in seconds.
             env.update({"COMMENT_PERIOD_MIN_S": "2", "BALLOT_PERIOD_S": "60", "IPR_CALL_PERIOD_S": "5"})

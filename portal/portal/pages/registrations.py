@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from portal import member
 from portal.api import api_of
+from portal.beijing_time import beijing
 from portal.web import (
     ApiProblem,
     NotAllowed,
@@ -53,11 +54,11 @@ MESSAGES = member.catalogue(
             "any_status": "Any status",
             "show": "Show",
             "waitlist_position": "No. {n} on the waiting list",
-            "offer_until": "Place offered until {at} (UTC)",
+            "offer_until": "Place offered until {at} (Beijing time, UTC+8)",
             "offer_title": "A place is offered to you",
             "offer_text": (
-                "A place for {name} at “{session}” is free. Accept it before {at} (UTC), or it goes to the next "
-                "person waiting."
+                "A place for {name} at “{session}” is free. Accept it before {at} (Beijing time, UTC+8), or it goes "
+                "to the next person waiting."
             ),
             "accept": "Accept the place",
             "accept_for": "Accept the place for {name}",
@@ -65,7 +66,9 @@ MESSAGES = member.catalogue(
             "cancel": "Cancel the registration",
             "cancel_for": "Cancel the registration of {name}",
             "cancel_reason": "Reason (optional)",
-            "cancel_fee_note": "Free until {at} (UTC); after that the cancellation fee of {fee} {currency} is charged.",
+            "cancel_fee_note": (
+                "Free until {at} (Beijing time, UTC+8); after that the cancellation fee of {fee} {currency} is charged."
+            ),
             "cancelled": "The registration was cancelled.",
             "cancel_free": "Cancelling is free of charge; the place goes to the next person waiting.",
             "registered": "{placed} registered, {waitlisted} on the waiting list.",
@@ -96,7 +99,7 @@ MESSAGES = member.catalogue(
             "your_price": "Your price",
             "member_price": "member price",
             "early_bird": "early bird",
-            "closes": "Registration closes",
+            "closes": "Registration closes (Beijing time)",
             "approval": "Registrations wait for the secretariat's approval.",
             "attendees": "Attendees",
             "person_n": "Person {n}",
@@ -140,16 +143,16 @@ MESSAGES = member.catalogue(
             "any_status": "全部状态",
             "show": "显示",
             "waitlist_position": "候补第 {n} 位",
-            "offer_until": "名额保留至 {at}（UTC）",
+            "offer_until": "名额保留至 {at}（北京时间）",
             "offer_title": "有名额可以接受",
-            "offer_text": "“{session}”为 {name} 空出一个名额。请在 {at}（UTC）前接受，否则将转给下一位候补。",
+            "offer_text": "“{session}”为 {name} 空出一个名额。请在 {at}（北京时间）前接受，否则将转给下一位候补。",
             "accept": "接受名额",
             "accept_for": "为 {name} 接受名额",
             "accepted": "名额已确认。",
             "cancel": "取消报名",
             "cancel_for": "取消 {name} 的报名",
             "cancel_reason": "原因（可选）",
-            "cancel_fee_note": "{at}（UTC）前取消免费；之后收取取消费 {fee} {currency}。",
+            "cancel_fee_note": "{at}（北京时间）前取消免费；之后收取取消费 {fee} {currency}。",
             "cancelled": "报名已取消。",
             "cancel_free": "取消免费；名额将转给下一位候补。",
             "registered": "已报名 {placed} 人，候补 {waitlisted} 人。",
@@ -180,7 +183,7 @@ MESSAGES = member.catalogue(
             "your_price": "您的价格",
             "member_price": "会员价",
             "early_bird": "早鸟价",
-            "closes": "报名截止",
+            "closes": "报名截止（北京时间）",
             "approval": "报名须经秘书处审批。",
             "attendees": "学员",
             "person_n": "第 {n} 人",
@@ -212,9 +215,9 @@ register_nav("/registrations", "My training", "我的培训", member.member_or_s
 
 
 def moment(value: Any) -> str:
-    """An API timestamp as people read it: ``2026-12-01 09:30`` (UTC, as the API gives it)."""
-    text = str(value or "")
-    return text[:16].replace("T", " ") if len(text) >= 16 else text
+    """An API timestamp as people read it: ``2026-12-01 17:30`` in Beijing time (the messages say so),
+    as the notification mails write it."""
+    return beijing(value)
 
 
 async def _sessions(request: Request, ids: list[str]) -> dict[str, dict[str, Any]]:

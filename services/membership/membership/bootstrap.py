@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from alliance_common.service import ServiceRuntime
 from membership.adapters.credit_hours import CreditHoursRepository
-from membership.adapters.identity import IdentityProvisioner, KeycloakUsers
+from membership.adapters.identity import BackTo, IdentityProvisioner, KeycloakUsers
 from membership.adapters.repository import MongoSequences, OrganisationRepository
 from membership.entrypoints import api
 from membership.entrypoints.events import event_handlers, identity_handlers
@@ -62,4 +62,9 @@ def identity_provisioner(settings: Settings, runtime: ServiceRuntime) -> Identit
         runtime.db["identity_invitations"],
         retry_for_s=settings.identity_retry_s,
         invitation_lifespan_s=settings.identity_invitation_lifespan_s,
+        back_to=(
+            BackTo(settings.identity_redirect_client, settings.identity_redirect_url)
+            if settings.identity_redirect_url
+            else None
+        ),
     )

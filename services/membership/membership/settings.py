@@ -27,6 +27,11 @@ class Settings(ServiceSettings):
     identity_retry_s: float = 50.0
     # How long the link of the "set your password" e-mail stays valid.
     identity_invitation_lifespan_s: int = 7 * 24 * 3600
+    # Where the provider's "set your password" page leads afterwards ("Back to application"): the
+    # portal's sign-in start, e.g. http://127.0.0.1:8080/auth/sign-in, one of the valid redirect URIs
+    # of the client ``identity_redirect_client``. Unset: the page ends at "Your account has been updated".
+    identity_redirect_url: str | None = None
+    identity_redirect_client: str = "alliance-portal"
 
 
 @lru_cache

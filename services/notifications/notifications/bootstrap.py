@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         message_id_domain=settings.message_id_domain,
         max_event_age=timedelta(seconds=settings.max_event_age_s),
         ipr_reminder_before=timedelta(seconds=settings.ipr_reminder_before_s),
+        portal_url=settings.portal_url,
     )
     runtime.subscribe(event_handlers(service))
     runtime.every("ipr-deadline-reminders", settings.reminder_check_interval_s, service.remind_ipr_deadlines)

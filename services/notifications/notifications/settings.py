@@ -27,6 +27,10 @@ class Settings(ServiceSettings):
     # answered (none for a call shorter than that); a job looks for due reminders every interval.
     ipr_reminder_before_s: float = Field(default=3 * 24 * 3600.0, gt=0)
     reminder_check_interval_s: float = Field(default=60.0, gt=0)
+    # The member portal's address (e.g. http://127.0.0.1:8080): each mail links to the page where its
+    # reader acts on it (the offer to the registrations page, a ballot to its project's ballot, ...).
+    # Unset or empty: no links.
+    portal_url: str | None = None
 
 
 @lru_cache

@@ -9,7 +9,8 @@ a request):
   the person's subject (usernames are e-mail addresses) gets ``org`` = the member id and exactly that
   organisation role (``member_admin`` or ``member_staff``); an account that does not exist yet is
   created without a password, and Keycloak sends the person its "set your password" e-mail
-  (execute-actions-email, once: the store keeps a record per account);
+  (execute-actions-email, once: the store keeps a record per account), whose page leads back to the
+  portal's sign-in when membership is told its address (``IDENTITY_REDIRECT_URL``);
 - ``user.removed.v1``: the organisation roles and ``org`` are taken away, if the account's ``org``
   is still that organisation (a person added to another one since keeps that);
 - ``member.withdrawn.v1`` / ``member.expelled.v1``: every account whose ``org`` is the organisation
@@ -31,6 +32,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -51,6 +53,15 @@ T = TypeVar("T")
 ORG_ROLES = ("member_admin", "member_staff")
 ORG_ATTRIBUTE = "org"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class BackTo:
+    """Where the provider's "set your password" page leads afterwards: a client and one of its
+    valid redirect URIs (the portal's sign-in start, e.g. ``http://127.0.0.1:8080/auth/sign-in``)."""
+
+    client_id: str
+    redirect_uri: str
 
 
 class Unprovisionable(PoisonEvent):
@@ -168,10 +179,25 @@ class KeycloakUsers(KeycloakAdminClient):
         credentials = (await self.call("GET", f"/users/{user_id}/credentials")).json()
         return any(c.get("type") == "password" for c in credentials)
 
-    async def send_set_password(self, user_id: str, lifespan_s: int) -> None:
-        """Keycloak's e-mail asking the person to set their password (through the realm's SMTP)."""
+    async def send_set_password(self, user_id: str, lifespan_s: int, back_to: BackTo | None = None) -> None:
+        """Keycloak's e-mail asking the person to set their password (through the realm's SMTP).
+
+        With ``back_to``, the provider's page ends with a way back to that client's address (its
+        "Back to application" link) instead of stopping at "Your account has been updated"; the
+        address must be one of the client's valid redirect URIs. One the provider refuses (400: a
+        misconfigured address) costs the person only the way back: the e-mail is sent without it."""
         params = {"lifespan": str(lifespan_s)}
-        await self.call("PUT", f"/users/{user_id}/execute-actions-email", ["UPDATE_PASSWORD"], params=params)
+        path = f"/users/{user_id}/execute-actions-email"
+        if back_to is not None:
+            try:
+                way_back = {"client_id": back_to.client_id, "redirect_uri": back_to.redirect_uri}
+                await self.call("PUT", path, ["UPDATE_PASSWORD"], params={**params, **way_back})
+                return
+            except IdentityRefused as exc:
+                if exc.status != 400:
+                    raise
+                log.error("identity: the provider refused the way back %s (%s); sending without it", back_to, exc)
+        await self.call("PUT", path, ["UPDATE_PASSWORD"], params=params)
 
 
 def _names(name: str, email: str) -> tuple[str, str]:
@@ -193,12 +219,14 @@ class IdentityProvisioner:
         *,
         retry_for_s: float = 50.0,
         invitation_lifespan_s: int = 7 * 24 * 3600,
+        back_to: BackTo | None = None,
     ) -> None:
         self.users = users
         # One record per account whose set-password e-mail went out: a redelivery sends none again.
         self.invitations = invitations
         self.retry_for_s = retry_for_s
         self.invitation_lifespan_s = invitation_lifespan_s
+        self.back_to = back_to
 
     def handlers(self) -> dict[type[IntegrationEvent], Callable[[Envelope, Any], Awaitable[None]]]:
         return {
@@ -255,7 +283,7 @@ class IdentityProvisioner:
             return
         if await self.users.has_password(user_id):
             return
-        await self.users.send_set_password(user_id, self.invitation_lifespan_s)
+        await self.users.send_set_password(user_id, self.invitation_lifespan_s, self.back_to)
         record = {"$setOnInsert": {"user_id": user_id, "member_id": member_id, "sent_at": datetime.now(UTC)}}
         await self.invitations.update_one({"_id": username}, record, upsert=True)
         log.info("identity: set-password e-mail sent to %s (%s)", username, member_id)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -35,6 +37,8 @@ pytestmark = pytest.mark.infra
 
 API = "/api/v1/membership"
 USER_ADDED = "alliance.membership.user.added.v1"
+# The portal's sign-in start on its fixed address: a valid redirect URI of the realm file's portal client.
+PORTAL_SIGN_IN = "http://127.0.0.1:8080/auth/sign-in"
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +79,7 @@ async def membership(
         identity_url=keycloak.url,
         identity_client_secret=MEMBERSHIP_IDENTITY_SECRET,
         identity_retry_s=20.0,
+        identity_redirect_url=PORTAL_SIGN_IN,
     )
     await from_now_on(infra.kafka.bootstrap, settings)
     app = create_app(settings)
@@ -197,6 +202,12 @@ async def test_admission_and_added_people_get_accounts_once(
     with urllib.request.urlopen(f"{mailpit.url}/api/v1/message/{sent[0]['ID']}", timeout=10) as response:
         message = json.loads(response.read())
     assert "execute-actions" in message["Text"] or "action-token" in message["Text"]  # the link to set it
+    # The link's action token leads back to the portal's sign-in afterwards ("Back to application").
+    link = re.search(r"https?://\S+action-token\S+", message["Text"])
+    assert link is not None, message["Text"]
+    [key] = parse_qs(urlsplit(link.group(0)).query)["key"]
+    action = json.loads(base64.urlsafe_b64decode(key.split(".")[1] + "=" * (-len(key.split(".")[1]) % 4)))
+    assert action.get("reduri") == PORTAL_SIGN_IN and action.get("azp") == "alliance-portal", action
 
     # Redelivery: the same record published again is a duplicate to the consumer's inbox ...
     consumer = next(c for c in app.state.runtime.consumers if c.group_id.endswith(".identity"))

@@ -7,8 +7,9 @@ audience from its directory, applies each person's preferences and sends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import quote, urlencode
 
 from alliance_common.events import IntegrationEvent
 from alliance_contracts.membership import ApplicationDecided, DuesReminderDue
@@ -16,7 +17,8 @@ from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallIssu
 from alliance_contracts.training import CertificateIssued, RegistrationStatusChanged
 from notifications.domain.model import Kind, Recipient, Text
 
-# Times are written in China Standard Time, where the alliance works (UTC+8, no daylight saving).
+# Times are written in Beijing time, where the alliance works (UTC+8, no daylight saving), labelled
+# as the portal labels them (portal/beijing_time.py).
 CST = timezone(timedelta(hours=8), "CST")
 MEMBER_ADMIN = "member_admin"
 
@@ -46,8 +48,14 @@ class Intent:
     text: Text
 
 
-def moment(value: datetime) -> str:
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") + " (UTC+8)"
+def moment_zh(value: datetime) -> str:
+    """A moment in Beijing time, labelled as the portal labels it: ``2026-11-29 10:00（北京时间）``."""
+    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") + "（北京时间）"
+
+
+def moment_en(value: datetime) -> str:
+    """``2026-11-29 10:00 (Beijing time, UTC+8)``: the portal's pages write deadlines the same way."""
+    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M") + " (Beijing time, UTC+8)"
 
 
 def day(value: date) -> str:
@@ -98,7 +106,7 @@ def dues_reminder(event: DuesReminderDue) -> Intent:
     return Intent(
         Kind.DUES_REMINDER,
         Organisations((event.member_id,), frozenset({MEMBER_ADMIN})),
-        Text("会费提醒", "Dues reminder", zh, en),
+        Text("会费提醒", "Dues reminder", zh, en, page="/invoices"),
     )
 
 
@@ -131,7 +139,7 @@ def application_decision(event: ApplicationDecided) -> Intent:
             f"We regret that the {organ_en} did not admit the application of {event.name}.{reason_en}",
         )
     recipient = Recipient(event.applicant, event.contact_email, event.contact_name)
-    return Intent(Kind.APPLICATION_DECISION, Person(recipient), text)
+    return Intent(Kind.APPLICATION_DECISION, Person(recipient), replace(text, page="/organisation"))
 
 
 def ipr_call(event: IprCallIssued) -> Intent:
@@ -142,12 +150,13 @@ def ipr_call(event: IprCallIssued) -> Intent:
         Kind.IPR_CALL,
         Organisations(tuple(event.participants)),
         Text(
-            f"专利披露征集：{event.title}，截止 {moment(event.deadline)}",
-            f"Call for IPR declarations: {event.title}, by {moment(event.deadline)}",
-            f"标准项目《{event.title}》已发出{stage_zh}专利披露征集{draft}。请贵组织在 {moment(event.deadline)} "
+            f"专利披露征集：{event.title}，截止 {moment_zh(event.deadline)}",
+            f"Call for IPR declarations: {event.title}, by {moment_en(event.deadline)}",
+            f"标准项目《{event.title}》已发出{stage_zh}专利披露征集{draft}。请贵组织在 {moment_zh(event.deadline)} "
             "之前在门户中披露相关专利或声明不知悉相关专利。",
             f"A {stage_en} call for IPR declarations was issued on \u201c{event.title}\u201d{draft}. Please declare "
-            f"your organisation's patents, or answer that it knows of none, by {moment(event.deadline)}.",
+            f"your organisation's patents, or answer that it knows of none, by {moment_en(event.deadline)}.",
+            page=f"/projects/{quote(event.project_id)}/ipr",
         ),
     )
 
@@ -165,6 +174,10 @@ class OpenCall:
     answered: frozenset[str]
 
     @property
+    def project_id(self) -> str:
+        return self.key.split("/", 1)[0]
+
+    @property
     def unanswered(self) -> tuple[str, ...]:
         return tuple(p for p in self.participants if p not in self.answered)
 
@@ -180,12 +193,13 @@ def ipr_deadline_reminder(call: OpenCall) -> Intent:
         Kind.IPR_CALL,
         Organisations(call.unanswered),
         Text(
-            f"专利披露征集即将截止：{call.title}，{moment(call.deadline)}",
-            f"IPR call closing: {call.title}, by {moment(call.deadline)}",
-            f"标准项目《{call.title}》的专利披露征集将于 {moment(call.deadline)} 截止，贵组织尚未答复。"
+            f"专利披露征集即将截止：{call.title}，{moment_zh(call.deadline)}",
+            f"IPR call closing: {call.title}, by {moment_en(call.deadline)}",
+            f"标准项目《{call.title}》的专利披露征集将于 {moment_zh(call.deadline)} 截止，贵组织尚未答复。"
             "请在门户中披露相关专利或声明不知悉相关专利。",
-            f"The call for IPR declarations on \u201c{call.title}\u201d closes on {moment(call.deadline)} and your "
+            f"The call for IPR declarations on \u201c{call.title}\u201d closes on {moment_en(call.deadline)} and your "
             "organisation has not answered yet. Please declare its patents, or answer that it knows of none.",
+            page=f"/projects/{quote(call.project_id)}/ipr",
         ),
     )
 
@@ -197,10 +211,11 @@ def ballot_opened(event: BallotOpened) -> Intent:
         Text(
             f"投票开始：{event.title}（第 {event.ballot} 轮）",
             f"Ballot open: {event.title} (ballot {event.ballot})",
-            f"标准项目《{event.title}》第 {event.ballot} 轮投票已开始，截止 {moment(event.closes_at)}。"
+            f"标准项目《{event.title}》第 {event.ballot} 轮投票已开始，截止 {moment_zh(event.closes_at)}。"
             "贵组织有投票资格，请在门户中投票。",
-            f"Ballot {event.ballot} on \u201c{event.title}\u201d is open until {moment(event.closes_at)}. "
+            f"Ballot {event.ballot} on \u201c{event.title}\u201d is open until {moment_en(event.closes_at)}. "
             "Your organisation is eligible to vote on the portal.",
+            page=f"/projects/{quote(event.project_id)}/ballot",
         ),
     )
 
@@ -217,9 +232,10 @@ def ballot_closed(event: BallotClosed) -> Intent:
         Text(
             f"投票结束：{event.title}（{result_zh}）",
             f"Ballot closed: {event.title} ({result_en})",
-            f"标准项目《{event.title}》第 {event.ballot} 轮投票已于 {moment(event.closed_at)} 结束，"
+            f"标准项目《{event.title}》第 {event.ballot} 轮投票已于 {moment_zh(event.closed_at)} 结束，"
             f"结果：{result_zh}。",
-            f"Ballot {event.ballot} on \u201c{event.title}\u201d closed on {moment(event.closed_at)}: {result_en}.",
+            f"Ballot {event.ballot} on \u201c{event.title}\u201d closed on {moment_en(event.closed_at)}: {result_en}.",
+            page=f"/projects/{quote(event.project_id)}",
         ),
     )
 
@@ -228,16 +244,18 @@ def waiting_list(event: RegistrationStatusChanged) -> Intent | None:
     title = event.session_title or event.session_id
     attendee = Person(Recipient(event.attendee_email, event.attendee_email))
     if event.status == "offered" and event.offer_expires_at is not None:
-        expires = moment(event.offer_expires_at)
+        expires_zh, expires_en = moment_zh(event.offer_expires_at), moment_en(event.offer_expires_at)
         return Intent(
             Kind.WAITING_LIST_OFFER,
             attendee,
             Text(
-                f"候补名额：{title}，请在 {expires} 前接受",
-                f"A place is offered to you: {title}, accept by {expires}",
-                f"培训《{title}》有名额空出，现提供给您。请在 {expires} 之前在门户中接受，逾期名额将转给下一位候补者。",
+                f"候补名额：{title}，请在 {expires_zh} 前接受",
+                f"A place is offered to you: {title}, accept by {expires_en}",
+                f"培训《{title}》有名额空出，现提供给您。请在 {expires_zh} 之前在门户中接受，"
+                "逾期名额将转给下一位候补者。",
                 f"A place in \u201c{title}\u201d has come free and is offered to you. Accept it on the portal by "
-                f"{expires}; after that it goes to the next person on the waiting list.",
+                f"{expires_en}; after that it goes to the next person on the waiting list.",
+                page="/registrations",
             ),
         )
     if event.status == "offer_expired":
@@ -250,6 +268,7 @@ def waiting_list(event: RegistrationStatusChanged) -> Intent | None:
                 f"您未在期限内接受培训《{title}》的候补名额，该名额已转给下一位候补者。",
                 f"The place offered to you in \u201c{title}\u201d was not accepted in time and went to the next "
                 "person on the waiting list.",
+                page="/registrations",
             ),
         )
     return None
@@ -266,5 +285,6 @@ def certificate(event: CertificateIssued) -> Intent:
             f"您已完成培训《{title}》，获得证书（{event.credit_hours} 学时）。证书验证码：{event.verification_code}。",
             f"You completed \u201c{title}\u201d and hold its certificate ({event.credit_hours} credit hours). "
             f"Verification code: {event.verification_code}.",
+            page="/certificates?" + urlencode({"code": event.verification_code}),
         ),
     )

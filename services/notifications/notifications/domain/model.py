@@ -56,17 +56,27 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Text:
-    """One message in both languages; ``render`` picks by the reader's language."""
+    """One message in both languages; ``render`` picks by the reader's language.
+
+    ``page``: the portal's page where the reader acts on it (a path, e.g. ``/registrations``); the
+    mail links to it when the portal's address is known."""
 
     subject_zh: str
     subject_en: str
     body_zh: str
     body_en: str
+    page: str | None = None
 
-    def render(self, language: Language, greeting_name: str | None = None) -> tuple[str, str]:
+    def render(
+        self, language: Language, greeting_name: str | None = None, portal_url: str | None = None
+    ) -> tuple[str, str]:
         name = greeting_name or ""
         zh = f"{name}您好：\n\n{self.body_zh}" if name else f"您好：\n\n{self.body_zh}"
         en = f"Dear {name},\n\n{self.body_en}" if name else f"Hello,\n\n{self.body_en}"
+        if portal_url and self.page:
+            link = portal_url.rstrip("/") + self.page
+            zh += f"\n\n在门户中查看：{link}"
+            en += f"\n\nOn the portal: {link}"
         if language is Language.CHINESE:
             return self.subject_zh, zh
         if language is Language.ENGLISH:

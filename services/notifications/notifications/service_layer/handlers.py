@@ -87,6 +87,7 @@ class NotificationService:
         message_id_domain: str,
         max_event_age: timedelta,
         ipr_reminder_before: timedelta,
+        portal_url: str | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.directory = directory
@@ -97,6 +98,7 @@ class NotificationService:
         self.ipr_reminder_before = ipr_reminder_before
         self.message_id_domain = message_id_domain
         self.max_event_age = max_event_age
+        self.portal_url = portal_url or None  # the mails' links to the portal's pages (None: no links)
         self.clock = clock
         self.sent = 0
 
@@ -175,7 +177,7 @@ class NotificationService:
         preferences = await self.preferences.get(recipient.subject)
         if not preferences.wants(intent.kind):
             return 0
-        subject, body = intent.text.render(preferences.language, recipient.name)
+        subject, body = intent.text.render(preferences.language, recipient.name, self.portal_url)
         notification = Notification(
             event_id=event_id,
             event_type=event_type,

@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from alliance_common.events import IntegrationEvent
 from alliance_contracts.membership import ApplicationDecided, DuesReminderDue, MemberAdmitted
 from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallIssued
 from alliance_contracts.training import CertificateIssued, RegistrationStatusChanged
-from notifications.domain.messages import Organisations, Person, intents
+from notifications.domain.messages import OpenCall, Organisations, Person, intents, ipr_deadline_reminder
 from notifications.domain.model import Kind, Language, Notification, Preferences, Recipient, Text, notification_id
 
 AT = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -32,7 +33,14 @@ def test_a_waiting_list_offer_tells_the_attendee_its_expiry_in_china_time() -> N
     [intent] = intents(offered())
     assert intent.kind is Kind.WAITING_LIST_OFFER
     assert intent.audience == Person(Recipient("lin.wei@huaxing.example", "lin.wei@huaxing.example"))
-    assert "2026-11-29 10:00 (UTC+8)" in intent.text.subject_zh and "2026-11-29 10:00 (UTC+8)" in intent.text.body_en
+    # Beijing time, labelled as the portal's registrations page labels it (portal/beijing_time.py).
+    assert (
+        "2026-11-29 10:00（北京时间）" in intent.text.subject_zh
+        and "2026-11-29 10:00（北京时间）" in intent.text.body_zh
+    )
+    assert "2026-11-29 10:00 (Beijing time, UTC+8)" in intent.text.subject_en
+    assert "2026-11-29 10:00 (Beijing time, UTC+8)" in intent.text.body_en
+    assert "UTC+8" not in intent.text.body_zh and "北京" not in intent.text.body_en
     assert "Patent pools for LED engineers" in intent.text.subject_en
 
 
@@ -91,7 +99,10 @@ def test_ipr_calls_and_ballots_go_to_the_organisations_they_name() -> None:
     closed = BallotClosed(project_id="p", ballot=1, title="T", result="failed", closed_at=AT, eligible=["org-2"])
     [c], [o], [x] = intents(call), intents(opened), intents(closed)
     assert (c.kind, c.audience) == (Kind.IPR_CALL, Organisations(("org-1", "org-2")))
-    assert "2026-12-27 10:00 (UTC+8)" in c.text.subject_en
+    assert (
+        "2026-12-27 10:00 (Beijing time, UTC+8)" in c.text.subject_en
+        and "2026-12-27 10:00（北京时间）" in c.text.body_zh
+    )
     assert (o.kind, o.audience) == (Kind.BALLOT, Organisations(("org-2", "org-3")))
     assert (x.kind, x.audience) == (Kind.BALLOT, Organisations(("org-2",)))
     assert "未通过" in x.text.subject_zh and "failed" in x.text.subject_en
@@ -154,3 +165,74 @@ def test_the_notification_id_and_message_id_are_deterministic_per_event_recipien
     assert one != notification_id("e-1", "chen@x", Kind.IPR_CALL)
     n = Notification("e-1", "t", Kind.BALLOT, Recipient("chen@x", "chen@x"), "s", "b", AT)
     assert n.id == one and n.message_id("mail.example") == f"<{one}@mail.example>"
+
+
+PORTAL = "http://127.0.0.1:8080"
+
+
+def test_each_mail_links_to_the_portal_page_where_its_reader_acts_on_it() -> None:
+    call = IprCallIssued(
+        project_id="proj 7", call_id="c", title="T", reason="pre_ballot", issued_at=AT, deadline=AT, participants=["o"]
+    )
+    opened = BallotOpened(project_id="p-2", ballot=1, title="T", opened_at=AT, closes_at=AT, eligible=["o"])
+    closed = BallotClosed(project_id="p-2", ballot=1, title="T", result="approved", closed_at=AT, eligible=["o"])
+    dues = DuesReminderDue(member_id="org-1", kind="grace", period_end=date(2027, 1, 31))
+    decided = ApplicationDecided(
+        member_id="org-9",
+        name="n",
+        decision="admitted",
+        decided_by="council",
+        applicant="a@x.example",
+        contact_name="A",
+        contact_email="a@x.example",
+        decided_at=AT,
+    )
+    certificate = CertificateIssued(
+        session_id="s",
+        registration_id="r",
+        organisation_id=None,
+        attendee_name="Lin Wei",
+        attendee_email="l@x.example",
+        verification_code="CERT 7Q/2X",
+        credit_hours=Decimal("6"),
+        issued_on=date(2026, 11, 27),
+    )
+    pages: list[tuple[IntegrationEvent, str]] = [
+        (offered(), "/registrations"),
+        (offered("offer_expired"), "/registrations"),
+        (call, "/projects/proj%207/ipr"),
+        (opened, "/projects/p-2/ballot"),
+        (closed, "/projects/p-2"),
+        (dues, "/invoices"),
+        (decided, "/organisation"),
+        (certificate, "/certificates?code=CERT+7Q%2F2X"),
+    ]
+    for event, page in pages:
+        [intent] = intents(event)
+        assert intent.text.page == page, event
+        _, bilingual = intent.text.render(Language.BILINGUAL, "Lin", PORTAL)
+        assert f"在门户中查看：{PORTAL}{page}" in bilingual and f"On the portal: {PORTAL}{page}" in bilingual
+        _, english = intent.text.render(Language.ENGLISH, "Lin", PORTAL + "/")  # a trailing slash: one slash
+        assert english.endswith(f"\n\nOn the portal: {PORTAL}{page}") and "门户" not in english
+
+
+def test_without_the_portal_address_a_mail_has_no_link() -> None:
+    [intent] = intents(offered())
+    for portal in (None, ""):
+        _, body = intent.text.render(Language.BILINGUAL, "Lin", portal)
+        assert "http" not in body and "在门户中查看" not in body and "On the portal:" not in body
+
+
+def test_the_ipr_deadline_reminder_links_to_the_call_of_its_project() -> None:
+    call = OpenCall(
+        key="p-3/c-1",
+        event_id="e",
+        title="T",
+        deadline=AT,
+        remind_at=AT,
+        participants=("o",),
+        answered=frozenset(),
+    )
+    intent = ipr_deadline_reminder(call)
+    assert intent.text.page == "/projects/p-3/ipr"
+    assert "2026-11-27 10:00 (Beijing time, UTC+8)" in intent.text.body_en
