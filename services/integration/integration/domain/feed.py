@@ -57,6 +57,8 @@ SCOPE_TYPES: dict[str, frozenset[str]] = {
             "alliance.training.session.proposed.v1",
         }
     ),
+    # The pool's licence-contract filings (licensors, licensee, patents, deadline): public filings.
+    "licence-filings:read": frozenset({"alliance.licensing.licence.filing_recorded.v1"}),
     "statistics:read": frozenset(
         {
             "alliance.membership.member.admitted.v1",

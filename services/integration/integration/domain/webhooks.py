@@ -26,7 +26,7 @@ import hmac
 import json
 import math
 import random
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,50 +91,6 @@ class SigningSecret:
 
 
 # --- event types and scopes ------------------------------------------------------------------
-
-# Which event types a machine client's scopes let it receive: the same allow-list as the change
-# feed's (a webhook is another window onto the same archive), so one company's money, people and
-# votes never leave. STAND-IN until ``integration.domain.feed.types_for_scopes`` (the feed's
-# table, issue 10's core) is on main: then the wiring passes that one and this copy goes.
-SCOPE_TYPES: dict[str, frozenset[str]] = {
-    "licensing:read": frozenset(
-        {
-            "alliance.licensing.programme.created.v1",
-            "alliance.licensing.patent.contributed.v1",
-            "alliance.licensing.patent.submitted.v1",
-            "alliance.licensing.patent.evaluated.v1",
-            "alliance.licensing.patent.legal_status_changed.v1",
-            "alliance.licensing.licence.granted.v1",
-            "alliance.licensing.licence.suspended.v1",
-            "alliance.licensing.licence.restored.v1",
-        }
-    ),
-    "standards:read": frozenset(
-        {
-            "alliance.standards.project.proposed.v1",
-            "alliance.standards.project.stage_changed.v1",
-            "alliance.standards.ipr_call.issued.v1",
-            "alliance.standards.ipr_call.answered.v1",
-            "alliance.standards.ballot.opened.v1",
-            "alliance.standards.ballot.closed.v1",
-            "alliance.standards.standard.published.v1",
-        }
-    ),
-    "training:read": frozenset({"alliance.training.session.scheduled.v1", "alliance.training.session.proposed.v1"}),
-    "statistics:read": frozenset(
-        {
-            "alliance.membership.member.admitted.v1",
-            "alliance.membership.member.renewed.v1",
-            "alliance.membership.member.withdrawn.v1",
-            "alliance.membership.member.expelled.v1",
-        }
-    ),
-}
-
-
-def types_for_scopes(scopes: Iterable[str]) -> frozenset[str]:
-    """The event types a machine client holding ``scopes`` may receive."""
-    return frozenset().union(*(SCOPE_TYPES.get(scope, frozenset()) for scope in scopes))
 
 
 def matches(pattern: str, event_type: str) -> bool:

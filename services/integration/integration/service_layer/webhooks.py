@@ -30,6 +30,7 @@ from typing import Protocol
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from integration.domain.archive import ArchivedEvent
+from integration.domain.feed import types_for_scopes
 from integration.domain.webhook_targets import UrlPolicy, check_addresses, check_url
 from integration.domain.webhooks import (
     DISABLE_AFTER,
@@ -53,7 +54,6 @@ from integration.domain.webhooks import (
     rotate,
     subscribe,
     subscription_after,
-    types_for_scopes,
 )
 from integration.service_layer.ports import Archive
 

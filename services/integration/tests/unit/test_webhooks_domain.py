@@ -14,6 +14,7 @@ import standardwebhooks
 
 from alliance_common.errors import InvalidInput
 from integration.domain.archive import ArchivedEvent
+from integration.domain.feed import types_for_scopes
 from integration.domain.webhook_targets import RefusedUrl, UrlPolicy, address_refusal, check_addresses, check_url
 from integration.domain.webhooks import (
     DELIVERED,
@@ -32,7 +33,6 @@ from integration.domain.webhooks import (
     signature_header,
     subscribe,
     subscription_after,
-    types_for_scopes,
     webhook_id_of,
 )
 
