@@ -76,6 +76,14 @@ async def test_a_machine_token_reads_only_what_its_scope_names(portal: Any, plat
         assert scoped.status_code == 403
 
 
+# The routes anyone may call without a token: a certificate check, and the open data.
+ANONYMOUS = {
+    "/api/v1/training/certificates/verify/{code}",
+    "/api/v1/integration/opendata",
+    "/api/v1/integration/opendata/{dataset}",
+}
+
+
 async def test_each_service_documents_each_operations_security(platform: Stack) -> None:
     async with httpx.AsyncClient(timeout=10) as direct:
         for name in SERVICES:
@@ -88,8 +96,8 @@ async def test_each_service_documents_each_operations_security(platform: Stack) 
                     continue  # health and readiness: not published through the gateway
                 for method, operation in item.items():
                     security = operation.get("security")
-                    if path == "/api/v1/training/certificates/verify/{code}":
-                        assert security == [], path  # the one anonymous route
+                    if path in ANONYMOUS:
+                        assert security == [], path  # anyone, no token
                         continue
                     assert security and security[0] == {"bearer": []}, (name, method, path)
                     if method != "get":  # machines never write, but where the route states a write scope

@@ -5,9 +5,11 @@ A small scenario first (members admitted, one suspended, one withdrawn; patents 
 evaluated; a pool programme with three licensees' royalty reports, payments and a distribution; a
 standard published with an IPR declaration; a training session held with certificates), then each
 topic's figures are compared with the owning service's records, read through its own API by the
-secretariat. The platform is shared by every end-to-end test, so the comparisons are of the whole
-state, whatever other tests added; the archive follows the topics, so each comparison is retried
-for a bounded time until the archive has caught up (and fails with the difference otherwise).
+secretariat. This module runs its own platform on its own Kafka and store: the session's topics
+also carry events of other tests' in-process services (each with a database of its own), which
+the archive counts and no service's API lists. The archive follows the topics, so each comparison
+is retried for a bounded time until the archive has caught up (and fails with the difference
+otherwise).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +25,9 @@ from typing import Any
 import httpx
 import pytest
 
-from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET
+from alliance_local.infra import Infra
+from alliance_local.pytest_plugin import TEST_ENV, secure_kafka
+from alliance_local.stack import DEMO_AGENCY_CLIENT, DEMO_AGENCY_SECRET, Stack
 
 from .conftest import fresh_credit_code
 from .test_royalties import SCHEDULE, line, quarter_before
@@ -34,6 +38,18 @@ pytestmark = pytest.mark.infra
 STATS = "/api/v1/integration/statistics"
 OPEN = "/api/v1/integration/opendata"
 ENDED = ("withdrawn", "expelled")
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """This module's own platform (its own Kafka, store and processes): see the module's docstring."""
+    infra = Infra(tmp_path_factory.mktemp("statistics-infra"), secure_kafka=secure_kafka())
+    stack = Stack(tmp_path_factory.mktemp("statistics-platform"), infra=infra, env_overrides=TEST_ENV, dev_login=True)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
 
 
 async def machine(portal: Any, scope: str) -> dict[str, str]:

@@ -34,6 +34,9 @@ pytestmark = [pytest.mark.infra, pytest.mark.faults]
 BASE = "/api/v1/integration/webhooks/subscriptions"
 ADMITTED = "alliance.membership.member.admitted.v1"
 WEBHOOK_ENV = {
+    # A writer killed mid-batch holds the archive's readers (the feed, the webhook worker) back for
+    # its reservation's lease (60 s by default): short here, where the kill is the point.
+    "ARCHIVE_RESERVATION_LEASE_S": "5",
     "WEBHOOK_ALLOW_HTTP": "true",
     "WEBHOOK_ALLOW_LOOPBACK": "true",
     "WEBHOOK_RETRY_DELAYS_S": "[0.5, 1, 2, 4, 8, 16]",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse
@@ -20,9 +20,9 @@ from alliance_common.errors import Forbidden, InvalidInput
 from alliance_common.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from integration.adapters.report_reads import report_reads_for
 from integration.domain.annual_report import FIRST_YEAR, AnnualReport, Figure
-from integration.domain.archive import ArchivedEvent
 from integration.entrypoints.deps import ArchiveDep
 from integration.entrypoints.report_page import choose_language, labels, render_page
+from integration.entrypoints.schemas import EventPublic
 from integration.service_layer.annual_report import AnnualReports, figure_events, figure_of
 
 PREFIX = "/api/v1/integration"
@@ -134,30 +134,6 @@ class AnnualReportPublic(BaseModel):
         )
 
 
-class ReportEventPublic(BaseModel):
-    """An archived event, as the alliance published it (CloudEvents attributes and its data)."""
-
-    id: str
-    seq: int = Field(description="Its position in the archive.")
-    type: str
-    source: str
-    subject: str
-    time: datetime
-    data: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: ArchivedEvent) -> ReportEventPublic:
-        return cls(
-            id=event.id,
-            seq=event.seq,
-            type=event.type,
-            source=event.source,
-            subject=event.subject,
-            time=event.time,
-            data=event.data,
-        )
-
-
 def report_path(year: int) -> str:
     return f"{PREFIX}/annual-reports/{year}"
 
@@ -195,7 +171,7 @@ async def get_annual_report_page(
 
 @router.get(
     "/annual-reports/{year}/figures/{figure}/events",
-    response_model=Page[ReportEventPublic],
+    response_model=Page[EventPublic],
     summary="The archived events one figure of the annual report counts, in archive order",
 )
 async def list_figure_events(
@@ -205,13 +181,13 @@ async def list_figure_events(
     reports: Reports,
     cursor: CursorParam = None,
     limit: LimitParam = 100,
-) -> Page[ReportEventPublic]:
+) -> Page[EventPublic]:
     after = decode_cursor(cursor)
     if after is not None and not after.isdigit():
         raise InvalidInput("not a cursor returned by this API", field="cursor")
     report = await reports.of(year)
     events, last = await figure_events(reports.reads, figure_of(report, figure), int(after or 0), limit)
     return Page(
-        items=[ReportEventPublic.of(e) for e in events],
+        items=[EventPublic.of(e) for e in events],
         next_cursor=encode_cursor(str(last)) if last is not None else None,
     )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from alliance_common.auth import CurrentPrincipal
 from alliance_common.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from alliance_common.problems import RequestModel
 from integration.domain.clients import MachineClient
 from integration.service_layer.clients import ClientService, Issued
 
@@ -32,8 +33,13 @@ router = APIRouter(prefix="/api/v1/integration", tags=["machine clients"])
 internal = APIRouter(prefix="/internal", include_in_schema=False)
 
 
-class ClientCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClientCreate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Fujian Provincial Market Regulator", "scopes": ["statistics:read", "events:read"]}]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=200, description="The agency or system the client stands for.")
     scopes: list[str] = Field(min_length=1, max_length=20, description="From the gateway's scope catalogue.")
@@ -43,6 +49,21 @@ class ClientCreate(BaseModel):
         max_length=64,
         description="Lower-case letters, digits and '-'; made from the name when left out.",
     )
+
+
+SECRET_EXAMPLE = "q4V0p3sXW2c8Yb1LrN7tJ5mK9hF6dA2e"  # noqa: S105 - an example in the document
+CLIENT_EXAMPLE: dict[str, Any] = {
+    "client_id": "agency-fujian-provincial-market-regulator-3f9a1c",
+    "name": "Fujian Provincial Market Regulator",
+    "scopes": ["events:read", "statistics:read"],
+    "status": "active",
+    "created_at": "2026-11-27T08:30:00Z",
+    "created_by": "secretariat@alliance.example",
+    "rotated_at": None,
+    "rotated_by": None,
+    "revoked_at": None,
+    "revoked_by": None,
+}
 
 
 class ClientPublic(BaseModel):
@@ -56,6 +77,8 @@ class ClientPublic(BaseModel):
     rotated_by: str | None
     revoked_at: datetime | None
     revoked_by: str | None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [CLIENT_EXAMPLE]})
 
     @classmethod
     def of(cls, client: MachineClient) -> ClientPublic:
@@ -77,6 +100,14 @@ class ClientIssued(ClientPublic):
     client_secret: str = Field(description="Shown this once: the platform does not keep it. Store it now.")
     token_url: str = Field(description="Where the client gets its tokens (OAuth2 client credentials).")
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {**CLIENT_EXAMPLE, "client_secret": "q4V0p3sXW2c8Yb1LrN7tJ5mK9hF6dA2e", "token_url": "/auth/token"}
+            ]
+        }
+    )
+
     @classmethod
     def issued(cls, issued: Issued) -> ClientIssued:
         public = ClientPublic.of(issued.client)
@@ -85,6 +116,8 @@ class ClientIssued(ClientPublic):
 
 class Revocations(BaseModel):
     client_ids: list[str]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"client_ids": ["agency-old-system-51c2a0"]}]})
 
 
 @router.post(

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response, Security, status
 from fastapi.security import HTTPAuthorizationCredentials
@@ -87,6 +87,40 @@ Webhooks = Annotated[WebhookService, Depends(get_webhooks)]
 # --- bodies ---------------------------------------------------------------------------------
 
 
+# Examples for the document (what the API writes: ISO times, the subscription's fields).
+SECRET_EXAMPLE = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105 - an example in the document
+SUBSCRIPTION_EXAMPLE: dict[str, Any] = {
+    "id": "whs_2f0c6d1e9b8a4c7d",
+    "owner": "agency-demo",
+    "url": "https://hooks.regulator.example.gov.cn/alliance",
+    "event_types": ["alliance.standards.standard.published.v1"],
+    "description": "Published standards into the provincial register",
+    "enabled": True,
+    "created_at": "2026-11-20T08:00:00Z",
+    "secrets": [{"created_at": "2026-11-20T08:00:00Z"}],
+    "version": 1,
+}
+DELIVERY_EXAMPLE: dict[str, Any] = {
+    "id": "whs_2f0c6d1e9b8a4c7d:7d0e8a52-3c4b-4f7e-9a1d-2b6c8e4f1a90",
+    "webhook_id": "7d0e8a52-3c4b-4f7e-9a1d-2b6c8e4f1a90",
+    "event_id": "7d0e8a52-3c4b-4f7e-9a1d-2b6c8e4f1a90",
+    "seq": 1042,
+    "status": "delivered",
+    "created_at": "2026-11-27T09:15:02Z",
+    "next_attempt_at": None,
+    "attempts": [
+        {"at": "2026-11-27T09:15:02Z", "status_code": 204, "error": None, "duration_ms": 38, "response": ""},
+    ],
+}
+NOTICE_EXAMPLE: dict[str, Any] = {
+    "id": "ntc_51c2a0e7",
+    "subscription_id": "whs_2f0c6d1e9b8a4c7d",
+    "owner": "agency-demo",
+    "at": "2026-11-27T09:15:02Z",
+    "text": "Disabled after a day of failed deliveries (last: 503). Fix the receiver, then enable it again.",
+}
+
+
 class SubscriptionCreate(RequestModel):
     url: str = Field(
         max_length=2000, description="Where to POST the webhooks: https, a host that resolves to public addresses."
@@ -148,6 +182,8 @@ class SubscriptionPublic(BaseModel):
     secrets: list[SecretPublic] = Field(description="When each valid secret was made and until when it verifies.")
     version: int
 
+    model_config = ConfigDict(json_schema_extra={"examples": [SUBSCRIPTION_EXAMPLE]})
+
     @classmethod
     def of(cls, sub: Subscription) -> SubscriptionPublic:
         return cls(
@@ -168,6 +204,8 @@ class SubscriptionPublic(BaseModel):
 
 class SubscriptionWithSecret(SubscriptionPublic):
     secret: str = Field(description="The new signing secret (`whsec_...`): shown this once, keep it.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{**SUBSCRIPTION_EXAMPLE, "secret": SECRET_EXAMPLE}]})
 
     @classmethod
     def made(cls, sub: Subscription, secret: str) -> SubscriptionWithSecret:
@@ -196,6 +234,8 @@ class DeliveryPublic(BaseModel):
     next_attempt_at: datetime | None
     attempts: list[AttemptPublic]
 
+    model_config = ConfigDict(json_schema_extra={"examples": [DELIVERY_EXAMPLE]})
+
     @classmethod
     def of(cls, d: Delivery) -> DeliveryPublic:
         return cls(
@@ -216,6 +256,8 @@ class NoticePublic(BaseModel):
     owner: str
     at: datetime
     text: str
+
+    model_config = ConfigDict(json_schema_extra={"examples": [NOTICE_EXAMPLE]})
 
     @classmethod
     def of(cls, n: Notice) -> NoticePublic:
@@ -242,6 +284,8 @@ class ReplayRequest(RequestModel):
 
 class ReplayResult(BaseModel):
     scheduled: int = Field(description="Deliveries (re)scheduled, each sent again with its own webhook-id.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"scheduled": 12}]})
 
 
 # --- routes ---------------------------------------------------------------------------------
