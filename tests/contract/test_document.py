@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,17 @@ def test_every_operation_documents_its_errors_as_problems(
     assert combined["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
+def paced(client: httpx.Client, method: str, url: str) -> httpx.Response:
+    """The answer to ``method url``, waiting out the gateway's rate limit (three calls per path, over
+    every path, is more than one caller's burst): the limit is not what this test checks."""
+    for _ in range(10):
+        response = client.request(method, url)
+        if response.status_code != 429:
+            return response
+        time.sleep(float(response.headers.get("retry-after", "1")))
+    return response
+
+
 def test_options_and_405_give_each_paths_documented_methods(
     platform: Stack, contract_tokens: dict[str, str], documents: tuple[dict[str, Any], dict[str, dict[str, Any]]]
 ) -> None:
@@ -122,15 +134,15 @@ def test_options_and_405_give_each_paths_documented_methods(
                 continue
             url = re.sub(r"\{[^}]+\}", "x", path)
             documented = sorted({m.upper() for m in item if m in METHODS} | {"OPTIONS"})
-            options = client.options(url)
+            options = paced(client, "OPTIONS", url)
             assert options.status_code == 204, (path, options.text)
             assert options.headers["allow"].split(", ") == documented, path
             undocumented = next(m for m in ("DELETE", "PATCH", "PUT", "POST") if m not in documented)
-            refused = client.request(undocumented, url)
+            refused = paced(client, undocumented, url)
             assert refused.status_code == 405, (path, undocumented, refused.text)
             assert refused.headers["allow"].split(", ") == documented, path
             assert refused.headers["content-type"] == "application/problem+json"
-            unknown = client.request("PROPFIND", url)
+            unknown = paced(client, "PROPFIND", url)
             assert unknown.status_code == 405 and unknown.headers["allow"].split(", ") == documented, path
 
 

@@ -65,11 +65,21 @@ def set_portal_token_lifespan(keycloak: Keycloak, seconds: int | None) -> None:
     admin_call(keycloak, "PUT", f"/clients/{uuid}", client)
 
 
+# The portal stack's notifications consumer group prefix (``<prefix>.main``), started at the topics' end.
+PORTAL_NOTIFICATIONS = "notifications-portal"
+
+
 def oidc_stack(workdir: Path, infra: Infra, keycloak: Keycloak, portal_port: int | None = None) -> Stack:
     """The services and the gateway verifying the provider's tokens, as ``scripts/up`` runs them;
     a waiting-list offer lasts 3 minutes: long enough for a test to read its e-mail and accept it in
     the browser on a busy machine (the e2e tests watch offers lapse, on their own platform)."""
-    overrides = {"training": {"OFFER_DURATION_S": "180", "OFFER_CHECK_INTERVAL_S": "1"}}
+    overrides = {
+        "training": {"OFFER_DURATION_S": "180", "OFFER_CHECK_INTERVAL_S": "1"},
+        # Its own notifications group and ledger: the session's other platform (the e2e tests') runs
+        # a notifications service on the same Kafka, which would otherwise take half the partitions
+        # and send this stack's mails to its own Mailpit.
+        "notifications": {"CONSUMER_GROUP_PREFIX": PORTAL_NOTIFICATIONS, "MONGODB_DATABASE": "notifications_portal"},
+    }
     return Stack(
         workdir, infra=infra, env_overrides=overrides, identity="keycloak", keycloak=keycloak, portal_port=portal_port
     )
