@@ -236,7 +236,18 @@ async def test_webhooks_through_the_gateway_survive_a_kill_mid_delivery(
     receiver.delay_s = 0
     receiver.failing_times = 3
     late = await portal.admit("Webhook Backoff Co., Ltd.")
-    await eventually(lambda: late["id"] in receiver.member_ids("/failing") or None, timeout=60, interval=0.2)
+    try:
+        await eventually(lambda: late["id"] in receiver.member_ids("/failing") or None, timeout=60, interval=0.2)
+    except AssertionError as missed:  # say where it stopped: never fanned out, never claimed, or refused
+        log = await portal.client.get(f"{BASE}/{failing_sub['id']}/deliveries", headers=manager)
+        feed = await portal.client.get(
+            f"/api/v1/integration/events?subject={late['id']}", headers=await agency(portal, "events:read")
+        )
+        archived = [(e.get("seq"), e.get("type")) for e in feed.json().get("items", [])]
+        raise AssertionError(
+            f"{missed}; failing receiver still refusing {receiver.failing_times}; archived: {archived}; "
+            f"subscription {failing_sub}; its deliveries: {log.text}"
+        ) from None
     [delivery] = [
         d
         for d in (await portal.client.get(f"{BASE}/{failing_sub['id']}/deliveries", headers=manager)).json()["items"]
