@@ -365,6 +365,29 @@ CLUSTER_REPLICATION_FACTOR = 3
 CLUSTER_MIN_INSYNC_REPLICAS = 2
 
 
+def durability_config(nodes: int) -> list[str]:
+    """The broker settings that decide what an acknowledged write survives: on one node what it can
+    have; on a cluster production's (deploy/k8s/infra/kafka.yaml, checked by tests/deploy)."""
+    if nodes == 1:
+        return [
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=6",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+        ]
+    rf = min(CLUSTER_REPLICATION_FACTOR, nodes)
+    isr = CLUSTER_MIN_INSYNC_REPLICAS if rf >= 3 else 1
+    return [
+        f"default.replication.factor={rf}",
+        f"min.insync.replicas={isr}",
+        f"offsets.topic.replication.factor={rf}",
+        "offsets.topic.num.partitions=6",
+        f"transaction.state.log.replication.factor={rf}",
+        f"transaction.state.log.min.isr={isr}",
+        "unclean.leader.election.enable=false",
+    ]
+
+
 class Kafka:
     """KRaft Kafka: one node (the default), or ``brokers`` combined controller+broker nodes sharing
     one cluster id and a static controller quorum. stop() and start() keep their ports and data;
@@ -452,25 +475,6 @@ class Kafka:
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         ]
 
-    def _durability_config(self) -> list[str]:
-        if self.node_count == 1:
-            return [
-                "offsets.topic.replication.factor=1",
-                "offsets.topic.num.partitions=6",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-            ]
-        rf, isr = self.replication_factor, self.min_insync_replicas
-        return [
-            f"default.replication.factor={rf}",
-            f"min.insync.replicas={isr}",
-            f"offsets.topic.replication.factor={rf}",
-            "offsets.topic.num.partitions=6",
-            f"transaction.state.log.replication.factor={rf}",
-            f"transaction.state.log.min.isr={isr}",
-            "unclean.leader.election.enable=false",
-        ]
-
     def _write_config(self, node: KafkaNode) -> None:
         # A static quorum: every node names all the controllers (Kafka 4.0 "controller.quorum.voters").
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
@@ -485,7 +489,7 @@ class Kafka:
                     f"log.dirs={node.data}",
                     "num.partitions=3",
                     "auto.create.topics.enable=false",
-                    *self._durability_config(),
+                    *durability_config(self.node_count),
                     "group.initial.rebalance.delay.ms=0",
                     "",
                 ]
