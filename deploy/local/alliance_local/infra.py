@@ -555,14 +555,15 @@ class Kafka:
         say(f"killing Kafka node {self.nodes[index].node_id} (SIGKILL)")
         self.nodes[index].proc.kill()
 
-    def start_node(self, index: int, timeout: float = 180) -> float:
+    def start_node(self, index: int, timeout: float = 300) -> float:
         """Restart one node; returns (the seconds it took) once it is back in the cluster and no
-        partition is under-replicated."""
+        partition is under-replicated. After a SIGKILL it first recovers every log it holds (no clean
+        shutdown marker), before it opens its port: on a loaded machine that alone takes minutes."""
         node = self.nodes[index]
         started = time.monotonic()
         say(f"restarting Kafka node {node.node_id}")
         popen = node.proc.start()
-        wait_for_port(node.port, popen, node.proc.name, node.proc.log, timeout=90)
+        wait_for_port(node.port, popen, node.proc.name, node.proc.log, timeout=timeout)
         self.wait_in_sync(timeout=max(10.0, timeout - (time.monotonic() - started)))
         took = time.monotonic() - started
         say(f"Kafka node {node.node_id} back in sync in {took:.0f}s")
