@@ -53,10 +53,12 @@ COMPONENTS: list[Callable[[Stack], Component | None]] = [member_portal]
 
 
 def kafka_note(stack: Stack) -> str:
-    credentials = stack.infra.kafka.credentials
+    kafka = stack.infra.kafka
+    nodes = f" ({kafka.node_count} KRaft nodes, RF {kafka.replication_factor})" if kafka.node_count > 1 else ""
+    credentials = kafka.credentials
     if credentials is None:
-        return " (no authentication; --secure-kafka for SASL/SCRAM with ACLs)"
-    return f" (SASL_PLAINTEXT, SCRAM-SHA-512; admin password {credentials.passwords['admin']}, this run only)"
+        return f"{nodes} (no authentication; --secure-kafka for SASL/SCRAM with ACLs)"
+    return f"{nodes} (SASL_PLAINTEXT, SCRAM-SHA-512; admin password {credentials.passwords['admin']}, this run only)"
 
 
 def banner(stack: Stack, components: Sequence[Component], people: dict[str, Any], workdir: Any) -> str:
@@ -125,7 +127,13 @@ def up(args: argparse.Namespace) -> int:
     workdir = REPO / ".cache" / "local" / time.strftime("run-%Y%m%d-%H%M%S")
     keycloak = not args.local_identity
     # Fixed addresses (gateway 8000, Keycloak 8180, trace UI 9411, each overridable): the same every run.
-    infra = Infra(workdir, secure_kafka=args.secure_kafka, fixed_ports=True, keycloak=keycloak)
+    infra = Infra(
+        workdir,
+        secure_kafka=args.secure_kafka,
+        fixed_ports=True,
+        keycloak=keycloak,
+        kafka_brokers=3 if args.cluster else 1,
+    )
     # The mail server's inbox (8025) and SMTP (1025) too: notifications send there.
     mailpit = Mailpit(workdir, smtp_port=port_for(SMTP_PORT), http_port=port_for(MAILPIT_PORT))
     if keycloak:
@@ -178,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         "--secure-kafka",
         action="store_true",
         help="Kafka with SASL/SCRAM-SHA-512 and ACLs: each service writes only its own topics (per-run credentials)",
+    )
+    p_up.add_argument(
+        "--cluster",
+        action="store_true",
+        help="Kafka as a cluster of three KRaft nodes (topics at replication factor 3, min.insync.replicas 2)",
     )
     p_up.add_argument(
         "--local-identity",

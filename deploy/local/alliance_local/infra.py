@@ -1,6 +1,7 @@
 """Fetch, start and stop the real infrastructure as local processes (no Docker here).
 
-- Apache Kafka (KRaft, single node) from Maven Central jars, run with Java.
+- Apache Kafka (KRaft: a single node, or a cluster of combined controller+broker nodes) from Maven
+  Central jars, run with Java.
 - PostgreSQL 15 (Debian's ``postgresql``; installed with apt-get where missing), a cluster per run.
 - The document store (``deploy/docstore``): FerretDB 1.24.2 (MongoDB wire protocol) over that
   PostgreSQL behind a front that serialises writes and adds GIN indexes, built with Go.
@@ -12,6 +13,7 @@ loopback ports, its own data folder and a log file, and is waited for on its por
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import fcntl
@@ -29,15 +31,19 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alliance_local.kafka_security import KafkaCredentials, apply_acls_blocking, register
 
 REPO = Path(__file__).resolve().parents[3]
 DEPLOY = REPO / "deploy"
 CACHE = DEPLOY / ".cache"
+
+T = TypeVar("T")
 
 
 def say(message: str) -> None:
@@ -336,111 +342,294 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
-class Kafka:
-    """A single-node KRaft broker; stop() and start() keep its ports and data."""
+@dataclass
+class KafkaNode:
+    """One KRaft server (combined controller and broker): its ports, storage, config and process."""
 
-    def __init__(self, workdir: Path, secured: bool = False) -> None:
+    node_id: int
+    port: int
+    controller_port: int
+    data: Path
+    config: Path
+    proc: Proc
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+# A cluster's durability (what production runs, deploy/k8s/infra/kafka.yaml): every partition on
+# three brokers, a write acknowledged (acks=all) once two of them have it, and no out-of-sync
+# replica ever elected leader (it would drop acknowledged writes).
+CLUSTER_REPLICATION_FACTOR = 3
+CLUSTER_MIN_INSYNC_REPLICAS = 2
+
+
+def durability_config(nodes: int) -> list[str]:
+    """The broker settings that decide what an acknowledged write survives: on one node what it can
+    have; on a cluster production's (deploy/k8s/infra/kafka.yaml, checked by tests/deploy)."""
+    if nodes == 1:
+        return [
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=6",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+        ]
+    rf = min(CLUSTER_REPLICATION_FACTOR, nodes)
+    isr = CLUSTER_MIN_INSYNC_REPLICAS if rf >= 3 else 1
+    return [
+        f"default.replication.factor={rf}",
+        f"min.insync.replicas={isr}",
+        f"offsets.topic.replication.factor={rf}",
+        "offsets.topic.num.partitions=6",
+        f"transaction.state.log.replication.factor={rf}",
+        f"transaction.state.log.min.isr={isr}",
+        "unclean.leader.election.enable=false",
+    ]
+
+
+class Kafka:
+    """KRaft Kafka: one node (the default), or ``brokers`` combined controller+broker nodes sharing
+    one cluster id and a static controller quorum. stop() and start() keep their ports and data;
+    ``kill_node(i)``/``start_node(i)`` crash and restart one node of a cluster."""
+
+    def __init__(self, workdir: Path, secured: bool = False, brokers: int = 1) -> None:
+        if brokers < 1:
+            raise ValueError(f"a Kafka needs at least one broker, not {brokers}")
         self.workdir = workdir
-        self.port = free_port()
-        self.controller_port = free_port()
+        self.libs = ensure_kafka()
+        self.nodes = [self._node(i, brokers) for i in range(brokers)]
         # SASL/SCRAM with ACLs (alliance_local.kafka_security): every client authenticates as its service.
         self.credentials: KafkaCredentials | None = KafkaCredentials() if secured else None
         if self.credentials is not None:
             register(self.bootstrap, self.credentials)
-        self.libs = ensure_kafka()
-        self.data = workdir / "kafka-data"
-        self.config = workdir / "kafka.properties"
-        self.proc = Proc(
-            "kafka",
-            [
-                "java",
-                "-Xms512m",
-                "-Xmx1g",
-                "-XX:+UseG1GC",
-                f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.properties'}",
-                "-cp",
-                f"{self.libs}/*",
-                "kafka.Kafka",
-                str(self.config),
-            ],
-            workdir / "logs" / "kafka.log",
+        # Single node: exactly the broker of before (its port, data, config and log names).
+        self.port = self.nodes[0].port
+        self.controller_port = self.nodes[0].controller_port
+        self.data = self.nodes[0].data
+        self.config = self.nodes[0].config
+        self.proc = self.nodes[0].proc
+
+    def _node(self, index: int, count: int) -> KafkaNode:
+        name = "kafka" if count == 1 else f"kafka-{index + 1}"
+        heap = ["-Xms512m", "-Xmx1g"] if count == 1 else ["-Xms256m", "-Xmx768m"]  # three JVMs on a laptop
+        config = self.workdir / f"{name}.properties"
+        return KafkaNode(
+            node_id=index + 1,
+            port=free_port(),
+            controller_port=free_port(),
+            data=self.workdir / f"{name}-data",
+            config=config,
+            proc=Proc(
+                name,
+                [
+                    "java",
+                    *heap,
+                    "-XX:+UseG1GC",
+                    f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.properties'}",
+                    "-cp",
+                    f"{self.libs}/*",
+                    "kafka.Kafka",
+                    str(config),
+                ],
+                self.workdir / "logs" / f"{name}.log",
+            ),
         )
 
     @property
+    def node_count(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def replication_factor(self) -> int:
+        """The platform's topics' replication factor here: 3 on a cluster, 1 on a single node."""
+        return min(CLUSTER_REPLICATION_FACTOR, self.node_count)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        return CLUSTER_MIN_INSYNC_REPLICAS if self.replication_factor >= 3 else 1
+
+    @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return ",".join(node.address for node in self.nodes)
 
     def client_options(self, principal: str = "admin") -> dict[str, Any]:
         """aiokafka options for a client of this broker (``principal``'s credentials when secured)."""
         return {} if self.credentials is None else self.credentials.client_options(principal)
 
     def service_env(self, service: str) -> dict[str, str]:
-        """Environment that lets a service process reach this broker as itself."""
-        return {} if self.credentials is None else self.credentials.service_env(service)
+        """Environment that lets a service process reach this Kafka as itself (and, on a cluster,
+        create its topics replicated like production's)."""
+        env = {} if self.credentials is None else self.credentials.service_env(service)
+        if self.node_count > 1:
+            env["KAFKA_REPLICATION_FACTOR"] = str(self.replication_factor)
+            env["KAFKA_MIN_INSYNC_REPLICAS"] = str(self.min_insync_replicas)
+        return env
 
-    def _listener_config(self) -> list[str]:
+    def _listener_config(self, node: KafkaNode) -> list[str]:
         if self.credentials is not None:
-            return self.credentials.broker_config(self.port, self.controller_port)
+            return self.credentials.broker_config(node.port, node.controller_port)
         return [
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{node.port},CONTROLLER://127.0.0.1:{node.controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{node.port}",
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         ]
 
-    def _write_config(self) -> None:
-        self.config.write_text(
+    def _write_config(self, node: KafkaNode) -> None:
+        # A static quorum: every node names all the controllers (Kafka 4.0 "controller.quorum.voters").
+        voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
+        node.config.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"node.id={node.node_id}",
+                    f"controller.quorum.voters={voters}",
                     "controller.listener.names=CONTROLLER",
-                    *self._listener_config(),
-                    f"log.dirs={self.data}",
+                    *self._listener_config(node),
+                    f"log.dirs={node.data}",
                     "num.partitions=3",
                     "auto.create.topics.enable=false",
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=6",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
+                    *durability_config(self.node_count),
                     "group.initial.rebalance.delay.ms=0",
                     "",
                 ]
             )
         )
 
+    def _format(self, node: KafkaNode, cluster_id: str) -> subprocess.Popen[bytes]:
+        self._write_config(node)
+        return subprocess.Popen(
+            [
+                "java",
+                f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.properties'}",
+                "-cp",
+                f"{self.libs}/*",
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(node.config),
+                *(self.credentials.format_args() if self.credentials else ()),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
     def start(self) -> None:
-        fresh = not self.data.exists()
+        fresh = not self.nodes[0].data.exists()
         if fresh:
             self.workdir.mkdir(parents=True, exist_ok=True)
-            self._write_config()
-            cluster_id = new_cluster_id()
-            subprocess.run(
-                [
-                    "java",
-                    f"-Dlog4j2.configurationFile={DEPLOY / 'kafka' / 'log4j2.properties'}",
-                    "-cp",
-                    f"{self.libs}/*",
-                    "kafka.tools.StorageTool",
-                    "format",
-                    "-t",
-                    cluster_id,
-                    "-c",
-                    str(self.config),
-                    *(self.credentials.format_args() if self.credentials else ()),
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        say(f"starting Kafka on {self.bootstrap}{' (SASL/SCRAM-SHA-512, ACLs)' if self.credentials else ''}")
-        popen = self.proc.start()
-        wait_for_port(self.port, popen, "Kafka", self.proc.log, timeout=90)
+            cluster_id = new_cluster_id()  # one id for every node of the cluster
+            formats = [self._format(node, cluster_id) for node in self.nodes]  # in parallel: a JVM each
+            for node, popen in zip(self.nodes, formats, strict=True):
+                output, _ = popen.communicate()
+                if popen.returncode != 0:
+                    raise RuntimeError(f"formatting Kafka node {node.node_id} failed:\n{output.decode()[-4000:]}")
+        secured = " (SASL/SCRAM-SHA-512, ACLs)" if self.credentials else ""
+        nodes = f"{self.node_count} KRaft nodes, RF {self.replication_factor}, " if self.node_count > 1 else ""
+        say(f"starting Kafka on {self.bootstrap}{' (' + nodes.rstrip(', ') + ')' if nodes else ''}{secured}")
+        started = time.monotonic()
+        for node in self.nodes:
+            node.proc.start()
+        for node in self.nodes:
+            assert node.proc.popen is not None
+            wait_for_port(node.port, node.proc.popen, node.proc.name, node.proc.log, timeout=90)
+        if self.node_count > 1:
+            self.wait_in_sync(timeout=120)
+            say(f"Kafka cluster of {self.node_count} ready in {time.monotonic() - started:.0f}s")
         if fresh and self.credentials is not None:
-            apply_acls_blocking(self.bootstrap, self.credentials)
+            apply_acls_blocking(self.bootstrap, self.credentials, self.replication_factor, self.min_insync_replicas)
 
     def stop(self) -> None:
-        self.proc.stop()
+        # Together: a node stopped alone would hand its partitions to the others, one by one.
+        for node in self.nodes:
+            if node.proc.running:
+                assert node.proc.popen is not None
+                node.proc.popen.send_signal(signal.SIGTERM)
+        for node in self.nodes:
+            node.proc.stop()
+
+    def kill_node(self, index: int) -> None:
+        """SIGKILL one node (a crash: no controlled shutdown, no leadership handed over)."""
+        say(f"killing Kafka node {self.nodes[index].node_id} (SIGKILL)")
+        self.nodes[index].proc.kill()
+
+    def start_node(self, index: int, timeout: float = 300) -> float:
+        """Restart one node; returns (the seconds it took) once it is back in the cluster and no
+        partition is under-replicated. After a SIGKILL it first recovers every log it holds (no clean
+        shutdown marker), before it opens its port: on a loaded machine that alone takes minutes."""
+        node = self.nodes[index]
+        started = time.monotonic()
+        say(f"restarting Kafka node {node.node_id}")
+        popen = node.proc.start()
+        wait_for_port(node.port, popen, node.proc.name, node.proc.log, timeout=timeout)
+        self.wait_in_sync(timeout=max(10.0, timeout - (time.monotonic() - started)))
+        took = time.monotonic() - started
+        say(f"Kafka node {node.node_id} back in sync in {took:.0f}s")
+        return took
+
+    def describe(self) -> tuple[set[int], list[dict[str, Any]]]:
+        """The brokers the cluster's metadata lists, and every topic (internal ones too) with its partitions."""
+        return run_blocking(self._describe())
+
+    async def _describe(self) -> tuple[set[int], list[dict[str, Any]]]:
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000, **self.client_options())
+        await admin.start()
+        try:
+            cluster = await admin.describe_cluster()
+            topics = await admin.describe_topics()
+        finally:
+            await admin.close()
+        return {int(b["node_id"]) for b in cluster["brokers"]}, list(topics)
+
+    def under_replicated(self) -> list[str]:
+        """``topic-partition`` names whose in-sync replicas are fewer than their replicas (or with no
+        leader), and a note per node absent from the metadata."""
+        brokers, topics = self.describe()
+        lagging = [f"node {n.node_id} not in the cluster" for n in self.nodes if n.node_id not in brokers]
+        for topic in topics:
+            for p in topic["partitions"]:
+                if p["error_code"] or p["leader"] < 0 or set(p["isr"]) != set(p["replicas"]):
+                    lagging.append(f"{topic['topic']}-{p['partition']}")
+        return lagging
+
+    def wait_in_sync(self, timeout: float = 120) -> None:
+        """Wait (bounded) until every node is registered and no partition is under-replicated."""
+        deadline = time.monotonic() + timeout
+        last: list[str] | str = "no answer yet"
+        while time.monotonic() < deadline:
+            for node in self.nodes:
+                if node.proc.popen is not None and node.proc.popen.poll() is not None:
+                    raise RuntimeError(f"{node.proc.name} exited; see {node.proc.log}:\n{tail(node.proc.log)}")
+            try:
+                last = self.under_replicated()
+            except Exception as exc:  # a node still starting, a leader moving: ask again
+                last = f"{type(exc).__name__}: {exc}"
+            else:
+                if not last:
+                    return
+            time.sleep(0.5)
+        raise TimeoutError(f"Kafka not in sync within {timeout}s: {last}")
+
+    def leaders(self) -> dict[int, int]:
+        """How many partitions each node (by index) leads, over every topic."""
+        _, topics = self.describe()
+        by_id = {node.node_id: i for i, node in enumerate(self.nodes)}
+        counts = dict.fromkeys(range(self.node_count), 0)
+        for topic in topics:
+            for p in topic["partitions"]:
+                if p["leader"] in by_id:
+                    counts[by_id[p["leader"]]] += 1
+        return counts
+
+
+def run_blocking(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from synchronous code, also when the caller's thread runs an event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class PostgreSQL:
@@ -817,16 +1006,26 @@ class Keycloak:
 class Infra:
     """Kafka, PostgreSQL, the document store and Zipkin for one run (a test session or `scripts/up`).
 
+    ``kafka_brokers``: 1 (the default) a single KRaft node; 3 a cluster of three (``--cluster``, the
+    fault suite) whose topics are replicated three times with ``min.insync.replicas=2``.
+
     ``fixed_ports`` (``scripts/up``): Zipkin on its preferred port (ALLIANCE_ZIPKIN_PORT, 9411), so
     the trace UI's address stays the same from run to run; tests leave it off (free ports).
     """
 
     def __init__(
-        self, workdir: Path, secure_kafka: bool = False, *, fixed_ports: bool = False, keycloak: bool = False
+        self,
+        workdir: Path,
+        secure_kafka: bool = False,
+        *,
+        fixed_ports: bool = False,
+        keycloak: bool = False,
+        kafka_brokers: int = 1,
     ) -> None:
         self.workdir = workdir
         self.fixed_ports = fixed_ports
-        self.kafka = Kafka(workdir, secured=secure_kafka)
+        # kafka_brokers=3: a cluster like production's (three KRaft nodes, RF 3, min ISR 2).
+        self.kafka = Kafka(workdir, secured=secure_kafka, brokers=kafka_brokers)
         self.postgres = PostgreSQL(workdir)
         self.store = DocStore(workdir, self.postgres)
         self.zipkin = Zipkin(workdir, port=port_for(ZIPKIN_PORT if fixed_ports else None))

@@ -145,8 +145,15 @@ def settings_for(bootstrap: str, service: str) -> dict[str, Any]:
     }
 
 
-async def apply_acls(bootstrap: str, credentials: KafkaCredentials, partitions: int = 3) -> None:
-    """Create the platform's topics and ACLs as ``admin`` (idempotent: Kafka keeps one of each ACL)."""
+async def apply_acls(
+    bootstrap: str,
+    credentials: KafkaCredentials,
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
+    partitions: int = 3,
+) -> None:
+    """Create the platform's topics (``replication_factor`` copies each; on a cluster a write needs
+    ``min_insync_replicas`` of them) and ACLs as ``admin`` (idempotent: Kafka keeps one of each ACL)."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.protocol.admin import CreateAclsRequest
 
@@ -156,7 +163,12 @@ async def apply_acls(bootstrap: str, credentials: KafkaCredentials, partitions: 
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, partitions, 1) for t in platform_topics() if t not in existing]
+        configs = {"min.insync.replicas": str(min_insync_replicas)} if replication_factor > 1 else None
+        missing = [
+            NewTopic(t, partitions, replication_factor, topic_configs=configs)
+            for t in platform_topics()
+            if t not in existing
+        ]
         if missing:
             await admin.create_topics(missing)
         for acl in acl_plan():
@@ -172,10 +184,12 @@ async def apply_acls(bootstrap: str, credentials: KafkaCredentials, partitions: 
         await admin.close()
 
 
-def apply_acls_blocking(bootstrap: str, credentials: KafkaCredentials) -> None:
+def apply_acls_blocking(
+    bootstrap: str, credentials: KafkaCredentials, replication_factor: int = 1, min_insync_replicas: int = 1
+) -> None:
     """``apply_acls`` from synchronous code, also when the caller's thread runs an event loop."""
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, apply_acls(bootstrap, credentials)).result()
+        pool.submit(asyncio.run, apply_acls(bootstrap, credentials, replication_factor, min_insync_replicas)).result()
 
 
 async def commit_group_at_end(bootstrap: str, group: str, topic: str) -> None:

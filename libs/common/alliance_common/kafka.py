@@ -75,6 +75,13 @@ def new_consumer(settings: ServiceSettings, topics: Iterable[str], group_id: str
     )
 
 
+def topic_configs(settings: ServiceSettings) -> dict[str, str] | None:
+    """The configs our topics are created with: on replicated topics, how many in-sync replicas a
+    write needs (an acks=all send to a partition with fewer is refused and retried, never half-written)."""
+    min_isr = settings.topic_min_insync_replicas
+    return None if min_isr is None else {"min.insync.replicas": str(min_isr)}
+
+
 async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> None:
     """Create our topics if missing (idempotent; safe to run from every replica)."""
     admin = new_admin(settings)
@@ -82,7 +89,12 @@ async def ensure_topics(settings: ServiceSettings, topics: Iterable[str]) -> Non
     try:
         existing = set(await admin.list_topics())
         wanted = [
-            NewTopic(t, settings.kafka_topic_partitions, settings.kafka_replication_factor)
+            NewTopic(
+                t,
+                settings.kafka_topic_partitions,
+                settings.kafka_replication_factor,
+                topic_configs=topic_configs(settings),
+            )
             for t in topics
             if t not in existing
         ]

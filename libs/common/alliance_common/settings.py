@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
     kafka_replication_factor: int = 1
+    # What a write to our topics needs acknowledged (acks=all): this many in-sync replicas. None: the
+    # broker's default on one replica, 2 from three replicas on (production and the local cluster).
+    kafka_min_insync_replicas: int | None = Field(default=None, ge=1)
     # How this service authenticates to Kafka: PLAINTEXT (none: a closed local broker) or SASL
     # with SCRAM, over TLS in production (SASL_SSL) or not (SASL_PLAINTEXT, the local secured broker).
     # The principal is the service's own: the broker's ACLs let it write only its topics.
@@ -67,6 +70,13 @@ class ServiceSettings(BaseSettings):
     @property
     def topic(self) -> str:
         return topic_for(self.service_name)
+
+    @property
+    def topic_min_insync_replicas(self) -> int | None:
+        """``min.insync.replicas`` for the topics this service creates (None: the broker's default)."""
+        if self.kafka_min_insync_replicas is not None:
+            return self.kafka_min_insync_replicas
+        return 2 if self.kafka_replication_factor >= 3 else None
 
     @property
     def dead_letter_topic(self) -> str:
