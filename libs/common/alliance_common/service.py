@@ -183,9 +183,10 @@ class ServiceRuntime:
             ),
             include_in_schema=False,  # operations' probes, not part of the API (never behind the gateway)
         )
-        app.include_router(metrics_router(self.metrics, metrics_token(settings), lambda: self.probes))
+        if settings.metrics_enabled:
+            app.include_router(metrics_router(self.metrics, metrics_token(settings), lambda: self.probes))
         for router in routers:
             app.include_router(router)
         install_contract(app)
-        instrument_app(app, self.tracer_provider, self.metrics.provider)
+        instrument_app(app, self.tracer_provider, self.metrics.provider if settings.metrics_enabled else None)
         return app

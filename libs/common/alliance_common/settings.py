@@ -65,6 +65,8 @@ class ServiceSettings(BaseSettings):
     otel_batch_delay_ms: int = Field(default=500, ge=10)
     # ``GET /metrics`` answers only ``Authorization: Bearer <this>`` when set (production); open when unset.
     metrics_token: SecretStr | None = None
+    # False: no /metrics and nothing measured for it (what the gateway's bench compares against).
+    metrics_enabled: bool = True
 
     @property
     def topic(self) -> str:
