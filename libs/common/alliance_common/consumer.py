@@ -185,8 +185,12 @@ class EventConsumer:
         lags: dict[tuple[str, int], int] = {}
         if consumer is None:
             return lags
-        for tp in consumer.assignment():
-            end = consumer.highwater(tp)  # known after the first fetch from that partition
+        assigned = consumer.assignment()
+        ends = {tp: consumer.highwater(tp) for tp in assigned}  # known after the first fetch from each
+        unknown = [tp for tp, end in ends.items() if end is None]
+        if unknown:  # not fetched from yet: ask the brokers (one request each)
+            ends.update(await consumer.end_offsets(unknown))
+        for tp, end in ends.items():
             if end is not None:
                 lags[(tp.topic, tp.partition)] = max(0, end - await consumer.position(tp))
         return lags

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
-PROBE_TIMEOUT_S = 2.0
+PROBE_TIMEOUT_S = 5.0  # Prometheus' own scrape timeout is 10 s by default
 # Pending outbox documents read per collection per scrape for the entry count and the oldest
 # entry's age; beyond this (a long Kafka outage) both figures are floors.
 OUTBOX_SCAN_LIMIT = 5000
