@@ -199,7 +199,12 @@ def consumer_probe(consumers: Sequence[EventConsumer]) -> Probe:
                 ("alliance.consumer.dead_lettered", consumer.dead_lettered, group),
                 ("alliance.consumer.connected", 1 if consumer.connected else 0, group),
             ]
-            for (topic, partition), lag in (await consumer.partition_lags()).items():
+            try:  # a group in the middle of a rebalance may not know its positions: its counters still count
+                lags = await asyncio.wait_for(consumer.partition_lags(), PROBE_TIMEOUT_S / 2)
+            except Exception as exc:
+                log.info("consumer %s: no lag this scrape (%r)", consumer.group_id, exc)
+                lags = {}
+            for (topic, partition), lag in lags.items():
                 where = {"messaging.destination.name": topic, "messaging.destination.partition.id": str(partition)}
                 readings.append(("alliance.consumer.lag", lag, {**group, **where}))
         return readings

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi import FastAPI, HTTPException
@@ -169,3 +170,46 @@ def test_an_instrumented_app_counts_requests_per_route_and_status() -> None:
     # One series per route template, never per raw path; scrapes are not measured.
     assert not any("/api/v1/things/a" in str(labels) for _, labels in found)
     assert not any(("http_route", "/metrics") in labels for _, labels in found)
+
+
+class FakeConsumer:
+    """What ``consumer_probe`` reads of an ``EventConsumer``."""
+
+    def __init__(self, group_id: str, lags: dict[tuple[str, int], int] | None) -> None:
+        self.group_id = group_id
+        self.processed, self.duplicates, self.dead_lettered, self.connected = 5, 2, 1, True
+        self.lags = lags
+
+    async def partition_lags(self) -> dict[tuple[str, int], int]:
+        if self.lags is None:  # a rebalance: positions unknown for longer than a scrape waits
+            await asyncio.sleep(30)
+        return self.lags or {}
+
+
+def test_consumer_groups_report_counters_and_lag_per_partition_and_counters_survive_a_stuck_lag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import alliance_common.metrics as module
+
+    monkeypatch.setattr(module, "PROBE_TIMEOUT_S", 0.2)
+    metrics = Metrics("probe", "test")
+    consumers: list[Any] = [
+        FakeConsumer("a.main", {("x.events", 0): 0, ("x.events", 1): 4}),
+        FakeConsumer("b.main", None),
+    ]
+    found = samples(asyncio.run(metrics.scrape([module.consumer_probe(consumers)])))
+    a = {"messaging_system": "kafka", "messaging_consumer_group_name": "a.main"}
+    b = {"messaging_system": "kafka", "messaging_consumer_group_name": "b.main"}
+    partition = {"messaging_destination_name": "x.events"}
+    assert value(found, "alliance_consumer_lag", **a, **partition, messaging_destination_partition_id="1") == 4
+    assert value(found, "alliance_consumer_lag", **a, **partition, messaging_destination_partition_id="0") == 0
+    for group in (a, b):
+        assert value(found, "alliance_consumer_processed_total", **group) == 5
+        assert value(found, "alliance_consumer_duplicates_total", **group) == 2
+        assert value(found, "alliance_consumer_dead_lettered_total", **group) == 1
+        assert value(found, "alliance_consumer_connected", **group) == 1
+    assert not [
+        labels
+        for name, labels in found
+        if name == "alliance_consumer_lag" and ("messaging_consumer_group_name", "b.main") in labels
+    ]
