@@ -93,7 +93,11 @@ async def test_metrics_count_what_the_platform_did(platform: Stack, portal: Port
 
     members = [await portal.admit(f"Metrics Test Co. {i}") for i in range(ADMITTED)]
     for member in members:
-        assert await until(lambda member=member: portal.licence(member["id"], staff)), "no licence granted"
+
+        async def licensed(member_id: str = member["id"]) -> dict[str, Any] | None:
+            return await portal.licence(member_id, staff)
+
+        assert await until(licensed), "no licence granted"
 
     # What licensing applied, from its store: each licence records the events applied to it.
     store: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(platform.infra.store.url)
