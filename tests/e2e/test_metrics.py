@@ -94,7 +94,7 @@ async def test_metrics_count_what_the_platform_did(platform: Stack, portal: Port
     members = [await portal.admit(f"Metrics Test Co. {i}") for i in range(ADMITTED)]
     for member in members:
 
-        async def licensed(member_id: str = member["id"]) -> dict[str, Any] | None:
+        async def licensed(member_id: str = member["id"]) -> Any:
             return await portal.licence(member_id, staff)
 
         assert await until(licensed), "no licence granted"
