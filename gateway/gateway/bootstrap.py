@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from alliance_common.auth import verifier_for
 from alliance_common.health import Check, health_router
+from alliance_common.metrics import metrics_router, metrics_token, setup_metrics
 from alliance_common.openapi import install_contract, operation_ids
 from alliance_common.problems import install_problem_handlers
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
@@ -21,6 +22,7 @@ from gateway.issuer import Issuer
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimiter
 from gateway.revocations import RevokedClients
+from gateway.route_metrics import ProxiedRoutes
 from gateway.settings import Settings, get_settings
 
 
@@ -82,13 +84,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ]
         )
     )
+    # GET /metrics: this process's own (the services' are never proxied: /metrics is not under /api/v1).
+    metrics = setup_metrics(settings.service_name, settings.environment)
+    routes = ProxiedRoutes(metrics.meter, settings.upstreams, lambda: getattr(app.state, "http", None))
+    routes.enabled = settings.metrics_enabled
+    app.state.route_metrics = routes
+    if settings.metrics_enabled:
+        app.include_router(metrics_router(metrics, metrics_token(settings), lambda: [routes.load_missing]))
     app.include_router(auth_routes.router)
     app.include_router(docs.router)
     app.include_router(proxy.router)
     install_contract(app, always=(), writes=())  # the gateway's own routes (the services' come from their documents)
     provider = setup_tracing(settings)
     app.state.tracer = provider.get_tracer("alliance.gateway")
-    instrument_app(app, provider)
+    instrument_app(app, provider, metrics.provider if settings.metrics_enabled else None)
     start_traces_at_the_edge(app)
     return app
 

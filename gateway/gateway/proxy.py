@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -309,6 +310,7 @@ class Proxy:
             attributes["client.address"] = client[0]
         status = [500]
         started = [False]
+        began = time.perf_counter()
 
         async def send_tracked(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -353,6 +355,7 @@ class Proxy:
         if status[0] >= 500:
             span.set_status(StatusCode.ERROR)
         span.end()
+        state.route_metrics.record(scope, service, status[0], time.perf_counter() - began)  # gateway.route_metrics
 
     async def forward(
         self, request: Request, scope: Scope, receive: Receive, send: Send, service: str, path: str, parent: Context

@@ -21,6 +21,8 @@ from pymongo import AsyncMongoClient
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import portal.pages
+from alliance_common.metrics import metrics_router, metrics_token, setup_metrics
+from alliance_common.telemetry import instrument_app
 from portal import i18n
 from portal.api import Api
 from portal.oidc import OidcClient, ProviderError
@@ -114,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def session_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.lang = i18n.language_of(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
         request.state.session = None
-        if not request.url.path.startswith("/static/") and request.url.path not in ("/healthz", "/readyz"):
+        if not request.url.path.startswith("/static/") and request.url.path not in ("/healthz", "/readyz", "/metrics"):
             request.state.session = await app.state.store.load(request.cookies.get(COOKIE))
         response = await call_next(request)
         response.headers["content-security-policy"] = csp
@@ -139,6 +141,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return PlainTextResponse("the portal's database does not answer", status_code=503)
         return PlainTextResponse("ok")
 
+    # GET /metrics for Prometheus (METRICS_TOKEN required when set) and the HTTP server metrics per route.
+    metrics = setup_metrics("portal", settings.environment)
+    app.include_router(metrics_router(metrics, metrics_token(settings)))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in page_modules():
         app.include_router(module.router)
@@ -187,4 +192,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return render(request, "error.html", None, 500, title_key="error_title", text_key="error_text")
 
+    instrument_app(app, None, metrics.provider)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # A royalty-upload job whose replica stopped renewing its lease this long ago is resumed by the
     # next request for its progress page (portal.upload_jobs).
     upload_lease_s: float = Field(default=20.0, gt=0)
+    # GET /metrics answers only ``Authorization: Bearer <this>`` when set (production); open when unset.
+    metrics_token: SecretStr | None = None
 
     @property
     def secure_cookies(self) -> bool:

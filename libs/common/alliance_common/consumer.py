@@ -179,6 +179,22 @@ class EventConsumer:
                 total += max(0, end - await consumer.position(tp))
         return total
 
+    async def partition_lags(self) -> dict[tuple[str, int], int]:
+        """Per assigned partition (topic, partition): its end offset minus our position (for ``metrics``)."""
+        consumer = self._consumer
+        lags: dict[tuple[str, int], int] = {}
+        if consumer is None:
+            return lags
+        assigned = consumer.assignment()
+        ends = {tp: consumer.highwater(tp) for tp in assigned}  # known after the first fetch from each
+        unknown = [tp for tp, end in ends.items() if end is None]
+        if unknown:  # not fetched from yet: ask the brokers (one request each)
+            ends.update(await consumer.end_offsets(unknown))
+        for tp, end in ends.items():
+            if end is not None:
+                lags[(tp.topic, tp.partition)] = max(0, end - await consumer.position(tp))
+        return lags
+
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         # Offsets whose messages (and all before them) have their effects stored, not yet committed.

@@ -21,6 +21,7 @@ from alliance_common.consumer import BatchHandler, EventConsumer, EventHandler, 
 from alliance_common.events import IntegrationEvent, source_for
 from alliance_common.health import Check, health_router
 from alliance_common.kafka import ensure_topics, new_admin, sleep_or_stop
+from alliance_common.metrics import Probe, consumer_probe, metrics_router, metrics_token, outbox_probe, setup_metrics
 from alliance_common.mongo import Document, connect, ping
 from alliance_common.openapi import install_contract, operation_ids
 from alliance_common.outbox import AggregateStore, OutboxRelay
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
+        self.metrics = setup_metrics(settings.service_name, settings.environment)
         # Before the Mongo client exists: PyMongo's instrumentation is a global command
         # listener, which only clients created after it see.
         self.tracer_provider = setup_tracing(settings)
@@ -41,6 +43,8 @@ class ServiceRuntime:
         self.db: AsyncDatabase[Document] = self.client[settings.mongodb_database]
         self.relay = OutboxRelay(self.db, settings)
         self.consumers: list[EventConsumer] = []
+        # Read at each scrape of /metrics (``alliance_common.metrics``); a service may add its own (``observe``).
+        self.probes: list[Probe] = [consumer_probe(self.consumers), outbox_probe(self.relay)]
         self.jobs: list[tuple[str, float, Callable[[], Awaitable[object]]]] = []
         self.stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -65,6 +69,10 @@ class ServiceRuntime:
         consumer = EventConsumer(self.settings, self.db, f"{prefix}.{name}", {}, every_event=handler, topics=topics)
         self.consumers.append(consumer)
         return consumer
+
+    def observe(self, probe: Probe) -> None:
+        """Read ``probe`` at each scrape of ``/metrics`` (a backlog in the service's store, say)."""
+        self.probes.append(probe)
 
     def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
         """Run ``job`` at start and then every ``interval_s``; a failure is logged, not fatal."""
@@ -175,8 +183,10 @@ class ServiceRuntime:
             ),
             include_in_schema=False,  # operations' probes, not part of the API (never behind the gateway)
         )
+        if settings.metrics_enabled:
+            app.include_router(metrics_router(self.metrics, metrics_token(settings), lambda: self.probes))
         for router in routers:
             app.include_router(router)
         install_contract(app)
-        instrument_app(app, self.tracer_provider)
+        instrument_app(app, self.tracer_provider, self.metrics.provider if settings.metrics_enabled else None)
         return app

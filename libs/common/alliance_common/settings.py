@@ -66,6 +66,10 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     zipkin_endpoint: str | None = None
     otel_batch_delay_ms: int = Field(default=500, ge=10)
+    # ``GET /metrics`` answers only ``Authorization: Bearer <this>`` when set (production); open when unset.
+    metrics_token: SecretStr | None = None
+    # False: no /metrics and nothing measured for it (what the gateway's bench compares against).
+    metrics_enabled: bool = True
 
     @property
     def topic(self) -> str:

@@ -33,6 +33,9 @@ def setup_tracing(settings: ServiceSettings) -> TracerProvider:
     global _provider
     if _provider is not None:
         return _provider
+    from alliance_common.metrics import opt_in_stable_http_conventions
+
+    opt_in_stable_http_conventions()  # before the first instrumentation reads it (the httpx one, below)
     provider = TracerProvider(
         resource=Resource.create(
             {"service.name": settings.service_name, "deployment.environment": settings.environment}
@@ -132,11 +135,17 @@ def _instrument_libraries(provider: TracerProvider) -> None:
 FASTAPI_NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
-def instrument_app(app: Any, provider: TracerProvider) -> None:
+def instrument_app(app: Any, provider: TracerProvider | None, meter_provider: Any = None) -> None:
+    """Server spans (``provider``; None: the global one) and, given a ``meter_provider``, the HTTP server
+    metrics (``alliance_common.metrics``) of ``app``. Probes and Prometheus' scrapes are left out of both."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+        app,
+        tracer_provider=provider,
+        meter_provider=meter_provider,
+        excluded_urls="healthz,readyz,/metrics$",
+        exclude_spans=["receive", "send"],
     )
 
 

@@ -6,9 +6,11 @@ from fastapi import FastAPI
 
 from alliance_common.auth import SCOPES
 from alliance_common.identity_admin import KeycloakAdminClient
+from alliance_common.metrics import count_probe
 from alliance_common.service import ServiceRuntime
 from integration.adapters.archive import MongoArchive
 from integration.adapters.clients import KeycloakClients, MongoClientRegistry, NoProvider
+from integration.domain.webhooks import PENDING
 from integration.entrypoints import clients as clients_routes
 from integration.entrypoints.api import routers
 from integration.entrypoints.events import TOPICS, archive_handler
@@ -28,6 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Webhooks (WEBHOOK_* settings): the worker follows the archive and delivers, as a job until shutdown.
     hooks = webhooks_for(runtime.db, archive, settings.environment, revoked=registry.revoked_ids)
     runtime.every("webhooks", hooks.worker.config.poll_interval_s, hooks.job(runtime.stop))
+    # Served by the deliveries' (status, next_attempt_at) index.
+    runtime.observe(count_probe("alliance.webhook.backlog", runtime.db["webhook_deliveries"], {"status": PENDING}))
 
     async def setup() -> None:
         await archive.setup()

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from alliance_common.metrics import count_probe
 from alliance_common.service import ServiceRuntime
 from notifications.adapters.mailer import SmtpMailer
-from notifications.adapters.store import MongoCalls, MongoDirectory, MongoLedger, MongoPreferences
+from notifications.adapters.store import PENDING, MongoCalls, MongoDirectory, MongoLedger, MongoPreferences
 from notifications.entrypoints import api
 from notifications.entrypoints.events import event_handlers
 from notifications.service_layer.handlers import NotificationService
@@ -42,11 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         portal_url=settings.portal_url,
     )
     runtime.subscribe(event_handlers(service))
+    runtime.observe(count_probe("alliance.email.backlog", ledger.collection, {"status": PENDING}))
     runtime.every("ipr-deadline-reminders", settings.reminder_check_interval_s, service.remind_ipr_deadlines)
 
     async def setup() -> None:
         await directory.setup()
         await ledger.setup()
+        await ledger.collection.create_index("status")  # the e-mail backlog's count (/metrics)
         await calls.setup()
 
     app = runtime.create_app(
