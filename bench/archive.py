@@ -25,22 +25,17 @@ Run:  .venv/bin/python bench/archive.py                    (starts PostgreSQL an
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from benchlib import MeasurementFailed, exit_on_sigterm, median, now, say, shield_cleanup, table
+from benchlib import MeasurementFailed, median, now, process_cpu, run_on_store, say, table
 from eventgen import year_of_events
 from pymongo import ASCENDING, AsyncMongoClient
-from royalties import process_cpu
 
 from integration.adapters.archive import EVENTS, MongoArchive
 from integration.domain.archive import ArchivedEvent
@@ -176,48 +171,13 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    exit_on_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="alliance-bench-archive-"))
-    postgres = store = None
-    ok = False
-    try:
-        if args.mongodb_url:
-            url = args.mongodb_url
-        else:
-            from alliance_local.infra import DocStore, PostgreSQL
-
-            postgres = PostgreSQL(workdir)
-            store = DocStore(workdir, postgres)
-            postgres.start()
-            store.start()
-            url = store.url
-        store_pid = store.proc.popen.pid if store is not None and store.proc.popen else None
-        pg_pid = postgres.proc.popen.pid if postgres is not None and postgres.proc.popen else None
-        try:
-            output = asyncio.run(asyncio.wait_for(measure(args, url, store_pid, pg_pid), args.max_seconds))
-        except TimeoutError:
-            say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
-            return 1
-        except MeasurementFailed as exc:
-            say(f"FAILED: {exc}")
-            return 1
-        except KeyboardInterrupt:
-            say("interrupted")
-            return 130
-        print(output, flush=True)
-        ok = True
-        return 0
-    finally:
-        shield_cleanup()
-        if store is not None:
-            say("stopping the store")
-            store.stop()
-        if postgres is not None:
-            postgres.stop()
-        if ok and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            say(f"work directory kept: {workdir}")
+    return run_on_store(
+        "alliance-bench-archive-",
+        args.mongodb_url,
+        args.keep,
+        args.max_seconds,
+        lambda url, store_pid, pg_pid: measure(args, url, store_pid, pg_pid),
+    )
 
 
 if __name__ == "__main__":

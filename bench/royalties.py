@@ -62,7 +62,6 @@ Run:  .venv/bin/python bench/royalties.py --lines 100000      (starts PostgreSQL
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import gc
 import io
@@ -72,10 +71,7 @@ import os
 import pstats
 import random
 import resource
-import shutil
-import signal
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections import defaultdict
@@ -83,11 +79,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import bson
-from benchlib import MeasurementFailed, exit_on_sigterm, median, now, say, shield_cleanup, table
+from benchlib import MeasurementFailed, median, mib, now, process_cpu, run_on_store, say, table
 from pydantic import TypeAdapter
 from pymongo import AsyncMongoClient
 
@@ -735,40 +730,6 @@ async def account_read(
 # ----------------------------------------------------------------------------- main
 
 
-def mib(n: float) -> str:
-    return f"{n / 2**20:,.0f} MiB"
-
-
-def _stat(pid: int) -> list[str]:
-    """The fields of /proc/<pid>/stat after the command name (field 3 on, so index 0 is the state)."""
-    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-
-
-def process_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) a process and its children (alive, and ended and reaped) have used so
-    far; NaN if unknown (Linux /proc only). For PostgreSQL's postmaster this counts its backends too:
-    each connection is a child process, and an ended one's time is added to the postmaster's
-    cutime/cstime when it is reaped."""
-    if pid is None:
-        return float("nan")
-    tick = os.sysconf("SC_CLK_TCK")
-    try:
-        own = _stat(pid)
-        total = sum(int(x) for x in own[11:15])  # utime, stime, cutime, cstime
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = _stat(int(entry.name))
-            if int(fields[1]) == pid:  # ppid
-                total += int(fields[11]) + int(fields[12])
-        except (OSError, ValueError, IndexError):
-            continue  # ended meanwhile
-    return total / tick
-
-
 @dataclass
 class Stored:
     """One layout's stored lines and its reads."""
@@ -1088,61 +1049,15 @@ def layouts(text: str) -> tuple[str, ...]:
     return chosen
 
 
-class OutOfTime(Exception):
-    pass
-
-
-def on_alarm(signum: int, frame: object) -> None:
-    raise OutOfTime
-
-
 def main() -> int:
     args = parse_args()
-    exit_on_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="alliance-bench-royalties-"))
-    postgres = store = None
-    ok = False
-    try:
-        if args.mongodb_url:
-            mongodb_url = args.mongodb_url
-        else:
-            from alliance_local.infra import DocStore, PostgreSQL
-
-            postgres = PostgreSQL(workdir)
-            store = DocStore(workdir, postgres)
-            postgres.start()
-            store.start()
-            mongodb_url = store.url
-        # The computation is synchronous (no await to time out at): SIGALRM bounds the whole measurement.
-        signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(max(1, int(args.max_seconds)))
-        try:
-            store_pid = store.proc.popen.pid if store is not None and store.proc.popen else None
-            postgres_pid = postgres.proc.popen.pid if postgres is not None and postgres.proc.popen else None
-            output = asyncio.run(measure(args, mongodb_url, store_pid, postgres_pid))
-        except OutOfTime:
-            say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
-            return 1
-        except MeasurementFailed as exc:
-            say(f"FAILED: {exc}")
-            return 1
-        except KeyboardInterrupt:
-            say("interrupted")
-            return 130
-        print(output, flush=True)
-        ok = True
-        return 0
-    finally:
-        shield_cleanup()
-        if store is not None:
-            say("stopping the store")
-            store.stop()
-        if postgres is not None:
-            postgres.stop()
-        if ok and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            say(f"work directory kept: {workdir}")
+    return run_on_store(
+        "alliance-bench-royalties-",
+        args.mongodb_url,
+        args.keep,
+        args.max_seconds,
+        lambda url, store_pid, pg_pid: measure(args, url, store_pid, pg_pid),
+    )
 
 
 if __name__ == "__main__":
