@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from alliance_contracts.ownership import topics_read_by
 from alliance_local.infra import Infra, Keycloak, ensure_chromium, free_port
 from alliance_local.kafka_security import commit_group_at_end
 from alliance_local.stack import Stack
@@ -30,7 +31,7 @@ from tests.portal.harness import (
 def portal_stack(infra: Infra, keycloak: Keycloak, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # The portal's port is chosen first: the services' mails link to it (it starts after them).
     stack = oidc_stack(tmp_path_factory.mktemp("portal-platform"), infra, keycloak, portal_port=free_port())
-    for topic in ("membership.events", "standards.events", "training.events"):  # notifications' READS
+    for topic in topics_read_by("notifications"):
         start_at_end = commit_group_at_end(infra.kafka.bootstrap, f"{PORTAL_NOTIFICATIONS}.main", topic)
         with ThreadPoolExecutor(1) as thread:  # a loop of its own, whatever Playwright runs in this one
             thread.submit(asyncio.run, start_at_end).result()

@@ -4,6 +4,6 @@ Producers and consumers both import these models; services never import each oth
 Change a schema additively (new optional fields); anything else is a new ``.vN`` type.
 """
 
-from alliance_contracts import licensing, membership, standards, training
+from alliance_contracts import integration, licensing, membership, standards, training
 
-__all__ = ["licensing", "membership", "standards", "training"]
+__all__ = ["integration", "licensing", "membership", "standards", "training"]

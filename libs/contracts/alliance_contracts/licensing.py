@@ -58,6 +58,19 @@ class LicenceFilingRecorded(LicensingEvent):
     patents: int = 0  # how many patents the filed contract lists
 
 
+class LicenceFilingOverdue(LicensingEvent):
+    event_type: ClassVar[str] = "alliance.licensing.licence.filing_overdue.v1"
+    summary: ClassVar[str] = (
+        "A programme licence's contract passed its filing deadline (three months from taking effect) and is "
+        "not filed yet: published once per licence, when licensing's deadline check first finds it overdue."
+    )
+    programme: str
+    licensee_name: str = ""
+    effective_on: date
+    deadline: date
+    noticed_at: datetime
+
+
 class PoolEvent(IntegrationEvent):
     """Facts about the patent pool (patents, programmes, evaluations), also on licensing.events."""
 

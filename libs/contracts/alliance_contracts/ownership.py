@@ -13,9 +13,12 @@ import alliance_contracts  # noqa: F401  (importing registers every event model)
 from alliance_common.events import IntegrationEvent, topic_for
 
 SERVICES: tuple[str, ...] = ("membership", "licensing", "standards", "training", "notifications", "integration")
-# The services that own event types (notifications and integration publish none: they read, and
-# e-mail people / archive every event for agencies).
-PUBLISHERS: tuple[str, ...] = ("membership", "licensing", "standards", "training")
+# The services whose events are the alliance's business (the archive keeps every one of them).
+DOMAIN_PUBLISHERS: tuple[str, ...] = ("membership", "licensing", "standards", "training")
+# The services that own event types: the domain's, and integration, which publishes only what its
+# webhook machinery did by itself (a subscription disabled) for notifications to tell the agency.
+# Notifications publishes none: it reads, and e-mails people.
+PUBLISHERS: tuple[str, ...] = (*DOMAIN_PUBLISHERS, "integration")
 
 # service -> the services whose events it consumes
 READS: dict[str, tuple[str, ...]] = {
@@ -23,9 +26,10 @@ READS: dict[str, tuple[str, ...]] = {
     "licensing": ("membership", "standards"),
     "standards": ("membership",),
     "training": ("membership", "standards"),
-    "notifications": ("membership", "standards", "training"),
-    # Every publisher's topic, every event (the archive: services/integration).
-    "integration": PUBLISHERS,
+    "notifications": ("membership", "licensing", "standards", "training", "integration"),
+    # Every domain publisher's topic, every event (the archive: services/integration). Not its own:
+    # its notices to agencies are about its machinery, not the alliance's record.
+    "integration": DOMAIN_PUBLISHERS,
 }
 
 

@@ -25,6 +25,12 @@ class Settings(ServiceSettings):
     # What the gateway shows to read the revoked clients (``GET /internal/revocations``). Unset: the
     # route is closed (404), so an unconfigured deployment exposes nothing.
     internal_token: SecretStr | None = None
+    # Contact addresses of the machine clients the realm's own file declares (not registered through
+    # the API, so with no ``contact_email`` of their own): told when a webhook subscription of theirs
+    # is disabled. A client with no address anywhere: the secretariat is told.
+    client_contacts: dict[str, str] = Field(
+        default_factory=lambda: {"agency-demo": "integration-desk@agency-demo.example"}
+    )
 
 
 @lru_cache

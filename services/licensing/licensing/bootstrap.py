@@ -29,6 +29,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     groups = GroupRepository(runtime.store("licensee_groups"))
     pool = PoolService(pool_repo)
     runtime.subscribe(event_handlers(service, pool))
+    filings = LicenceFilings(repo)
+    # Contracts past their filing deadline, each told once (licence.filing_overdue); safe in every replica.
+    runtime.every("filing-deadlines", settings.filing_check_interval_s, filings.tell_overdue)
     app = runtime.create_app(
         title="Alliance licensing",
         description="The patent pool (patents, programmes, independent essentiality evaluations) and licences. "
@@ -39,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.pool = pool
     app.state.royalties = RoyaltyService(pool_repo, repo, royalty_repo, groups)
-    app.state.filings = LicenceFilings(repo)
+    app.state.filings = filings
     return app
 
 

@@ -10,6 +10,8 @@ from alliance_common.metrics import count_probe
 from alliance_common.service import ServiceRuntime
 from notifications.adapters.mailer import SmtpMailer
 from notifications.adapters.store import PENDING, MongoCalls, MongoDirectory, MongoLedger, MongoPreferences
+from notifications.domain.messages import SECRETARIAT
+from notifications.domain.model import Recipient
 from notifications.entrypoints import api
 from notifications.entrypoints.events import event_handlers
 from notifications.service_layer.handlers import NotificationService
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_event_age=timedelta(seconds=settings.max_event_age_s),
         ipr_reminder_before=timedelta(seconds=settings.ipr_reminder_before_s),
         portal_url=settings.portal_url,
+        secretariat=Recipient(SECRETARIAT, settings.secretariat_email, settings.secretariat_name),
     )
     runtime.subscribe(event_handlers(service))
     runtime.observe(count_probe("alliance.email.backlog", ledger.collection, {"status": PENDING}))
@@ -55,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = runtime.create_app(
         title="Alliance notifications",
         description="E-mails people about the events that concern them (dues reminders, application decisions, "
-        "IPR calls, ballots, waiting-list offers, certificates), each at most once, as each person chooses. "
+        "IPR calls, ballots, waiting-list offers, certificates, licence contracts past their filing deadline, "
+        "agencies' webhook subscriptions disabled), each at most once, as each person chooses. "
         "Publishes nothing.",
         routers=[api.router],
         setup=setup,

@@ -31,6 +31,10 @@ class Settings(ServiceSettings):
     # reader acts on it (the offer to the registrations page, a ballot to its project's ballot, ...).
     # Unset or empty: no links.
     portal_url: str | None = None
+    # The secretariat's mailbox: told of every licence contract past its filing deadline, and of a
+    # disabled webhook subscription whose machine client names no contact of its own.
+    secretariat_email: str = "secretariat@alliance.example"
+    secretariat_name: str = "联盟秘书处 Alliance secretariat"
 
 
 @lru_cache

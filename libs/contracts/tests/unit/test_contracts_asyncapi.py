@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from alliance_common.events import IntegrationEvent
-from alliance_contracts import licensing, membership, standards, training
+from alliance_contracts import integration, licensing, membership, standards, training
 from alliance_contracts.asyncapi import asyncapi_document
 
 TOPICS = {
@@ -15,6 +15,7 @@ TOPICS = {
     licensing.TOPIC: licensing.LicensingEvent,
     standards.TOPIC: standards.StandardsEvent,
     training.TOPIC: training.TrainingEvent,
+    integration.TOPIC: integration.IntegrationServiceEvent,
 }
 
 
@@ -48,7 +49,13 @@ def test_document_is_asyncapi_3(doc: dict[str, Any]) -> None:
 
 def test_every_contract_module_is_registered() -> None:
     types = set(IntegrationEvent.registry)
-    for prefix in ("alliance.membership.", "alliance.licensing.", "alliance.standards.", "alliance.training."):
+    for prefix in (
+        "alliance.membership.",
+        "alliance.licensing.",
+        "alliance.standards.",
+        "alliance.training.",
+        "alliance.integration.",
+    ):
         assert any(t.startswith(prefix) for t in types), prefix
 
 

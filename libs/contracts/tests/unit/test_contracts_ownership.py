@@ -8,8 +8,16 @@ from unittest.mock import Mock
 import pytest
 
 from alliance_common.events import IntegrationEvent, source_for, topic_for
-from alliance_contracts import licensing, membership, standards, training
-from alliance_contracts.ownership import PUBLISHERS, READS, SERVICES, owners, topics_read_by, topics_written_by
+from alliance_contracts import integration, licensing, membership, standards, training
+from alliance_contracts.ownership import (
+    DOMAIN_PUBLISHERS,
+    PUBLISHERS,
+    READS,
+    SERVICES,
+    owners,
+    topics_read_by,
+    topics_written_by,
+)
 
 
 def subscriptions(service: str) -> set[type[IntegrationEvent]]:
@@ -44,18 +52,19 @@ def test_reads_are_exactly_the_topics_a_service_subscribes_to(service: str) -> N
     assert all(model.owner != service for model in handled), "a service does not consume its own events"
 
 
-def test_integration_reads_every_publishers_topic_whatever_the_type() -> None:
+def test_integration_reads_every_domain_publishers_topic_whatever_the_type_but_not_its_own() -> None:
     from integration.entrypoints.events import TOPICS
 
-    assert set(TOPICS) == set(topics_read_by("integration")) == {topic_for(owner) for owner in PUBLISHERS}
+    assert set(TOPICS) == set(topics_read_by("integration")) == {topic_for(owner) for owner in DOMAIN_PUBLISHERS}
+    assert topic_for("integration") not in TOPICS
 
 
 def test_every_contract_module_declares_one_owner() -> None:
-    modules: list[Any] = [membership, licensing, standards, training]
-    assert [m.OWNER for m in modules] == ["membership", "licensing", "standards", "training"]
+    modules: list[Any] = [membership, licensing, standards, training, integration]
+    assert [m.OWNER for m in modules] == ["membership", "licensing", "standards", "training", "integration"]
     for module in modules:
         assert module.TOPIC == topic_for(module.OWNER)
-    assert set(owners().values()) == set(PUBLISHERS) == set(SERVICES) - {"notifications", "integration"}
+    assert set(owners().values()) == set(PUBLISHERS) == set(SERVICES) - {"notifications"}
     for event_type, owner in owners().items():
         model = IntegrationEvent.registry[event_type]
         assert (model.topic, model.source) == (topic_for(owner), source_for(owner))

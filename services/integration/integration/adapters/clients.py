@@ -44,6 +44,7 @@ def _document(client: MachineClient) -> Document:
         "rotated_by": client.rotated_by,
         "revoked_at": client.revoked_at,
         "revoked_by": client.revoked_by,
+        "contact_email": client.contact_email,
         "version": client.version,
     }
 
@@ -61,6 +62,7 @@ def _client(doc: Document) -> MachineClient:
         rotated_by=doc.get("rotated_by"),
         revoked_at=_utc(doc.get("revoked_at")),
         revoked_by=doc.get("revoked_by"),
+        contact_email=doc.get("contact_email"),
         version=int(doc["version"]),
     )
 

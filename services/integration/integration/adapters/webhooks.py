@@ -13,6 +13,12 @@ Collections (the integration database):
   subscription's log.
 - ``webhook_state``: the fan-out's cursor (the last archive ``seq`` fanned out).
 - ``webhook_notices``: subscriptions disabled after failing, for the agency and the secretariat.
+
+A subscription the worker disables by itself is announced (``webhook_subscription.disabled``):
+the disabling and the event are one versioned write of the subscription's document, through the
+outbox (``alliance_common.outbox``: the document carries the entries until the relay has published
+them), so a disabling is announced exactly when it happens, once. Every other write of a
+subscription ``$set``s its fields, never replaces the document, so pending entries stay.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from alliance_common.errors import Conflict
+from alliance_common.events import IntegrationEvent
 from alliance_common.mongo import Document
+from alliance_common.outbox import AggregateStore, ConcurrencyConflict
 from integration.domain.webhooks import (
     PENDING,
     Attempt,
@@ -153,9 +161,15 @@ def delivery_of(doc: Mapping[str, Any]) -> Delivery:
 # --- the store on MongoDB ------------------------------------------------------------------------
 
 
+SUBSCRIPTIONS = "webhook_subscriptions"
+
+
 class MongoWebhookStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.subs = db["webhook_subscriptions"]
+    def __init__(self, db: AsyncDatabase[Document], announcer: AggregateStore | None = None) -> None:
+        """``announcer``: the outbox's store of ``webhook_subscriptions`` (``runtime.store(SUBSCRIPTIONS)``),
+        which writes a disabling with its event; None (tests of the store alone): disabling announces nothing."""
+        self.subs = db[SUBSCRIPTIONS]
+        self.announcer = announcer
         self.deliveries = db["webhook_deliveries"]
         self.state = db["webhook_state"]
         self.notices = db["webhook_notices"]
@@ -176,7 +190,8 @@ class MongoWebhookStore:
 
     async def save_subscription(self, sub: Subscription) -> Subscription:
         saved = dataclasses.replace(sub, version=sub.version + 1)
-        result = await self.subs.replace_one({"_id": sub.id, "version": sub.version}, subscription_doc(saved))
+        fields = {k: v for k, v in subscription_doc(saved).items() if k != "_id"}  # the outbox's entries stay
+        result = await self.subs.update_one({"_id": sub.id, "version": sub.version}, {"$set": fields})
         if result.matched_count != 1:
             raise Conflict("the subscription changed meanwhile (a concurrent change or a delivery disabled it); retry")
         return saved
@@ -206,12 +221,30 @@ class MongoWebhookStore:
             {"_id": subscription_id, "failing_since": {"$ne": None}}, {"$set": {"failing_since": None}}
         )
 
-    async def disable(self, subscription_id: str, at: datetime, reason: str) -> bool:
-        result = await self.subs.update_one(
-            {"_id": subscription_id, "enabled": True},
-            {"$set": {"enabled": False, "disabled_at": at, "disabled_reason": reason}, "$inc": {"version": 1}},
-        )
-        return result.modified_count == 1
+    async def disable(
+        self, subscription_id: str, at: datetime, reason: str, announce: Sequence[IntegrationEvent] = ()
+    ) -> bool:
+        changes = {"enabled": False, "disabled_at": at, "disabled_reason": reason}
+        if not announce or self.announcer is None:
+            result = await self.subs.update_one(
+                {"_id": subscription_id, "enabled": True}, {"$set": changes, "$inc": {"version": 1}}
+            )
+            return result.modified_count == 1
+        while True:  # the write is conditional on the version read: of two disablers, one announces
+            loaded = await self.announcer.get(subscription_id)
+            if loaded is None or not loaded.state.get("enabled"):
+                return False
+            if loaded.version == 0:
+                # A subscription never changed since it was made is at version 0, which the outbox's
+                # write takes for "new" (an insert): step it to 1 first (no field changes; a save
+                # against 0 meanwhile is a 409 to retry, as for any concurrent change).
+                await self.subs.update_one({"_id": subscription_id, "version": 0}, {"$set": {"version": 1}})
+                continue
+            try:
+                await self.announcer.save(subscription_id, loaded.version, changes, announce)
+            except ConcurrencyConflict:
+                continue  # changed meanwhile (a delivery's failure clock, an edit): look again
+            return True
 
     async def add_deliveries(self, deliveries: Sequence[Delivery]) -> int:
         if not deliveries:
@@ -318,6 +351,7 @@ class InMemoryWebhookStore:
         self.deliveries: dict[str, Delivery] = {}
         self.seq = 0
         self.notices: list[Notice] = []
+        self.announced: list[IntegrationEvent] = []  # what the outbox would have published
 
     async def add_subscription(self, sub: Subscription) -> None:
         self.subs[sub.id] = sub
@@ -357,13 +391,16 @@ class InMemoryWebhookStore:
         if sub is not None:
             self.subs[subscription_id] = dataclasses.replace(sub, failing_since=None)
 
-    async def disable(self, subscription_id: str, at: datetime, reason: str) -> bool:
+    async def disable(
+        self, subscription_id: str, at: datetime, reason: str, announce: Sequence[IntegrationEvent] = ()
+    ) -> bool:
         sub = self.subs.get(subscription_id)
         if sub is None or not sub.enabled:
             return False
         self.subs[subscription_id] = dataclasses.replace(
             sub, enabled=False, disabled_at=at, disabled_reason=reason, version=sub.version + 1
         )
+        self.announced.extend(announce)
         return True
 
     async def add_deliveries(self, deliveries: Sequence[Delivery]) -> int:

@@ -16,6 +16,12 @@ from datetime import datetime
 
 from alliance_common.errors import Conflict, InvalidInput
 
+# One address, as people type them: a local part, "@", a domain with a dot; no spaces, no second "@".
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+EMAIL_MAX = 254
 CLIENT_ID = re.compile(r"^[a-z][a-z0-9-]{2,62}[a-z0-9]$")
 # Client ids the realm's own file declares (the platform's and the demo's): never managed here.
 RESERVED_PREFIXES = ("alliance-",)
@@ -33,6 +39,9 @@ class MachineClient:
     rotated_by: str | None = None
     revoked_at: datetime | None = None
     revoked_by: str | None = None
+    # Who at the agency is told about the client's systems (a webhook subscription disabled); None:
+    # the secretariat is told instead.
+    contact_email: str | None = None
     version: int = 1
 
     @property
@@ -59,6 +68,16 @@ def clean_name(name: str) -> str:
         raise InvalidInput("a client needs a name (the agency or system it stands for)", field="name")
     if len(text) > NAME_MAX:
         raise InvalidInput(f"at most {NAME_MAX} characters", field="name")
+    return text
+
+
+def clean_contact_email(email: str | None) -> str | None:
+    """The agency's contact address (trimmed), or None when none is given; refused naming ``contact_email``."""
+    if email is None or not email.strip():
+        return None
+    text = email.strip()
+    if len(text) > EMAIL_MAX or not EMAIL.match(text) or ".." in text:
+        raise InvalidInput("an e-mail address such as it-desk@agency.gov.cn", field="contact_email")
     return text
 
 

@@ -37,7 +37,13 @@ class ClientCreate(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"name": "Fujian Provincial Market Regulator", "scopes": ["statistics:read", "events:read"]}]
+            "examples": [
+                {
+                    "name": "Fujian Provincial Market Regulator",
+                    "scopes": ["statistics:read", "events:read"],
+                    "contact_email": "it-desk@amr.fujian.example",
+                }
+            ]
         },
     )
 
@@ -48,6 +54,12 @@ class ClientCreate(RequestModel):
         min_length=4,
         max_length=64,
         description="Lower-case letters, digits and '-'; made from the name when left out.",
+    )
+    contact_email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="Who at the agency is told by e-mail about the client's systems (e.g. a webhook "
+        "subscription disabled after failing); left out, the secretariat is told instead.",
     )
 
 
@@ -63,6 +75,7 @@ CLIENT_EXAMPLE: dict[str, Any] = {
     "rotated_by": None,
     "revoked_at": None,
     "revoked_by": None,
+    "contact_email": "it-desk@amr.fujian.example",
 }
 
 
@@ -77,6 +90,7 @@ class ClientPublic(BaseModel):
     rotated_by: str | None
     revoked_at: datetime | None
     revoked_by: str | None
+    contact_email: str | None = Field(default=None, description="Told when the client's systems need attention.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [CLIENT_EXAMPLE]})
 
@@ -93,6 +107,7 @@ class ClientPublic(BaseModel):
             rotated_by=client.rotated_by,
             revoked_at=client.revoked_at,
             revoked_by=client.revoked_by,
+            contact_email=client.contact_email,
         )
 
 
@@ -127,7 +142,8 @@ class Revocations(BaseModel):
     summary="Register an agency's machine client (secretariat); its secret is shown once",
 )
 async def register_client(body: ClientCreate, principal: CurrentPrincipal, clients: Clients) -> ClientIssued:
-    return ClientIssued.issued(await clients.register(principal, body.name, body.scopes, body.client_id))
+    issued = await clients.register(principal, body.name, body.scopes, body.client_id, body.contact_email)
+    return ClientIssued.issued(issued)
 
 
 @router.get("/clients", response_model=Page[ClientPublic], summary="The machine clients managed here, by id")

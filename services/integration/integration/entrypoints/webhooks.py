@@ -26,6 +26,7 @@ from alliance_common.auth import Principal, bearer_scheme, oauth2_scheme, princi
 from alliance_common.errors import Forbidden, InvalidInput
 from alliance_common.events import IntegrationEvent
 from alliance_common.mongo import Document
+from alliance_common.outbox import AggregateStore
 from alliance_common.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from alliance_common.problems import RequestModel
 from integration.adapters.webhook_sender import DnsResolver, HttpSender
@@ -476,15 +477,19 @@ def webhooks_for(
     settings: WebhookSettings | None = None,
     *,
     revoked: Callable[[], Awaitable[Collection[str]]] | None = None,
+    announcer: AggregateStore | None = None,
+    contact: Callable[[str], Awaitable[str | None]] | None = None,
 ) -> WebhookParts:
-    """Everything webhooks need, on the service's database and archive (the composition root calls it)."""
+    """Everything webhooks need, on the service's database and archive (the composition root calls it).
+    ``announcer``: the outbox's store of the subscriptions (a disabling is published with it);
+    ``contact``: a machine client's contact address, told in that event."""
     settings = settings or WebhookSettings()
     config = settings.config(environment)
-    store = MongoWebhookStore(db)
+    store = MongoWebhookStore(db, announcer)
     resolver = DnsResolver()
     sender = HttpSender(
         resolver, config.url_policy, timeout_s=settings.timeout_s, connect_timeout_s=settings.connect_timeout_s
     )
     service = WebhookService(store, archive, resolver, set(IntegrationEvent.registry), config)
-    worker = WebhookWorker(store, archive, sender, config, revoked=revoked)
+    worker = WebhookWorker(store, archive, sender, config, revoked=revoked, contact=contact)
     return WebhookParts(store, service, worker, sender)

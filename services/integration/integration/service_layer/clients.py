@@ -15,7 +15,7 @@ from typing import Protocol
 
 from alliance_common.auth import Principal, Role
 from alliance_common.errors import Conflict, Forbidden, NotFound
-from integration.domain.clients import MachineClient, chosen_scopes, clean_name, client_id_for
+from integration.domain.clients import MachineClient, chosen_scopes, clean_contact_email, clean_name, client_id_for
 
 
 class ClientRegistry(Protocol):
@@ -82,16 +82,24 @@ class ClientService:
         self.clock = clock
 
     async def register(
-        self, principal: Principal, name: str, scopes: Sequence[str], client_id: str | None = None
+        self,
+        principal: Principal,
+        name: str,
+        scopes: Sequence[str],
+        client_id: str | None = None,
+        contact_email: str | None = None,
     ) -> Issued:
         _manager(principal)
         name = clean_name(name)
+        contact = clean_contact_email(contact_email)
         granted = chosen_scopes(scopes, self.catalogue)
         client_id = client_id_for(name, client_id)
         if await self.registry.get(client_id) is not None or await self.provider.exists(client_id):
             raise Conflict(f"a client {client_id} exists already", field="client_id")
         secret = await self.provider.create(client_id, name, granted)
-        client = MachineClient(client_id, name, granted, created_at=self.clock(), created_by=principal.subject)
+        client = MachineClient(
+            client_id, name, granted, created_at=self.clock(), created_by=principal.subject, contact_email=contact
+        )
         if not await self.registry.add(client):
             raise Conflict(f"a client {client_id} exists already", field="client_id")
         return Issued(client, secret)
@@ -124,6 +132,11 @@ class ClientService:
 
     async def revoked_ids(self) -> list[str]:
         return await self.registry.revoked_ids()
+
+    async def contact_of(self, client_id: str) -> str | None:
+        """The address registered for the client's agency (None: not registered here, or none given)."""
+        client = await self.registry.get(client_id)
+        return None if client is None else client.contact_email
 
     async def _found(self, client_id: str) -> MachineClient:
         client = await self.registry.get(client_id)

@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from alliance_common.events import IntegrationEvent
+from alliance_contracts.integration import WebhookSubscriptionDisabled
 from integration.domain.archive import ArchivedEvent
 from integration.domain.feed import types_for_scopes
 from integration.domain.webhook_targets import UrlPolicy, check_addresses, check_url
@@ -60,6 +62,8 @@ from integration.service_layer.ports import Archive
 log = logging.getLogger(__name__)
 
 SCOPE = "webhooks:manage"
+# Where the owner (or the secretariat) enables a subscription again; told in the disabling's mail.
+ENABLE_PATH = "/api/v1/integration/webhooks/subscriptions/{id}/enable"
 MAX_REPLAY = 10_000  # deliveries one replay may (re)schedule
 
 
@@ -86,8 +90,11 @@ class WebhookStore(Protocol):
 
     async def note_success(self, subscription_id: str) -> None: ...
 
-    async def disable(self, subscription_id: str, at: datetime, reason: str) -> bool:
-        """Disable it if it is enabled; False if it was not (someone else did it)."""
+    async def disable(
+        self, subscription_id: str, at: datetime, reason: str, announce: Sequence[IntegrationEvent] = ()
+    ) -> bool:
+        """Disable it if it is enabled, publishing ``announce`` with it (the same write, through the
+        outbox); False if it was not enabled (someone else did it: nothing is announced)."""
         ...
 
     async def add_deliveries(self, deliveries: Sequence[Delivery]) -> int:
@@ -327,7 +334,9 @@ class WebhookWorker:
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         revoked: Callable[[], Awaitable[Collection[str]]] | None = None,
+        contact: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
+        self.contact = contact  # a client's contact address (None: none known; the secretariat is told)
         self.store = store
         self.archive = archive
         self.sender = sender
@@ -360,14 +369,27 @@ class WebhookWorker:
             if sub.owner not in revoked:
                 live.append(sub)
                 continue
-            now = self.clock()
-            reason = f"its machine client {sub.owner} was revoked"
-            if await self.store.disable(sub.id, now, reason):
-                log.warning("webhook subscription %s disabled: %s", sub.id, reason)
-                await self.store.add_notice(
-                    Notice(sub.id, sub.owner, now, f"webhook subscription {sub.id} to {sub.url} was disabled: {reason}")
-                )
+            await self._disable(sub, self.clock(), f"its machine client {sub.owner} was revoked")
         return live
+
+    async def _disable(self, sub: Subscription, at: datetime, reason: str) -> None:
+        """Disable ``sub`` by itself: announced (``webhook_subscription.disabled``, in the same write) and
+        noticed, once: a disabler that finds it disabled already (another replica) does neither."""
+        contact = await self.contact(sub.owner) if self.contact is not None else None
+        event = WebhookSubscriptionDisabled(
+            subscription_id=sub.id,
+            owner_client_id=sub.owner,
+            url=sub.url,
+            reason=reason,
+            disabled_at=at,
+            event_types=list(sub.event_types),
+            contact_email=contact,
+            enable_path=ENABLE_PATH.format(id=sub.id),
+        )
+        if await self.store.disable(sub.id, at, reason, announce=[event]):
+            text = f"webhook subscription {sub.id} to {sub.url} was disabled: {reason}"
+            log.warning("%s (owner %s)", text, sub.owner)
+            await self.store.add_notice(Notice(sub.id, sub.owner, at, text))
 
     async def _deliveries_for(self, subs: Sequence[Subscription], events: Sequence[ArchivedEvent]) -> int:
         now = self.clock()
@@ -412,11 +434,7 @@ class WebhookWorker:
             return
         health = subscription_after(current, attempt, self.config.disable_after)
         if health.disabled_now and health.subscription.disabled_reason is not None:
-            reason = health.subscription.disabled_reason
-            if await self.store.disable(sub.id, attempt.at, reason):
-                text = f"webhook subscription {sub.id} to {sub.url} was disabled: {reason}"
-                log.warning("%s (owner %s)", text, sub.owner)
-                await self.store.add_notice(Notice(sub.id, sub.owner, attempt.at, text))
+            await self._disable(sub, attempt.at, health.subscription.disabled_reason)
 
     async def step(self) -> tuple[int, int]:
         return await self.fan_out(), await self.deliver_due()
@@ -442,6 +460,7 @@ def _replace(sub: Subscription, **changes: object) -> Subscription:
 
 
 __all__ = [
+    "ENABLE_PATH",
     "PENDING",
     "SCOPE",
     "Caller",

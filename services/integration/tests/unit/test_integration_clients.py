@@ -192,3 +192,29 @@ def test_ids_made_from_names_are_valid_even_for_chinese_names() -> None:
     made = client_id_for("福建省市场监督管理局", None)
     assert made.startswith("agency-") and len(made) == len("agency-") + 6
     assert client_id_for("Fujian", None) != client_id_for("Fujian", None)
+
+
+async def test_a_client_may_name_its_agencys_contact_which_is_kept_and_told(parts: Parts) -> None:
+    service, registry, _ = parts
+    issued = await service.register(
+        SECRETARIAT, "Fujian Market Regulator", ["webhooks:manage"], contact_email="  it-desk@amr.fujian.example "
+    )
+    assert issued.client.contact_email == "it-desk@amr.fujian.example"
+    assert await service.contact_of(issued.client.client_id) == "it-desk@amr.fujian.example"
+    plain = await service.register(SECRETARIAT, "Xiamen Bureau", ["webhooks:manage"], contact_email="")
+    assert plain.client.contact_email is None and await service.contact_of(plain.client.client_id) is None
+    assert await service.contact_of("agency-unknown") is None
+    assert len(registry.clients) == 2
+
+
+@pytest.mark.parametrize(
+    "address", ["it-desk", "it desk@amr.example", "it@@amr.example", "it@amr", "it@amr..example", "a" * 250 + "@x.cn"]
+)
+async def test_a_bad_contact_address_is_refused_naming_the_field_and_creates_nothing(
+    parts: Parts, address: str
+) -> None:
+    service, registry, provider = parts
+    with pytest.raises(InvalidInput) as refused:
+        await service.register(SECRETARIAT, "X", ["webhooks:manage"], contact_email=address)
+    assert refused.value.field == "contact_email"
+    assert registry.clients == {} and provider.clients == {}

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from alliance_contracts.integration import WebhookSubscriptionDisabled
 from integration.adapters.memory import InMemoryArchive
 from integration.adapters.webhook_sender import DnsResolver
 from integration.adapters.webhooks import InMemoryWebhookStore
@@ -296,3 +297,76 @@ async def test_a_revoked_clients_subscriptions_stop_with_a_notice() -> None:
     assert not current.enabled and "revoked" in (current.disabled_reason or "")
     [notice] = await service.notices(AGENCY, None, 10)
     assert "revoked" in notice.text
+
+
+# --- a subscription disabled by the worker is announced once (webhook_subscription.disabled) ------------
+
+
+async def test_a_disabling_after_failures_is_announced_once_with_the_owners_contact_and_the_enable_route() -> None:
+    service, worker, archive, sender, clock = make()
+    contacts = {"agency-demo": "it-desk@agency.example"}
+
+    async def contact(client_id: str) -> str | None:
+        return contacts.get(client_id)
+
+    worker.contact = contact
+    sub, _ = await service.create(AGENCY, "https://hooks.agency.example/in", ["alliance.standards.*"])
+    store = worker.store
+    assert isinstance(store, InMemoryWebhookStore)
+    await archive.add([ev(1)])
+    sender.status = 503
+    await worker.step()
+    assert store.announced == []  # failing, not yet for disable_after
+    await archive.add([ev(2)])
+    clock.advance(31.0)
+    await worker.step()
+    [event] = store.announced
+    assert isinstance(event, WebhookSubscriptionDisabled)
+    assert (event.subscription_id, event.owner_client_id, event.url, event.contact_email) == (
+        sub.id,
+        "agency-demo",
+        "https://hooks.agency.example/in",
+        "it-desk@agency.example",
+    )
+    assert "failed for" in event.reason and event.disabled_at == clock.now
+    assert event.enable_path == f"/api/v1/integration/webhooks/subscriptions/{sub.id}/enable"
+    assert event.event_types == list(sub.event_types)
+    # Disabled: further failures (another process's attempt finishing late) announce nothing more.
+    clock.advance(100)
+    await worker.step()
+    assert await store.disable(sub.id, clock.now, "again", announce=[event]) is False
+    assert len(store.announced) == 1
+    # Enabled and failing again: a new disabling is a new announcement.
+    await service.enable(AGENCY, sub.id)
+    await archive.add([ev(3)])
+    await worker.step()
+    clock.advance(31.0)
+    await archive.add([ev(4)])
+    await worker.step()
+    assert [e.subscription_id for e in store.announced] == [sub.id, sub.id]
+
+
+async def test_a_revoked_clients_disabling_is_announced_without_a_contact_when_none_is_known() -> None:
+    service, worker, archive, _, _ = make()
+    sub, _ = await service.create(OTHER, "https://hooks.agency.example/in", ["alliance.standards.*"])
+
+    async def revoked_ids() -> set[str]:
+        return {OTHER.subject}
+
+    worker.revoked = revoked_ids
+    await archive.add([ev(1)])
+    await worker.step()
+    store = worker.store
+    assert isinstance(store, InMemoryWebhookStore)
+    [event] = store.announced
+    assert isinstance(event, WebhookSubscriptionDisabled)
+    assert (event.subscription_id, event.contact_email) == (sub.id, None)
+    assert event.reason == "its machine client agency-other was revoked"
+
+
+async def test_the_owner_disabling_its_own_subscription_is_not_announced() -> None:
+    service, worker, *_ = make()
+    sub, _ = await service.create(AGENCY, "https://hooks.agency.example/in", ["alliance.standards.*"])
+    await service.disable(AGENCY, sub.id)
+    store = worker.store
+    assert isinstance(store, InMemoryWebhookStore) and store.announced == []

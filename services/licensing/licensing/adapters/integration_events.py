@@ -17,6 +17,7 @@ INTEGRATION_EVENTS = EventTable(
         events.LicenceSuspended: contracts.LicenceSuspended,
         events.LicenceRestored: contracts.LicenceRestored,
         events.LicenceFilingRecorded: contracts.LicenceFilingRecorded,
+        events.LicenceFilingOverdue: contracts.LicenceFilingOverdue,
         events.ProgrammeCreated: contracts.ProgrammeCreated,
         events.PatentContributed: contracts.PatentContributed,
         events.PatentLegalStatusChanged: contracts.PatentLegalStatusChanged,

@@ -60,6 +60,18 @@ class LicenceRepository(Repository[Licence]):
             query["licensee_id"] = licensee_id
         return await self._find(query, limit, cursor)
 
+    async def overdue_untold(self, today: date, after: str | None, limit: int) -> list[Licence]:
+        """Licences whose contract is past its filing deadline on ``today``, not filed, and whose
+        overdue notice is not out yet (the deadline check's work), in id order after the id ``after``."""
+        query: dict[str, Any] = {
+            "filing.deadline": {"$lt": today.isoformat()},
+            "filing.filed_on": None,
+            "filing.overdue_noticed_at": None,  # also a record written before the field existed
+        }
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        return await self._find(query, limit)
+
     async def member_names(self, org_ids: list[str]) -> dict[str, str]:
         """Members' names as their admission stated them (kept on their internal cross-licences)."""
         ids = [Licence.cross_licence_id(o) for o in dict.fromkeys(org_ids)]

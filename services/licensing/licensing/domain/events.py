@@ -51,6 +51,17 @@ class LicenceFilingRecorded:
 
 
 @dataclass(frozen=True)
+class LicenceFilingOverdue:
+    licence_id: str
+    licensee_id: str
+    licensee_name: str
+    programme: str
+    effective_on: date
+    deadline: date
+    noticed_at: datetime
+
+
+@dataclass(frozen=True)
 class ProgrammeCreated:
     programme_id: str
     name: str
@@ -151,6 +162,7 @@ LicensingEvent = (
     | LicenceSuspended
     | LicenceRestored
     | LicenceFilingRecorded
+    | LicenceFilingOverdue
     | ProgrammeCreated
     | PatentContributed
     | PatentLegalStatusChanged

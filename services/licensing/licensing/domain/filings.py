@@ -108,6 +108,8 @@ class LicenceFiling:
     filed_on: date | None = None
     recorded_by: str | None = None
     recorded_at: datetime | None = None
+    # When the deadline check first found it overdue and told so (once: licence.filing_overdue).
+    overdue_noticed_at: datetime | None = None
 
     @classmethod
     def open(
@@ -149,6 +151,16 @@ class LicenceFiling:
     def days_left(self, today: date) -> int | None:
         """Days until the deadline (negative once overdue); None once filed."""
         return None if self.filed_on is not None else (self.deadline - today).days
+
+    def overdue_untold(self, today: date) -> bool:
+        """Overdue on ``today`` and not told yet: the deadline check tells it (once)."""
+        return self.status(today) is FilingStatus.OVERDUE and self.overdue_noticed_at is None
+
+    def overdue_told(self, now: datetime) -> LicenceFiling:
+        """The record once its overdue notice is out; refused unless it is overdue and untold."""
+        if not self.overdue_untold(now.date()):
+            raise Conflict("this filing is not overdue, or its overdue notice was sent already")
+        return replace(self, overdue_noticed_at=now)
 
     @property
     def filed_late(self) -> bool | None:

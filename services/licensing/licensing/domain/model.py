@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from alliance_common.errors import Conflict
 from licensing.domain.events import (
+    LicenceFilingOverdue,
     LicenceFilingRecorded,
     LicenceGranted,
     LicenceRestored,
@@ -146,6 +147,25 @@ class Licence:
             )
         )
         return self.filing
+
+    def tell_filing_overdue(self, now: datetime) -> bool:
+        """If its contract is past the filing deadline and not filed, and that was not told yet: mark it
+        told and raise ``LicenceFilingOverdue`` (True). Otherwise nothing changes (False)."""
+        if self.filing is None or not self.filing.overdue_untold(now.date()):
+            return False
+        self.filing = self.filing.overdue_told(now)
+        self.events.append(
+            LicenceFilingOverdue(
+                licence_id=self.id,
+                licensee_id=self.licensee_id,
+                licensee_name=self.licensee_name,
+                programme=self.programme,
+                effective_on=self.filing.effective_on,
+                deadline=self.filing.deadline,
+                noticed_at=now,
+            )
+        )
+        return True
 
     def covers_sale_in(self, country: str) -> bool:
         return not self.territory or country in self.territory

@@ -1,21 +1,33 @@
-"""Use cases of licence-contract filing records: read them, record a filing, list the overdue.
+"""Use cases of licence-contract filing records: read them, record a filing, list the overdue, and
+tell once that a contract passed its filing deadline (``tell_overdue``, a periodic job).
 
 Who reads: the secretariat and the council every record; an agency's machine client holding
 ``licence-filings:read`` every record (the route admits it); a licensee's own people the
 records of their own organisation's licences, no other. Only the secretariat records a filing.
 Status (pending, filed, overdue) is computed from the injected clock's today.
+
+The deadline check runs in every replica. A deadline passes once, so it is told once: marking the
+record told and the ``licence.filing_overdue`` event are one versioned write of the licence (its
+outbox), so of two replicas finding the same record, one write wins and the other's is refused
+(``ConcurrencyConflict``) and skipped; the next run no longer finds it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from alliance_common.auth import Principal
 from alliance_common.errors import Forbidden, NotFound
+from alliance_common.outbox import ConcurrencyConflict
 from licensing.adapters.repository import LicenceRepository
 from licensing.domain.filings import FilingStatus
 from licensing.domain.model import Licence
+
+log = logging.getLogger(__name__)
+
+OVERDUE_PAGE = 100
 
 
 def utcnow() -> datetime:
@@ -68,3 +80,25 @@ class LicenceFilings:
         licence.record_filing(filing_number, filed_on, principal.subject, self.clock())
         await self.licences.save(licence)
         return licence
+
+    async def tell_overdue(self) -> int:
+        """The deadline check: every contract past its deadline, unfiled and not told yet, is marked told
+        with its ``licence.filing_overdue`` event in the same write; how many this run told."""
+        now = self.clock()
+        told = 0
+        after: str | None = None
+        while True:
+            page = await self.licences.overdue_untold(now.date(), after, OVERDUE_PAGE)
+            for licence in page:
+                if not licence.tell_filing_overdue(now):
+                    continue
+                try:
+                    await self.licences.save(licence)
+                except ConcurrencyConflict:
+                    # Another replica told it (or the licence changed meanwhile: the next run looks again).
+                    log.info("licence %s changed meanwhile: its overdue filing is left to the next run", licence.id)
+                    continue
+                told += 1
+            if len(page) < OVERDUE_PAGE:
+                return told
+            after = page[-1].id

@@ -30,6 +30,7 @@ from licensing.domain.filings import (
     covered_patents,
     filing_deadline,
 )
+from licensing.domain.model import Licence
 from licensing.domain.patents import ChainSegment, LegalStatus, Patent, PatentOffice
 from licensing.service_layer.filings import LicenceFilings
 from licensing.service_layer.handlers import LicensingService
@@ -317,3 +318,70 @@ async def test_the_cross_licence_has_no_filing_record(world: World) -> None:
     with pytest.raises(NotFound):
         await world.filings.get_for("XL-org-a", SECRETARIAT)
     assert await world.filings.list_for(SECRETARIAT, None, None, None, 50) == []
+
+
+# --- telling an overdue filing, once ---------------------------------------------------------------
+
+
+def test_an_overdue_unfiled_record_is_told_once_and_a_filed_or_pending_one_never() -> None:
+    filing = record_of()  # deadline 2027-04-01
+    assert not filing.overdue_untold(date(2027, 4, 1))  # the deadline day is still in time
+    assert filing.overdue_untold(date(2027, 4, 2))
+    now = datetime(2027, 4, 2, 3, tzinfo=UTC)
+    told = filing.overdue_told(now)
+    assert told.overdue_noticed_at == now and not told.overdue_untold(date(2027, 5, 1))
+    with pytest.raises(Conflict):
+        told.overdue_told(now)
+    with pytest.raises(Conflict):
+        filing.overdue_told(datetime(2027, 3, 1, tzinfo=UTC))
+    filed = filing.record("2027990000001", date(2027, 4, 5), "sec-1", datetime(2027, 4, 6, tzinfo=UTC))
+    assert not filed.overdue_untold(date(2027, 5, 1))
+
+
+async def test_the_deadline_check_tells_each_overdue_contract_once_with_its_event(world: World) -> None:
+    late = await signed(world, "acme", date(2026, 9, 1))  # deadline 2026-12-01: overdue on 2027-01-10
+    await signed(world, "beta", date(2027, 1, 1))  # deadline 2027-04-01: pending
+    filed = await signed(world, "gamma", date(2026, 9, 1))
+    await world.filings.record(filed, "2027990000777", date(2027, 1, 10), SECRETARIAT)  # filed (late)
+
+    assert await world.filings.tell_overdue() == 1
+    assert await world.filings.tell_overdue() == 0  # the same deadline, again: nothing
+    overdue = [e for e in world.licences_store.events() if isinstance(e, contracts.LicenceFilingOverdue)]
+    assert [(e.licence_id, e.licensee_id, e.licensee_name, e.deadline, e.effective_on) for e in overdue] == [
+        (late, "acme", "acme Ltd.", date(2026, 12, 1), date(2026, 9, 1))
+    ]
+    assert overdue[0].noticed_at == world.clock.now
+    licence = await world.filings.get_for(late, SECRETARIAT)
+    assert licence.filing is not None and licence.filing.overdue_noticed_at == world.clock.now
+    assert licence.filing.status(world.filings.today()) is FilingStatus.OVERDUE  # still overdue, told once
+
+    world.clock.now = datetime(2027, 4, 2, 0, 1, tzinfo=UTC)  # beta's deadline passed overnight
+    assert await world.filings.tell_overdue() == 1
+    overdue = [e for e in world.licences_store.events() if isinstance(e, contracts.LicenceFilingOverdue)]
+    assert [e.licensee_id for e in overdue] == ["acme", "beta"]
+
+
+class RacingRepository(LicenceRepository):
+    """A replica's repository whose read of the overdue records is followed, before it writes, by
+    another replica's whole run (the race two replicas of licensing run every hour)."""
+
+    other: LicenceFilings | None = None
+
+    async def overdue_untold(self, today: date, after: str | None, limit: int) -> list[Licence]:
+        found = await super().overdue_untold(today, after, limit)
+        if self.other is not None:
+            other, self.other = self.other, None
+            assert await other.tell_overdue() == len(found)
+        return found
+
+
+async def test_two_replicas_racing_tell_an_overdue_contract_once(world: World) -> None:
+    first = await signed(world, "acme", date(2026, 9, 1))
+    second = await signed(world, "beta", date(2026, 8, 1))
+    racing = RacingRepository(world.licences_store, remember=0)
+    racing.other = LicenceFilings(LicenceRepository(world.licences_store, remember=0), world.clock)
+    mine = LicenceFilings(racing, world.clock)
+    assert await mine.tell_overdue() == 0  # the other replica told both first; this one's writes lost
+    overdue = [e for e in world.licences_store.events() if isinstance(e, contracts.LicenceFilingOverdue)]
+    assert sorted(e.licence_id for e in overdue) == sorted([first, second])
+    assert await mine.tell_overdue() == 0

@@ -56,7 +56,7 @@ def test_every_domain_event_has_a_contract() -> None:
         events.LicensorShare
     }
     assert set(DOMAIN_EVENTS) == declared == set(INTEGRATION_EVENTS.table)
-    assert len(DOMAIN_EVENTS) == 13
+    assert len(DOMAIN_EVENTS) == 14
 
 
 @pytest.mark.parametrize("cls", DOMAIN_EVENTS, ids=lambda c: c.__name__)

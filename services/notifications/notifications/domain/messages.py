@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
 from alliance_common.events import IntegrationEvent
+from alliance_contracts.integration import WebhookSubscriptionDisabled
+from alliance_contracts.licensing import LicenceFilingOverdue
 from alliance_contracts.membership import ApplicationDecided, DuesReminderDue
 from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallIssued
 from alliance_contracts.training import CertificateIssued, RegistrationStatusChanged
@@ -21,6 +23,9 @@ from notifications.domain.model import Kind, Recipient, Text
 # as the portal labels them (portal/beijing_time.py).
 CST = timezone(timedelta(hours=8), "CST")
 MEMBER_ADMIN = "member_admin"
+# The secretariat's mailbox as a recipient (its address is the service's setting): one subject, so
+# the ledger keeps one notification per event for it however many intents name it.
+SECRETARIAT = "secretariat"
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,14 @@ def day(value: date) -> str:
     return value.isoformat()
 
 
-def intents(event: IntegrationEvent) -> list[Intent]:
-    """What ``event`` tells whom; empty for an event (or a state) that concerns nobody by mail."""
+def intents(event: IntegrationEvent, secretariat: Recipient | None = None) -> list[Intent]:
+    """What ``event`` tells whom; empty for an event (or a state) that concerns nobody by mail.
+    ``secretariat``: the secretariat's mailbox, for the events it is told of (None: it is not told)."""
+    if isinstance(event, LicenceFilingOverdue):
+        return licence_filing_overdue(event, secretariat)
+    if isinstance(event, WebhookSubscriptionDisabled):
+        told = webhook_disabled(event, secretariat)
+        return [told] if told else []
     if isinstance(event, DuesReminderDue):
         return [dues_reminder(event)]
     if isinstance(event, ApplicationDecided):
@@ -286,5 +297,70 @@ def certificate(event: CertificateIssued) -> Intent:
             f"You completed \u201c{title}\u201d and hold its certificate ({event.credit_hours} credit hours). "
             f"Verification code: {event.verification_code}.",
             page="/certificates?" + urlencode({"code": event.verification_code}),
+        ),
+    )
+
+
+def licence_filing_overdue(event: LicenceFilingOverdue, secretariat: Recipient | None) -> list[Intent]:
+    """The licensee's administrators (its people, when the directory knows them: a member licensee)
+    and the secretariat (which files the contract) are told a licence contract passed its deadline."""
+    licensee = event.licensee_name or event.licensee_id
+    deadline, effective = day(event.deadline), day(event.effective_on)
+    to_licensee = Text(
+        f"许可合同备案已逾期：{licensee}（{event.licence_id}）",
+        f"Licence contract filing overdue: {licensee} ({event.licence_id})",
+        f"专利池许可合同 {event.licence_id}（项目 {event.programme}）自 {effective} 生效，"
+        f"应于 {deadline} 前向国家知识产权局备案，至今尚未备案。秘书处将办理备案，如需贵组织提供材料，将与您联系。",
+        f"The pool's licence contract {event.licence_id} (programme {event.programme}) took effect on {effective} "
+        f"and was due to be filed with the patent office (CNIPA) by {deadline}; it is not filed yet. The "
+        "secretariat files it and will ask you for anything it needs.",
+        page=f"/licences/{quote(event.licence_id)}",
+    )
+    told = [
+        Intent(Kind.LICENCE_FILING_OVERDUE, Organisations((event.licensee_id,), frozenset({MEMBER_ADMIN})), to_licensee)
+    ]
+    if secretariat is not None:
+        to_secretariat = Text(
+            f"许可合同备案已逾期：{licensee}（{event.licence_id}）",
+            f"Licence contract filing overdue: {licensee} ({event.licence_id})",
+            f"被许可方 {licensee}（{event.licensee_id}）的许可合同 {event.licence_id}（项目 {event.programme}）"
+            f"自 {effective} 生效，备案期限 {deadline} 已过，尚未备案。"
+            "请向国家知识产权局办理备案，并记录备案号与备案日期"
+            f"（POST /api/v1/licensing/licence-filings/{event.licence_id}/filing）。",
+            f"Licence contract {event.licence_id} of {licensee} ({event.licensee_id}), programme {event.programme}, "
+            f"took effect on {effective}; its filing deadline {deadline} has passed and it is not filed. Please file "
+            "it with the patent office (CNIPA) and record the filing number and date "
+            f"(POST /api/v1/licensing/licence-filings/{event.licence_id}/filing).",
+        )
+        told.append(Intent(Kind.LICENCE_FILING_OVERDUE, Person(secretariat), to_secretariat))
+    return told
+
+
+def webhook_disabled(event: WebhookSubscriptionDisabled, secretariat: Recipient | None) -> Intent | None:
+    """The owning client's contact (else the secretariat) is told which subscription stopped, why, and
+    how to enable it again."""
+    if event.contact_email:
+        recipient = Recipient(f"agency:{event.owner_client_id}", event.contact_email)
+    elif secretariat is not None:
+        recipient = secretariat
+    else:
+        return None
+    at_zh, at_en = moment_zh(event.disabled_at), moment_en(event.disabled_at)
+    path = event.enable_path or f"/api/v1/integration/webhooks/subscriptions/{event.subscription_id}/enable"
+    route = f"POST {path}"
+    return Intent(
+        Kind.WEBHOOK_DISABLED,
+        Person(recipient),
+        Text(
+            f"Webhook 订阅已停用：{event.subscription_id}",
+            f"Webhook subscription disabled: {event.subscription_id}",
+            f"机器客户端 {event.owner_client_id} 的 Webhook 订阅 {event.subscription_id}（{event.url}）"
+            f"已于 {at_zh} 被平台自动停用。原因：{event.reason}\n\n停用期间的事件仍会保留。"
+            f"修复接收端后，请用该客户端的令牌（webhooks:manage）调用 {route} 重新启用；"
+            "停用期间的事件可通过该订阅的 replay 补发。",
+            f"The webhook subscription {event.subscription_id} of the machine client {event.owner_client_id} "
+            f"({event.url}) was disabled by the platform at {at_en}. Why: {event.reason}\n\nNo event is lost "
+            f"meanwhile. Once the receiver is fixed, enable it again with the client's token (webhooks:manage): "
+            f"{route}; the events of the time it was disabled can be sent again with the subscription's replay.",
         ),
     )

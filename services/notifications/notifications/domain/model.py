@@ -18,6 +18,8 @@ class Kind(StrEnum):
     BALLOT = "ballot"
     WAITING_LIST_OFFER = "waiting_list_offer"
     CERTIFICATE = "certificate"
+    LICENCE_FILING_OVERDUE = "licence_filing_overdue"  # a licence contract past its filing deadline
+    WEBHOOK_DISABLED = "webhook_disabled"  # an agency's webhook subscription stopped (to its contact)
 
 
 class Language(StrEnum):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alliance_common.consumer import EventHandler
 from alliance_common.events import IntegrationEvent
+from alliance_contracts.integration import WebhookSubscriptionDisabled
+from alliance_contracts.licensing import LicenceFilingOverdue
 from alliance_contracts.membership import ApplicationDecided, DuesReminderDue, UserAdded, UserRemoved
 from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallAnswered, IprCallIssued
 from alliance_contracts.training import CertificateIssued, RegistrationStatusChanged
@@ -17,6 +19,8 @@ TELLING: tuple[type[IntegrationEvent], ...] = (
     BallotClosed,
     RegistrationStatusChanged,
     CertificateIssued,
+    LicenceFilingOverdue,
+    WebhookSubscriptionDisabled,
 )
 
 

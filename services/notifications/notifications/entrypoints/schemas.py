@@ -21,6 +21,8 @@ class KindsIn(RequestModel):
     ballot: bool | None = None
     waiting_list_offer: bool | None = None
     certificate: bool | None = None
+    licence_filing_overdue: bool | None = None
+    webhook_disabled: bool | None = None
 
     def chosen(self) -> dict[Kind, bool]:
         return {Kind(name): value for name, value in self.model_dump().items() if value is not None}
@@ -33,6 +35,8 @@ class KindsPublic(BaseModel):
     ballot: bool
     waiting_list_offer: bool
     certificate: bool
+    licence_filing_overdue: bool = True
+    webhook_disabled: bool = True
 
 
 PREFERENCES_EXAMPLE: dict[str, Any] = {
@@ -65,6 +69,8 @@ class PreferencesPublic(BaseModel):
                         "ballot": False,
                         "waiting_list_offer": True,
                         "certificate": True,
+                        "licence_filing_overdue": True,
+                        "webhook_disabled": True,
                     },
                     "language": "zh-en",
                 }

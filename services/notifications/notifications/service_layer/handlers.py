@@ -88,8 +88,10 @@ class NotificationService:
         max_event_age: timedelta,
         ipr_reminder_before: timedelta,
         portal_url: str | None = None,
+        secretariat: Recipient | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self.secretariat = secretariat  # the secretariat's mailbox (None: it is not mailed)
         self.directory = directory
         self.preferences = preferences
         self.ledger = ledger
@@ -157,7 +159,7 @@ class NotificationService:
         if envelope.time < self.clock() - self.max_event_age:
             log.info("event %s (%s) is older than %s: no mail", envelope.id, envelope.type, self.max_event_age)
             return
-        for intent in intents(event):
+        for intent in intents(event, self.secretariat):
             for recipient in await self._audience(intent):
                 await self._tell_once(envelope.id, envelope.type, intent, recipient)
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 
 from alliance_common.events import IntegrationEvent
+from alliance_contracts.integration import WebhookSubscriptionDisabled
+from alliance_contracts.licensing import LicenceFilingOverdue
 from alliance_contracts.membership import ApplicationDecided, DuesReminderDue, MemberAdmitted
 from alliance_contracts.standards import BallotClosed, BallotOpened, IprCallIssued
 from alliance_contracts.training import CertificateIssued, RegistrationStatusChanged
@@ -236,3 +238,71 @@ def test_the_ipr_deadline_reminder_links_to_the_call_of_its_project() -> None:
     intent = ipr_deadline_reminder(call)
     assert intent.text.page == "/projects/p-3/ipr"
     assert "2026-11-27 10:00 (Beijing time, UTC+8)" in intent.text.body_en
+
+
+# --- a licence contract past its filing deadline; an agency's webhook subscription disabled -------------
+
+SECRETARIAT = Recipient("secretariat", "secretariat@alliance.example", "Secretariat")
+
+
+def overdue() -> LicenceFilingOverdue:
+    return LicenceFilingOverdue(
+        licence_id="PL-prog-1-org-7",
+        licensee_id="org-7",
+        licensee_name="Xiamen Bright Lighting Ltd.",
+        programme="prog-1",
+        effective_on=date(2026, 7, 1),
+        deadline=date(2026, 10, 1),
+        noticed_at=AT,
+    )
+
+
+def disabled(contact: str | None = "it-desk@amr.example") -> WebhookSubscriptionDisabled:
+    return WebhookSubscriptionDisabled(
+        subscription_id="wh_7",
+        owner_client_id="agency-fj",
+        url="https://hooks.amr.example/in",
+        reason="the receiver answered 410 Gone",
+        disabled_at=AT,
+        contact_email=contact,
+        enable_path="/api/v1/integration/webhooks/subscriptions/wh_7/enable",
+    )
+
+
+def test_an_overdue_filing_tells_the_licensees_admins_and_the_secretariat() -> None:
+    to_licensee, to_secretariat = intents(overdue(), SECRETARIAT)
+    assert to_licensee.kind is to_secretariat.kind is Kind.LICENCE_FILING_OVERDUE
+    assert to_licensee.audience == Organisations(("org-7",), frozenset({"member_admin"}))
+    assert to_secretariat.audience == Person(SECRETARIAT)
+    for intent in (to_licensee, to_secretariat):
+        subject, body = intent.text.render(Language.BILINGUAL)
+        assert "PL-prog-1-org-7" in subject and "Xiamen Bright Lighting Ltd." in subject
+        assert "2026-10-01" in body and "2026-07-01" in body and "备案" in body and "CNIPA" in body
+    assert to_licensee.text.page == "/licences/PL-prog-1-org-7"
+    _, secretariat_body = to_secretariat.text.render(Language.ENGLISH)
+    assert "POST /api/v1/licensing/licence-filings/PL-prog-1-org-7/filing" in secretariat_body
+    # Without the secretariat's address only the licensee is told.
+    assert [i.audience for i in intents(overdue())] == [to_licensee.audience]
+
+
+def test_a_disabled_subscription_tells_its_clients_contact_which_why_and_how_to_enable_it() -> None:
+    [intent] = intents(disabled(), SECRETARIAT)
+    assert intent.kind is Kind.WEBHOOK_DISABLED
+    assert intent.audience == Person(Recipient("agency:agency-fj", "it-desk@amr.example"))
+    subject, body = intent.text.render(Language.BILINGUAL)
+    assert "wh_7" in subject
+    for words in (
+        "https://hooks.amr.example/in",
+        "agency-fj",
+        "the receiver answered 410 Gone",
+        "POST /api/v1/integration/webhooks/subscriptions/wh_7/enable",
+        "2026-11-27 10:00",  # Beijing time
+        "停用",
+    ):
+        assert words in body, words
+
+
+def test_a_disabled_subscription_of_a_client_with_no_contact_tells_the_secretariat() -> None:
+    [intent] = intents(disabled(contact=None), SECRETARIAT)
+    assert intent.audience == Person(SECRETARIAT)
+    assert intents(disabled(contact=None)) == []  # no address at all: no one to mail

@@ -13,6 +13,8 @@ import pytest
 from alliance_common.auth import Principal, Role
 from alliance_common.errors import Forbidden
 from alliance_common.events import Envelope, IntegrationEvent, envelope_for
+from alliance_contracts.integration import WebhookSubscriptionDisabled
+from alliance_contracts.licensing import LicenceFilingOverdue
 from alliance_contracts.membership import DuesReminderDue, UserAdded, UserRemoved
 from alliance_contracts.standards import BallotOpened, IprCallAnswered, IprCallIssued
 from notifications.domain.messages import OpenCall
@@ -290,3 +292,39 @@ async def test_a_call_shorter_than_the_reminder_period_gets_no_reminder(world: W
     world.now = NOW + timedelta(days=1)
     assert await world.service.remind_ipr_deadlines() == 0
     assert len(world.mailer.sent) == 2  # the call itself only
+
+
+async def test_an_overdue_filing_and_a_disabled_subscription_are_mailed_once_each_even_when_redelivered(
+    world: World,
+) -> None:
+    world.service.secretariat = Recipient("secretariat", "secretariat@alliance.example", "Secretariat")
+    await staff(world)  # org-1's member admin and staff
+    overdue = LicenceFilingOverdue(
+        licence_id="PL-p-org-1",
+        licensee_id="org-1",
+        licensee_name="Org One",
+        programme="p",
+        effective_on=date(2026, 7, 1),
+        deadline=date(2026, 10, 1),
+        noticed_at=NOW,
+    )
+    disabled = WebhookSubscriptionDisabled(
+        subscription_id="wh_1",
+        owner_client_id="agency-demo",
+        url="https://hooks.example/in",
+        reason="every delivery failed for 24.0 h",
+        disabled_at=NOW,
+        contact_email="desk@agency.example",
+        enable_path="/api/v1/integration/webhooks/subscriptions/wh_1/enable",
+    )
+    for event in (overdue, disabled):
+        envelope = await world.deliver(event)
+        await world.handle(envelope, event)  # redelivered: nothing more
+    assert sorted(to for to, _, _ in world.mailer.sent) == [
+        "admin@org1.example",  # the licensee's member admin (not its staff)
+        "desk@agency.example",
+        "secretariat@alliance.example",
+    ]
+    # A second disabling of the same subscription (enabled, failing again) is a new event: a new mail.
+    await world.deliver(disabled.model_copy(update={"reason": "again"}))
+    assert [to for to, _, _ in world.mailer.sent].count("desk@agency.example") == 2
