@@ -35,9 +35,6 @@ README = ROOT / "deploy" / "README.md"
 SERVICES = ("membership", "licensing", "standards", "training", "notifications", "integration")
 PORTAL = "portal"  # the member portal: a process in front of the gateway, no service (no Kafka, no JWKS)
 PROCESSES = (*SERVICES, "gateway", PORTAL)
-# GET /metrics of the gateway and the portal wants a bearer token (issue 12, item 6: the metrics
-# branch adds the setting). Remove from here once `metrics_token` is a field of both.
-PENDING_FIELDS = {"gateway": {"METRICS_TOKEN"}, PORTAL: {"METRICS_TOKEN"}}
 UID = 10001
 HTTP_PORT_NAME = "http"
 
@@ -298,9 +295,8 @@ def test_every_deployment_is_hardened() -> None:
 
 
 def deployed_fields(process: str) -> set[str]:
-    """The variables a process may be given: its settings' fields, and the ones issue 12's metrics
-    branch adds (the gateway's and the portal's METRICS_TOKEN) until that branch is merged."""
-    return env_fields(process) | PENDING_FIELDS.get(process, set())
+    """The variables a process may be given: its settings' fields."""
+    return env_fields(process)
 
 
 @pytest.mark.parametrize("directory", [BASE, *OVERLAYS], ids=lambda p: p.name)
