@@ -65,6 +65,7 @@ EVENTS_ENV = "FAULT_EVENTS"
 ADMITTED = "alliance.membership.member.admitted.v1"
 SUSPENDED = "alliance.membership.member.suspended.v1"
 REINSTATED = "alliance.membership.member.reinstated.v1"
+PATENT_CONTRIBUTED = "alliance.licensing.patent.contributed.v1"
 LICENCE_EVENTS = {
     "granted": "alliance.licensing.licence.granted.v1",
     "suspended": "alliance.licensing.licence.suspended.v1",
@@ -76,6 +77,8 @@ LICENCE_ACTION = {ADMITTED: "granted", SUSPENDED: "suspended", REINSTATED: "rest
 SERVICE_DATABASES = ("membership", "licensing", "standards", "training", "integration", "notifications")
 # The effects each accepted standing event has (one each), in the order of the table's columns.
 CONSUMERS = ("licensing", "standards", "training", "archive", "archive:licence")
+# Per accepted patent contribution: the register in licensing, and the archived event.
+PATENT_EFFECTS = ("licensing:patents", "archive:patent")
 
 
 def fault_writes(config: pytest.Config | None = None) -> int:
@@ -104,6 +107,7 @@ class Chain:
     name: str
     org_id: str | None = None
     events: list[str] = field(default_factory=list)  # standing event types of accepted writes, in order
+    patent_number: str | None = None  # a patent the member contributed (accepted), in licensing
     accepted: int = 0
     rejected: list[str] = field(default_factory=list)  # writes that never got accepted (and why)
 
@@ -125,7 +129,7 @@ class Workload:
     ) -> None:
         self.urls = [gateway_urls] if isinstance(gateway_urls, str) else list(gateway_urls)
         self.toggles = toggles
-        per_chain = 3 + toggles  # apply, review, admit, then suspend/reinstate in turn
+        per_chain = 4 + toggles  # apply, review, admit, a patent, then suspend/reinstate in turn
         self.chains = [
             Chain(f"Fault Run {uuid.uuid4().hex[:10]} Co., Ltd.") for _ in range(max(1, writes // per_chain))
         ]
@@ -268,6 +272,33 @@ class Workload:
 
         return applied
 
+    async def _contribute_patent(self, client: httpx.AsyncClient, chain: Chain) -> bool:
+        """The new member registers a patent in licensing (archived by integration)."""
+        assert chain.org_id is not None
+        member = await self._token(client, f"admin@{chain.org_id}.example", "member_admin", org_id=chain.org_id)
+        number = f"CN{uuid.uuid4().int % 10**12}B"
+        body = {
+            "office": "CN",
+            "number": number,
+            "family_id": f"F-{number}",
+            "title": "Flip-chip LED electrode layout",
+            "filing_date": "2014-03-01",
+            "grant_date": "2017-05-10",
+            "expiry_date": "2034-03-01",
+            "segment": "chip",
+        }
+
+        async def applied() -> dict[str, Any] | None:
+            # A retry after a stored attempt gets 409 ("registered by your organisation already").
+            page = await self._read(client, "/api/v1/licensing/patents", member)
+            mine = [p for p in (page or {}).get("items", ()) if p.get("number") == number]
+            return dict(mine[0]) if mine else None
+
+        if await self._write(client, chain, "/api/v1/licensing/patents", body, member, applied) is None:
+            return False
+        chain.patent_number = number
+        return True
+
     async def _chain(self, client: httpx.AsyncClient, chain: Chain) -> None:
         applicant = await self._token(
             client, f"applicant-{uuid.uuid4().hex[:10]}@example.com", "member_admin", org_id="pending"
@@ -314,6 +345,8 @@ class Workload:
         if admitted is None:
             return
         chain.events.append(ADMITTED)
+        if not await self._contribute_patent(client, chain):
+            return
         for i in range(self.toggles):
             if i % 2 == 0:
                 done = await self._write(
@@ -459,6 +492,8 @@ class Effects:
     archive: dict[str, list[tuple[str, str]]]  # member id -> [(type, id)] of its standing events
     archive_licence: dict[str, list[str]]  # member id -> licence event types archived
     membership: dict[str, str]  # member id -> membership status in membership's own store
+    patents: dict[str, list[str]]  # member id -> its patents' numbers in licensing's register
+    archive_patents: dict[str, list[str]]  # member id -> numbers of its patent.contributed events archived
 
     def fingerprint(self) -> tuple[int, ...]:
         return (
@@ -467,6 +502,8 @@ class Effects:
             sum(len(v) for v in self.training.values()),
             sum(len(v) for v in self.archive.values()),
             sum(len(v) for v in self.archive_licence.values()),
+            sum(len(v) for v in self.patents.values()),
+            sum(len(v) for v in self.archive_patents.values()),
         )
 
 
@@ -503,11 +540,31 @@ async def read_effects(store_url: str, workload: Workload) -> Effects:
                 archive.setdefault(subject, []).append((doc["type"], str(doc["_id"])))
             elif subject in licence_ids:
                 archive_licence.setdefault(licence_ids[subject], []).append(doc["type"])
+        patents: dict[str, list[str]] = {}
+        async for doc in client["licensing"]["patents"].find({}, {"owner_id": 1, "number": 1}):
+            if doc.get("owner_id") in ids:
+                patents.setdefault(str(doc["owner_id"]), []).append(str(doc.get("number")))
+        archive_patents: dict[str, list[str]] = {}
+        contributed = {"type": PATENT_CONTRIBUTED}
+        async for doc in client["integration"]["events"].find(contributed, {"data": 1}):
+            data = doc.get("data") or {}
+            if data.get("owner_id") in ids:
+                archive_patents.setdefault(str(data["owner_id"]), []).append(str(data.get("number")))
         membership: dict[str, str] = {}
         async for doc in client["membership"]["organisations"].find({}, {"membership": 1}):
             if doc["_id"] in ids:
                 membership[doc["_id"]] = str((doc.get("membership") or {}).get("status"))
-        return Effects(licences, views["standards"], views["training"], standings, archive, archive_licence, membership)
+        return Effects(
+            licences,
+            views["standards"],
+            views["training"],
+            standings,
+            archive,
+            archive_licence,
+            membership,
+            patents,
+            archive_patents,
+        )
     finally:
         await client.close()
 
@@ -568,7 +625,7 @@ def _tally(expected: int, found_ids: Iterable[str]) -> tuple[int, int, int]:
 
 def tally(workload: Workload, effects: Effects) -> tuple[dict[str, tuple[int, int, int, int]], list[str]]:
     """Per consumer (expected, found, duplicated, lost), and the per-member order violations."""
-    totals = {name: [0, 0, 0, 0] for name in (*CONSUMERS, "membership")}
+    totals = {name: [0, 0, 0, 0] for name in (*CONSUMERS, "membership", *PATENT_EFFECTS)}
     order: list[str] = []
 
     def add(name: str, expected: int, counted: tuple[int, int, int]) -> None:
@@ -608,6 +665,9 @@ def tally(workload: Workload, effects: Effects) -> tuple[dict[str, tuple[int, in
         status = effects.membership.get(member)
         ok = status is not None and (status == want if want else status != "suspended")
         add("membership", 1, (1, 0, 0) if ok else (0, 0, 1))
+        if chain.patent_number is not None:
+            add("licensing:patents", 1, _tally(1, effects.patents.get(member, [])))
+            add("archive:patent", 1, _tally(1, effects.archive_patents.get(member, [])))
     return {k: (v[0], v[1], v[2], v[3]) for k, v in totals.items()}, order
 
 
