@@ -724,10 +724,14 @@ async def run_fault(
     """Run ``workload`` and ``inject()`` (which returns how many faults it injected) side by side,
     then count; the result is added to ``RESULTS`` (the session's table)."""
     before = await baseline(store_url, bootstrap)
+
+    async def injecting() -> int:
+        return await inject()
+
     async with asyncio.TaskGroup() as group:  # either failing cancels the other
         group.create_task(workload.run())
-        injecting = group.create_task(inject())
-    injected = injecting.result()
+        injector = group.create_task(injecting())
+    injected = injector.result()
     result = await count_effects(fault, injected, workload, store_url, bootstrap, before)
     RESULTS.append(result)
     return result
