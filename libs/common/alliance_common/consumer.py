@@ -47,6 +47,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from alliance_common import failpoints
 from alliance_common.events import (
     Envelope,
     IntegrationEvent,
@@ -205,6 +206,7 @@ class EventConsumer:
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
                 if batches:
                     await self._process_batch([r for records in batches.values() for r in records])
+                    failpoints.hit("consumer.after_effect")  # effects stored, offsets not yet committed
                     for tp, records in batches.items():
                         pending[tp] = records[-1].offset + 1
                 if pending and (not batches or loop.time() - last_commit >= COMMIT_INTERVAL_S):

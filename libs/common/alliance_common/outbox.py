@@ -35,6 +35,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from alliance_common import failpoints
 from alliance_common.errors import Conflict
 from alliance_common.events import CONTENT_TYPE, IntegrationEvent, envelope_for
 from alliance_common.kafka import new_producer, sleep_or_stop
@@ -358,6 +359,7 @@ class OutboxRelay:
                 failed = result
         if failed is not None:
             raise failed
+        failpoints.hit("outbox.after_publish")  # published and acknowledged, not yet removed
         for name, doc in pending:
             await self._remove_published(self.collections[name], doc)
             self.published += len(doc["outbox"])

@@ -1,0 +1,763 @@
+"""The fault suite's workload and its count of effects, against the store and Kafka (never the logs).
+
+A fault test runs a ``Workload`` through the gateway while it injects its fault, lets the platform
+settle, and counts::
+
+    workload = Workload(stack.gateway_url, writes=fault_writes(config))
+    injected = 0
+
+    async def inject() -> None:  # runs beside the workload; returns when the fault is over
+        nonlocal injected
+        ...
+
+    result = await run_fault("my fault", workload, inject, store_url=..., bootstrap=..., injected=lambda: injected)
+    result.assert_clean()
+
+The workload (``Workload``): member chains through the gateway. Each chain applies for membership,
+is reviewed and admitted, then suspended and reinstated in turn: every write after the application
+emits a standing event that licensing (the cross-licence and its history), standards and training
+(their standing views) consume, and the integration archive stores every event once by id; licensing's
+own licence events are archived too. Each write carries an ``Idempotency-Key`` and is retried by the
+client on a timeout, a lost connection, a 429 or a 5xx, with the same key, until a deadline: it is
+*accepted* once an attempt got a 2xx, or when a retry after an attempt of unknown fate got 409 and the
+organisation shows the write applied. A chain goes on only after its previous write was accepted, so
+each member's standing events have one expected order. Writes start at a steady rate (``rate`` per
+second) with at most ``concurrency`` chains in flight.
+
+The count (``count_effects``), after ``settle``: for every accepted write, its effect in every consuming
+service (expected, found, duplicated, lost), per-member order in licensing's history and in each view,
+every service's outbox empty, nothing new in any ``*.dlq`` topic (nor in a service's ``dead_letters``),
+and every consumer group's committed offsets at the end of its partitions (lag 0).
+``FaultResult``s are collected in ``RESULTS``; the suite prints them as one table at the end.
+
+Size: ``fault_writes(config)`` is the number of writes per fault: ``CI_WRITES`` unless ``--fault-events``
+or ``FAULT_EVENTS`` asks for a total, which is spread over ``FAULTS_IN_SUITE`` faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient
+
+from alliance_local.kafka_security import tooling_options
+from membership.domain.credit_code import ALPHABET, with_check_characters
+
+CI_WRITES = 300  # writes per fault by default: a few hundred (the suite must fit the CI budget)
+# Fault scenarios in tests/faults that share FAULT_EVENTS: consumer kill, relay kill, store restart,
+# consumer churn, gateway restart (test_faults.py), broker kill, replicas, backup/restore.
+FAULTS_IN_SUITE = 8
+EVENTS_ENV = "FAULT_EVENTS"
+
+ADMITTED = "alliance.membership.member.admitted.v1"
+SUSPENDED = "alliance.membership.member.suspended.v1"
+REINSTATED = "alliance.membership.member.reinstated.v1"
+PATENT_CONTRIBUTED = "alliance.licensing.patent.contributed.v1"
+LICENCE_EVENTS = {
+    "granted": "alliance.licensing.licence.granted.v1",
+    "suspended": "alliance.licensing.licence.suspended.v1",
+    "restored": "alliance.licensing.licence.restored.v1",
+}
+STANDING_TYPES = (ADMITTED, SUSPENDED, REINSTATED)
+# What licensing's history says for each standing event of a chain.
+LICENCE_ACTION = {ADMITTED: "granted", SUSPENDED: "suspended", REINSTATED: "restored"}
+SERVICE_DATABASES = ("membership", "licensing", "standards", "training", "integration", "notifications")
+# The effects each accepted standing event has (one each), in the order of the table's columns.
+CONSUMERS = ("licensing", "standards", "training", "archive", "archive:licence")
+# Per accepted patent contribution: the register in licensing, and the archived event.
+PATENT_EFFECTS = ("licensing:patents", "archive:patent")
+
+
+def fault_writes(config: pytest.Config | None = None) -> int:
+    """Writes per fault: CI size unless ``--fault-events``/``FAULT_EVENTS`` names a total for the suite."""
+    total: Any = config.getoption("fault_events", None) if config is not None else None
+    total = total or os.environ.get(EVENTS_ENV)
+    if not total:
+        return CI_WRITES
+    return max(CI_WRITES, int(total) // FAULTS_IN_SUITE)
+
+
+_codes = itertools.count(1)
+
+
+def fresh_credit_code() -> str:
+    """A valid unified social credit code no other chain uses."""
+    n = next(_codes) * 7919 + uuid.uuid4().int % 1_000_000_000
+    body = "".join(ALPHABET[(n // 31**i) % 31] for i in range(8))
+    return with_check_characters(f"914403{n % 100:02d}{body}")
+
+
+@dataclass
+class Chain:
+    """One member's writes: accepted standing events in the order membership applied them."""
+
+    name: str
+    org_id: str | None = None
+    events: list[str] = field(default_factory=list)  # standing event types of accepted writes, in order
+    patent_number: str | None = None  # a patent the member contributed (accepted), in licensing
+    accepted: int = 0
+    rejected: list[str] = field(default_factory=list)  # writes that never got accepted (and why)
+
+
+class Workload:
+    """Member chains through the gateway (see the module's notes). ``gateway_urls``: one or more
+    gateways (a chain's attempts go round them, so a retry reaches another replica)."""
+
+    def __init__(
+        self,
+        gateway_urls: str | list[str],
+        *,
+        writes: int = CI_WRITES,
+        toggles: int = 3,
+        rate: float = 25.0,
+        concurrency: int = 8,
+        deadline_s: float = 180.0,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.urls = [gateway_urls] if isinstance(gateway_urls, str) else list(gateway_urls)
+        self.toggles = toggles
+        per_chain = 4 + toggles  # apply, review, admit, a patent, then suspend/reinstate in turn
+        self.chains = [
+            Chain(f"Fault Run {uuid.uuid4().hex[:10]} Co., Ltd.") for _ in range(max(1, writes // per_chain))
+        ]
+        self.rate = rate
+        self.concurrency = concurrency
+        self.deadline_s = deadline_s
+        self.timeout_s = timeout_s
+        self.attempts = 0
+        self.retries = 0
+        self.started_at = 0.0
+        self.elapsed_s = 0.0
+        self._next_slot = 0.0
+        self._slot_lock = asyncio.Lock()
+        self._headers: dict[str, dict[str, str]] = {}
+        self._turn = itertools.count()
+        self.done = asyncio.Event()  # set when every chain has ended (a fault injector stops then)
+
+    @property
+    def writes_accepted(self) -> int:
+        return sum(c.accepted for c in self.chains)
+
+    @property
+    def rejected(self) -> list[str]:
+        return [r for c in self.chains for r in c.rejected]
+
+    async def run(self) -> None:
+        """Every chain to its end (or to the first write that could not be accepted)."""
+        self.started_at = time.monotonic()
+        self._next_slot = self.started_at
+        limits = httpx.Limits(max_connections=self.concurrency * 2, max_keepalive_connections=self.concurrency)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits) as client:
+                self._headers["secretariat"] = await self._token(client, "secretariat@alliance.example", "secretariat")
+                self._headers["council"] = await self._token(client, "council@alliance.example", "council")
+                gate = asyncio.Semaphore(self.concurrency)
+
+                async def one(chain: Chain) -> None:
+                    async with gate:
+                        await self._chain(client, chain)
+
+                await asyncio.gather(*(one(chain) for chain in self.chains))
+        finally:
+            self.elapsed_s = time.monotonic() - self.started_at
+            self.done.set()
+
+    def _url(self) -> str:
+        return self.urls[next(self._turn) % len(self.urls)]
+
+    async def _pace(self) -> None:
+        """One write start per 1/rate seconds across all chains."""
+        async with self._slot_lock:
+            now = time.monotonic()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self.rate
+        await asyncio.sleep(max(0.0, slot - now))
+
+    async def _token(
+        self, client: httpx.AsyncClient, subject: str, *roles: str, org_id: str | None = None
+    ) -> dict[str, str]:
+        body: dict[str, Any] = {"subject": subject, "roles": list(roles)}
+        if org_id:
+            body["org_id"] = org_id
+        deadline = time.monotonic() + self.deadline_s
+        while True:
+            try:
+                response = await client.post(f"{self._url()}/auth/dev-login", json=body)
+                if response.status_code == 200:
+                    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("the gateway issued no token")
+            await asyncio.sleep(0.5)
+
+    async def _write(
+        self,
+        client: httpx.AsyncClient,
+        chain: Chain,
+        path: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        applied: Callable[[], Awaitable[dict[str, Any] | None]],
+    ) -> dict[str, Any] | None:
+        """POST with an Idempotency-Key, retried until accepted; the response body, or None.
+
+        ``applied()``: after a 409 that follows an attempt of unknown fate, the organisation if
+        that earlier attempt was applied (read back through the gateway), else None."""
+        await self._pace()
+        key = str(uuid.uuid4())
+        deadline = time.monotonic() + self.deadline_s
+        delay = 0.2
+        unknown_fate = False  # an earlier attempt may have been applied (timeout, lost connection, 5xx)
+        while True:
+            self.attempts += 1
+            try:
+                response = await client.post(
+                    f"{self._url()}{path}", json=body, headers={**headers, "Idempotency-Key": key}
+                )
+            except httpx.HTTPError as exc:
+                unknown_fate, outcome = True, f"{type(exc).__name__}"
+            else:
+                if 200 <= response.status_code < 300:
+                    chain.accepted += 1
+                    return dict(response.json())
+                outcome = f"{response.status_code} {response.text[:200]}"
+                if response.status_code == 409 and unknown_fate:
+                    org = await applied()
+                    if org is not None:
+                        chain.accepted += 1  # an earlier attempt was applied; this one found it done
+                        return org
+                if response.status_code < 500 and response.status_code != 429:
+                    chain.rejected.append(f"{path}: {outcome}")
+                    return None
+                unknown_fate = unknown_fate or response.status_code >= 500
+            if time.monotonic() > deadline:
+                chain.rejected.append(f"{path}: gave up after {self.deadline_s:.0f}s ({outcome})")
+                return None
+            self.retries += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _read(self, client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> Any:
+        """GET through the gateway, retried until it answers 200 (None at the deadline)."""
+        deadline = time.monotonic() + self.deadline_s
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                response = await client.get(f"{self._url()}{path}", headers=headers)
+                if response.status_code == 200:
+                    return response.json()
+            await asyncio.sleep(0.5)
+        return None
+
+    def _org_where(
+        self, client: httpx.AsyncClient, chain: Chain, check: Callable[[dict[str, Any]], bool]
+    ) -> Callable[[], Awaitable[dict[str, Any] | None]]:
+        async def applied() -> dict[str, Any] | None:
+            path = f"/api/v1/membership/organisations/{chain.org_id}"
+            org = await self._read(client, path, self._headers["secretariat"])
+            return dict(org) if org is not None and check(org) else None
+
+        return applied
+
+    async def _contribute_patent(self, client: httpx.AsyncClient, chain: Chain) -> bool:
+        """The new member registers a patent in licensing (archived by integration)."""
+        assert chain.org_id is not None
+        member = await self._token(client, f"admin@{chain.org_id}.example", "member_admin", org_id=chain.org_id)
+        number = f"CN{uuid.uuid4().int % 10**12}B"
+        body = {
+            "office": "CN",
+            "number": number,
+            "family_id": f"F-{number}",
+            "title": "Flip-chip LED electrode layout",
+            "filing_date": "2014-03-01",
+            "grant_date": "2017-05-10",
+            "expiry_date": "2034-03-01",
+            "segment": "chip",
+        }
+
+        async def applied() -> dict[str, Any] | None:
+            # A retry after a stored attempt gets 409 ("registered by your organisation already").
+            page = await self._read(client, "/api/v1/licensing/patents", member)
+            mine = [p for p in (page or {}).get("items", ()) if p.get("number") == number]
+            return dict(mine[0]) if mine else None
+
+        if await self._write(client, chain, "/api/v1/licensing/patents", body, member, applied) is None:
+            return False
+        chain.patent_number = number
+        return True
+
+    async def _chain(self, client: httpx.AsyncClient, chain: Chain) -> None:
+        applicant = await self._token(
+            client, f"applicant-{uuid.uuid4().hex[:10]}@example.com", "member_admin", org_id="pending"
+        )
+        application = {
+            "name": chain.name,
+            "credit_code": fresh_credit_code(),
+            "org_type": "enterprise",
+            "segments": ["equipment"],
+            "region": "CN-JS",
+            "contact": {"name": "Zhou Jie", "email": "zhou.jie@example.com"},
+        }
+
+        async def applied() -> dict[str, Any] | None:
+            # A retried application whose first attempt was stored gets 409 (an open application
+            # with this credit code): the applicant's own list shows it.
+            page = await self._read(client, "/api/v1/membership/organisations", applicant)
+            mine = [o for o in (page or {}).get("items", ()) if o.get("name") == chain.name]
+            return dict(mine[0]) if mine else None
+
+        org = await self._write(client, chain, "/api/v1/membership/applications", application, applicant, applied)
+        if org is None:
+            return
+        chain.org_id = str(org["id"])
+        base = f"/api/v1/membership/organisations/{chain.org_id}"
+        reviewed = await self._write(
+            client,
+            chain,
+            f"{base}/review",
+            {"decision": "accept"},
+            self._headers["secretariat"],
+            self._org_where(client, chain, lambda o: o.get("status") == "accepted_for_decision"),
+        )
+        if reviewed is None:
+            return
+        admitted = await self._write(
+            client,
+            chain,
+            f"{base}/decision",
+            {"decision": "admit"},
+            self._headers["council"],
+            self._org_where(client, chain, lambda o: o.get("status") == "admitted"),
+        )
+        if admitted is None:
+            return
+        chain.events.append(ADMITTED)
+        if not await self._contribute_patent(client, chain):
+            return
+        for i in range(self.toggles):
+            if i % 2 == 0:
+                done = await self._write(
+                    client,
+                    chain,
+                    f"{base}/suspension",
+                    {"reason": f"fault suite suspension {i}"},
+                    self._headers["secretariat"],
+                    self._org_where(client, chain, lambda o: (o.get("membership") or {}).get("status") == "suspended"),
+                )
+                event = SUSPENDED
+            else:
+                done = await self._write(
+                    client,
+                    chain,
+                    f"{base}/reinstatement",
+                    {"reason": f"fault suite reinstatement {i}"},
+                    self._headers["secretariat"],
+                    self._org_where(client, chain, lambda o: (o.get("membership") or {}).get("status") != "suspended"),
+                )
+                event = REINSTATED
+            if done is None:
+                return
+            chain.events.append(event)
+
+
+# --- the platform settles ----------------------------------------------------------------------------
+
+
+async def consumer_lag(bootstrap: str) -> dict[str, int]:
+    """Every consumer group's lag: end offsets minus committed offsets, over its topics' partitions."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **tooling_options(bootstrap))
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **tooling_options(bootstrap))
+    await admin.start()
+    await consumer.start()
+    try:
+        lags: dict[str, int] = {}
+        for group_id, *_ in await admin.list_consumer_groups():
+            committed = await admin.list_consumer_group_offsets(group_id)
+            topics = {tp.topic for tp in committed}
+            partitions = [
+                TopicPartition(topic, p) for topic in topics for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+            if not partitions:
+                await consumer.topics()  # refresh the metadata once
+                partitions = [
+                    TopicPartition(topic, p)
+                    for topic in topics
+                    for p in sorted(consumer.partitions_for_topic(topic) or ())
+                ]
+            ends = await consumer.end_offsets(partitions) if partitions else {}
+            lag = 0
+            for tp, end in ends.items():
+                meta = committed.get(tp)
+                lag += max(0, end - (meta.offset if meta is not None and meta.offset >= 0 else 0))
+            lags[str(group_id)] = lag
+        return lags
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def dlq_messages(bootstrap: str) -> int:
+    """Messages ever written to the ``*.dlq`` topics (their end offsets summed)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **tooling_options(bootstrap))
+    await consumer.start()
+    try:
+        topics = [t for t in await consumer.topics() if t.endswith(".dlq")]
+        partitions = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+        return sum(ends.values())
+    finally:
+        await consumer.stop()
+
+
+async def outbox_backlog(store_url: str) -> dict[str, int]:
+    """Documents with entries still in their outbox, per ``database.collection`` (empty when none)."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_url)
+    try:
+        left: dict[str, int] = {}
+        for db_name in SERVICE_DATABASES:
+            db = client[db_name]
+            for name in await db.list_collection_names():
+                n = await db[name].count_documents({"outbox.0": {"$exists": True}})
+                if n:
+                    left[f"{db_name}.{name}"] = n
+        return left
+    finally:
+        await client.close()
+
+
+async def dead_letters(store_url: str) -> int:
+    """Records in every service's ``dead_letters`` collection."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_url)
+    try:
+        return sum([await client[db]["dead_letters"].count_documents({}) for db in SERVICE_DATABASES])
+    finally:
+        await client.close()
+
+
+@dataclass
+class Baseline:
+    """What was there before a fault (the DLQ and dead letters may hold earlier tests' poison)."""
+
+    dlq: int
+    dead_letters: int
+
+
+async def baseline(store_url: str, bootstrap: str) -> Baseline:
+    return Baseline(await dlq_messages(bootstrap), await dead_letters(store_url))
+
+
+async def settle(store_url: str, bootstrap: str, workload: Workload, timeout: float = 180) -> dict[str, Any]:
+    """Wait until lag is 0 in every group, every outbox is empty and the effects stop changing."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: Any = None
+    state: dict[str, Any] = {}
+    while loop.time() < deadline:
+        lags = await consumer_lag(bootstrap)
+        outbox = await outbox_backlog(store_url)
+        effects = await read_effects(store_url, workload)
+        snapshot = (sum(lags.values()), sum(outbox.values()), effects.fingerprint())
+        state = {"lag": lags, "outbox": outbox}
+        if snapshot[0] == 0 and snapshot[1] == 0 and snapshot == last:
+            return state
+        last = snapshot
+        await asyncio.sleep(2)
+    return state
+
+
+# --- the count ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Effects:
+    """What the consuming services hold for the workload's members (from the store)."""
+
+    licences: dict[str, list[tuple[str, str]]]  # member id -> [(action, cause event id)]
+    standards: dict[str, list[str]]  # member id -> applied event ids, in the order applied
+    training: dict[str, list[str]]
+    standings: dict[str, dict[str, Any]]  # "standards:<id>" / "training:<id>" -> the view's fields
+    archive: dict[str, list[tuple[str, str]]]  # member id -> [(type, id)] of its standing events
+    archive_licence: dict[str, list[str]]  # member id -> licence event types archived
+    membership: dict[str, str]  # member id -> membership status in membership's own store
+    patents: dict[str, list[str]]  # member id -> its patents' numbers in licensing's register
+    archive_patents: dict[str, list[str]]  # member id -> numbers of its patent.contributed events archived
+
+    def fingerprint(self) -> tuple[int, ...]:
+        return (
+            sum(len(v) for v in self.licences.values()),
+            sum(len(v) for v in self.standards.values()),
+            sum(len(v) for v in self.training.values()),
+            sum(len(v) for v in self.archive.values()),
+            sum(len(v) for v in self.archive_licence.values()),
+            sum(len(v) for v in self.patents.values()),
+            sum(len(v) for v in self.archive_patents.values()),
+        )
+
+
+async def read_effects(store_url: str, workload: Workload) -> Effects:
+    ids = {c.org_id for c in workload.chains if c.org_id}
+    licence_ids = {f"XL-{m}": m for m in ids}
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_url)
+    try:
+        licences: dict[str, list[tuple[str, str]]] = {}
+        async for doc in client["licensing"]["licences"].find({}, {"history": 1}):
+            member = licence_ids.get(str(doc["_id"]))
+            if member is not None:
+                licences[member] = [(h["action"], h["cause"]) for h in doc.get("history", ())]
+        views: dict[str, dict[str, list[str]]] = {}
+        standings: dict[str, dict[str, Any]] = {}
+        for service in ("standards", "training"):
+            views[service] = {}
+            async for doc in client[service]["member_standing"].find({}):
+                if doc["_id"] in ids:
+                    views[service][doc["_id"]] = list(doc.get("applied_events", ()))
+                    standings[f"{service}:{doc['_id']}"] = {
+                        "in_good_standing": doc.get("in_good_standing"),
+                        "last_event_type": doc.get("last_event_type"),
+                    }
+        archive: dict[str, list[tuple[str, str]]] = {}
+        archive_licence: dict[str, list[str]] = {}
+        wanted = [*STANDING_TYPES, *LICENCE_EVENTS.values()]
+        query = {"type": {"$in": wanted}}
+        async for doc in (
+            client["integration"]["events"].find(query, {"type": 1, "subject": 1, "seq": 1}).sort("seq", 1)
+        ):
+            subject = str(doc.get("subject"))
+            if subject in ids:
+                archive.setdefault(subject, []).append((doc["type"], str(doc["_id"])))
+            elif subject in licence_ids:
+                archive_licence.setdefault(licence_ids[subject], []).append(doc["type"])
+        patents: dict[str, list[str]] = {}
+        async for doc in client["licensing"]["patents"].find({}, {"owner_id": 1, "number": 1}):
+            if doc.get("owner_id") in ids:
+                patents.setdefault(str(doc["owner_id"]), []).append(str(doc.get("number")))
+        archive_patents: dict[str, list[str]] = {}
+        contributed = {"type": PATENT_CONTRIBUTED}
+        async for doc in client["integration"]["events"].find(contributed, {"data": 1}):
+            data = doc.get("data") or {}
+            if data.get("owner_id") in ids:
+                archive_patents.setdefault(str(data["owner_id"]), []).append(str(data.get("number")))
+        membership: dict[str, str] = {}
+        async for doc in client["membership"]["organisations"].find({}, {"membership": 1}):
+            if doc["_id"] in ids:
+                membership[doc["_id"]] = str((doc.get("membership") or {}).get("status"))
+        return Effects(
+            licences,
+            views["standards"],
+            views["training"],
+            standings,
+            archive,
+            archive_licence,
+            membership,
+            patents,
+            archive_patents,
+        )
+    finally:
+        await client.close()
+
+
+@dataclass
+class FaultResult:
+    fault: str
+    injected: int
+    writes_accepted: int
+    expected: int
+    found: int
+    duplicated: int
+    lost: int
+    order_violations: list[str]
+    outbox_left: dict[str, int]
+    lag: dict[str, int]
+    new_dlq: int
+    new_dead_letters: int
+    rejected: list[str]
+    retries: int
+    seconds: float
+    per_consumer: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # expected, found, dup, lost
+
+    @property
+    def clean(self) -> bool:
+        return (
+            self.lost == 0
+            and self.duplicated == 0
+            and not self.order_violations
+            and not self.outbox_left
+            and not any(self.lag.values())
+            and self.new_dlq == 0
+            and self.new_dead_letters == 0
+        )
+
+    def assert_clean(self, *, min_injected: int = 1) -> None:
+        assert self.injected >= min_injected, f"{self.fault}: only {self.injected} faults injected"
+        assert self.writes_accepted > 0, f"{self.fault}: no write accepted ({self.rejected[:5]})"
+        assert not self.rejected, f"{self.fault}: writes never accepted: {self.rejected[:5]}"
+        assert self.clean, f"{self.fault}: {self.describe()}"
+
+    def describe(self) -> str:
+        return (
+            f"lost {self.lost}, duplicated {self.duplicated}, per consumer {self.per_consumer}, "
+            f"order {self.order_violations[:5]}, outbox {self.outbox_left}, "
+            f"lag {{{', '.join(f'{g}: {n}' for g, n in self.lag.items() if n)}}}, "
+            f"new DLQ {self.new_dlq}, new dead letters {self.new_dead_letters}"
+        )
+
+
+def _tally(expected: int, found_ids: Iterable[str]) -> tuple[int, int, int]:
+    """(found, duplicated, lost) for ``expected`` distinct effects recorded as ``found_ids``."""
+    found = list(found_ids)
+    distinct = len(set(found))
+    duplicated = (len(found) - distinct) + max(0, distinct - expected)
+    return min(distinct, expected), duplicated, max(0, expected - distinct)
+
+
+def tally(workload: Workload, effects: Effects) -> tuple[dict[str, tuple[int, int, int, int]], list[str]]:
+    """Per consumer (expected, found, duplicated, lost), and the per-member order violations."""
+    totals = {name: [0, 0, 0, 0] for name in (*CONSUMERS, "membership", *PATENT_EFFECTS)}
+    order: list[str] = []
+
+    def add(name: str, expected: int, counted: tuple[int, int, int]) -> None:
+        row = totals[name]
+        row[0] += expected
+        for i, n in enumerate(counted, start=1):
+            row[i] += n
+
+    for chain in workload.chains:
+        member = chain.org_id
+        if member is None or not chain.events:
+            continue
+        n = len(chain.events)
+        archived = effects.archive.get(member, [])
+        add("archive", n, _archive_tally(chain.events, [t for t, _ in archived]))
+        # Licensing: one history entry per standing event, caused by that event, in order.
+        history = effects.licences.get(member, [])
+        add("licensing", n, _tally(n, [cause for _, cause in history]))
+        actions = [LICENCE_ACTION[e] for e in chain.events]
+        if [a for a, _ in history] != actions:
+            order.append(f"licensing {member}: {[a for a, _ in history]} != {actions}")
+        elif [c for _, c in history] != [i for _, i in archived][: len(history)]:
+            order.append(f"licensing {member}: causes out of the archive's order")
+        # Licensing's own events, archived: granted, then suspended/restored as the history says.
+        licence_types = [LICENCE_EVENTS[a] for a in actions]
+        add("archive:licence", n, _archive_tally(licence_types, effects.archive_licence.get(member, [])))
+        for service, view in (("standards", effects.standards), ("training", effects.training)):
+            applied = view.get(member, [])
+            add(service, n, _tally(n, applied))
+            fields = effects.standings.get(f"{service}:{member}", {})
+            if applied and applied != [i for _, i in archived][: len(applied)]:
+                order.append(f"{service} {member}: applied out of order")
+            if fields.get("last_event_type") != chain.events[-1]:
+                order.append(f"{service} {member}: last event {fields.get('last_event_type')} != {chain.events[-1]}")
+        # Membership itself holds the state its accepted writes left.
+        want = "suspended" if chain.events[-1] == SUSPENDED else None
+        status = effects.membership.get(member)
+        ok = status is not None and (status == want if want else status != "suspended")
+        add("membership", 1, (1, 0, 0) if ok else (0, 0, 1))
+        if chain.patent_number is not None:
+            add("licensing:patents", 1, _tally(1, effects.patents.get(member, [])))
+            add("archive:patent", 1, _tally(1, effects.archive_patents.get(member, [])))
+    return {k: (v[0], v[1], v[2], v[3]) for k, v in totals.items()}, order
+
+
+def _archive_tally(expected_types: list[str], found_types: list[str]) -> tuple[int, int, int]:
+    """Archived events by type: each expected one found once (the archive keeps one per id, so a
+    second of a type is a second event: a write applied twice)."""
+    want, have = Counter(expected_types), Counter(found_types)
+    found = sum(min(want[t], have[t]) for t in want)
+    duplicated = sum(max(0, have[t] - want[t]) for t in have)
+    lost = sum(max(0, want[t] - have[t]) for t in want)
+    return found, duplicated, lost
+
+
+async def count_effects(
+    fault: str, injected: int, workload: Workload, store_url: str, bootstrap: str, before: Baseline
+) -> FaultResult:
+    """Settle, then count the workload's effects against the store and Kafka."""
+    started = time.monotonic()
+    state = await settle(store_url, bootstrap, workload)
+    effects = await read_effects(store_url, workload)
+    per_consumer, order = tally(workload, effects)
+    after = await baseline(store_url, bootstrap)
+    return FaultResult(
+        fault=fault,
+        injected=injected,
+        writes_accepted=workload.writes_accepted,
+        expected=sum(v[0] for v in per_consumer.values()),
+        found=sum(v[1] for v in per_consumer.values()),
+        duplicated=sum(v[2] for v in per_consumer.values()),
+        lost=sum(v[3] for v in per_consumer.values()),
+        order_violations=order,
+        outbox_left=state.get("outbox", {}),
+        lag=state.get("lag", {}),
+        new_dlq=after.dlq - before.dlq,
+        new_dead_letters=after.dead_letters - before.dead_letters,
+        rejected=workload.rejected,
+        retries=workload.retries,
+        seconds=workload.elapsed_s + (time.monotonic() - started),
+        per_consumer=per_consumer,
+    )
+
+
+RESULTS: list[FaultResult] = []
+
+
+async def run_fault(
+    fault: str,
+    workload: Workload,
+    inject: Callable[[], Awaitable[int]],
+    *,
+    store_url: str,
+    bootstrap: str,
+) -> FaultResult:
+    """Run ``workload`` and ``inject()`` (which returns how many faults it injected) side by side,
+    then count; the result is added to ``RESULTS`` (the session's table)."""
+    before = await baseline(store_url, bootstrap)
+
+    async def injecting() -> int:
+        return await inject()
+
+    async with asyncio.TaskGroup() as group:  # either failing cancels the other
+        group.create_task(workload.run())
+        injector = group.create_task(injecting())
+    injected = injector.result()
+    result = await count_effects(fault, injected, workload, store_url, bootstrap, before)
+    RESULTS.append(result)
+    return result
+
+
+def table(results: Iterable[FaultResult]) -> str:
+    """The issue's table: fault, faults injected, writes accepted, effects expected, found, duplicated, lost."""
+    header = ("fault", "faults injected", "writes accepted", "effects expected", "found", "duplicated", "lost")
+    rows = [header] + [
+        (
+            r.fault,
+            str(r.injected),
+            str(r.writes_accepted),
+            str(r.expected),
+            str(r.found),
+            str(r.duplicated),
+            str(r.lost),
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        " | ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""The fault harness's count itself (pure logic, no infrastructure): it sees a lost effect, a
+duplicated one and one applied out of order, so a clean fault table means something."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults import harness
+from tests.faults.harness import ADMITTED, REINSTATED, SUSPENDED, Chain, Effects, Workload
+
+
+def workload_of(*chains: Chain) -> Workload:
+    workload = Workload("http://gateway.invalid", writes=1)
+    workload.chains = list(chains)
+    return workload
+
+
+def clean_effects(member: str, ids: list[str], events: list[str]) -> Effects:
+    actions = [harness.LICENCE_ACTION[e] for e in events]
+    return Effects(
+        licences={member: list(zip(actions, ids, strict=True))},
+        standards={member: list(ids)},
+        training={member: list(ids)},
+        standings={
+            f"{s}:{member}": {"in_good_standing": events[-1] != SUSPENDED, "last_event_type": events[-1]}
+            for s in ("standards", "training")
+        },
+        archive={member: list(zip(events, ids, strict=True))},
+        archive_licence={member: [harness.LICENCE_EVENTS[a] for a in actions]},
+        membership={member: "suspended" if events[-1] == SUSPENDED else "current"},
+        patents={member: ["CN1B"]},
+        archive_patents={member: ["CN1B"]},
+    )
+
+
+EVENTS = [ADMITTED, SUSPENDED, REINSTATED]
+IDS = ["e1", "e2", "e3"]
+
+
+def chain() -> Chain:
+    return Chain("M Co.", org_id="m1", events=list(EVENTS), accepted=6, patent_number="CN1B")
+
+
+def test_a_clean_run_counts_every_effect_once() -> None:
+    per, order = harness.tally(workload_of(chain()), clean_effects("m1", IDS, EVENTS))
+    assert order == []
+    assert all(found == expected and dup == 0 and lost == 0 for expected, found, dup, lost in per.values())
+    assert per["licensing"] == (3, 3, 0, 0) and per["archive:patent"] == (1, 1, 0, 0)
+
+
+def test_a_lost_and_a_duplicated_effect_are_counted() -> None:
+    effects = clean_effects("m1", IDS, EVENTS)
+    effects.training["m1"] = ["e1", "e2"]  # e3 never applied
+    effects.standards["m1"] = ["e1", "e2", "e3", "e3"]  # e3 applied twice
+    effects.patents["m1"] = ["CN1B", "CN1B"]  # the contribution stored twice
+    per, _ = harness.tally(workload_of(chain()), effects)
+    assert per["training"] == (3, 2, 0, 1)
+    assert per["standards"] == (3, 3, 1, 0)
+    assert per["licensing:patents"] == (1, 1, 1, 0)
+
+
+def test_events_applied_out_of_order_are_reported() -> None:
+    effects = clean_effects("m1", IDS, EVENTS)
+    # Licensing saw the reinstatement before the suspension: restoring an active licence is a
+    # no-op, so its history ends suspended.
+    effects.licences["m1"] = [("granted", "e1"), ("suspended", "e2")]
+    effects.standings["training:m1"]["last_event_type"] = SUSPENDED
+    per, order = harness.tally(workload_of(chain()), effects)
+    assert per["licensing"] == (3, 2, 0, 1)
+    assert any(v.startswith("licensing m1") for v in order)
+    assert any(v.startswith("training m1: last event") for v in order)
+
+
+def test_a_second_archived_event_of_a_type_is_a_duplicate() -> None:
+    effects = clean_effects("m1", IDS, EVENTS)
+    effects.archive["m1"].append((SUSPENDED, "e9"))  # membership emitted a second suspension
+    per, _ = harness.tally(workload_of(chain()), effects)
+    assert per["archive"] == (3, 3, 1, 0)
+
+
+def test_the_size_is_ci_size_unless_a_total_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(harness.EVENTS_ENV, raising=False)
+    assert harness.fault_writes(None) == harness.CI_WRITES
+    monkeypatch.setenv(harness.EVENTS_ENV, "100000")
+    assert harness.fault_writes(None) == 100000 // harness.FAULTS_IN_SUITE
+
+
+def test_the_table_has_the_issues_columns() -> None:
+    result = harness.FaultResult("f", 3, 10, 40, 40, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0)
+    lines = harness.table([result]).splitlines()
+    assert [c.strip() for c in lines[0].split("|")] == [
+        "fault",
+        "faults injected",
+        "writes accepted",
+        "effects expected",
+        "found",
+        "duplicated",
+        "lost",
+    ]
+    assert [c.strip() for c in lines[2].split("|")] == ["f", "3", "10", "40", "40", "0", "0"]
