@@ -207,9 +207,9 @@ def backup_service(
                     digest.update(raw)
                     count += 1
                     written += len(raw)
-            indexes = [json.loads(json_util.dumps(dict(ix))) for ix in collection.list_indexes()]
-            meta = {"collectionName": name, "type": "collection", "indexes": indexes}
-            (target / f"{name}.metadata.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+            # Extended JSON in the index's own field order: a compound key's order is its meaning.
+            meta = {"collectionName": name, "type": "collection", "indexes": list(collection.list_indexes())}
+            (target / f"{name}.metadata.json").write_text(json_util.dumps(meta, indent=1))
             collections[name] = {"documents": count, "bytes": written, "sha256": digest.hexdigest()}
             documents += count
             size += written
