@@ -464,6 +464,7 @@ class WalArchive:
         if self.postgres.user is not None:
             subprocess.run(["chown", "-R", self.postgres.user, str(data)], check=True)
         data.chmod(0o700)
+        give_to(self.postgres.user, data)  # and its parents traversable by the server's user again
         return wal_bytes
 
 
