@@ -26,6 +26,8 @@ import asyncio
 import itertools
 import json
 import shutil
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -43,7 +45,6 @@ from pymongo import AsyncMongoClient
 from alliance_local.backup import (
     SERVICES,
     WalArchive,
-    backup_all,
     directory_bytes,
     replayed_to_end,
     restore_service,
@@ -267,17 +268,23 @@ async def test_back_up_lose_the_store_restore_and_nothing_is_missing(
         assert all(c.lost == 0 for c in (await all_applied(store, phases["A"])).values())
         logical = drill.workdir / "logical"
         started = time.monotonic()
-        backups = await asyncio.to_thread(
-            backup_all,
-            infra.store.url,
-            infra.kafka.bootstrap,
-            logical,
-            SERVICES,
-            tooling_options(infra.kafka.bootstrap),
+        # As an operator runs it: the command line (its plaintext Kafka is this drill's).
+        cli = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "alliance_local", "backup", "--to", str(logical)]
+            + ["--store", infra.store.url, "--kafka", infra.kafka.bootstrap],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
+        assert cli.returncode == 0, cli.stderr
+        print(cli.stdout)
+        manifests = [json.loads((logical / s / "manifest.json").read_text()) for s in SERVICES]
         figures["logical backup (7 databases)"] = (
-            f"{time.monotonic() - started:.1f} s, {sum(b.documents for b in backups)} documents, "
-            f"{directory_bytes(logical) / 1e6:.2f} MB, {sum(b.groups for b in backups)} consumer groups"
+            f"{time.monotonic() - started:.1f} s (the command, with its start), "
+            f"{sum(c['documents'] for m in manifests for c in m['collections'].values())} documents, "
+            f"{directory_bytes(logical) / 1e6:.2f} MB, "
+            f"{sum(len(m['consumer_groups']) for m in manifests)} consumer groups"
         )
         mark("A + backup")
         manifest = json.loads((logical / "licensing" / "manifest.json").read_text())
@@ -321,8 +328,12 @@ async def test_back_up_lose_the_store_restore_and_nothing_is_missing(
         mark("C")
         # Lose two consumers' databases; restore each from the logical backup (A) and rewind its groups.
         restores = []
+        # A restore refuses while the service runs (its groups live), before touching its database.
+        with pytest.raises(RuntimeError, match="stop licensing first"):
+            await asyncio.to_thread(restore_service, infra.store.url, infra.kafka.bootstrap, "licensing", logical)
+        # Both stopped at once, restored one after the other, started at once (each start waits for health).
+        await asyncio.gather(*(asyncio.to_thread(stack.procs[s].stop) for s in CONSUMERS_RESTORED))
         for service in CONSUMERS_RESTORED:
-            await asyncio.to_thread(stack.procs[service].stop)
             await store.drop_database(service)
             restored = await asyncio.to_thread(
                 restore_service,
@@ -333,7 +344,7 @@ async def test_back_up_lose_the_store_restore_and_nothing_is_missing(
                 kafka_options=tooling_options(infra.kafka.bootstrap),
             )
             restores.append(restored)
-            await asyncio.to_thread(stack.start_process, service)
+        await asyncio.gather(*(asyncio.to_thread(stack.start_process, s) for s in CONSUMERS_RESTORED))
         figures["logical restore + rewind (licensing, integration)"] = ", ".join(
             f"{r.service} {r.seconds:.1f} s / {r.documents} documents / {sum(r.rewound.values())} partitions rewound"
             for r in restores
