@@ -78,18 +78,23 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Drill]:
     workdir = tmp_path_factory.mktemp("backup-drill")
     infra = Infra(workdir / "infra")
     archive = WalArchive(infra.postgres, workdir / "archive-1")
-    stack = Stack(workdir / "platform", infra=infra, dev_login=True)
-    d = Drill(infra, stack, archive, workdir)
+    stack: Stack | None = None
+    d: Drill | None = None
     try:
         infra.start()
         archive.start()  # before the platform writes anything: every commit waits for the archive
         seconds, size = archive.base_backup()
+        # The platform's free ports are picked now, not before the infrastructure's slow start
+        # (a port picked early may be taken by another run by the time its process binds it).
+        stack = Stack(workdir / "platform", infra=infra, dev_login=True)
+        d = Drill(infra, stack, archive, workdir)
         d.figures["base backup (empty platform)"] = f"{seconds:.1f} s, {size / 1e6:.1f} MB"
         stack.start(start_infra=False)
         yield d
     finally:
-        stack.stop(stop_infra=False)
-        d.archive.stop()
+        if stack is not None:
+            stack.stop(stop_infra=False)
+        (d.archive if d is not None else archive).stop()
         infra.stop()
 
 
