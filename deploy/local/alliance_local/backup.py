@@ -266,6 +266,11 @@ def restore_service(
     busy = {g: s for g, s in states.items() if s not in ("Empty", "Dead", "")}
     if busy:
         raise RuntimeError(f"stop {service} first: its consumer groups are active ({busy})")
+    # Every file checked against the manifest before the database is dropped.
+    for collection_name, info in manifest["collections"].items():
+        data = (source / f"{collection_name}.bson").read_bytes()
+        if hashlib.sha256(data).hexdigest() != info["sha256"]:
+            raise RuntimeError(f"{source / collection_name}.bson does not match its manifest entry")
     client = _client(store_url)
     documents = 0
     try:
@@ -274,11 +279,8 @@ def restore_service(
         db = client[name]
         for collection_name, info in sorted(manifest["collections"].items()):
             docs = _read_bson(source / f"{collection_name}.bson")
-            digest = hashlib.sha256()
-            for doc in docs:
-                digest.update(doc.raw)
-            if len(docs) != info["documents"] or digest.hexdigest() != info["sha256"]:
-                raise RuntimeError(f"{source / collection_name}.bson does not match its manifest entry")
+            if len(docs) != info["documents"]:
+                raise RuntimeError(f"{source / collection_name}.bson: {len(docs)} documents, not {info['documents']}")
             meta = json_util.loads((source / f"{collection_name}.metadata.json").read_text())
             db.create_collection(collection_name)
             collection = db[collection_name]
