@@ -349,6 +349,18 @@ async def test_back_up_lose_the_store_restore_and_nothing_is_missing(
                 kafka_options=tooling_options(infra.kafka.bootstrap),
             )
             restores.append(restored)
+        # Restored to phase A: the effects of B and C are not in them; only Kafka can bring them back.
+        later = phases["B"] + phases["C"]
+        missing_licences = len(later) - await store["licensing"]["licences"].count_documents(
+            {"_id": {"$in": [f"XL-{o}" for o in later]}}
+        )
+        missing_archived = len(later) - await store["integration"]["events"].count_documents(
+            {"subject": {"$in": later}, "type": ADMITTED}
+        )
+        assert missing_licences == len(later) and missing_archived == len(later)
+        figures["effects of B and C missing right after the logical restore"] = (
+            f"licensing {missing_licences}, integration {missing_archived} (re-applied from Kafka below)"
+        )
         await asyncio.gather(*(asyncio.to_thread(stack.start_process, s) for s in CONSUMERS_RESTORED))
         figures["logical restore + rewind (licensing, integration)"] = ", ".join(
             f"{r.service} {r.seconds:.1f} s / {r.documents} documents / {sum(r.rewound.values())} partitions rewound"

@@ -119,7 +119,7 @@ async def rewind_groups(
     commit starts: ``auto_offset_reset="earliest"``). The groups must be empty (the service
     stopped): Kafka refuses a commit from outside a live group. aiokafka has no admin call that
     alters a group's offsets, so this commits them as a consumer of the group that assigns itself
-    the partitions (generation -1, the way Kafka's own ``kafka-consumer-groups --reset-offsets`` does).
+    the partitions (generation -1: Kafka accepts it only while the group has no members).
     Refuses a rewind that would skip events: a recorded offset below the partition's first retained
     one (retention deleted events published after the backup).
     """
