@@ -177,6 +177,47 @@ def up(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_backup_commands(sub: Any) -> None:
+    """``backup --to DIR [--service X]`` and ``restore --from DIR [--service X]`` (alliance_local.backup)."""
+    import os
+
+    for name, flag, what in (
+        ("backup", "--to", "back up each service's database (BSON + indexes) and its consumer groups' offsets"),
+        ("restore", "--from", "restore each database from a backup, rewind its consumer groups (service stopped)"),
+    ):
+        p = sub.add_parser(name, help=what)
+        p.add_argument(flag, dest="directory", required=True, help="the backup's directory")
+        p.add_argument("--service", action="append", help="only this service (repeatable; default: all)")
+        p.add_argument("--store", default=os.environ.get("MONGODB_URL"), help="MongoDB URL (default $MONGODB_URL)")
+        p.add_argument(
+            "--kafka",
+            default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
+            help="Kafka bootstrap servers (default $KAFKA_BOOTSTRAP_SERVERS)",
+        )
+
+
+def backup_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from alliance_local.backup import SERVICES, backup_all, restore_all
+
+    if not args.store or not args.kafka:
+        say("give --store and --kafka (scripts/up prints both), or set MONGODB_URL and KAFKA_BOOTSTRAP_SERVERS")
+        return 2
+    directory = Path(args.directory)
+    services = tuple(args.service) if args.service else None
+    if args.command == "backup":
+        for b in backup_all(args.store, args.kafka, directory, services or SERVICES):
+            print(
+                f"{b.service:<14} {b.collections:>3} collections {b.documents:>8} documents "
+                f"{b.bytes / 1e6:>8.2f} MB {b.groups} consumer groups {b.seconds:>6.2f} s"
+            )
+        return 0
+    for r in restore_all(args.store, args.kafka, directory, services):
+        print(f"{r.service:<14} {r.documents:>8} documents {r.seconds:>6.2f} s  groups rewound: {r.rewound}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="alliance_local")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -198,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
         help="no Keycloak: the gateway's own token issuer with its development login (tokens with any roles)",
     )
     sub.add_parser("fetch", help="download and build the infrastructure (and the test browser) only (warm the cache)")
+    add_backup_commands(sub)
     args = parser.parse_args(argv)
+    if args.command in ("backup", "restore"):
+        return backup_command(args)
     if args.command == "fetch":
         from alliance_local.infra import (
             ensure_chromium,
