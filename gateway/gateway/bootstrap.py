@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from alliance_common.auth import verifier_for
 from alliance_common.health import Check, health_router
 from alliance_common.metrics import metrics_router, metrics_token, setup_metrics
+from alliance_common.mongo import connect
 from alliance_common.openapi import install_contract, operation_ids
 from alliance_common.problems import install_problem_handlers
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
@@ -20,7 +21,7 @@ from gateway import auth_routes, docs, proxy
 from gateway.edge import Edge
 from gateway.issuer import Issuer
 from gateway.proxy import Proxy
-from gateway.ratelimit import RateLimiter
+from gateway.ratelimit import MongoCounterStore, RateLimiter, SharedRateLimiter
 from gateway.revocations import RevokedClients
 from gateway.route_metrics import ProxiedRoutes
 from gateway.settings import Settings, get_settings
@@ -35,12 +36,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with upstream_session(settings) as session:
             app.state.http = session
             stop = asyncio.Event()
-            poller = asyncio.create_task(app.state.revoked.run(lambda: app.state.http, stop), name="revocations")
+            tasks = [asyncio.create_task(app.state.revoked.run(lambda: app.state.http, stop), name="revocations")]
+            store = None
+            if isinstance(app.state.limiter, SharedRateLimiter):
+                store = connect(settings.mongodb_url, "gateway")
+                counters = MongoCounterStore(store[settings.mongodb_database]["rate_limits"])
+                tasks.append(asyncio.create_task(app.state.limiter.run(counters, stop), name="rate-limits"))
             try:
                 yield
             finally:
                 stop.set()
-                await poller
+                await asyncio.gather(*tasks)
+                if store is not None:
+                    await store.close()
         shutdown_tracing()
 
     app = FastAPI(
@@ -62,25 +70,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.jwt_private_key_file
         else None
     )
+    app.state.balancers = proxy.balancers(settings)
     app.state.revoked = RevokedClients(
-        settings.integration_url,
+        settings.upstreams["integration"],  # the first replica's
         settings.internal_token.get_secret_value() if settings.internal_token else None,
         settings.revocation_poll_s,
     )
-    app.state.limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.state.limiter = (
+        SharedRateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, settings.rate_limit_sync_s)
+        if settings.rate_limit_shared
+        else RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    )
     install_problem_handlers(app)
 
-    async def upstream_probe(name: str, url: str) -> None:
+    async def upstream_probe(name: str, urls: list[str]) -> None:
+        """Up when one of the service's replicas answers its health check (the first that does)."""
         session: aiohttp.ClientSession = app.state.http
-        async with session.get(f"{url}/healthz", timeout=aiohttp.ClientTimeout(total=2)) as response:
-            response.raise_for_status()
+        for i, url in enumerate(urls, start=1):
+            try:
+                async with session.get(f"{url}/healthz", timeout=aiohttp.ClientTimeout(total=2)) as response:
+                    response.raise_for_status()
+                    return
+            except (aiohttp.ClientError, TimeoutError):
+                if i == len(urls):
+                    raise
 
     app.include_router(
         health_router(
             [
                 # One service down leaves the others reachable: the gateway reports "degraded", stays ready.
                 Check(name, lambda name=name, url=url: upstream_probe(name, url), critical=False)  # type: ignore[misc]
-                for name, url in settings.upstreams.items()
+                for name, url in settings.upstream_replicas.items()
             ]
         )
     )

@@ -284,6 +284,51 @@ def checked_target(raw_path: str) -> tuple[str, str]:
     return service, f"{_PREFIX}{service}/{encoded}"
 
 
+class Balancer:
+    """Round robin over one service's replicas, passing over those that refused a connection lately.
+
+    ``candidates()`` gives every replica, the next one in turn first; replicas marked down (a
+    refused connection within ``down_s``) come last, so they are tried only when all the others
+    have refused too (a mark is a guess; all marked down: try them anyway). Passive only: no
+    probes of its own, nothing to start or stop.
+    """
+
+    def __init__(self, urls: list[str], down_s: float = 2.0) -> None:
+        if not urls:
+            raise ValueError("a service needs at least one address")
+        self.urls = list(urls)
+        self.down_s = down_s
+        self.down_until: dict[str, float] = {}
+        self.turn = 0
+
+    def candidates(self, now: float | None = None) -> list[str]:
+        urls = self.urls
+        if len(urls) == 1:
+            return urls
+        start = self.turn
+        self.turn = (start + 1) % len(urls)
+        order = urls[start:] + urls[:start]
+        if not self.down_until:
+            return order
+        now = time.monotonic() if now is None else now
+        for url, until in list(self.down_until.items()):
+            if until <= now:
+                del self.down_until[url]
+        if not self.down_until:
+            return order
+        return [u for u in order if u not in self.down_until] + [u for u in order if u in self.down_until]
+
+    def refused(self, url: str, now: float | None = None) -> None:
+        """``url`` refused a connection: pass over it for ``down_s``."""
+        if len(self.urls) > 1:
+            self.down_until[url] = (time.monotonic() if now is None else now) + self.down_s
+            log.warning("%s refused a connection: passed over for %.1fs", url, self.down_s)
+
+
+def balancers(settings: Settings) -> dict[str, Balancer]:
+    return {name: Balancer(urls, settings.upstream_down_s) for name, urls in settings.upstream_replicas.items()}
+
+
 class Proxy:
     """The request path of ``/api/v1/<service>/...``: a plain ASGI app, outside FastAPI's stack.
 
@@ -388,8 +433,8 @@ class Proxy:
 
         principal = await authenticate(state.verifier, method, service, path, authorization)
         state.revoked.check(principal)
-        upstream = settings.upstreams.get(service)
-        if upstream is None:
+        balancer: Balancer | None = state.balancers.get(service)
+        if balancer is None:
             return problem_response(request, 404, "Not found", f"no service named {service!r}")
         limiter: RateLimiter = state.limiter
         client = scope.get("client")
@@ -427,34 +472,47 @@ class Proxy:
         if streamed is not None and not chunked and declared is not None:
             headers.append(("content-length", str(declared)))  # as declared: no chunked framing upstream
         query: bytes = scope.get("query_string", b"")
-        url_text = upstream + target + ("?" + query.decode("latin-1") if query else "")
-        url = URL(url_text, encoded=True)
+        tail = target + ("?" + query.decode("latin-1") if query else "")
 
         session: aiohttp.ClientSession = state.http
         tracer: trace.Tracer = state.tracer
         unforwarded = method not in METHODS  # then only ask the service which methods the path has
         if unforwarded:
             method, data = "OPTIONS", None
-        span = tracer.start_span(
-            method,
-            context=parent,
-            kind=SpanKind.CLIENT,
-            attributes={"http.request.method": method, "url.full": url_text, "server.address": service},
-        )
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=trace.set_span_in_context(span))
-        headers.extend(carrier.items())
-        try:
-            upstream_response = await session.request(method, url, data=data, headers=headers)
-        except BaseException as exc:
-            span.record_exception(exc)
-            span.set_status(StatusCode.ERROR, type(exc).__name__)
-            span.end()
-            if streamed is not None and streamed.exceeded:
-                return too_large(request, limit)
-            if isinstance(exc, (TimeoutError, aiohttp.ClientError)):
-                return upstream_failure(request, service, exc, request_id)
-            raise
+        # One replica after another, in the balancer's order, only while a replica refuses the
+        # connection itself: then nothing of the request was sent (and no body chunk was read), so
+        # another replica may take it. Any other failure may have reached the service: answered 503/504.
+        candidates = balancer.candidates()
+        for attempt, upstream in enumerate(candidates, start=1):
+            url_text = upstream + tail
+            span = tracer.start_span(
+                method,
+                context=parent,
+                kind=SpanKind.CLIENT,
+                attributes={"http.request.method": method, "url.full": url_text, "server.address": service},
+            )
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
+            try:
+                upstream_response = await session.request(
+                    method, URL(url_text, encoded=True), data=data, headers=[*headers, *carrier.items()]
+                )
+                break
+            except BaseException as exc:
+                span.record_exception(exc)
+                span.set_status(StatusCode.ERROR, type(exc).__name__)
+                span.end()
+                if streamed is not None and streamed.exceeded:
+                    return too_large(request, limit)
+                if isinstance(exc, aiohttp.ClientConnectorError):  # the connection was not made
+                    balancer.refused(upstream)
+                    if attempt < len(candidates) and (streamed is None or streamed.size == 0):
+                        continue
+                if isinstance(exc, (TimeoutError, aiohttp.ClientError)):
+                    return upstream_failure(request, service, exc, request_id)
+                raise
+        else:  # pragma: no cover - the loop either breaks or returns
+            raise AssertionError("no upstream attempted")
         status = upstream_response.status
         span.set_attribute("http.response.status_code", status)
         if unforwarded and status in (200, 204):

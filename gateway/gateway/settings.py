@@ -22,6 +22,8 @@ class Settings(ServiceSettings):
     service_name: str = "gateway"
     port: int = 8000
 
+    # Each service's address, or its replicas' addresses comma-separated ("http://a:8001,http://b:8001"):
+    # the proxy balances round robin over those that answer (``gateway.proxy.Balancer``).
     membership_url: str = "http://127.0.0.1:8001"
     licensing_url: str = "http://127.0.0.1:8002"
     standards_url: str = "http://127.0.0.1:8003"
@@ -43,6 +45,11 @@ class Settings(ServiceSettings):
 
     rate_limit_per_s: float = Field(default=100.0, gt=0)
     rate_limit_burst: int = Field(default=200, ge=1)
+    # Several gateway replicas: RATE_LIMIT_SHARED=true keeps each caller's counts in the gateway's own
+    # database (MONGODB_URL, MONGODB_DATABASE "gateway"), reconciled every rate_limit_sync_s (a fixed
+    # window of burst / rate seconds allowing `burst` calls; see ``gateway.ratelimit``). Off: per replica.
+    rate_limit_shared: bool = False
+    rate_limit_sync_s: float = Field(default=0.15, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Token requests are small forms or JSON: a tighter limit for /auth/*.
     auth_max_body_bytes: int = Field(default=16_384, ge=1024)
@@ -53,6 +60,8 @@ class Settings(ServiceSettings):
     upstream_timeout_s: float = Field(default=10.0, gt=0)
     upstream_max_connections: int = Field(default=256, ge=1)
     upstream_keepalive_s: float = Field(default=30.0, gt=0)
+    # A replica that refused a connection is skipped for this long (passive health check).
+    upstream_down_s: float = Field(default=2.0, gt=0)
     # Machine clients the secretariat revoked (integration's registry): their tokens already issued
     # are refused here, the set read from integration's ``/internal/revocations`` with this shared
     # token every ``revocation_poll_s``. Unset token: no revocation list (a stack without it).
@@ -60,14 +69,21 @@ class Settings(ServiceSettings):
     revocation_poll_s: float = Field(default=1.0, gt=0)
 
     @property
-    def upstreams(self) -> dict[str, str]:
-        return {
+    def upstream_replicas(self) -> dict[str, list[str]]:
+        """Each service's replicas' addresses (one or more, in the order given)."""
+        urls = {
             "membership": self.membership_url,
             "licensing": self.licensing_url,
             "standards": self.standards_url,
             "training": self.training_url,
             "integration": self.integration_url,
         } | ({"notifications": self.notifications_url} if self.notifications_url else {})
+        return {name: split_urls(value) for name, value in urls.items()}
+
+    @property
+    def upstreams(self) -> dict[str, str]:
+        """Each service's first address (the docs read a service's contract from one replica)."""
+        return {name: urls[0] for name, urls in self.upstream_replicas.items()}
 
     @property
     def machine_clients(self) -> dict[str, MachineClient]:
@@ -76,6 +92,15 @@ class Settings(ServiceSettings):
     @property
     def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
         return tuple(ip_network(n.strip(), strict=False) for n in self.trusted_proxies.split(",") if n.strip())
+
+    @field_validator(
+        "membership_url", "licensing_url", "standards_url", "training_url", "integration_url", "notifications_url"
+    )
+    @classmethod
+    def _some_url(cls, value: str | None) -> str | None:
+        if value is not None and not split_urls(value):
+            raise ValueError("needs at least one address")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -97,6 +122,11 @@ class Settings(ServiceSettings):
         if self.oidc_token_url is not None and self.oidc_issuer is None:
             raise ValueError("oidc_token_url needs oidc_issuer (the provider whose tokens are verified)")
         return self
+
+
+def split_urls(value: str) -> list[str]:
+    """Comma-separated addresses, each without a trailing slash."""
+    return [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
 
 
 @lru_cache

@@ -19,6 +19,19 @@ from alliance_local.infra import GATEWAY_PORT, Infra, Keycloak, Proc, free_port,
 from alliance_local.mailpit import Mailpit
 
 SERVICES = ("membership", "licensing", "standards", "training", "notifications", "integration")
+PROGRAMS = (*SERVICES, "gateway")
+
+
+def program_of(procname: str) -> str:
+    """The service (or "gateway") a process name runs: ``licensing-2`` runs ``licensing``."""
+    name, dash, k = procname.rpartition("-")
+    return name if dash and k.isdigit() else procname
+
+
+def replica_name(name: str, k: int) -> str:
+    """The k-th replica's process name (k from 1): ``name``, then ``name-2``, ``name-3``..."""
+    return name if k == 1 else f"{name}-{k}"
+
 
 # A machine client for the agencies' integration API (development credentials only).
 DEMO_AGENCY_CLIENT = "agency-demo"
@@ -60,6 +73,8 @@ class Stack:
         identity: Literal["keycloak", "local"] = "local",
         keycloak: Keycloak | None = None,
         portal_port: int | None = None,
+        replicas: int = 1,
+        shared_limits: bool | None = None,
     ) -> None:
         """``dev_login``: the gateway's POST /auth/dev-login on (tokens with any roles, no password).
 
@@ -76,7 +91,16 @@ class Stack:
         stack) will answer; the mails lead there: notifications link to its pages (PORTAL_URL), and
         the provider's "set your password" page leads back to its sign-in (membership's
         IDENTITY_REDIRECT_URL). None: no portal, no links.
+        ``replicas``: processes of every service and of the gateway, named ``name`` then ``name-2``...
+        each on its own port with its own log. A service's replicas share its consumer groups (the
+        group ids name the service, not the process), so Kafka splits the partitions among them;
+        the gateway balances across a service's replicas (``<SERVICE>_URL`` lists them all).
+        ``shared_limits``: the gateways keep their rate-limit counters in the store (database
+        "gateway"), so that all replicas together hold a caller to its limit; by default when
+        there is more than one replica.
         """
+        if replicas < 1:
+            raise ValueError("replicas must be at least 1")
         self.workdir = workdir
         self.portal_port = portal_port
         self.dev_login = dev_login
@@ -92,16 +116,62 @@ class Stack:
         if identity == "keycloak" and dev_login:
             raise ValueError("the dev login is the local issuer's: it has no place beside Keycloak")
         self.private_key, self.public_key = write_keypair(workdir / "keys")
-        self.ports = {name: free_port() for name in SERVICES}
-        self.ports["gateway"] = port_for(GATEWAY_PORT if fixed_ports else None)
-        self.procs: dict[str, Proc] = {
-            name: Proc(name, [sys.executable, "-m", name], workdir / "logs" / f"{name}.log", env=self.env_for(name))
-            for name in self.ports
-        }
+        self.shared_limits = replicas > 1 if shared_limits is None else shared_limits
+        self.ports: dict[str, int] = {}
+        for k in range(1, replicas + 1):
+            self.ports.update({replica_name(name, k): free_port() for name in SERVICES})
+            self.ports[replica_name("gateway", k)] = (
+                port_for(GATEWAY_PORT if fixed_ports else None) if k == 1 else free_port()
+            )
+        # Services first, then the gateways: sorted by replica, in the order of the names above.
+        self.ports = dict(sorted(self.ports.items(), key=lambda item: PROGRAMS.index(program_of(item[0]))))
+        self.procs: dict[str, Proc] = {procname: self.new_proc(procname) for procname in self.ports}
+
+    def new_proc(self, procname: str) -> Proc:
+        program = program_of(procname)
+        return Proc(
+            procname,
+            [sys.executable, "-m", program],
+            self.workdir / "logs" / f"{procname}.log",
+            env=self.env_for(procname),
+        )
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        """Every gateway replica's address (the first is ``gateway_url``)."""
+        return [self.url(p) for p in self.replicas_of("gateway")]
+
+    def replicas_of(self, name: str) -> list[str]:
+        """The process names of ``name``'s replicas (``["licensing", "licensing-2"]``), in order."""
+        return [p for p in self.ports if program_of(p) == name]
+
+    def add_replica(self, name: str) -> str:
+        """One more replica of ``name``, started and healthy; its process name.
+
+        Gateways started before it do not route to it (their ``<SERVICE>_URL`` is read at start;
+        ``start_process`` of a gateway gives it the current list); its consumers join the
+        service's groups at once."""
+        if name not in PROGRAMS:
+            raise ValueError(f"no program named {name!r}")
+        k = 1
+        while replica_name(name, k) in self.ports:
+            k += 1
+        procname = replica_name(name, k)
+        self.ports[procname] = free_port()
+        self.procs[procname] = self.new_proc(procname)
+        self.start_process(procname)
+        return procname
+
+    def remove_replica(self, procname: str) -> None:
+        """Stop the replica ``procname`` (SIGTERM: it leaves its consumer groups) and forget it."""
+        if procname not in self.procs:
+            raise KeyError(procname)
+        self.procs.pop(procname).stop()
+        del self.ports[procname]
 
     @property
     def portal_url(self) -> str | None:
@@ -132,15 +202,25 @@ class Stack:
             }
         return {"JWT_PUBLIC_KEY_FILE": str(self.public_key), "OIDC_ISSUER": "", "OIDC_JWKS_URL": ""}
 
-    def env_for(self, name: str) -> dict[str, str]:
-        env = {**self.common_env(), "PORT": str(self.ports[name])}
+    def service_urls(self) -> dict[str, str]:
+        """The gateway's ``<SERVICE>_URL`` variables: each service's replicas, comma-separated."""
+        return {f"{s.upper()}_URL": ",".join(self.url(p) for p in self.replicas_of(s)) for s in SERVICES}
+
+    def env_for(self, procname: str) -> dict[str, str]:
+        name = program_of(procname)
+        env = {**self.common_env(), "PORT": str(self.ports[procname])}
+        if name == "gateway" and self.shared_limits:
+            # Every gateway replica counts each caller against the same counters, in its own database.
+            env.update(
+                {"MONGODB_URL": self.infra.store.url, "MONGODB_DATABASE": "gateway", "RATE_LIMIT_SHARED": "true"}
+            )
         if name == "gateway" and self.keycloak is not None:
-            env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
+            env.update(self.service_urls())
             # POST /auth/token forwards client credentials to the provider; no local issuer, no dev login.
             env.update({"OIDC_TOKEN_URL": self.keycloak.token_endpoint, "JWT_PRIVATE_KEY_FILE": ""})
             env.update({"DEV_LOGIN_ENABLED": "false", "MACHINE_CLIENTS_JSON": "{}"})
         elif name == "gateway":
-            env.update({f"{s.upper()}_URL": self.url(s) for s in SERVICES})
+            env.update(self.service_urls())
             env["JWT_PRIVATE_KEY_FILE"] = str(self.private_key)
             env["OIDC_TOKEN_URL"] = ""
             # Always stated, so a DEV_LOGIN_ENABLED in the caller's environment never turns it on.
@@ -192,10 +272,17 @@ class Stack:
             # Short periods so that tests and the demo go from proposal to publication in seconds.
             env.update({"COMMENT_PERIOD_MIN_S": "2", "BALLOT_PERIOD_S": "60", "IPR_CALL_PERIOD_S": "5"})
         env.update(self.env_overrides.get(name, {}))
+        if procname != name:
+            env.update(self.env_overrides.get(procname, {}))  # one replica's own overrides, if any
         return env
 
     def start_process(self, name: str) -> None:
-        """Start (or restart) one service and wait until it answers its health check."""
+        """Start (or restart) one process (``licensing-2``) and wait until it answers its health check.
+
+        A gateway's ``<SERVICE>_URL`` are made again, so a restarted gateway routes to the replicas
+        there are now; the rest of its environment (and any process's) is kept as it is."""
+        if program_of(name) == "gateway":
+            self.procs[name].env.update(self.service_urls())
         self.procs[name].start()
         self.wait_healthy(name)
 
