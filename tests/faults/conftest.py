@@ -1,7 +1,10 @@
 """The fault suite's own platform (not the end-to-end one), its size option and its table.
 
-``fault_stack``: Kafka, the store, Zipkin, the services and the gateway, started once for this
-directory's tests that ask for it (tests needing a broker cluster or replicas start their own).
+``fault_stack``: the platform as production runs it, started once for this directory's tests:
+Kafka as three KRaft brokers (topics at replication factor 3, ``min.insync.replicas=2``), the
+store, Zipkin, and two replicas of every service and of the gateway (consumers of a service share
+its group; the gateways share their rate limit through the store). The backup drill, which loses
+the store, starts its own. ``ALLIANCE_SECURE_KAFKA=1``: the cluster authenticates every client.
 ``--fault-events N`` (or ``FAULT_EVENTS=N``): the suite's total size, spread over its faults
 (``harness.fault_writes``); without it each fault runs ``harness.CI_WRITES`` writes.
 At the end of the session the table of every fault run (``harness.RESULTS``) is printed.
@@ -9,17 +12,23 @@ At the end of the session the table of every fault run (``harness.RESULTS``) is 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from alliance_local.infra import Infra
+from alliance_local.pytest_plugin import secure_kafka
 from alliance_local.stack import Stack
 from tests.faults import harness
 
 # The workload's callers are a handful of subjects writing at a steady rate: the gateway's
 # per-caller limit is not what these tests are about.
-FAULT_ENV = {"gateway": {"RATE_LIMIT_PER_S": "100000", "RATE_LIMIT_BURST": "100000"}}
+FAULT_ENV = {
+    "gateway": {"RATE_LIMIT_PER_S": "100000", "RATE_LIMIT_BURST": "100000"},
+    "training": {"OFFER_DURATION_S": "8", "OFFER_CHECK_INTERVAL_S": "1"},
+}
+STARTUP: dict[str, float] = {}  # seconds each part of the suite's platform took to start (printed)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,10 +49,14 @@ def fault_writes(request: pytest.FixtureRequest) -> int:
 @pytest.fixture(scope="session")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("faults")
-    infra = Infra(workdir / "infra")
-    stack = Stack(workdir / "platform", infra=infra, env_overrides=FAULT_ENV, dev_login=True)
+    infra = Infra(workdir / "infra", secure_kafka=secure_kafka(), kafka_brokers=3)
+    stack = Stack(workdir / "platform", infra=infra, env_overrides=FAULT_ENV, dev_login=True, replicas=2)
     try:
-        stack.start(start_infra=True)
+        started = time.monotonic()
+        infra.start()
+        STARTUP["infrastructure (3 Kafka nodes, store, Zipkin)"] = time.monotonic() - started
+        stack.start(start_infra=False)
+        STARTUP["services and gateways (2 replicas each)"] = time.monotonic() - started - sum(STARTUP.values())
         yield stack
     finally:
         stack.stop(stop_infra=True)
@@ -53,3 +66,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if harness.RESULTS:
         terminalreporter.section("fault suite: effects counted against the store")
         terminalreporter.write_line(harness.table(harness.RESULTS))
+    if STARTUP:
+        terminalreporter.write_line("platform started in " + ", ".join(f"{k}: {v:.0f} s" for k, v in STARTUP.items()))

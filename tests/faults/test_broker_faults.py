@@ -11,18 +11,17 @@ each suspension suspends it: one history entry and one applied event id each) an
 (one archived event per admission and per suspension, by member); membership's outbox empty; no
 dead-lettered event; every consumer group's committed offsets at the end of its partitions.
 
-``FAULT_WRITES`` (default 240: 120 admissions and 120 suspensions) scales the stream.
+The suite's size (``fault_writes``: ``--fault-events`` / ``FAULT_EVENTS``) sets the stream: half admissions,
+half suspensions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,22 +31,19 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
-from alliance_local.infra import Infra
 from alliance_local.kafka_security import tooling_options
-from alliance_local.pytest_plugin import eventually, secure_kafka
+from alliance_local.pytest_plugin import eventually
 from alliance_local.stack import Stack
 from membership.domain.credit_code import ALPHABET, with_check_characters
 
 pytestmark = [pytest.mark.infra, pytest.mark.faults]
 
-WRITES = max(8, int(os.environ.get("FAULT_WRITES", "240")))
 WORKERS = 6  # writes in flight at once
 DOWN_S = 12.0  # how long a killed broker stays down: past the controller's broker session timeout (9 s)
 ADMITTED = "alliance.membership.member.admitted.v1"
 SUSPENDED = "alliance.membership.member.suspended.v1"
 
 _codes = itertools.count(1)
-STARTUP: dict[str, float] = {}  # seconds each part of the module's platform took to start
 
 
 def credit_code() -> str:
@@ -57,24 +53,9 @@ def credit_code() -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    infra = Infra(tmp_path_factory.mktemp("cluster-infra"), secure_kafka=secure_kafka(), kafka_brokers=3)
-    stack = Stack(
-        tmp_path_factory.mktemp("cluster-platform"),
-        infra=infra,
-        dev_login=True,
-        # One caller writes the whole stream: the gateway's per-caller limit is not what is tested here.
-        env_overrides={"gateway": {"RATE_LIMIT_PER_S": "1000000", "RATE_LIMIT_BURST": "1000000"}},
-    )
-    try:
-        started = time.monotonic()
-        infra.start()
-        STARTUP["infrastructure (3 Kafka nodes, store, Zipkin)"] = time.monotonic() - started
-        stack.start(start_infra=False)
-        STARTUP["services and gateway"] = time.monotonic() - started - STARTUP[next(iter(STARTUP))]
-        yield stack
-    finally:
-        stack.stop()
+def cluster_platform(fault_stack: Stack) -> Stack:
+    """The fault suite's platform (tests/faults/conftest.py): three brokers, two replicas of everything."""
+    return fault_stack
 
 
 @dataclass
@@ -239,12 +220,12 @@ async def group_lag(bootstrap: str) -> tuple[dict[str, int], int]:
 
 
 async def test_three_broker_crashes_lose_nothing_and_duplicate_nothing(
-    cluster_platform: Stack, capsys: pytest.CaptureFixture[str]
+    cluster_platform: Stack, fault_writes: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = cluster_platform
     kafka = stack.infra.kafka
     assert kafka.node_count == 3
-    members = WRITES // 2
+    members = max(8, fault_writes) // 2
     phases = [range(members * k // 4, members * (k + 1) // 4) for k in range(4)]
     ledger = Ledger()
     faults: list[str] = []
@@ -297,7 +278,6 @@ async def test_three_broker_crashes_lose_nothing_and_duplicate_nothing(
 
     table = [
         "",
-        "Started in " + ", ".join(f"{what}: {s:.0f}s" for what, s in STARTUP.items()),
         f"Broker faults on a 3-node KRaft cluster (RF 3, min ISR 2): {len(faults)} injected",
         *(f"  {i}. {f}" for i, f in enumerate(faults, 1)),
         f"Writes accepted: {ledger.accepted} ({len(ledger.admitted)} admissions, {len(ledger.suspended)} suspensions)"

@@ -1,6 +1,7 @@
-"""Faults on the single-broker platform while writes flow through the gateway: nothing accepted is
-lost, nothing is applied twice, every key's events apply in order, and the platform drains (outboxes
-empty, no dead letters, every consumer group's lag back to 0). Counted against the store by
+"""Faults on the suite's platform (three brokers, two replicas of everything) while writes flow
+through the gateways: nothing accepted is lost, nothing is applied twice, every key's events apply
+in order, and the platform drains (outboxes empty, no dead letters, every consumer group's lag back
+to 0). Counted against the store by
 ``tests.faults.harness``; the table is printed at the end of the session.
 
 - a consumer SIGKILLed between storing an effect and committing its offset (failpoint), restarted;
@@ -74,7 +75,7 @@ async def crash_loop(stack: Stack, name: str, failpoint: str, workload: harness.
 async def test_a_consumer_killed_between_its_effect_and_its_commit(fault_stack: Stack, fault_writes: int) -> None:
     # Licensing: every standing event changes the member's licence and its ordered history.
     await restart(fault_stack, "licensing", failpoint="consumer.after_effect=kill@12")
-    workload = harness.Workload(fault_stack.gateway_url, writes=fault_writes)
+    workload = harness.Workload(fault_stack.gateway_urls, writes=fault_writes)
 
     async def inject() -> int:
         return await crash_loop(fault_stack, "licensing", "consumer.after_effect=kill@12", workload, CRASHES)
@@ -88,7 +89,7 @@ async def test_a_relay_killed_between_publishing_and_removing_its_entries(
 ) -> None:
     # Membership's relay publishes every event the workload causes; the process dies with it.
     await restart(fault_stack, "membership", failpoint="outbox.after_publish=kill@20")
-    workload = harness.Workload(fault_stack.gateway_url, writes=fault_writes)
+    workload = harness.Workload(fault_stack.gateway_urls, writes=fault_writes)
 
     async def inject() -> int:
         return await crash_loop(fault_stack, "membership", "outbox.after_publish=kill@20", workload, CRASHES)
@@ -99,7 +100,7 @@ async def test_a_relay_killed_between_publishing_and_removing_its_entries(
 
 async def test_the_store_restarted_while_writes_flow(fault_stack: Stack, fault_writes: int) -> None:
     infra = fault_stack.infra
-    workload = harness.Workload(fault_stack.gateway_url, writes=fault_writes, rate=15)
+    workload = harness.Workload(fault_stack.gateway_urls, writes=fault_writes, rate=15)
 
     async def inject() -> int:
         restarts = 0
@@ -133,7 +134,7 @@ async def test_consumers_join_and_leave_every_few_seconds(fault_stack: Stack, fa
     full = fault_writes > harness.CI_WRITES
     period, duration = 5.0, (60.0 if full else 20.0)
     # Writes spread over the churn, so that rebalances happen while events flow.
-    workload = harness.Workload(fault_stack.gateway_url, writes=fault_writes, rate=max(5.0, fault_writes / duration))
+    workload = harness.Workload(fault_stack.gateway_urls, writes=fault_writes, rate=max(5.0, fault_writes / duration))
     extras: list[ExtraConsumer] = []
 
     async def inject() -> int:
@@ -165,17 +166,20 @@ async def test_consumers_join_and_leave_every_few_seconds(fault_stack: Stack, fa
 
 
 async def test_the_gateway_restarted_while_clients_retry(fault_stack: Stack, fault_writes: int) -> None:
-    workload = harness.Workload(fault_stack.gateway_url, writes=fault_writes)
+    # The clients call every gateway replica; each replica in turn is SIGKILLed and restarted.
+    gateways = fault_stack.replicas_of("gateway")
+    workload = harness.Workload(fault_stack.gateway_urls, writes=fault_writes)
 
     async def inject() -> int:
         kills = 0
         await asyncio.sleep(2)
         while not workload.done.is_set() and kills < CRASHES:
-            await asyncio.to_thread(fault_stack.procs["gateway"].kill)  # SIGKILL: requests in flight are cut
+            gateway = gateways[kills % len(gateways)]
+            await asyncio.to_thread(fault_stack.procs[gateway].kill)  # SIGKILL: requests in flight are cut
             kills += 1
-            await asyncio.to_thread(fault_stack.start_process, "gateway")
+            await asyncio.to_thread(fault_stack.start_process, gateway)
             await asyncio.sleep(3)
         return kills
 
-    result = await fault(fault_stack, "gateway SIGKILL + restart, clients retry", workload, inject)
+    result = await fault(fault_stack, "gateway replicas SIGKILLed + restarted in turn, clients retry", workload, inject)
     result.assert_clean()

@@ -1,4 +1,4 @@
-"""Two replicas of every service and of the gateway, on their own infrastructure.
+"""Two replicas of every service and of the gateway (the fault suite's platform).
 
 - writes through both gateways land once, and both replicas of licensing consume (Kafka gave each
   of them partitions of its groups);
@@ -17,7 +17,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,7 +28,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from pymongo import AsyncMongoClient
 
-from alliance_local.infra import Infra
 from alliance_local.kafka_security import tooling_options
 from alliance_local.pytest_plugin import eventually
 from alliance_local.stack import Stack
@@ -41,14 +40,9 @@ _codes = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("replicas")
-    stack = Stack(workdir, infra=Infra(workdir / "infra"), env_overrides=TEST_ENV, dev_login=True, replicas=2)
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
+def stack(fault_stack: Stack) -> Stack:
+    """The fault suite's platform (tests/faults/conftest.py): two replicas of every process."""
+    return fault_stack
 
 
 @pytest.fixture(scope="module")
