@@ -673,8 +673,9 @@ def test_mongodb_replica_set_has_one_user_per_service_database() -> None:
     assert str(mongo["spec"]["version"]).startswith("7.")
     configmaps = generated_configmaps(BASE)
     users = {u["name"]: u for u in mongo["spec"]["users"]}
-    assert set(users) == {*SERVICES, PORTAL}
-    for service in (*SERVICES, PORTAL):
+    # The gateway's user: its replicas' shared rate-limit counters.
+    assert set(users) == {*SERVICES, PORTAL, "gateway"}
+    for service in (*SERVICES, PORTAL, "gateway"):
         database = configmaps[f"{service}-config"]["MONGODB_DATABASE"]
         assert users[service]["roles"] == [{"name": "readWrite", "db": database}], "least privilege"
 
