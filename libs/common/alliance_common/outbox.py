@@ -11,6 +11,16 @@ entries that write announced as they were written, without reading them back; it
 on a slow timer for what no wake announced (a crash, another replica, Kafka outages). After
 a failed publish it reads the announced documents back before trying again.
 
+A key's events must reach Kafka in order. A write whose document still had entries pending
+(``outbox_pending`` set before it: an earlier write's entries not yet published, perhaps by another
+replica's relay, stuck on a broker outage) must not publish its own entries alone: they would
+overtake the earlier ones, and a consumer would see a suspension before the admission it
+follows. So the versioned write is conditional on the flag being clear; when it was set (rare: a
+second round trip), the write is made without that condition and asks its relay to read the
+document back and publish all its entries in order; an earlier entry sent twice is dropped by the
+consumers as a duplicate. (``findAndModify`` returning the flag would save that round trip, but
+FerretDB 1.24 implements it without projections, so it would return the whole document.)
+
 The scan must not read every document: ``{"outbox.0": {"$exists": true}}`` is served by no
 index (on MongoDB either), so each scan, and each readiness probe's backlog count, read whole
 collections. Every write that adds entries therefore also sets ``outbox_pending: true``, an
@@ -175,7 +185,18 @@ class AggregateStore:
                 push["applied_events"] = applied_event
             if push:
                 update["$push"] = push
-            result = await self.collection.update_one({"_id": doc_id, "version": expected_version}, update)
+            versioned: Document = {"_id": doc_id, "version": expected_version}
+            # Entries must not overtake earlier ones still pending (perhaps another replica's relay
+            # is publishing them): the write says whether any were, in its filter. Usually none
+            # were, and this one write is all; else the write is made without that condition and
+            # the relay reads the document back, to publish all its entries in order.
+            alone = {**versioned, PENDING: {"$ne": True}} if entries else versioned
+            result = await self.collection.update_one(alone, update)
+            if result.matched_count == 0 and entries:
+                result = await self.collection.update_one(versioned, update)
+                if result.matched_count == 1:
+                    self.relay.notify(self.collection.name, doc_id)  # read back: all its entries, in order
+                    return expected_version + 1
             if result.matched_count == 0:
                 raise ConcurrencyConflict(f"{self.collection.name}/{doc_id} is no longer at version {expected_version}")
         if entries:

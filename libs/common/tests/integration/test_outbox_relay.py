@@ -212,3 +212,31 @@ async def test_a_round_of_many_documents_is_published_once_and_each_outbox_empti
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
+
+
+async def test_a_replica_never_publishes_its_entries_before_another_replicas_pending_ones(
+    client: AsyncMongoClient[dict[str, Any]], service_settings: Callable[..., Any], infra: Any
+) -> None:
+    """Two replicas write to one document: the first one's relay cannot publish (here: it is not
+    running, as when it waits out a broker outage); the second replica's write must not overtake
+    the first one's pending entry. Its relay publishes the document's entries in write order."""
+    settings = service_settings(Settings, outbox_poll_interval_s=3600)  # no scan: notices alone
+    await ensure_topics(settings, ["membership.events"])
+    db = client[settings.mongodb_database]
+    stalled, running = OutboxRelay(db, settings), OutboxRelay(db, settings)
+    first = AggregateStore(db["things"], stalled, "/alliance/relaytest", "membership.events")
+    second = AggregateStore(db["things"], running, "/alliance/relaytest", "membership.events")
+    member = str(uuid.uuid4())
+    version = await first.save(member, 0, {"n": 0}, [suspended(member, 0)])  # replica 1: pending
+    version = await first.save(member, version, {"n": 1}, [suspended(member, 1)])  # still pending
+    stop = asyncio.Event()
+    task = asyncio.create_task(running.run(stop))
+    try:
+        await second.save(member, version, {"n": 2}, [suspended(member, 2)])  # replica 2
+        found = await wait_for_events(
+            infra.kafka.bootstrap, "membership.events", lambda e: e["subject"] == member, count=3
+        )
+        assert [envelope["data"]["reason"] for envelope, _ in found] == ["write 0", "write 1", "write 2"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
