@@ -50,6 +50,13 @@ class Settings(ServiceSettings):
     # window of burst / rate seconds allowing `burst` calls; see ``gateway.ratelimit``). Off: per replica.
     rate_limit_shared: bool = False
     rate_limit_sync_s: float = Field(default=0.15, gt=0)
+    # Idempotency-Key on writes (``gateway.idempotency``): records shared by all replicas in the gateway's
+    # database when IDEMPOTENCY_SHARED (default: as RATE_LIMIT_SHARED), else one in-memory table per replica.
+    idempotency_shared: bool | None = None
+    idempotency_ttl_s: float = Field(default=86_400.0, gt=0)
+    idempotency_lease_s: float = Field(default=60.0, gt=0)  # an in-progress record older than this is taken over
+    idempotency_max_response_bytes: int = Field(default=65_536, ge=0)
+    idempotency_cleanup_s: float = Field(default=600.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Token requests are small forms or JSON: a tighter limit for /auth/*.
     auth_max_body_bytes: int = Field(default=16_384, ge=1024)
