@@ -316,7 +316,8 @@ class MongoIdempotencyStore:
             "expires": record.expires,
             "lease": record.lease,
             "status": record.status,
-            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in record.headers],
+            # {k, v} documents: FerretDB 1.24 stores no nested arrays.
+            "headers": [{"k": k.decode("latin-1"), "v": v.decode("latin-1")} for k, v in record.headers],
             "body": record.body,
         }
 
@@ -330,7 +331,7 @@ class MongoIdempotencyStore:
             expires=_aware(doc["expires"]),
             lease=_aware(doc["lease"]),
             status=doc.get("status", 0),
-            headers=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in doc.get("headers", [])],
+            headers=[(h["k"].encode("latin-1"), h["v"].encode("latin-1")) for h in doc.get("headers", [])],
             body=bytes(doc.get("body", b"")),
         )
 
