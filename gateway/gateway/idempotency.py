@@ -192,7 +192,7 @@ class Claims:
         self,
         store: IdempotencyStore,
         ttl_s: float = 86_400,
-        lease_s: float = 60,
+        lease_s: float = 15,
         max_response_bytes: int = 65_536,
         shared: bool = True,
     ) -> None:
