@@ -144,3 +144,33 @@ async def test_concurrent_duplicates_on_both_gateways_forward_exactly_one(platfo
         assert late.status_code == 201 and late.json() == first.json() and late.headers["idempotent-replayed"] == "true"
     orgs, _ = await count(platform, code)
     assert orgs == 1
+
+
+async def test_the_store_takes_over_dead_claims_and_cleans_up_expired_records(infra: Infra) -> None:
+    """``MongoIdempotencyStore`` on FerretDB: the lease and expiry paths the processes rarely reach."""
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.idempotency import Claims, MongoIdempotencyStore, Verdict
+
+    database = f"it_gateway_store_{uuid.uuid4().hex[:8]}"
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.store.url)
+    try:
+        store = MongoIdempotencyStore(client[database]["idempotency"])
+        claims = Claims(store, ttl_s=3600, lease_s=15, max_response_bytes=100)
+        now = datetime.now(UTC)
+        verdict, dead = await claims.claim("r1", "f", now)
+        assert verdict is Verdict.PROCEED
+        assert (await claims.claim("r1", "f", now + timedelta(seconds=5)))[0] is Verdict.IN_PROGRESS
+        verdict, taker = await claims.claim("r1", "f", now + timedelta(seconds=16))  # the lease ran out
+        assert verdict is Verdict.PROCEED and taker.token != dead.token
+        await claims.settle(dead, 201, [(b"location", b"/old")], b"old")  # the dead holder's answer is not kept
+        await claims.settle(taker, 201, [(b"location", b"/x/1"), (b"set-cookie", b"a"), (b"set-cookie", b"b")], b"{}")
+        verdict, found = await claims.claim("r1", "f", now + timedelta(seconds=17))
+        assert verdict is Verdict.REPLAY and found.body == b"{}"
+        assert found.headers == [(b"location", b"/x/1"), (b"set-cookie", b"a"), (b"set-cookie", b"b")]
+        await claims.claim("r2", "f", now - timedelta(hours=2))  # expired an hour ago
+        assert await store.cleanup(now) == 1
+        assert await store.get("r2") is None and await store.get("r1") is not None
+    finally:
+        await client.drop_database(database)
+        await client.close()
