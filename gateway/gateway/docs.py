@@ -61,6 +61,7 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!#-~]+$"},
 }
 IDEMPOTENCY_STATUSES = {
+    400: "A malformed Idempotency-Key header (or two of them).",
     409: "A request with this Idempotency-Key is still in progress (Retry-After), or its answer was too "
     "large to keep for replay; or the service's own conflict.",
     422: "This Idempotency-Key was used with a different request body; or the service's own validation error.",
