@@ -265,6 +265,8 @@ class MemoryIdempotencyStore:
             return False
         if len(self.records) >= self.max_records:
             await self.cleanup(datetime.now(UTC))
+            while len(self.records) >= self.max_records:  # still full: the oldest go first (bounded memory)
+                del self.records[next(iter(self.records))]
         self.records[record.id] = _copy(record)
         return True
 

@@ -157,3 +157,11 @@ def test_replayed_headers_leave_out_framing_and_request_id() -> None:
         [(b"content-type", b"a"), (b"content-length", b"3"), (b"x-request-id", b"r"), (b"date", b"d"), (b"etag", b"e")]
     )
     assert kept == [(b"content-type", b"a"), (b"etag", b"e")]
+
+
+async def test_the_memory_table_is_bounded() -> None:
+    store = MemoryIdempotencyStore(max_records=3)
+    claims = Claims(store)
+    for n in range(5):
+        assert (await claims.claim(f"r{n}", "f", NOW))[0] is Verdict.PROCEED
+    assert list(store.records) == ["r2", "r3", "r4"]
