@@ -19,6 +19,7 @@ from alliance_common.problems import install_problem_handlers
 from alliance_common.telemetry import FASTAPI_NATIVE_TELEMETRY_OFF, instrument_app, setup_tracing, shutdown_tracing
 from gateway import auth_routes, docs, proxy
 from gateway.edge import Edge
+from gateway.idempotency import Claims, IdempotencyStore, MemoryIdempotencyStore, MongoIdempotencyStore
 from gateway.issuer import Issuer
 from gateway.proxy import Proxy
 from gateway.ratelimit import MongoCounterStore, RateLimiter, SharedRateLimiter
@@ -38,10 +39,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop = asyncio.Event()
             tasks = [asyncio.create_task(app.state.revoked.run(lambda: app.state.http, stop), name="revocations")]
             store = None
-            if isinstance(app.state.limiter, SharedRateLimiter):
+            if isinstance(app.state.limiter, SharedRateLimiter) or idempotency_shared(settings):
                 store = connect(settings.mongodb_url, "gateway")
+            if store is not None and isinstance(app.state.limiter, SharedRateLimiter):
                 counters = MongoCounterStore(store[settings.mongodb_database]["rate_limits"])
                 tasks.append(asyncio.create_task(app.state.limiter.run(counters, stop), name="rate-limits"))
+            if store is not None and idempotency_shared(settings):
+                records = MongoIdempotencyStore(store[settings.mongodb_database]["idempotency"])
+                app.state.idempotency = idempotency_claims(settings, records, shared=True)
+            tasks.append(
+                asyncio.create_task(
+                    app.state.idempotency.run_cleanup(settings.idempotency_cleanup_s, stop), name="idempotency"
+                )
+            )
             try:
                 yield
             finally:
@@ -81,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.rate_limit_shared
         else RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     )
+    # Idempotency-Key records: one table in this replica's memory until the lifespan connects the shared store.
+    app.state.idempotency = idempotency_claims(settings, MemoryIdempotencyStore(), shared=False)
     install_problem_handlers(app)
 
     async def upstream_probe(name: str, urls: list[str]) -> None:
@@ -120,6 +132,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     instrument_app(app, provider, metrics.provider if settings.metrics_enabled else None)
     start_traces_at_the_edge(app)
     return app
+
+
+def idempotency_shared(settings: Settings) -> bool:
+    """Idempotency records in the store: IDEMPOTENCY_SHARED, by default as RATE_LIMIT_SHARED (replicas share both)."""
+    return settings.rate_limit_shared if settings.idempotency_shared is None else settings.idempotency_shared
+
+
+def idempotency_claims(settings: Settings, store: IdempotencyStore, shared: bool) -> Claims:
+    return Claims(
+        store,
+        ttl_s=settings.idempotency_ttl_s,
+        lease_s=settings.idempotency_lease_s,
+        max_response_bytes=settings.idempotency_max_response_bytes,
+        shared=shared,
+    )
 
 
 def upstream_session(settings: Settings) -> aiohttp.ClientSession:

@@ -42,6 +42,30 @@ BAD_PATH = (
     "The path is not forwarded: a path parameter is a dot segment (`.`, `..`), empty, or holds a "
     "backslash or `;`; or the request body could not be parsed (not JSON, or not UTF-8)."
 )
+# Every write may carry an Idempotency-Key (``gateway.idempotency``): declared on each write
+# operation of the combined document unless the service declares it itself (licensing's royalty
+# payment, which also honours it on its own), with the answers the gateway gives about it.
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Optional, any write: a unique key (1-255 printable ASCII characters; a Structured Field "
+        'string `"..."` or a bare value without spaces) that makes the request safe to retry. The gateway '
+        "keeps the first final answer (2xx, 4xx) for 24 hours per caller, method, path and key: a retry "
+        "with the same key and body gets it again with `Idempotent-Replayed: true`, whichever gateway "
+        "replica it reaches; the same key with a different body is 422; a retry while the first is "
+        "still in progress is 409 with Retry-After. A 5xx or a lost answer is not kept: the retry is "
+        "forwarded again. A malformed key is 400."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!#-~]+$"},
+}
+IDEMPOTENCY_STATUSES = {
+    400: "A malformed Idempotency-Key header (or two of them).",
+    409: "A request with this Idempotency-Key is still in progress (Retry-After), or its answer was too "
+    "large to keep for replay; or the service's own conflict.",
+    422: "This Idempotency-Key was used with a different request body; or the service's own validation error.",
+}
 _READS = frozenset({"get", "head", "options"})
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
@@ -58,6 +82,14 @@ def add_gateway_statuses(method: str, path: str, operation: dict[str, Any]) -> N
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for status in sorted(statuses):
         responses.setdefault(str(status), problem_response(status, BAD_PATH if status == 400 else None))
+    if method not in _READS:
+        parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
+        if not any(
+            p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key" for p in parameters
+        ):
+            parameters.append(dict(IDEMPOTENCY_KEY))
+        for status, detail in IDEMPOTENCY_STATUSES.items():
+            responses.setdefault(str(status), problem_response(status, detail))
 
 
 def merge_openapi(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -35,6 +35,8 @@ from yarl import URL
 from alliance_common.auth import Principal, TokenVerifier, bearer_token_of, machine_may_call
 from alliance_common.errors import DomainError, Forbidden
 from alliance_common.problems import FieldError, problem_response
+from gateway import idempotency
+from gateway.idempotency import Claims, Record, Verdict
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 
@@ -421,6 +423,7 @@ class Proxy:
         chunked = False
         request_id = ""
         authorization: str | None = None
+        keys: list[bytes] | None = None
         for k, v in raw:
             if k == b"authorization":
                 authorization = v.decode("latin-1")
@@ -430,6 +433,8 @@ class Proxy:
                 chunked = True
             elif k == b"x-request-id":
                 request_id = v.decode("latin-1")
+            elif k == b"idempotency-key":
+                keys = [v] if keys is None else [*keys, v]
 
         principal = await authenticate(state.verifier, method, service, path, authorization)
         state.revoked.check(principal)
@@ -468,6 +473,93 @@ class Proxy:
             data = None  # no body (a GET): nothing to read or send
 
         request_id = request_id or new_request_id()
+        if keys is not None and method in idempotency.WRITE_METHODS and principal is not None:
+            if isinstance(data, LimitedBody):  # the fingerprint needs the whole body (up to the size limit)
+                try:
+                    data = b"".join([chunk async for chunk in data])
+                except BodyTooLarge:
+                    return too_large(request, limit)
+            return await self.idempotent(
+                request, scope, send, service, target, raw, request_id, client_host, data, balancer, parent,
+                keys, principal.subject,
+            )  # fmt: skip
+        return await self.upstream(
+            request, scope, send, service, target, raw, request_id, client_host, data, streamed, chunked, declared,
+            balancer, parent, None,
+        )  # fmt: skip
+
+    async def idempotent(
+        self,
+        request: Request,
+        scope: Scope,
+        send: Send,
+        service: str,
+        target: str,
+        raw: list[tuple[bytes, bytes]],
+        request_id: str,
+        client_host: str,
+        data: bytes | None,
+        balancer: Balancer,
+        parent: Context,
+        keys: list[bytes],
+        subject: str,
+    ) -> Response | None:
+        """A write with an ``Idempotency-Key``: replayed, refused, or forwarded under a claim (see ``idempotency``)."""
+        try:
+            key = idempotency.parse_key(keys)
+        except idempotency.BadKey as exc:
+            return problem_response(request, 400, "Bad request", str(exc), headers={"x-request-id": request_id})
+        claims: Claims = self.app.state.idempotency
+        query: bytes = scope.get("query_string", b"")
+        path = target + ("?" + query.decode("latin-1") if query else "")
+        rid = idempotency.record_id(subject, scope["method"], path, key)
+        try:
+            verdict, record = await claims.claim(rid, idempotency.fingerprint(data))
+        except Exception as exc:  # noqa: BLE001 - no record, no safe forwarding of a keyed write
+            log.warning("idempotency: the store did not answer (%s)", exc)
+            return problem_response(
+                request,
+                503,
+                "Service unavailable",
+                "idempotency records are unavailable; retry later with the same Idempotency-Key",
+                headers={"x-request-id": request_id, "Retry-After": "2"},
+            )
+        if verdict is not Verdict.PROCEED:
+            return refused_or_replayed(request, verdict, record, request_id)
+        try:
+            return await self.upstream(
+                request, scope, send, service, target, raw, request_id, client_host, data, None, False, None,
+                balancer, parent, record,
+            )  # fmt: skip
+        finally:
+            if not record.settled:  # no answer (or the store failed to keep it): released for the retry
+                try:
+                    await claims.release(record)
+                except Exception as exc:  # noqa: BLE001 - its lease runs out instead
+                    log.warning("idempotency: could not release a claim (%s); its lease will expire", exc)
+
+    async def upstream(
+        self,
+        request: Request,
+        scope: Scope,
+        send: Send,
+        service: str,
+        target: str,
+        raw: list[tuple[bytes, bytes]],
+        request_id: str,
+        client_host: str,
+        data: bytes | LimitedBody | None,
+        streamed: LimitedBody | None,
+        chunked: bool,
+        declared: int | None,
+        balancer: Balancer,
+        parent: Context,
+        claim: Record | None,
+    ) -> Response | None:
+        """The upstream call and its answer; with a ``claim``, a final answer is recorded before it is sent."""
+        state = self.app.state
+        method: str = scope["method"]
+        limit = state.settings.max_body_bytes
         headers = upstream_headers(raw, request_id, client_host)
         if streamed is not None and not chunked and declared is not None:
             headers.append(("content-length", str(declared)))  # as declared: no chunked framing upstream
@@ -546,6 +638,8 @@ class Proxy:
             finally:
                 upstream_response.release()
                 span.end()
+            if claim is not None:
+                await self.settle(claim, status, out_headers, content)
             if not bodiless:
                 out_headers.append((b"content-length", b"%d" % len(content)))
             await send({"type": "http.response.start", "status": status, "headers": out_headers})
@@ -553,6 +647,8 @@ class Proxy:
             return None
 
         # Large or unsized: relayed chunk by chunk as the service sends them.
+        if claim is not None:
+            await self.settle(claim, status, out_headers, None)
         if length is not None:
             out_headers.append((b"content-length", b"%d" % length))
         try:
@@ -568,6 +664,58 @@ class Proxy:
             upstream_response.release()
             span.end()
         return None
+
+
+    async def settle(self, claim: Record, status: int, headers: list[tuple[bytes, bytes]], body: bytes | None) -> None:
+        """Record the answer for retries; a store failure is logged, never turned into an error for the caller."""
+        claims: Claims = self.app.state.idempotency
+        try:
+            await claims.settle(claim, status, headers, body)
+        except Exception as exc:  # noqa: BLE001 - the answer still goes out; the record is released below
+            log.warning("idempotency: could not record an answer (%s)", exc)
+            return
+
+
+def refused_or_replayed(request: Request, verdict: Verdict, record: Record, request_id: str) -> Response:
+    """The answer to a retry that found a live record."""
+    ids = {"x-request-id": request_id}
+    if verdict is Verdict.MISMATCH:
+        return problem_response(
+            request,
+            422,
+            "Unprocessable content",
+            "this Idempotency-Key was already used with a different request body; use a new key for a new request",
+            headers=ids,
+        )
+    if verdict is Verdict.IN_PROGRESS:
+        return problem_response(
+            request,
+            409,
+            "Conflict",
+            "a request with this Idempotency-Key is still in progress; retry later with the same key",
+            headers={**ids, "Retry-After": "1"},
+        )
+    if verdict is Verdict.TOO_LARGE:
+        return problem_response(
+            request,
+            409,
+            "Conflict",
+            f"the request with this Idempotency-Key was answered {record.status}, but its answer was too large to "
+            "keep for replay; read the resource back instead",
+            headers=ids,
+        )
+    headers = [*record.headers, (b"x-request-id", request_id.encode("latin-1")), (idempotency.REPLAYED, b"true")]
+    return RawResponse(record.status, headers, record.body)
+
+
+class RawResponse(Response):
+    """A stored answer sent as it was recorded (raw header pairs, repeated fields kept)."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        super().__init__(content=body, status_code=status)
+        bodiless = status < 200 or status in (204, 304)
+        length = [] if bodiless else [(b"content-length", b"%d" % len(body))]
+        self.raw_headers = [*headers, *length]
 
 
 @router.get("/api/v1", include_in_schema=False)

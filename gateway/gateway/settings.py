@@ -50,6 +50,15 @@ class Settings(ServiceSettings):
     # window of burst / rate seconds allowing `burst` calls; see ``gateway.ratelimit``). Off: per replica.
     rate_limit_shared: bool = False
     rate_limit_sync_s: float = Field(default=0.15, gt=0)
+    # Idempotency-Key on writes (``gateway.idempotency``): records shared by all replicas in the gateway's
+    # database when IDEMPOTENCY_SHARED (default: as RATE_LIMIT_SHARED), else one in-memory table per replica.
+    idempotency_shared: bool | None = None
+    idempotency_ttl_s: float = Field(default=86_400.0, gt=0)
+    # An in-progress record older than this is presumed dead (its gateway killed mid-request) and taken over:
+    # longer than a write takes upstream (upstream_timeout_s bounds each wait), short enough for retries.
+    idempotency_lease_s: float = Field(default=15.0, gt=0)
+    idempotency_max_response_bytes: int = Field(default=65_536, ge=0)
+    idempotency_cleanup_s: float = Field(default=600.0, gt=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Token requests are small forms or JSON: a tighter limit for /auth/*.
     auth_max_body_bytes: int = Field(default=16_384, ge=1024)

@@ -139,6 +139,7 @@ class Workload:
         self.timeout_s = timeout_s
         self.attempts = 0
         self.retries = 0
+        self.replayed = 0  # retries answered by the gateway with the original answer (Idempotent-Replayed)
         self.started_at = 0.0
         self.elapsed_s = 0.0
         self._next_slot = 0.0
@@ -215,8 +216,12 @@ class Workload:
     ) -> dict[str, Any] | None:
         """POST with an Idempotency-Key, retried until accepted; the response body, or None.
 
-        ``applied()``: after a 409 that follows an attempt of unknown fate, the organisation if
-        that earlier attempt was applied (read back through the gateway), else None."""
+        The gateway keeps the first final answer under the key: a retry after a lost answer gets
+        it again (``Idempotent-Replayed``), and a retry while the first is still being served gets
+        409 with Retry-After (retried). An attempt answered 5xx or cut off is not kept (the gateway
+        releases the key), so a retry after one whose write did land meets the service's own
+        refusal of the duplicate (409): only then ``applied()`` reads the result back through the
+        gateway (the organisation, or None)."""
         await self._pace()
         key = str(uuid.uuid4())
         deadline = time.monotonic() + self.deadline_s
@@ -233,14 +238,16 @@ class Workload:
             else:
                 if 200 <= response.status_code < 300:
                     chain.accepted += 1
+                    self.replayed += response.headers.get("idempotent-replayed") == "true"
                     return dict(response.json())
                 outcome = f"{response.status_code} {response.text[:200]}"
+                in_progress = response.status_code == 409 and "retry-after" in response.headers
                 if response.status_code == 409 and unknown_fate:
                     org = await applied()
                     if org is not None:
                         chain.accepted += 1  # an earlier attempt was applied; this one found it done
                         return org
-                if response.status_code < 500 and response.status_code != 429:
+                if response.status_code < 500 and response.status_code != 429 and not in_progress:
                     chain.rejected.append(f"{path}: {outcome}")
                     return None
                 unknown_fate = unknown_fate or response.status_code >= 500
@@ -587,6 +594,7 @@ class FaultResult:
     retries: int
     seconds: float
     per_consumer: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # expected, found, dup, lost
+    replayed: int = 0  # retries the gateway answered with the original answer (Idempotent-Replayed)
 
     @property
     def clean(self) -> bool:
@@ -707,6 +715,7 @@ async def count_effects(
         retries=workload.retries,
         seconds=workload.elapsed_s + (time.monotonic() - started),
         per_consumer=per_consumer,
+        replayed=workload.replayed,
     )
 
 

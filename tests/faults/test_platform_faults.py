@@ -182,4 +182,5 @@ async def test_the_gateway_restarted_while_clients_retry(fault_stack: Stack, fau
         return kills
 
     result = await fault(fault_stack, "gateway replicas SIGKILLed + restarted in turn, clients retry", workload, inject)
+    print(f"\nIdempotency-Key: {result.retries} retries, {result.replayed} answered with the original answer")
     result.assert_clean()
