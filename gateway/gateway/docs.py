@@ -84,9 +84,7 @@ def add_gateway_statuses(method: str, path: str, operation: dict[str, Any]) -> N
         responses.setdefault(str(status), problem_response(status, BAD_PATH if status == 400 else None))
     if method not in _READS:
         parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
-        if not any(
-            p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key" for p in parameters
-        ):
+        if not any(p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key" for p in parameters):
             parameters.append(dict(IDEMPOTENCY_KEY))
         for status, detail in IDEMPOTENCY_STATUSES.items():
             responses.setdefault(str(status), problem_response(status, detail))

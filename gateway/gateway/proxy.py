@@ -665,7 +665,6 @@ class Proxy:
             span.end()
         return None
 
-
     async def settle(self, claim: Record, status: int, headers: list[tuple[bytes, bytes]], body: bytes | None) -> None:
         """Record the answer for retries; a store failure is logged, never turned into an error for the caller."""
         claims: Claims = self.app.state.idempotency
