@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,15 +24,6 @@ pytestmark = pytest.mark.infra
 
 class Settings(ServiceSettings):
     service_name: str = "relaytest"
-
-
-@pytest.fixture
-async def client(infra: Any) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.store.url)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 def suspended(member: str, n: int) -> MemberSuspended:
