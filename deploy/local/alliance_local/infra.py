@@ -31,7 +31,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -393,10 +393,13 @@ class Kafka:
     one cluster id and a static controller quorum. stop() and start() keep their ports and data;
     ``kill_node(i)``/``start_node(i)`` crash and restart one node of a cluster."""
 
-    def __init__(self, workdir: Path, secured: bool = False, brokers: int = 1) -> None:
+    def __init__(
+        self, workdir: Path, secured: bool = False, brokers: int = 1, heap: Sequence[str] | None = None
+    ) -> None:
         if brokers < 1:
             raise ValueError(f"a Kafka needs at least one broker, not {brokers}")
         self.workdir = workdir
+        self.heap = list(heap) if heap is not None else None
         self.libs = ensure_kafka()
         self.nodes = [self._node(i, brokers) for i in range(brokers)]
         # SASL/SCRAM with ACLs (alliance_local.kafka_security): every client authenticates as its service.
@@ -412,7 +415,7 @@ class Kafka:
 
     def _node(self, index: int, count: int) -> KafkaNode:
         name = "kafka" if count == 1 else f"kafka-{index + 1}"
-        heap = ["-Xms512m", "-Xmx1g"] if count == 1 else ["-Xms256m", "-Xmx768m"]  # three JVMs on a laptop
+        heap = self.heap or (["-Xms512m", "-Xmx1g"] if count == 1 else ["-Xms256m", "-Xmx768m"])  # 3 JVMs, a laptop
         config = self.workdir / f"{name}.properties"
         return KafkaNode(
             node_id=index + 1,
@@ -1021,11 +1024,14 @@ class Infra:
         fixed_ports: bool = False,
         keycloak: bool = False,
         kafka_brokers: int = 1,
+        kafka_heap: Sequence[str] | None = None,
     ) -> None:
         self.workdir = workdir
         self.fixed_ports = fixed_ports
         # kafka_brokers=3: a cluster like production's (three KRaft nodes, RF 3, min ISR 2).
-        self.kafka = Kafka(workdir, secured=secure_kafka, brokers=kafka_brokers)
+        # kafka_heap: the brokers' JVM heap options instead of the laptop defaults (the soak sizes
+        # the heap up front, as production does, so that RSS growth measures leaks, not G1 growing).
+        self.kafka = Kafka(workdir, secured=secure_kafka, brokers=kafka_brokers, heap=kafka_heap)
         self.postgres = PostgreSQL(workdir)
         self.store = DocStore(workdir, self.postgres)
         self.zipkin = Zipkin(workdir, port=port_for(ZIPKIN_PORT if fixed_ports else None))
