@@ -13,6 +13,7 @@ library's (``urllib``), blocking: async callers wrap it in ``asyncio.to_thread``
 
 from __future__ import annotations
 
+import http.client
 import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def fetch(where: Target, timeout: float = TIMEOUT_S) -> str:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body: bytes = response.read()
-    except OSError as exc:  # URLError, HTTPError (a 401 among them), timeouts, refused connections
+    except (OSError, http.client.HTTPException) as exc:  # refused, timed out, a 401 (HTTPError), a body cut off
         raise ScrapeFailed(f"{where.name}: {exc}") from exc
     return body.decode()
 
