@@ -475,14 +475,15 @@ SCRAPE_TIMEOUT_S = 10.0
 
 
 async def read_metrics(targets: list[scrape.Target]) -> tuple[dict[str, scrape.Scrape], list[str]]:
-    """Every target's scrape (concurrently), and the names of those that did not answer."""
+    """Every target's scrape (concurrently), and the names of those that did not answer (or not in
+    Prometheus text): a wait condition, never an error of its own."""
     results = await asyncio.gather(
         *(asyncio.to_thread(scrape.scrape, t, SCRAPE_TIMEOUT_S) for t in targets), return_exceptions=True
     )
     found: dict[str, scrape.Scrape] = {}
     unanswered: list[str] = []
     for where, result in zip(targets, results, strict=True):
-        if isinstance(result, scrape.ScrapeFailed):
+        if isinstance(result, Exception):
             unanswered.append(where.name)
         elif isinstance(result, BaseException):
             raise result
