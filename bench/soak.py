@@ -18,18 +18,24 @@ history one entry longer; for an admission, the cross-licence active), found by 
 
 Every minute, and at the end: writes accepted per second (target vs achieved, ticks skipped when
 no member was free or ``--max-in-flight`` writes were outstanding), p50/p99 of propagation, error
-counts by kind, the load average, and each platform process's RSS (``VmRSS`` of
-``/proc/<pid>/status``; "tree" adds its children's, e.g. PostgreSQL's backends). At the end,
+counts by kind, the load average, each platform process's RSS, consumer lag summed per consumer
+group, and the outbox backlog and its oldest entry's age. At the end,
 after the writes drained: every licence read once, its history checked against the standing
 writes accepted for it (effects missing), and verdicts against the goals: each process's RSS
 growth start -> end <= ``--rss-growth-max`` % (10), and no rising latency: the last window's p99
 <= (1 + ``--latency-tolerance``) x the first window's (windows of ``--window-minutes``, 5, or half
 the run when it is shorter).
 
-Where the figures come from: ``ProcfsProbe`` (this machine's /proc) behind the ``Probe`` protocol.
-When every process serves ``GET /metrics`` (issue 12, item 6), a probe that reads
-``process_*``/``alliance_*`` series from there replaces it with no change to the reporting: the
-minute lines and the verdicts take ``Snapshot``s and samples, not /proc.
+Where the figures come from: a ``Probe`` gives ``Snapshot``s. ``MetricsProbe`` (the default) scrapes
+each service's and the gateway's ``GET /metrics`` (``alliance_local.scrape``): their RSS is
+``process_resident_memory_bytes``, and the operational figures are the ``alliance_*`` series (lag per
+group: ``alliance_consumer_lag`` over partitions and processes; ``alliance_outbox_backlog`` summed,
+``alliance_outbox_oldest_age_seconds`` the largest; at the end each group's
+``alliance_consumer_{processed,duplicates,dead_lettered}_total``). Kafka, the store front and
+PostgreSQL serve no /metrics: their RSS is ``VmRSS`` of ``/proc/<pid>/status`` ("tree" adds the
+children's, e.g. PostgreSQL's backends), as is a process's whose scrape failed (said in the report).
+``ProcfsProbe`` reads /proc only (no operational figures). The verdicts read ``Snapshot``s, not
+their source.
 
 Run:  .venv/bin/python bench/soak.py                     (30 minutes at the default rate)
       .venv/bin/python bench/soak.py --minutes 5 --rate 5
@@ -47,7 +53,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -66,6 +72,7 @@ from benchlib import (
 )
 from propagation import credit_code, dev_token, post_retrying
 
+from alliance_local import scrape
 from membership.domain.limits import STANDING_ACTIONS_PER_YEAR
 
 LICENCE_URL = "/api/v1/licensing/licences/XL-{id}"
@@ -81,13 +88,51 @@ DEFAULT_RATE = 3.0
 # ----------------------------------------------------------------------------- probes
 
 
+GROUP = "messaging_consumer_group_name"
+
+
+@dataclass
+class Operations:
+    """The platform's operational figures at one moment, from the processes' /metrics (summed over them)."""
+
+    lag: dict[str, float]  # consumer group -> lag, summed over its partitions and its processes
+    outbox_backlog: float  # outbox entries not yet published, every process's
+    outbox_oldest_s: float  # the oldest of them: seconds since it was written (the largest of the processes')
+    processed: dict[str, float]  # consumer group -> events applied (counters since each process started)
+    duplicates: dict[str, float]  # consumer group -> redeliveries skipped
+    dead_lettered: dict[str, float]  # consumer group -> events sent to the dead-letter topic
+    unanswered: list[str]  # processes whose /metrics did not answer (left out of the sums above)
+
+    @classmethod
+    def of(cls, scrapes: Iterable[scrape.Scrape], unanswered: list[str]) -> Operations:
+        ops = cls({}, 0.0, 0.0, {}, {}, {}, unanswered)
+        for found in scrapes:
+            for into, name in (
+                (ops.lag, "alliance_consumer_lag"),
+                (ops.processed, "alliance_consumer_processed_total"),
+                (ops.duplicates, "alliance_consumer_duplicates_total"),
+                (ops.dead_lettered, "alliance_consumer_dead_lettered_total"),
+            ):
+                for group, value in found.by(name, GROUP).items():
+                    into[group] = into.get(group, 0.0) + value
+            ops.outbox_backlog += found.total("alliance_outbox_backlog")
+            ops.outbox_oldest_s = max(
+                [ops.outbox_oldest_s, *(s.value for s in found.series("alliance_outbox_oldest_age_seconds"))]
+            )
+        return ops
+
+
 @dataclass
 class Snapshot:
-    """Each platform process's memory at one moment (bytes); ``tree`` includes its children."""
+    """Each platform process's memory at one moment (bytes); ``tree`` includes its children.
+    ``source``: where each process's figure was read ("/metrics" or "/proc"); ``ops``: the
+    operational figures (None when the probe reads no /metrics)."""
 
     at: float
     rss: dict[str, int]
     tree: dict[str, int]
+    source: dict[str, str] = field(default_factory=dict)
+    ops: Operations | None = None
 
 
 class Probe(Protocol):
@@ -106,7 +151,41 @@ class ProcfsProbe:
         for name, pid in self.pids.items():
             own, total = process_rss(pid)
             rss[name], tree[name] = own, total
-        return Snapshot(now(), rss, tree)
+        return Snapshot(now(), rss, tree, dict.fromkeys(rss, "/proc"))
+
+
+class MetricsProbe:
+    """The Python processes' RSS and the operational figures from their /metrics; /proc for the
+    processes that serve none (Kafka, the store front, PostgreSQL) and for one whose scrape failed.
+    Blocking (one HTTP request per process): call it from a thread in an event loop."""
+
+    def __init__(self, pids: dict[str, int], targets: Iterable[scrape.Target]) -> None:
+        self.pids = pids
+        self.targets = {t.name: t for t in targets if t.name in pids}
+
+    def snapshot(self) -> Snapshot:
+        rss: dict[str, int] = {}
+        tree: dict[str, int] = {}
+        source: dict[str, str] = {}
+        scrapes: list[scrape.Scrape] = []
+        unanswered: list[str] = []
+        for name, pid in self.pids.items():
+            own, total = process_rss(pid)
+            rss[name], tree[name], source[name] = own, total, "/proc"
+            target = self.targets.get(name)
+            if target is None:
+                continue
+            try:
+                found = scrape.scrape(target)
+            except scrape.ScrapeFailed:
+                unanswered.append(name)
+                continue
+            scrapes.append(found)
+            if found.has("process_resident_memory_bytes"):
+                resident = int(found.total("process_resident_memory_bytes"))
+                # "tree": the process's own figure from /metrics, its children's (if any) from /proc.
+                rss[name], tree[name], source[name] = resident, resident + (total - own), "/metrics"
+        return Snapshot(now(), rss, tree, source, Operations.of(scrapes, unanswered))
 
 
 def platform_pids(stack: Any) -> dict[str, int]:
@@ -359,6 +438,19 @@ def rss_line(snap: Snapshot) -> str:
     return ", ".join(f"{name} {value / 2**20:.0f}" for name, value in snap.rss.items())
 
 
+def ops_line(ops: Operations | None) -> str:
+    """Lag per consumer group (the groups behind by name), the outbox, and who did not answer."""
+    if ops is None:
+        return "no /metrics"
+    behind = {g: v for g, v in sorted(ops.lag.items()) if v}
+    lag = ", ".join(f"{g} {v:.0f}" for g, v in behind.items())
+    line = (
+        f"lag {sum(ops.lag.values()):.0f} ({lag + '; ' if lag else ''}{len(ops.lag) - len(behind)} of "
+        f"{len(ops.lag)} groups at 0); outbox backlog {ops.outbox_backlog:.0f}, oldest {ops.outbox_oldest_s:.1f} s"
+    )
+    return line + (f"; /metrics unanswered: {', '.join(ops.unanswered)}" if ops.unanswered else "")
+
+
 def minute_line(soak: Soak, minute: int, start: float, snap: Snapshot, errors_before: int) -> str:
     lo, hi = start + (minute - 1) * 60, start + minute * 60
     written = sum(1 for t in soak.accepted_at if lo <= t < hi)
@@ -369,12 +461,47 @@ def minute_line(soak: Soak, minute: int, start: float, snap: Snapshot, errors_be
         f"propagation standing p50 {percentile(standing, 50):.0f} ms p99 {percentile(standing, 99):.0f} ms "
         f"(n={len(standing)}), admission p50 {percentile(admissions, 50):.0f} ms (n={len(admissions)}); "
         f"errors {sum(soak.errors.values()) - errors_before}; skipped {sum(soak.skipped.values())}; "
-        f"load {os.getloadavg()[0]:.1f}; RSS MiB: {rss_line(snap)}"
+        f"load {os.getloadavg()[0]:.1f}; RSS MiB: {rss_line(snap)}; {ops_line(snap.ops)}"
     )
 
 
+def groups_table(drained: Snapshot) -> str:
+    """Each consumer group's counters (since its processes started: the pool's admissions included)
+    and lag, from /metrics after the drain."""
+    ops = drained.ops
+    if ops is None:
+        return "consumer groups: no /metrics read"
+    groups = sorted({*ops.processed, *ops.duplicates, *ops.dead_lettered, *ops.lag})
+    rows: list[list[object]] = [
+        [
+            g,
+            f"{ops.processed.get(g, 0):,.0f}",
+            f"{ops.duplicates.get(g, 0):,.0f}",
+            f"{ops.dead_lettered.get(g, 0):,.0f}",
+            f"{ops.lag.get(g, 0):,.0f}" if g in ops.lag else "-",
+        ]
+        for g in groups
+    ]
+    lines = [
+        table(
+            ["consumer group (/metrics, after the drain)", "processed", "duplicates skipped", "dead-lettered", "lag"],
+            rows,
+        ),
+        f"outbox after the drain (/metrics): backlog {ops.outbox_backlog:.0f}, oldest {ops.outbox_oldest_s:.1f} s",
+    ]
+    if ops.unanswered:
+        lines.append(f"/metrics unanswered (left out of the figures above): {', '.join(ops.unanswered)}")
+    return "\n".join(lines)
+
+
 def final_report(
-    soak: Soak, start: float, end: float, snaps: tuple[Snapshot, Snapshot, Snapshot], missing: int, loads: list[float]
+    soak: Soak,
+    start: float,
+    end: float,
+    snaps: tuple[Snapshot, Snapshot, Snapshot],
+    missing: int,
+    loads: list[float],
+    drained: Snapshot | None = None,
 ) -> tuple[str, bool]:
     args = soak.args
     seconds = end - start
@@ -402,6 +529,7 @@ def final_report(
                 f"{growth:+.1f} %",
                 mib(first.tree[name]),
                 mib(last.tree.get(name, 0)),
+                "/".join(sorted({first.source.get(name, "?"), last.source.get(name, "?")})),
             ]
         )
     p99_early, p99_late = percentile(early, 99), percentile(late, 99)
@@ -430,10 +558,11 @@ def final_report(
         ),
         "",
         table(
-            ["process (VmRSS)", "start", warm_label, "end", "growth", "growth warm", "tree start", "tree end"],
+            ["process (RSS)", "start", warm_label, "end", "growth", "growth warm", "tree start", "tree end", "from"],
             rows,
         ),
         "",
+        *([groups_table(drained), ""] if drained is not None else []),
         f"verdict RSS growth {warm_label} -> end <= {args.rss_growth_max:g} % for every process: "
         f"{'PASS' if rss_ok else 'FAIL'}",
         f"verdict no rising latency (last p99 {p99_late:.0f} ms <= {1 + args.latency_tolerance:.2f} x first "
@@ -477,7 +606,7 @@ async def measure(gateway_url: str, probe: Probe, args: argparse.Namespace) -> t
         say(f"pool of {len(soak.pool)}; soaking for {args.minutes:g} min at {args.rate:g} writes/s")
 
         stop = asyncio.Event()
-        first = probe.snapshot()
+        first = await asyncio.to_thread(probe.snapshot)
         start = now() + 0.2
         end = start + args.minutes * 60
         admitter = asyncio.create_task(soak.admitter(target, stop))
@@ -488,20 +617,22 @@ async def measure(gateway_url: str, probe: Probe, args: argparse.Namespace) -> t
         for minute in range(1, int(args.minutes) + 1):
             await asyncio.sleep(max(0.0, start + minute * 60 - now()))
             loads.append(os.getloadavg()[0])
-            snap = probe.snapshot()
+            snap = await asyncio.to_thread(probe.snapshot)
             if minute == args.warmup_minutes:
                 warm = snap
             say(minute_line(soak, minute, start, snap, errors_before))
             errors_before = sum(soak.errors.values())
         await loop
-        last = probe.snapshot()  # at the end of the writes, before the drain's reads
+        last = await asyncio.to_thread(probe.snapshot)  # at the end of the writes, before the drain's reads
         stop.set()
         await admitter
         say(f"draining {len(soak.tasks)} writes and polls")
         if soak.tasks:
             await asyncio.wait(set(soak.tasks), timeout=args.effect_timeout + 30)
         missing = await soak.check_effects()
-        return final_report(soak, start, end, (first, warm, last), missing, loads)
+        drained = await asyncio.to_thread(probe.snapshot)  # the consumer groups' counters, after the drain
+        say(f"after the drain: {ops_line(drained.ops)}")
+        return final_report(soak, start, end, (first, warm, last), missing, loads, drained)
 
 
 def parse_args() -> argparse.Namespace:
@@ -543,7 +674,7 @@ def main() -> int:
         started = time.monotonic()
         stack.start()
         say(f"platform up in {time.monotonic() - started:.0f}s at {stack.gateway_url}")
-        probe = ProcfsProbe(platform_pids(stack))
+        probe = MetricsProbe(platform_pids(stack), scrape.targets(stack))
         bound = args.minutes * 60 + 1800 + args.effect_timeout
         try:
             output, met = asyncio.run(asyncio.wait_for(measure(stack.gateway_url, probe, args), bound))

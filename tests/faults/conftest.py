@@ -8,6 +8,8 @@ the store, starts its own. ``ALLIANCE_SECURE_KAFKA=1``: the cluster authenticate
 ``--fault-events N`` (or ``FAULT_EVENTS=N``): the suite's total size, spread over its faults
 (``harness.fault_writes``); without it each fault runs ``harness.CI_WRITES`` writes.
 At the end of the session the table of every fault run (``harness.RESULTS``) is printed.
+While the platform is up, ``harness.metrics_targets`` gives its live service processes' /metrics
+(``service_metrics``): ``harness.run_fault`` waits on them and reports their counters.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from alliance_local import scrape
 from alliance_local.infra import Infra
 from alliance_local.pytest_plugin import secure_kafka
-from alliance_local.stack import Stack
+from alliance_local.stack import Stack, program_of
 from tests.faults import harness
 
 # The workload's callers are a handful of subjects writing at a steady rate: the gateway's
@@ -46,6 +49,17 @@ def fault_writes(request: pytest.FixtureRequest) -> int:
     return harness.fault_writes(request.config)
 
 
+def service_metrics(stack: Stack) -> harness.MetricsTargets:
+    """The /metrics of ``stack``'s service processes running when called (not the gateways: they
+    consume nothing and keep no outbox)."""
+
+    def targets() -> list[scrape.Target]:
+        live = [name for name, proc in stack.procs.items() if program_of(name) != "gateway" and proc.running]
+        return scrape.targets(stack, live)
+
+    return targets
+
+
 @pytest.fixture(scope="session")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("faults")
@@ -57,8 +71,10 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         STARTUP["infrastructure (3 Kafka nodes, store, Zipkin)"] = time.monotonic() - started
         stack.start(start_infra=False)
         STARTUP["services and gateways (2 replicas each)"] = time.monotonic() - started - sum(STARTUP.values())
+        harness.metrics_targets = service_metrics(stack)
         yield stack
     finally:
+        harness.metrics_targets = None
         stack.stop(stop_infra=True)
 
 

@@ -30,6 +30,15 @@ every service's outbox empty, nothing new in any ``*.dlq`` topic (nor in a servi
 and every consumer group's committed offsets at the end of its partitions (lag 0).
 ``FaultResult``s are collected in ``RESULTS``; the suite prints them as one table at the end.
 
+The service processes' ``GET /metrics`` (``alliance_local.scrape``; ``metrics_targets``, which
+conftest.py points at the suite's platform) add a wait and a column, never a count: ``settle`` also
+waits until every live service process shows lag 0 in every consumer group and an empty outbox
+backlog (Kafka's committed offsets and the store stay the authority), and the result carries the
+redeliveries skipped and the events dead-lettered that the processes' counters show. Those counters
+live in a process: a process killed during the fault takes its count with it, so the figures are
+floors (counted from the fault's start, or from a process's own start when it began during the
+fault), reported, never asserted.
+
 Size: ``fault_writes(config)`` is the number of writes per fault: ``CI_WRITES`` unless ``--fault-events``
 or ``FAULT_EVENTS`` asks for a total, which is spread over ``FAULTS_IN_SUITE`` faults.
 """
@@ -53,6 +62,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient
 
+from alliance_local import scrape
 from alliance_local.kafka_security import tooling_options
 from membership.domain.credit_code import ALPHABET, with_check_characters
 
@@ -454,20 +464,86 @@ async def dead_letters(store_url: str) -> int:
         await client.close()
 
 
+# --- the service processes' /metrics ----------------------------------------------------------------
+
+# The live service processes' /metrics, read when called (processes come and go during a fault).
+MetricsTargets = Callable[[], list[scrape.Target]]
+# conftest.py sets it to the suite's platform's; None: no /metrics read (the count stands without them).
+metrics_targets: MetricsTargets | None = None
+GROUP = "messaging_consumer_group_name"
+SCRAPE_TIMEOUT_S = 10.0
+
+
+async def read_metrics(targets: list[scrape.Target]) -> tuple[dict[str, scrape.Scrape], list[str]]:
+    """Every target's scrape (concurrently), and the names of those that did not answer (or not in
+    Prometheus text): a wait condition, never an error of its own."""
+    results = await asyncio.gather(
+        *(asyncio.to_thread(scrape.scrape, t, SCRAPE_TIMEOUT_S) for t in targets), return_exceptions=True
+    )
+    found: dict[str, scrape.Scrape] = {}
+    unanswered: list[str] = []
+    for where, result in zip(targets, results, strict=True):
+        if isinstance(result, Exception):
+            unanswered.append(where.name)
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            found[where.name] = result
+    return found, unanswered
+
+
+def metrics_unsettled(found: dict[str, scrape.Scrape], unanswered: list[str]) -> str:
+    """Why the processes' /metrics do not show the platform drained: a process that did not answer,
+    a consumer group with lag, an outbox backlog ("" when every one shows lag 0 and backlog 0)."""
+    reasons = [f"{name}: no answer" for name in unanswered]
+    for name, scraped in sorted(found.items()):
+        behind = {g: int(v) for g, v in sorted(scraped.by("alliance_consumer_lag", GROUP).items()) if v}
+        if behind:
+            reasons.append(f"{name}: lag {behind}")
+        backlog = scraped.total("alliance_outbox_backlog")
+        if backlog:
+            reasons.append(f"{name}: outbox backlog {backlog:.0f}")
+    return "; ".join(reasons)
+
+
+def counted_during(before: dict[str, scrape.Scrape], after: dict[str, scrape.Scrape], name: str) -> int:
+    """``name`` (a counter) summed over the processes of ``after``, each counted from ``before``;
+    a process that started since ``before`` (another ``process_start_time_seconds``, or absent
+    from it) counts from its start. What a killed process had counted is gone with it."""
+    total = 0.0
+    for proc, current in after.items():
+        then = before.get(proc)
+        started = current.total("process_start_time_seconds")
+        same_process = then is not None and then.total("process_start_time_seconds") == started
+        total += current.total(name) - (then.total(name) if same_process and then is not None else 0.0)
+    return int(total)
+
+
 @dataclass
 class Baseline:
     """What was there before a fault (the DLQ and dead letters may hold earlier tests' poison)."""
 
     dlq: int
     dead_letters: int
+    metrics: dict[str, scrape.Scrape] = field(default_factory=dict)  # the service processes' /metrics
 
 
-async def baseline(store_url: str, bootstrap: str) -> Baseline:
-    return Baseline(await dlq_messages(bootstrap), await dead_letters(store_url))
+async def baseline(store_url: str, bootstrap: str, metrics: MetricsTargets | None = None) -> Baseline:
+    scrapes = (await read_metrics(metrics()))[0] if metrics is not None else {}
+    return Baseline(await dlq_messages(bootstrap), await dead_letters(store_url), scrapes)
 
 
-async def settle(store_url: str, bootstrap: str, workload: Workload, timeout: float = 180) -> dict[str, Any]:
-    """Wait until lag is 0 in every group, every outbox is empty and the effects stop changing."""
+async def settle(
+    store_url: str,
+    bootstrap: str,
+    workload: Workload,
+    timeout: float = 180,
+    metrics: MetricsTargets | None = None,
+) -> dict[str, Any]:
+    """Wait until lag is 0 in every group, every outbox is empty and the effects stop changing
+    (Kafka's committed offsets and the store), and, with ``metrics``, until every service process's
+    /metrics shows lag 0 in every group and outbox backlog 0. The state: "lag", "outbox", and with
+    ``metrics`` the last "metrics" scrapes and "metrics_unsettled" (why they were not drained, or "")."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last: Any = None
@@ -478,7 +554,13 @@ async def settle(store_url: str, bootstrap: str, workload: Workload, timeout: fl
         effects = await read_effects(store_url, workload)
         snapshot = (sum(lags.values()), sum(outbox.values()), effects.fingerprint())
         state = {"lag": lags, "outbox": outbox}
-        if snapshot[0] == 0 and snapshot[1] == 0 and snapshot == last:
+        drained = True
+        if metrics is not None:
+            found, unanswered = await read_metrics(metrics())
+            state["metrics"] = found
+            state["metrics_unsettled"] = metrics_unsettled(found, unanswered)  # no process serving one: ""
+            drained = not state["metrics_unsettled"]
+        if snapshot[0] == 0 and snapshot[1] == 0 and snapshot == last and drained:
             return state
         last = snapshot
         await asyncio.sleep(2)
@@ -595,6 +677,12 @@ class FaultResult:
     seconds: float
     per_consumer: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # expected, found, dup, lost
     replayed: int = 0  # retries the gateway answered with the original answer (Idempotent-Replayed)
+    # From the service processes' /metrics (None: not read). Why they never showed every group's lag 0
+    # and outbox backlog 0 within the settle timeout ("" when they did).
+    metrics_unsettled: str | None = None
+    # Counters of the live processes over the fault: floors (a killed process's count is gone).
+    redeliveries_skipped_metrics: int | None = None  # alliance_consumer_duplicates_total
+    dead_lettered_metrics: int | None = None  # alliance_consumer_dead_lettered_total
 
     @property
     def clean(self) -> bool:
@@ -606,6 +694,7 @@ class FaultResult:
             and not any(self.lag.values())
             and self.new_dlq == 0
             and self.new_dead_letters == 0
+            and not self.metrics_unsettled
         )
 
     def assert_clean(self, *, min_injected: int = 1) -> None:
@@ -620,6 +709,17 @@ class FaultResult:
             f"order {self.order_violations[:5]}, outbox {self.outbox_left}, "
             f"lag {{{', '.join(f'{g}: {n}' for g, n in self.lag.items() if n)}}}, "
             f"new DLQ {self.new_dlq}, new dead letters {self.new_dead_letters}"
+            + (
+                f", /metrics never showed lag 0 / backlog 0 within the settle timeout: {self.metrics_unsettled}"
+                if self.metrics_unsettled
+                else ""
+            )
+            + (
+                f", /metrics (live processes, floors): {self.redeliveries_skipped_metrics} redeliveries skipped, "
+                f"{self.dead_lettered_metrics} dead-lettered"
+                if self.redeliveries_skipped_metrics is not None
+                else ""
+            )
         )
 
 
@@ -690,14 +790,22 @@ def _archive_tally(expected_types: list[str], found_types: list[str]) -> tuple[i
 
 
 async def count_effects(
-    fault: str, injected: int, workload: Workload, store_url: str, bootstrap: str, before: Baseline
+    fault: str,
+    injected: int,
+    workload: Workload,
+    store_url: str,
+    bootstrap: str,
+    before: Baseline,
+    metrics: MetricsTargets | None = None,
 ) -> FaultResult:
-    """Settle, then count the workload's effects against the store and Kafka."""
+    """Settle, then count the workload's effects against the store and Kafka; with ``metrics``, the
+    live service processes' counters over the fault beside them."""
     started = time.monotonic()
-    state = await settle(store_url, bootstrap, workload)
+    state = await settle(store_url, bootstrap, workload, metrics=metrics)
     effects = await read_effects(store_url, workload)
     per_consumer, order = tally(workload, effects)
     after = await baseline(store_url, bootstrap)
+    scrapes: dict[str, scrape.Scrape] | None = state.get("metrics") if metrics is not None else None
     return FaultResult(
         fault=fault,
         injected=injected,
@@ -716,6 +824,13 @@ async def count_effects(
         seconds=workload.elapsed_s + (time.monotonic() - started),
         per_consumer=per_consumer,
         replayed=workload.replayed,
+        metrics_unsettled=state.get("metrics_unsettled", "settle never read /metrics") if metrics else None,
+        redeliveries_skipped_metrics=(
+            counted_during(before.metrics, scrapes, "alliance_consumer_duplicates_total") if scrapes else None
+        ),
+        dead_lettered_metrics=(
+            counted_during(before.metrics, scrapes, "alliance_consumer_dead_lettered_total") if scrapes else None
+        ),
     )
 
 
@@ -729,10 +844,13 @@ async def run_fault(
     *,
     store_url: str,
     bootstrap: str,
+    metrics: MetricsTargets | None = None,
 ) -> FaultResult:
     """Run ``workload`` and ``inject()`` (which returns how many faults it injected) side by side,
-    then count; the result is added to ``RESULTS`` (the session's table)."""
-    before = await baseline(store_url, bootstrap)
+    then count; the result is added to ``RESULTS`` (the session's table). ``metrics``: the service
+    processes' /metrics (default ``metrics_targets``, the suite's platform's)."""
+    metrics = metrics or metrics_targets
+    before = await baseline(store_url, bootstrap, metrics)
 
     async def injecting() -> int:
         return await inject()
@@ -741,14 +859,24 @@ async def run_fault(
         group.create_task(workload.run())
         injector = group.create_task(injecting())
     injected = injector.result()
-    result = await count_effects(fault, injected, workload, store_url, bootstrap, before)
+    result = await count_effects(fault, injected, workload, store_url, bootstrap, before, metrics)
     RESULTS.append(result)
     return result
 
 
 def table(results: Iterable[FaultResult]) -> str:
-    """The issue's table: fault, faults injected, writes accepted, effects expected, found, duplicated, lost."""
-    header = ("fault", "faults injected", "writes accepted", "effects expected", "found", "duplicated", "lost")
+    """The issue's table: fault, faults injected, writes accepted, effects expected, found, duplicated,
+    lost; then the redeliveries the live consumers skipped, from /metrics (a floor; "-": not read)."""
+    header = (
+        "fault",
+        "faults injected",
+        "writes accepted",
+        "effects expected",
+        "found",
+        "duplicated",
+        "lost",
+        "redeliveries skipped (metrics)",
+    )
     rows = [header] + [
         (
             r.fault,
@@ -758,6 +886,7 @@ def table(results: Iterable[FaultResult]) -> str:
             str(r.found),
             str(r.duplicated),
             str(r.lost),
+            "-" if r.redeliveries_skipped_metrics is None else str(r.redeliveries_skipped_metrics),
         )
         for r in results
     ]

@@ -1,10 +1,12 @@
 """The fault harness's count itself (pure logic, no infrastructure): it sees a lost effect, a
-duplicated one and one applied out of order, so a clean fault table means something."""
+duplicated one and one applied out of order, so a clean fault table means something; and what it
+reads from the processes' /metrics (lag and backlog to wait on, counters over a fault)."""
 
 from __future__ import annotations
 
 import pytest
 
+from alliance_local import scrape
 from tests.faults import harness
 from tests.faults.harness import ADMITTED, REINSTATED, SUSPENDED, Chain, Effects, Workload
 
@@ -87,7 +89,8 @@ def test_the_size_is_ci_size_unless_a_total_is_asked_for(monkeypatch: pytest.Mon
 
 def test_the_table_has_the_issues_columns() -> None:
     result = harness.FaultResult("f", 3, 10, 40, 40, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0)
-    lines = harness.table([result]).splitlines()
+    read = harness.FaultResult("g", 1, 10, 40, 40, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0, redeliveries_skipped_metrics=7)
+    lines = harness.table([result, read]).splitlines()
     assert [c.strip() for c in lines[0].split("|")] == [
         "fault",
         "faults injected",
@@ -96,5 +99,52 @@ def test_the_table_has_the_issues_columns() -> None:
         "found",
         "duplicated",
         "lost",
+        "redeliveries skipped (metrics)",
     ]
-    assert [c.strip() for c in lines[2].split("|")] == ["f", "3", "10", "40", "40", "0", "0"]
+    assert [c.strip() for c in lines[2].split("|")] == ["f", "3", "10", "40", "40", "0", "0", "-"]
+    assert [c.strip() for c in lines[3].split("|")][-1] == "7"
+
+
+def exposition(started: float, duplicates: int, lag: dict[str, int], backlog: int = 0) -> scrape.Scrape:
+    """A service process's /metrics as Prometheus text (the series the harness reads)."""
+    group = 'messaging_consumer_group_name="{}",messaging_system="kafka"'
+    lines = [
+        "# TYPE process_start_time_seconds gauge",
+        f"process_start_time_seconds {started}",
+        "# TYPE alliance_consumer_duplicates_total counter",
+        f"alliance_consumer_duplicates_total{{{group.format('licensing.main')}}} {duplicates}",
+        "# TYPE alliance_consumer_lag gauge",
+        *(
+            f'alliance_consumer_lag{{{group.format(g)},messaging_destination_partition_id="{i}"}} {n}'
+            for i, (g, n) in enumerate(lag.items())
+        ),
+        "# TYPE alliance_outbox_backlog gauge",
+        f"alliance_outbox_backlog {backlog}",
+    ]
+    return scrape.parse("\n".join(lines) + "\n")
+
+
+def test_metrics_settle_only_when_every_process_shows_lag_0_and_no_backlog() -> None:
+    drained = {"licensing": exposition(1.0, 0, {"licensing.main": 0}), "membership": exposition(1.0, 0, {})}
+    assert harness.metrics_unsettled(drained, []) == ""
+    behind = {**drained, "licensing-2": exposition(1.0, 0, {"licensing.main": 2, "licensing.patents": 0})}
+    assert harness.metrics_unsettled(behind, []) == "licensing-2: lag {'licensing.main': 2}"
+    backlog = {**drained, "membership": exposition(1.0, 0, {}, backlog=3)}
+    assert harness.metrics_unsettled(backlog, []) == "membership: outbox backlog 3"
+    assert harness.metrics_unsettled(drained, ["training-2"]) == "training-2: no answer"
+    unsettled = harness.FaultResult(
+        "f", 1, 1, 1, 1, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0, metrics_unsettled="x: no answer"
+    )
+    assert not unsettled.clean and "never showed lag 0" in unsettled.describe()
+    assert harness.FaultResult("f", 1, 1, 1, 1, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0, metrics_unsettled="").clean
+
+
+def test_counters_over_a_fault_count_a_restarted_process_from_its_start() -> None:
+    before = {"licensing": exposition(100.0, 5, {}), "licensing-2": exposition(100.0, 9, {})}
+    after = {
+        "licensing": exposition(100.0, 8, {}),  # the same process: 3 during the fault
+        "licensing-2": exposition(250.0, 2, {}),  # killed and restarted: its 9 (and any since) are gone; 2 since
+        "licensing-3": exposition(300.0, 1, {}),  # joined during the fault
+    }
+    assert harness.counted_during(before, after, "alliance_consumer_duplicates_total") == 3 + 2 + 1
+    assert harness.counted_during({}, {}, "alliance_consumer_duplicates_total") == 0
