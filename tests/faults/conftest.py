@@ -39,14 +39,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--fault-events",
         type=int,
         default=None,
-        help=f"total writes of the fault suite, spread over its faults (env {harness.EVENTS_ENV}; "
-        f"default {harness.CI_WRITES} per fault)",
+        help=f"events the fault suite publishes in all, spread over its {harness.SIZED_FAULTS} sized faults "
+        f"(env {harness.EVENTS_ENV}; default: {harness.CI_WRITES} writes per fault)",
     )
 
 
 @pytest.fixture(scope="session")
 def fault_writes(request: pytest.FixtureRequest) -> int:
     return harness.fault_writes(request.config)
+
+
+@pytest.fixture(scope="session")
+def fault_events(request: pytest.FixtureRequest) -> int | None:
+    """Events each sized fault publishes (its share of ``--fault-events``); None at CI size."""
+    return harness.fault_events(request.config)
 
 
 def service_metrics(stack: Stack) -> harness.MetricsTargets:
@@ -82,5 +88,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if harness.RESULTS:
         terminalreporter.section("fault suite: effects counted against the store")
         terminalreporter.write_line(harness.table(harness.RESULTS))
+        published = sum(r.events or 0 for r in harness.RESULTS)
+        asked = harness.fault_events(terminalreporter.config)
+        size = f" (asked for {asked * harness.SIZED_FAULTS:,})" if asked is not None else " (CI size)"
+        terminalreporter.write_line(f"events published by these faults: {published:,}{size}")
     if STARTUP:
         terminalreporter.write_line("platform started in " + ", ".join(f"{k}: {v:.0f} s" for k, v in STARTUP.items()))

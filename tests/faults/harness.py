@@ -39,8 +39,11 @@ live in a process: a process killed during the fault takes its count with it, so
 floors (counted from the fault's start, or from a process's own start when it began during the
 fault), reported, never asserted.
 
-Size: ``fault_writes(config)`` is the number of writes per fault: ``CI_WRITES`` unless ``--fault-events``
-or ``FAULT_EVENTS`` asks for a total, which is spread over ``FAULTS_IN_SUITE`` faults.
+Size: ``--fault-events N`` (or ``FAULT_EVENTS``) asks for N events published in all, spread over the
+``SIZED_FAULTS`` faults that take a share (``fault_events``); without it each fault runs ``CI_WRITES``
+writes. A share becomes writes at ``WORKLOAD_EVENTS_PER_WRITE`` (``fault_writes``); the events each
+fault really published are counted in the archive (integration stores every event once by id) and
+printed in the table, so the size shown is counted, not assumed.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import os
 import time
 import uuid
@@ -67,10 +71,16 @@ from alliance_local.kafka_security import tooling_options
 from membership.domain.credit_code import ALPHABET, with_check_characters
 
 CI_WRITES = 300  # writes per fault by default: a few hundred (the suite must fit the CI budget)
-# Fault scenarios in tests/faults that share FAULT_EVENTS: consumer kill, relay kill, store restart,
-# consumer churn, gateway restart (test_faults.py), broker kill, replicas, backup/restore.
-FAULTS_IN_SUITE = 8
+# The faults that share FAULT_EVENTS: consumer kill, relay kill, store restart, consumer churn, gateway
+# restart (test_platform_faults.py) and the broker kills (test_broker_faults.py). The replica and
+# backup tests keep their own small, fixed sizes.
+SIZED_FAULTS = 6
 EVENTS_ENV = "FAULT_EVENTS"
+# Events a Workload write publishes, on average: a chain's 7 writes (apply, review, admit, a patent,
+# three standing changes) publish 13 (submitted, decided twice, user added, admitted, licence granted,
+# patent contributed, and each standing change with its licence event); measured in the table's
+# "events published" column.
+WORKLOAD_EVENTS_PER_WRITE = 13 / 7
 
 ADMITTED = "alliance.membership.member.admitted.v1"
 SUSPENDED = "alliance.membership.member.suspended.v1"
@@ -91,13 +101,27 @@ CONSUMERS = ("licensing", "standards", "training", "archive", "archive:licence")
 PATENT_EFFECTS = ("licensing:patents", "archive:patent")
 
 
-def fault_writes(config: pytest.Config | None = None) -> int:
-    """Writes per fault: CI size unless ``--fault-events``/``FAULT_EVENTS`` names a total for the suite."""
+def fault_events(config: pytest.Config | None = None) -> int | None:
+    """Events each sized fault publishes when ``--fault-events``/``FAULT_EVENTS`` names a total for
+    the suite (spread over ``SIZED_FAULTS``); None at CI size."""
     total: Any = config.getoption("fault_events", None) if config is not None else None
     total = total or os.environ.get(EVENTS_ENV)
-    if not total:
-        return CI_WRITES
-    return max(CI_WRITES, int(total) // FAULTS_IN_SUITE)
+    return math.ceil(int(total) / SIZED_FAULTS) if total else None
+
+
+def fault_writes(config: pytest.Config | None = None) -> int:
+    """Workload writes per fault: ``CI_WRITES``, or enough to publish the fault's share of events."""
+    share = fault_events(config)
+    return CI_WRITES if share is None else max(CI_WRITES, math.ceil(share / WORKLOAD_EVENTS_PER_WRITE))
+
+
+async def archived_events(store_url: str) -> int:
+    """Events in integration's archive: every event the platform published, stored once by its id."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(store_url)
+    try:
+        return int(await client["integration"]["events"].count_documents({}))
+    finally:
+        await client.close()
 
 
 _codes = itertools.count(1)
@@ -526,11 +550,14 @@ class Baseline:
     dlq: int
     dead_letters: int
     metrics: dict[str, scrape.Scrape] = field(default_factory=dict)  # the service processes' /metrics
+    archived: int = 0  # events in the archive
 
 
 async def baseline(store_url: str, bootstrap: str, metrics: MetricsTargets | None = None) -> Baseline:
     scrapes = (await read_metrics(metrics()))[0] if metrics is not None else {}
-    return Baseline(await dlq_messages(bootstrap), await dead_letters(store_url), scrapes)
+    return Baseline(
+        await dlq_messages(bootstrap), await dead_letters(store_url), scrapes, await archived_events(store_url)
+    )
 
 
 async def settle(
@@ -677,6 +704,7 @@ class FaultResult:
     seconds: float
     per_consumer: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # expected, found, dup, lost
     replayed: int = 0  # retries the gateway answered with the original answer (Idempotent-Replayed)
+    events: int | None = None  # events published during the fault (archived, after the settle); None: not counted
     # From the service processes' /metrics (None: not read). Why they never showed every group's lag 0
     # and outbox backlog 0 within the settle timeout ("" when they did).
     metrics_unsettled: str | None = None
@@ -824,6 +852,7 @@ async def count_effects(
         seconds=workload.elapsed_s + (time.monotonic() - started),
         per_consumer=per_consumer,
         replayed=workload.replayed,
+        events=after.archived - before.archived,
         metrics_unsettled=state.get("metrics_unsettled", "settle never read /metrics") if metrics else None,
         redeliveries_skipped_metrics=(
             counted_during(before.metrics, scrapes, "alliance_consumer_duplicates_total") if scrapes else None
@@ -871,6 +900,7 @@ def table(results: Iterable[FaultResult]) -> str:
         "fault",
         "faults injected",
         "writes accepted",
+        "events published",
         "effects expected",
         "found",
         "duplicated",
@@ -882,6 +912,7 @@ def table(results: Iterable[FaultResult]) -> str:
             r.fault,
             str(r.injected),
             str(r.writes_accepted),
+            "-" if r.events is None else str(r.events),
             str(r.expected),
             str(r.found),
             str(r.duplicated),

@@ -11,8 +11,10 @@ each suspension suspends it: one history entry and one applied event id each) an
 (one archived event per admission and per suspension, by member); membership's outbox empty; no
 dead-lettered event; every consumer group's committed offsets at the end of its partitions.
 
-The suite's size (``fault_writes``: ``--fault-events`` / ``FAULT_EVENTS``) sets the stream: half admissions,
-half suspensions.
+The suite's size sets the stream: at CI size ``fault_writes`` writes, half admissions, half suspensions;
+with ``--fault-events`` / ``FAULT_EVENTS``, enough members for this fault's share of events (each member
+publishes ``EVENTS_PER_MEMBER``). The events really published are counted in the archive, and the run
+joins the suite's table (``harness.RESULTS``).
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ from alliance_local.kafka_security import tooling_options
 from alliance_local.pytest_plugin import eventually
 from alliance_local.stack import Stack
 from membership.domain.credit_code import ALPHABET, with_check_characters
+from tests.faults import harness
 
 pytestmark = [pytest.mark.infra, pytest.mark.faults]
 
 WORKERS = 6  # writes in flight at once
+# Events one member of this stream publishes: application submitted and decided, user added, member
+# admitted, licence granted (its admission), then member suspended and licence suspended.
+EVENTS_PER_MEMBER = 7
 DOWN_S = 12.0  # how long a killed broker stays down: past the controller's broker session timeout (9 s)
 ADMITTED = "alliance.membership.member.admitted.v1"
 SUSPENDED = "alliance.membership.member.suspended.v1"
@@ -220,12 +226,13 @@ async def group_lag(bootstrap: str) -> tuple[dict[str, int], int]:
 
 
 async def test_three_broker_crashes_lose_nothing_and_duplicate_nothing(
-    cluster_platform: Stack, fault_writes: int, capsys: pytest.CaptureFixture[str]
+    cluster_platform: Stack, fault_writes: int, fault_events: int | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = cluster_platform
     kafka = stack.infra.kafka
     assert kafka.node_count == 3
-    members = max(8, fault_writes) // 2
+    members = max(8, fault_writes) // 2 if fault_events is None else -(-fault_events // EVENTS_PER_MEMBER)
+    archived_before = await harness.archived_events(stack.infra.store.url)
     phases = [range(members * k // 4, members * (k + 1) // 4) for k in range(4)]
     ledger = Ledger()
     faults: list[str] = []
@@ -266,6 +273,7 @@ async def test_three_broker_crashes_lose_nothing_and_duplicate_nothing(
         backlog = await outbox_backlog(store)
     finally:
         await store.close()
+    events = await harness.archived_events(stack.infra.store.url) - archived_before
 
     async def caught_up() -> tuple[dict[str, int], int] | None:
         lags, dead = await group_lag(kafka.bootstrap)
@@ -285,8 +293,28 @@ async def test_three_broker_crashes_lose_nothing_and_duplicate_nothing(
         f"  {'effects':<32}{'expected':>9}{'found':>9}{'duplicated':>11}{'lost':>7}",
         *(f"  {n:<32}{t.expected:>9}{t.found:>9}{t.duplicated:>11}{t.lost:>7}" for n, t in tallies.items()),
         f"Outbox entries left: {sum(backlog.values())}; dead-lettered: {dead}; consumer groups: {len(lags)}, "
-        f"total lag {sum(lags.values())}",
+        f"total lag {sum(lags.values())}; events published (archived): {events}",
     ]
+    harness.RESULTS.append(
+        harness.FaultResult(
+            fault="broker SIGKILLed + restarted, a different node each time",
+            injected=len(faults),
+            writes_accepted=ledger.accepted,
+            expected=sum(t.expected for t in tallies.values()),
+            found=sum(t.found for t in tallies.values()),
+            duplicated=sum(t.duplicated for t in tallies.values()),
+            lost=sum(t.lost for t in tallies.values()),
+            order_violations=[],
+            outbox_left=backlog,
+            lag=lags,
+            new_dlq=dead,
+            new_dead_letters=0,
+            rejected=list(ledger.refused),
+            retries=0,
+            seconds=time.monotonic() - started,
+            events=events,
+        )
+    )
     with capsys.disabled():  # shown whether the test passes or not
         print("\n".join(table))
     assert len(faults) == 3 and sorted(killed) == [0, 1, 2]

@@ -83,25 +83,33 @@ def test_a_second_archived_event_of_a_type_is_a_duplicate() -> None:
 def test_the_size_is_ci_size_unless_a_total_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(harness.EVENTS_ENV, raising=False)
     assert harness.fault_writes(None) == harness.CI_WRITES
+    assert harness.fault_events(None) is None
     monkeypatch.setenv(harness.EVENTS_ENV, "100000")
-    assert harness.fault_writes(None) == 100000 // harness.FAULTS_IN_SUITE
+    share = harness.fault_events(None)
+    assert share is not None and share * harness.SIZED_FAULTS >= 100000
+    # enough workload writes to publish the share
+    assert harness.fault_writes(None) * harness.WORKLOAD_EVENTS_PER_WRITE >= share
 
 
 def test_the_table_has_the_issues_columns() -> None:
     result = harness.FaultResult("f", 3, 10, 40, 40, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0)
-    read = harness.FaultResult("g", 1, 10, 40, 40, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0, redeliveries_skipped_metrics=7)
+    read = harness.FaultResult(
+        "g", 1, 10, 40, 40, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0, events=19, redeliveries_skipped_metrics=7
+    )
     lines = harness.table([result, read]).splitlines()
     assert [c.strip() for c in lines[0].split("|")] == [
         "fault",
         "faults injected",
         "writes accepted",
+        "events published",
         "effects expected",
         "found",
         "duplicated",
         "lost",
         "redeliveries skipped (metrics)",
     ]
-    assert [c.strip() for c in lines[2].split("|")] == ["f", "3", "10", "40", "40", "0", "0", "-"]
+    assert [c.strip() for c in lines[2].split("|")] == ["f", "3", "10", "-", "40", "40", "0", "0", "-"]
+    assert [c.strip() for c in lines[3].split("|")][3] == "19"
     assert [c.strip() for c in lines[3].split("|")][-1] == "7"
 
 
