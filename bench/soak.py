@@ -653,6 +653,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--rss-growth-max", type=float, default=10, help="goal: RSS growth start -> end, percent")
     parser.add_argument("--latency-tolerance", type=float, default=0.25, help="last p99 may exceed the first by this")
+    parser.add_argument(
+        "--kafka-heap",
+        default="1g",
+        help="the broker's heap, fixed and touched at start as production sizes it (-Xms = -Xmx, "
+        "AlwaysPreTouch), so that its RSS measures leaks rather than G1 growing into -Xmx; "
+        "'default' keeps the local default (-Xms512m -Xmx1g)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = parser.parse_args()
     if args.minutes <= 0 or args.rate <= 0 or args.sample_every < 1 or args.max_polls < 1:
@@ -663,6 +670,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     exit_on_sigterm()
+    from alliance_local.infra import Infra
     from alliance_local.stack import Stack
 
     workdir = Path(tempfile.mkdtemp(prefix="alliance-bench-soak-"))
@@ -670,7 +678,11 @@ def main() -> int:
     ok = False
     try:
         say(f"starting the platform in {workdir}")
-        stack = Stack(workdir, dev_login=True)
+        heap = None if args.kafka_heap == "default" else [f"-Xms{args.kafka_heap}", f"-Xmx{args.kafka_heap}"]
+        if heap is not None:
+            heap.append("-XX:+AlwaysPreTouch")
+            say(f"Kafka's heap: {' '.join(heap)}")
+        stack = Stack(workdir, Infra(workdir, kafka_heap=heap), dev_login=True)
         started = time.monotonic()
         stack.start()
         say(f"platform up in {time.monotonic() - started:.0f}s at {stack.gateway_url}")
