@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 
 from alliance_common.auth import CorrelationId, CurrentPrincipal, StandardsReader
 from alliance_common.pagination import CursorParam, LimitParam, Page, next_cursor
@@ -90,10 +90,18 @@ async def lifecycle(principal: StandardsReader) -> list[TransitionRule]:
     summary="Propose a standards project (members in good standing only)",
 )
 async def propose(
-    body: ProjectCreate, principal: CurrentPrincipal, service: Service, correlation: CorrelationId
+    body: ProjectCreate,
+    principal: CurrentPrincipal,
+    service: Service,
+    correlation: CorrelationId,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="Send the same key when retrying: one project, whatever the retries."),
+    ] = None,
 ) -> ProjectPublic:
     particulars = Proposal(title_en=body.title_en, ics_codes=tuple(body.ics_codes), ccs_code=body.ccs_code)
-    return ProjectPublic.of(await service.propose(body.title, body.scope, principal, correlation, particulars))
+    project = await service.propose(body.title, body.scope, principal, correlation, particulars, idempotency_key)
+    return ProjectPublic.of(project)
 
 
 @router.get(

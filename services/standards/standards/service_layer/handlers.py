@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from alliance_common.auth import Principal, Role, Scope, require_roles
-from alliance_common.errors import Forbidden, NotFound
+from alliance_common.errors import Forbidden, InvalidInput, NotFound
 from alliance_common.outbox import AlreadyExists, ConcurrencyConflict
 from standards.adapters.repository import CounterRepository, ProjectRepository
 from standards.adapters.standing import MemberStanding
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MEMBER_ROLES = (Role.MEMBER_ADMIN, Role.MEMBER_STAFF)
+# Namespace of the project ids derived from a proposer and its request's Idempotency-Key.
+PROPOSAL_KEYS = uuid.UUID("5b0f7c52-3a53-4d0e-9a0e-2f6f1d7f4c11")
 
 
 def utcnow() -> datetime:
@@ -176,14 +178,26 @@ class StandardsService:
         principal: Principal,
         correlation_id: str | None = None,
         particulars: Proposal | None = None,
+        request_key: str | None = None,
     ) -> Project:
-        """``particulars``: the filing particulars known at proposal (English title, ICS and CCS codes)."""
+        """``particulars``: the filing particulars known at proposal (English title, ICS and CCS codes).
+
+        ``request_key`` (the caller's ``Idempotency-Key``): the project's id is derived from it and the
+        proposer, so a retry of a proposal that was stored (its answer lost, the gateway that carried it
+        gone) finds that project instead of proposing a second one."""
         require_roles(principal, Role.MEMBER_ADMIN, Role.MEMBER_STAFF)
         given = particulars or Proposal()
         if principal.org_id is None:
             raise Forbidden("your account is not linked to a member organisation")
+        if request_key is not None:
+            project_id = str(uuid.uuid5(PROPOSAL_KEYS, f"{principal.org_id}\n{request_key}"))
+            stored = await self.repo.get(project_id)
+            if stored is not None:
+                return self._retried(stored, title, scope, request_key)
+        else:
+            project_id = str(uuid.uuid4())
         project = Project.propose(
-            id=str(uuid.uuid4()),
+            id=project_id,
             title=title,
             scope=scope,
             proposer_id=principal.org_id,
@@ -194,8 +208,23 @@ class StandardsService:
             ics_codes=given.ics_codes,
             ccs_code=given.ccs_code,
         )
-        await self.repo.add(project, correlation_id)
+        try:
+            await self.repo.add(project, correlation_id)
+        except AlreadyExists:
+            stored = await self.repo.get(project_id) if request_key is not None else None
+            if stored is None:
+                raise
+            return self._retried(stored, title, scope, request_key)  # the same retry, served twice at once
         return project
+
+    @staticmethod
+    def _retried(stored: Project, title: str, scope: str, request_key: str | None) -> Project:
+        if (stored.title, stored.scope) != (title, scope):
+            raise InvalidInput(
+                f"Idempotency-Key {request_key!r} was used for another proposal by your organisation",
+                field="Idempotency-Key",
+            )
+        return stored
 
     async def get(self, project_id: str) -> Project:
         project = await self.repo.get(project_id)

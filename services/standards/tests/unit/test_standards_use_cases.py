@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from alliance_common.auth import Principal, Role
-from alliance_common.errors import Conflict, Forbidden, NotFound
+from alliance_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from alliance_common.events import Envelope, envelope_for
 from alliance_common.pagination import encode_cursor
 from alliance_common.testing import InMemoryKeyedView, InMemoryStore
@@ -179,6 +179,23 @@ async def test_only_members_in_good_standing_propose(world: World) -> None:
     with pytest.raises(Forbidden):
         await world.service.propose("T", "S", member("v1"))
     assert world.projects.docs == {} and world.projects.published == []
+
+
+async def test_a_retried_proposal_with_its_idempotency_key_is_one_project(world: World) -> None:
+    first = await world.service.propose("T", "S", member("v1"), request_key="k-1")
+    again = await world.service.propose("T", "S", member("v1"), request_key="k-1")
+    assert again.id == first.id and len(world.projects.docs) == 1
+    assert len([e for e in world.published() if isinstance(e, contracts.ProjectProposed)]) == 1
+    # The key is the proposer's own: another member's same key is another project.
+    other = await world.service.propose("T", "S", member("v2"), request_key="k-1")
+    assert other.id != first.id and len(world.projects.docs) == 2
+    with pytest.raises(InvalidInput) as refused:  # the same key for another proposal
+        await world.service.propose("Another title", "S", member("v1"), request_key="k-1")
+    assert refused.value.field == "Idempotency-Key" and len(world.projects.docs) == 2
+    # Without a key, every proposal is a project of its own.
+    await world.service.propose("T", "S", member("v1"))
+    await world.service.propose("T", "S", member("v1"))
+    assert len(world.projects.docs) == 4
 
 
 async def test_a_member_sees_only_its_own_declarations(world: World) -> None:
