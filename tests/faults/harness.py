@@ -13,11 +13,13 @@ settle, and counts::
     result = await run_fault("my fault", workload, inject, store_url=..., bootstrap=..., injected=lambda: injected)
     result.assert_clean()
 
-The workload (``Workload``): member chains through the gateway. Each chain applies for membership,
-is reviewed and admitted, then suspended and reinstated in turn: every write after the application
-emits a standing event that licensing (the cross-licence and its history), standards and training
-(their standing views) consume, and the integration archive stores every event once by id; licensing's
-own licence events are archived too. Each write carries an ``Idempotency-Key`` and is retried by the
+The workload (``Workload``): member chains through the gateway, writing to all four services. Each
+chain applies for membership, is reviewed and admitted (membership), contributes a patent (licensing),
+registers a person for a training session (training), proposes a standards project (standards), then
+is suspended and reinstated in turn: every standing write emits a standing event that licensing (the
+cross-licence and its history), standards and training (their standing views) consume, and the
+integration archive stores every event once by id; licensing's own licence events, the patent, the
+registration and the proposal are archived too. Each write carries an ``Idempotency-Key`` and is retried by the
 client on a timeout, a lost connection, a 429 or a 5xx, with the same key, until a deadline: it is
 *accepted* once an attempt got a 2xx, or when a retry after an attempt of unknown fate got 409 and the
 organisation shows the write applied. A chain goes on only after its previous write was accepted, so
@@ -58,6 +60,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -76,15 +79,18 @@ CI_WRITES = 300  # writes per fault by default: a few hundred (the suite must fi
 # backup tests keep their own small, fixed sizes.
 SIZED_FAULTS = 6
 EVENTS_ENV = "FAULT_EVENTS"
-# Events a Workload write publishes, on average: a chain's 7 writes (apply, review, admit, a patent,
-# three standing changes) publish 12 (measured: 504 archived for 42 chains, 294 writes); the table's
-# "events published" column counts them for every run.
-WORKLOAD_EVENTS_PER_WRITE = 12 / 7
+# Events a Workload write publishes, on average: a chain's 9 writes (apply, review, admit, a patent, a
+# training registration, a standards proposal, three standing changes) publish 14 (12 measured for the
+# 7 writes without the last two: 504 archived for 42 chains); the table's "events published" column
+# counts them for every run.
+WORKLOAD_EVENTS_PER_WRITE = 14 / 9
 
 ADMITTED = "alliance.membership.member.admitted.v1"
 SUSPENDED = "alliance.membership.member.suspended.v1"
 REINSTATED = "alliance.membership.member.reinstated.v1"
 PATENT_CONTRIBUTED = "alliance.licensing.patent.contributed.v1"
+REGISTRATION_CONFIRMED = "alliance.training.registration.confirmed.v1"
+PROJECT_PROPOSED = "alliance.standards.project.proposed.v1"
 LICENCE_EVENTS = {
     "granted": "alliance.licensing.licence.granted.v1",
     "suspended": "alliance.licensing.licence.suspended.v1",
@@ -98,6 +104,8 @@ SERVICE_DATABASES = ("membership", "licensing", "standards", "training", "integr
 CONSUMERS = ("licensing", "standards", "training", "archive", "archive:licence")
 # Per accepted patent contribution: the register in licensing, and the archived event.
 PATENT_EFFECTS = ("licensing:patents", "archive:patent")
+# Per accepted registration and proposal: the owning service's record, and the archived event.
+OWN_WRITE_EFFECTS = ("training:registrations", "archive:registration", "standards:projects", "archive:project")
 
 
 def fault_events(config: pytest.Config | None = None) -> int | None:
@@ -141,6 +149,8 @@ class Chain:
     org_id: str | None = None
     events: list[str] = field(default_factory=list)  # standing event types of accepted writes, in order
     patent_number: str | None = None  # a patent the member contributed (accepted), in licensing
+    registered: bool = False  # a person's training registration was accepted
+    proposed: bool = False  # a standards proposal was accepted
     accepted: int = 0
     rejected: list[str] = field(default_factory=list)  # writes that never got accepted (and why)
 
@@ -162,7 +172,8 @@ class Workload:
     ) -> None:
         self.urls = [gateway_urls] if isinstance(gateway_urls, str) else list(gateway_urls)
         self.toggles = toggles
-        per_chain = 4 + toggles  # apply, review, admit, a patent, then suspend/reinstate in turn
+        # apply, review, admit, a patent, a registration, a proposal, then suspend/reinstate in turn
+        per_chain = 6 + toggles
         self.chains = [
             Chain(f"Fault Run {uuid.uuid4().hex[:10]} Co., Ltd.") for _ in range(max(1, writes // per_chain))
         ]
@@ -179,6 +190,7 @@ class Workload:
         self._slot_lock = asyncio.Lock()
         self._headers: dict[str, dict[str, str]] = {}
         self._turn = itertools.count()
+        self.session_id: str | None = None  # the training session every chain registers a person for
         self.done = asyncio.Event()  # set when every chain has ended (a fault injector stops then)
 
     @property
@@ -198,6 +210,7 @@ class Workload:
             async with httpx.AsyncClient(timeout=self.timeout_s, limits=limits) as client:
                 self._headers["secretariat"] = await self._token(client, "secretariat@alliance.example", "secretariat")
                 self._headers["council"] = await self._token(client, "council@alliance.example", "council")
+                self.session_id = await self._schedule_session(client)
                 gate = asyncio.Semaphore(self.concurrency)
 
                 async def one(chain: Chain) -> None:
@@ -246,8 +259,12 @@ class Workload:
         body: dict[str, Any],
         headers: dict[str, str],
         applied: Callable[[], Awaitable[dict[str, Any] | None]],
+        not_yet: frozenset[int] = frozenset(),
     ) -> dict[str, Any] | None:
         """POST with an Idempotency-Key, retried until accepted; the response body, or None.
+
+        ``not_yet``: statuses that mean "not yet" here (a service whose view of the member has not
+        caught up with its admission refuses with 403), retried like a 5xx until the deadline.
 
         The gateway keeps the first final answer under the key: a retry after a lost answer gets
         it again (``Idempotent-Replayed``), and a retry while the first is still being served gets
@@ -280,7 +297,8 @@ class Workload:
                     if org is not None:
                         chain.accepted += 1  # an earlier attempt was applied; this one found it done
                         return org
-                if response.status_code < 500 and response.status_code != 429 and not in_progress:
+                later = response.status_code in not_yet
+                if response.status_code < 500 and response.status_code != 429 and not in_progress and not later:
                     chain.rejected.append(f"{path}: {outcome}")
                     return None
                 unknown_fate = unknown_fate or response.status_code >= 500
@@ -339,6 +357,86 @@ class Workload:
         chain.patent_number = number
         return True
 
+    async def _schedule_session(self, client: httpx.AsyncClient) -> str:
+        """A training session with a place for every chain, open for registration now (secretariat)."""
+        now = datetime.now(UTC)
+
+        def at(days: int) -> str:
+            return (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        body = {
+            "title": f"Fault suite seminar {uuid.uuid4().hex[:8]}",
+            "audience": "engineers",
+            "format": "seminar",
+            "starts_at": at(70),
+            "ends_at": at(71),
+            "venue": "Shenzhen",
+            "capacity": max(10, len(self.chains)),
+            "member_price": "800.00",
+            "non_member_price": "1500.00",
+            "currency": "CNY",
+            "registration_opens_at": at(-1),
+            "registration_closes_at": at(60),
+            "cancellation_deadline": at(50),
+            "cancellation_fee": "200.00",
+            "credit_hours_per_day": "6.0",
+            "requires_approval": False,
+        }
+        deadline = time.monotonic() + self.deadline_s
+        key = str(uuid.uuid4())
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                response = await client.post(
+                    f"{self._url()}/api/v1/training/sessions",
+                    json=body,
+                    headers={**self._headers["secretariat"], "Idempotency-Key": key},
+                )
+                if response.status_code == 201:
+                    return str(response.json()["id"])
+                if response.status_code < 500 and response.status_code not in (409, 429):
+                    raise AssertionError(f"scheduling the session: {response.status_code} {response.text[:300]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError("the training session could not be scheduled")
+            await asyncio.sleep(0.5)
+
+    async def _register(self, client: httpx.AsyncClient, chain: Chain, member: dict[str, str]) -> bool:
+        """The member registers one of its people for the session (training)."""
+        assert self.session_id is not None
+        email = f"engineer@{chain.org_id}.example"
+        body = {"attendee_name": "Lin Wei", "attendee_email": email}
+
+        async def applied() -> dict[str, Any] | None:
+            # A retry after a stored attempt gets 409 ("registered for this session already").
+            page = await self._read(client, "/api/v1/training/registrations", member)
+            mine = [r for r in (page or {}).get("items", ()) if r.get("attendee_email") == email]
+            return dict(mine[0]) if mine else None
+
+        path = f"/api/v1/training/sessions/{self.session_id}/registrations"
+        if await self._write(client, chain, path, body, member, applied) is None:
+            return False
+        chain.registered = True
+        return True
+
+    async def _propose(self, client: httpx.AsyncClient, chain: Chain, member: dict[str, str]) -> bool:
+        """The member proposes a standards project (standards). Standards learns of the admission from
+        membership's event: until then it refuses the proposal (403), which is retried. The service
+        derives the project's id from the Idempotency-Key, so a retry never proposes twice."""
+        body = {
+            "title": f"LED 封装测试方法 {chain.org_id}",
+            "scope": "Specifies the test conditions and method for lumen maintenance of LED packages.",
+        }
+
+        async def applied() -> dict[str, Any] | None:
+            return None  # a retry carries the same key: the service answers with the stored project
+
+        proposed = await self._write(
+            client, chain, "/api/v1/standards/projects", body, member, applied, not_yet=frozenset({403})
+        )
+        if proposed is None:
+            return False
+        chain.proposed = True
+        return True
+
     async def _chain(self, client: httpx.AsyncClient, chain: Chain) -> None:
         applicant = await self._token(
             client, f"applicant-{uuid.uuid4().hex[:10]}@example.com", "member_admin", org_id="pending"
@@ -386,6 +484,9 @@ class Workload:
             return
         chain.events.append(ADMITTED)
         if not await self._contribute_patent(client, chain):
+            return
+        member = await self._token(client, f"admin@{chain.org_id}.example", "member_admin", org_id=chain.org_id)
+        if not await self._register(client, chain, member) or not await self._propose(client, chain, member):
             return
         for i in range(self.toggles):
             if i % 2 == 0:
@@ -609,9 +710,18 @@ class Effects:
     membership: dict[str, str]  # member id -> membership status in membership's own store
     patents: dict[str, list[str]]  # member id -> its patents' numbers in licensing's register
     archive_patents: dict[str, list[str]]  # member id -> numbers of its patent.contributed events archived
+    # member id -> ids of its records in the owning service / of their events in the archive
+    registrations: dict[str, list[str]] = field(default_factory=dict)
+    archive_registrations: dict[str, list[str]] = field(default_factory=dict)
+    projects: dict[str, list[str]] = field(default_factory=dict)
+    archive_projects: dict[str, list[str]] = field(default_factory=dict)
 
     def fingerprint(self) -> tuple[int, ...]:
         return (
+            sum(len(v) for v in self.registrations.values()),
+            sum(len(v) for v in self.archive_registrations.values()),
+            sum(len(v) for v in self.projects.values()),
+            sum(len(v) for v in self.archive_projects.values()),
             sum(len(v) for v in self.licences.values()),
             sum(len(v) for v in self.standards.values()),
             sum(len(v) for v in self.training.values()),
@@ -665,6 +775,23 @@ async def read_effects(store_url: str, workload: Workload) -> Effects:
             data = doc.get("data") or {}
             if data.get("owner_id") in ids:
                 archive_patents.setdefault(str(data["owner_id"]), []).append(str(data.get("number")))
+        registrations: dict[str, list[str]] = {}
+        async for doc in client["training"]["registrations"].find({}, {"organisation_id": 1}):
+            if doc.get("organisation_id") in ids:
+                registrations.setdefault(str(doc["organisation_id"]), []).append(str(doc["_id"]))
+        projects: dict[str, list[str]] = {}
+        async for doc in client["standards"]["projects"].find({}, {"proposer_id": 1}):
+            if doc.get("proposer_id") in ids:
+                projects.setdefault(str(doc["proposer_id"]), []).append(str(doc["_id"]))
+        archive_registrations: dict[str, list[str]] = {}
+        archive_projects: dict[str, list[str]] = {}
+        own = {"type": {"$in": [REGISTRATION_CONFIRMED, PROJECT_PROPOSED]}}
+        async for doc in client["integration"]["events"].find(own, {"type": 1, "data": 1, "subject": 1}):
+            data = doc.get("data") or {}
+            if doc["type"] == REGISTRATION_CONFIRMED and data.get("organisation_id") in ids:
+                archive_registrations.setdefault(str(data["organisation_id"]), []).append(str(data["registration_id"]))
+            elif doc["type"] == PROJECT_PROPOSED and data.get("proposer_id") in ids:
+                archive_projects.setdefault(str(data["proposer_id"]), []).append(str(doc.get("subject")))
         membership: dict[str, str] = {}
         async for doc in client["membership"]["organisations"].find({}, {"membership": 1}):
             if doc["_id"] in ids:
@@ -679,6 +806,10 @@ async def read_effects(store_url: str, workload: Workload) -> Effects:
             membership,
             patents,
             archive_patents,
+            registrations,
+            archive_registrations,
+            projects,
+            archive_projects,
         )
     finally:
         await client.close()
@@ -760,7 +891,7 @@ def _tally(expected: int, found_ids: Iterable[str]) -> tuple[int, int, int]:
 
 def tally(workload: Workload, effects: Effects) -> tuple[dict[str, tuple[int, int, int, int]], list[str]]:
     """Per consumer (expected, found, duplicated, lost), and the per-member order violations."""
-    totals = {name: [0, 0, 0, 0] for name in (*CONSUMERS, "membership", *PATENT_EFFECTS)}
+    totals = {name: [0, 0, 0, 0] for name in (*CONSUMERS, "membership", *PATENT_EFFECTS, *OWN_WRITE_EFFECTS)}
     order: list[str] = []
 
     def add(name: str, expected: int, counted: tuple[int, int, int]) -> None:
@@ -803,6 +934,12 @@ def tally(workload: Workload, effects: Effects) -> tuple[dict[str, tuple[int, in
         if chain.patent_number is not None:
             add("licensing:patents", 1, _tally(1, effects.patents.get(member, [])))
             add("archive:patent", 1, _tally(1, effects.archive_patents.get(member, [])))
+        if chain.registered:
+            add("training:registrations", 1, _tally(1, effects.registrations.get(member, [])))
+            add("archive:registration", 1, _tally(1, effects.archive_registrations.get(member, [])))
+        if chain.proposed:
+            add("standards:projects", 1, _tally(1, effects.projects.get(member, [])))
+            add("archive:project", 1, _tally(1, effects.archive_projects.get(member, [])))
     return {k: (v[0], v[1], v[2], v[3]) for k, v in totals.items()}, order
 
 

@@ -32,6 +32,10 @@ def clean_effects(member: str, ids: list[str], events: list[str]) -> Effects:
         membership={member: "suspended" if events[-1] == SUSPENDED else "current"},
         patents={member: ["CN1B"]},
         archive_patents={member: ["CN1B"]},
+        registrations={member: ["r1"]},
+        archive_registrations={member: ["r1"]},
+        projects={member: ["p1"]},
+        archive_projects={member: ["p1"]},
     )
 
 
@@ -40,7 +44,9 @@ IDS = ["e1", "e2", "e3"]
 
 
 def chain() -> Chain:
-    return Chain("M Co.", org_id="m1", events=list(EVENTS), accepted=6, patent_number="CN1B")
+    return Chain(
+        "M Co.", org_id="m1", events=list(EVENTS), accepted=8, patent_number="CN1B", registered=True, proposed=True
+    )
 
 
 def test_a_clean_run_counts_every_effect_once() -> None:
@@ -59,6 +65,22 @@ def test_a_lost_and_a_duplicated_effect_are_counted() -> None:
     assert per["training"] == (3, 2, 0, 1)
     assert per["standards"] == (3, 3, 1, 0)
     assert per["licensing:patents"] == (1, 1, 1, 0)
+
+
+def test_every_service_own_writes_are_counted_lost_or_twice() -> None:
+    effects = clean_effects("m1", IDS, EVENTS)
+    per, _ = harness.tally(workload_of(chain()), effects)
+    assert all(per[name] == (1, 1, 0, 0) for name in harness.OWN_WRITE_EFFECTS)
+    effects.projects["m1"] = ["p1", "p2"]  # a retried proposal stored as a second project
+    effects.archive_registrations["m1"] = []  # the registration's event never archived
+    per, _ = harness.tally(workload_of(chain()), effects)
+    assert per["standards:projects"] == (1, 1, 1, 0)
+    assert per["archive:registration"] == (1, 0, 0, 1)
+    # A chain whose proposal was never accepted expects none.
+    unproposed = chain()
+    unproposed.proposed = False
+    per, _ = harness.tally(workload_of(unproposed), clean_effects("m1", IDS, EVENTS))
+    assert per["standards:projects"] == (0, 0, 0, 0)
 
 
 def test_events_applied_out_of_order_are_reported() -> None:
