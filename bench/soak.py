@@ -8,7 +8,8 @@ take) sends one write per tick through the gateway: a suspension or a reinstatem
 member in the pool (each member alternately, one write of a member at a time). Membership allows
 ``STANDING_ACTIONS_PER_YEAR`` (24) standing actions per member a year, so a member leaves the pool
 after 24 and a background admitter keeps the pool full with new admissions (three writes each,
-counted in the throughput too): the store keeps growing, as it would in production.
+counted in the throughput too): the store keeps growing, as it would in production. The first pool's
+members leave after 1..24 actions, spread, so admissions come evenly rather than in bursts.
 
 Event propagation, on a sample (every ``--sample-every``-th standing write, and every admission):
 from the write's HTTP 200 until licensing shows its effect (the licence suspended/restored, its
@@ -204,6 +205,10 @@ class Member:
     id: str
     actions: int = 0  # standing writes accepted
     suspended: bool = False
+    # Standing writes before it leaves the pool (membership allows 24 a year). The first pool's
+    # members get 1..24, spread, so that they leave, and are replaced, evenly over time instead of
+    # all at once every 24 rounds (a burst of ~target admissions, three writes each).
+    budget: int = STANDING_ACTIONS_PER_YEAR
 
 
 @dataclass
@@ -348,7 +353,7 @@ class Soak:
 
             if not await self.visible(member, sample, seen):
                 return
-        if member.actions < STANDING_ACTIONS_PER_YEAR:
+        if member.actions < member.budget:
             self.pool.append(member)
 
     async def visible(self, member: Member, sample: Sample, seen: Callable[[dict[str, Any]], bool]) -> bool:
@@ -601,6 +606,8 @@ async def measure(gateway_url: str, probe: Probe, args: argparse.Namespace) -> t
         await asyncio.gather(*(first_members() for _ in range(target)))
         if len(soak.pool) < target // 2:
             raise MeasurementFailed(f"only {len(soak.pool)} of {target} members admitted: {dict(soak.errors)}")
+        for i, member in enumerate(soak.pool):
+            member.budget = 1 + i * STANDING_ACTIONS_PER_YEAR // len(soak.pool)
         soak.errors.clear()
         soak.accepted.clear()
         say(f"pool of {len(soak.pool)}; soaking for {args.minutes:g} min at {args.rate:g} writes/s")
