@@ -1030,8 +1030,9 @@ async def run_fault(
 
 
 def table(results: Iterable[FaultResult]) -> str:
-    """The issue's table: fault, faults injected, writes accepted, effects expected, found, duplicated,
-    lost; then the redeliveries the live consumers skipped, from /metrics (a floor; "-": not read)."""
+    """The issue's table: fault, faults injected, writes accepted, events published (counted in the
+    archive), effects expected, found, duplicated, lost; then the redeliveries the live consumers
+    skipped, from /metrics (a floor; "-": not read)."""
     header = (
         "fault",
         "faults injected",
