@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -79,3 +80,55 @@ async def test_only_members_in_good_standing_may_propose(
             return response.status_code == 403
 
         assert await eventually(refused_again)
+
+
+async def test_a_proposal_retried_with_its_idempotency_key_is_one_project(
+    service_settings: Callable[..., Any], make_token: Callable[..., str], infra: Any
+) -> None:
+    app = create_app(service_settings(Settings))
+    member = str(uuid.uuid4())
+    headers = {"Authorization": f"Bearer {make_token('editor@member.example', 'member_admin', org_id=member)}"}
+    event = MemberAdmitted(
+        member_id=member,
+        name="Xiamen Phosphor Works",
+        membership_number="M2026-00008",
+        credit_code="91350100M000100Y43",
+        org_type="enterprise",
+        segments=["packaging"],
+        region="CN-FJ",
+        tier="ordinary_member",
+        admitted_at=datetime.now(UTC),
+    )
+    keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+    async with running(app) as client:  # its start creates the topics
+        await produce(
+            infra.kafka.bootstrap,
+            "membership.events",
+            envelope_for(event, source="/alliance/membership", subject=member).to_bytes(),
+            member.encode(),
+        )
+
+        async def admitted() -> Any:
+            response = await client.post("/api/v1/standards/projects", json=PROPOSAL, headers=keyed)
+            return response if response.status_code == 201 else None
+
+        first = (await eventually(admitted)).json()
+        # The answer was lost: the client sends the same request again, three times at once.
+        again = await asyncio.gather(
+            *(client.post("/api/v1/standards/projects", json=PROPOSAL, headers=keyed) for _ in range(3))
+        )
+        assert [r.status_code for r in again] == [201, 201, 201]
+        assert {r.json()["id"] for r in again} == {first["id"]}
+        mine = await client.get(f"/api/v1/standards/projects?proposer_id={member}", headers=headers)
+        assert [p["id"] for p in mine.json()["items"]] == [first["id"]]
+
+        other = await client.post("/api/v1/standards/projects", json={**PROPOSAL, "title": "Another"}, headers=keyed)
+        assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key", other.text
+
+        # Without a key, the same body is a second project.
+        plain = await client.post("/api/v1/standards/projects", json=PROPOSAL, headers=headers)
+        assert plain.status_code == 201 and plain.json()["id"] != first["id"]
+
+    # One project, so one outbox entry: the proposal is published (once, by the store's one write).
+    published = await wait_for_events(infra.kafka.bootstrap, "standards.events", lambda e: e["subject"] == first["id"])
+    assert published[0][0]["type"] == "alliance.standards.project.proposed.v1"
