@@ -264,7 +264,8 @@ class Workload:
         """POST with an Idempotency-Key, retried until accepted; the response body, or None.
 
         ``not_yet``: statuses that mean "not yet" here (a service whose view of the member has not
-        caught up with its admission refuses with 403), retried like a 5xx until the deadline.
+        caught up with its admission refuses with 403), asked again until the deadline, each time as a
+        new request (a new key: the gateway replays a refusal under its key).
 
         The gateway keeps the first final answer under the key: a retry after a lost answer gets
         it again (``Idempotent-Replayed``), and a retry while the first is still being served gets
@@ -301,6 +302,10 @@ class Workload:
                 if response.status_code < 500 and response.status_code != 429 and not in_progress and not later:
                     chain.rejected.append(f"{path}: {outcome}")
                     return None
+                if later:
+                    # A refusal is a final answer: the gateway replays it for this key (for 24 h), so
+                    # asking again later is a new request, with a new key. Nothing was applied under it.
+                    key = str(uuid.uuid4())
                 unknown_fate = unknown_fate or response.status_code >= 500
             if time.monotonic() > deadline:
                 chain.rejected.append(f"{path}: gave up after {self.deadline_s:.0f}s ({outcome})")
