@@ -335,10 +335,8 @@ class Workload:
 
         return applied
 
-    async def _contribute_patent(self, client: httpx.AsyncClient, chain: Chain) -> bool:
+    async def _contribute_patent(self, client: httpx.AsyncClient, chain: Chain, member: dict[str, str]) -> bool:
         """The new member registers a patent in licensing (archived by integration)."""
-        assert chain.org_id is not None
-        member = await self._token(client, f"admin@{chain.org_id}.example", "member_admin", org_id=chain.org_id)
         number = f"CN{uuid.uuid4().int % 10**12}B"
         body = {
             "office": "CN",
@@ -488,9 +486,9 @@ class Workload:
         if admitted is None:
             return
         chain.events.append(ADMITTED)
-        if not await self._contribute_patent(client, chain):
-            return
         member = await self._token(client, f"admin@{chain.org_id}.example", "member_admin", org_id=chain.org_id)
+        if not await self._contribute_patent(client, chain, member):
+            return
         if not await self._register(client, chain, member) or not await self._propose(client, chain, member):
             return
         for i in range(self.toggles):

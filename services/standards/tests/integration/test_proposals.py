@@ -24,6 +24,28 @@ PROPOSAL = {
 }
 
 
+async def admit(infra: Any, member: str, name: str) -> None:
+    """Membership's admission of ``member``, as standards receives it (the service must be running:
+    its start creates the topics)."""
+    event = MemberAdmitted(
+        member_id=member,
+        name=name,
+        membership_number="M2026-00007",
+        credit_code="91350100M000100Y43",
+        org_type="enterprise",
+        segments=["chip"],
+        region="CN-HB",
+        tier="council_member",
+        admitted_at=datetime.now(UTC),
+    )
+    await produce(
+        infra.kafka.bootstrap,
+        "membership.events",
+        envelope_for(event, source="/alliance/membership", subject=member).to_bytes(),
+        member.encode(),
+    )
+
+
 async def test_only_members_in_good_standing_may_propose(
     service_settings: Callable[..., Any], make_token: Callable[..., str], infra: Any
 ) -> None:
@@ -38,23 +60,7 @@ async def test_only_members_in_good_standing_may_propose(
             "items"
         ] == []
 
-        event = MemberAdmitted(
-            member_id=member,
-            name="Wuhan Lumen Chip",
-            membership_number="M2026-00007",
-            credit_code="91350100M000100Y43",
-            org_type="enterprise",
-            segments=["chip"],
-            region="CN-HB",
-            tier="council_member",
-            admitted_at=datetime.now(UTC),
-        )
-        await produce(
-            infra.kafka.bootstrap,
-            "membership.events",
-            envelope_for(event, source="/alliance/membership", subject=member).to_bytes(),
-            member.encode(),
-        )
+        await admit(infra, member, "Wuhan Lumen Chip")
 
         async def propose() -> Any:
             response = await client.post("/api/v1/standards/projects", json=PROPOSAL, headers=headers)
@@ -88,25 +94,9 @@ async def test_a_proposal_retried_with_its_idempotency_key_is_one_project(
     app = create_app(service_settings(Settings))
     member = str(uuid.uuid4())
     headers = {"Authorization": f"Bearer {make_token('editor@member.example', 'member_admin', org_id=member)}"}
-    event = MemberAdmitted(
-        member_id=member,
-        name="Xiamen Phosphor Works",
-        membership_number="M2026-00008",
-        credit_code="91350100M000100Y43",
-        org_type="enterprise",
-        segments=["packaging"],
-        region="CN-FJ",
-        tier="ordinary_member",
-        admitted_at=datetime.now(UTC),
-    )
     keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
     async with running(app) as client:  # its start creates the topics
-        await produce(
-            infra.kafka.bootstrap,
-            "membership.events",
-            envelope_for(event, source="/alliance/membership", subject=member).to_bytes(),
-            member.encode(),
-        )
+        await admit(infra, member, "Xiamen Phosphor Works")
 
         async def admitted() -> Any:
             response = await client.post("/api/v1/standards/projects", json=PROPOSAL, headers=keyed)
