@@ -30,7 +30,7 @@ The count (``count_effects``), after ``settle``: for every accepted write, its e
 service (expected, found, duplicated, lost), per-member order in licensing's history and in each view,
 every service's outbox empty, nothing new in any ``*.dlq`` topic (nor in a service's ``dead_letters``),
 and every consumer group's committed offsets at the end of its partitions (lag 0).
-``FaultResult``s are collected in ``RESULTS``; the suite prints them as one table at the end.
+``FaultResult``s are collected in ``RESULTS`` (``record``); the suite prints them as one table at the end.
 
 The service processes' ``GET /metrics`` (``alliance_local.scrape``; ``metrics_targets``, which
 conftest.py points at the suite's platform) add a wait and a column, never a count: ``settle`` also
@@ -53,13 +53,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import math
 import os
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -1005,6 +1006,17 @@ async def count_effects(
 RESULTS: list[FaultResult] = []
 
 
+def record(result: FaultResult) -> None:
+    """Add ``result`` to the session's table. With ``FAULT_RESULTS_FILE`` set, each result is also
+    appended there as one JSON line as soon as it is known: a long run that is stopped (pytest
+    prints its table only at the session's end) keeps the faults it finished."""
+    RESULTS.append(result)
+    path = os.environ.get("FAULT_RESULTS_FILE")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(asdict(result) | {"clean": result.clean}) + "\n")
+
+
 async def run_fault(
     fault: str,
     workload: Workload,
@@ -1028,7 +1040,7 @@ async def run_fault(
         injector = group.create_task(injecting())
     injected = injector.result()
     result = await count_effects(fault, injected, workload, store_url, bootstrap, before, metrics)
-    RESULTS.append(result)
+    record(result)
     return result
 
 

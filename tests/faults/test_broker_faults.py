@@ -295,7 +295,7 @@ async def test_three_broker_crashes_lose_nothing_and_duplicate_nothing(
         f"Outbox entries left: {sum(backlog.values())}; dead-lettered: {dead}; consumer groups: {len(lags)}, "
         f"total lag {sum(lags.values())}; events published (archived): {events}",
     ]
-    harness.RESULTS.append(
+    harness.record(
         harness.FaultResult(
             fault="broker SIGKILLed + restarted, a different node each time",
             injected=len(faults),
