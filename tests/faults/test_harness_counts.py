@@ -4,6 +4,9 @@ reads from the processes' /metrics (lag and backlog to wait on, counters over a 
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import pytest
 
 from alliance_local import scrape
@@ -178,3 +181,19 @@ def test_counters_over_a_fault_count_a_restarted_process_from_its_start() -> Non
     }
     assert harness.counted_during(before, after, "alliance_consumer_duplicates_total") == 3 + 2 + 1
     assert harness.counted_during({}, {}, "alliance_consumer_duplicates_total") == 0
+
+
+def test_each_result_is_written_to_the_results_file_when_counted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    path = tmp_path / "results.jsonl"
+    monkeypatch.setenv("FAULT_RESULTS_FILE", str(path))
+    monkeypatch.setattr(harness, "RESULTS", [])
+    harness.record(harness.FaultResult("clean", 1, 9, 14, 14, 0, 0, [], {}, {}, 0, 0, [], 0, 1.0, events=14))
+    harness.record(harness.FaultResult("lossy", 1, 9, 14, 13, 0, 1, [], {}, {}, 0, 0, [], 0, 1.0))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["fault"], r["found"], r["lost"], r["events"], r["clean"]) for r in lines] == [
+        ("clean", 14, 0, 14, True),
+        ("lossy", 13, 1, None, False),
+    ]
+    assert [r.fault for r in harness.RESULTS] == ["clean", "lossy"]
