@@ -820,17 +820,19 @@ class DocStore:
 
 
 class Zipkin:
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    """Zipkin with in-memory storage: at most ``max_spans`` spans (the oldest traces go first) in a
+    heap of ``heap``. In-memory spans cost ~1-2 KiB each: 2,000,000 in 512 MiB ran out of memory
+    under the gateway benchmark (then every exporter times out); 400,000 fit in 1 GiB and hold a
+    whole test session's traces. A long run (the soak) sizes both up so that it never evicts."""
+
+    def __init__(self, workdir: Path, port: int | None = None, *, heap: str = "1g", max_spans: int = 400_000) -> None:
         self.port = port or free_port()
         jar = ensure_zipkin()
         self.proc = Proc(
             "zipkin",
-            ["java", "-Xms128m", "-Xmx1g", "-jar", str(jar)],
+            ["java", "-Xms128m", f"-Xmx{heap}", "-jar", str(jar)],
             workdir / "logs" / "zipkin.log",
-            # In-memory spans cost ~1-2 KiB each: 2,000,000 in 512 MiB ran out of memory under
-            # the gateway benchmark (then every exporter times out). 400,000 fit in 1 GiB and
-            # hold a whole test session's traces; the oldest go first.
-            env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": "400000"},
+            env={"QUERY_PORT": str(self.port), "STORAGE_TYPE": "mem", "MEM_MAX_SPANS": str(max_spans)},
         )
 
     @property
@@ -1025,6 +1027,8 @@ class Infra:
         keycloak: bool = False,
         kafka_brokers: int = 1,
         kafka_heap: Sequence[str] | None = None,
+        zipkin_heap: str = "1g",
+        zipkin_spans: int = 400_000,
     ) -> None:
         self.workdir = workdir
         self.fixed_ports = fixed_ports
@@ -1034,7 +1038,9 @@ class Infra:
         self.kafka = Kafka(workdir, secured=secure_kafka, brokers=kafka_brokers, heap=kafka_heap)
         self.postgres = PostgreSQL(workdir)
         self.store = DocStore(workdir, self.postgres)
-        self.zipkin = Zipkin(workdir, port=port_for(ZIPKIN_PORT if fixed_ports else None))
+        self.zipkin = Zipkin(
+            workdir, port=port_for(ZIPKIN_PORT if fixed_ports else None), heap=zipkin_heap, max_spans=zipkin_spans
+        )
         # The identity provider (``Stack(identity="keycloak")``), on 8180 with fixed ports.
         self.keycloak = Keycloak(workdir, port=port_for(KEYCLOAK_PORT if fixed_ports else None)) if keycloak else None
 
