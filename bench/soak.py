@@ -140,10 +140,19 @@ class Snapshot:
     source: dict[str, str] = field(default_factory=dict)
     ops: Operations | None = None
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds so far, children included (/proc)
+    fds: dict[str, int] = field(default_factory=dict)  # open file descriptors (sockets: connections)
 
 
 class Probe(Protocol):
     def snapshot(self) -> Snapshot: ...
+
+
+def open_fds(pid: int) -> int:
+    """How many file descriptors ``pid`` holds (its connections among them); -1 if unknown."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return -1
 
 
 class ProcfsProbe:
@@ -159,7 +168,8 @@ class ProcfsProbe:
             own, total = process_rss(pid)
             rss[name], tree[name] = own, total
         cpu = {name: process_cpu(pid) for name, pid in self.pids.items()}
-        return Snapshot(now(), rss, tree, dict.fromkeys(rss, "/proc"), cpu=cpu)
+        fds = {name: open_fds(pid) for name, pid in self.pids.items()}
+        return Snapshot(now(), rss, tree, dict.fromkeys(rss, "/proc"), cpu=cpu, fds=fds)
 
 
 class MetricsProbe:
@@ -194,7 +204,8 @@ class MetricsProbe:
                 # "tree": the process's own figure from /metrics, its children's (if any) from /proc.
                 rss[name], tree[name], source[name] = resident, resident + (total - own), "/metrics"
         cpu = {name: process_cpu(pid) for name, pid in self.pids.items()}
-        return Snapshot(now(), rss, tree, source, Operations.of(scrapes, unanswered), cpu)
+        fds = {name: open_fds(pid) for name, pid in self.pids.items()}
+        return Snapshot(now(), rss, tree, source, Operations.of(scrapes, unanswered), cpu, fds)
 
 
 # Processes measured (RSS, CPU) but outside the RSS verdict: Zipkin's in-memory span store is the
@@ -502,6 +513,7 @@ def minute_line(
         f"errors {sum(soak.errors.values()) - errors_before}; skipped {sum(soak.skipped.values())}; "
         f"load {os.getloadavg()[0]:.1f}; RSS MiB: {rss_line(snap)}; {ops_line(snap.ops)}"
         + (f"; {cpu_line(previous, snap)}" if previous is not None else "")
+        + ("; open fds: " + ", ".join(f"{n} {v}" for n, v in snap.fds.items()) if snap.fds else "")
     )
 
 
@@ -595,6 +607,7 @@ def final_report(
                 mib(first.tree[name]),
                 mib(last.tree.get(name, 0)),
                 "/".join(sorted({first.source.get(name, "?"), last.source.get(name, "?")})),
+                f"{first.fds.get(name, '-')} -> {last.fds.get(name, '-')}",
             ]
         )
     p99_early, p99_late = percentile(early, 99), percentile(late, 99)
@@ -623,7 +636,18 @@ def final_report(
         ),
         "",
         table(
-            ["process (RSS)", "start", warm_label, "end", "growth", "growth warm", "tree start", "tree end", "from"],
+            [
+                "process (RSS)",
+                "start",
+                warm_label,
+                "end",
+                "growth",
+                "growth warm",
+                "tree start",
+                "tree end",
+                "from",
+                "fds",
+            ],
             rows,
         ),
         "",
