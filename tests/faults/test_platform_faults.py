@@ -136,10 +136,13 @@ async def test_consumers_join_and_leave_every_few_seconds(fault_stack: Stack, fa
     # Writes spread over the churn, so that rebalances happen while events flow.
     workload = harness.Workload(fault_stack.gateway_urls, writes=fault_writes, rate=max(5.0, fault_writes / duration))
     extras: list[ExtraConsumer] = []
+    leaving: list[ExtraConsumer] = []
 
     async def inject() -> int:
         # A process joins (started, not awaited: it joins the group once it has booted) or the oldest
-        # extra leaves (SIGTERM: a graceful leave) every period: each one a rebalance of the group.
+        # extra leaves (SIGTERM, not awaited: it leaves the group as its shutdown begins) every
+        # period: each one a rebalance of the group. Neither waits, so the cadence holds however
+        # long a shutdown takes (under the full size's load, flushing spans took 10 s and more).
         changes = 0
         counter = 0
         started = time.monotonic()
@@ -152,13 +155,16 @@ async def test_consumers_join_and_leave_every_few_seconds(fault_stack: Stack, fa
                     extra.proc.start()
                     extras.append(extra)
                 else:
-                    await asyncio.to_thread(extras.pop(0).proc.stop)
+                    leaving.append(extras.pop(0))
+                    leaving[-1].proc.signal(signal.SIGTERM)
                 changes += 1
                 await asyncio.sleep(max(0.0, period - (time.monotonic() - tick)))
         finally:
             while extras:
                 await asyncio.to_thread(extras.pop(0).proc.stop)
                 changes += 1
+            for gone in leaving:
+                await asyncio.to_thread(gone.proc.stop)  # waits for the end (SIGKILL after 20 s)
         return changes
 
     result = await fault(fault_stack, "consumer churn (licensing joins/leaves every 5 s)", workload, inject)

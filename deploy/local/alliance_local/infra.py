@@ -309,6 +309,12 @@ class Proc:
             proc.kill()
             proc.wait(5)
 
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` and return at once (``stop`` or ``stop_with`` then waits for the end)."""
+        if self.popen is not None and self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.send_signal(signum)
+
     def stop_with(self, signum: int, timeout: float = 20) -> None:
         """Wait for the process to end after ``signum`` (SIGKILL after ``timeout``)."""
         proc = self.popen
