@@ -17,6 +17,7 @@ import asyncio
 import signal
 import sys
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -129,6 +130,22 @@ class ExtraConsumer:
             f"{name}-x{k}", [sys.executable, "-m", name], stack.workdir / "logs" / f"{name}-x{k}.log", env=env
         )
 
+    def join(self, timeout: float = 60) -> None:
+        """Start it and wait until it answers its health check: its consumers have started, so it
+        is in the group (or joining it), and its leave will be a rebalance too."""
+        popen = self.proc.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if popen.poll() is not None:
+                raise RuntimeError(f"{self.proc.name} exited with {popen.returncode}; see {self.proc.log}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"{self.proc.name} did not become healthy within {timeout}s; see {self.proc.log}")
+
 
 async def test_consumers_join_and_leave_every_few_seconds(fault_stack: Stack, fault_writes: int) -> None:
     full = fault_writes > harness.CI_WRITES
@@ -139,21 +156,23 @@ async def test_consumers_join_and_leave_every_few_seconds(fault_stack: Stack, fa
     leaving: list[ExtraConsumer] = []
 
     async def inject() -> int:
-        # A process joins (started, not awaited: it joins the group once it has booted) or the oldest
-        # extra leaves (SIGTERM, not awaited: it leaves the group as its shutdown begins) every
-        # period: each one a rebalance of the group. Neither waits, so the cadence holds however
-        # long a shutdown takes (under the full size's load, flushing spans took 10 s and more).
+        # Every period a process joins (started and booted: a process stopped while it still boots
+        # never joined, so its join and leave would be no rebalance at all) or the oldest extra
+        # leaves (SIGTERM, not awaited: it leaves the group as its shutdown begins; flushing its
+        # spans may take 10 s and more under the full size's load). Each is a rebalance of the
+        # group. It goes on until ``duration`` has passed and at least one change per period was made.
         changes = 0
         counter = 0
         started = time.monotonic()
+        wanted = int(duration / period)
         try:
-            while time.monotonic() - started < duration:
+            while time.monotonic() - started < duration or changes < wanted:
                 tick = time.monotonic()
                 if len(extras) < 2:
                     counter += 1
                     extra = ExtraConsumer(fault_stack, "licensing", counter)
-                    extra.proc.start()
                     extras.append(extra)
+                    await asyncio.to_thread(extra.join)
                 else:
                     leaving.append(extras.pop(0))
                     leaving[-1].proc.signal(signal.SIGTERM)
