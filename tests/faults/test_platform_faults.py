@@ -17,13 +17,12 @@ import asyncio
 import signal
 import sys
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from alliance_common.failpoints import ENV_VAR
-from alliance_local.infra import Proc, free_port
+from alliance_local.infra import Proc, free_port, wait_for_http
 from alliance_local.stack import Stack
 from tests.faults import harness
 
@@ -134,17 +133,7 @@ class ExtraConsumer:
         """Start it and wait until it answers its health check: its consumers have started, so it
         is in the group (or joining it), and its leave will be a rebalance too."""
         popen = self.proc.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if popen.poll() is not None:
-                raise RuntimeError(f"{self.proc.name} exited with {popen.returncode}; see {self.proc.log}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        raise TimeoutError(f"{self.proc.name} did not become healthy within {timeout}s; see {self.proc.log}")
+        wait_for_http(f"http://127.0.0.1:{self.port}/healthz", popen, self.proc.name, self.proc.log, timeout)
 
 
 async def test_consumers_join_and_leave_every_few_seconds(fault_stack: Stack, fault_writes: int) -> None:
