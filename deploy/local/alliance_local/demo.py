@@ -40,6 +40,7 @@ from alliance_local.demo_data import (
     REJECTION_REASON,
     SUSPENSION_REASON,
     UNPAID_REPORTS,
+    DemoPerson,
     LicenseeSpec,
     OrgSpec,
     ProgrammeSpec,
@@ -583,20 +584,23 @@ def load_pool(ctx: Context) -> Pool:
 def link_demo_people(ctx: Context) -> dict[str, str | None]:
     """The realm's demo people (``DEMO_PEOPLE``) in real demo organisations: each signs in once with
     the organisation's id (with Keycloak that sets their ``org`` attribute), and a member's people are
-    added to its users in membership (the secretariat's call; an existing one stays). E-mail -> org id."""
-    linked: dict[str, str | None] = {}
-    for person in DEMO_PEOPLE:
+    added to its users in membership (the secretariat's call; an existing one stays). E-mail -> org id.
+    The people are linked in parallel (each their own account)."""
+
+    def link(person: DemoPerson) -> str | None:
         org_id = None
         if person.org_key is not None:
             org = ctx.orgs.get(person.org_key)
             org_id = str(org["id"]) if org is not None else person.org_key  # else an outside licensee's id
         ctx.gw.login(person.email, [person.role], org_id)
-        linked[person.email] = org_id
         if person.role in ("member_admin", "member_staff") and org_id is not None:
             user = {"subject": person.email, "name": person.name, "email": person.email, "role": person.role}
             ctx.gw.request(
                 "POST", f"{API}/membership/organisations/{org_id}/users", ctx.secretariat, user, expect=(200, 201, 409)
             )
+        return org_id
+
+    linked = {person.email: org_id for person, org_id in zip(DEMO_PEOPLE, ctx.gw.map(link, DEMO_PEOPLE), strict=True)}
     ctx.say(f"the {len(DEMO_PEOPLE)} demo people are linked to their organisations")
     return linked
 
@@ -607,19 +611,15 @@ def load(gateway_url: str, tokens: TokenSource | None = None) -> dict[str, Any]:
     today = datetime.now(UTC).date()  # the services' clock
     say("loading demo data through the gateway")
     with Gateway(gateway_url, tokens=tokens) as gw:
-        ctx = Context(
-            gw,
-            today,
-            random.Random(SEED),
-            secretariat=gw.login("secretariat@alliance.example", ["secretariat"]),
-            council=gw.login("council@alliance.example", ["council"]),
-        )
+        staff = [("secretariat@alliance.example", ["secretariat"]), ("council@alliance.example", ["council"])]
+        secretariat, council = gw.map(lambda who: gw.login(*who), staff)  # both sign in at once
+        ctx = Context(gw, today, random.Random(SEED), secretariat=secretariat, council=council)
         load_members(ctx)
         suspend_members(ctx)
         people = link_demo_people(ctx)
         # Every member's administrator signs in now, before the flows below: with Keycloak a first
-        # sign-in creates or updates an account (one write at a time), which must not eat into the
-        # standards' seconds-long comment period.
+        # sign-in creates or updates an account, which must not eat into the standards' seconds-long
+        # comment period.
         admitted = [s.key for s in ORGANISATIONS if s.plan not in ("pending", "rejected")]
         gw.map(ctx.admin, admitted)
         # Once the members are admitted, the pool, the standards and the training season are independent:
@@ -640,6 +640,10 @@ def load(gateway_url: str, tokens: TokenSource | None = None) -> dict[str, Any]:
             )
         if gw.rate_limited:
             ctx.say(f"  {gw.rate_limited} answers were 429 (rate limited) and waited out")
+        report = getattr(tokens, "report", None)  # KeycloakAccounts: where the Keycloak time went
+        if report is not None:
+            for line in report():
+                ctx.say(f"  Keycloak {line}")
     members = [o for o in organisations if o["status"] == "admitted"]
     standing = Counter(str(o["standing"]) for o in members)
     applications = Counter(str(o["status"]) for o in organisations if o["status"] != "admitted")

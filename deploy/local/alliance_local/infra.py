@@ -762,6 +762,11 @@ class PostgreSQL:
             # use an expression index on `_jsonb -> $1`, and scan.
             self._psql(f"ALTER DATABASE {self.DATABASE} SET plan_cache_mode = force_custom_plan")
 
+    def create_database(self, name: str) -> None:
+        """One more database on this (running) cluster, e.g. Keycloak's."""
+        self._wait_ready()
+        self._psql(f"CREATE DATABASE {name}")
+
     def _wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while True:
@@ -862,7 +867,11 @@ KEYCLOAK_VERSION = "26.5.6"  # pinned in deploy/keycloak/pom.xml
 KEYCLOAK_REALM_FILE = DEPLOY / "keycloak" / "alliance-realm.json"
 # Options Keycloak fixes at build time: `kc.sh build` once per cache, then `start --optimized` per
 # run (no re-augmentation at each start, and nothing a run writes lands in the shared distribution).
-KEYCLOAK_BUILD_OPTIONS = ["--db=dev-file", "--health-enabled=true"]
+# PostgreSQL like production (its JDBC driver ships with Keycloak): H2's dev-file store takes one
+# writer at a time and timed out on parallel writes ("Could not create user").
+KEYCLOAK_BUILD_OPTIONS = ["--db=postgres", "--health-enabled=true"]
+KEYCLOAK_DATABASE = "keycloak"
+KEYCLOAK_DB_POOL = 16  # connections at most (the cluster allows 200, shared with the document store)
 
 
 def java21_home() -> Path:
@@ -914,17 +923,27 @@ def _ensure_keycloak(root: Path) -> Path:
 class Keycloak:
     """The OpenID Connect provider: Keycloak with the alliance's realm imported at start.
 
+    Its store is PostgreSQL, as in production: a database ``keycloak`` on ``postgres`` (the run's
+    cluster, which must be started first: ``Infra`` does), else on a cluster of its own in the workdir
+    (Keycloak alone, as in the tests' fixture), started and stopped with it.
     Each run gets a home of its own (``kc.sh`` and ``conf`` copied, ``lib``/``themes``/``providers``
-    linked to the cached distribution) so that its data, the H2 dev-file store, lives in the run dir
-    and the realm file is imported from there (``--import-realm`` reads ``<home>/data/import``).
-    Local development only: H2 storage and plain HTTP on loopback; production runs Keycloak on its
-    own database behind TLS. stop() and start() keep its ports and data.
+    linked to the cached distribution) and the realm file is imported from there
+    (``--import-realm`` reads ``<home>/data/import``). Local development only: plain HTTP on
+    loopback; production runs it behind TLS. stop() and start() keep its ports and data.
     """
 
     REALM = "alliance"
 
-    def __init__(self, workdir: Path, realm_file: Path = KEYCLOAK_REALM_FILE, port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        realm_file: Path = KEYCLOAK_REALM_FILE,
+        port: int | None = None,
+        postgres: PostgreSQL | None = None,
+    ) -> None:
         self.dist = ensure_keycloak()
+        self.own_postgres = postgres is None
+        self.postgres = postgres if postgres is not None else PostgreSQL(workdir / "keycloak-postgresql")
         self.port = port or free_port()
         self.management_port = free_port()
         self.home = workdir / "keycloak"
@@ -951,6 +970,12 @@ class Keycloak:
                 # The master realm's administrator, for this run only (tests rotate keys with it).
                 "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
                 "KC_BOOTSTRAP_ADMIN_PASSWORD": self.admin_password,
+                # Its own database on the cluster, as the cluster's superuser (trust on loopback).
+                "KC_DB_URL": f"jdbc:postgresql://127.0.0.1:{self.postgres.port}/{KEYCLOAK_DATABASE}",
+                "KC_DB_USERNAME": "postgres",
+                "KC_DB_POOL_INITIAL_SIZE": "2",
+                "KC_DB_POOL_MIN_SIZE": "2",
+                "KC_DB_POOL_MAX_SIZE": str(KEYCLOAK_DB_POOL),
             },
         )
 
@@ -983,6 +1008,7 @@ class Keycloak:
     def _prepare_home(self) -> None:
         if (self.home / "bin" / "kc.sh").exists():
             return
+        self.postgres.create_database(KEYCLOAK_DATABASE)
         (self.home / "bin").mkdir(parents=True)
         shutil.copy2(self.dist / "bin" / "kc.sh", self.home / "bin" / "kc.sh")
         shutil.copytree(self.dist / "conf", self.home / "conf")
@@ -996,7 +1022,9 @@ class Keycloak:
         self.wait(self.launch(), started)
 
     def launch(self) -> subprocess.Popen[bytes]:
-        """Start the process without waiting for it (``wait`` does)."""
+        """Start the process without waiting for it (``wait`` does); its own PostgreSQL first, if it has one."""
+        if self.own_postgres:
+            self.postgres.start()
         self._prepare_home()
         say(f"starting Keycloak on {self.url}")
         return self.proc.start()
@@ -1012,6 +1040,8 @@ class Keycloak:
 
     def stop(self) -> None:
         self.proc.stop(timeout=30)
+        if self.own_postgres:
+            self.postgres.stop()
 
 
 class Infra:
@@ -1048,15 +1078,17 @@ class Infra:
             workdir, port=port_for(ZIPKIN_PORT if fixed_ports else None), heap=zipkin_heap, max_spans=zipkin_spans
         )
         # The identity provider (``Stack(identity="keycloak")``), on 8180 with fixed ports.
-        self.keycloak = Keycloak(workdir, port=port_for(KEYCLOAK_PORT if fixed_ports else None)) if keycloak else None
+        # Its store is a database on the run's PostgreSQL.
+        kc_port = port_for(KEYCLOAK_PORT if fixed_ports else None)
+        self.keycloak = Keycloak(workdir, port=kc_port, postgres=self.postgres) if keycloak else None
 
     def start(self) -> None:
         # Zipkin and Keycloak take longest (JVMs); start them first and wait for them last.
         zipkin = self.zipkin.proc.start()
         started = time.monotonic()
+        self.postgres.start()  # first: Keycloak keeps its data there
         if self.keycloak is not None:
             self.keycloak.launch()
-        self.postgres.start()
         self.store.start()
         self.kafka.start()
         say(f"waiting for Zipkin on {self.zipkin.url}")
@@ -1066,6 +1098,6 @@ class Infra:
             self.keycloak.wait(self.keycloak.proc.popen, started)
 
     def stop(self) -> None:
-        for component in (self.kafka, self.store, self.postgres, self.zipkin, self.keycloak):
+        for component in (self.keycloak, self.kafka, self.store, self.postgres, self.zipkin):
             if component is not None:
                 component.stop()
