@@ -961,6 +961,9 @@ class Keycloak:
                 f"--http-port={self.port}",
                 f"--http-management-port={self.management_port}",
                 "--hostname-strict=false",
+                # One node: local caches, no JGroups cluster (its discovery and mTLS set-up took
+                # ~10 s of each start, and it listened on *:7800).
+                "--cache=local",
                 "--import-realm",
             ],
             workdir / "logs" / "keycloak.log",
