@@ -4,7 +4,10 @@ Platform: the whole platform is started (real Kafka, FerretDB, the services, the
 repetition the secretariat schedules one session with CAPACITY places; then WORKERS concurrent
 clients, each its own caller (member staff of its own organisation, so the gateway's per-caller
 rate limit does not throttle the crowd), send ATTEMPTS registrations through the gateway, every
-other one consenting to the waiting list. Measured: completed requests per second and placed
+other one consenting to the waiting list. The callers are an aiohttp client on uvloop in this
+process, each on a connection opened before the burst (``--callers httpx``: httpx's AsyncClient,
+as before 28 November 2026, which itself spent ~5 ms of CPU per request, more than any process of
+the platform, on the same two cores). Measured: completed requests per second and placed
 (confirmed) registrations per second over the whole burst, and each request's latency. Checked
 after every repetition (the run FAILS otherwise): exactly CAPACITY confirmed, every consenting
 overflow request wait-listed, every other overflow request a 409,
@@ -19,14 +22,19 @@ alone enforcing the limit), then, once full, the same update failing. Beside it:
 
 CPU: over each platform burst, the CPU time (``/proc``) that training, the gateway, the store (our
 front and PostgreSQL with its backends), the other services, and Kafka with Zipkin used, per
-registration request: the figure that depends least on what else runs on the machine. Beside
-it, the session's committed writes per admission (its stored version after the burst): racing
-registrations combined into one write make it fall below 1.
+registration request: the figure that depends least on what else runs on the machine; the
+callers' own CPU (this process), beside the raw side's. Beside it, the session's committed
+writes per admission (its stored version after the burst): racing registrations combined into
+one write make it fall below 1; and PostgreSQL's transactions in the store's database per
+request (``pg_stat_database``; each statement the store sends outside a transaction block is one),
+beside the raw side's per conditional update.
 
 Before and after in one run (``--baseline DIR``): DIR holds another version of training's package
 (``DIR/training``); every repetition then runs the burst twice on the same platform, training
 restarted before each burst, once on this checkout's code and once with DIR first on its
 ``PYTHONPATH`` (the order alternating between repetitions), and the raw store once.
+``--baseline-env NAME=VALUE`` adds a setting to the baseline's environment (alone: this code
+under another setting, e.g. ``ADMISSION_GATHER_MS=0``).
 
 Run:  .venv/bin/python bench/registrations.py                  (starts the platform; ~3-5 min)
       .venv/bin/python bench/registrations.py --capacity 100 --attempts 300 --workers 32 --reps 3
