@@ -487,6 +487,8 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
         for group in [*Processes.GROUPS, "all"]:
             values = [sum(p.cpu_ms.values()) if group == "all" else p.cpu_ms.get(group, 0.0) for p in runs]
             cpu_rows.append([f"CPU ms: {group}{tag}", *(f"{v:.2f}" for v in values), median(values)])
+        filled = [p.placed_per_s(args.capacity) for p in runs]
+        cpu_rows.append([f"places filled / s{tag}", *(f"{v:.1f}" for v in filled), median(filled)])
         writes = [p.session_writes / (p.statuses["confirmed"] + p.statuses["waitlisted"]) for p in runs]
         cpu_rows.append([f"session writes per admission{tag}", *(f"{v:.2f}" for v in writes), median(writes)])
         client = [p.client_cpu_ms for p in runs]
@@ -497,6 +499,8 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
         latency_rows.append([f"per registration request{tag}", *(percentile(latencies, p) for p in (50, 90, 99, 100))])
         for p in runs:
             statuses.update(p.statuses)
+    raw_filled = [r.conditional_per_s for r in raw]
+    cpu_rows.append(["raw: conditional pushes / s until full", *(f"{v:.1f}" for v in raw_filled), median(raw_filled)])
     raw_cpu = [r.store_cpu_ms for r in raw]
     cpu_rows.append(["raw: store CPU ms per conditional update", *(f"{v:.2f}" for v in raw_cpu), median(raw_cpu)])
     raw_client = [r.client_cpu_ms for r in raw]
