@@ -4,7 +4,10 @@ Platform: the whole platform is started (real Kafka, FerretDB, the services, the
 repetition the secretariat schedules one session with CAPACITY places; then WORKERS concurrent
 clients, each its own caller (member staff of its own organisation, so the gateway's per-caller
 rate limit does not throttle the crowd), send ATTEMPTS registrations through the gateway, every
-other one consenting to the waiting list. Measured: completed requests per second and placed
+other one consenting to the waiting list. The callers are an aiohttp client on uvloop in this
+process, each on a connection opened before the burst (``--callers httpx``: httpx's AsyncClient,
+as before 28 November 2026, which itself spent ~5 ms of CPU per request, more than any process of
+the platform, on the same two cores). Measured: completed requests per second and placed
 (confirmed) registrations per second over the whole burst, and each request's latency. Checked
 after every repetition (the run FAILS otherwise): exactly CAPACITY confirmed, every consenting
 overflow request wait-listed, every other overflow request a 409,
@@ -19,14 +22,19 @@ alone enforcing the limit), then, once full, the same update failing. Beside it:
 
 CPU: over each platform burst, the CPU time (``/proc``) that training, the gateway, the store (our
 front and PostgreSQL with its backends), the other services, and Kafka with Zipkin used, per
-registration request: the figure that depends least on what else runs on the machine. Beside
-it, the session's committed writes per admission (its stored version after the burst): racing
-registrations combined into one write make it fall below 1.
+registration request: the figure that depends least on what else runs on the machine; the
+callers' own CPU (this process), beside the raw side's. Beside it, the session's committed
+writes per admission (its stored version after the burst): racing registrations combined into
+one write make it fall below 1; and PostgreSQL's transactions in the store's database per
+request (``pg_stat_database``; each statement the store sends outside a transaction block is one),
+beside the raw side's per conditional update.
 
 Before and after in one run (``--baseline DIR``): DIR holds another version of training's package
 (``DIR/training``); every repetition then runs the burst twice on the same platform, training
 restarted before each burst, once on this checkout's code and once with DIR first on its
 ``PYTHONPATH`` (the order alternating between repetitions), and the raw store once.
+``--baseline-env NAME=VALUE`` adds a setting to the baseline's environment (alone: this code
+under another setting, e.g. ``ADMISSION_GATHER_MS=0``).
 
 Run:  .venv/bin/python bench/registrations.py                  (starts the platform; ~3-5 min)
       .venv/bin/python bench/registrations.py --capacity 100 --attempts 300 --workers 32 --reps 3
@@ -38,10 +46,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -49,7 +59,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
+import psycopg
+import uvloop
 from benchlib import (
     MeasurementFailed,
     exit_on_sigterm,
@@ -78,6 +91,8 @@ class PlatformRun:
     variant: str = CURRENT
     load: float = 0.0  # 1-minute load average when the burst started
     session_writes: int = 0  # the session document's version after the burst: its committed writes
+    pg_transactions: float = 0.0  # PostgreSQL transactions in the store's database per request
+    client_cpu_ms: float = 0.0  # this process's CPU ms per request (the callers: httpx)
 
     @property
     def requests_per_s(self) -> float:
@@ -93,6 +108,8 @@ class RawRun:
     all_per_s: float  # all conditional updates (including the refused ones) per second
     insert_per_s: float  # insert_one per second
     store_cpu_ms: float = 0.0  # the store's CPU ms (our front + PostgreSQL) per conditional update
+    pg_transactions: float = 0.0  # PostgreSQL transactions in the store's database per conditional update
+    client_cpu_ms: float = 0.0  # this process's CPU ms per conditional update (the callers: PyMongo)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -136,6 +153,24 @@ class Processes:
 
     def cpu(self) -> dict[str, float]:
         return {group: sum(tree_cpu_seconds(pid) for pid in pids) for group, pids in self.pids().items()}
+
+    async def pg_transactions(self) -> int:
+        """Transactions committed or rolled back so far in the store's PostgreSQL database: each statement
+        the store sends outside a transaction block is one, so their count follows the store's SQL work.
+
+        PostgreSQL's backends report their counts when they go idle, at most once a second: this
+        waits that long first, so a burst's statements are all counted."""
+        await asyncio.sleep(1.5)
+
+        def read() -> int:
+            with psycopg.connect(self.stack.infra.postgres.dsn(), autocommit=True) as conn:
+                row = conn.execute(
+                    "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
+                    (self.stack.infra.postgres.DATABASE,),
+                ).fetchone()
+            return int(row[0]) if row else 0
+
+        return await asyncio.to_thread(read)
 
 
 async def dev_token(client: httpx.AsyncClient, subject: str, roles: list[str], org_id: str | None = None) -> str:
@@ -192,19 +227,44 @@ async def measure_platform(
         result = PlatformRun(seconds=0.0, placed_seconds=0.0, variant=variant)
         placed_at: list[float] = []
         failures: list[str] = []
-        spy = None
-        if processes is not None and args.py_spy:
-            out = Path(args.workdir) / f"training-{variant}-{rep}.stacks"
-            spy = subprocess.Popen(
-                [args.py_spy, "record", "-p", str(processes.pids()["training"][0]), "-r", "100", "-f", "raw"]
-                + ["-o", str(out), "--nonblocking"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+        callers = None
+        if args.callers == "aiohttp":
+            callers = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=args.workers + 4), timeout=aiohttp.ClientTimeout(total=60)
             )
+
+            async def connect() -> None:
+                async with callers.get(f"{gateway_url}/healthz") as answer:
+                    await answer.read()
+
+            await asyncio.gather(*(connect() for _ in range(args.workers)))  # a connection per caller, opened
+        spies: list[subprocess.Popen[bytes]] = []
+        if processes is not None and args.py_spy:
+            for name in ("training", "gateway"):
+                out = Path(args.workdir) / f"{name}-{variant}-{rep}.stacks"
+                spies.append(
+                    subprocess.Popen(
+                        [args.py_spy, "record", "-p", str(processes.pids()[name][0]), "-r", "100", "-f", "raw"]
+                        + ["-o", str(out), "--nonblocking"],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
+                )
             await asyncio.sleep(1.0)  # attached before the burst
+        pg_before = await processes.pg_transactions() if processes is not None else 0
         cpu_before = processes.cpu() if processes is not None else {}
+        client_before = time.process_time()
         result.load = os.getloadavg()[0]
         started = now()
+
+        url = f"{gateway_url}{API}/sessions/{session_id}/registrations"
+
+        async def post(headers: dict[str, str], body: dict[str, Any]) -> tuple[int, bytes]:
+            if callers is not None:
+                async with callers.post(url, json=body, headers=headers) as answer:
+                    return answer.status, await answer.read()
+            response = await client.post(url, json=body, headers=headers)
+            return response.status_code, response.content
 
         async def worker(w: int) -> None:
             headers = {"Authorization": f"Bearer {tokens[w]}"}
@@ -219,29 +279,37 @@ async def measure_platform(
                     "waitlist": i % 2 == 1,
                 }
                 sent = now()
-                response = await client.post(f"{API}/sessions/{session_id}/registrations", json=body, headers=headers)
+                code, content = await post(headers, body)
                 done = now()
                 result.latencies.append(done - sent)
-                if response.status_code == 201:
-                    status = response.json()["status"]
+                if code == 201:
+                    status = json.loads(content)["status"]
                     result.statuses[status] += 1
                     if status == "confirmed":
                         placed_at.append(done)
                     elif status == "waitlisted" and not body["waitlist"]:
                         failures.append(f"request {i} wait-listed without consent")
                 else:
-                    result.statuses[str(response.status_code)] += 1
-                    if response.status_code != 409 or body["waitlist"]:
-                        failures.append(f"request {i}: {response.status_code} {response.text[:200]}")
+                    result.statuses[str(code)] += 1
+                    if code != 409 or body["waitlist"]:
+                        failures.append(f"request {i}: {code} {content[:200]!r}")
 
-        await asyncio.gather(*(worker(w) for w in range(args.workers)))
-        result.seconds = now() - started
+        try:
+            await asyncio.gather(*(worker(w) for w in range(args.workers)))
+            result.seconds = now() - started
+            result.client_cpu_ms = (time.process_time() - client_before) * 1000 / args.attempts
+        finally:
+            if callers is not None:
+                await callers.close()
         result.placed_seconds = (max(placed_at) - started) if placed_at else float("nan")
         if processes is not None:
             cpu_after = processes.cpu()
             result.cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / args.attempts for k in cpu_after}
-        if spy is not None:
+            # Less the one transaction of each reading (its own connection).
+            result.pg_transactions = (await processes.pg_transactions() - pg_before - 1) / args.attempts
+        for spy in spies:
             spy.send_signal(2)  # SIGINT: py-spy writes what it recorded
+        for spy in spies:
             await asyncio.to_thread(spy.wait, 30)
 
         if result.statuses["confirmed"] != args.capacity:
@@ -304,7 +372,9 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace, processes: Pro
                 "registered_at": datetime.now(UTC).isoformat(),
             }
 
+        pg_before = await processes.pg_transactions() if processes is not None else 0
         cpu_before = processes.cpu()["store"] if processes is not None else 0.0
+        client_before = time.process_time()
         started = now()
 
         async def conditional() -> None:
@@ -322,7 +392,9 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace, processes: Pro
 
         await asyncio.gather(*(conditional() for _ in range(args.workers)))
         all_seconds = now() - started
+        client_cpu = time.process_time() - client_before
         store_cpu = processes.cpu()["store"] - cpu_before if processes is not None else 0.0
+        pg_after = await processes.pg_transactions() if processes is not None else 0
         doc = await sessions.find_one({"_id": "s"})
         if doc is None or doc["confirmed"] != args.capacity or len(doc["registrations"]) != args.capacity:
             raise MeasurementFailed(f"raw: the store placed {doc and doc['confirmed']} for {args.capacity} places")
@@ -346,6 +418,8 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace, processes: Pro
             all_per_s=args.attempts / all_seconds,
             insert_per_s=args.attempts / insert_seconds,
             store_cpu_ms=store_cpu * 1000 / args.attempts,
+            client_cpu_ms=client_cpu * 1000 / args.attempts,
+            pg_transactions=(pg_after - pg_before - 1) / args.attempts if processes is not None else 0.0,
         )
     finally:
         await client.drop_database(db.name)
@@ -353,16 +427,21 @@ async def measure_raw(mongodb_url: str, args: argparse.Namespace, processes: Pro
 
 
 def use_training(stack: Any, args: argparse.Namespace, variant: str) -> None:
-    """Restart training on this checkout's code or (baseline) on ``args.baseline``'s."""
+    """Restart training on this checkout's code or (baseline) on ``args.baseline``'s, with (baseline)
+    ``args.baseline_env`` added to its environment."""
     proc = stack.procs["training"]
-    wanted = args.baseline if variant == BASELINE else None
-    if proc.running and proc.env.get("PYTHONPATH") == wanted:
+    if not hasattr(args, "training_env"):
+        args.training_env = dict(proc.env)  # as the stack started it
+    wanted = dict(args.training_env)
+    if variant == BASELINE:
+        wanted.update(args.baseline_env)
+        if args.baseline:
+            wanted["PYTHONPATH"] = args.baseline
+    if proc.running and proc.env == wanted:
         return
     proc.stop()
-    if wanted is None:
-        proc.env.pop("PYTHONPATH", None)
-    else:
-        proc.env["PYTHONPATH"] = wanted
+    proc.env.clear()
+    proc.env.update(wanted)
     stack.start_process("training")
 
 
@@ -371,11 +450,11 @@ async def measure(stack: Any, args: argparse.Namespace) -> tuple[list[PlatformRu
     raw: list[RawRun] = []
     processes = Processes(stack)
     for rep in range(args.reps):
-        variants = [CURRENT, BASELINE] if args.baseline else [CURRENT]
+        variants = [CURRENT, BASELINE] if args.baseline or args.baseline_env else [CURRENT]
         if rep % 2:
             variants.reverse()
         for variant in variants:
-            if args.baseline:
+            if len(variants) > 1:
                 await asyncio.to_thread(use_training, stack, args, variant)
             say(f"repetition {rep + 1}/{args.reps}: platform ({variant}; load {os.getloadavg()[0]:.1f})")
             platform.append(
@@ -408,14 +487,26 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
         for group in [*Processes.GROUPS, "all"]:
             values = [sum(p.cpu_ms.values()) if group == "all" else p.cpu_ms.get(group, 0.0) for p in runs]
             cpu_rows.append([f"CPU ms: {group}{tag}", *(f"{v:.2f}" for v in values), median(values)])
+        filled = [p.placed_per_s(args.capacity) for p in runs]
+        cpu_rows.append([f"places filled / s{tag}", *(f"{v:.1f}" for v in filled), median(filled)])
         writes = [p.session_writes / (p.statuses["confirmed"] + p.statuses["waitlisted"]) for p in runs]
         cpu_rows.append([f"session writes per admission{tag}", *(f"{v:.2f}" for v in writes), median(writes)])
+        client = [p.client_cpu_ms for p in runs]
+        cpu_rows.append([f"CPU ms: callers (this script){tag}", *(f"{v:.2f}" for v in client), median(client)])
+        pg = [p.pg_transactions for p in runs]
+        cpu_rows.append([f"PostgreSQL transactions{tag}", *(f"{v:.2f}" for v in pg), median(pg)])
         latencies = [x * 1000 for p in runs for x in p.latencies]
         latency_rows.append([f"per registration request{tag}", *(percentile(latencies, p) for p in (50, 90, 99, 100))])
         for p in runs:
             statuses.update(p.statuses)
+    raw_filled = [r.conditional_per_s for r in raw]
+    cpu_rows.append(["raw: conditional pushes / s until full", *(f"{v:.1f}" for v in raw_filled), median(raw_filled)])
     raw_cpu = [r.store_cpu_ms for r in raw]
     cpu_rows.append(["raw: store CPU ms per conditional update", *(f"{v:.2f}" for v in raw_cpu), median(raw_cpu)])
+    raw_client = [r.client_cpu_ms for r in raw]
+    cpu_rows.append(["raw: callers' CPU ms per update", *(f"{v:.2f}" for v in raw_client), median(raw_client)])
+    raw_pg = [r.pg_transactions for r in raw]
+    cpu_rows.append(["raw: PostgreSQL transactions per update", *(f"{v:.2f}" for v in raw_pg), median(raw_pg)])
     rows += [
         ["raw store: conditional push / s until full", raw_placed, "1.00x"],
         ["raw store: conditional updates / s (incl. refused)", raw_all, ""],
@@ -424,7 +515,10 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
     lines = [
         f"one session, capacity {args.capacity}, {args.attempts} registrations from {args.workers} concurrent "
         f"callers, half consenting to the waiting list; medians of {args.reps} repetitions"
-        + (f"; baseline training: {args.baseline}" if named else ""),
+        + (f"; baseline training: {args.baseline or 'this code'}" if named else "")
+        + (
+            " with " + " ".join(f"{k}={v}" for k, v in args.baseline_env.items()) if named and args.baseline_env else ""
+        ),
         table(["measure", "per second", "ratio"], rows),
         "",
         table(
@@ -437,7 +531,7 @@ def report(args: argparse.Namespace, platform: list[PlatformRun], raw: list[RawR
         "in every repetition (checked against the stored session)",
         "load average (1 min) at each burst: "
         + ", ".join(f"{p.load:.1f} ({p.variant})" for p in platform)
-        + (" (training profiled with py-spy)" if args.py_spy else ""),
+        + (" (training and the gateway profiled with py-spy)" if args.py_spy else ""),
     ]
     return "\n".join(lines)
 
@@ -448,6 +542,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--attempts", type=int, default=300, help="registrations sent per repetition")
     parser.add_argument("--workers", type=int, default=32, help="concurrent callers")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument(
+        "--callers",
+        choices=("aiohttp", "httpx"),
+        default="aiohttp",
+        help="the HTTP client the concurrent callers use (httpx: as measured before 28 November 2026)",
+    )
     parser.add_argument("--max-seconds", type=float, default=1200.0, help="bound on the whole measurement")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     parser.add_argument(
@@ -455,8 +555,20 @@ def parse_args() -> argparse.Namespace:
         metavar="DIR",
         help="another version of training's package (DIR/training): each repetition measures both",
     )
-    parser.add_argument("--py-spy", metavar="PATH", help="py-spy: record training during each burst (raw stacks)")
+    parser.add_argument(
+        "--baseline-env",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="the baseline's training runs with this in its environment (alone: this code, another setting)",
+    )
+    parser.add_argument(
+        "--py-spy", metavar="PATH", help="py-spy: record training and the gateway during each burst (raw stacks)"
+    )
     args = parser.parse_args()
+    if any("=" not in e for e in args.baseline_env):
+        parser.error("--baseline-env takes NAME=VALUE")
+    args.baseline_env = dict(e.split("=", 1) for e in args.baseline_env)
     if args.baseline and not (Path(args.baseline) / "training" / "__init__.py").is_file():
         parser.error(f"--baseline: no training package in {args.baseline}")
     if args.attempts < args.capacity:
@@ -480,7 +592,7 @@ def main() -> int:
         say(f"platform up in {now() - started:.0f}s at {stack.gateway_url}")
         args.workdir = str(workdir)
         try:
-            platform, raw = asyncio.run(asyncio.wait_for(measure(stack, args), args.max_seconds))
+            platform, raw = uvloop.run(asyncio.wait_for(measure(stack, args), args.max_seconds))
         except TimeoutError:
             say(f"FAILED: the measurement did not finish within {args.max_seconds:g}s")
             return 1

@@ -49,9 +49,12 @@ class ChangeCombiner(Generic[A]):
         *,
         attempts: int = 30,
         max_batch: int = 200,
+        gather: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._load = load
         self._save = save
+        # Awaited before each batch is taken from the queue (changes arriving meanwhile join it).
+        self._gather = gather
         self.attempts = attempts
         self.max_batch = max_batch
         self._queues: dict[str, list[_Pending]] = {}
@@ -72,6 +75,8 @@ class ChangeCombiner(Generic[A]):
     async def _drain(self, key: str) -> None:
         try:
             while True:
+                if self._gather is not None and self._queues.get(key):
+                    await self._gather(key)
                 queue = self._queues.get(key)
                 if not queue:
                     return  # no await between this check and the cleanup below: nothing is left behind

@@ -113,3 +113,20 @@ async def test_too_many_lost_races_fail_every_caller_and_nothing_is_left_queued(
         await combiner.apply("box", lambda b: b.add(1))
     store.conflicts_to_raise = 0
     assert (await combiner.apply("box", lambda b: b.add(2)))[1] == len(store.items)
+
+
+async def test_changes_arriving_while_the_batch_gathers_join_it() -> None:
+    store = FakeStore()
+    gathered: list[str] = []
+
+    async def gather(key: str) -> None:
+        gathered.append(key)
+        await asyncio.sleep(0.05)
+
+    combiner: ChangeCombiner[Box] = ChangeCombiner(store.load, store.save, gather=gather)
+    first = asyncio.create_task(combiner.apply("box", lambda b: b.add(0)))
+    await asyncio.sleep(0.01)  # the batch is gathering, not yet taken
+    later = [asyncio.create_task(combiner.apply("box", lambda b, i=i: b.add(i))) for i in range(1, 4)]
+    await asyncio.gather(first, *later)
+    assert store.items == [0, 1, 2, 3] and store.saves == 1  # one batch, one write
+    assert gathered == ["box"]

@@ -435,9 +435,9 @@ async def test_admissions_in_flight_together_wait_to_share_a_write(world: World)
     first = [register("a"), register("b")]  # in flight together: their write waits
     await asyncio.sleep(0.05)
     assert world.sessions.docs[sid].version == version and not any(t.done() for t in first)
-    later = [register(name) for name in ("c", "d", "e")]  # arrive while it waits: they share the next write
+    later = [register(name) for name in ("c", "d", "e")]  # arrive while it waits: they join its write
     await asyncio.gather(*first, *later)
-    assert world.sessions.docs[sid].version == version + 2
+    assert world.sessions.docs[sid].version == version + 1
     assert not world.service._admitting
     world.service.gather_s = 5.0
     _, alone = await asyncio.wait_for(world.service.register(sid, Register("Lone", "lone@org-b.example"), BOB), 2.0)

@@ -111,7 +111,10 @@ class TrainingService:
         self.offer_for = offer_for
         self.new_code = new_code
         self.writer: ChangeCombiner[Session] = ChangeCombiner(
-            self._load, lambda session, origins: repo.save(session, origins=origins), attempts=self.MAX_ATTEMPTS
+            self._load,
+            lambda session, origins: repo.save(session, origins=origins),
+            attempts=self.MAX_ATTEMPTS,
+            gather=self._gather,
         )
         # Per session: changes waiting that read or move existing registrations.
         self._need_registrations: Counter[str] = Counter()
@@ -119,17 +122,21 @@ class TrainingService:
         self._need_fresh: Counter[str] = Counter()
         # Per session: admissions in flight (queued or being decided and written).
         self._admitting: Counter[str] = Counter()
-        # While several admissions to one session are in flight, each write of them first waits
-        # this long, so that more join the next write (fewer, larger writes under contention).
+        # While several admissions to one session are in flight, the next batch of them is taken
+        # from the queue only after this long, and those arriving meanwhile join it (fewer, larger
+        # writes under contention; a lone admission never waits).
         self.gather_s = gather.total_seconds()
+
+    async def _gather(self, session_id: str) -> None:
+        """Before the next batch for ``session_id`` is taken: wait for more admissions to join it."""
+        if self.gather_s > 0 and self._admitting[session_id] > 1 and not self._need_registrations[session_id]:
+            await asyncio.sleep(self.gather_s)
 
     async def _load(self, session_id: str) -> Session:
         """The session for the next batch of changes: with every registration only if one needs them;
         for admitting alone, as this process last wrote it, unless a refusal waits to be checked."""
         if self._need_registrations[session_id]:
             return await self.get(session_id)
-        if self.gather_s > 0 and self._admitting[session_id] > 1:
-            await asyncio.sleep(self.gather_s)
         session = await self.repo.get_summary(session_id, recent=not self._need_fresh[session_id])
         if session is None:
             raise NotFound(f"session {session_id} not found", field="session_id")
