@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, getcontext, localcontext
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -287,13 +288,51 @@ class LineResult(NamedTuple):  # one per priced line: an immutable tuple is the 
         return self.pricing.steps(self)
 
 
+class PricedLines(NamedTuple):
+    """A report's priced lines as columns (one list per field, by position in the report): what
+    pricing works out, without an object per line (``ReportResult.lines`` makes them when read)."""
+
+    lines: tuple[ReportLine, ...]  # the report's lines, in report order
+    amounts: list[Decimal]
+    units_before: list[int]
+    royalties_before: list[Decimal]
+    covered_by: list[tuple[str, ...]]  # shared tuples: one per answer of the patent index
+    pricer: _Pricer
+
+
 @dataclass(frozen=True)
 class ReportResult:
     licensee_group_id: str
     period: Period
-    lines: tuple[LineResult, ...]  # in report order
+    priced: PricedLines = field(repr=False)
     total: Decimal
     year_to_date: Mapping[int, YearToDate]  # ``prior`` updated by this report: store it for the next one
+
+    @cached_property
+    def lines(self) -> tuple[LineResult, ...]:
+        """One ``LineResult`` per line, in report order (made when first read)."""
+        priced = self.priced
+        reported = self.period
+        back = {period: period < reported for period in {line.period for line in priced.lines}}
+        pricer = priced.pricer
+        return tuple(
+            LineResult(i, line, back[line.period], covered_by, units, amount, royalties, pricer)
+            for i, (line, covered_by, units, amount, royalties) in enumerate(
+                zip(
+                    priced.lines,
+                    priced.covered_by,
+                    priced.units_before,
+                    priced.amounts,
+                    priced.royalties_before,
+                    strict=True,
+                )
+            )
+        )
+
+    @property
+    def amounts(self) -> list[Decimal]:
+        """Each line's amount, in report order (``lines[i].amount``, without making the lines)."""
+        return self.priced.amounts
 
 
 def validate_report(report: RoyaltyReport, schedule: RateSchedule, today: date) -> None:
@@ -370,29 +409,25 @@ def compute_report(
         positions.append(i)
     units_of = {year: prior[year].units for year in years}
     royalties_of = {year: prior[year].royalties for year in years}
-    priced: list[LineResult | None] = [None] * len(lines)
+    n = len(lines)
+    amounts: list[Decimal] = [ZERO] * n
+    units_before: list[int] = [0] * n
+    royalties_before: list[Decimal] = [ZERO] * n
+    covered_by: list[tuple[str, ...]] = [()] * n
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         pricer = _Pricer(schedule, listed, report.period, compliant=compliant, member=member_in_good_standing)
-        amount_of = pricer.amount
+        columns = PricedLines(lines, amounts, units_before, royalties_before, covered_by, pricer)
         for period in sorted(by_period):
             year = period.year
-            back = period < report.period
-            units, royalties = units_of[year], royalties_of[year]
-            for index in by_period[period]:
-                line = lines[index]
-                covered_by, amount = amount_of(line, units, royalties)
-                priced[index] = LineResult(index, line, back, covered_by, units, amount, royalties, pricer)
-                if covered_by:
-                    units += line.units
-                royalties += amount
-            units_of[year], royalties_of[year] = units, royalties
-        done = tuple(r for r in priced if r is not None)
-        total = sum((r.amount for r in done), ZERO)
+            units_of[year], royalties_of[year] = pricer.price(
+                columns, by_period[period], units_of[year], royalties_of[year]
+            )
+        total = sum(amounts, ZERO)
     state = dict(prior)  # years without lines pass through unchanged
     for year in years:
         state[year] = YearToDate(units_of[year], royalties_of[year])
-    return ReportResult(report.licensee_group_id, report.period, done, total, state)
+    return ReportResult(report.licensee_group_id, report.period, columns, total, state)
 
 
 # What a PatentIndex's coverage reads as in a line's explanation, per (made in, sold in, date): the
@@ -400,6 +435,9 @@ def compute_report(
 _COVERAGE_STEPS: WeakKeyDictionary[PatentIndex, dict[tuple[str, str, date], tuple[tuple[str, ...], Step]]] = (
     WeakKeyDictionary()
 )
+# The same answers without their explanation (what pricing needs), per (made in, sold in, date).
+_COVERED_IDS: WeakKeyDictionary[PatentIndex, dict[tuple[str, str, date], tuple[str, ...]]] = WeakKeyDictionary()
+_MAX_COVERED_IDS = 1 << 18  # answers kept per index without their text (~100 bytes each; a year has ~70,000)
 _MAX_COVERAGE_STEPS = 32_768  # explanations kept per index (each names every covering patent: a few KB)
 
 
@@ -415,6 +453,12 @@ class _TierPlan(NamedTuple):
 
 _UNITS_FAST = 10**30  # lines of at most this many units are priced in integers (see _Pricer.amount)
 _DIGITS_FAST = 10**6  # ... when every rate is below 10**20 at the common scale and percentages are below this
+
+
+def _cents(amount: Decimal) -> int:
+    """A whole number of cents (``amount`` is one: checked by the caller)."""
+    numerator, denominator = amount.as_integer_ratio()
+    return numerator * 100 // denominator
 
 
 def _ratio(value: Decimal) -> tuple[int, int]:
@@ -478,6 +522,10 @@ class _Pricer:
         if memo is None:
             memo = _COVERAGE_STEPS[patents] = {}
         self.covered = memo
+        ids_memo = _COVERED_IDS.get(patents)
+        if ids_memo is None:
+            ids_memo = _COVERED_IDS[patents] = {}
+        self.covered_ids = ids_memo
         # The integer path (``amount``): every rate in units of 10^-scale, the percentages as ratios.
         rates = [r for plans in self.plans.values() for plan in plans for r in (plan.standard_rate, plan.saving)]
         scale = max([2] + [-int(r.as_tuple().exponent) for r in rates if r.is_finite()])
@@ -579,10 +627,109 @@ class _Pricer:
                 amount = amount + (room - amount)
         return covered_by, amount
 
+    def price(self, columns: PricedLines, positions: list[int], units: int, royalties: Decimal) -> tuple[int, Decimal]:
+        """Price the lines at ``positions`` (of one period, in report order) into ``columns``, the group's
+        year holding ``units`` royalty-bearing units and ``royalties`` due before the first of them; the
+        year's position after the last (run inside the engine's decimal context). The same figures as
+        ``amount`` line by line, with the per-line work inlined: the amounts in integer cents, the cap
+        compared in cents and applied with ``Decimal`` only on the line that crosses it."""
+        lines = columns.lines
+        amounts, units_before, royalties_before, covered_by = (
+            columns.amounts,
+            columns.units_before,
+            columns.royalties_before,
+            columns.covered_by,
+        )
+        memo = self.covered_ids
+        plans = self.int_plans
+        fast = self.fast
+        free_start = self.free_end + 1
+        compliant = self.compliant
+        unit = self.unit
+        half, whole = unit, 2 * unit
+        regional, markets, discount = self.regional, self.markets, self.discount
+        cap = self.cap
+        cap_cents = 0 if cap is None else _cents(cap)
+        royalty_cents = _cents(royalties)  # ``royalties`` in cents (always whole cents)
+        end = None  # the period's last day (for undated lines), once
+        for i in positions:
+            line = lines[i]
+            on = line.sold_on
+            if on is None:
+                if end is None:
+                    end = line.period.end
+                on = end
+            made, sold = line.country_of_manufacture, line.country_of_sale
+            ids = memo.get((made, sold, on))
+            if ids is None:
+                ids = self._covered_ids(made, sold, on)
+            units_before[i] = units
+            royalties_before[i] = royalties
+            covered_by[i] = ids
+            if not ids:
+                royalties += ZERO  # as pricing step by step does (it fixes the sum's exponent)
+                continue
+            count = line.units
+            if not fast or count > _UNITS_FAST:
+                amount = self.explain(line, False, units, royalties)[1]
+                cents = _cents(amount)
+            else:
+                first, last = units + 1, units + count
+                begin = free_start if free_start > first else first
+                balance = saving = 0  # in units of 10^-scale
+                for lower, upper, rate, off in plans[line.product_category]:
+                    if upper is not None and upper < first:
+                        continue
+                    low = begin if begin > lower else lower + 1
+                    stop = last if upper is None or last < upper else upper
+                    if low <= stop:
+                        balance += (stop - low + 1) * rate
+                        saving += (stop - low + 1) * off
+                    if upper is None or upper >= last:
+                        break
+                if compliant:
+                    balance -= saving
+                cents = (2 * balance + half) // whole  # to the cent, halves up (never negative)
+                if cents and regional is not None and sold in markets:
+                    rn, rd = regional
+                    cents -= (2 * cents * rn + 100 * rd) // (200 * rd)
+                if cents and discount is not None:
+                    dn, dd = discount
+                    cents -= (2 * cents * dn + 100 * dd) // (200 * dd)
+                if not cents:
+                    amount = ZERO
+                elif cap is not None and cents > cap_cents - royalty_cents:  # reaches the cap
+                    if royalty_cents >= cap_cents:  # reached before: free (``amount += -amount`` is 0.00)
+                        amount = ZERO
+                        cents = 0
+                    else:
+                        amount = CENT * cents
+                        room = max(cap - royalties, ZERO)
+                        if room == 0:
+                            amount += -amount
+                        else:
+                            amount = amount + (room - amount)
+                        cents = _cents(amount)
+                else:
+                    amount = CENT * cents
+            amounts[i] = amount
+            units += count
+            royalties += amount
+            royalty_cents += cents
+        return units, royalties
+
     def steps(self, result: LineResult) -> tuple[Step, ...]:
         """The steps of a line priced by this pricer."""
         with localcontext(self.context):
             return self.explain(result.line, result.back_royalty, result.units_before, result.royalties_before)[2]
+
+    def _covered_ids(self, made: str, sold: str, on: date) -> tuple[str, ...]:
+        """The ids of the listed patents in force in either country on ``on`` (memoised per index)."""
+        ids = self.patents.covering(made, sold, on).ids
+        if len(self.covered_ids) >= _MAX_COVERED_IDS:
+            self.covered_ids.clear()
+        self.covered_ids[(made, sold, on)] = ids
+        return ids
 
     def _coverage(self, made: str, sold: str, on: date) -> tuple[tuple[str, ...], Step]:
         key = (made, sold, on)
