@@ -272,9 +272,9 @@ def distribute(
     countries: set[str] = set()  # of the lines without an amount (the others' are in ``by_place``)
     limit = 10 ** getcontext().prec  # a larger amount is refused by ``_validate`` (it cannot be quantized)
     valid = True
-    for position, line in enumerate(lines):
+    for position, (_, made, sold, dated, amount) in enumerate(lines):
         try:
-            numerator, denominator = line.amount.as_integer_ratio()
+            numerator, denominator = amount.as_integer_ratio()
         except (ValueError, OverflowError):  # not finite
             valid = False
             break
@@ -287,15 +287,15 @@ def distribute(
                 valid = False
                 break
             line_cents[position] = cents
-            key = (line.country_of_manufacture, line.country_of_sale, line.dated)
+            key = (made, sold, dated)
             found = by_place.get(key)
             if found is None:
                 by_place[key] = [position]
             else:
                 found.append(position)
         else:
-            countries.add(line.country_of_manufacture)
-            countries.add(line.country_of_sale)
+            countries.add(made)
+            countries.add(sold)
     if valid:
         countries.update(made for made, _, _ in by_place)
         countries.update(sold for _, sold, _ in by_place)
