@@ -302,6 +302,8 @@ class PricedLines(NamedTuple):
 
 @dataclass(frozen=True)
 class ReportResult:
+    """A priced report: its lines as columns (``priced``), made ``LineResult``s when ``lines`` is read."""
+
     licensee_group_id: str
     period: Period
     priced: PricedLines = field(repr=False)
@@ -451,7 +453,7 @@ class _TierPlan(NamedTuple):
     rate_text: str  # the step's text between the units and the amount
 
 
-_UNITS_FAST = 10**30  # lines of at most this many units are priced in integers (see _Pricer.amount)
+_UNITS_FAST = 10**30  # lines of at most this many units are priced in integers (see _Pricer.price)
 _DIGITS_FAST = 10**6  # ... when every rate is below 10**20 at the common scale and percentages are below this
 
 
@@ -474,7 +476,7 @@ class _Pricer:
     their explanations), the percentages as exact ratios, and (per patent index) the step naming
     the patents in force for a (country, country, date).
 
-    ``amount`` prices a line without writing its explanation: the tiers, the compliant rate, the
+    ``price`` prices a period's lines without writing their explanations: the tiers, the compliant rate, the
     rounding and the discounts in exact integer arithmetic (units × rate in units of 10^-scale,
     halves rounded up to the cent), the cap with the same ``Decimal`` operations as the rules. Every
     step of the ``Decimal`` path is exact at the engine's precision for the sizes it takes (lines of
@@ -526,7 +528,7 @@ class _Pricer:
         if ids_memo is None:
             ids_memo = _COVERED_IDS[patents] = {}
         self.covered_ids = ids_memo
-        # The integer path (``amount``): every rate in units of 10^-scale, the percentages as ratios.
+        # The integer path (``price``): every rate in units of 10^-scale, the percentages as ratios.
         rates = [r for plans in self.plans.values() for plan in plans for r in (plan.standard_rate, plan.saving)]
         scale = max([2] + [-int(r.as_tuple().exponent) for r in rates if r.is_finite()])
         regional = _ratio(schedule.regional_discount_percent)
@@ -576,63 +578,13 @@ class _Pricer:
     def __hash__(self) -> int:
         return hash((self.reported, self.compliant, self.member, self.schedule.programme))
 
-    def amount(self, line: ReportLine, units_before: int, royalties_before: Decimal) -> tuple[tuple[str, ...], Decimal]:
-        """The patents covering ``line`` and its amount (run inside the engine's decimal context)."""
-        period = line.period
-        on = line.sold_on
-        if on is None:
-            on = period.end
-        key = (line.country_of_manufacture, line.country_of_sale, on)
-        found = self.covered.get(key)
-        covered_by = (found if found is not None else self._coverage(*key))[0]
-        if not covered_by:
-            return covered_by, ZERO
-        units = line.units
-        if not self.fast or units > _UNITS_FAST:
-            return covered_by, self.explain(line, False, units_before, royalties_before)[1]
-        first, last = units_before + 1, units_before + units
-        start = self.free_end + 1
-        if first > start:
-            start = first
-        balance = saving = 0  # in units of 10^-scale
-        for lower, upper, rate, off in self.int_plans[line.product_category]:
-            if upper is not None and upper < first:
-                continue
-            begin = start if start > lower else lower + 1
-            stop = last if upper is None or last < upper else upper
-            if begin <= stop:
-                balance += (stop - begin + 1) * rate
-                saving += (stop - begin + 1) * off
-            if upper is None or upper >= last:
-                break
-        if self.compliant:
-            balance -= saving
-        unit = self.unit
-        cents = (2 * balance + unit) // (2 * unit)  # to the cent, halves up (never negative)
-        if cents and self.regional is not None and line.country_of_sale in self.markets:
-            n, d = self.regional
-            cents -= (2 * cents * n + 100 * d) // (200 * d)
-        if cents and self.discount is not None:
-            n, d = self.discount
-            cents -= (2 * cents * n + 100 * d) // (200 * d)
-        if not cents:
-            return covered_by, ZERO
-        amount = CENT * cents
-        cap = self.cap
-        if cap is not None:
-            room = max(cap - royalties_before, ZERO)
-            if room == 0:
-                amount += -amount
-            elif amount > room:
-                amount = amount + (room - amount)
-        return covered_by, amount
-
     def price(self, columns: PricedLines, positions: list[int], units: int, royalties: Decimal) -> tuple[int, Decimal]:
         """Price the lines at ``positions`` (of one period, in report order) into ``columns``, the group's
         year holding ``units`` royalty-bearing units and ``royalties`` due before the first of them; the
-        year's position after the last (run inside the engine's decimal context). The same figures as
-        ``amount`` line by line, with the per-line work inlined: the amounts in integer cents, the cap
-        compared in cents and applied with ``Decimal`` only on the line that crosses it."""
+        year's position after the last (run inside the engine's decimal context). Each line's amount in
+        integer cents (see the class docstring); the cap compared in cents and applied with the rules'
+        ``Decimal`` operations only on the line that crosses it (their exponents follow the cap's and the
+        year-to-date's); a line past the cap is 0.00 as ``amount - amount`` is."""
         lines = columns.lines
         amounts, units_before, royalties_before, covered_by = (
             columns.amounts,
