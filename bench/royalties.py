@@ -74,7 +74,6 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -534,9 +533,14 @@ def compute_and_distribute(
     started, cpu = now(), time.process_time()
     # The listed patents indexed once for the whole batch: every report and distribution shares its memo.
     listed = PatentIndex(patents)
-    by_report: dict[tuple[str, str], list[tuple[int, ReportLine]]] = defaultdict(list)
+    # Each report's line indexes and lines, as read (two lists: no tuple per line).
+    by_report: dict[tuple[str, str], tuple[list[int], list[ReportLine]]] = {}
     for group_id, reported, index, line in lines:
-        by_report[(reported, group_id)].append((index, line))
+        found = by_report.get((reported, group_id))
+        if found is None:
+            found = by_report[(reported, group_id)] = ([], [])
+        found[0].append(index)
+        found[1].append(line)
     year_to_date: dict[str, dict[int, YearToDate]] = {}
     compute_s += now() - started
     compute_cpu += time.process_time() - cpu
@@ -547,11 +551,14 @@ def compute_and_distribute(
             tracemalloc.reset_peak()
         started, cpu = now(), time.process_time()
         results = []
-        for (reported, group_id), items in sorted(by_report.items()):
+        for (reported, group_id), (indexes, report_lines) in sorted(by_report.items()):
             if reported != str(period):
                 continue
-            items.sort(key=lambda item: item[0])
-            report = RoyaltyReport(group_id, period, tuple(line for _, line in items))
+            if indexes == sorted(indexes):  # read in order (every layout stores a report's lines in order)
+                ordered = tuple(report_lines)
+            else:
+                ordered = tuple(line for _, line in sorted(zip(indexes, report_lines, strict=True)))
+            report = RoyaltyReport(group_id, period, ordered)
             g = index_of[group_id]
             prior = year_to_date.get(group_id) or {year: YearToDate()}
             result = compute_report(

@@ -28,11 +28,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, getcontext
 from fractions import Fraction
 from functools import cached_property
 from itertools import chain
 from math import gcd
+from operator import attrgetter
 from typing import NamedTuple
 
 from alliance_common.errors import Conflict, InvalidInput
@@ -41,8 +42,7 @@ from licensing.domain.patents import COUNTRY_CODES, Covering, Patent, PatentInde
 from licensing.domain.royalties import CENT, HUNDRED, ZERO, Period, ReportResult, is_cents, to_cents
 
 
-@dataclass(frozen=True, slots=True)
-class CollectedLine:
+class CollectedLine(NamedTuple):  # one per line of a period (a million): an immutable tuple is the cheapest
     ref: str  # the report line it comes from, e.g. "RPT-2025Q1-ACME#3"
     country_of_manufacture: str
     country_of_sale: str
@@ -228,16 +228,19 @@ def approximate(value: Fraction, places: int = 6) -> Decimal:
 
 def collected_lines(result: ReportResult, ref_prefix: str) -> tuple[CollectedLine, ...]:
     """A priced report's lines as collected lines (once the report has been paid in full)."""
-    return tuple(
-        CollectedLine(
-            f"{ref_prefix}#{r.index + 1}",
-            r.line.country_of_manufacture,
-            r.line.country_of_sale,
-            r.line.dated,
-            r.amount,
-        )
-        for r in result.lines
-    )
+    make = tuple.__new__  # ``CollectedLine._make`` without its Python-level call
+    prefix = f"{ref_prefix}#"
+    ends: dict[Period, date] = {}  # each period's last day, for undated lines
+    collected = []
+    for number, (line, amount) in enumerate(zip(result.priced.lines, result.amounts, strict=True), start=1):
+        on = line.sold_on
+        if on is None:
+            on = ends.get(line.period)
+            if on is None:
+                on = ends[line.period] = line.dated
+        row = (f"{prefix}{number}", line.country_of_manufacture, line.country_of_sale, on, amount)
+        collected.append(make(CollectedLine, row))
+    return tuple(collected)
 
 
 def admin_fee(collected: Decimal, admin_fee_percent: Decimal) -> Decimal:
@@ -259,28 +262,54 @@ def distribute(
     listed = index.patents
     if len({p.id for p in listed}) != len(listed):
         raise InvalidInput("a patent is listed twice", field="patents")
-    if len({line.ref for line in lines}) != len(lines):
+    if len(set(map(_REF, lines))) != len(lines):
         raise InvalidInput("two lines have the same ref", field="ref")
-    _validate(lines)
 
-    collected = sum((line.amount for line in lines), ZERO)
-    fee = admin_fee(collected, admin_fee_percent)
-    distributable = collected - fee
-    # Every line gives the same fraction of itself to the fee: D / C.
-    kept = Fraction(distributable) / Fraction(collected) if collected else Fraction(0)
-
-    # The lines with an amount, by (made in, sold in, date): the patents counted are the same for all.
+    # One pass: each line's amount in cents (checked), and the lines with an amount by (made in, sold
+    # in, date): the patents counted are the same for all of them.
     by_place: dict[tuple[str, str, date], list[int]] = {}
-    for position, line in enumerate(lines):
-        if line.amount:
-            key = (line.country_of_manufacture, line.country_of_sale, line.dated)
+    line_cents = [0] * len(lines)
+    countries: set[str] = set()  # of the lines without an amount (the others' are in ``by_place``)
+    limit = 10 ** getcontext().prec  # a larger amount is refused by ``_validate`` (it cannot be quantized)
+    valid = True
+    for position, (_, made, sold, dated, amount) in enumerate(lines):
+        try:
+            numerator, denominator = amount.as_integer_ratio()
+        except (ValueError, OverflowError):  # not finite
+            valid = False
+            break
+        if numerator < 0 or 100 % denominator:  # negative or not in cents
+            valid = False
+            break
+        if numerator:
+            cents = numerator * (100 // denominator)
+            if cents >= limit:
+                valid = False
+                break
+            line_cents[position] = cents
+            key = (made, sold, dated)
             found = by_place.get(key)
             if found is None:
                 by_place[key] = [position]
             else:
                 found.append(position)
-    # The lines counted for each set of patents (lines with the same answer share its object), and
-    # the cents they collected.
+        else:
+            countries.add(made)
+            countries.add(sold)
+    if valid:
+        countries.update(made for made, _, _ in by_place)
+        countries.update(sold for _, sold, _ in by_place)
+        valid = countries <= COUNTRY_CODES
+    if not valid:
+        _validate(lines)  # raises, naming the first problem in the order of the lines
+
+    collected = sum(map(_AMOUNT, lines), ZERO)
+    fee = admin_fee(collected, admin_fee_percent)
+    distributable = collected - fee
+    # Every line gives the same fraction of itself to the fee: D / C.
+    kept = Fraction(distributable) / Fraction(collected) if collected else Fraction(0)
+
+    # The lines counted for each set of patents (lines with the same answer share its object).
     groups: dict[Covering, list[int]] = {}
     uncovered: list[int] = []
     for (made, sold, dated), positions in by_place.items():
@@ -298,11 +327,8 @@ def distribute(
         raise Conflict(f"no listed patent was in force for line(s) {refs}: correct or refund them first", field="lines")
     for positions in groups.values():
         positions.sort()
-    line_cents = [0] * len(lines)
-    for positions in groups.values():
-        for p in positions:
-            line_cents[p] = int(lines[p].amount / CENT)
-    cents_by_covering = {covering: sum(line_cents[p] for p in positions) for covering, positions in groups.items()}
+    cents_of = line_cents.__getitem__
+    cents_by_covering = {covering: sum(map(cents_of, positions)) for covering, positions in groups.items()}
 
     # A licensor's exact share is kept × Σ line amount × its patents / patents counted, over its lines.
     # Summed in integer cents, one sum per distinct count of patents (a few), then made one rational:
@@ -336,6 +362,10 @@ def distribute(
         for licensor in licensors
     )
     return Distribution(period, collected, admin_fee_percent, fee, distributable, statements)
+
+
+_REF = attrgetter("ref")
+_AMOUNT = attrgetter("amount")
 
 
 def _validate(lines: Sequence[CollectedLine]) -> None:

@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, getcontext, localcontext
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -287,13 +288,53 @@ class LineResult(NamedTuple):  # one per priced line: an immutable tuple is the 
         return self.pricing.steps(self)
 
 
+class PricedLines(NamedTuple):
+    """A report's priced lines as columns (one list per field, by position in the report): what
+    pricing works out, without an object per line (``ReportResult.lines`` makes them when read)."""
+
+    lines: tuple[ReportLine, ...]  # the report's lines, in report order
+    amounts: list[Decimal]
+    units_before: list[int]
+    royalties_before: list[Decimal]
+    covered_by: list[tuple[str, ...]]  # shared tuples: one per answer of the patent index
+    pricer: _Pricer
+
+
 @dataclass(frozen=True)
 class ReportResult:
+    """A priced report: its lines as columns (``priced``), made ``LineResult``s when ``lines`` is read."""
+
     licensee_group_id: str
     period: Period
-    lines: tuple[LineResult, ...]  # in report order
+    priced: PricedLines = field(repr=False)
     total: Decimal
     year_to_date: Mapping[int, YearToDate]  # ``prior`` updated by this report: store it for the next one
+
+    @cached_property
+    def lines(self) -> tuple[LineResult, ...]:
+        """One ``LineResult`` per line, in report order (made when first read)."""
+        priced = self.priced
+        reported = self.period
+        back = {period: period < reported for period in {line.period for line in priced.lines}}
+        pricer = priced.pricer
+        return tuple(
+            LineResult(i, line, back[line.period], covered_by, units, amount, royalties, pricer)
+            for i, (line, covered_by, units, amount, royalties) in enumerate(
+                zip(
+                    priced.lines,
+                    priced.covered_by,
+                    priced.units_before,
+                    priced.amounts,
+                    priced.royalties_before,
+                    strict=True,
+                )
+            )
+        )
+
+    @property
+    def amounts(self) -> list[Decimal]:
+        """Each line's amount, in report order (``lines[i].amount``, without making the lines)."""
+        return self.priced.amounts
 
 
 def validate_report(report: RoyaltyReport, schedule: RateSchedule, today: date) -> None:
@@ -370,29 +411,25 @@ def compute_report(
         positions.append(i)
     units_of = {year: prior[year].units for year in years}
     royalties_of = {year: prior[year].royalties for year in years}
-    priced: list[LineResult | None] = [None] * len(lines)
+    n = len(lines)
+    amounts: list[Decimal] = [ZERO] * n
+    units_before: list[int] = [0] * n
+    royalties_before: list[Decimal] = [ZERO] * n
+    covered_by: list[tuple[str, ...]] = [()] * n
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         pricer = _Pricer(schedule, listed, report.period, compliant=compliant, member=member_in_good_standing)
-        amount_of = pricer.amount
+        columns = PricedLines(lines, amounts, units_before, royalties_before, covered_by, pricer)
         for period in sorted(by_period):
             year = period.year
-            back = period < report.period
-            units, royalties = units_of[year], royalties_of[year]
-            for index in by_period[period]:
-                line = lines[index]
-                covered_by, amount = amount_of(line, units, royalties)
-                priced[index] = LineResult(index, line, back, covered_by, units, amount, royalties, pricer)
-                if covered_by:
-                    units += line.units
-                royalties += amount
-            units_of[year], royalties_of[year] = units, royalties
-        done = tuple(r for r in priced if r is not None)
-        total = sum((r.amount for r in done), ZERO)
+            units_of[year], royalties_of[year] = pricer.price(
+                columns, by_period[period], units_of[year], royalties_of[year]
+            )
+        total = sum(amounts, ZERO)
     state = dict(prior)  # years without lines pass through unchanged
     for year in years:
         state[year] = YearToDate(units_of[year], royalties_of[year])
-    return ReportResult(report.licensee_group_id, report.period, done, total, state)
+    return ReportResult(report.licensee_group_id, report.period, columns, total, state)
 
 
 # What a PatentIndex's coverage reads as in a line's explanation, per (made in, sold in, date): the
@@ -400,6 +437,9 @@ def compute_report(
 _COVERAGE_STEPS: WeakKeyDictionary[PatentIndex, dict[tuple[str, str, date], tuple[tuple[str, ...], Step]]] = (
     WeakKeyDictionary()
 )
+# The same answers without their explanation (what pricing needs), per (made in, sold in, date).
+_COVERED_IDS: WeakKeyDictionary[PatentIndex, dict[tuple[str, str, date], tuple[str, ...]]] = WeakKeyDictionary()
+_MAX_COVERED_IDS = 1 << 18  # answers kept per index without their text (~100 bytes each; a year has ~70,000)
 _MAX_COVERAGE_STEPS = 32_768  # explanations kept per index (each names every covering patent: a few KB)
 
 
@@ -413,8 +453,14 @@ class _TierPlan(NamedTuple):
     rate_text: str  # the step's text between the units and the amount
 
 
-_UNITS_FAST = 10**30  # lines of at most this many units are priced in integers (see _Pricer.amount)
+_UNITS_FAST = 10**30  # lines of at most this many units are priced in integers (see _Pricer.price)
 _DIGITS_FAST = 10**6  # ... when every rate is below 10**20 at the common scale and percentages are below this
+
+
+def _cents(amount: Decimal) -> int:
+    """A whole number of cents (``amount`` is one: checked by the caller)."""
+    numerator, denominator = amount.as_integer_ratio()
+    return numerator * 100 // denominator
 
 
 def _ratio(value: Decimal) -> tuple[int, int]:
@@ -430,7 +476,7 @@ class _Pricer:
     their explanations), the percentages as exact ratios, and (per patent index) the step naming
     the patents in force for a (country, country, date).
 
-    ``amount`` prices a line without writing its explanation: the tiers, the compliant rate, the
+    ``price`` prices a period's lines without writing their explanations: the tiers, the compliant rate, the
     rounding and the discounts in exact integer arithmetic (units × rate in units of 10^-scale,
     halves rounded up to the cent), the cap with the same ``Decimal`` operations as the rules. Every
     step of the ``Decimal`` path is exact at the engine's precision for the sizes it takes (lines of
@@ -478,7 +524,11 @@ class _Pricer:
         if memo is None:
             memo = _COVERAGE_STEPS[patents] = {}
         self.covered = memo
-        # The integer path (``amount``): every rate in units of 10^-scale, the percentages as ratios.
+        ids_memo = _COVERED_IDS.get(patents)
+        if ids_memo is None:
+            ids_memo = _COVERED_IDS[patents] = {}
+        self.covered_ids = ids_memo
+        # The integer path (``price``): every rate in units of 10^-scale, the percentages as ratios.
         rates = [r for plans in self.plans.values() for plan in plans for r in (plan.standard_rate, plan.saving)]
         scale = max([2] + [-int(r.as_tuple().exponent) for r in rates if r.is_finite()])
         regional = _ratio(schedule.regional_discount_percent)
@@ -528,61 +578,110 @@ class _Pricer:
     def __hash__(self) -> int:
         return hash((self.reported, self.compliant, self.member, self.schedule.programme))
 
-    def amount(self, line: ReportLine, units_before: int, royalties_before: Decimal) -> tuple[tuple[str, ...], Decimal]:
-        """The patents covering ``line`` and its amount (run inside the engine's decimal context)."""
-        period = line.period
-        on = line.sold_on
-        if on is None:
-            on = period.end
-        key = (line.country_of_manufacture, line.country_of_sale, on)
-        found = self.covered.get(key)
-        covered_by = (found if found is not None else self._coverage(*key))[0]
-        if not covered_by:
-            return covered_by, ZERO
-        units = line.units
-        if not self.fast or units > _UNITS_FAST:
-            return covered_by, self.explain(line, False, units_before, royalties_before)[1]
-        first, last = units_before + 1, units_before + units
-        start = self.free_end + 1
-        if first > start:
-            start = first
-        balance = saving = 0  # in units of 10^-scale
-        for lower, upper, rate, off in self.int_plans[line.product_category]:
-            if upper is not None and upper < first:
-                continue
-            begin = start if start > lower else lower + 1
-            stop = last if upper is None or last < upper else upper
-            if begin <= stop:
-                balance += (stop - begin + 1) * rate
-                saving += (stop - begin + 1) * off
-            if upper is None or upper >= last:
-                break
-        if self.compliant:
-            balance -= saving
+    def price(self, columns: PricedLines, positions: list[int], units: int, royalties: Decimal) -> tuple[int, Decimal]:
+        """Price the lines at ``positions`` (of one period, in report order) into ``columns``, the group's
+        year holding ``units`` royalty-bearing units and ``royalties`` due before the first of them; the
+        year's position after the last (run inside the engine's decimal context). Each line's amount in
+        integer cents (see the class docstring); the cap compared in cents and applied with the rules'
+        ``Decimal`` operations only on the line that crosses it (their exponents follow the cap's and the
+        year-to-date's); a line past the cap is 0.00 as ``amount - amount`` is."""
+        lines = columns.lines
+        amounts, units_before, royalties_before, covered_by = (
+            columns.amounts,
+            columns.units_before,
+            columns.royalties_before,
+            columns.covered_by,
+        )
+        memo = self.covered_ids
+        plans = self.int_plans
+        fast = self.fast
+        free_start = self.free_end + 1
+        compliant = self.compliant
         unit = self.unit
-        cents = (2 * balance + unit) // (2 * unit)  # to the cent, halves up (never negative)
-        if cents and self.regional is not None and line.country_of_sale in self.markets:
-            n, d = self.regional
-            cents -= (2 * cents * n + 100 * d) // (200 * d)
-        if cents and self.discount is not None:
-            n, d = self.discount
-            cents -= (2 * cents * n + 100 * d) // (200 * d)
-        if not cents:
-            return covered_by, ZERO
-        amount = CENT * cents
+        half, whole = unit, 2 * unit
+        regional, markets, discount = self.regional, self.markets, self.discount
         cap = self.cap
-        if cap is not None:
-            room = max(cap - royalties_before, ZERO)
-            if room == 0:
-                amount += -amount
-            elif amount > room:
-                amount = amount + (room - amount)
-        return covered_by, amount
+        cap_cents = 0 if cap is None else _cents(cap)
+        royalty_cents = _cents(royalties)  # ``royalties`` in cents (always whole cents)
+        end = None  # the period's last day (for undated lines), once
+        for i in positions:
+            line = lines[i]
+            on = line.sold_on
+            if on is None:
+                if end is None:
+                    end = line.period.end
+                on = end
+            made, sold = line.country_of_manufacture, line.country_of_sale
+            ids = memo.get((made, sold, on))
+            if ids is None:
+                ids = self._covered_ids(made, sold, on)
+            units_before[i] = units
+            royalties_before[i] = royalties
+            covered_by[i] = ids
+            if not ids:
+                royalties += ZERO  # as pricing step by step does (it fixes the sum's exponent)
+                continue
+            count = line.units
+            if not fast or count > _UNITS_FAST:
+                amount = self.explain(line, False, units, royalties)[1]
+                cents = _cents(amount)
+            else:
+                first, last = units + 1, units + count
+                begin = free_start if free_start > first else first
+                balance = saving = 0  # in units of 10^-scale
+                for lower, upper, rate, off in plans[line.product_category]:
+                    if upper is not None and upper < first:
+                        continue
+                    low = begin if begin > lower else lower + 1
+                    stop = last if upper is None or last < upper else upper
+                    if low <= stop:
+                        balance += (stop - low + 1) * rate
+                        saving += (stop - low + 1) * off
+                    if upper is None or upper >= last:
+                        break
+                if compliant:
+                    balance -= saving
+                cents = (2 * balance + half) // whole  # to the cent, halves up (never negative)
+                if cents and regional is not None and sold in markets:
+                    rn, rd = regional
+                    cents -= (2 * cents * rn + 100 * rd) // (200 * rd)
+                if cents and discount is not None:
+                    dn, dd = discount
+                    cents -= (2 * cents * dn + 100 * dd) // (200 * dd)
+                if not cents:
+                    amount = ZERO
+                elif cap is not None and cents > cap_cents - royalty_cents:  # reaches the cap
+                    if royalty_cents >= cap_cents:  # reached before: free (``amount += -amount`` is 0.00)
+                        amount = ZERO
+                        cents = 0
+                    else:
+                        amount = CENT * cents
+                        room = max(cap - royalties, ZERO)
+                        if room == 0:
+                            amount += -amount
+                        else:
+                            amount = amount + (room - amount)
+                        cents = _cents(amount)
+                else:
+                    amount = CENT * cents
+            amounts[i] = amount
+            units += count
+            royalties += amount
+            royalty_cents += cents
+        return units, royalties
 
     def steps(self, result: LineResult) -> tuple[Step, ...]:
         """The steps of a line priced by this pricer."""
         with localcontext(self.context):
             return self.explain(result.line, result.back_royalty, result.units_before, result.royalties_before)[2]
+
+    def _covered_ids(self, made: str, sold: str, on: date) -> tuple[str, ...]:
+        """The ids of the listed patents in force in either country on ``on`` (memoised per index)."""
+        ids = self.patents.covering(made, sold, on).ids
+        if len(self.covered_ids) >= _MAX_COVERED_IDS:
+            self.covered_ids.clear()
+        self.covered_ids[(made, sold, on)] = ids
+        return ids
 
     def _coverage(self, made: str, sold: str, on: date) -> tuple[tuple[str, ...], Step]:
         key = (made, sold, on)
