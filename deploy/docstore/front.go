@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -64,15 +65,19 @@ func (f *front) serve(ctx context.Context, client net.Conn) {
 	}
 	defer server.Close()
 
+	// Buffered reads: a frame's header and body (usually all of it) come in one read(2)
+	// instead of two, on each side.
+	in := buffered{bufio.NewReaderSize(client, bufferSize), client}
+	out := buffered{bufio.NewReaderSize(server, bufferSize), server}
 	for {
-		frame, err := readFrame(client)
+		frame, err := readFrame(in)
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				f.logger.Debug("client read failed", "error", err)
 			}
 			return
 		}
-		if err := f.handle(ctx, classify(frame), frame, client, server); err != nil {
+		if err := f.handle(ctx, classify(frame), frame, in, out); err != nil {
 			f.logger.Debug("relay failed", "error", err)
 			return
 		}
@@ -128,6 +133,19 @@ func (f *front) handle(ctx context.Context, r request, frame []byte, client, ser
 		}
 	}
 }
+
+// bufferSize is the read buffer per side of a relayed connection.
+const bufferSize = 16 << 10
+
+// buffered reads through a buffer and writes straight to the connection (every write is a
+// whole frame, so nothing is gained by buffering them).
+type buffered struct {
+	*bufio.Reader
+	io.Writer
+}
+
+func (b buffered) Read(p []byte) (int, error)  { return b.Reader.Read(p) }
+func (b buffered) Write(p []byte) (int, error) { return b.Writer.Write(p) }
 
 // streams is true for an OP_MSG reply with moreToCome (exhaust cursors): more replies follow.
 func streams(frame []byte) bool {

@@ -18,6 +18,9 @@
 //   - Usable indexes. FerretDB pushes top-level equalities down as `_jsonb->'f' @> value`,
 //     but its createIndexes builds btree indexes, which cannot serve `@>`. The front adds a
 //     GIN twin beside every index that passes through it (see gin.go).
+//
+// Not built with profile-guided optimisation: a default.pgo took 3 % off an update
+// but added 16 s to a cold build (68 vs 52 s, measured 28 November); -pprof takes the profile if wanted.
 package main
 
 import (
@@ -27,9 +30,12 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only with -pprof
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -48,7 +54,18 @@ func main() {
 	maxBatch := flag.Int("max-write-batch", 48,
 		"most statements per update relayed, and hello's maxWriteBatchSize (below 2*max-in-flight)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	pprofAddr := flag.String("pprof", "", "serve Go's profiles (net/http/pprof) on this address; off if empty")
+	gcPercent := flag.Int("gc-percent", 400,
+		"Go's GOGC: heap growth between collections, in percent of the live heap (the GOGC variable wins if set)")
 	flag.Parse()
+
+	// FerretDB allocates a lot per command (its JSON decoding of every document read, its
+	// resource tracking with finalizers): at Go's default of 100 the collector and its
+	// sweeper took ~15 % of the process's CPU under the store benchmark. Its live heap is
+	// small (tens of MiB), so collecting less often costs little memory.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(*gcPercent)
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -73,6 +90,10 @@ func main() {
 	indexURL, err := withQuery(*pgURL, "pool_max_conns", "4")
 	if err != nil {
 		log.Fatal(err)
+	}
+
+	if *pprofAddr != "" {
+		go func() { logger.Warn("pprof server ended", "error", http.ListenAndServe(*pprofAddr, nil)) }()
 	}
 
 	_ = os.Remove(*socket)
