@@ -126,7 +126,7 @@ INSERT_BATCH = {"reports": 50, "lines": 10_000, "columns": 50, "json": 20, "pack
 READ_BATCH = {"reports": 100, "lines": 10_000, "columns": 100, "json": 20, "packed": 20}
 COLUMN_CHUNK = 10_000  # lines per document of the columns layout
 _EXPLAINED: TypeAdapter[tuple[ExplainedLine, ...]] = TypeAdapter(tuple[ExplainedLine, ...])
-_COLLECTED: TypeAdapter[tuple[CollectedLine, ...]] = TypeAdapter(tuple[CollectedLine, ...])
+_COLLECTED: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[dict[str, Any]])
 LINE_FIELDS = ("product_category", "units", "country_of_manufacture", "country_of_sale", "period", "sold_on")
 ADMIN_FEE_PERCENT = Decimal("5")
 
@@ -637,7 +637,9 @@ def legacy_account_document(account: RoyaltyAccount) -> dict[str, Any]:
     for stored, report in zip(doc["reports"], account.reports, strict=True):
         del stored["body"]
         stored["lines"] = _EXPLAINED.dump_python(report.lines, mode="json")
-        stored["collected"] = _COLLECTED.dump_python(report.collected, mode="json")
+        # As the dataclass it was dumped: one document per line (a NamedTuple now dumps as an array,
+        # and the store takes no arrays of arrays).
+        stored["collected"] = _COLLECTED.dump_python([c._asdict() for c in report.collected], mode="json")
     return doc
 
 
