@@ -43,8 +43,12 @@ BAD_PATH = (
     "backslash or `;`; or the request body could not be parsed (not JSON, or not UTF-8)."
 )
 # Every write may carry an Idempotency-Key (``gateway.idempotency``): declared on each write
-# operation of the combined document unless the service declares it itself (licensing's royalty
-# payment, which also honours it on its own), with the answers the gateway gives about it.
+# operation of the combined document, with the answers the gateway gives about it. Where a service
+# declares it itself (it also honours the key on its own: licensing's royalty payment, standards'
+# proposal), its description stays and its schema becomes the gateway's.
+# The bare form only: a quoted Structured Field string is accepted too, but a schema for both
+# would let generators send `""`, which is empty.
+IDEMPOTENCY_KEY_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!#-~]+$"}
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -58,7 +62,7 @@ IDEMPOTENCY_KEY = {
         "still in progress is 409 with Retry-After. A 5xx or a lost answer is not kept: the retry is "
         "forwarded again. A malformed key is 400."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!#-~]+$"},
+    "schema": IDEMPOTENCY_KEY_SCHEMA,
 }
 IDEMPOTENCY_STATUSES = {
     400: "A malformed Idempotency-Key header (or two of them).",
@@ -68,6 +72,20 @@ IDEMPOTENCY_STATUSES = {
 }
 _READS = frozenset({"get", "head", "options"})
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def _idempotency_key_schema(declared: dict[str, Any]) -> dict[str, Any]:
+    """The key a service declares, as the gateway in front of it accepts it.
+
+    The gateway refuses (400) a key outside its own rules before the service sees it, so the
+    service's looser ``str | None`` (any string) would publish keys that are answered 400: the
+    published schema is the gateway's, with the service's tighter length limit if it has one.
+    """
+    schema = dict(IDEMPOTENCY_KEY_SCHEMA)
+    alternatives = [declared, *(s for s in declared.get("anyOf", []) if isinstance(s, dict))]
+    limits = [s["maxLength"] for s in alternatives if isinstance(s.get("maxLength"), int)]
+    schema["maxLength"] = min([schema["maxLength"], *limits])
+    return schema
 
 
 def add_gateway_statuses(method: str, path: str, operation: dict[str, Any]) -> None:
@@ -84,8 +102,11 @@ def add_gateway_statuses(method: str, path: str, operation: dict[str, Any]) -> N
         responses.setdefault(str(status), problem_response(status, BAD_PATH if status == 400 else None))
     if method not in _READS:
         parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
-        if not any(p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key" for p in parameters):
+        own = [p for p in parameters if p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key"]
+        if not own:
             parameters.append(dict(IDEMPOTENCY_KEY))
+        for parameter in own:
+            parameter["schema"] = _idempotency_key_schema(parameter.get("schema", {}))
         for status, detail in IDEMPOTENCY_STATUSES.items():
             responses.setdefault(str(status), problem_response(status, detail))
 

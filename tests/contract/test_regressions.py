@@ -6,6 +6,9 @@
   with an early-bird period ending in 1970) and ``false`` as the integer 0.
 - NUL characters and lone surrogates in bodies, path and query parameters were a 500 (the store
   cannot hold them).
+- Two writes (standards' proposal, licensing's royalty payment) published the Idempotency-Key they
+  declare themselves as any string, while the gateway answers 400 for a key with a quote in it: the
+  stateful phase sent ``{5"Z2``. The document now gives every write the gateway's rules.
 - ``Allow``/``OPTIONS`` named methods a path does not have (a fixed list at the gateway, one
   route's methods in the services): see ``test_document``.
 """
@@ -164,3 +167,26 @@ def test_the_edge_limits_on_auth_are_documented(platform: Stack, combined: dict[
     )
     assert too_large.status_code == 413, too_large.text
     assert too_large.headers["content-type"] == "application/problem+json"
+
+
+def test_every_write_publishes_the_idempotency_key_the_gateway_accepts(
+    platform: Stack, contract_tokens: dict[str, str], combined: dict[str, Any]
+) -> None:
+    writes = 0
+    for path, item in combined["paths"].items():
+        for method, operation in item.items():
+            if path.startswith("/api/") and method in ("put", "post", "delete", "patch"):
+                headers = [p for p in operation["parameters"] if p["in"] == "header"]
+                keys = [p for p in headers if p["name"].lower() == "idempotency-key"]
+                assert len(keys) == 1, (method, path)
+                assert keys[0]["schema"]["pattern"] == "^[!#-~]+$", (method, path, keys[0])
+                writes += 1
+    assert writes >= 50, writes
+    # Outside that pattern: the gateway's 400, naming the header, before the service sees it.
+    headers = {"Authorization": f"Bearer {contract_tokens['member_admin']}", "Idempotency-Key": '{5"Z2'}
+    response = httpx.post(
+        f"{platform.gateway_url}/api/v1/standards/projects", headers=headers, json={"title": "x"}, timeout=30
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "Idempotency-Key" in response.json()["detail"]
