@@ -4,7 +4,6 @@ account (password, client roles, ``org``) and a token Keycloak signed with those
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,14 +13,7 @@ import jwt
 import pytest
 
 from alliance_local.infra import Keycloak
-from alliance_local.keycloak_admin import (
-    DEMO_PASSWORD,
-    PLATFORM_CLIENT,
-    KeycloakAccounts,
-    KeycloakAdmin,
-    KeycloakError,
-    password_grant,
-)
+from alliance_local.keycloak_admin import DEMO_PASSWORD, PLATFORM_CLIENT, KeycloakAccounts, password_grant
 
 PEOPLE = 12
 WORKERS = 6
@@ -67,41 +59,3 @@ def test_accounts_and_sign_ins_go_in_parallel(keycloak: Keycloak) -> None:
         assert password_grant(client, keycloak.token_endpoint, people[0], DEMO_PASSWORD)["access_token"]
         with pytest.raises(Exception, match="401"):
             password_grant(client, keycloak.token_endpoint, people[1], DEMO_PASSWORD + "x")
-
-
-def test_a_password_hashed_here_is_stored_as_keycloak_stores_its_own(keycloak: Keycloak) -> None:
-    # The demo loader hashes new accounts' passwords itself (KeycloakAdmin.create_user): the stored
-    # credential must have the algorithm and parameters Keycloak gives a password it hashes, or
-    # Keycloak would hash it again at the first sign-in (its policy check) and nothing is saved.
-    admin = KeycloakAdmin.of(keycloak)
-    run = time.monotonic_ns() % 10**9
-    ours, theirs = f"hashed.here.{run}@creds.example", f"hashed.there.{run}@creds.example"
-    try:
-        created = admin.create_user(ours, "correct horse", [])
-        assert created is not None
-        user_id = created[0]
-        plain = [{"type": "password", "value": "battery staple", "temporary": False}]  # Keycloak hashes it
-        account = {"username": theirs, "email": theirs, "enabled": True, "emailVerified": True, "credentials": plain}
-        admin.call("POST", "/users", {**account, "firstName": "Hashed", "lastName": "There"}, expect=(201,))
-        keycloak_id = str((admin.find_user(theirs) or {})["id"])
-
-        def stored(uid: str) -> dict[str, Any]:
-            [credential] = admin.call("GET", f"/users/{uid}/credentials").json()
-            assert credential["type"] == "password"
-            return dict(json.loads(credential["credentialData"]))
-
-        assert stored(user_id) == stored(keycloak_id)
-        assert stored(user_id)["algorithm"] == "argon2"
-        before = admin.call("GET", f"/users/{user_id}/credentials").json()
-        with httpx.Client(timeout=30) as client:
-            assert password_grant(client, keycloak.token_endpoint, ours, "correct horse")["access_token"]
-            with pytest.raises(KeycloakError, match="401"):
-                password_grant(client, keycloak.token_endpoint, ours, "correct horsE")
-        # Signing in did not replace the credential (a hash with other parameters would have been).
-        assert admin.call("GET", f"/users/{user_id}/credentials").json() == before
-    finally:
-        for email in (ours, theirs):
-            found = admin.find_user(email)
-            if found:
-                admin.call("DELETE", f"/users/{found['id']}")
-        admin.close()

@@ -10,19 +10,13 @@ password grant of the realm's development-only direct-grant client.
 The local Keycloak keeps its data in PostgreSQL (``alliance_local.infra.Keycloak``), so accounts are
 made and people signed in in parallel (the callers bound it: the demo loader's worker threads). A new
 account costs two admin calls: POST the user (its id is in the answer's Location header), POST its
-client roles (a new account has none to read). Its password goes as the credential Keycloak would
-have stored (``password_credential``: argon2id with the realm's parameters, hashed here by the
-C library in about 24 ms instead of by Keycloak's Java in about 200 ms, on the same two cores);
-Keycloak checks it at every sign-in exactly as it checks its own.
+client roles (a new account has none to read).
 
 LOCAL DEVELOPMENT ONLY: the demo passwords are published (README, ``scripts/up``'s table).
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -30,7 +24,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from argon2.low_level import Type, hash_secret_raw
 
 from alliance_local.infra import Keycloak
 
@@ -40,37 +33,6 @@ DIRECT_GRANT_CLIENT = "alliance-local-test"  # public, password grant: local dem
 DEMO_PASSWORD = "alliance-demo"  # noqa: S105 - a published, local-only demo credential
 
 Json = dict[str, Any]
-
-# Keycloak 26's default password hashing (no password policy in the realm): argon2id v1.3 (0x13),
-# 32-byte hash, 7,168 KiB, 5 iterations, parallelism 1, 16-byte salt. A credential with other
-# parameters would still sign in, then be hashed again by Keycloak at that sign-in (its policy
-# check), so tests/deploy/test_keycloak_parallel.py compares these with what Keycloak stores itself.
-ARGON2_PARAMETERS = {"hashLength": "32", "memory": "7168", "type": "id", "version": "1.3", "parallelism": "1"}
-ARGON2_ITERATIONS = 5
-
-
-def password_credential(password: str) -> Json:
-    """``password`` as the stored credential Keycloak makes of it (its argon2 hash provider's format)."""
-    salt = os.urandom(16)
-    digest = hash_secret_raw(
-        password.encode("utf-8"),
-        salt,
-        time_cost=ARGON2_ITERATIONS,
-        memory_cost=int(ARGON2_PARAMETERS["memory"]),
-        parallelism=int(ARGON2_PARAMETERS["parallelism"]),
-        hash_len=int(ARGON2_PARAMETERS["hashLength"]),
-        type=Type.ID,
-        version=0x13,
-    )
-    parameters = {key: [value] for key, value in ARGON2_PARAMETERS.items()}
-    credential_data = {"hashIterations": ARGON2_ITERATIONS, "algorithm": "argon2", "additionalParameters": parameters}
-    secret_data = {"value": base64.b64encode(digest).decode(), "salt": base64.b64encode(salt).decode()}
-    return {
-        "type": "password",
-        "temporary": False,
-        "credentialData": json.dumps(credential_data),
-        "secretData": json.dumps({**secret_data, "additionalParameters": {}}),
-    }
 
 
 class CallTimes:
@@ -197,7 +159,7 @@ class KeycloakAdmin:
             "lastName": last_name or (" ".join(local[1:]) or "Demo"),
             "attributes": {k: [v] for k, v in (attributes or {}).items() if v is not None},
         }
-        credentials = [password_credential(password)]
+        credentials = [{"type": "password", "value": password, "temporary": False}]
         created = self.call("POST", "/users", {**representation, "credentials": credentials}, expect=(201, 409))
         if created.status_code == 409:
             return None
