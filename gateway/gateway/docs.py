@@ -104,8 +104,9 @@ def add_gateway_statuses(method: str, path: str, operation: dict[str, Any]) -> N
         parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
         own = [p for p in parameters if p.get("in") == "header" and str(p.get("name", "")).lower() == "idempotency-key"]
         if not own:
-            parameters.append(dict(IDEMPOTENCY_KEY))
-        for parameter in own:
+            own = [dict(IDEMPOTENCY_KEY)]
+            parameters.extend(own)
+        for parameter in own:  # each its own schema dict (no operation shares the module's)
             parameter["schema"] = _idempotency_key_schema(parameter.get("schema", {}))
         for status, detail in IDEMPOTENCY_STATUSES.items():
             responses.setdefault(str(status), problem_response(status, detail))
