@@ -248,9 +248,31 @@ async def measure(
                             f" {r.errors} errors, load {os.getloadavg()[0]:.2f}"
                         )
                     proxy_pids, service_pids = pids[target], pids[route.service]
+                    spy = None
+                    if args.py_spy and target == "gateway":  # the gateway's stacks during its saturation run
+                        spy = subprocess.Popen(
+                            [
+                                args.py_spy,
+                                "record",
+                                "--nonblocking",
+                                "--format",
+                                "raw",
+                                "--rate",
+                                "200",
+                                "--pid",
+                                str(proxy_pids[0]),
+                                "--output",
+                                f"{args.py_spy_out}/gateway-{route.name}-rep{rep}.txt",
+                            ],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                        )
                     before = cpu_seconds(proxy_pids), cpu_seconds(service_pids)
                     rps, bad = await asyncio.to_thread(wrk, url, token, args.connections, args.saturation_seconds)
                     after = cpu_seconds(proxy_pids), cpu_seconds(service_pids)
+                    if spy is not None:
+                        spy.send_signal(2)  # SIGINT: py-spy writes what it recorded
+                        await asyncio.to_thread(spy.wait, 30)
                     requests = rps * args.saturation_seconds
                     cpu = tuple((a - b) * 1000 / requests for a, b in zip(after, before, strict=True))
                     results.errors += bad
@@ -333,6 +355,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="bound on the whole measurement")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
+    parser.add_argument("--py-spy", metavar="PATH", help="py-spy: record the gateway at saturation (raw stacks)")
+    parser.add_argument("--py-spy-out", metavar="DIR", default=".", help="where --py-spy writes its files")
     parser.add_argument(
         "--gateway-env",
         action="append",
