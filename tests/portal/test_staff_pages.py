@@ -16,7 +16,7 @@ from alliance_local.infra import Keycloak
 from alliance_local.stack import Stack
 from membership.domain.credit_code import with_check_characters
 from tests.portal.flows import api_call, person_token, sign_in, subject_of
-from tests.portal.harness import DESKTOP, Portal
+from tests.portal.harness import DESKTOP, PHONE, Portal
 
 pytestmark = pytest.mark.infra
 CHINA = timezone(timedelta(hours=8))
@@ -113,8 +113,10 @@ def test_the_secretariat_schedules_a_session_and_checks_someone_in(
     screenshot(page, "staff-sessions")
     page.get_by_role("link", name="Schedule a session").click()
 
-    # Check-in opens when the session starts: it starts in three minutes, for ten minutes.
-    starts = (datetime.now(CHINA) + timedelta(minutes=3)).replace(second=0, microsecond=0)
+    # Check-in opens when the session starts: at the first whole minute (the form's resolution) at
+    # least 45 s away, which leaves the steps before it (scheduling, a registration) time on a loaded
+    # machine and the test 45-105 s to wait; it lasts ten minutes.
+    starts = (datetime.now(CHINA) + timedelta(seconds=45 + 59)).replace(second=0, microsecond=0)
     page.get_by_label("Title").fill(title)
     page.get_by_label("Audience").select_option("engineers")
     page.get_by_label("Format").select_option("salon")
@@ -154,6 +156,16 @@ def test_the_secretariat_schedules_a_session_and_checks_someone_in(
     expect(page.get_by_role("status")).to_contain_text("The attendance was recorded.")
     expect(page.get_by_role("row", name=re.compile(attendee))).to_contain_text(day)
     screenshot(page, "staff-session-checked-in")
+    # At desktop width the registrations are a table, each cell under its heading (the home page's
+    # card grid once made every staff table a grid); on a phone, each row is a card.
+    table = page.locator("table.registrations")
+    assert table.evaluate("t => getComputedStyle(t).display") == "table"
+    heading = page.get_by_role("columnheader", name="Attendee").bounding_box()
+    cell = page.get_by_role("cell", name=re.compile(attendee)).first.bounding_box()
+    assert heading is not None and cell is not None and abs(heading["x"] - cell["x"]) < 1, (heading, cell)
+    page.set_viewport_size(PHONE)
+    assert table.evaluate("t => getComputedStyle(t).display") == "block"
+    page.set_viewport_size(DESKTOP)
 
     page.get_by_role("button", name="Close attendance").click()
     expect(page.locator("#h-closed")).to_contain_text("1 attendees credited")
