@@ -160,8 +160,19 @@ def test_replayed_headers_leave_out_framing_and_request_id() -> None:
 
 
 async def test_the_memory_table_is_bounded() -> None:
+    # Claimed now: the store cleans up by the wall clock when full, so records claimed at the fixed
+    # NOW (past) would all have expired by the time this runs (see the test below).
     store = MemoryIdempotencyStore(max_records=3)
     claims = Claims(store)
     for n in range(5):
-        assert (await claims.claim(f"r{n}", "f", NOW))[0] is Verdict.PROCEED
+        assert (await claims.claim(f"r{n}", "f", datetime.now(UTC)))[0] is Verdict.PROCEED
     assert list(store.records) == ["r2", "r3", "r4"]
+
+
+async def test_a_full_memory_table_drops_expired_records_before_live_ones() -> None:
+    store = MemoryIdempotencyStore(max_records=3)
+    claims = Claims(store)
+    for n in range(3):  # expired long ago
+        assert (await claims.claim(f"old{n}", "f", datetime.now(UTC) - timedelta(days=30)))[0] is Verdict.PROCEED
+    assert (await claims.claim("live", "f", datetime.now(UTC)))[0] is Verdict.PROCEED
+    assert list(store.records) == ["live"]
