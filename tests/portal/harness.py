@@ -79,6 +79,10 @@ def oidc_stack(workdir: Path, infra: Infra, keycloak: Keycloak, portal_port: int
         # a notifications service on the same Kafka, which would otherwise take half the partitions
         # and send this stack's mails to its own Mailpit.
         "notifications": {"CONSUMER_GROUP_PREFIX": PORTAL_NOTIFICATIONS, "MONGODB_DATABASE": "notifications_portal"},
+        # Its own archive and webhook deliveries, for the same reason: sharing the e2e platform's, its
+        # webhook worker (default retry schedule) took a retry of an e2e test's delivery and put the
+        # next attempt 5 minutes off, where that test's own integration process retries in seconds.
+        "integration": {"CONSUMER_GROUP_PREFIX": "integration-portal", "MONGODB_DATABASE": "integration_portal"},
     }
     return Stack(
         workdir, infra=infra, env_overrides=overrides, identity="keycloak", keycloak=keycloak, portal_port=portal_port
